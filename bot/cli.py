@@ -1,0 +1,275 @@
+"""The `upgrade-bot` command line. Exit codes: 0 all jobs fine, 1 some job failed, 2 usage or config error."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.config import Config, load_config
+from bot.errors import BotError, ConfigError, RecipeError
+from bot.gitops import GitRepo
+from bot.recipe import Recipe, load_recipes
+from bot.status import format_table, status_rows, wave_name
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except (ConfigError, RecipeError) as exc:
+        print(f"upgrade-bot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BotError as exc:
+        print(f"upgrade-bot: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="upgrade-bot", description=__doc__)
+    parser.add_argument("--repo", type=Path, default=Path.cwd(), help="the monorepo checkout (default: cwd)")
+    parser.add_argument("--forge", choices=("local", "github"), help="where PRs live (default: config, else local)")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("plan", help="list the (service, recipe) jobs, their waves, and skipped directories")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_plan)
+
+    p = sub.add_parser("run", help="create or update the PRs the current wave allows")
+    p.add_argument("--dry-run", action="store_true", help="print the diffs it would commit; change nothing")
+    p.add_argument("--all-waves", action="store_true", help="ignore wave gating")
+    p.add_argument("--recipes", help="comma-separated recipe ids to run (default: all)")
+    p.add_argument("--skip-checks", action="store_true", help="emergencies only: PRs say nothing was validated")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("status", help="the rollout: service x recipe state, waves, what blocks")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("recipes", help="list or test recipes")
+    rsub = p.add_subparsers(dest="recipes_command", required=True)
+    rsub.add_parser("list").set_defaults(handler=cmd_recipes_list)
+    t = rsub.add_parser("test", help="run a recipe's fixtures (before/after/unchanged, idempotency)")
+    t.add_argument("ids", nargs="*")
+    t.set_defaults(handler=cmd_recipes_test)
+
+    p = sub.add_parser("demo", help="roll the bundled example fleet out with the local forge")
+    p.add_argument("--dir", type=Path, help="where to create the demo repos (default: a new temp dir)")
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("local", help="act on the local forge as a maintainer would")
+    lsub = p.add_subparsers(dest="local_command", required=True)
+    m = lsub.add_parser("merge", help="merge PR N with a real merge commit on its base")
+    m.add_argument("number", type=int)
+    m.set_defaults(handler=cmd_local_merge)
+    c = lsub.add_parser("close", help="close PR N")
+    c.add_argument("number", type=int)
+    c.set_defaults(handler=cmd_local_close)
+    s = lsub.add_parser("show", help="print PR N (title, state, body, comments)")
+    s.add_argument("number", type=int)
+    s.set_defaults(handler=cmd_local_show)
+    return parser
+
+
+# --- shared setup -------------------------------------------------------------------------
+class Context:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.repo = GitRepo(args.repo)
+        self.config: Config = load_config(self.repo.path)
+        self.recipes: list[Recipe] = load_recipes(self.config.recipe_dirs, self.config.enabled_recipes)
+        only = getattr(args, "recipes", None)
+        if only:
+            wanted = [r.strip() for r in only.split(",") if r.strip()]
+            unknown = sorted(set(wanted) - {r.id for r in self.recipes})
+            if unknown:
+                raise ConfigError("--recipes", "", f"unknown recipe {unknown[0]!r}")
+            self.recipes = [r for r in self.recipes if r.id in wanted]
+        self.forge_name = args.forge or self.config.forge
+        self.forge = self._forge()
+
+    def _forge(self):
+        if self.forge_name == "github":
+            from bot.forge.github import GitHubForge
+            return GitHubForge.from_env(self.config.github_repository or None, None)
+        from bot.forge.local import LocalForge
+        return LocalForge(self.repo.state_dir)
+
+    def runner(self, validator=None):
+        from bot.runner import Runner
+        return Runner(self.repo, self.forge, self.config, self.recipes, validator)
+
+
+# --- commands -----------------------------------------------------------------------------
+def cmd_plan(args) -> int:
+    ctx = Context(args)
+    plan, base_sha = ctx.runner().plan()
+    if args.json:
+        print(json.dumps({
+            "base": base_sha,
+            "jobs": [{"service": j.service.name, "path": j.service.path, "recipe": j.recipe.id, "tier": j.tier,
+                      "wave": j.wave + 1, "branch": j.branch,
+                      "problems": j.service.problems} for j in plan.jobs],
+            "waves": [{"wave": w[0].wave + 1, "tier": w[0].tier, "jobs": len(w)} for w in plan.waves()],
+            "skipped": [{"path": s.path, "reason": s.reason} for s in plan.skipped + plan.not_applicable],
+        }, indent=2))
+        return EXIT_OK
+    rows = [[str(j.wave + 1), j.tier, j.service.name, j.recipe.id, "; ".join(j.service.problems) or "ok"]
+            for j in plan.jobs]
+    print(format_table(["wave", "tier", "service", "recipe", "service status"], rows))
+    print(f"\n{len(plan.jobs)} jobs in {len(plan.waves())} waves (base {base_sha[:12]})")
+    for skipped in plan.skipped + plan.not_applicable:
+        print(f"skipped {skipped.path}: {skipped.reason}")
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    ctx = Context(args)
+    validator = None
+    if not args.dry_run:
+        from bot.validation_wiring import make_validator
+        validator = make_validator(ctx.repo, ctx.forge, ctx.config, skip=args.skip_checks)
+    runner = ctx.runner(validator)
+    report = runner.run(dry_run=args.dry_run, all_waves=args.all_waves, progress=_progress())
+    if args.dry_run:
+        for result in report.results:
+            if result.diff:
+                print(result.diff, end="")
+    _print_summary(report)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def cmd_status(args) -> int:
+    ctx = Context(args)
+    runner = ctx.runner()
+    plan, _ = runner.plan()
+    prs = runner.pr_states()
+    from bot.planning import select_jobs
+    selection = select_jobs(plan, {k: p.state for k, p in prs.items()}, ctx.config)
+    rows = status_rows(plan, prs)
+    if args.json:
+        print(json.dumps({"rows": [r.as_dict() for r in rows], "blocked": selection.blocked,
+                          "current_wave": None if selection.current_wave is None else selection.current_wave + 1},
+                         indent=2))
+        return EXIT_OK
+    print(format_table(["wave", "service", "recipe", "state", "PR", "manual"],
+                       [[wave_name(r.wave), r.service, r.recipe, r.state, f"#{r.pr}" if r.pr else "-", str(r.manual)]
+                        for r in rows]))
+    for line in selection.blocked:
+        print(f"blocked: {line}")
+    return EXIT_OK
+
+
+def cmd_recipes_list(args) -> int:
+    config = _config_or_default(args)
+    for recipe in load_recipes(config.recipe_dirs, config.enabled_recipes):
+        print(f"{recipe.id}: {recipe.title} ({recipe.package} -> {recipe.target_package} {recipe.version})")
+        for rule, text in sorted(recipe.rules().items()):
+            print(f"    {rule}  {text}")
+    return EXIT_OK
+
+
+def cmd_recipes_test(args) -> int:
+    from bot.fixtures import run_fixtures
+    config = _config_or_default(args)
+    recipes = load_recipes(config.recipe_dirs)
+    if args.ids:
+        unknown = sorted(set(args.ids) - {r.id for r in recipes})
+        if unknown:
+            raise ConfigError("recipes test", "", f"unknown recipe {unknown[0]!r}")
+        recipes = [r for r in recipes if r.id in args.ids]
+    failed = 0
+    for recipe in recipes:
+        outcomes = run_fixtures(recipe)
+        for outcome in outcomes:
+            print(f"{'ok  ' if outcome.ok else 'FAIL'} {recipe.id}/{outcome.case}")
+            for problem in outcome.problems:
+                print(f"       {problem}")
+        failed += sum(not o.ok for o in outcomes)
+        if not outcomes:
+            print(f"FAIL {recipe.id}: no fixtures")
+            failed += 1
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from bot.demo import run_demo
+    from bot.validation_wiring import make_validator
+    work, reports = run_demo(args.dir, print, make_validator=make_validator)
+    last = reports[-1] if reports else None
+    failed = [r for rep in reports for r in rep.results if r.status == "failed"]
+    print(f"\ndemo finished: PRs are JSON files in {work}/.git/upgrade-bot/forge/prs/")
+    print(f"see the rollout:  upgrade-bot --repo {work} status")
+    print(f"read one PR:      upgrade-bot --repo {work} local show 1")
+    for result in failed:
+        print(f"failed: {result.job.key}: {result.message}")
+    return EXIT_FAILED if failed or last is None else EXIT_OK
+
+
+def cmd_local_merge(args) -> int:
+    from bot.local_merge import merge_pr
+    ctx = Context(args)
+    sha = merge_pr(ctx.repo, ctx.forge, args.number, ctx.config.identity)
+    print(f"merged #{args.number} as {sha}")
+    return EXIT_OK
+
+
+def cmd_local_close(args) -> int:
+    ctx = Context(args)
+    ctx.forge.close_pr(args.number)
+    print(f"closed #{args.number}")
+    return EXIT_OK
+
+
+def cmd_local_show(args) -> int:
+    ctx = Context(args)
+    pr = ctx.forge.get_pr(args.number)
+    print(f"#{pr.number} [{pr.state}] {pr.title}\nhead {pr.head} -> base {pr.base}; labels: {', '.join(pr.labels)}\n")
+    print(pr.body)
+    for comment in ctx.forge.list_comments(pr.number):
+        print(f"\n--- comment by {comment.user} ---\n{comment.body}")
+    return EXIT_OK
+
+
+def _config_or_default(args) -> Config:
+    try:
+        return load_config(GitRepo(args.repo).path)
+    except BotError:
+        return Config(source="")
+
+
+# --- output -------------------------------------------------------------------------------
+def _progress():
+    tty = sys.stderr.isatty()
+
+    def show(done: int, total: int, result) -> None:
+        if tty:
+            width = 30
+            filled = width * done // total
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {result.job.key[:50]:<50}")
+            if done == total:
+                sys.stderr.write("\n")
+        else:
+            extra = f" #{result.pr.number}" if result.pr else ""
+            sys.stderr.write(f"[{done}/{total}] {result.job.key}: {result.status}{extra}"
+                             f"{' - ' + result.message if result.message else ''}\n")
+        sys.stderr.flush()
+    return show
+
+
+def _print_summary(report) -> None:
+    rows = [[str(r.job.wave + 1), r.job.service.name, r.job.recipe.id, r.status,
+             f"#{r.pr.number}" if r.pr else "-", str(r.manual), r.message[:80]] for r in report.results]
+    print(format_table(["wave", "service", "recipe", "result", "PR", "manual", "note"], rows))
+    counts: dict[str, int] = {}
+    for r in report.results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    print(f"\n{len(report.results)} job(s): " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    if report.selection:
+        for line in report.selection.blocked:
+            print(f"waiting: {line}")

@@ -1,0 +1,195 @@
+"""upgrade-bot.toml (or [tool.upgrade-bot] in pyproject.toml), validated into a frozen Config."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
+from bot.errors import ConfigError
+from bot.model import TIERS
+
+CONFIG_FILE = "upgrade-bot.toml"
+BUNDLED_RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str = "upgrade-bot"
+    email: str = "upgrade-bot@users.noreply.local"
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    name: str
+    command: tuple[str, ...]
+    timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str  # the file the settings came from ("" = defaults)
+    services: tuple[str, ...] = ("services/*",)
+    base_branch: str = "main"
+    branch_prefix: str = "upgrade-bot"
+    recipe_dirs: tuple[Path, ...] = (BUNDLED_RECIPES,)
+    tiers: Mapping[str, str] = field(default_factory=dict)
+    default_tier: str = "medium"
+    labels: tuple[str, ...] = ("dependencies", "upgrade-bot")
+    reviewers: tuple[str, ...] = ()
+    identity: Identity = Identity()
+    recipe_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    enabled_recipes: tuple[str, ...] = ()  # empty = all found
+    forge: str = "local"
+    github_repository: str = ""
+    checks: tuple[CheckConfig, ...] = ()
+    service_checks: Mapping[str, tuple[CheckConfig, ...]] = field(default_factory=dict)
+    open_next_wave_early: bool = False
+    max_open_prs: int = 0  # 0 = unlimited
+    max_prs_per_run: int = 0
+
+    def tier_of(self, service: str) -> str:
+        return self.tiers.get(service, self.default_tier)
+
+
+_KNOWN_KEYS = {
+    "services", "base-branch", "branch-prefix", "recipe-dirs", "tiers", "default-tier", "labels",
+    "reviewers", "identity", "recipes", "enabled-recipes", "forge", "github-repository", "checks",
+    "service-checks", "open-next-wave-early", "max-open-prs", "max-prs-per-run",
+}
+
+
+def load_config(repo_root: Path) -> Config:
+    """Read the repo's config; no config file at all means the defaults."""
+    path = repo_root / CONFIG_FILE
+    if path.is_file():
+        return parse_config(_read_toml(path), CONFIG_FILE, repo_root)
+    pyproject = repo_root / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read_toml(pyproject).get("tool", {}).get("upgrade-bot")
+        if table is not None:
+            return parse_config(table, "pyproject.toml [tool.upgrade-bot]", repo_root)
+    return Config(source="")
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path.name, "", f"cannot read: {exc}") from None
+    except TOMLKitError as exc:
+        raise ConfigError(path.name, "", f"invalid TOML: {exc}") from None
+
+
+def parse_config(data: Mapping[str, Any], source: str, repo_root: Path) -> Config:
+    unknown = sorted(set(data) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(source, unknown[0], f"unknown key (known: {', '.join(sorted(_KNOWN_KEYS))})")
+    get = _Getter(data, source)
+    tiers = get.table("tiers")
+    for service, tier in tiers.items():
+        if tier not in TIERS:
+            raise ConfigError(source, f"tiers.{service}", f"{tier!r} is not one of {', '.join(TIERS)}")
+    default_tier = get.str("default-tier", "medium")
+    if default_tier not in TIERS:
+        raise ConfigError(source, "default-tier", f"{default_tier!r} is not one of {', '.join(TIERS)}")
+    identity = get.table("identity")
+    extra_dirs = tuple((repo_root / d).resolve() for d in get.str_list("recipe-dirs"))
+    for d in extra_dirs:
+        if not d.is_dir():
+            raise ConfigError(source, "recipe-dirs", f"{d} is not a directory")
+    recipes = get.table("recipes")
+    for rid, opts in recipes.items():
+        if not isinstance(opts, Mapping):
+            raise ConfigError(source, f"recipes.{rid}", "must be a table of recipe options")
+    forge = get.str("forge", "local")
+    if forge not in ("local", "github"):
+        raise ConfigError(source, "forge", f"{forge!r} is not 'local' or 'github'")
+    service_checks_raw = get.table("service-checks")
+    return Config(
+        source=source,
+        services=tuple(get.str_or_list("services", ["services/*"])),
+        base_branch=get.str("base-branch", "main"),
+        branch_prefix=get.str("branch-prefix", "upgrade-bot").strip("/"),
+        recipe_dirs=(BUNDLED_RECIPES, *extra_dirs),
+        tiers=dict(tiers),
+        default_tier=default_tier,
+        labels=tuple(get.str_list("labels", ["dependencies", "upgrade-bot"])),
+        reviewers=tuple(get.str_list("reviewers")),
+        identity=Identity(
+            name=_typed(identity.get("name", Identity.name), str, source, "identity.name"),
+            email=_typed(identity.get("email", Identity.email), str, source, "identity.email"),
+        ),
+        recipe_options={k: dict(v) for k, v in recipes.items()},
+        enabled_recipes=tuple(get.str_list("enabled-recipes")),
+        forge=forge,
+        github_repository=get.str("github-repository", ""),
+        checks=_checks(data.get("checks", []), source, "checks"),
+        service_checks={
+            svc: _checks(v, source, f"service-checks.{svc}") for svc, v in service_checks_raw.items()
+        },
+        open_next_wave_early=get.bool("open-next-wave-early", False),
+        max_open_prs=get.int("max-open-prs", 0),
+        max_prs_per_run=get.int("max-prs-per-run", 0),
+    )
+
+
+def _checks(raw: Any, source: str, key: str) -> tuple[CheckConfig, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(source, key, "must be an array of tables {name, command, timeout}")
+    out = []
+    for i, item in enumerate(raw):
+        where = f"{key}[{i}]"
+        if not isinstance(item, Mapping) or "command" not in item or "name" not in item:
+            raise ConfigError(source, where, "needs 'name' and 'command'")
+        command = item["command"]
+        if isinstance(command, str):
+            command = command.split()
+        if not command or not all(isinstance(c, str) for c in command):
+            raise ConfigError(source, f"{where}.command", "must be a non-empty string or array of strings")
+        timeout = item.get("timeout", 600)
+        if not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ConfigError(source, f"{where}.timeout", "must be a positive number of seconds")
+        out.append(CheckConfig(str(item["name"]), tuple(command), float(timeout)))
+    return tuple(out)
+
+
+def _typed(value: Any, kind: type, source: str, key: str) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(source, key, f"must be a {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+class _Getter:
+    def __init__(self, data: Mapping[str, Any], source: str) -> None:
+        self.data, self.source = data, source
+
+    def str(self, key: str, default: str) -> str:
+        return _typed(self.data.get(key, default), str, self.source, key)
+
+    def bool(self, key: str, default: bool) -> bool:
+        return _typed(self.data.get(key, default), bool, self.source, key)
+
+    def int(self, key: str, default: int) -> int:
+        value = _typed(self.data.get(key, default), int, self.source, key)
+        if value < 0:
+            raise ConfigError(self.source, key, "must be >= 0")
+        return value
+
+    def str_list(self, key: str, default: list[str] | None = None) -> list[str]:
+        value = self.data.get(key, default or [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(self.source, key, "must be an array of strings")
+        return value
+
+    def str_or_list(self, key: str, default: list[str]) -> list[str]:
+        value = self.data.get(key, default)
+        return [value] if isinstance(value, str) else self.str_list(key, default)
+
+    def table(self, key: str) -> dict:
+        value = self.data.get(key, {})
+        if not isinstance(value, Mapping):
+            raise ConfigError(self.source, key, "must be a table")
+        return dict(value)

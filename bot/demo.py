@@ -1,0 +1,81 @@
+"""`upgrade-bot demo`: the example fleet in a fresh repo with a bare origin, rolled out wave by wave."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from bot.config import Identity, load_config
+from bot.errors import BotError
+from bot.forge.local import LocalForge
+from bot.gitops import GitRepo
+from bot.local_merge import merge_pr
+from bot.recipe import load_recipes
+from bot.runner import RunReport, Runner
+
+FLEET = Path(__file__).resolve().parent.parent / "examples" / "fleet"
+DEMO_AUTHOR = Identity("Fleet Maintainer", "maintainer@example.com")
+
+
+def create_fleet_repo(target: Path, fleet: Path = FLEET) -> Path:
+    """Copies the fleet into target/monorepo, commits it and pushes to a bare target/origin.git."""
+    if target.exists() and any(target.iterdir()):
+        raise BotError(f"{target}: demo directory must be empty or missing")
+    work, origin = target / "monorepo", target / "origin.git"
+    shutil.copytree(fleet, work, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    env = {"GIT_AUTHOR_NAME": DEMO_AUTHOR.name, "GIT_AUTHOR_EMAIL": DEMO_AUTHOR.email,
+           "GIT_COMMITTER_NAME": DEMO_AUTHOR.name, "GIT_COMMITTER_EMAIL": DEMO_AUTHOR.email}
+    steps = [["git", "init", "--quiet", "--bare", "--initial-branch=main", str(origin)],
+             ["git", "init", "--quiet", "--initial-branch=main", str(work)],
+             ["git", "-C", str(work), "add", "-A"],
+             ["git", "-C", str(work), "commit", "--quiet", "-m", "Import the service fleet"],
+             ["git", "-C", str(work), "remote", "add", "origin", str(origin)],
+             ["git", "-C", str(work), "push", "--quiet", "-u", "origin", "main"]]
+    for step in steps:
+        subprocess.run(step, check=True, env={**_base_env(), **env}, capture_output=True)
+    return work
+
+
+def _base_env() -> dict[str, str]:
+    import os
+    return dict(os.environ)
+
+
+def run_demo(target: Path | None, say: Callable[[str], None], max_rounds: int = 60,
+             make_validator=None) -> tuple[Path, list[RunReport]]:
+    target = target or Path(tempfile.mkdtemp(prefix="upgrade-bot-demo-"))
+    work = create_fleet_repo(target)
+    say(f"fleet repository: {work} (origin: {target / 'origin.git'})")
+    repo = GitRepo(work)
+    config = load_config(work)
+    forge = LocalForge(repo.state_dir)
+    runner = Runner(repo, forge, config, load_recipes(config.recipe_dirs, config.enabled_recipes),
+                    make_validator(repo, forge, config) if make_validator else None)
+    reports = []
+    for round_no in range(1, max_rounds + 1):
+        report = runner.run()
+        reports.append(report)
+        opened = [r for r in report.results if r.status in ("opened", "updated")]
+        for result in opened:
+            say(f"round {round_no}: {result.status} PR #{result.pr.number} {result.job.key} "
+                f"(wave {result.job.wave + 1}, {result.manual} manual item(s))")
+        merged = _merge_open_prs(repo, forge, config, say)
+        if not opened and not merged:
+            break
+    return work, reports
+
+
+def _merge_open_prs(repo: GitRepo, forge: LocalForge, config, say) -> int:
+    """Merges what merges cleanly; a PR that conflicts waits for the next run to regenerate it."""
+    merged = 0
+    for pr in forge.list_prs(config.branch_prefix + "/"):
+        if pr.state != "open":
+            continue
+        try:
+            merge_pr(repo, forge, pr.number, DEMO_AUTHOR)
+            merged += 1
+        except BotError as exc:
+            say(f"  not merged yet: #{pr.number}: {exc}")
+    return merged

@@ -1,0 +1,1 @@
+"""Forges: where pull requests live (GitHub, or files under .git for local runs)."""

@@ -1,0 +1,160 @@
+"""A forge kept as JSON files under .git/upgrade-bot/forge: PRs without a server, for laptops and tests."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from bot.forge.base import CheckResult, Comment, ForgeError, PullRequest
+
+LOCAL_USER = "local-maintainer"
+
+
+class LocalForge:
+    name = "local"
+
+    def __init__(self, state_dir: Path) -> None:
+        self.root = state_dir / "forge"
+        (self.root / "prs").mkdir(parents=True, exist_ok=True)
+        (self.root / "checks").mkdir(exist_ok=True)
+
+    # --- storage -------------------------------------------------------------------------
+    def _meta(self) -> dict:
+        path = self.root / "meta.json"
+        meta = json.loads(path.read_text()) if path.exists() else {}
+        meta.setdefault("next_pr", 1)
+        meta.setdefault("next_comment", 1)
+        meta.setdefault("permissions", {LOCAL_USER: "admin"})
+        return meta
+
+    def _save_meta(self, meta: dict) -> None:
+        _write_json(self.root / "meta.json", meta)
+
+    def _pr_path(self, number: int) -> Path:
+        return self.root / "prs" / f"{number}.json"
+
+    def _load(self, number: int) -> dict:
+        path = self._pr_path(number)
+        if not path.exists():
+            raise ForgeError(f"local forge: no pull request #{number}")
+        return json.loads(path.read_text())
+
+    def _store(self, record: dict) -> None:
+        _write_json(self._pr_path(record["pr"]["number"]), record)
+
+    @staticmethod
+    def _pr(record: dict) -> PullRequest:
+        return PullRequest(**record["pr"])
+
+    def _records(self) -> list[dict]:
+        files = sorted(self.root.glob("prs/*.json"), key=lambda p: int(p.stem))
+        return [json.loads(p.read_text()) for p in files]
+
+    # --- Forge protocol ------------------------------------------------------------------
+    def find_pr(self, head: str) -> PullRequest | None:
+        matches = [self._pr(r) for r in self._records() if r["pr"]["head"] == head]
+        return matches[-1] if matches else None
+
+    def list_prs(self, head_prefix: str) -> list[PullRequest]:
+        return [self._pr(r) for r in self._records() if r["pr"]["head"].startswith(head_prefix)]
+
+    def get_pr(self, number: int) -> PullRequest:
+        return self._pr(self._load(number))
+
+    def open_pr(self, *, head: str, base: str, title: str, body: str, labels: list[str],
+                reviewers: list[str], draft: bool = False) -> PullRequest:
+        existing = self.find_pr(head)
+        if existing and existing.state == "open":
+            raise ForgeError(f"local forge: a pull request for {head} is already open (#{existing.number})")
+        meta = self._meta()
+        number = meta["next_pr"]
+        meta["next_pr"] += 1
+        self._save_meta(meta)
+        pr = PullRequest(number=number, title=title, body=body, head=head, base=base, state="open",
+                         labels=list(labels), url=str(self._pr_path(number)), draft=draft,
+                         author="upgrade-bot")
+        self._store({"pr": dataclasses.asdict(pr), "comments": [], "reviewers": list(reviewers)})
+        return pr
+
+    def update_pr(self, number: int, *, title: str | None = None, body: str | None = None,
+                  labels: list[str] | None = None) -> PullRequest:
+        record = self._load(number)
+        for key, value in (("title", title), ("body", body), ("labels", labels)):
+            if value is not None:
+                record["pr"][key] = value
+        self._store(record)
+        return self._pr(record)
+
+    def close_pr(self, number: int) -> None:
+        record = self._load(number)
+        if record["pr"]["state"] == "open":
+            record["pr"]["state"] = "closed"
+            self._store(record)
+
+    def mark_merged(self, number: int, merge_sha: str) -> PullRequest:
+        record = self._load(number)
+        record["pr"]["state"] = "merged"
+        record["pr"]["merge_sha"] = merge_sha
+        self._store(record)
+        return self._pr(record)
+
+    def comment(self, number: int, body: str, user: str = "upgrade-bot", user_type: str = "Bot") -> Comment:
+        record = self._load(number)
+        meta = self._meta()
+        comment = Comment(id=meta["next_comment"], user=user, body=body, user_type=user_type)
+        meta["next_comment"] += 1
+        self._save_meta(meta)
+        record["comments"].append({**dataclasses.asdict(comment), "reactions": []})
+        self._store(record)
+        return comment
+
+    def list_comments(self, number: int) -> list[Comment]:
+        return [Comment(c["id"], c["user"], c["body"], c["user_type"]) for c in self._load(number)["comments"]]
+
+    def reactions(self, comment_id: int) -> list[str]:
+        for record in self._records():
+            for c in record["comments"]:
+                if c["id"] == comment_id:
+                    return list(c["reactions"])
+        return []
+
+    def react(self, comment_id: int, reaction: str) -> None:
+        for record in self._records():
+            for c in record["comments"]:
+                if c["id"] == comment_id:
+                    if reaction not in c["reactions"]:
+                        c["reactions"].append(reaction)
+                    self._store(record)
+                    return
+        raise ForgeError(f"local forge: no comment {comment_id}")
+
+    def permission(self, user: str) -> str:
+        return self._meta()["permissions"].get(user, "read")
+
+    def set_permission(self, user: str, level: str) -> None:
+        meta = self._meta()
+        meta["permissions"][user] = level
+        self._save_meta(meta)
+
+    def checks(self, sha: str) -> CheckResult:
+        path = self.root / "checks" / f"{sha}.json"
+        if not path.exists():
+            return CheckResult("none")
+        data = json.loads(path.read_text())
+        return CheckResult(data["state"], data.get("details", []))
+
+    def record_checks(self, sha: str, result: CheckResult) -> None:
+        _write_json(self.root / "checks" / f"{sha}.json", dataclasses.asdict(result))
+
+    def push_url(self) -> str | None:
+        return None
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Atomic: a crash never leaves a half-written PR file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+    os.replace(tmp, path)

@@ -1,0 +1,201 @@
+"""Every git effect the bot has, through GitPython. Works on objects and refs only: the user's
+checkout, index and working tree are never touched (commits are built in a temporary index)."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping
+
+import git
+from gitdb import IStream
+
+from bot.config import Identity
+from bot.errors import BotError
+
+_SECRET_IN_URL = re.compile(r"(https?://)[^/@\s]+@")
+
+
+class GitError(BotError):
+    """A git command failed; the message has credentials scrubbed."""
+
+
+def scrub(text: str) -> str:
+    return _SECRET_IN_URL.sub(r"\1***@", text)
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    author_name: str
+    author_email: str
+    subject: str
+    parents: tuple[str, ...]
+
+
+class GitSnapshot:
+    """The files of one commit (bot.snapshot.Snapshot)."""
+
+    def __init__(self, repo: git.Repo, sha: str) -> None:
+        self._tree = repo.commit(sha).tree
+        self._blobs = {b.path: b for b in self._tree.traverse() if b.type == "blob"}
+
+    def paths(self) -> Iterable[str]:
+        return list(self._blobs)
+
+    def read(self, path: str) -> bytes:
+        return self._blobs[path].data_stream.read()
+
+
+class GitRepo:
+    def __init__(self, path: Path, remote: str = "origin") -> None:
+        try:
+            self.repo = git.Repo(path)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise GitError(f"{path}: not a git repository") from None
+        self.path = Path(self.repo.working_tree_dir or self.repo.git_dir)
+        self.remote = remote
+
+    @property
+    def state_dir(self) -> Path:
+        """Bot state that must stay out of the working tree (shared by linked worktrees)."""
+        return Path(self.repo.common_dir) / "upgrade-bot"
+
+    def _git(self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
+        try:
+            return self.repo.git.execute(["git", *args], env=dict(env or {}), with_extended_output=False,
+                                         **({"cwd": str(cwd)} if cwd else {}))
+        except git.GitCommandError as exc:
+            detail = (exc.stderr or exc.stdout or "").strip().splitlines()
+            reason = detail[-1] if detail else f"exit {exc.status}"
+            raise GitError(scrub(f"git {args[0]} failed: {reason.strip().removeprefix('stderr: ')}")) from None
+
+    def fetch(self, url: str | None = None) -> None:
+        source = url or self.remote
+        self._git("fetch", "--prune", "--quiet", source,
+                  f"+refs/heads/*:refs/remotes/{self.remote}/*")
+
+    def remote_head(self, branch: str) -> str | None:
+        try:
+            return self.repo.rev_parse(f"refs/remotes/{self.remote}/{branch}").hexsha
+        except (git.BadName, ValueError):
+            return None
+
+    def snapshot(self, sha: str) -> GitSnapshot:
+        return GitSnapshot(self.repo, sha)
+
+    def commit(self, sha: str) -> CommitInfo:
+        c = self.repo.commit(sha)
+        return CommitInfo(c.hexsha, c.author.name, c.author.email, c.summary,
+                          tuple(p.hexsha for p in c.parents))
+
+    def commits_between(self, base: str, head: str) -> list[CommitInfo]:
+        """Commits reachable from head but not from base, oldest first."""
+        out = self._git("rev-list", "--reverse", f"{base}..{head}")
+        return [self.commit(s) for s in out.split()]
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        try:
+            return self._git("merge-base", a, b).strip() or None
+        except GitError:
+            return None
+
+    def commit_files(self, parent: str, files: Mapping[str, str | None], message: str,
+                     identity: Identity) -> str:
+        """A new commit on `parent` with `files` (path -> text, None = delete); no ref moves."""
+        with tempfile.TemporaryDirectory(prefix="upgrade-bot-index-") as tmp:
+            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+            self._git("read-tree", parent, env=env)
+            for path, text in sorted(files.items()):
+                if text is None:
+                    self._git("update-index", "--force-remove", "--", path, env=env)
+                    continue
+                data = text.encode("utf-8")
+                blob = self.repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).hexsha
+                blob = blob.decode() if isinstance(blob, bytes) else blob
+                mode = self._mode(parent, path)
+                self._git("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env)
+            tree = self._git("write-tree", env=env)
+        return self.commit_tree(tree, [parent], message, identity)
+
+    def commit_tree(self, tree: str, parents: list[str], message: str, identity: Identity) -> str:
+        env = {"GIT_AUTHOR_NAME": identity.name, "GIT_AUTHOR_EMAIL": identity.email,
+               "GIT_COMMITTER_NAME": identity.name, "GIT_COMMITTER_EMAIL": identity.email}
+        args = ["commit-tree", tree, "-m", message]
+        for p in parents:
+            args += ["-p", p]
+        return self._git(*args, env=env).strip()
+
+    def _mode(self, commit: str, path: str) -> str:
+        out = self._git("ls-tree", commit, "--", path)
+        return out.split()[0] if out else "100644"
+
+    def tree_of(self, sha: str) -> str:
+        return self.repo.commit(sha).tree.hexsha
+
+    def merge_tree(self, base: str, head: str) -> str | None:
+        """The tree of merging head into base, or None on conflict (git >= 2.38)."""
+        try:
+            return self._git("merge-tree", "--write-tree", base, head).split()[0]
+        except GitError:
+            return None
+
+    def push(self, sha: str | None, branch: str, expected: str | None, url: str | None = None) -> None:
+        """Set (or delete, sha=None) the remote branch, only if it still is at `expected`."""
+        lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
+        src = f"{sha}:refs/heads/{branch}" if sha else f":refs/heads/{branch}"
+        self._git("push", "--quiet", "--porcelain", lease, url or self.remote, src)
+        tracking = f"refs/remotes/{self.remote}/{branch}"
+        if sha:
+            self._git("update-ref", tracking, sha)
+        else:
+            self._git("update-ref", "-d", tracking)
+
+    def diff(self, old: str, new: str, paths: Iterable[str] = ()) -> str:
+        return self._git("diff", old, new, "--", *paths)
+
+    @contextmanager
+    def temporary_worktree(self, sha: str) -> Iterator[Path]:
+        """A detached checkout of sha in a temp dir, removed afterwards (even on error)."""
+        tmp = Path(tempfile.mkdtemp(prefix="upgrade-bot-wt-"))
+        self._git("worktree", "add", "--detach", "--quiet", str(tmp), sha)
+        try:
+            yield tmp
+        finally:
+            self._git("worktree", "remove", "--force", str(tmp))
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def replay(self, onto: str, commits: list[str], identity: Identity) -> tuple[str, str | None]:
+        """Cherry-picks commits (keeping their authors) onto `onto`.
+
+        Returns (new head, None), or (onto, the first commit that conflicts)."""
+        env = _committer_env(identity)
+        with self.temporary_worktree(onto) as tmp:
+            for sha in commits:
+                try:
+                    self._git("cherry-pick", "--allow-empty", "--keep-redundant-commits", sha, env=env, cwd=tmp)
+                except GitError:
+                    self._git("cherry-pick", "--abort", cwd=tmp)
+                    return onto, sha
+            return self._git("rev-parse", "HEAD", cwd=tmp).strip(), None
+
+    def revert_merge(self, onto: str, merge_sha: str, identity: Identity) -> str | None:
+        """`git revert -m 1 merge_sha` on top of `onto`; None when it conflicts."""
+        env = {**_committer_env(identity), "GIT_AUTHOR_NAME": identity.name,
+               "GIT_AUTHOR_EMAIL": identity.email}
+        with self.temporary_worktree(onto) as tmp:
+            try:
+                self._git("revert", "-m", "1", "--no-edit", merge_sha, env=env, cwd=tmp)
+            except GitError:
+                self._git("revert", "--abort", cwd=tmp)
+                return None
+            return self._git("rev-parse", "HEAD", cwd=tmp).strip()
+
+
+def _committer_env(identity: Identity) -> dict[str, str]:
+    return {"GIT_COMMITTER_NAME": identity.name, "GIT_COMMITTER_EMAIL": identity.email}

@@ -1,0 +1,26 @@
+"""`upgrade-bot local merge N`: a real merge commit on the base branch, as GitHub's merge button makes."""
+from __future__ import annotations
+
+from bot.config import Identity
+from bot.errors import BotError
+from bot.forge.local import LocalForge
+from bot.gitops import GitRepo
+
+
+def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) -> str:
+    pr = forge.get_pr(number)
+    if pr.state != "open":
+        raise BotError(f"pull request #{number} is {pr.state}, not open")
+    repo.fetch()
+    base_sha = repo.remote_head(pr.base)
+    head_sha = repo.remote_head(pr.head)
+    if base_sha is None or head_sha is None:
+        raise BotError(f"pull request #{number}: branch {pr.base if base_sha is None else pr.head} is gone")
+    tree = repo.merge_tree(base_sha, head_sha)
+    if tree is None:
+        raise BotError(f"pull request #{number} conflicts with {pr.base}: run the bot again to regenerate it")
+    message = f"Merge pull request #{number} from {pr.head}\n\n{pr.title}\n"
+    merge_sha = repo.commit_tree(tree, [base_sha, head_sha], message, identity)
+    repo.push(merge_sha, pr.base, base_sha)
+    forge.mark_merged(number, merge_sha)
+    return merge_sha

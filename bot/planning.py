@@ -1,0 +1,145 @@
+"""Which (service, recipe) jobs exist, their waves, and which of them a run may open now. Pure."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+from bot.config import Config
+from bot.discovery import Service, Skipped
+from bot.model import TIERS
+from bot.recipe import Recipe
+
+DONE_STATES = ("merged", "closed")
+
+
+@dataclass(frozen=True)
+class Job:
+    service: Service
+    recipe: Recipe
+    tier: str
+    branch: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.recipe.id}/{self.service.name}"
+
+    @property
+    def wave(self) -> int:
+        return TIERS.index(self.tier)
+
+    @property
+    def critical(self) -> bool:
+        return self.tier == "critical"
+
+
+@dataclass
+class Plan:
+    jobs: list[Job]
+    skipped: list[Skipped]
+    not_applicable: list[Skipped] = field(default_factory=list)
+
+    def waves(self) -> list[list[Job]]:
+        by_wave: dict[int, list[Job]] = {}
+        for job in self.jobs:
+            by_wave.setdefault(job.wave, []).append(job)
+        return [by_wave[w] for w in sorted(by_wave)]
+
+
+def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: Sequence[Recipe],
+              config: Config) -> Plan:
+    jobs, not_applicable = [], []
+    for service in services:
+        matched = False
+        for recipe in recipes:
+            declared = service.depends_on(recipe.package)
+            if not declared:
+                continue
+            matched = True
+            if recipe.package == recipe.target_package and all(
+                    d.spec.replace(" ", "") == f"=={recipe.version}" for d in declared):
+                not_applicable.append(Skipped(service.path, f"{recipe.id}: already at {recipe.version}"))
+                continue
+            branch = f"{config.branch_prefix}/{recipe.id}/{service.name}"
+            jobs.append(Job(service, recipe, config.tier_of(service.name), branch))
+        if not matched:
+            names = ", ".join(r.package for r in recipes)
+            not_applicable.append(Skipped(service.path, f"no recipe applies (depends on none of: {names})"))
+    jobs.sort(key=lambda j: (j.wave, j.service.name, j.recipe.id))
+    return Plan(jobs, list(skipped), not_applicable)
+
+
+@dataclass
+class Selection:
+    """What a run does: `maintain` keeps existing PRs current, `open` may create new ones."""
+
+    maintain: list[Job]
+    open: list[Job]
+    current_wave: int | None
+    blocked: list[str]  # why nothing (more) opens, one line each
+
+
+def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all_waves: bool = False,
+                wave_is_green: Callable[[int], tuple[bool, str]] = lambda w: (True, "")) -> Selection:
+    """pr_states maps job key -> "open"/"merged"/"closed" for jobs that have a PR."""
+    maintain = [j for j in plan.jobs if pr_states.get(j.key) == "open"]
+    candidates = [j for j in plan.jobs if j.key not in pr_states]
+    blocked: list[str] = []
+    current = None
+    if not all_waves:
+        for wave_jobs in plan.waves():
+            wave = wave_jobs[0].wave
+            if all(pr_states.get(j.key) in DONE_STATES for j in wave_jobs):
+                green, why = wave_is_green(wave)
+                if green or config.open_next_wave_early:
+                    continue
+                blocked.append(f"wave {wave + 1} ({TIERS[wave]}) is merged but not green: {why}")
+                candidates = []
+                current = wave
+                break
+            current = wave
+            later = [j for j in candidates if j.wave > wave]
+            if later and not config.open_next_wave_early:
+                blocked.append(f"wave {wave + 2}+ waits for wave {wave + 1} ({TIERS[wave]}) to be merged or closed")
+            if not config.open_next_wave_early:
+                candidates = [j for j in candidates if j.wave == wave]
+            break
+    candidates = _one_critical_service_at_a_time(plan, candidates, pr_states, blocked)
+    candidates = _apply_limits(candidates, len(maintain), config, blocked)
+    return Selection(maintain, candidates, current, blocked)
+
+
+def _one_critical_service_at_a_time(plan: Plan, candidates: list[Job], pr_states: Mapping[str, str],
+                                    blocked: list[str]) -> list[Job]:
+    in_flight = _critical_service_in_flight(plan, pr_states)
+    waiting = sorted({j.service.name for j in candidates if j.critical})
+    allowed = {in_flight} if in_flight else set(waiting[:1])
+    held = [name for name in waiting if name not in allowed]
+    if held:
+        blocked.append(f"critical services go one at a time: {', '.join(held)} wait for "
+                       f"{', '.join(sorted(allowed))}")
+    return [j for j in candidates if not j.critical or j.service.name in allowed]
+
+
+def _critical_service_in_flight(plan: Plan, pr_states: Mapping[str, str]) -> str | None:
+    """A critical service with some PR opened and not all of its PRs merged or closed."""
+    by_service: dict[str, list[str | None]] = {}
+    for job in plan.jobs:
+        if job.critical:
+            by_service.setdefault(job.service.name, []).append(pr_states.get(job.key))
+    for name, states in sorted(by_service.items()):
+        if any(s is not None for s in states) and not all(s in DONE_STATES for s in states):
+            return name
+    return None
+
+
+def _apply_limits(candidates: list[Job], open_count: int, config: Config, blocked: list[str]) -> list[Job]:
+    limit = len(candidates)
+    if config.max_open_prs:
+        limit = min(limit, max(0, config.max_open_prs - open_count))
+    if config.max_prs_per_run:
+        limit = min(limit, config.max_prs_per_run)
+    if limit < len(candidates):
+        blocked.append(f"limits hold back {len(candidates) - limit} PR(s) "
+                       f"(max-open-prs={config.max_open_prs or 'none'}, "
+                       f"max-prs-per-run={config.max_prs_per_run or 'none'})")
+    return candidates[:limit]

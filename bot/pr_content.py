@@ -1,0 +1,58 @@
+"""What a job's PR says: title, commit message and body. Pure (templates + plain data)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.migrate import ServiceChange
+from bot.model import TIERS
+from bot.planning import Job
+from bot.render import Body, fit_body, marker, render
+
+
+@dataclass
+class Validation:
+    """What the PR's validation section says (issue-5 validators fill this in)."""
+
+    summary: str
+    ok: bool = True
+    skipped: bool = False
+
+
+def pr_title(job: Job) -> str:
+    title = job.recipe.title
+    return f"chore(deps): {title[:1].lower()}{title[1:]} in {job.service.name}"
+
+
+def commit_message(job: Job, change: ServiceChange) -> str:
+    rules = sorted({a.rule for a in change.applied})
+    lines = [pr_title(job), "", f"Applied recipe {job.recipe.id} to {job.service.path}.",
+             f"Rules: {', '.join(rules) or 'none'}.",
+             f"Manual changes still needed: {len(change.manual)} (listed in the pull request).", "",
+             f"Upgrade-Bot-Recipe: {job.recipe.id}"]
+    return "\n".join(lines) + "\n"
+
+
+def metadata(job: Job, base_sha: str, change: ServiceChange) -> dict[str, Any]:
+    return {"recipe": job.recipe.id, "version": job.recipe.version, "service": job.service.name,
+            "path": job.service.path, "base": base_sha, "change": change.digest(job.recipe.fingerprint)}
+
+
+def pr_body(job: Job, base_branch: str, base_sha: str, change: ServiceChange,
+            validation: Validation | None) -> Body:
+    manual = [dict(item.__dict__, path=f"{job.service.path}/{item.file}") for item in change.manual]
+    manual_section = render("manual_items.md.j2", manual=manual)
+    files: dict[str, list[str]] = {}
+    for path in sorted(change.changed):
+        files[f"{job.service.path}/{path}"] = []
+    for applied in change.applied:
+        rules = files.setdefault(f"{job.service.path}/{applied.file}", [])
+        times = f" ({applied.count}x)" if applied.count > 1 else ""
+        rules.append(f"{applied.rule}: {applied.description}{times}")
+    hidden = marker(metadata(job, base_sha, change))
+    text = render(
+        "pr_body.md.j2", recipe=job.recipe, service=job.service, tier=job.tier, wave=job.wave + 1,
+        base_branch=base_branch, base_sha=base_sha, files=[{"path": p, "rules": r} for p, r in files.items()],
+        manual=manual, manual_section=manual_section, notes=change.notes, marker=hidden,
+        validation_section=render("validation.md.j2", validation=validation), tiers=TIERS)
+    return fit_body(text, manual_section, hidden)

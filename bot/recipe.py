@@ -1,0 +1,162 @@
+"""Loads and validates recipe folders: recipe.toml + codemod module + fixtures."""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.machinery
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import tomlkit
+from packaging.utils import canonicalize_name
+from tomlkit.exceptions import TOMLKitError
+
+from bot.codemod import Codemod
+from bot.errors import RecipeError
+from bot.model import RequirementEdit
+
+ACTIONS = ("set", "add", "replace", "remove")
+_ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    id: str
+    folder: Path
+    title: str
+    package: str  # canonical name of the dependency that makes a service a candidate
+    version: str
+    target_package: str
+    imports: tuple[str, ...]
+    summary: str
+    risk: tuple[str, ...]
+    default_options: Mapping[str, Any]
+    requirement_edits: tuple[RequirementEdit, ...]
+    codemod_class: type[Codemod]
+    fingerprint: str = field(compare=False)  # hash of every file in the folder: changes re-run jobs
+
+    def options(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        unknown = sorted(set(overrides or {}) - set(self.default_options))
+        if unknown:
+            raise RecipeError(f"{self.id}: unknown option {unknown[0]!r} "
+                              f"(known: {', '.join(sorted(self.default_options)) or 'none'})")
+        return {**self.default_options, **(overrides or {})}
+
+    def codemod(self, overrides: Mapping[str, Any] | None = None) -> Codemod:
+        return self.codemod_class(self.options(overrides))
+
+    def rules(self) -> Mapping[str, str]:
+        return dict(self.codemod_class.RULES)
+
+
+def load_recipes(dirs: Sequence[Path], enabled: Sequence[str] = ()) -> list[Recipe]:
+    """Every recipe folder under the given dirs; a later dir's recipe overrides a bundled one of the same id."""
+    found: dict[str, Recipe] = {}
+    for base in dirs:
+        if not base.is_dir():
+            continue
+        for folder in sorted(p for p in base.iterdir() if (p / "recipe.toml").is_file()):
+            recipe = load_recipe(folder)
+            found[recipe.id] = recipe
+    if enabled:
+        missing = sorted(set(enabled) - set(found))
+        if missing:
+            raise RecipeError(f"enabled-recipes: no recipe named {missing[0]!r} (have: {', '.join(sorted(found))})")
+        return [found[r] for r in enabled]
+    return sorted(found.values(), key=lambda r: r.id)
+
+
+def load_recipe(folder: Path) -> Recipe:
+    rid = folder.name
+    where = f"{folder / 'recipe.toml'}"
+    if not _ID.match(rid):
+        raise RecipeError(f"{folder}: recipe folder name must be lowercase letters, digits, '.', '-'")
+    try:
+        data = tomlkit.parse((folder / "recipe.toml").read_text(encoding="utf-8")).unwrap()
+    except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
+        raise RecipeError(f"{where}: cannot load: {exc}") from None
+    meta = data.get("recipe")
+    if not isinstance(meta, dict):
+        raise RecipeError(f"{where}: missing [recipe] table")
+    for key in ("title", "package", "version", "codemod"):
+        if not isinstance(meta.get(key), str) or not meta[key]:
+            raise RecipeError(f"{where}: recipe.{key} must be a non-empty string")
+    unknown = sorted(set(data) - {"recipe", "options", "requirements"})
+    if unknown:
+        raise RecipeError(f"{where}: unknown table {unknown[0]!r}")
+    edits = tuple(_edit(e, where, i) for i, e in enumerate(data.get("requirements", [])))
+    if not edits:
+        raise RecipeError(f"{where}: a recipe needs at least one [[requirements]] edit")
+    return Recipe(
+        id=rid,
+        folder=folder,
+        title=meta["title"],
+        package=canonicalize_name(meta["package"]),
+        version=meta["version"],
+        target_package=canonicalize_name(meta.get("target-package", meta["package"])),
+        imports=tuple(meta.get("imports", [])),
+        summary=meta.get("summary", ""),
+        risk=tuple(meta.get("risk", [])),
+        default_options=dict(data.get("options", {})),
+        requirement_edits=edits,
+        codemod_class=_load_codemod(folder, meta["codemod"], where),
+        fingerprint=_fingerprint(folder),
+    )
+
+
+def _edit(raw: Any, where: str, index: int) -> RequirementEdit:
+    key = f"requirements[{index}]"
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{where}: {key} must be a table")
+    action = raw.get("action")
+    if action not in ACTIONS:
+        raise RecipeError(f"{where}: {key}.action must be one of {', '.join(ACTIONS)}")
+    if not raw.get("package"):
+        raise RecipeError(f"{where}: {key}.package is required")
+    if action == "replace" and not raw.get("new-package"):
+        raise RecipeError(f"{where}: {key}.new-package is required for replace")
+    if action in ("set", "add", "replace") and not raw.get("spec"):
+        raise RecipeError(f"{where}: {key}.spec is required for {action}")
+    return RequirementEdit(
+        action=action,
+        package=raw["package"],
+        spec=raw.get("spec", ""),
+        new_package=raw.get("new-package", ""),
+        extras=tuple(raw.get("extras", ())),
+    )
+
+
+def _load_codemod(folder: Path, ref: str, where: str) -> type[Codemod]:
+    module_file, _, class_name = ref.partition(":")
+    if not module_file.endswith(".py") or not class_name:
+        raise RecipeError(f"{where}: recipe.codemod must look like 'codemod.py:ClassName'")
+    if not (folder / module_file).is_file():
+        raise RecipeError(f"{where}: codemod module {module_file} not found in {folder}")
+    # The folder is imported as a package so a codemod can import its sibling modules relatively.
+    package = "upgrade_bot_recipe_" + re.sub(r"\W", "_", folder.name)
+    if package not in sys.modules or list(sys.modules[package].__path__) != [str(folder)]:
+        spec = importlib.machinery.ModuleSpec(package, None, is_package=True)
+        spec.submodule_search_locations = [str(folder)]
+        sys.modules[package] = importlib.util.module_from_spec(spec)
+        for name in [m for m in sys.modules if m.startswith(package + ".")]:
+            del sys.modules[name]
+    try:
+        module = importlib.import_module(f"{package}.{module_file[:-3]}")
+    except Exception as exc:  # a broken recipe must fail loudly, naming the file
+        raise RecipeError(f"{folder / module_file}: import failed: {type(exc).__name__}: {exc}") from None
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Codemod)):
+        raise RecipeError(f"{folder / module_file}: {class_name} is not a bot.codemod.Codemod subclass")
+    return cls
+
+
+def _fingerprint(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and "fixtures" not in path.relative_to(folder).parts:
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,171 @@
+"""One run of the bot: plan, then for each selected job build the branch and open or update its PR."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from bot.config import Config
+from bot.discovery import discover
+from bot.errors import BotError
+from bot.forge.base import Forge, PullRequest
+from bot.gitops import GitRepo
+from bot.migrate import ServiceChange, apply_recipe
+from bot.planning import Job, Plan, Selection, make_plan, select_jobs
+from bot.pr_content import Validation, commit_message, metadata, pr_body, pr_title
+from bot.recipe import Recipe
+from bot.render import read_marker
+
+
+class Validator(Protocol):
+    def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation: ...
+
+
+@dataclass
+class JobResult:
+    job: Job
+    status: str  # opened|updated|unchanged|failed|blocked|no-change|dry-run
+    message: str = ""
+    pr: PullRequest | None = None
+    manual: int = 0
+    diff: str = ""
+
+
+@dataclass
+class RunReport:
+    plan: Plan
+    selection: Selection | None
+    base_sha: str
+    results: list[JobResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(r.status == "failed" for r in self.results)
+
+
+Progress = Callable[[int, int, JobResult], None]
+
+
+class Runner:
+    def __init__(self, repo: GitRepo, forge: Forge, config: Config, recipes: list[Recipe],
+                 validator: Validator | None = None) -> None:
+        self.repo, self.forge, self.config, self.recipes = repo, forge, config, recipes
+        self.validator = validator
+
+    def plan(self) -> tuple[Plan, str]:
+        self.repo.fetch(self.forge.push_url())
+        base_sha = self.repo.remote_head(self.config.base_branch)
+        if base_sha is None:
+            raise BotError(f"origin has no branch {self.config.base_branch!r} (config base-branch)")
+        services, skipped = discover(self.repo.snapshot(base_sha), self.config.services)
+        return make_plan(services, skipped, self.recipes, self.config), base_sha
+
+    def pr_states(self) -> dict[str, PullRequest]:
+        prs = {}
+        for pr in self.forge.list_prs(self.config.branch_prefix + "/"):
+            meta = read_marker(pr.body)
+            if meta:  # a PR is the bot's only if it carries the marker
+                prs[f"{meta['recipe']}/{meta['service']}"] = pr
+        return prs
+
+    def run(self, *, dry_run: bool = False, all_waves: bool = False,
+            progress: Progress | None = None) -> RunReport:
+        plan, base_sha = self.plan()
+        prs = self.pr_states()
+        selection = select_jobs(plan, {k: p.state for k, p in prs.items()}, self.config,
+                                all_waves=all_waves or dry_run)
+        report = RunReport(plan, selection, base_sha)
+        jobs = selection.maintain + selection.open
+        for i, job in enumerate(jobs, 1):
+            result = self.run_job(job, base_sha, prs.get(job.key), dry_run=dry_run)
+            report.results.append(result)
+            if progress:
+                progress(i, len(jobs), result)
+        return report
+
+    def run_job(self, job: Job, base_sha: str, pr: PullRequest | None, *, dry_run: bool = False,
+                keep_human_commits: bool = False) -> JobResult:
+        try:
+            change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
+        except BotError as exc:
+            return JobResult(job, "failed", str(exc))
+        if not change.changed:
+            why = f"{len(change.manual)} manual item(s), nothing to rewrite" if change.manual else "nothing to change"
+            return JobResult(job, "no-change", why, pr, len(change.manual))
+        if dry_run:
+            return JobResult(job, "dry-run", "", pr, len(change.manual), diff=_diff(job, change))
+        try:
+            return self._publish(job, base_sha, pr, change)
+        except BotError as exc:
+            return JobResult(job, "failed", str(exc), pr, len(change.manual))
+
+    def _publish(self, job: Job, base_sha: str, pr: PullRequest | None, change: ServiceChange) -> JobResult:
+        remote_sha = self.repo.remote_head(job.branch)
+        if remote_sha:
+            foreign = self.foreign_commits(job.branch, base_sha)
+            if foreign:
+                who = ", ".join(sorted({c.author_email for c in foreign}))
+                return JobResult(job, "blocked", f"{job.branch} has {len(foreign)} commit(s) not made by the bot "
+                                 f"({who}); not touching it. Comment /retry to rebuild it keeping them.",
+                                 pr, len(change.manual))
+        meta = metadata(job, base_sha, change)
+        current = read_marker(pr.body) if pr else None
+        up_to_date = (remote_sha is not None and current is not None
+                      and (current.get("base"), current.get("change")) == (meta["base"], meta["change"])
+                      and self.repo.commit(remote_sha).parents == (base_sha,))
+        if up_to_date and pr is not None:
+            return JobResult(job, "unchanged", "", pr, len(change.manual))
+        head = remote_sha if up_to_date else self.repo.commit_files(
+            base_sha, change.repo_paths(), commit_message(job, change), self.config.identity)
+        validation = self.validator.validate(job, base_sha, head) if self.validator else None
+        body = pr_body(job, self.config.base_branch, base_sha, change, validation)
+        if not up_to_date:
+            self.repo.push(head, job.branch, remote_sha, self.forge.push_url())
+        title = pr_title(job)
+        labels = self._labels(validation)
+        if pr is None:
+            try:
+                pr = self.forge.open_pr(head=job.branch, base=self.config.base_branch, title=title,
+                                        body=body.text, labels=labels, reviewers=list(self.config.reviewers))
+            except BotError:
+                if remote_sha is None:  # never leave a branch the bot made without its PR
+                    self.repo.push(None, job.branch, head, self.forge.push_url())
+                raise
+            status = "opened"
+        else:
+            pr = self.forge.update_pr(pr.number, title=title, body=body.text, labels=labels)
+            status = "updated"
+        self._post_overflow(pr, body.overflow)
+        message = "" if validation is None or validation.ok else "checks fail"
+        return JobResult(job, status, message, pr, len(change.manual))
+
+    def foreign_commits(self, branch: str, base_sha: str):
+        head = self.repo.remote_head(branch)
+        fork_point = self.repo.merge_base(head, base_sha) or base_sha
+        return [c for c in self.repo.commits_between(fork_point, head)
+                if c.author_email != self.config.identity.email]
+
+    def _labels(self, validation: Validation | None) -> list[str]:
+        labels = list(self.config.labels)
+        if validation is not None and not validation.ok:
+            labels.append("checks-failing")
+        if validation is not None and validation.skipped:
+            labels.append("not-validated")
+        return labels
+
+    def _post_overflow(self, pr: PullRequest, parts: list[str]) -> None:
+        if not parts:
+            return
+        posted = {c.body for c in self.forge.list_comments(pr.number)}
+        for part in parts:
+            if part not in posted:
+                self.forge.comment(pr.number, part)
+
+
+def _diff(job: Job, change: ServiceChange) -> str:
+    chunks = []
+    for rel, new in sorted(change.changed.items()):
+        old = job.service.files.get(rel, "")
+        path = f"{job.service.path}/{rel}"
+        chunks += difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}")
+    return "".join(chunks)
