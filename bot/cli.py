@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", type=Path, help="where to create the demo repos (default: a new temp dir)")
     p.set_defaults(handler=cmd_demo)
 
+    p = sub.add_parser("command", help="handle a PR comment command from an issue_comment event file")
+    p.add_argument("--event", type=Path, required=True, help="the event payload ($GITHUB_EVENT_PATH)")
+    p.set_defaults(handler=cmd_command)
+
+    p = sub.add_parser("revert", help="open a PR reverting a merged bot PR")
+    p.add_argument("--pr", type=int, required=True)
+    p.set_defaults(handler=cmd_revert)
+
     p = sub.add_parser("local", help="act on the local forge as a maintainer would")
     lsub = p.add_subparsers(dest="local_command", required=True)
     m = lsub.add_parser("merge", help="merge PR N with a real merge commit on its base")
@@ -71,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     c = lsub.add_parser("close", help="close PR N")
     c.add_argument("number", type=int)
     c.set_defaults(handler=cmd_local_close)
+    c = lsub.add_parser("comment", help="comment on PR N as USER; a /command in it is handled at once")
+    c.add_argument("number", type=int)
+    c.add_argument("body")
+    c.add_argument("--user", default="local-maintainer")
+    c.set_defaults(handler=cmd_local_comment)
     s = lsub.add_parser("show", help="print PR N (title, state, body, comments)")
     s.add_argument("number", type=int)
     s.set_defaults(handler=cmd_local_show)
@@ -117,15 +130,18 @@ def cmd_plan(args) -> int:
                       "problems": j.service.problems} for j in plan.jobs],
             "waves": [{"wave": w[0].wave + 1, "tier": w[0].tier, "jobs": len(w)} for w in plan.waves()],
             "skipped": [{"path": s.path, "reason": s.reason} for s in plan.skipped + plan.not_applicable],
+            "broken": [{"path": s.path, "reason": s.reason} for s in plan.broken],
         }, indent=2))
-        return EXIT_OK
+        return EXIT_FAILED if plan.broken else EXIT_OK
     rows = [[str(j.wave + 1), j.tier, j.service.name, j.recipe.id, "; ".join(j.service.problems) or "ok"]
             for j in plan.jobs]
     print(format_table(["wave", "tier", "service", "recipe", "service status"], rows))
     print(f"\n{len(plan.jobs)} jobs in {len(plan.waves())} waves (base {base_sha[:12]})")
     for skipped in plan.skipped + plan.not_applicable:
         print(f"skipped {skipped.path}: {skipped.reason}")
-    return EXIT_OK
+    for broken in plan.broken:
+        print(f"broken {broken.path}: {broken.reason}")
+    return EXIT_FAILED if plan.broken else EXIT_OK
 
 
 def cmd_run(args) -> int:
@@ -151,7 +167,7 @@ def cmd_status(args) -> int:
     prs = runner.pr_states()
     from bot.planning import select_jobs
     selection = select_jobs(plan, {k: p.state for k, p in prs.items()}, ctx.config)
-    rows = status_rows(plan, prs)
+    rows = status_rows(plan, prs, runner.reverted())
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows], "blocked": selection.blocked,
                           "current_wave": None if selection.current_wave is None else selection.current_wave + 1},
@@ -209,6 +225,43 @@ def cmd_demo(args) -> int:
     for result in failed:
         print(f"failed: {result.job.key}: {result.message}")
     return EXIT_FAILED if failed or last is None else EXIT_OK
+
+
+def _command_handler(ctx: Context):
+    from bot.command_actions import CommandActions
+    from bot.commands import CommandHandler
+    from bot.validation_wiring import make_validator
+    runner = ctx.runner(make_validator(ctx.repo, ctx.forge, ctx.config))
+    return CommandHandler(ctx.forge, CommandActions(runner))
+
+
+def cmd_command(args) -> int:
+    try:
+        payload = json.loads(args.event.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(str(args.event), "", f"cannot read the event payload: {exc}") from None
+    ctx = Context(args)
+    outcome = _command_handler(ctx).handle(payload)
+    print("ignored: not a command for upgrade-bot" if outcome.reply is None else outcome.reply)
+    return EXIT_OK
+
+
+def cmd_revert(args) -> int:
+    from bot.command_actions import CommandActions
+    ctx = Context(args)
+    message, acted = CommandActions(ctx.runner()).revert(ctx.forge.get_pr(args.pr))
+    print(message)
+    return EXIT_OK if acted else EXIT_FAILED
+
+
+def cmd_local_comment(args) -> int:
+    ctx = Context(args)
+    comment = ctx.forge.comment(args.number, args.body, user=args.user, user_type="User")
+    payload = {"action": "created", "issue": {"number": args.number, "pull_request": {"url": f"local:{args.number}"}},
+               "comment": {"id": comment.id, "body": args.body, "user": {"login": args.user, "type": "User"}}}
+    outcome = _command_handler(ctx).handle(payload)
+    print("(no reply: not a command)" if outcome.reply is None else outcome.reply)
+    return EXIT_OK
 
 
 def cmd_local_merge(args) -> int:
@@ -273,3 +326,8 @@ def _print_summary(report) -> None:
     if report.selection:
         for line in report.selection.blocked:
             print(f"waiting: {line}")
+    for broken in report.plan.broken:
+        print(f"failed: {broken.reason}")
+    for result in report.results:
+        if result.status in ("failed", "blocked"):
+            print(f"{result.status}: {result.job.key}: {result.message}")

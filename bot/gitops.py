@@ -68,8 +68,8 @@ class GitRepo:
 
     def _git(self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
         try:
-            return self.repo.git.execute(["git", *args], env=dict(env or {}), with_extended_output=False,
-                                         **({"cwd": str(cwd)} if cwd else {}))
+            runner = git.Git(str(cwd)) if cwd else self.repo.git
+            return runner.execute(["git", *args], env=dict(env or {}), with_extended_output=False)
         except git.GitCommandError as exc:
             detail = (exc.stderr or exc.stdout or "").strip().splitlines()
             reason = detail[-1] if detail else f"exit {exc.status}"

@@ -37,6 +37,7 @@ class Plan:
     jobs: list[Job]
     skipped: list[Skipped]
     not_applicable: list[Skipped] = field(default_factory=list)
+    broken: list[Skipped] = field(default_factory=list)  # services whose dependencies could not be read
 
     def waves(self) -> list[list[Job]]:
         by_wave: dict[int, list[Job]] = {}
@@ -47,7 +48,7 @@ class Plan:
 
 def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: Sequence[Recipe],
               config: Config) -> Plan:
-    jobs, not_applicable = [], []
+    jobs, not_applicable, broken = [], [], []
     for service in services:
         matched = False
         for recipe in recipes:
@@ -61,11 +62,13 @@ def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: 
                 continue
             branch = f"{config.branch_prefix}/{recipe.id}/{service.name}"
             jobs.append(Job(service, recipe, config.tier_of(service.name), branch))
-        if not matched:
+        if not matched and service.problems:
+            broken.append(Skipped(service.path, service.problems[0]))
+        elif not matched:
             names = ", ".join(r.package for r in recipes)
             not_applicable.append(Skipped(service.path, f"no recipe applies (depends on none of: {names})"))
     jobs.sort(key=lambda j: (j.wave, j.service.name, j.recipe.id))
-    return Plan(jobs, list(skipped), not_applicable)
+    return Plan(jobs, list(skipped), not_applicable, broken)
 
 
 @dataclass

@@ -54,20 +54,20 @@ class Recipe:
 
 
 def load_recipes(dirs: Sequence[Path], enabled: Sequence[str] = ()) -> list[Recipe]:
-    """Every recipe folder under the given dirs; a later dir's recipe overrides a bundled one of the same id."""
-    found: dict[str, Recipe] = {}
+    """Every recipe folder under dirs (a later dir overrides an earlier one's recipe of the same id).
+
+    With `enabled`, only those recipes are loaded: a disabled recipe never breaks a run."""
+    folders: dict[str, Path] = {}
     for base in dirs:
-        if not base.is_dir():
-            continue
-        for folder in sorted(p for p in base.iterdir() if (p / "recipe.toml").is_file()):
-            recipe = load_recipe(folder)
-            found[recipe.id] = recipe
+        if base.is_dir():
+            for folder in sorted(p for p in base.iterdir() if (p / "recipe.toml").is_file()):
+                folders[folder.name] = folder
     if enabled:
-        missing = sorted(set(enabled) - set(found))
+        missing = sorted(set(enabled) - set(folders))
         if missing:
-            raise RecipeError(f"enabled-recipes: no recipe named {missing[0]!r} (have: {', '.join(sorted(found))})")
-        return [found[r] for r in enabled]
-    return sorted(found.values(), key=lambda r: r.id)
+            raise RecipeError(f"enabled-recipes: no recipe named {missing[0]!r} (have: {', '.join(sorted(folders))})")
+        return [load_recipe(folders[r]) for r in enabled]
+    return [load_recipe(folders[r]) for r in sorted(folders)]
 
 
 def load_recipe(folder: Path) -> Recipe:

@@ -40,7 +40,7 @@ class RunReport:
 
     @property
     def failed(self) -> bool:
-        return any(r.status == "failed" for r in self.results)
+        return bool(self.plan.broken) or any(r.status == "failed" for r in self.results)
 
 
 Progress = Callable[[int, int, JobResult], None]
@@ -64,9 +64,18 @@ class Runner:
         prs = {}
         for pr in self.forge.list_prs(self.config.branch_prefix + "/"):
             meta = read_marker(pr.body)
-            if meta:  # a PR is the bot's only if it carries the marker
+            if meta and "revert_of" not in meta:  # a PR is the bot's only if it carries the marker
                 prs[f"{meta['recipe']}/{meta['service']}"] = pr
         return prs
+
+    def reverted(self) -> set[int]:
+        """Numbers of bot PRs whose revert PR has been merged."""
+        out = set()
+        for pr in self.forge.list_prs(f"{self.config.branch_prefix}/revert/"):
+            meta = read_marker(pr.body) or {}
+            if pr.state == "merged" and "revert_of" in meta:
+                out.add(int(meta["revert_of"]))
+        return out
 
     def run(self, *, dry_run: bool = False, all_waves: bool = False,
             progress: Progress | None = None) -> RunReport:

@@ -1,0 +1,79 @@
+"""Recipe loading fails loudly; every recipe's fixtures pass (before/after, unchanged, idempotent)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import TEST_RECIPES
+
+from bot.cli import main
+from bot.config import BUNDLED_RECIPES
+from bot.errors import RecipeError
+from bot.fixtures import fixture_cases, run_case
+from bot.recipe import load_recipe, load_recipes
+
+ALL_RECIPES = load_recipes([BUNDLED_RECIPES, TEST_RECIPES])
+CASES = [pytest.param(recipe, case, id=f"{recipe.id}/{case.name}")
+         for recipe in ALL_RECIPES for case in fixture_cases(recipe)]
+
+
+@pytest.mark.parametrize(("recipe", "case"), CASES)
+def test_fixture_case(recipe, case):
+    outcome = run_case(recipe, case)
+    assert outcome.problems == []
+
+
+@pytest.mark.parametrize("recipe", ALL_RECIPES, ids=lambda r: r.id)
+def test_every_recipe_has_fixtures_of_each_kind(recipe):
+    cases = fixture_cases(recipe)
+    assert any((c / "after").is_dir() for c in cases), "needs before/after cases"
+    assert any(not (c / "after").is_dir() for c in cases), "needs an unchanged case"
+    assert recipe.rules(), "a recipe's codemod lists its rules"
+
+
+def test_bundled_recipes_are_the_four_upgrades():
+    recipes = {r.id: r for r in load_recipes([BUNDLED_RECIPES])}
+    assert sorted(recipes) == ["aiomqtt-2.4.0", "influxdb3-python-0.17.0", "pytest-asyncio-1.3.0", "tenacity-9.1.2"]
+    assert recipes["aiomqtt-2.4.0"].package == "asyncio-mqtt"
+    assert recipes["aiomqtt-2.4.0"].target_package == "aiomqtt"
+
+
+def copy_recipe(tmp_path: Path) -> Path:
+    folder = tmp_path / "widgets-2.0"
+    shutil.copytree(TEST_RECIPES / "widgets-2.0", folder)
+    return folder
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda f: (f / "recipe.toml").write_text("[recipe\n"), "recipe.toml: cannot load"),
+    (lambda f: (f / "codemod.py").write_text("raise ImportError('boom')\n"), "codemod.py: import failed: ImportError: boom"),
+    (lambda f: (f / "codemod.py").unlink(), "codemod module codemod.py not found"),
+    (lambda f: (f / "recipe.toml").write_text((f / "recipe.toml").read_text().replace('action = "set"', 'action = "bump"')),
+     "requirements[0].action must be one of set, add, replace, remove"),
+    (lambda f: (f / "recipe.toml").write_text((f / "recipe.toml").read_text().replace("WidgetsCodemod", "Nope")),
+     "Nope is not a bot.codemod.Codemod subclass"),
+])
+def test_a_broken_recipe_fails_loudly_naming_the_file(tmp_path, edit, message):
+    folder = copy_recipe(tmp_path)
+    edit(folder)
+    with pytest.raises(RecipeError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_recipe(folder)
+
+
+def test_unknown_recipe_option_is_refused(tmp_path):
+    recipe = load_recipe(copy_recipe(tmp_path))
+    with pytest.raises(RecipeError, match="unknown option 'flag_legcy'"):
+        recipe.codemod({"flag_legcy": False})
+
+
+def test_recipes_test_command_reports_a_failing_case(tmp_path, capsys):
+    folder = copy_recipe(tmp_path)
+    (folder / "fixtures/rename/after/app.py").write_text("wrong\n")
+    (tmp_path / "upgrade-bot.toml").write_text(f'recipe-dirs = ["{tmp_path.as_posix()}"]\n')
+    import subprocess
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    assert main(["--repo", str(tmp_path), "recipes", "test", "widgets-2.0"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL widgets-2.0/rename" in out and "app.py: output differs from after" in out
+    assert "ok   widgets-2.0/unchanged-other-module" in out
