@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="roll the bundled example fleet out with the local forge")
     p.add_argument("--dir", type=Path, help="where to create the demo repos (default: a new temp dir)")
+    p.add_argument("--skip-checks", action="store_true", help="do not run the services' tests")
     p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser("command", help="handle a PR comment command from an issue_comment event file")
@@ -113,9 +114,9 @@ class Context:
         from bot.forge.local import LocalForge
         return LocalForge(self.repo.state_dir)
 
-    def runner(self, validator=None):
-        from bot.runner import Runner
-        return Runner(self.repo, self.forge, self.config, self.recipes, validator)
+    def runner(self, *, checks: bool = False, skip_checks: bool = False):
+        from bot.assemble import build_runner
+        return build_runner(self.repo, self.forge, self.config, self.recipes, checks=checks, skip_checks=skip_checks)
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -146,11 +147,7 @@ def cmd_plan(args) -> int:
 
 def cmd_run(args) -> int:
     ctx = Context(args)
-    validator = None
-    if not args.dry_run:
-        from bot.validation_wiring import make_validator
-        validator = make_validator(ctx.repo, ctx.forge, ctx.config, skip=args.skip_checks)
-    runner = ctx.runner(validator)
+    runner = ctx.runner(checks=not args.dry_run, skip_checks=args.skip_checks)
     report = runner.run(dry_run=args.dry_run, all_waves=args.all_waves, progress=_progress())
     if args.dry_run:
         for result in report.results:
@@ -162,11 +159,10 @@ def cmd_run(args) -> int:
 
 def cmd_status(args) -> int:
     ctx = Context(args)
-    runner = ctx.runner()
-    plan, _ = runner.plan()
+    runner = ctx.runner(checks=True)
+    plan, base_sha = runner.plan()
     prs = runner.pr_states()
-    from bot.planning import select_jobs
-    selection = select_jobs(plan, {k: p.state for k, p in prs.items()}, ctx.config)
+    selection = runner.select(plan, prs, base_sha)
     rows = status_rows(plan, prs, runner.reverted())
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows], "blocked": selection.blocked,
@@ -215,8 +211,7 @@ def cmd_recipes_test(args) -> int:
 
 def cmd_demo(args) -> int:
     from bot.demo import run_demo
-    from bot.validation_wiring import make_validator
-    work, reports = run_demo(args.dir, print, make_validator=make_validator)
+    work, reports = run_demo(args.dir, print, checks=not args.skip_checks)
     last = reports[-1] if reports else None
     failed = [r for rep in reports for r in rep.results if r.status == "failed"]
     print(f"\ndemo finished: PRs are JSON files in {work}/.git/upgrade-bot/forge/prs/")
@@ -230,9 +225,7 @@ def cmd_demo(args) -> int:
 def _command_handler(ctx: Context):
     from bot.command_actions import CommandActions
     from bot.commands import CommandHandler
-    from bot.validation_wiring import make_validator
-    runner = ctx.runner(make_validator(ctx.repo, ctx.forge, ctx.config))
-    return CommandHandler(ctx.forge, CommandActions(runner))
+    return CommandHandler(ctx.forge, CommandActions(ctx.runner(checks=True)))
 
 
 def cmd_command(args) -> int:

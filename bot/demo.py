@@ -13,7 +13,8 @@ from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
 from bot.local_merge import merge_pr
 from bot.recipe import load_recipes
-from bot.runner import RunReport, Runner
+from bot.assemble import build_runner
+from bot.runner import RunReport
 
 FLEET = Path(__file__).resolve().parent.parent / "examples" / "fleet"
 DEMO_AUTHOR = Identity("Fleet Maintainer", "maintainer@example.com")
@@ -44,15 +45,15 @@ def _base_env() -> dict[str, str]:
 
 
 def run_demo(target: Path | None, say: Callable[[str], None], max_rounds: int = 60,
-             make_validator=None) -> tuple[Path, list[RunReport]]:
+             checks: bool = True, fleet: Path = FLEET) -> tuple[Path, list[RunReport]]:
     target = target or Path(tempfile.mkdtemp(prefix="upgrade-bot-demo-"))
-    work = create_fleet_repo(target)
+    work = create_fleet_repo(target, fleet)
     say(f"fleet repository: {work} (origin: {target / 'origin.git'})")
     repo = GitRepo(work)
     config = load_config(work)
     forge = LocalForge(repo.state_dir)
-    runner = Runner(repo, forge, config, load_recipes(config.recipe_dirs, config.enabled_recipes),
-                    make_validator(repo, forge, config) if make_validator else None)
+    runner = build_runner(repo, forge, config, load_recipes(config.recipe_dirs, config.enabled_recipes),
+                          checks=True, skip_checks=not checks)
     reports = []
     for round_no in range(1, max_rounds + 1):
         report = runner.run()
@@ -68,10 +69,19 @@ def run_demo(target: Path | None, say: Callable[[str], None], max_rounds: int = 
 
 
 def _merge_open_prs(repo: GitRepo, forge: LocalForge, config, say) -> int:
-    """Merges what merges cleanly; a PR that conflicts waits for the next run to regenerate it."""
+    """Plays the maintainers: merges green PRs; closes red ones, which need their manual items first.
+
+    A PR that conflicts waits for the next run, which regenerates it on the new base."""
     merged = 0
     for pr in forge.list_prs(config.branch_prefix + "/"):
         if pr.state != "open":
+            continue
+        if "checks-failing" in pr.labels:
+            forge.comment(pr.number, "Closed by the demo: its checks fail after the migration, so a maintainer "
+                                     "would first do the manual changes it lists.")
+            forge.close_pr(pr.number)
+            say(f"  closed #{pr.number} {pr.head}: checks fail (see the PR's validation section)")
+            merged += 1
             continue
         try:
             merge_pr(repo, forge, pr.number, DEMO_AUTHOR)

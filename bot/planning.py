@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Collection, Mapping, Sequence
 
 from bot.config import Config
 from bot.discovery import Service, Skipped
@@ -47,16 +47,21 @@ class Plan:
 
 
 def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: Sequence[Recipe],
-              config: Config) -> Plan:
+              config: Config, with_prs: Collection[str] = ()) -> Plan:
+    """with_prs: keys of jobs that have a bot PR; they stay in the plan after their upgrade landed,
+    so waves, gates and the dashboard still see them."""
     jobs, not_applicable, broken = [], [], []
     for service in services:
         matched = False
         for recipe in recipes:
             declared = service.depends_on(recipe.package)
+            if not declared and f"{recipe.id}/{service.name}" in with_prs:
+                declared = service.depends_on(recipe.target_package)
             if not declared:
                 continue
             matched = True
-            if recipe.package == recipe.target_package and all(
+            key = f"{recipe.id}/{service.name}"
+            if key not in with_prs and recipe.package == recipe.target_package and all(
                     d.spec.replace(" ", "") == f"=={recipe.version}" for d in declared):
                 not_applicable.append(Skipped(service.path, f"{recipe.id}: already at {recipe.version}"))
                 continue
@@ -81,9 +86,18 @@ class Selection:
     blocked: list[str]  # why nothing (more) opens, one line each
 
 
+GreenCheck = Callable[[list[Job]], "tuple[bool, str]"]
+
+
+def _always_green(jobs: list[Job]) -> tuple[bool, str]:
+    return True, ""
+
+
 def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all_waves: bool = False,
-                wave_is_green: Callable[[int], tuple[bool, str]] = lambda w: (True, "")) -> Selection:
-    """pr_states maps job key -> "open"/"merged"/"closed" for jobs that have a PR."""
+                is_green: GreenCheck = _always_green) -> Selection:
+    """pr_states maps job key -> "open"/"merged"/"closed" for jobs that have a PR.
+
+    is_green(jobs) says whether the base is green after those jobs' PRs were merged (and why not)."""
     maintain = [j for j in plan.jobs if pr_states.get(j.key) == "open"]
     candidates = [j for j in plan.jobs if j.key not in pr_states]
     blocked: list[str] = []
@@ -92,7 +106,7 @@ def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all
         for wave_jobs in plan.waves():
             wave = wave_jobs[0].wave
             if all(pr_states.get(j.key) in DONE_STATES for j in wave_jobs):
-                green, why = wave_is_green(wave)
+                green, why = is_green(wave_jobs)
                 if green or config.open_next_wave_early:
                     continue
                 blocked.append(f"wave {wave + 1} ({TIERS[wave]}) is merged but not green: {why}")
@@ -106,14 +120,15 @@ def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all
             if not config.open_next_wave_early:
                 candidates = [j for j in candidates if j.wave == wave]
             break
-    candidates = _one_critical_service_at_a_time(plan, candidates, pr_states, blocked)
+    if not all_waves:
+        candidates = _one_critical_service_at_a_time(plan, candidates, pr_states, blocked, is_green)
     candidates = _apply_limits(candidates, len(maintain), config, blocked)
     return Selection(maintain, candidates, current, blocked)
 
 
 def _one_critical_service_at_a_time(plan: Plan, candidates: list[Job], pr_states: Mapping[str, str],
-                                    blocked: list[str]) -> list[Job]:
-    in_flight = _critical_service_in_flight(plan, pr_states)
+                                    blocked: list[str], is_green: GreenCheck) -> list[Job]:
+    in_flight = _critical_service_in_flight(plan, pr_states, is_green, blocked)
     waiting = sorted({j.service.name for j in candidates if j.critical})
     allowed = {in_flight} if in_flight else set(waiting[:1])
     held = [name for name in waiting if name not in allowed]
@@ -123,14 +138,22 @@ def _one_critical_service_at_a_time(plan: Plan, candidates: list[Job], pr_states
     return [j for j in candidates if not j.critical or j.service.name in allowed]
 
 
-def _critical_service_in_flight(plan: Plan, pr_states: Mapping[str, str]) -> str | None:
-    """A critical service with some PR opened and not all of its PRs merged or closed."""
-    by_service: dict[str, list[str | None]] = {}
+def _critical_service_in_flight(plan: Plan, pr_states: Mapping[str, str], is_green: GreenCheck,
+                                blocked: list[str]) -> str | None:
+    """A critical service with some PR opened and not all of its PRs merged or closed, or merged but not green."""
+    by_service: dict[str, list[Job]] = {}
     for job in plan.jobs:
         if job.critical:
-            by_service.setdefault(job.service.name, []).append(pr_states.get(job.key))
-    for name, states in sorted(by_service.items()):
-        if any(s is not None for s in states) and not all(s in DONE_STATES for s in states):
+            by_service.setdefault(job.service.name, []).append(job)
+    for name, jobs in sorted(by_service.items()):
+        states = [pr_states.get(j.key) for j in jobs]
+        if not any(s is not None for s in states):
+            continue
+        if not all(s in DONE_STATES for s in states):
+            return name
+        green, why = is_green(jobs)
+        if not green:
+            blocked.append(f"critical service {name} is merged but not green: {why}")
             return name
     return None
 

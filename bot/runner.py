@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from bot.config import Config
+from bot.dashboard import DASHBOARD_TITLE, dashboard_body
 from bot.discovery import discover
 from bot.errors import BotError
 from bot.forge.base import Forge, PullRequest
@@ -15,6 +16,7 @@ from bot.planning import Job, Plan, Selection, make_plan, select_jobs
 from bot.pr_content import Validation, commit_message, metadata, pr_body, pr_title
 from bot.recipe import Recipe
 from bot.render import read_marker
+from bot.status import status_rows
 
 
 class Validator(Protocol):
@@ -37,6 +39,7 @@ class RunReport:
     selection: Selection | None
     base_sha: str
     results: list[JobResult] = field(default_factory=list)
+    dashboard: str = ""
 
     @property
     def failed(self) -> bool:
@@ -48,9 +51,10 @@ Progress = Callable[[int, int, JobResult], None]
 
 class Runner:
     def __init__(self, repo: GitRepo, forge: Forge, config: Config, recipes: list[Recipe],
-                 validator: Validator | None = None) -> None:
+                 validator: Validator | None = None, gate=None) -> None:
         self.repo, self.forge, self.config, self.recipes = repo, forge, config, recipes
         self.validator = validator
+        self.gate = gate  # bot.gate.Gate, or None: merged waves count as green
 
     def plan(self) -> tuple[Plan, str]:
         self.repo.fetch(self.forge.push_url())
@@ -58,7 +62,7 @@ class Runner:
         if base_sha is None:
             raise BotError(f"origin has no branch {self.config.base_branch!r} (config base-branch)")
         services, skipped = discover(self.repo.snapshot(base_sha), self.config.services)
-        return make_plan(services, skipped, self.recipes, self.config), base_sha
+        return make_plan(services, skipped, self.recipes, self.config, set(self.pr_states())), base_sha
 
     def pr_states(self) -> dict[str, PullRequest]:
         prs = {}
@@ -81,8 +85,7 @@ class Runner:
             progress: Progress | None = None) -> RunReport:
         plan, base_sha = self.plan()
         prs = self.pr_states()
-        selection = select_jobs(plan, {k: p.state for k, p in prs.items()}, self.config,
-                                all_waves=all_waves or dry_run)
+        selection = self.select(plan, prs, base_sha, all_waves=all_waves or dry_run)
         report = RunReport(plan, selection, base_sha)
         jobs = selection.maintain + selection.open
         for i, job in enumerate(jobs, 1):
@@ -90,7 +93,23 @@ class Runner:
             report.results.append(result)
             if progress:
                 progress(i, len(jobs), result)
+        if not dry_run:
+            report.dashboard = self.publish_dashboard(plan, base_sha)
         return report
+
+    def publish_dashboard(self, plan: Plan, base_sha: str) -> str:
+        prs = self.pr_states()
+        selection = self.select(plan, prs, base_sha)
+        body = dashboard_body(plan, status_rows(plan, prs, self.reverted()), selection,
+                              self.config.base_branch, base_sha)
+        return self.forge.publish_dashboard(DASHBOARD_TITLE, body)
+
+    def select(self, plan: Plan, prs: dict[str, PullRequest], base_sha: str, *, all_waves: bool = False) -> Selection:
+        kwargs = {}
+        if self.gate is not None:
+            self.gate.prs, self.gate.base_sha = prs, base_sha
+            kwargs["is_green"] = self.gate.is_green
+        return select_jobs(plan, {k: p.state for k, p in prs.items()}, self.config, all_waves=all_waves, **kwargs)
 
     def run_job(self, job: Job, base_sha: str, pr: PullRequest | None, *, dry_run: bool = False,
                 keep_human_commits: bool = False) -> JobResult:

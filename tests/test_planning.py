@@ -37,10 +37,10 @@ def test_only_the_earliest_unfinished_wave_opens():
 
 def test_a_merged_wave_that_is_not_green_blocks_the_next():
     plan, cfg = plan_for({"a": "low", "m": "medium"})
-    sel = select_jobs(plan, {"widgets-2.0/a": "merged"}, cfg, wave_is_green=lambda w: (False, "tests fail on main"))
+    sel = select_jobs(plan, {"widgets-2.0/a": "merged"}, cfg, is_green=lambda jobs: (False, "tests fail on main"))
     assert sel.open == [] and "not green: tests fail on main" in sel.blocked[0]
     early, cfg_early = plan_for({"a": "low", "m": "medium"}, open_next_wave_early=True)
-    sel = select_jobs(early, {"widgets-2.0/a": "merged"}, cfg_early, wave_is_green=lambda w: (False, "red"))
+    sel = select_jobs(early, {"widgets-2.0/a": "merged"}, cfg_early, is_green=lambda jobs: (False, "red"))
     assert keys(sel.open) == ["m"]
 
 
@@ -52,6 +52,8 @@ def test_critical_services_open_one_at_a_time():
     assert keys(sel.open) == []
     sel = select_jobs(plan, {"widgets-2.0/x": "merged"}, cfg)
     assert keys(sel.open) == ["y"]
+    red = select_jobs(plan, {"widgets-2.0/x": "merged"}, cfg, is_green=lambda jobs: (False, "red after merge"))
+    assert keys(red.open) == [] and "critical service x is merged but not green: red after merge" in red.blocked
 
 
 def test_limits_trickle_prs_out_in_priority_order():

@@ -74,5 +74,8 @@ class Forge(Protocol):
 
     def checks(self, sha: str) -> CheckResult: ...
 
+    def publish_dashboard(self, title: str, body: str) -> str:
+        """Create or update the one tracking issue (GitHub) or dashboard file (local); returns where."""
+
     def push_url(self) -> str | None:
         """The URL to push to, or None to push to the repository's own `origin`."""

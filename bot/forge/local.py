@@ -148,6 +148,12 @@ class LocalForge:
     def record_checks(self, sha: str, result: CheckResult) -> None:
         _write_json(self.root / "checks" / f"{sha}.json", dataclasses.asdict(result))
 
+    def publish_dashboard(self, title: str, body: str) -> str:
+        path = self.root / "dashboard.md"
+        if not path.exists() or path.read_text() != body:
+            path.write_text(body)
+        return str(path)
+
     def push_url(self) -> str | None:
         return None
 

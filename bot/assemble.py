@@ -1,0 +1,21 @@
+"""Builds a Runner with its validator and gate: the one place effects are wired together."""
+from __future__ import annotations
+
+from bot.config import Config
+from bot.forge.base import Forge
+from bot.gate import Gate
+from bot.gitops import GitRepo
+from bot.recipe import Recipe
+from bot.runner import Runner
+from bot.validator import CheckRunner, CheckValidator, SkippedValidator
+
+
+def build_runner(repo: GitRepo, forge: Forge, config: Config, recipes: list[Recipe], *,
+                 checks: bool, skip_checks: bool = False) -> Runner:
+    """checks=False: no validation and no gating (plan, dry runs); skip_checks: PRs say nothing was validated."""
+    if not checks:
+        return Runner(repo, forge, config, recipes)
+    if skip_checks:
+        return Runner(repo, forge, config, recipes, SkippedValidator(), Gate(repo, forge, None))
+    check_runner = CheckRunner(repo, config)
+    return Runner(repo, forge, config, recipes, CheckValidator(check_runner), Gate(repo, forge, check_runner))

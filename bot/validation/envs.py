@@ -1,0 +1,559 @@
+"""Cached, isolated virtual environments holding a service's own requirements.
+
+An environment is keyed by what it contains, not by who asked for it: the fully expanded requirement
+content (``-r``/``-c`` followed, comments and whitespace dropped, requirement lines sorted) plus the
+interpreter's version. So two services pinning the same things share one environment, and the
+baseline/after runs of a migration that does not touch requirements share it too.
+
+Builds go to ``<cache>/.<key>.building-*`` and are renamed to ``<cache>/<key>`` only once complete, under
+a per-key file lock: a crashed build leaves a temp dir that is never mistaken for a finished env (it is
+removed by the next builder of that key), and two concurrent builders of one key do the work once.
+The bot's own environment is never touched: ``uv`` is always told which interpreter to install into.
+"""
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomlkit
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+CACHE_DIR_VARIABLE = "UPGRADE_BOT_CACHE"
+UV_BINARY_VARIABLE = "UPGRADE_BOT_UV"
+# Bump when the key's input or the env layout changes, so old envs are not reused by mistake.
+KEY_SCHEMA = "1"
+COMPLETE_MARKER = "upgrade-bot-env.json"
+GENERATED_REQUIREMENTS = "upgrade-bot-requirements.in"
+GENERATED_CONSTRAINTS = "upgrade-bot-constraints.in"
+
+# Extras and dependency groups that hold what a service's tests need.
+TEST_EXTRA_NAMES = ("test", "tests", "testing", "dev", "develop", "development")
+# Preferred first among several unrelated requirement files (the rest keep alphabetical order).
+PREFERRED_SOURCES = (
+    "requirements-dev.txt",
+    "requirements_dev.txt",
+    "requirements-test.txt",
+    "requirements_test.txt",
+    "requirements/test.txt",
+    "requirements/dev.txt",
+)
+
+# "-r file", "-rfile", "--requirement=file" (and the same for constraints)
+_INCLUDE_RE = re.compile(r"^(-r|-c|--requirement|--constraint)(?:\s*=\s*|\s+|(?<=-r)|(?<=-c))(\S.*)$")
+_OPTION_WITH_PATH_RE = re.compile(r"^(-f|--find-links|-e|--editable)(?:\s*=\s*|\s+)(\S.*)$")
+
+
+class EnvBuildError(RuntimeError):
+    """An environment could not be built; ``reason`` is one line, ``source`` the file that caused it."""
+
+    def __init__(self, reason: str, source: Path | None = None):
+        self.reason = reason
+        self.source = source
+        super().__init__(f"{source}: {reason}" if source else reason)
+
+
+@dataclass(frozen=True)
+class RequirementLine:
+    """One logical line of a requirements source, remembered with where it came from."""
+
+    text: str  # as written (whitespace collapsed, local paths made absolute): what gets installed
+    origin: Path
+    line_number: int  # 1-based; 0 when unknown
+
+    @property
+    def key_text(self) -> str:
+        return normalise_requirement(self.text)
+
+    @property
+    def package_name(self) -> str | None:
+        try:
+            return canonicalize_name(Requirement(_strip_line_options(self.text)).name)
+        except InvalidRequirement:
+            return None
+
+
+@dataclass
+class ExpandedRequirements:
+    """Requirement sources flattened into what is installed and what the cache key hashes."""
+
+    requirements: list[RequirementLine] = field(default_factory=list)
+    constraints: list[RequirementLine] = field(default_factory=list)
+    options: list[RequirementLine] = field(default_factory=list)  # index / find-links: order matters
+    sources: list[Path] = field(default_factory=list)  # every file read, includes too
+
+    def key_content(self) -> str:
+        lines = [f"option {line.key_text}" for line in self.options]
+        lines += sorted({f"require {line.key_text}" for line in self.requirements})
+        lines += sorted({f"constrain {line.key_text}" for line in self.constraints})
+        return "\n".join(lines)
+
+    def origin_of_package(self, name: str) -> RequirementLine | None:
+        wanted = canonicalize_name(name)
+        for line in self.requirements + self.constraints:
+            if line.package_name == wanted:
+                return line
+        return None
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    path: Path
+    implementation: str
+    version: str
+    machine: str
+
+    @property
+    def key_text(self) -> str:
+        return f"{self.implementation}-{self.version}-{self.machine}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Which files to install
+
+
+def requirement_sources(service_dir: Path) -> list[Path]:
+    """The requirement files that describe a service's test environment.
+
+    Among ``requirements*.txt`` and ``requirements/*.txt``, those that no other one includes with
+    ``-r`` (the most complete one when they chain, all of them when unrelated). Without any, the
+    ``pyproject.toml`` when it declares dependencies. ``[]`` for a directory that is no service.
+    """
+    service_dir = Path(service_dir)
+    candidates = sorted(service_dir.glob("requirements*.txt")) + sorted(
+        (service_dir / "requirements").glob("*.txt")
+    )
+    candidates = [path for path in candidates if path.is_file()]
+    if candidates:
+        included: set[Path] = set()
+        for path in candidates:
+            included |= _transitively_included(path) - {path.resolve()}
+        roots = [path for path in candidates if path.resolve() not in included]
+        return sorted(roots, key=lambda path: _source_rank(path, service_dir))
+    pyproject = service_dir / "pyproject.toml"
+    if pyproject.is_file() and _pyproject_declares_dependencies(pyproject):
+        return [pyproject]
+    return []
+
+
+def _pyproject_declares_dependencies(pyproject: Path) -> bool:
+    try:
+        return bool(_expand_pyproject(pyproject))
+    except EnvBuildError:  # broken TOML: let ensure_env report it, naming the file
+        return True
+
+
+def _source_rank(path: Path, service_dir: Path) -> tuple[int, str]:
+    relative = path.relative_to(service_dir).as_posix()
+    preferred = PREFERRED_SOURCES.index(relative) if relative in PREFERRED_SOURCES else len(PREFERRED_SOURCES)
+    return preferred, relative
+
+
+def _transitively_included(path: Path) -> set[Path]:
+    """Files reached from ``path`` through ``-r`` (constraints do not install anything)."""
+    seen: set[Path] = set()
+    pending = [path.resolve()]
+    while pending:
+        current = pending.pop()
+        if current in seen or not current.is_file():
+            continue
+        seen.add(current)
+        for _, line in _logical_lines(current.read_text(encoding="utf-8", errors="replace")):
+            match = _INCLUDE_RE.match(line)
+            if match and match.group(1) in ("-r", "--requirement"):
+                pending.append((current.parent / match.group(2).strip()).resolve())
+    return seen
+
+
+# ---------------------------------------------------------------------------------------------------
+# Expanding sources into requirement lines
+
+
+def expand_requirements(
+    requirement_files: Sequence[Path] = (), requirement_lines: Sequence[str] = ()
+) -> ExpandedRequirements:
+    expanded = ExpandedRequirements()
+    for path in requirement_files:
+        path = Path(path)
+        if not path.is_file():
+            raise EnvBuildError("requirement file not found", path)
+        if path.name == "pyproject.toml":
+            expanded.sources.append(path)
+            expanded.requirements += _expand_pyproject(path)
+        else:
+            _expand_requirements_file(path, expanded, into="requirements", stack=())
+    inline_origin = Path("<requirement_lines>")
+    for number, line in enumerate(requirement_lines, start=1):
+        for _, logical in _logical_lines(line):
+            expanded.requirements.append(RequirementLine(logical, inline_origin, number))
+    return expanded
+
+
+def _expand_requirements_file(path: Path, expanded: ExpandedRequirements, into: str, stack: tuple) -> None:
+    resolved = path.resolve()
+    if resolved in stack:  # an include cycle: pip would loop forever, the content is already here
+        return
+    expanded.sources.append(path)
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for number, line in _logical_lines(text):
+        include = _INCLUDE_RE.match(line)
+        if include:
+            target = path.parent / include.group(2).strip()
+            if "://" in include.group(2):
+                raise EnvBuildError(f"cannot follow remote include {line!r}", path)
+            if not target.is_file():
+                raise EnvBuildError(f"{line!r}: included file not found", path)
+            target_list = "constraints" if include.group(1) in ("-c", "--constraint") else into
+            _expand_requirements_file(target, expanded, target_list, stack + (resolved,))
+            continue
+        line = _absolutise_local_path(line, path.parent)
+        entry = RequirementLine(line, path, number)
+        if line.startswith("-") and not _is_editable(line):
+            expanded.options.append(entry)
+        elif into == "constraints":
+            expanded.constraints.append(entry)
+        else:
+            expanded.requirements.append(entry)
+
+
+def _expand_pyproject(path: Path) -> list[RequirementLine]:
+    """Project dependencies plus test-ish extras and dependency groups (the project itself is not
+    installed: checks run with the service dir as cwd, so flat-layout code is importable)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        document = tomlkit.parse(text).unwrap()
+    except Exception as error:  # tomlkit raises several unrelated types
+        raise EnvBuildError(f"invalid TOML: {error}".splitlines()[0], path) from error
+    project = document.get("project") or {}
+    own_name = canonicalize_name(project["name"]) if project.get("name") else None
+    optional = {canonicalize_name(k): v for k, v in (project.get("optional-dependencies") or {}).items()}
+    groups = {canonicalize_name(k): v for k, v in (document.get("dependency-groups") or {}).items()}
+
+    collected: list[str] = []
+
+    def add_requirement(spec: str, seen_extras: set[str]) -> None:
+        try:
+            requirement = Requirement(spec)
+        except InvalidRequirement:
+            collected.append(spec)
+            return
+        if own_name and canonicalize_name(requirement.name) == own_name:
+            for extra in sorted(requirement.extras):  # "myproject[test]" inside an extra
+                add_extra(canonicalize_name(extra), seen_extras)
+            return
+        collected.append(spec)
+
+    def add_extra(name: str, seen_extras: set[str]) -> None:
+        if name in seen_extras:
+            return
+        seen_extras.add(name)
+        for spec in optional.get(name, []):
+            add_requirement(spec, seen_extras)
+
+    def add_group(name: str, seen_groups: set[str]) -> None:
+        if name in seen_groups:
+            return
+        seen_groups.add(name)
+        for item in groups.get(name, []):
+            if isinstance(item, dict) and "include-group" in item:
+                add_group(canonicalize_name(item["include-group"]), seen_groups)
+            elif isinstance(item, str):
+                add_requirement(item, set())
+
+    for spec in project.get("dependencies") or []:
+        add_requirement(spec, set())
+    seen_extras: set[str] = set()
+    seen_groups: set[str] = set()
+    for name in TEST_EXTRA_NAMES:
+        add_extra(name, seen_extras)
+        add_group(name, seen_groups)
+
+    lines = text.splitlines()
+    result = []
+    for spec in dict.fromkeys(collected):  # the same spec in two extras is one requirement
+        number = next((i for i, line in enumerate(lines, 1) if spec in line), 0)
+        result.append(RequirementLine(" ".join(spec.split()), path, number))
+    return result
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(first line number, content) of each non-empty line, pip-style: ``\\`` continues a line,
+    ``#`` at the start or after whitespace starts a comment."""
+    pending: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not pending:
+            start = number
+        if raw.endswith("\\"):
+            pending.append(raw[:-1])
+            continue
+        pending.append(raw)
+        joined = " ".join(pending)
+        pending = []
+        content = re.sub(r"(^|\s)#.*$", "", joined)
+        content = " ".join(content.split())
+        if content:
+            yield start, content
+    if pending:
+        content = " ".join(re.sub(r"(^|\s)#.*$", "", " ".join(pending)).split())
+        if content:
+            yield start, content
+
+
+def _is_editable(line: str) -> bool:
+    return line.startswith(("-e ", "-e=", "--editable"))
+
+
+def _absolutise_local_path(line: str, base: Path) -> str:
+    """Local paths are relative to the file naming them; the generated file lives elsewhere."""
+    option = _OPTION_WITH_PATH_RE.match(line)
+    if option:
+        return f"{option.group(1)} {_absolute_target(option.group(2).strip(), base)}"
+    if line.startswith((".", "~")):
+        target, _, rest = line.partition(" ")
+        return f"{_absolute_target(target, base)} {rest}".strip()
+    return line
+
+
+def _absolute_target(target: str, base: Path) -> str:
+    """``./libs/common[extra]`` -> ``/abs/libs/common[extra]``; URLs and absolute paths unchanged."""
+    if "://" in target or target.startswith(("file:", "/")) or not target.startswith((".", "~")):
+        return target
+    path_part, bracket, extras = target.partition("[")
+    return str((base / os.path.expanduser(path_part)).resolve()) + bracket + extras
+
+
+def _strip_line_options(text: str) -> str:
+    return re.split(r"\s--?[a-z]", " " + text, maxsplit=1)[0].strip()
+
+
+def normalise_requirement(text: str) -> str:
+    """A canonical spelling, so ``Six == 1.16.0`` and ``six==1.16.0`` hash alike."""
+    requirement_part = _strip_line_options(text)
+    line_options = sorted(text[len(requirement_part):].split()) if text.startswith(requirement_part) else []
+    try:
+        requirement = Requirement(requirement_part)
+    except InvalidRequirement:
+        return " ".join(text.split())
+    canonical = canonicalize_name(requirement.name)
+    if requirement.extras:
+        canonical += "[" + ",".join(sorted(canonicalize_name(e) for e in requirement.extras)) + "]"
+    if requirement.url:
+        canonical += f" @ {requirement.url}"
+    else:
+        canonical += str(requirement.specifier)
+    if requirement.marker:
+        canonical += f"; {requirement.marker}"
+    return " ".join([canonical, *line_options])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Interpreter and key
+
+
+def find_uv() -> str:
+    configured = os.environ.get(UV_BINARY_VARIABLE)
+    if configured:
+        return configured
+    found = shutil.which("uv")
+    if found:
+        return found
+    try:
+        import uv  # the PyPI package ships the binary
+
+        return uv.find_uv_bin()
+    except (ImportError, FileNotFoundError) as error:
+        raise EnvBuildError("uv is not installed (pip install uv, or set UPGRADE_BOT_UV)") from error
+
+
+def resolve_interpreter(python: str | None = None) -> Interpreter:
+    """``None`` means the bot's own interpreter (only as a base: nothing is installed into it);
+    a path is used as is; anything else is a request such as ``3.10`` that ``uv python find`` answers."""
+    if python is None:
+        return _describe_interpreter(sys.executable)
+    if os.sep in python or Path(python).is_file():
+        if not Path(python).is_file():
+            raise EnvBuildError(f"Python interpreter not found: {python}")
+        return _describe_interpreter(python)
+    found = subprocess.run(
+        [find_uv(), "python", "find", python], check=False, capture_output=True, text=True, env=_uv_environment()
+    )
+    if found.returncode != 0 or not found.stdout.strip():
+        raise EnvBuildError(f"no Python interpreter matches {python!r}: {_first_uv_error(found.stderr)}")
+    return _describe_interpreter(found.stdout.strip())
+
+
+@functools.cache
+def _describe_interpreter(path: str) -> Interpreter:
+    probe = "import platform; print(platform.python_implementation(), platform.python_version(), platform.machine())"
+    result = subprocess.run([path, "-c", probe], check=False, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise EnvBuildError(f"cannot run Python interpreter {path}: {result.stderr.strip()[:200]}")
+    implementation, version, machine = result.stdout.split()
+    return Interpreter(Path(path), implementation.lower(), version, machine)
+
+
+def env_key(expanded: ExpandedRequirements, interpreter: Interpreter) -> str:
+    content = f"schema {KEY_SCHEMA}\npython {interpreter.key_text}\n{expanded.key_content()}"
+    return hashlib.sha256(content.encode()).hexdigest()[:24]
+
+
+def default_cache_dir() -> Path:
+    configured = os.environ.get(CACHE_DIR_VARIABLE)
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "upgrade-bot" / "envs"
+
+
+def env_python(env_dir: Path) -> Path:
+    """The env's interpreter. Never resolve it: the venv's python is a symlink to the base one."""
+    if os.name == "nt":
+        return env_dir / "Scripts" / "python.exe"
+    return env_dir / "bin" / "python"
+
+
+def is_complete(env_dir: Path) -> bool:
+    return (env_dir / COMPLETE_MARKER).is_file() and env_python(env_dir).exists()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Building
+
+
+def ensure_env(
+    requirement_files: Sequence[Path] | None = None,
+    *,
+    requirement_lines: Sequence[str] = (),
+    cache_dir: Path | None = None,
+    python: str | None = None,
+) -> Path:
+    """The python executable of a cached env holding these requirements, built when missing."""
+    interpreter = resolve_interpreter(python)
+    expanded = expand_requirements(requirement_files or (), requirement_lines)
+    key = env_key(expanded, interpreter)
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    final = cache / key
+    if is_complete(final):
+        return env_python(final)
+    cache.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(cache / f".{key}.lock"):
+        if is_complete(final):  # another process built it while we waited
+            return env_python(final)
+        _remove_leftovers(cache, key)
+        build_dir = Path(tempfile.mkdtemp(prefix=f".{key}.building-", dir=cache))
+        try:
+            _build(build_dir, expanded, interpreter)
+            _write_marker(build_dir, key, expanded, interpreter)
+            build_dir.chmod(0o755)  # mkdtemp makes it private; the env is shared by whoever reads the cache
+            os.rename(build_dir, final)
+        except BaseException:
+            shutil.rmtree(build_dir, ignore_errors=True)
+            raise
+    return env_python(final)
+
+
+@contextmanager
+def _exclusive_lock(lock_path: Path) -> Iterator[None]:
+    with open(lock_path, "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _remove_leftovers(cache: Path, key: str) -> None:
+    """Under the key's lock no one else is building it, so any temp dir of that key is from a crash;
+    a final dir without its marker was not made by us and cannot be trusted either."""
+    for leftover in cache.glob(f".{key}.building-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    final = cache / key
+    if final.exists() and not is_complete(final):
+        shutil.rmtree(final, ignore_errors=True)
+
+
+def _build(build_dir: Path, expanded: ExpandedRequirements, interpreter: Interpreter) -> None:
+    uv = find_uv()
+    created = _run_uv(
+        [uv, "venv", "--relocatable", "--python", str(interpreter.path), str(build_dir)], cwd=build_dir
+    )
+    if created.returncode != 0:
+        raise EnvBuildError(f"uv venv failed: {_first_uv_error(created.stderr)}")
+    if not expanded.requirements:
+        return
+    requirements_file = build_dir / GENERATED_REQUIREMENTS
+    requirements_file.write_text(
+        "".join(f"{line.text}\n" for line in expanded.options + expanded.requirements), encoding="utf-8"
+    )
+    command = [uv, "pip", "install", "--python", str(env_python(build_dir)), "-r", str(requirements_file)]
+    if expanded.constraints:
+        constraints_file = build_dir / GENERATED_CONSTRAINTS
+        constraints_file.write_text("".join(f"{line.text}\n" for line in expanded.constraints), encoding="utf-8")
+        command += ["-c", str(constraints_file)]
+    installed = _run_uv(command, cwd=build_dir)
+    if installed.returncode != 0:
+        raise _install_error(installed.stderr, expanded, requirements_file)
+
+
+def _run_uv(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(command, check=False, cwd=cwd, capture_output=True, text=True, env=_uv_environment())
+
+
+def _uv_environment() -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH")}
+    environment["NO_COLOR"] = "1"  # plain "error:"/"cause:" lines we can quote
+    environment["UV_NO_PROGRESS"] = "1"
+    return environment
+
+
+def _first_uv_error(stderr: str) -> str:
+    """``error: <what>`` joined with the first ``cause:`` line: one line that says why."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    error = next((line[len("error:"):].strip() for line in lines if line.startswith("error:")), None)
+    cause = next((line[len("cause:"):].strip() for line in lines if line.startswith("cause:")), None)
+    if error is None:
+        return (lines[-1] if lines else "uv failed without output")[:400]
+    return (f"{error}: {cause}" if cause else error)[:400]
+
+
+def _install_error(stderr: str, expanded: ExpandedRequirements, generated: Path) -> EnvBuildError:
+    """Name the source behind a uv failure: the line at the position uv reports in our generated file,
+    else the first requirement whose package the message names, else the first source."""
+    reason = _first_uv_error(stderr)
+    ordered = expanded.options + expanded.requirements
+    position = re.search(r"`([^`]*)` at position (\d+)", reason)
+    if position and Path(position.group(1)).name == generated.name:
+        line_index = generated.read_bytes()[: int(position.group(2))].count(b"\n")
+        if line_index < len(ordered):
+            culprit = ordered[line_index]
+            where = f"{culprit.origin.name} line {culprit.line_number}" if culprit.line_number else culprit.origin.name
+            return EnvBuildError(reason.replace(position.group(0), where), culprit.origin)
+    mentioned = {canonicalize_name(word) for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9._-]*", stderr)}
+    for line in expanded.requirements + expanded.constraints:
+        if line.package_name and line.package_name in mentioned:
+            return EnvBuildError(reason, line.origin)
+    return EnvBuildError(reason, expanded.sources[0] if expanded.sources else None)
+
+
+def _write_marker(build_dir: Path, key: str, expanded: ExpandedRequirements, interpreter: Interpreter) -> None:
+    marker = {
+        "key": key,
+        "python": interpreter.key_text,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "sources": [str(path) for path in expanded.sources],
+        "content": expanded.key_content().splitlines(),
+    }
+    (build_dir / COMPLETE_MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")

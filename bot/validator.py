@@ -1,0 +1,78 @@
+"""Runs a service's checks on the base commit and on the PR head, and says what changed.
+
+Results are cached under .git/upgrade-bot/validation by (service tree, checks): a service whose files
+did not change is never tested twice, however often its branch is regenerated."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+from bot.config import Config
+from bot.gitops import GitRepo
+from bot.planning import Job
+from bot.pr_content import Validation
+from bot.render import render
+from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
+                            ensure_env, requirement_sources, run_checks)
+
+MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
+
+
+class CheckRunner:
+    """Check results for one service directory at one commit, cached by the service's git tree."""
+
+    def __init__(self, repo: GitRepo, config: Config) -> None:
+        self.repo, self.config = repo, config
+        self.cache_dir = repo.state_dir / "validation"
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+
+    def specs(self, service: str) -> list[CheckSpec]:
+        configured = self.config.service_checks.get(service) or self.config.checks
+        if not configured:
+            return list(DEFAULT_CHECKS)
+        return [CheckSpec(c.name, list(c.command), c.timeout) for c in configured]
+
+    def results(self, service: str, service_path: str, sha: str) -> list[CheckRun]:
+        specs = self.specs(service)
+        tree = self.repo.repo.rev_parse(f"{sha}:{service_path}").hexsha
+        key = hashlib.sha256(json.dumps([tree, [dataclasses.asdict(s) for s in specs]]).encode()).hexdigest()[:24]
+        cached = self.cache_dir / f"{key}.json"
+        if cached.exists():
+            return [_run_from_json(r) for r in json.loads(cached.read_text())]
+        with self.repo.temporary_worktree(sha) as checkout:
+            service_dir = checkout / service_path
+            python = ensure_env(requirement_sources(service_dir))
+            runs = run_checks(service_dir, python, specs)
+        cached.write_text(json.dumps([dataclasses.asdict(r) for r in runs]))
+        return runs
+
+
+class CheckValidator:
+    def __init__(self, checks: CheckRunner) -> None:
+        self.checks = checks
+
+    def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
+        try:
+            before = self.checks.results(job.service.name, job.service.path, base_sha)
+            after = self.checks.results(job.service.name, job.service.path, head_sha)
+        except EnvBuildError as exc:
+            return Validation(f"**Could not validate**: building the test environment failed: {exc}", ok=False)
+        comparison = compare(before, after)
+        return Validation(render_comparison(comparison, before, after), ok=comparison.ok())
+
+
+class SkippedValidator:
+    def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
+        return Validation("", ok=True, skipped=True)
+
+
+def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun]) -> str:
+    return render("validation_details.md.j2", c=comparison, ok=comparison.ok(), max_listed=MAX_LISTED,
+                  before=before, after=after)
+
+
+def _run_from_json(data: dict) -> CheckRun:
+    outcomes = {k: TestOutcome(**v) for k, v in data.pop("outcomes").items()}
+    return CheckRun(outcomes=outcomes, **data)

@@ -1,0 +1,150 @@
+"""compare(): baseline vs after, table-driven."""
+from __future__ import annotations
+
+import pytest
+
+from bot.validation.checks import CheckRun, TestOutcome
+from bot.validation.compare import CheckChange, TestChange, compare
+
+ASYNC_SKIP = "async def function and no async plugin installed (see warnings)"
+TEST_ID = "tests/test_x.py::test_y"
+CATEGORIES = ("newly_failing", "newly_passing", "still_failing", "disappeared", "newly_skipped", "appeared")
+
+
+def pytest_run(outcomes: dict[str, tuple[str, str]], exit_code: int | None = 0, timed_out: bool = False) -> CheckRun:
+    return CheckRun(
+        name="pytest",
+        exit_code=exit_code,
+        timed_out=timed_out,
+        duration=1.0,
+        outcomes={test_id: TestOutcome(test_id, outcome, message) for test_id, (outcome, message) in outcomes.items()},
+        output_tail="",
+    )
+
+
+def command_run(name: str, exit_code: int | None, timed_out: bool = False, tail: str = "") -> CheckRun:
+    return CheckRun(name, exit_code, timed_out, 1.0, {}, tail)
+
+
+def category_of(comparison, test_id: str = TEST_ID) -> str:
+    found = [name for name in CATEGORIES if any(c.test_id == test_id for c in getattr(comparison, name))]
+    assert len(found) <= 1, found
+    return found[0] if found else "unchanged"
+
+
+@pytest.mark.parametrize(
+    "before, after, category, blocks",
+    [
+        (("passed", ""), ("passed", ""), "unchanged", False),
+        (("passed", ""), ("failed", "AssertionError"), "newly_failing", True),
+        (("passed", ""), ("error", "fixture exploded"), "newly_failing", True),
+        (("skipped", "marker"), ("failed", "boom"), "newly_failing", True),
+        (None, ("failed", "boom"), "newly_failing", True),
+        (("failed", "boom"), ("passed", ""), "newly_passing", False),
+        (("error", "boom"), ("passed", ""), "newly_passing", False),
+        (("skipped", "needs feature"), ("passed", ""), "newly_passing", False),
+        (("failed", "boom"), ("failed", "boom again"), "still_failing", False),
+        (("failed", "boom"), ("error", "worse"), "still_failing", False),
+        (("passed", ""), None, "disappeared", True),
+        (("failed", "boom"), None, "disappeared", True),
+        (("passed", ""), ("skipped", ASYNC_SKIP), "newly_skipped", True),
+        (("passed", ""), ("skipped", "needs network"), "newly_skipped", True),
+        (("failed", "boom"), ("skipped", ASYNC_SKIP), "newly_skipped", True),
+        (("skipped", "slow"), ("skipped", ASYNC_SKIP), "newly_skipped", True),
+        (("skipped", ASYNC_SKIP), ("skipped", ASYNC_SKIP), "unchanged", False),
+        (("skipped", "slow"), ("skipped", "slow"), "unchanged", False),
+        (None, ("passed", ""), "appeared", False),
+        (None, ("skipped", "slow"), "appeared", False),
+        (None, ("skipped", ASYNC_SKIP), "newly_skipped", True),
+    ],
+)
+def test_per_test_transitions(before, after, category, blocks):
+    baseline = pytest_run({TEST_ID: before} if before else {}, exit_code=0 if before != ("failed", "boom") else 1)
+    after_run = pytest_run({TEST_ID: after} if after else {}, exit_code=baseline.exit_code)
+    comparison = compare([baseline], [after_run])
+    assert category_of(comparison) == category
+    assert comparison.ok() is not blocks
+    if category != "unchanged":
+        [change] = getattr(comparison, category)
+        assert (change.before, change.after) == (before[0] if before else None, after[0] if after else None)
+
+
+def test_message_comes_from_the_after_run_or_the_baseline_when_gone():
+    baseline = pytest_run({"t::a": ("passed", ""), "t::b": ("failed", "old reason")}, exit_code=1)
+    after = pytest_run({"t::a": ("failed", "new reason\nsecond line")}, exit_code=1)
+    comparison = compare([baseline], [after])
+    assert comparison.newly_failing == [TestChange("pytest", "t::a", "passed", "failed", "new reason\nsecond line")]
+    assert comparison.disappeared == [TestChange("pytest", "t::b", "failed", None, "old reason")]
+
+
+@pytest.mark.parametrize(
+    "before, after, category",
+    [
+        ((0, False), (0, False), None),
+        ((0, False), (1, False), "newly_failing_checks"),
+        ((0, False), (None, True), "newly_failing_checks"),
+        ((1, False), (1, False), "still_failing_checks"),
+        ((None, True), (2, False), "still_failing_checks"),
+        ((1, False), (0, False), None),
+        (None, (1, False), "newly_failing_checks"),  # a check with no baseline cannot blame the base
+    ],
+)
+def test_check_command_status(before, after, category):
+    baseline = [command_run("lint", *before)] if before else []
+    comparison = compare(baseline, [command_run("lint", *after, tail="E501 line too long")])
+    for name in ("newly_failing_checks", "still_failing_checks"):
+        expected = 1 if name == category else 0
+        assert len(getattr(comparison, name)) == expected, name
+    assert comparison.ok() is (category != "newly_failing_checks")
+
+
+def test_check_status_words_and_tail():
+    comparison = compare([command_run("build", 0)], [command_run("build", None, timed_out=True, tail="hung")])
+    assert comparison.newly_failing_checks == [CheckChange("build", "passed", "timed out", "hung")]
+    comparison = compare([command_run("build", 0)], [])
+    assert comparison.newly_failing_checks == [CheckChange("build", "passed", "not run", "")]
+
+
+def test_pre_existing_failures_alone_never_block():
+    baseline = pytest_run({"t::ok": ("passed", ""), "t::broken": ("failed", "x")}, exit_code=1)
+    after = pytest_run({"t::ok": ("passed", ""), "t::broken": ("failed", "x")}, exit_code=1)
+    comparison = compare([baseline], [after])
+    assert comparison.ok()
+    assert [change.test_id for change in comparison.still_failing] == ["t::broken"]
+    assert comparison.still_failing_checks and not comparison.newly_failing_checks
+
+
+def test_counts_and_totals_over_several_checks():
+    passed = ("passed", "")
+    baseline = [
+        pytest_run({"t::a": passed, "t::b": passed, "t::c": ("failed", "x"), "t::d": ("skipped", "")}, 1),
+        command_run("lint", 0),
+    ]
+    after = [
+        pytest_run({"t::a": passed, "t::b": ("failed", "y"), "t::c": passed, "t::e": passed}, 1),
+        command_run("lint", 0),
+    ]
+    comparison = compare(baseline, after)
+    assert comparison.counts == {
+        "newly_failing": 1,
+        "newly_passing": 1,
+        "still_failing": 0,
+        "disappeared": 1,
+        "newly_skipped": 0,
+        "appeared": 1,
+        "unchanged": 1,
+        "newly_failing_checks": 0,  # pytest exited 1 on the base commit too: its tests tell the story
+        "still_failing_checks": 1,
+    }
+    assert comparison.baseline_totals == {"passed": 2, "failed": 1, "skipped": 1}
+    assert comparison.after_totals == {"passed": 3, "failed": 1}
+    assert not comparison.ok()
+
+
+def test_same_test_id_under_two_checks_is_compared_per_check():
+    unit = pytest_run({"t::a": ("passed", "")})
+    integration_before = CheckRun("integration", 1, False, 1.0, {"t::a": TestOutcome("t::a", "failed", "down")}, "")
+    integration_after = CheckRun("integration", 1, False, 1.0, {"t::a": TestOutcome("t::a", "failed", "down")}, "")
+    comparison = compare([unit, integration_before], [unit, integration_after])
+    assert comparison.ok()
+    assert [(c.check, c.test_id) for c in comparison.still_failing] == [("integration", "t::a")]
