@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
-from bot.config import Config, load_config
+from bot.config import Config, Identity, load_config
 from bot.errors import BotError, ConfigError, RecipeError
 from bot.gitops import GitRepo
 from bot.recipe import Recipe, load_recipes
@@ -109,8 +110,11 @@ class Context:
 
     def _forge(self):
         if self.forge_name == "github":
-            from bot.forge.github import GitHubForge
-            return GitHubForge.from_env(self.config.github_repository or None, None)
+            from bot.forge.github import BOT_EMAIL, BOT_NAME, GitHubForge
+            if self.config.identity == Identity():  # unset: commit as github-actions[bot]
+                self.config = dataclasses.replace(self.config, identity=Identity(BOT_NAME, BOT_EMAIL))
+            managed = set(self.config.labels) | {"checks-failing", "not-validated", "revert"}
+            return GitHubForge.from_env(self.config.github_repository or None, None, managed_labels=managed)
         from bot.forge.local import LocalForge
         return LocalForge(self.repo.state_dir)
 

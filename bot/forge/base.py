@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.errors import BotError
+
 
 @dataclass
 class PullRequest:
@@ -36,7 +38,7 @@ class CheckResult:
     details: list[str] = field(default_factory=list)
 
 
-class ForgeError(Exception):
+class ForgeError(BotError):
     """A forge call failed after its retries; the message never contains a token."""
 
 

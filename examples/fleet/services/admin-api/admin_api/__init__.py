@@ -1,0 +1,1 @@
+"""admin-api: example service of the Phase 2 fleet."""

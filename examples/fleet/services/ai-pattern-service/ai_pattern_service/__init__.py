@@ -1,0 +1,1 @@
+"""ai-pattern-service: example service of the Phase 2 fleet."""

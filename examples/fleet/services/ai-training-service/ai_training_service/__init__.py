@@ -1,0 +1,1 @@
+"""ai-training-service: example service of the Phase 2 fleet."""

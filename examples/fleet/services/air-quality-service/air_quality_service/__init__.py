@@ -1,0 +1,1 @@
+"""air-quality-service: example service of the Phase 2 fleet."""

@@ -1,0 +1,1 @@
+"""api-automation-edge: example service of the Phase 2 fleet."""

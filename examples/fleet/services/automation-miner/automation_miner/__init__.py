@@ -1,0 +1,1 @@
+"""automation-miner: example service of the Phase 2 fleet."""

@@ -1,0 +1,1 @@
+"""blueprint-index: example service of the Phase 2 fleet."""

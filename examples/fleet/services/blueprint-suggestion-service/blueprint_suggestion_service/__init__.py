@@ -1,0 +1,1 @@
+"""blueprint-suggestion-service: example service of the Phase 2 fleet."""

@@ -1,0 +1,1 @@
+"""calendar-service: example service of the Phase 2 fleet."""

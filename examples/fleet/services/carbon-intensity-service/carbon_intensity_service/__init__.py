@@ -1,0 +1,1 @@
+"""carbon-intensity-service: example service of the Phase 2 fleet."""

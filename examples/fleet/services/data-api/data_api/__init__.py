@@ -1,0 +1,1 @@
+"""data-api: example service of the Phase 2 fleet."""

@@ -1,0 +1,1 @@
+"""data-retention: example service of the Phase 2 fleet."""

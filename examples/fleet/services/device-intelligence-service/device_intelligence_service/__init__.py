@@ -1,0 +1,1 @@
+"""device-intelligence-service: example service of the Phase 2 fleet."""

@@ -1,0 +1,1 @@
+"""electricity-pricing-service: example service of the Phase 2 fleet."""

@@ -1,0 +1,1 @@
+"""energy-correlator: example service of the Phase 2 fleet."""

@@ -1,0 +1,1 @@
+"""energy-forecasting: example service of the Phase 2 fleet."""

@@ -1,0 +1,1 @@
+"""ha-ai-agent-service: example service of the Phase 2 fleet."""

@@ -1,0 +1,1 @@
+"""ha-setup-service: example service of the Phase 2 fleet."""

@@ -1,0 +1,1 @@
+"""ha-simulator: example service of the Phase 2 fleet."""

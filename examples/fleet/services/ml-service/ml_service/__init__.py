@@ -1,0 +1,1 @@
+"""ml-service: example service of the Phase 2 fleet."""

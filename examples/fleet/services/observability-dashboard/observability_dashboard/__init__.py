@@ -1,0 +1,1 @@
+"""observability-dashboard: example service of the Phase 2 fleet."""

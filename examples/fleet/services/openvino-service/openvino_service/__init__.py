@@ -1,0 +1,1 @@
+"""openvino-service: example service of the Phase 2 fleet."""

@@ -1,0 +1,1 @@
+"""proactive-agent-service: example service of the Phase 2 fleet."""

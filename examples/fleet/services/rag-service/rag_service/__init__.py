@@ -1,0 +1,1 @@
+"""rag-service: example service of the Phase 2 fleet."""

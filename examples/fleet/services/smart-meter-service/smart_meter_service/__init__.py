@@ -1,0 +1,1 @@
+"""smart-meter-service: example service of the Phase 2 fleet."""

@@ -1,0 +1,1 @@
+"""sports-api: example service of the Phase 2 fleet."""

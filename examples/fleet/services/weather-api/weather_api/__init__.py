@@ -1,0 +1,1 @@
+"""weather-api: example service of the Phase 2 fleet."""

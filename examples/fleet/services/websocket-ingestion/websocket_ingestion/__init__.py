@@ -1,0 +1,1 @@
+"""websocket-ingestion: example service of the Phase 2 fleet."""

@@ -1,0 +1,149 @@
+"""MQ004-MQ006 and the manual findings about clients: constructor keywords, .id, removed methods, paho."""
+from __future__ import annotations
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from . import rules
+from .clients import ClientIndex
+from .consumers import ConsumerSite, plan_consumers
+from .mqtt_names import CONSUMER_METHODS, REMOVED_CLIENT_METHODS
+from .plan import Plan
+from .source import Source
+
+REMOVED_KEYWORDS = {"client_id": ("identifier", rules.CLIENT_ID), "message_retry_set": (None, rules.MESSAGE_RETRY_SET)}
+DISCONNECT_SUGGESTIONS = {
+    "connect": "await {client}.__aenter__()  # better: async with {client}: ...",
+    "disconnect": "await {client}.__aexit__(None, None, None)  # better: leave the async with block",
+}
+
+
+def plan_client_api(source: Source, plan: Plan) -> None:
+    index = ClientIndex(source)
+    source.module.visit(index)
+    for construction in index.constructions:
+        _plan_construction(source, plan, construction)
+    usages = ClientUsagePlanner(source, plan, index)
+    source.module.visit(usages)
+    plan_consumers(source, plan, index, usages.consumers, usages.name_uses)
+
+
+def _plan_construction(source: Source, plan: Plan, call: cst.Call) -> None:
+    for arg in call.args:
+        if arg.star == "**":
+            plan.needs_human(
+                rules.CLIENT_ID, source.line(call), source.code(call),
+                "Keyword arguments passed with ** are invisible to the codemod; aiomqtt 2 rejects "
+                "client_id and message_retry_set with a TypeError.",
+                suggestion="In that mapping rename client_id to identifier and drop message_retry_set.",
+            )
+        keyword = arg.keyword.value if arg.keyword else None
+        if keyword not in REMOVED_KEYWORDS or not plan.wants(REMOVED_KEYWORDS[keyword][1]):
+            continue
+        new_keyword, rule = REMOVED_KEYWORDS[keyword]
+        if new_keyword is None:
+            plan.removed_args.add(arg)
+        else:
+            plan.renamed_names[arg.keyword] = new_keyword  # type: ignore[index]
+        plan.applied(rule)
+    function = source.enclosing_function(call)
+    if not (isinstance(function, cst.FunctionDef) and function.asynchronous):
+        plan.needs_human(
+            rules.CLIENT_OUTSIDE_COROUTINE, source.line(call), source.statement_code(call),
+            "aiomqtt 2 calls asyncio.get_running_loop() in Client.__init__ (0.16 used get_event_loop), so "
+            "this raises RuntimeError unless it only ever runs while the event loop is running.",
+            suggestion="Create the Client inside the coroutine that uses it (async with Client(...) as client:).",
+        )
+
+
+class ClientUsagePlanner(cst.CSTVisitor):
+    def __init__(self, source: Source, plan: Plan, index: ClientIndex) -> None:
+        self.source = source
+        self.plan = plan
+        self.index = index
+        self.consumers: list[ConsumerSite] = []
+        self.name_uses: dict[str, list[cst.Name]] = {}
+
+    def visit_With(self, node: cst.With) -> None:
+        if not node.asynchronous:
+            return
+        for item in node.items:
+            call = item.item
+            if isinstance(call, cst.Call) and self._consumer_method(call):
+                receiver = call.func.value  # type: ignore[attr-defined]
+                self.consumers.append(ConsumerSite(node, item, call, self._consumer_method(call), receiver,
+                                                   self.index.resolve(receiver)))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        method = self._consumer_method(node)
+        if method and not self._is_async_with_item(node):
+            receiver = node.func.value  # type: ignore[attr-defined]
+            if method != "messages" or self.index.resolve(receiver) is not None:
+                self.plan.needs_human(
+                    rules.STREAM_NOT_REWRITABLE, self.source.line(node), self.source.statement_code(node),
+                    f"{method}() is gone in aiomqtt 2 and is not used as `async with ... as stream: "
+                    "async for message in stream`, so the codemod cannot move its loop.",
+                    suggestion=f"async for message in {self.source.code(receiver)}.messages: ...",
+                )
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in REMOVED_CLIENT_METHODS:
+            if self.index.resolve(node.func.value) is not None:
+                method = node.func.attr.value
+                template = DISCONNECT_SUGGESTIONS.get(method)
+                self.plan.needs_human(
+                    rules.CONNECT_DISCONNECT, self.source.line(node), self.source.statement_code(node),
+                    f"Client.{method}() was removed in aiomqtt 2.0; a client is used as an async context "
+                    "manager and is reusable but not reentrant (MqttReentrantError).",
+                    suggestion=template.format(client=self.source.code(node.func.value)) if template else None,
+                )
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        attribute = node.attr.value
+        if attribute not in ("id", "_client") or self.index.resolve(node.value) is None:
+            return
+        if attribute == "id" and self.plan.wants(rules.CLIENT_ID_ATTRIBUTE):
+            self.plan.renamed_names[node.attr] = "identifier"
+            self.plan.applied(rules.CLIENT_ID_ATTRIBUTE)
+        elif attribute == "_client":
+            self.plan.needs_human(
+                rules.PAHO_INTERNALS, self.source.line(node), self.source.statement_code(node),
+                "The wrapped paho client is now paho-mqtt 2.1.0 (callback_api_version, ReasonCode "
+                "arguments in callbacks); code reaching into it must follow the paho 2 API.",
+            )
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if any(self.index.is_client_class(base.value) for base in node.bases):
+            self.plan.needs_human(
+                rules.PAHO_INTERNALS, self.source.line(node), self.source.code(node),
+                "Subclasses of Client depend on its internals, which aiomqtt 2 rewrote (client-wide queue, "
+                "paho 2 callbacks, no connect/disconnect).",
+            )
+
+    def visit_Import(self, node: cst.Import) -> None:
+        if any((get_full_name_for_node(alias.name) or "").split(".")[0] == "paho" for alias in node.names):
+            self._paho_import(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.module is not None and (get_full_name_for_node(node.module) or "").split(".")[0] == "paho":
+            self._paho_import(node)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.name_uses.setdefault(node.value, []).append(node)
+
+    def _paho_import(self, node: cst.CSTNode) -> None:
+        self.plan.needs_human(
+            rules.PAHO_INTERNALS, self.source.line(node), self.source.statement_code(node),
+            "paho-mqtt moves to 2.1.0 with aiomqtt: paho.mqtt.client.Client now needs a "
+            "callback_api_version and callbacks receive ReasonCode/Properties arguments.",
+            suggestion="mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, ...) and paho 2 callback signatures",
+        )
+
+    def _consumer_method(self, call: cst.Call) -> str | None:
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in CONSUMER_METHODS:
+            return func.attr.value
+        return None
+
+    def _is_async_with_item(self, call: cst.Call) -> bool:
+        item = self.source.parents.get(call)
+        statement = self.source.parents.get(item) if item is not None else None
+        return isinstance(item, cst.WithItem) and isinstance(statement, cst.With) and statement.asynchronous is not None

@@ -1,0 +1,267 @@
+"""MQ007-MQ015 and MQ019: message consumers.
+
+0.16 let every `async with client.messages()/filtered_messages(F)/unfiltered_messages() as stream`
+own a queue; aiomqtt 2 has one client-wide queue read with `async for m in client.messages`. So a
+consumer is rewritten only when it is provably the client's only one: otherwise the rewrite would
+split or starve messages between consumers, and a human must add a distributor.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import Assignment
+
+from . import rules
+from .clients import ClientBinding, ClientIndex
+from .mqtt_names import PAHO_ONLY_MESSAGE_ATTRIBUTES, STR_METHODS
+from .plan import LoopRewrite, Plan
+from .source import Source
+
+KIND_RULES = {
+    "messages": rules.MESSAGES_CONTEXT,
+    "unfiltered_messages": rules.UNFILTERED_MESSAGES,
+    "filtered_messages": rules.FILTERED_MESSAGES,
+}
+TOPIC_AWARE_ATTRIBUTES = ("value", "matches")
+DISTRIBUTOR_SUGGESTION = (
+    "Iterate `async for message in {client}.messages` in ONE task and hand each message to the consumer "
+    "it belongs to (message.topic.matches(filter)) through a per-consumer asyncio.Queue."
+)
+
+
+@dataclass(eq=False)
+class ConsumerSite:
+    statement: cst.With
+    item: cst.WithItem
+    call: cst.Call
+    kind: str
+    receiver: cst.BaseExpression
+    binding: ClientBinding | None
+
+
+def plan_consumers(
+    source: Source, plan: Plan, index: ClientIndex, sites: list[ConsumerSite], name_uses: dict[str, list[cst.Name]]
+) -> None:
+    by_client: dict[ClientBinding, list[ConsumerSite]] = defaultdict(list)
+    for site in sites:
+        if site.binding is None:
+            _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE,
+                    f"`{source.code(site.receiver)}` is not provably an asyncio-mqtt Client created or annotated "
+                    "in this file, so the codemod cannot tell whether it has other consumers.",
+                    suggestion=_suggested_loop(source, site))
+        else:
+            by_client[site.binding].append(site)
+    for binding, consumers in by_client.items():
+        if len(consumers) > 1:
+            for site in consumers:
+                _manual(source, plan, site, rules.SEVERAL_CONSUMERS,
+                        f"{len(consumers)} consumers read this client; aiomqtt 2 has one client-wide queue, so "
+                        "each message would reach only one of them.",
+                        suggestion=DISTRIBUTOR_SUGGESTION.format(client=source.code(site.receiver)))
+        elif binding.receiving_function is not None and not _runs_once(source, binding.receiving_function, name_uses):
+            site = consumers[0]
+            _manual(source, plan, site, rules.SEVERAL_CONSUMERS,
+                    f"The client is a parameter of {binding.receiving_function.name.value}(), which is not called "
+                    "exactly once (awaited, outside loops) in this file: several tasks may consume one client.",
+                    suggestion=_suggested_loop(source, site) + "  # only if this is the client's single consumer")
+        elif plan.wants(KIND_RULES[consumers[0].kind]):
+            _rewrite_consumer(source, plan, index, consumers[0])
+
+
+def _rewrite_consumer(source: Source, plan: Plan, index: ClientIndex, site: ConsumerSite) -> None:
+    loops = _loops_over_stream(source, site)
+    if loops is None:
+        _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE,
+                "The stream is used other than by `async for` loops in this block (or never iterated), so its "
+                "loop cannot simply read client.messages.",
+                suggestion=_suggested_loop(source, site))
+        return
+    topic_filter = _topic_filter(site.call) if site.kind == "filtered_messages" else None
+    plain_targets = all(isinstance(loop.target, cst.Name) for loop in loops)
+    if site.kind == "filtered_messages" and (topic_filter is None or not plain_targets):
+        _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE,
+                "The topic filter or the loop variable is not a plain expression/name.",
+                suggestion=_suggested_loop(source, site))
+        return
+    for loop in loops:
+        plan.loops[loop] = LoopRewrite(client=site.receiver, topic_filter=topic_filter)
+        if isinstance(loop.target, cst.Name):
+            _plan_message_uses(source, plan, site.kind, loop)
+    plan.unwrapped_items.setdefault(site.statement, set()).add(site.item)
+    plan.applied(KIND_RULES[site.kind])
+    _plan_queue_maxsize(source, plan, site)
+
+
+def _loops_over_stream(source: Source, site: ConsumerSite) -> list[cst.For] | None:
+    """The `async for` loops that are the only uses of the stream bound by the `as` name."""
+    if site.item.asname is None or not isinstance(site.item.asname.name, cst.Name):
+        return None
+    target = site.item.asname.name
+    scope = source.scopes.get(target)
+    if scope is None:
+        return None
+    bindings = [a for a in scope.assignments[target.value] if isinstance(a, Assignment) and a.node is target]
+    if len(bindings) != 1 or len(scope.assignments[target.value]) != 1:
+        return None
+    loops = []
+    for access in bindings[0].references:
+        loop = source.parents.get(access.node)
+        if not (isinstance(loop, cst.For) and loop.asynchronous and loop.iter is access.node):
+            return None
+        if not source.is_inside(loop, site.statement):
+            return None
+        if source.enclosing_function(loop) is not source.enclosing_function(site.statement):
+            return None
+        loops.append(loop)
+    return loops or None
+
+
+def _plan_message_uses(source: Source, plan: Plan, kind: str, loop: cst.For) -> None:
+    """What a message's changed type means for each use of the loop variable inside the loop."""
+    variable: cst.Name = loop.target  # type: ignore[assignment]
+    scope = source.scopes.get(variable)
+    if scope is None:
+        return
+    assignments = scope.assignments[variable.value]
+    if any(a.node is not variable and source.is_inside(a.node, loop) for a in assignments):
+        if kind != "messages":
+            plan.needs_human(rules.MESSAGE_LEAVES_LOOP, source.line(loop), source.code(loop),
+                             f"`{variable.value}` is reassigned inside the loop, so its topic uses cannot be traced.")
+        return
+    uses = {access.node for a in assignments if a.node is variable for access in a.references}
+    for use in sorted((u for u in uses if source.is_inside(u, loop.body)), key=source.line):
+        parent = source.parents.get(use)
+        if isinstance(parent, cst.Attribute) and parent.value is use:
+            if parent.attr.value == "topic":
+                _plan_topic_use(source, plan, kind, parent)
+            elif parent.attr.value in PAHO_ONLY_MESSAGE_ATTRIBUTES and kind != "messages":
+                plan.needs_human(rules.MESSAGE_LEAVES_LOOP, source.line(use), source.statement_code(use),
+                                 f"aiomqtt.Message has no `{parent.attr.value}` (it was paho's MQTTMessage).")
+        elif kind != "messages":
+            plan.needs_human(rules.MESSAGE_LEAVES_LOOP, source.line(use), source.statement_code(use),
+                             "The message leaves the loop; its topic is now an aiomqtt Topic, not a str, wherever "
+                             "it is used next.",
+                             suggestion="Use message.topic.value where the topic is read as a str.")
+
+
+def _plan_topic_use(source: Source, plan: Plan, kind: str, topic: cst.Attribute) -> None:
+    parent = source.parents.get(topic)
+    if isinstance(parent, cst.Attribute) and parent.value is topic and parent.attr.value in TOPIC_AWARE_ATTRIBUTES:
+        return
+    if isinstance(parent, cst.AssignTarget):
+        return
+    if kind != "messages":
+        if not plan.wants(rules.TOPIC_AS_STRING):
+            return
+        plan.topic_values.add(topic)
+        plan.applied(rules.TOPIC_AS_STRING)
+        return
+    if _used_as_str(source, topic, parent):
+        plan.needs_human(rules.TOPIC_ALREADY_OBJECT, source.line(topic), source.statement_code(topic),
+                         "messages() already yielded a Topic on 0.16, so this str use never matched or "
+                         "raised; the migration keeps that behaviour but it is almost certainly a bug.",
+                         suggestion=f"{source.code(topic)}.value")
+
+
+def _used_as_str(source: Source, topic: cst.Attribute, parent: cst.CSTNode | None) -> bool:
+    if isinstance(parent, cst.Attribute) and parent.value is topic:
+        return parent.attr.value in STR_METHODS
+    if isinstance(parent, cst.Subscript) and parent.value is topic:
+        return True
+    comparison = source.parents.get(parent) if isinstance(parent, cst.ComparisonTarget) else parent
+    if isinstance(comparison, cst.Comparison):
+        operands = [comparison.left, *(target.comparator for target in comparison.comparisons)]
+        return any(isinstance(o, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)) for o in operands)
+    return False
+
+
+def _plan_queue_maxsize(source: Source, plan: Plan, site: ConsumerSite) -> None:
+    size = next((arg.value for arg in site.call.args if arg.keyword and arg.keyword.value == "queue_maxsize"), None)
+    unbounded = isinstance(size, cst.Integer) and size.evaluated_value == 0  # also aiomqtt 2's default
+    if size is None or unbounded or not plan.wants(rules.QUEUE_MAXSIZE):
+        return
+    construction = site.binding.construction if site.binding else None
+    suggestion = f"Client(..., max_queued_incoming_messages={source.code(size)})"
+    movable = construction is not None and _visible_at(source, size, construction)
+    if not movable or _has_keyword(construction, "max_queued_incoming_messages"):
+        plan.needs_human(rules.QUEUE_MAXSIZE_UNPLACED, source.line(site.call), source.code(site.call),
+                         "queue_maxsize moved to the Client constructor (max_queued_incoming_messages) and now "
+                         "bounds the client-wide queue; the codemod cannot move it to where this client is created.",
+                         suggestion=suggestion)
+        return
+    plan.added_kwargs.setdefault(construction, []).append(("max_queued_incoming_messages", size))
+    plan.applied(rules.QUEUE_MAXSIZE)
+
+
+def _visible_at(source: Source, expression: cst.BaseExpression, construction: cst.Call) -> bool:
+    """True when every name in `expression` means the same thing where the client is constructed."""
+    if isinstance(expression, (cst.Integer, cst.SimpleString)):
+        return True
+    names = _names_in(expression)
+    if not names:
+        return False
+    construction_scope = source.scopes.get(construction)
+    for name in names:
+        scope = source.scopes.get(name)
+        if scope is None or construction_scope is None:
+            return False
+        here = set(scope[name.value])
+        there = set(construction_scope[name.value])
+        if not here or here != there:
+            return False
+        for assignment in here:
+            node = getattr(assignment, "node", None)
+            assigned_later = node is not None and source.line(node) >= source.line(construction)
+            if assignment.scope is construction_scope and assigned_later:
+                return False
+    return True
+
+
+def _names_in(expression: cst.BaseExpression) -> list[cst.Name]:
+    """Names read by an expression made only of names and attribute chains (anything else: [])."""
+    if isinstance(expression, cst.Name):
+        return [expression]
+    if isinstance(expression, cst.Attribute):
+        return _names_in(expression.value)
+    return []
+
+
+def _has_keyword(call: cst.Call, keyword: str) -> bool:
+    return any(arg.keyword is not None and arg.keyword.value == keyword for arg in call.args)
+
+
+def _topic_filter(call: cst.Call) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is None and not arg.star:
+            return arg.value
+        if arg.keyword is not None and arg.keyword.value == "topic_filter":
+            return arg.value
+    return None
+
+
+def _runs_once(source: Source, function: cst.FunctionDef, name_uses: dict[str, list[cst.Name]]) -> bool:
+    """The function receiving the client is called exactly once in this file, awaited if in a loop."""
+    calls = [use for use in name_uses.get(function.name.value, []) if use is not function.name]
+    if len(calls) != 1:
+        return False
+    call = calls[0]
+    parent = source.parents.get(call)
+    if isinstance(parent, cst.Attribute) and parent.attr is call:
+        parent = source.parents.get(parent)
+    awaited = isinstance(parent, cst.Call) and isinstance(source.parents.get(parent), cst.Await)
+    return awaited or not source.in_loop_within_function(call)
+
+
+def _suggested_loop(source: Source, site: ConsumerSite) -> str:
+    client = source.code(site.receiver)
+    if site.kind != "filtered_messages" or _topic_filter(site.call) is None:
+        return f"async for message in {client}.messages:"
+    return (f"async for message in {client}.messages:\n"
+            f"    if not message.topic.matches({source.code(_topic_filter(site.call))}):\n"
+            "        continue")
+
+
+def _manual(source: Source, plan: Plan, site: ConsumerSite, rule: str, reason: str, suggestion: str | None) -> None:
+    plan.needs_human(rule, source.line(site.statement), source.code(site.statement), reason, suggestion)

@@ -1,0 +1,1 @@
+"""Recipe: influxdb-client (v2 API) -> influxdb3-python 0.17.0."""

@@ -1,0 +1,105 @@
+"""influxdb-client (v2 API) -> influxdb3-python 0.17.0.
+
+Safety rule above all others: InfluxDBClient3 silently drops a v2 Point (nothing sent, no error).
+So the client never moves unless every v2 import in the service can move with it; when one cannot
+(star import, dynamic import, module object passed around, unparsable file) no code is changed and
+the blocking sites are listed as manual items.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from bot.codemod import Codemod
+from bot.model import AppliedChange, CodemodResult, ManualItem, RequirementEdit, ServiceSource
+
+from . import rules, v2_api
+from .analysis import ModuleAnalysis
+from .edits import PlanTransformer
+from .module_context import ModuleContext
+from .service_index import ServiceIndex
+
+TARGET_PACKAGE = "influxdb3-python"
+TARGET_SPEC = "==0.17.0"
+_V2_DISTRIBUTION = re.compile(r"^\s*influxdb[-_]client\b(?![-_]3)", re.IGNORECASE | re.MULTILINE)
+
+
+class InfluxDB3Codemod(Codemod):
+    RULES = rules.RULES
+
+    def migrate(self, service: ServiceSource) -> CodemodResult:
+        result = CodemodResult()
+        python_files = service.python_files()
+        index = ServiceIndex.build(python_files)
+        analyses: list[tuple[str, ModuleAnalysis]] = []
+        blocking: list[ManualItem] = []
+        for path, message in index.unparsable.items():
+            if "influxdb_client" in python_files[path]:
+                item = ManualItem(file=path, line=1, old_code="", rule=rules.NO_V3_EQUIVALENT,
+                                  reason=f"The file does not parse ({message}) and mentions influxdb_client; "
+                                         "the client is not moved while Point might stay on v2 here.")
+                blocking.append(item)
+        for path in sorted(index.modules):
+            if not _may_use_influx(python_files[path]):
+                continue  # metadata resolution is the costly part; most modules never touch InfluxDB
+            ctx = ModuleContext(path, python_files[path], index.modules[path], index)
+            analysis = ModuleAnalysis(ctx).run()
+            analyses.append((path, analysis))
+            blocking.extend(analysis.blocking)
+            result.manual.extend(analysis.manual)
+        result.manual.extend(item for item in blocking if item not in result.manual)
+        result.manual.sort(key=lambda item: (item.file, item.line, item.rule))
+        if blocking:
+            result.notes.append(
+                "No code was changed: some influxdb_client uses cannot be moved safely (see the checklist). "
+                "Moving InfluxDBClient while Point stays on the v2 package makes every write a silent no-op.")
+            return result
+
+        for path, analysis in analyses:
+            if analysis.plan.is_empty():
+                continue
+            new_text = analysis.ctx.module.visit(PlanTransformer(analysis.plan)).code
+            if new_text != python_files[path]:
+                result.changed[path] = new_text
+                result.applied.extend(
+                    AppliedChange(file=path, rule=rule, description=description, count=count)
+                    for (rule, description), count in sorted(analysis.applied.items()))
+
+        if any(analysis.uses_dataframes for _, analysis in analyses):
+            result.requirement_edits.append(RequirementEdit(
+                action="set", package=TARGET_PACKAGE, spec=TARGET_SPEC, extras=("pandas",)))
+            result.applied.append(AppliedChange(
+                file=_requirements_file(service), rule=rules.PANDAS_EXTRA,
+                description="influxdb3-python[pandas]: DataFrames are queried or written"))
+        result.notes.extend(_notes(result))
+        return result
+
+
+def _may_use_influx(text: str) -> bool:
+    return "influx" in text or any(factory in text for factory in v2_api.API_FACTORIES)
+
+
+def _requirements_file(service: ServiceSource) -> str:
+    candidates = sorted(
+        path for path in service.files
+        if PurePosixPath(path).name.startswith("requirements") or path.startswith("requirements/")
+        or path == "pyproject.toml")
+    declaring = [path for path in candidates if _V2_DISTRIBUTION.search(service.files[path])]
+    return (declaring or candidates or ["requirements.txt"])[0]
+
+
+def _notes(result: CodemodResult) -> list[str]:
+    notes = []
+    applied_rules = {change.rule for change in result.applied}
+    if rules.IMPORTS in applied_rules:
+        notes.append("Point, WritePrecision and InfluxDBError moved to influxdb_client_3 together with the "
+                     "client: InfluxDBClient3 silently ignores a v2 Point, so they must never be split.")
+    if rules.SYNC_WRITE in applied_rules:
+        notes.append("InfluxDBClient3 writes synchronously by default, so write_api(write_options=SYNCHRONOUS) "
+                     "calls became client.write(record=..., database=...); org= on writes was dropped (the "
+                     "client's org applies).")
+    if any(item.rule == rules.FLUX_QUERY for item in result.manual):
+        notes.append("InfluxDB 3 does not run Flux. Each query is a checklist item; simple pipelines come with "
+                     "a suggested SQL query and the change its consumer needs (Arrow table instead of "
+                     "FluxTables). Check the per-series caveats where noted.")
+    return notes

@@ -1,0 +1,178 @@
+"""pytest-asyncio 0.21/0.23 -> 1.3.0.
+
+Default (`mode = "strict"`): the migration Phase 2 meant to do, done completely: every collected
+async test is marked, every async fixture uses @pytest_asyncio.fixture, and the config file pytest
+actually reads is switched to strict. `mode = "auto"` keeps auto mode and only does what 1.x needs
+in either mode: loop_scope for wider-scoped async fixtures, the event_loop rewrites and the default
+fixture loop scope. A service that is already strict gets the strict code rewrites in both modes.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import libcst as cst
+
+from bot.codemod import Codemod
+from bot.model import AppliedChange, CodemodResult, ManualItem, ServiceSource
+
+from . import rules
+from .collection import Collection
+from .loop_override import OverridePlan, find_event_loop_use, plan_override
+from .pytest_config import ConfigEditor, PytestConfig, asyncio_mode, locate
+from .rewrite import FilePlan, rewrite_file
+
+MODES = ("strict", "auto")
+EVENT_LOOP = "event_loop"
+FIXTURE_SCOPE_KEY = "asyncio_default_fixture_loop_scope"
+TEST_SCOPE_KEY = "asyncio_default_test_loop_scope"
+
+_DESCRIPTIONS = {
+    rules.MARK_ASYNC_TESTS: "marked {n} async test(s) with @pytest.mark.asyncio",
+    rules.ASYNCIO_FIXTURE_DECORATOR: "moved {n} async fixture(s) to @pytest_asyncio.fixture",
+    rules.FIXTURE_LOOP_SCOPE: "gave {n} wider-scoped async fixture(s) loop_scope equal to their scope",
+    rules.MARKER_LOOP_SCOPE: "renamed scope= to loop_scope= in {n} asyncio marker(s)",
+    rules.EVENT_LOOP_PARAMETER: "replaced the event_loop parameter of {n} async test(s)/fixture(s) with "
+                                "asyncio.get_running_loop()",
+    rules.EVENT_LOOP_OVERRIDE: "removed the plain event_loop override (its scope moved to the config)",
+}
+
+
+class PytestAsyncioCodemod(Codemod):
+    RULES = rules.RULES
+
+    def migrate(self, service: ServiceSource) -> CodemodResult:
+        mode = self.options.get("mode", "strict")
+        if mode not in MODES:
+            raise ValueError(f"option mode must be one of {', '.join(MODES)}, not {mode!r}")
+        config = locate(service.files)
+        current_mode, _ = asyncio_mode(config)
+        strict = mode == "strict" or current_mode != "auto"
+        collection = Collection.from_config(config)
+        result = CodemodResult()
+
+        modules = self._parse(service, collection, result)
+        overrides, sync_requesters = [], 0
+        for path, (module, text) in modules.items():
+            if EVENT_LOOP not in text:
+                continue
+            use = find_event_loop_use(path, module, text, collection)
+            overrides += use.overrides
+            sync_requesters += use.sync_requesters
+        editor = ConfigEditor(service.files, config)
+        configured = {key: editor.get(key) for key in (FIXTURE_SCOPE_KEY, TEST_SCOPE_KEY)}
+        test_modules = [p for p in service.python_files() if collection.is_test_module(p)]
+        first_party = _first_party(service.python_files())
+        override_plan = plan_override(overrides, sync_requesters, test_modules, configured)
+        result.manual += override_plan.manual
+
+        for path, (_, text) in modules.items():
+            delete = override_plan.delete
+            plan = FilePlan(path, strict, collection, first_party,
+                            delete.line if delete and delete.file == path else None)
+            outcome = rewrite_file(plan, text)
+            if outcome.text != text:
+                result.changed[path] = outcome.text
+            result.applied += [AppliedChange(path, rule, _DESCRIPTIONS[rule].format(n=n), n)
+                               for rule, n in sorted(outcome.counts.items())]
+            result.manual += outcome.manual
+
+        self._edit_config(service, config, editor, mode, current_mode, override_plan, result)
+        result.notes += self._notes(config, mode, current_mode, override_plan, result)
+        return result
+
+    def _parse(self, service: ServiceSource, collection: Collection,
+               result: CodemodResult) -> dict[str, tuple[cst.Module, str]]:
+        """The files some rule may touch, parsed (libcst metadata is the slow part: skip the rest)."""
+        modules = {}
+        for path, text in sorted(service.python_files().items()):
+            if not _may_need_changes(path, text, collection):
+                continue
+            try:
+                modules[path] = (cst.parse_module(text), text)
+            except cst.ParserSyntaxError as error:
+                result.manual.append(ManualItem(
+                    path, error.raw_line or 1, "", f"libcst cannot parse this file ({error.message})",
+                    rules.UNPARSABLE_FILE, "apply the recipe's rules to it by hand"))
+        return modules
+
+    def _edit_config(self, service: ServiceSource, config: PytestConfig, editor: ConfigEditor, mode: str,
+                     current_mode: str, override_plan: OverridePlan, result: CodemodResult) -> None:
+        path = config.path
+        if mode == "strict" and current_mode == "auto":
+            switched = editor.switch_addopts_mode("strict")
+            if (editor.get("asyncio_mode") or "").strip() == "auto":
+                editor.set("asyncio_mode", "strict")
+                switched += 1
+            if switched:
+                result.applied.append(AppliedChange(path, rules.STRICT_MODE_CONFIG,
+                                                    "switched asyncio mode from auto to strict", switched))
+            else:
+                result.manual.append(ManualItem(
+                    path, 1, "", "auto mode is set in addopts in a form the bot does not edit",
+                    rules.STRICT_MODE_CONFIG, "replace --asyncio-mode=auto with --asyncio-mode=strict"))
+        loop_scope = override_plan.loop_scope or "function"
+        if editor.get(FIXTURE_SCOPE_KEY) is None:
+            editor.set(FIXTURE_SCOPE_KEY, loop_scope)
+            result.applied.append(AppliedChange(path, rules.DEFAULT_FIXTURE_LOOP_SCOPE,
+                                                f"set {FIXTURE_SCOPE_KEY} = {loop_scope}"))
+        if loop_scope != "function" and editor.get(TEST_SCOPE_KEY) is None:
+            editor.set(TEST_SCOPE_KEY, loop_scope)
+            result.applied.append(AppliedChange(path, rules.EVENT_LOOP_OVERRIDE,
+                                                f"set {TEST_SCOPE_KEY} = {loop_scope} (one loop per {loop_scope}, "
+                                                "as the removed event_loop override did)"))
+        text = editor.text()
+        if text != service.files.get(path):
+            result.changed[path] = text
+
+    def _notes(self, config: PytestConfig, mode: str, current_mode: str, override_plan: OverridePlan,
+               result: CodemodResult) -> list[str]:
+        notes = []
+        if current_mode != "auto":
+            notes.append("The suite already ran in strict mode; async tests and fixtures were checked for "
+                         "markers and @pytest_asyncio.fixture.")
+        elif mode == "strict":
+            notes.append(f"Switched {config.path} to strict mode: every async test now carries "
+                         "@pytest.mark.asyncio and every async fixture uses @pytest_asyncio.fixture "
+                         "(pytest >= 8.4 fails an unmarked async test; pytest 8.3 would silently skip it).")
+        else:
+            notes.append("Kept asyncio_mode = auto (recipe option mode = \"auto\"): unmarked async tests and "
+                         "async @pytest.fixture functions keep working in 1.3.0.")
+        if not config.exists:
+            notes.append(f"No pytest configuration existed; the options were written to {config.path}.")
+        if config.ignored:
+            notes.append(f"pytest reads {config.path}, so the pytest settings in {', '.join(config.ignored)} are "
+                         "ignored by pytest; they were left unchanged.")
+        applied_rules = Counter(change.rule for change in result.applied)
+        shared_loop = override_plan.loop_scope not in (None, "function")
+        if shared_loop:
+            notes.append(f"The event_loop override gave the suite one loop per {override_plan.loop_scope}; "
+                         f"asyncio_default_test_loop_scope and asyncio_default_fixture_loop_scope = "
+                         f"{override_plan.loop_scope} keep it that way in 1.x.")
+        if applied_rules[rules.FIXTURE_LOOP_SCOPE]:
+            notes.append("Wider-scoped async fixtures keep running in the loop of their own scope (loop_scope = "
+                         "scope), as on 0.23" + ("." if shared_loop else "; tests still get a loop per test, so "
+                         "a test cannot await a future or lock created in such a fixture (same as before)."))
+        notes.append("pytest-asyncio 1.3.0 needs Python >= 3.10 and pytest >= 8.2; pytest is raised to >=8.4,<10 "
+                     "so a forgotten async test fails instead of being skipped.")
+        return notes
+
+
+def _may_need_changes(path: str, text: str, collection: Collection) -> bool:
+    """Cheap text test: every rule needs an event_loop name, an asyncio marker call, or an async def
+    that is a test (in a test module) or a fixture."""
+    if EVENT_LOOP in text or ".asyncio(" in text:
+        return True
+    return "async def" in text and (collection.is_test_module(path) or "fixture" in text)
+
+
+def _first_party(paths: object) -> frozenset[str]:
+    """Names the service's own code is imported by: its packages and every module's stem (pytest's
+    rootdir-relative imports make `tests/helpers.py` importable as `helpers`)."""
+    names = set()
+    for path in paths:  # type: ignore[attr-defined]
+        parts = path.split("/")
+        names.add(parts[-1][:-3])
+        if len(parts) > 1:
+            names.add(parts[0])
+    names.discard("__init__")
+    return frozenset(names)

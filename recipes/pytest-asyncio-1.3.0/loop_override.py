@@ -1,0 +1,202 @@
+"""Finding user-defined `event_loop` fixtures and telling the plain ones apart.
+
+A plain override only creates a loop, yields it and closes it (optionally in try/finally), with
+at most a literal `scope=`. Its one effect under 0.21/0.23 was the loop's lifetime, which 1.x
+expresses as loop-scope configuration. Anything else (uvloop, a policy, debug flags,
+set_event_loop, autouse, parameters) needs a human.
+"""
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import PositionProvider, QualifiedNameProvider
+
+from bot.model import ManualItem
+
+from . import rules
+from .collection import Collection
+from .pytest_names import PYTEST_FIXTURE, FixtureDecorator, fixture_decorator, parameter_names
+
+_NEW_LOOP_CALLS = ("asyncio.new_event_loop()", "asyncio.get_event_loop_policy().new_event_loop()")
+_EMPTY = cst.Module(body=[])
+
+
+@dataclass(frozen=True)
+class EventLoopOverride:
+    file: str
+    line: int  # of the `def`
+    old_code: str
+    scope: str | None  # literal scope, None when not a literal
+    plain: bool
+    module_level: bool
+
+
+def _code(node: cst.CSTNode) -> str:
+    return "".join(_EMPTY.code_for_node(node).split())
+
+
+def _small_statements(body: cst.BaseSuite) -> list[cst.CSTNode] | None:
+    """The function body as one node per statement, minus a docstring; None if compound statements
+    other than try/finally appear."""
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
+    result: list[cst.CSTNode] = []
+    for statement in statements:
+        if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            result.extend(statement.body)
+        elif isinstance(statement, cst.Try):
+            result.append(statement)
+        else:
+            return None
+    if result and isinstance(result[0], cst.Expr) and isinstance(result[0].value, cst.SimpleString):
+        result = result[1:]
+    return result
+
+
+def _is_plain_body(body: cst.BaseSuite) -> bool:
+    statements = _small_statements(body)
+    if not statements or len(statements) not in (2, 3):
+        return False
+    create = statements[0]
+    if not (isinstance(create, cst.Assign) and len(create.targets) == 1
+            and isinstance(create.targets[0].target, cst.Name)):
+        return False
+    loop = create.targets[0].target.value
+    if _code(create.value) not in _NEW_LOOP_CALLS:
+        return False
+    yield_close = [f"yield{loop}", f"{loop}.close()"]
+    if len(statements) == 3:
+        return [_code(s) for s in statements[1:]] == yield_close
+    guarded = statements[1]
+    if not (isinstance(guarded, cst.Try) and not guarded.handlers and guarded.orelse is None
+            and guarded.finalbody is not None):
+        return False
+    inner, final = _small_statements(guarded.body), _small_statements(guarded.finalbody.body)
+    return bool(inner and final) and [_code(s) for s in inner + final] == yield_close
+
+
+def is_plain_override(func: cst.FunctionDef, decorator: FixtureDecorator) -> bool:
+    call = decorator.call
+    allowed_kwargs = {"scope", "name"}
+    return (
+        func.asynchronous is None
+        and len(func.decorators) == 1
+        and decorator.qualified == PYTEST_FIXTURE
+        and decorator.scope is not None
+        and (call is None or all(a.keyword is not None and a.keyword.value in allowed_kwargs for a in call.args))
+        and not (func.params.params or func.params.posonly_params or func.params.kwonly_params)
+        and func.params.star_arg is cst.MaybeSentinel.DEFAULT and func.params.star_kwarg is None
+        and _is_plain_body(func.body)
+    )
+
+
+class _OverrideFinder(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider)
+
+    def __init__(self, path: str, lines: list[str], collection: Collection) -> None:
+        self.path, self.lines, self.collection = path, lines, collection
+        self.found: list[EventLoopOverride] = []
+        self.sync_requesters = 0  # sync tests/fixtures taking event_loop: they need the fixture to exist
+        self._depth = 0
+
+    def _names(self, node: cst.CSTNode) -> set[str]:
+        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        decorator = fixture_decorator(node, self._names)
+        if decorator is not None and (decorator.name or node.name.value) == "event_loop":
+            line = self.get_metadata(PositionProvider, node.name).start.line
+            self.found.append(EventLoopOverride(
+                self.path, line, self.lines[line - 1].strip(), decorator.scope,
+                is_plain_override(node, decorator), self._depth == 0))
+        elif (node.asynchronous is None and "event_loop" in parameter_names(node.params)
+              and (decorator is not None or self.collection.is_test_function(node.name.value))):
+            self.sync_requesters += 1
+        self._depth += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._depth -= 1
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._depth += 1
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._depth -= 1
+
+
+@dataclass(frozen=True)
+class EventLoopUse:
+    overrides: list[EventLoopOverride]
+    sync_requesters: int
+
+
+def find_event_loop_use(path: str, module: cst.Module, text: str, collection: Collection) -> EventLoopUse:
+    finder = _OverrideFinder(path, text.splitlines(), collection)
+    cst.MetadataWrapper(module).visit(finder)
+    return EventLoopUse(finder.found, finder.sync_requesters)
+
+
+@dataclass
+class OverridePlan:
+    delete: EventLoopOverride | None = None  # the override the rewrite removes
+    loop_scope: str | None = None  # becomes the default fixture (and, if not function, test) loop scope
+    manual: list[ManualItem] = field(default_factory=list)
+
+
+_PER_SCOPE_SUGGESTION = ("give the async tests that must share a loop @pytest.mark.asyncio(loop_scope=...) (or a "
+                         "pytestmark) and their async fixtures @pytest_asyncio.fixture(loop_scope=...), then delete it")
+
+
+def plan_override(overrides: list[EventLoopOverride], sync_requesters: int, test_modules: list[str],
+                  configured: dict[str, str | None]) -> OverridePlan:
+    """Decide what happens to user event_loop fixtures.
+
+    Only a single plain override in a conftest.py above every test module is rewritten: it set one
+    loop lifetime for the whole suite, which is exactly what the default loop-scope options say.
+    """
+    plan = OverridePlan()
+    if len(overrides) == 1:
+        override = overrides[0]
+        root = posixpath.dirname(override.file)
+        covers_all = all(root == "" or module.startswith(root + "/") for module in test_modules)
+        conflicts = {key: value for key, value in configured.items()
+                     if value is not None and value.strip() != override.scope}
+        if (override.plain and override.module_level and covers_all and not conflicts
+                and posixpath.basename(override.file) == "conftest.py"):
+            plan.loop_scope = override.scope
+            if sync_requesters:
+                plan.manual.append(_manual(
+                    override, f"kept: {sync_requesters} sync test(s)/fixture(s) still request event_loop; "
+                              "pytest-asyncio 1.x no longer runs async tests in this loop (the loop-scope "
+                              "options now do that)",
+                    "delete it once those sync tests/fixtures are async"))
+            else:
+                plan.delete = override
+            return plan
+        if override.plain and conflicts:
+            settings = ", ".join(f"{key} = {value}" for key, value in sorted(conflicts.items()))
+            plan.manual.append(_manual(
+                override, f"event_loop override (scope {override.scope}) disagrees with the configured {settings}; "
+                          "pytest-asyncio 1.x ignores the override for async tests", _PER_SCOPE_SUGGESTION))
+            return plan
+    for override in overrides:
+        if not override.plain:
+            reason = ("custom event_loop fixture does more than create, yield and close a loop (policy, uvloop, "
+                      "debug, set_event_loop, parameters...); pytest-asyncio 1.x ignores it for async tests")
+            suggestion = ("move a custom loop type to an event_loop_policy fixture (or a loop_factory), the loop "
+                          "lifetime to loop_scope=, then delete it")
+        elif len(overrides) > 1 or not override.module_level or posixpath.basename(override.file) != "conftest.py":
+            reason = (f"event_loop override (scope {override.scope}) that applies to part of the suite only; "
+                      "pytest-asyncio 1.x has no per-directory loop override")
+            suggestion = _PER_SCOPE_SUGGESTION
+        else:
+            reason = (f"event_loop override (scope {override.scope}) in a conftest.py that does not cover every "
+                      "test module; pytest-asyncio 1.x ignores it for async tests")
+            suggestion = _PER_SCOPE_SUGGESTION
+        plan.manual.append(_manual(override, reason, suggestion))
+    return plan
+
+
+def _manual(override: EventLoopOverride, reason: str, suggestion: str) -> ManualItem:
+    return ManualItem(override.file, override.line, override.old_code, reason, rules.EVENT_LOOP_MANUAL, suggestion)

@@ -1,0 +1,280 @@
+"""The asyncio-mqtt -> aiomqtt 2.4.0 recipe.
+
+Fast tests check the codemod on the example fleet and its rule/fixture bookkeeping (the generic
+fixture runner in test_recipes_machinery.py checks every before/after case). The slow tests prove
+the recipe by execution: the fleet's MQTT services run their tests against a real mosquitto broker
+on asyncio-mqtt 0.16.2 + paho 1.6.1 before, and on aiomqtt 2.4.0 + paho 2.1.0 after migration.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import libcst as cst
+import pytest
+import tomlkit
+
+from bot.config import BUNDLED_RECIPES
+from bot.fixtures import fixture_cases
+from bot.model import ServiceSource
+from bot.recipe import load_recipe
+from bot.requirements_file import edit_requirements
+from bot.validation.envs import ensure_env
+
+RECIPE = load_recipe(BUNDLED_RECIPES / "aiomqtt-2.4.0")
+FLEET = Path(__file__).resolve().parents[1] / "examples" / "fleet" / "services"
+MQTT_SERVICES = ("data-retention", "websocket-ingestion")
+BRIDGE_TESTS = "tests/test_mqtt_bridge.py"
+# Recipe-internal modules: load_recipe imported the recipe folder as a package.
+_PACKAGE = RECIPE.codemod_class.__module__.rpartition(".")[0]
+recipe_rules = importlib.import_module(f"{_PACKAGE}.rules")
+recipe_codemod = importlib.import_module(f"{_PACKAGE}.codemod")
+mqtt_names = importlib.import_module(f"{_PACKAGE}.mqtt_names")
+
+
+def read_service(directory: Path) -> ServiceSource:
+    files = {
+        path.relative_to(directory).as_posix(): path.read_text()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+        and (path.suffix == ".py" or path.name.startswith("requirements") or path.name == "pytest.ini")
+    }
+    return ServiceSource(directory.name, files)
+
+
+def migrated(service: ServiceSource, skipped_rules: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The service's files after the recipe: codemod (optionally without some rules) + requirement edits."""
+    files = dict(service.files)
+    for path, text in service.python_files().items():
+        files[path] = recipe_codemod.migrate_file(path, text, skipped_rules)[1]
+    for path in [p for p in files if p.startswith("requirements")]:
+        files[path] = edit_requirements(files[path], path, RECIPE.requirement_edits,
+                                        allow_add=path == "requirements.txt").text
+    return files
+
+
+# --- the fleet's MQTT code ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MQTT_SERVICES)
+def test_fleet_service_is_fully_automatic_and_idempotent(name):
+    service = read_service(FLEET / name)
+    result = RECIPE.codemod().migrate(service)
+
+    assert result.manual == []
+    assert set(result.changed) == {f"{name.replace('-', '_')}/mqtt_bridge.py", BRIDGE_TESTS}
+    again = RECIPE.codemod().migrate(ServiceSource(name, {**service.files, **result.changed}))
+    assert again.changed == {} and again.applied == []
+    for text in result.changed.values():
+        assert "asyncio_mqtt" not in text and "messages()" not in text and "_messages(" not in text
+
+
+def test_fleet_rules_applied_per_file():
+    def rules_of(name):
+        result = RECIPE.codemod().migrate(read_service(FLEET / name))
+        return {(change.file, change.rule) for change in result.applied}
+
+    bridge_rules = ("MQ001", "MQ002", "MQ004", "MQ005", "MQ006", "MQ007", "MQ011")
+    assert rules_of("data-retention") == {
+        ("data_retention/mqtt_bridge.py", rule) for rule in bridge_rules
+    } | {("tests/test_mqtt_bridge.py", rule) for rule in ("MQ001", "MQ008", "MQ010")}
+    assert rules_of("websocket-ingestion") == {
+        ("websocket_ingestion/mqtt_bridge.py", rule) for rule in ("MQ001", "MQ004", "MQ009", "MQ010", "MQ011")
+    } | {("tests/test_mqtt_bridge.py", rule) for rule in ("MQ001", "MQ004")}
+
+
+def test_filtered_consumer_becomes_guarded_loop_over_client_messages():
+    result = RECIPE.codemod().migrate(read_service(FLEET / "websocket-ingestion"))
+    bridge = result.changed["websocket_ingestion/mqtt_bridge.py"]
+    lines = [line.strip() for line in bridge.splitlines()]
+    loop = lines.index("async for message in client.messages:")
+
+    assert lines[loop + 1:loop + 4] == [
+        "if not message.topic.matches(TEMPERATURE_FILTER):", "continue", 'room = message.topic.value.split("/")[1]'
+    ]
+    assert "outdoor=message.topic.value == OUTDOOR_TOPIC" in bridge
+    assert "max_queued_incoming_messages=MAX_BUFFERED_READINGS," in bridge
+    assert any("delivered (0.16 dropped them)" in note for note in result.notes)
+
+
+def test_requirements_change_together_including_a_paho_upper_bound():
+    for name in MQTT_SERVICES:
+        text = migrated(read_service(FLEET / name))["requirements.txt"]
+        assert "aiomqtt==2.4.0\npaho-mqtt==2.1.0\n" in text
+        assert "asyncio-mqtt" not in text and "<2" not in text
+
+
+# --- rules, fixtures and manual items ----------------------------------------------------------
+
+
+def test_rule_ids_are_stable_and_contiguous():
+    ids = list(recipe_rules.RULES)
+    assert ids == [f"MQ{n:03d}" for n in range(1, len(ids) + 1)]
+    assert RECIPE.rules() == recipe_rules.RULES
+    assert recipe_rules.MANUAL_RULES == {f"MQ{n:03d}" for n in range(12, 21)}
+
+
+def test_every_rule_is_exercised_by_a_fixture():
+    applied, expected_manual = set(), set()
+    for case in fixture_cases(RECIPE):
+        before = {p.relative_to(case / "before").as_posix(): p.read_text()
+                  for p in (case / "before").rglob("*.py")}
+        applied |= {change.rule for change in RECIPE.codemod().migrate(ServiceSource(case.name, before)).applied}
+        if (case / "case.toml").is_file():
+            settings = tomlkit.parse((case / "case.toml").read_text()).unwrap()
+            expected_manual |= {item["rule"] for item in settings.get("manual", [])}
+    assert applied | expected_manual == set(recipe_rules.RULES)
+    assert expected_manual == set(recipe_rules.MANUAL_RULES)
+
+
+def test_manual_item_names_file_line_old_code_and_suggestion():
+    service = ServiceSource("svc", {"svc/session.py": textwrap.dedent('''\
+        from asyncio_mqtt import Client
+
+
+        class Session:
+            async def start(self, host):
+                self.client = Client(host, client_id="s")
+                await self.client.connect()
+        ''')})
+    result = RECIPE.codemod().migrate(service)
+
+    [item] = result.manual
+    assert (item.file, item.line, item.rule) == ("svc/session.py", 7, "MQ016")
+    assert item.old_code == "await self.client.connect()"
+    assert item.suggestion.startswith("await self.client.__aenter__()")
+    assert "removed in aiomqtt 2.0" in item.reason
+    assert 'Client(host, identifier="s")' in result.changed["svc/session.py"]
+
+
+def test_second_consumer_added_elsewhere_turns_the_rewrite_into_a_manual_item():
+    single = textwrap.dedent('''\
+        from asyncio_mqtt import Client
+
+
+        async def run(host, sink):
+            async with Client(host) as client:
+                async with client.filtered_messages("a/+") as messages:
+                    async for message in messages:
+                        sink(message.topic)
+        ''')
+    double = single + (
+        '        async with client.filtered_messages("b/+") as others:\n'
+        "            async for message in others:\n"
+        "                sink(message.topic)\n"
+    )
+    rewritten = RECIPE.codemod().migrate(ServiceSource("svc", {"m.py": single}))
+    flagged = RECIPE.codemod().migrate(ServiceSource("svc", {"m.py": double}))
+
+    assert "client.messages" in rewritten.changed["m.py"] and rewritten.manual == []
+    assert [(m.rule, m.line) for m in flagged.manual] == [("MQ012", 6), ("MQ012", 9)]
+    assert "filtered_messages" in flagged.changed["m.py"]  # only the import moved
+
+
+def test_unparsable_file_is_left_alone_with_a_note():
+    result = RECIPE.codemod().migrate(ServiceSource("svc", {"bad.py": "import asyncio_mqtt\ndef (:\n"}))
+    assert result.changed == {} and "bad.py was left unchanged" in result.notes[0]
+
+
+def test_codemod_does_not_touch_its_input():
+    service = read_service(FLEET / "websocket-ingestion")
+    snapshot = dict(service.files)
+    RECIPE.codemod().migrate(service)
+    assert dict(service.files) == snapshot
+
+
+# --- proof by execution (real envs, real mosquitto) ---------------------------------------------
+
+
+def run_bridge_tests(directory: Path, python: Path) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PATH": f"{os.environ.get('PATH', '')}:/usr/sbin"}
+    return subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", BRIDGE_TESTS],
+                          cwd=directory, env=environment, capture_output=True, text=True, timeout=300)
+
+
+def write_service(root: Path, files: dict[str, str]) -> Path:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    return root
+
+
+def summary(run: subprocess.CompletedProcess) -> str:
+    """pytest's closing line ("5 passed in 0.9s"); tasks dying after it may still write to stderr."""
+    counts = [line for line in run.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
+    return counts[-1].strip("= ") if counts else f"exit {run.returncode}: {run.stderr.strip()[-300:]}"
+
+
+def passed(run: subprocess.CompletedProcess) -> int:
+    found = re.search(r"(\d+) passed", summary(run))
+    return int(found.group(1)) if found else 0
+
+
+# Rules that change what the fleet's tests observe when left out. MQ011 moves a queue bound, which
+# the tests cannot observe without flooding the broker; it is checked by fixtures only.
+LOAD_BEARING = frozenset(recipe_rules.RULES) - recipe_rules.MANUAL_RULES - {"MQ011"}
+IMPORT_RULES = frozenset({"MQ001", "MQ002", "MQ003"})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MQTT_SERVICES)
+def test_recipe_is_proven_by_the_service_tests_on_a_real_broker(name, tmp_path):
+    service = read_service(FLEET / name)
+    old_dir = shutil.copytree(FLEET / name, tmp_path / "old" / name, ignore=shutil.ignore_patterns("__pycache__"))
+    old_python = ensure_env([old_dir / "requirements-dev.txt"])
+    old_run = run_bridge_tests(old_dir, old_python)
+    assert old_run.returncode == 0, summary(old_run)
+
+    new_dir = write_service(tmp_path / "new" / name, migrated(service))
+    new_python = ensure_env([new_dir / "requirements-dev.txt"])
+    new_run = run_bridge_tests(new_dir, new_python)
+    assert new_run.returncode == 0, new_run.stdout[-3000:]
+    assert passed(new_run) == passed(old_run) >= 5
+
+    # Only the imports renamed (what the Phase 2 script did, done correctly): it must fail.
+    api_rules = frozenset(recipe_rules.RULES) - IMPORT_RULES
+    naive_dir = write_service(tmp_path / "naive" / name, migrated(service, api_rules))
+    naive_run = run_bridge_tests(naive_dir, new_python)
+    assert naive_run.returncode != 0, summary(naive_run)
+
+    # Each rewrite the service needs is load-bearing: leaving any one out fails a test.
+    used = {change.rule for change in RECIPE.codemod().migrate(service).applied} & LOAD_BEARING
+    survived = []
+    for rule in sorted(used):
+        partial_dir = write_service(tmp_path / f"without-{rule}" / name, migrated(service, frozenset({rule})))
+        if run_bridge_tests(partial_dir, new_python).returncode == 0:
+            survived.append(rule)
+    assert used and survived == []
+
+
+@pytest.mark.slow
+def test_name_tables_match_the_installed_aiomqtt(tmp_path):
+    python = ensure_env(requirement_lines=["aiomqtt==2.4.0", "paho-mqtt==2.1.0"])
+    checks = "\n".join(
+        f"import {module}; missing = {sorted(names)!r}; "
+        f"assert not [n for n in missing if not hasattr({module}, n)], {module!r}"
+        for module, names in mqtt_names.NEW_MODULE_NAMES.items()
+    )
+    run = subprocess.run([str(python), "-c", checks], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
+@pytest.mark.slow
+def test_fixture_outputs_import_on_aiomqtt_2_4(tmp_path):
+    """Every aiomqtt import the fixtures' after/ trees contain resolves on the real package."""
+    statements = set()
+    for case in fixture_cases(RECIPE):
+        for path in (case / "after").rglob("*.py") if (case / "after").is_dir() else []:
+            for line in cst.parse_module(path.read_text()).body:
+                if isinstance(line, cst.SimpleStatementLine) and isinstance(line.body[0], (cst.Import, cst.ImportFrom)):
+                    code = cst.Module([line]).code.strip()
+                    if "aiomqtt" in code and "asyncio_mqtt" not in code:
+                        statements.add(code)
+    python = ensure_env(requirement_lines=["aiomqtt==2.4.0", "paho-mqtt==2.1.0"])
+    run = subprocess.run([str(python), "-c", "\n".join(sorted(statements))], capture_output=True, text=True)
+    assert len(statements) >= 10 and run.returncode == 0, run.stderr
