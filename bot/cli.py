@@ -215,15 +215,22 @@ def cmd_recipes_test(args) -> int:
 
 def cmd_demo(args) -> int:
     from bot.demo import run_demo
+    from bot.forge.local import LocalForge
     work, reports = run_demo(args.dir, print, checks=not args.skip_checks)
-    last = reports[-1] if reports else None
     failed = [r for rep in reports for r in rep.results if r.status == "failed"]
-    print(f"\ndemo finished: PRs are JSON files in {work}/.git/upgrade-bot/forge/prs/")
+    prs = LocalForge(GitRepo(work).state_dir).list_prs("")
+    by_state: dict[str, int] = {}
+    for pr in prs:
+        by_state[pr.state] = by_state.get(pr.state, 0) + 1
+    print(f"\ndemo finished: {len(prs)} PRs ({', '.join(f'{n} {s}' for s, n in sorted(by_state.items()))}) "
+          f"in {len(reports)} bot runs")
+    print(f"PRs are JSON files in {work}/.git/upgrade-bot/forge/prs/; the dashboard is "
+          f"{work}/.git/upgrade-bot/forge/dashboard.md")
     print(f"see the rollout:  upgrade-bot --repo {work} status")
     print(f"read one PR:      upgrade-bot --repo {work} local show 1")
     for result in failed:
         print(f"failed: {result.job.key}: {result.message}")
-    return EXIT_FAILED if failed or last is None else EXIT_OK
+    return EXIT_FAILED if failed or not reports else EXIT_OK
 
 
 def _command_handler(ctx: Context):

@@ -47,7 +47,7 @@ class CommandActions:
         validation = validator.validate(job, base_sha, head) if validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
         self.repo.push(head, pr.head, current, self.forge.push_url())
-        self.forge.update_pr(pr.number, title=pr.title, body=body.text)
+        self.forge.update_pr(pr.number, title=pr.title, body=body.text, labels=self.runner.labels_for(validation))
         return (f"Regenerated `{pr.head}` from `{self.config.base_branch}` at `{base_sha[:12]}` with recipe "
                 f"`{job.recipe.id}`{kept}."), True
 

@@ -150,7 +150,7 @@ class Runner:
         if not up_to_date:
             self.repo.push(head, job.branch, remote_sha, self.forge.push_url())
         title = pr_title(job)
-        labels = self._labels(validation)
+        labels = self.labels_for(validation)
         if pr is None:
             try:
                 pr = self.forge.open_pr(head=job.branch, base=self.config.base_branch, title=title,
@@ -173,7 +173,7 @@ class Runner:
         return [c for c in self.repo.commits_between(fork_point, head)
                 if c.author_email != self.config.identity.email]
 
-    def _labels(self, validation: Validation | None) -> list[str]:
+    def labels_for(self, validation: Validation | None) -> list[str]:
         labels = list(self.config.labels)
         if validation is not None and not validation.ok:
             labels.append("checks-failing")

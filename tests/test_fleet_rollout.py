@@ -90,6 +90,21 @@ def test_prs_fail_only_for_tests_that_depend_on_manual_items(demo):
         assert failing <= allowed, f"#{pr.number} {pr.head}: newly failing and not a manual item: {failing - allowed}"
         if failing:
             assert "checks-failing" in pr.labels
+    red = [pr for pr in forge.list_prs("upgrade-bot/") if "checks-failing" in pr.labels]
+    assert red, "the fleet has tests that depend on manual items: some PR must be marked failing"
+    assert all(NEWLY_FAILING.search(pr.body) for pr in red), "a failing PR names its failing tests"
+
+
+@pytest.mark.slow
+def test_status_shows_the_finished_rollout(demo, capsys):
+    work, _, _ = demo
+    capsys.readouterr()
+    assert main(["--repo", str(work), "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert len(status["rows"]) == 47 and status["current_wave"] is None
+    assert {r["state"] for r in status["rows"]} <= {"merged", "closed"}
+    dashboard = (work / ".git/upgrade-bot/forge/dashboard.md").read_text()
+    assert "Every wave is finished." in dashboard and dashboard.count("| merged |") + dashboard.count("| closed |") == 47
 
 
 @pytest.mark.slow

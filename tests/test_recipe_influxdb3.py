@@ -5,7 +5,9 @@ translator, the Point invariant, and what the codemod does to the example fleet'
 Slow part (marker `slow`): proof by execution. Each InfluxDB service's storage tests run against a
 loopback capture server with influxdb-client 1.50.0 before migration, then with influxdb3-python
 0.17.0 after the codemod; tests marked manual_migration must fail, and for their stated reason only.
-A Phase-2-style migration (client renamed, Point left on v2) must fail on the new version.
+A Phase-2-style migration (client renamed, Point left on v2) must fail on the new version. The SQL
+suggested for Flux queries must run on DataFusion (InfluxDB 3's engine) and select the same rows.
+Virtual environments are cached under $UPGRADE_BOT_VENV_DIR (default /tmp/upgrade-bot-venvs).
 """
 from __future__ import annotations
 
@@ -317,6 +319,8 @@ VENVS = {
     "new": ["influxdb3-python[pandas]==0.17.0", *COMMON_PINS],
     # The Phase 2 trap: influxdb-client still installed (e.g. pulled in transitively) next to v3.
     "naive": ["influxdb3-python[pandas]==0.17.0", "influxdb-client==1.50.0", *COMMON_PINS],
+    # DataFusion is the SQL engine of InfluxDB 3: the suggested SQL must run on it.
+    "sql": ["datafusion==55.0.0", "pyarrow==26.0.1"],
 }
 
 OUTCOME_PLUGIN = '''
@@ -370,7 +374,7 @@ def _venv(kind: str) -> Path:
 
 @pytest.fixture(scope="module")
 def pythons():
-    return {kind: _venv(kind) for kind in VENVS}
+    return {kind: _venv(kind) for kind in ("old", "new", "naive")}
 
 
 def _run_storage_tests(python: Path, service_dir: Path, work: Path) -> list[dict]:
@@ -448,11 +452,12 @@ def _leave_point_on_v2(text: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("service, silent_test", [
-    ("air-quality-service", "test_readings_are_written_as_line_protocol"),
-    ("websocket-ingestion", "test_batch_is_written_as_points"),
+@pytest.mark.parametrize("service, silent_test, nothing_received", [
+    # Both say "the capture server received no write".
+    ("air-quality-service", "test_readings_are_written_as_line_protocol", "assert [] =="),
+    ("websocket-ingestion", "test_batch_is_written_as_points", "expected 1, got 0"),
 ])
-def test_naive_migration_fails_and_the_bots_passes(service, silent_test, pythons, tmp_path):
+def test_naive_migration_fails_and_the_bots_passes(service, silent_test, nothing_received, pythons, tmp_path):
     migrated = _migrate_copy(service, tmp_path / "bot")
     naive = _copy_service(service, tmp_path / "naive")
     storage = f"{service.replace('-', '_')}/storage.py"
@@ -465,9 +470,106 @@ def test_naive_migration_fails_and_the_bots_passes(service, silent_test, pythons
     # With influxdb-client still installed (pulled in by something else) the writes are silently dropped.
     dropped = {r["test"]: r for r in _failures(_run_storage_tests(pythons["naive"], naive, tmp_path / "b"))}
     assert silent_test in dropped
-    assert dropped[silent_test]["error_type"] == "AssertionError"
-    assert "[] ==" in dropped[silent_test]["error"]  # the capture server received nothing
+    assert nothing_received in dropped[silent_test]["error"]
 
     # The bot's migration of the same service passes that test in that same environment.
     bot = {r["test"]: r for r in _run_storage_tests(pythons["naive"], migrated, tmp_path / "c")}
     assert bot[silent_test]["outcome"] == "passed"
+
+
+# --- the suggested SQL, run on DataFusion (slow) ------------------------------------------------------
+
+DATAFUSION_RUNNER = r'''
+import datetime as dt, json, re, sys
+import datafusion, pyarrow as pa
+
+NOW = dt.datetime.now(dt.timezone.utc)
+cases = json.load(sys.stdin)
+results = []
+for case in cases:
+    sql = case["sql"]
+    table = re.search(r'FROM "([^"]+)"', sql).group(1)
+    names = [n for n in dict.fromkeys(re.findall(r'"([^"]+)"', sql)) if n != table]
+    rows = case.get("rows") or [{}]
+    columns = {"time": pa.array([NOW - dt.timedelta(minutes=r.get("age_min", 1)) for r in rows],
+                                pa.timestamp("ns", tz="UTC"))}
+    for name in names:
+        textual = re.search(rf'"{re.escape(name)}" (=|<>|IN) \(?\'', sql)
+        values = [r.get(name) for r in rows]
+        columns[name] = pa.array(values, pa.string() if textual else pa.float64())
+    context = datafusion.SessionContext()
+    context.register_record_batches(table, [pa.table(columns).to_batches()])
+    try:
+        got = [{k: v for k, v in row.items() if k != "time"} for row in context.sql(sql).to_pylist()]
+        results.append({"sql": sql, "rows": got})
+    except Exception as error:  # reported, the test fails on it
+        results.append({"sql": sql, "error": f"{type(error).__name__}: {error}"})
+json.dump(results, sys.stdout)
+'''
+
+
+def _suggested_sql(suggestion: str) -> str | None:
+    """The SQL of a suggestion's client.query(query=...) call, f-string fields replaced by 1."""
+    call = cst.parse_statement(suggestion.splitlines()[0]).body[0]
+    call = getattr(call, "value", call)
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "query":
+            value = arg.value
+            if isinstance(value, cst.FormattedString):
+                return "".join(part.value if isinstance(part, cst.FormattedStringText) else "1"
+                               for part in value.parts)
+            return value.evaluated_value
+    return None
+
+
+def _all_suggestions() -> list[str]:
+    suggestions = []
+    for case in CASES:
+        result = _codemod().migrate(ServiceSource(case, _read_tree(FIXTURES / case / "before")))
+        suggestions += [item.suggestion for item in result.manual if item.rule == "INF101" and item.suggestion]
+    for service in INFLUX_SERVICES:
+        suggestions += [item.suggestion for item in _fleet_migration(service)[1].manual
+                        if item.rule == "INF101" and item.suggestion]
+    return suggestions
+
+
+def _run_on_datafusion(cases: list[dict]) -> list[dict]:
+    completed = subprocess.run([str(_venv("sql")), "-c", DATAFUSION_RUNNER], input=json.dumps(cases),
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
+
+
+@pytest.mark.slow
+def test_every_suggested_sql_runs_on_datafusion():
+    sqls = [_suggested_sql(suggestion) for suggestion in _all_suggestions()]
+    assert len(sqls) >= 8 and all(sqls)
+
+    results = _run_on_datafusion([{"sql": sql} for sql in sqls])
+
+    assert [r for r in results if "error" in r] == []
+
+
+@pytest.mark.slow
+def test_suggested_sql_selects_what_the_flux_selected():
+    flux_to_sql = _recipe_module("flux_sql").flux_to_sql
+    rows = [  # one series per room; age in minutes
+        {"room": "kitchen", "celsius": 21.0, "age_min": 10},
+        {"room": "kitchen", "celsius": 23.0, "age_min": 50},
+        {"room": "kitchen", "celsius": 30.0, "age_min": 120},  # outside a 1h range
+        {"room": "hall", "celsius": 18.0, "age_min": 5},
+        {"room": "kitchen", "celsius": None, "age_min": 1},  # no celsius field at that time
+    ]
+    base = 'from(bucket: "home") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "temperature"'
+    cases = {
+        base + ' and r.room == "kitchen" and r._field == "celsius") |> last()': [{"room": "kitchen", "celsius": 21.0}],
+        base + ' and r.room == "kitchen" and r._field == "celsius") |> mean()': [{"celsius": 22.0}],
+        base + ' and r._field == "celsius") |> sort(columns: ["_value"], desc: true) |> limit(n: 2)':
+            [{"celsius": 23.0}, {"celsius": 21.0}],
+        base + ' and r._field == "celsius" and r._value < 22.0)': [{"celsius": 21.0}, {"celsius": 18.0}],
+    }
+    sqls = [flux_to_sql(flux).sql for flux in cases]
+
+    results = _run_on_datafusion([{"sql": sql, "rows": rows} for sql in sqls])
+
+    assert [r.get("rows", r.get("error")) for r in results] == list(cases.values())

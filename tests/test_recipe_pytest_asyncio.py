@@ -180,6 +180,14 @@ def test_asyncio_mode_from_addopts_beats_the_ini_key(addopts, ini, mode):
     assert pytest_config.asyncio_mode(pytest_config.locate({"pytest.ini": text}))[0] == mode
 
 
+def test_addopts_form_the_bot_cannot_edit_becomes_a_manual_item():
+    files = {"pytest.ini": "[pytest]\naddopts =\n    --asyncio-mode\n    auto\n",
+             "tests/test_a.py": "async def test_a():\n    pass\n"}
+    result = migrate(ServiceSource("x", files))
+    assert [(m.rule, m.file, m.line, m.old_code) for m in result.manual] == [
+        ("PA007", "pytest.ini", 3, "--asyncio-mode")]
+
+
 def test_ini_edits_keep_comments_layout_and_line_endings():
     text = ("# team settings\r\n[pytest]\r\naddopts =\r\n    -ra\r\n    ; a comment inside\r\n"
             "    --asyncio-mode=auto\r\nasyncio_mode: auto\r\n\r\n[coverage:run]\r\nbranch = true\r\n")

@@ -1,6 +1,7 @@
 """Recipe loading fails loudly; every recipe's fixtures pass (before/after, unchanged, idempotent)."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def copy_recipe(tmp_path: Path) -> Path:
 def test_a_broken_recipe_fails_loudly_naming_the_file(tmp_path, edit, message):
     folder = copy_recipe(tmp_path)
     edit(folder)
-    with pytest.raises(RecipeError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(RecipeError, match=re.escape(message)):
         load_recipe(folder)
 
 

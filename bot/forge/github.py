@@ -63,7 +63,7 @@ class GitHubForge:
     def from_env(cls, config_repo: str | None, api_url: str | None, **options) -> GitHubForge:
         """Build from the Actions environment: GITHUB_REPOSITORY, UPGRADE_BOT_TOKEN (an App token or PAT,
         preferred) or GITHUB_TOKEN, GITHUB_API_URL (GitHub Enterprise: https://HOST/api/v3),
-        UPGRADE_BOT_PUSH_URL, UPGRADE_BOT_MAX_WAIT and UPGRADE_BOT_WRITE_SPACING (seconds)."""
+        UPGRADE_BOT_PUSH_URL, UPGRADE_BOT_MAX_WAIT, UPGRADE_BOT_WRITE_SPACING and UPGRADE_BOT_READ_SPACING (seconds)."""
         env = os.environ
         repo = config_repo or env.get("GITHUB_REPOSITORY", "")
         if not repo:
@@ -72,6 +72,7 @@ class GitHubForge:
         policy = options.pop("policy", None) or RetryPolicy(
             max_wait=_env_seconds("UPGRADE_BOT_MAX_WAIT", RetryPolicy.max_wait),
             write_spacing=_env_seconds("UPGRADE_BOT_WRITE_SPACING", RetryPolicy.write_spacing))
+        options.setdefault("read_spacing", _env_seconds("UPGRADE_BOT_READ_SPACING", 0.25))
         return cls(repo=repo, token=token, api_url=api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL,
                    push_url=env.get("UPGRADE_BOT_PUSH_URL") or None, policy=policy, **options)
 

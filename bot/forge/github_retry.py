@@ -142,6 +142,8 @@ class ApiCaller:
                     self._last_write = self.clock()
             if not failure.retryable:
                 raise GitHubError(f"GitHub: {what} failed: {failure.text}", status=failure.status) from None
+            if not failure.rate_limited:  # our own backoff, not GitHub's request: never a reason to give up
+                failure.wait = min(failure.wait, self.policy.max_wait)
             if failure.wait > self.policy.max_wait:
                 retry_at = self.clock() + failure.wait
                 raise GitHubError(

@@ -29,8 +29,10 @@ RULES = {
     URL_TO_HOST: "InfluxDBClient(url=U) -> InfluxDBClient3(host=U) when U provably has a scheme and a port",
     TIMEOUT: "InfluxDBClient(timeout=N) -> InfluxDBClient3(write_timeout=N, query_timeout=N)",
     DATABASE: "database= added to the client when the module writes to a single bucket",
-    SYNC_WRITE: "write_api(write_options=SYNCHRONOUS).write(bucket=B, record=R) -> client.write(record=R, database=B)",
-    WRITE_API_LIFECYCLE: "synchronous write_api.flush() -> client.flush(); write_api.close() dropped (client.close() covers it)",
+    SYNC_WRITE: "write_api(write_options=SYNCHRONOUS).write(bucket=B, record=R) -> "
+                "client.write(record=R, database=B)",
+    WRITE_API_LIFECYCLE: "synchronous write_api.flush() -> client.flush(); write_api.close() dropped "
+                         "(client.close() covers it)",
     PANDAS_EXTRA: "requirements: influxdb3-python[pandas] when DataFrames are queried or written",
     FLUX_QUERY: "manual: Flux query via query_api() (suggested SQL when the pipeline is simple)",
     DELETE_API: "manual: delete_api() has no InfluxDB 3 equivalent",

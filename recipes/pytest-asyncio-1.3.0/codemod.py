@@ -9,6 +9,7 @@ fixture loop scope. A service that is already strict gets the strict code rewrit
 from __future__ import annotations
 
 from collections import Counter
+from typing import Iterable
 
 import libcst as cst
 
@@ -65,11 +66,11 @@ class PytestAsyncioCodemod(Codemod):
         override_plan = plan_override(overrides, sync_requesters, test_modules, configured)
         result.manual += override_plan.manual
 
-        for path, (_, text) in modules.items():
+        for path, (module, text) in modules.items():
             delete = override_plan.delete
             plan = FilePlan(path, strict, collection, first_party,
                             delete.line if delete and delete.file == path else None)
-            outcome = rewrite_file(plan, text)
+            outcome = rewrite_file(plan, module, text)
             if outcome.text != text:
                 result.changed[path] = outcome.text
             result.applied += [AppliedChange(path, rule, _DESCRIPTIONS[rule].format(n=n), n)
@@ -90,8 +91,9 @@ class PytestAsyncioCodemod(Codemod):
             try:
                 modules[path] = (cst.parse_module(text), text)
             except cst.ParserSyntaxError as error:
+                line = max(error.raw_line, 1)
                 result.manual.append(ManualItem(
-                    path, error.raw_line or 1, "", f"libcst cannot parse this file ({error.message})",
+                    path, line, _line_text(text, line), f"libcst cannot parse this file ({error.message})",
                     rules.UNPARSABLE_FILE, "apply the recipe's rules to it by hand"))
         return modules
 
@@ -107,9 +109,11 @@ class PytestAsyncioCodemod(Codemod):
                 result.applied.append(AppliedChange(path, rules.STRICT_MODE_CONFIG,
                                                     "switched asyncio mode from auto to strict", switched))
             else:
+                original = service.files.get(path, "")
+                line = next((n for n, text in enumerate(original.splitlines(), 1) if "asyncio-mode" in text), 1)
                 result.manual.append(ManualItem(
-                    path, 1, "", "auto mode is set in addopts in a form the bot does not edit",
-                    rules.STRICT_MODE_CONFIG, "replace --asyncio-mode=auto with --asyncio-mode=strict"))
+                    path, line, _line_text(original, line), "auto mode is set in addopts in a form the bot does "
+                    "not edit", rules.STRICT_MODE_CONFIG, "replace --asyncio-mode=auto with --asyncio-mode=strict"))
         loop_scope = override_plan.loop_scope or "function"
         if editor.get(FIXTURE_SCOPE_KEY) is None:
             editor.set(FIXTURE_SCOPE_KEY, loop_scope)
@@ -127,9 +131,13 @@ class PytestAsyncioCodemod(Codemod):
     def _notes(self, config: PytestConfig, mode: str, current_mode: str, override_plan: OverridePlan,
                result: CodemodResult) -> list[str]:
         notes = []
+        applied_rules = Counter(change.rule for change in result.applied)
         if current_mode != "auto":
             notes.append("The suite already ran in strict mode; async tests and fixtures were checked for "
                          "markers and @pytest_asyncio.fixture.")
+            if applied_rules[rules.MARK_ASYNC_TESTS]:
+                notes.append(f"{applied_rules[rules.MARK_ASYNC_TESTS]} async test(s) had no asyncio marker: "
+                             "pytest 8.3 skipped them silently, so they run now for the first time.")
         elif mode == "strict":
             notes.append(f"Switched {config.path} to strict mode: every async test now carries "
                          "@pytest.mark.asyncio and every async fixture uses @pytest_asyncio.fixture "
@@ -142,7 +150,6 @@ class PytestAsyncioCodemod(Codemod):
         if config.ignored:
             notes.append(f"pytest reads {config.path}, so the pytest settings in {', '.join(config.ignored)} are "
                          "ignored by pytest; they were left unchanged.")
-        applied_rules = Counter(change.rule for change in result.applied)
         shared_loop = override_plan.loop_scope not in (None, "function")
         if shared_loop:
             notes.append(f"The event_loop override gave the suite one loop per {override_plan.loop_scope}; "
@@ -157,6 +164,11 @@ class PytestAsyncioCodemod(Codemod):
         return notes
 
 
+def _line_text(text: str, line: int) -> str:
+    lines = text.splitlines()
+    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+
 def _may_need_changes(path: str, text: str, collection: Collection) -> bool:
     """Cheap text test: every rule needs an event_loop name, an asyncio marker call, or an async def
     that is a test (in a test module) or a fixture."""
@@ -165,11 +177,11 @@ def _may_need_changes(path: str, text: str, collection: Collection) -> bool:
     return "async def" in text and (collection.is_test_module(path) or "fixture" in text)
 
 
-def _first_party(paths: object) -> frozenset[str]:
+def _first_party(paths: Iterable[str]) -> frozenset[str]:
     """Names the service's own code is imported by: its packages and every module's stem (pytest's
     rootdir-relative imports make `tests/helpers.py` importable as `helpers`)."""
     names = set()
-    for path in paths:  # type: ignore[attr-defined]
+    for path in paths:
         parts = path.split("/")
         names.add(parts[-1][:-3])
         if len(parts) > 1:

@@ -10,6 +10,7 @@ import sys
 from typing import Sequence
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
 STDLIB, THIRD_PARTY, FIRST_PARTY = 0, 1, 2
 _STDLIB_NAMES = frozenset(getattr(sys, "stdlib_module_names", ())) or frozenset({"asyncio", "unittest"})
@@ -28,12 +29,24 @@ def _imported_module(statement: cst.CSTNode) -> str | None:
         return None
     small = statement.body[0]
     if isinstance(small, cst.Import):
-        return cst.helpers.get_full_name_for_node(small.names[0].name)
+        return get_full_name_for_node(small.names[0].name)
     if isinstance(small, cst.ImportFrom):
         if small.relative:
             return ""
-        return cst.helpers.get_full_name_for_node(small.module) if small.module else ""
+        return get_full_name_for_node(small.module) if small.module else ""
     return None
+
+
+def _leading_imports(body: Sequence[cst.BaseStatement]) -> list[tuple[int, str]]:
+    """(index, module) of the import lines above the first def/class: late imports are not a group."""
+    found = []
+    for index, statement in enumerate(body):
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            break
+        module = _imported_module(statement)
+        if module is not None:
+            found.append((index, module))
+    return found
 
 
 def _is_future(module: str | None) -> bool:
@@ -45,7 +58,7 @@ def has_import(module: cst.Module, name: str) -> bool:
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if isinstance(small, cst.Import) and any(
-                    cst.helpers.get_full_name_for_node(a.name) == name and a.asname is None for a in small.names
+                    get_full_name_for_node(a.name) == name and a.asname is None for a in small.names
                 ):
                     return True
     return False
@@ -56,7 +69,7 @@ def add_import(module: cst.Module, name: str, first_party: frozenset[str]) -> cs
         return module
     body = list(module.body)
     group = _group(name, first_party)
-    imports = [(i, m) for i, s in enumerate(body) if (m := _imported_module(s)) is not None and not _is_future(m)]
+    imports = [(i, m) for i, m in _leading_imports(body) if not _is_future(m)]
     new = cst.SimpleStatementLine(body=[cst.Import(names=[cst.ImportAlias(name=cst.parse_expression(name))])])
     same = [(i, m) for i, m in imports if _group(m, first_party) == group]
     # Within a group isort puts `import x` lines before `from x import y` lines.
@@ -152,9 +165,9 @@ def remove_unused_import(module: cst.Module, name: str, source: str | None = Non
         small = statement.body[0]
         matches = (
             (isinstance(small, cst.Import) and source is None and len(small.names) == 1
-             and small.names[0].asname is None and cst.helpers.get_full_name_for_node(small.names[0].name) == name)
+             and small.names[0].asname is None and get_full_name_for_node(small.names[0].name) == name)
             or (isinstance(small, cst.ImportFrom) and source is not None and not small.relative
-                and small.module is not None and cst.helpers.get_full_name_for_node(small.module) == source
+                and small.module is not None and get_full_name_for_node(small.module) == source
                 and not isinstance(small.names, cst.ImportStar) and len(small.names) == 1
                 and small.names[0].asname is None and small.names[0].name.value == name)
         )

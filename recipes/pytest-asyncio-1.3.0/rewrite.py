@@ -305,10 +305,10 @@ def _append_keyword(call: cst.Call, name: str, like: cst.Arg) -> list[cst.Arg]:
     return [*args, new]
 
 
-def rewrite_file(plan: FilePlan, text: str) -> FileOutcome:
-    """Rewrite one file; raises libcst.ParserSyntaxError when it cannot be parsed."""
+def rewrite_file(plan: FilePlan, module: cst.Module, text: str) -> FileOutcome:
+    """Rewrite one parsed file (`text` is its source, for manual items' line quotes)."""
     rewriter = AsyncioRewriter(plan, text)
-    module = cst.MetadataWrapper(cst.parse_module(text)).visit(rewriter)
+    module = cst.MetadataWrapper(module).visit(rewriter)
     for name in sorted(rewriter.needed_imports):
         module = imports.add_import(module, name, plan.first_party)
     for name, source in sorted(rewriter.maybe_unused, key=str):

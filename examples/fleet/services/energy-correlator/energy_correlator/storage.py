@@ -34,11 +34,11 @@ class CorrelationBatcher:
         self._bucket = bucket
         self._client = InfluxDBClient(url=url, token=TOKEN, org=ORG)
         self._write_api = self._client.write_api(
-            write_options=WriteOptions(batch_size=500, flush_interval=10_000)
+            write_options=WriteOptions(batch_size=500, flush_interval=1_000)
         )
 
-    def add(self, correlation: Correlation) -> None:
-        self._write_api.write(bucket=self._bucket, record=correlation.to_point())
+    def add(self, correlations: list[Correlation]) -> None:
+        self._write_api.write(bucket=self._bucket, record=[c.to_point() for c in correlations])
 
     def close(self) -> None:
         self._write_api.close()  # flushes the pending batch

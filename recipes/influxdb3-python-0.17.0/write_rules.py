@@ -1,0 +1,228 @@
+"""write_api(): synchronous ones folded into client.write(), every other one left for a human."""
+from __future__ import annotations
+
+import libcst as cst
+
+from . import rules, v2_api
+from .cst_helpers import chain_base, is_method_call, last_name, names_in, with_base
+from .edits import CallEdit, KeepArg
+from .facts import WriteSite
+
+
+class WriteApiRules:
+    """Mixin of ModuleAnalysis (state and bookkeeping live there)."""
+
+    # --- write APIs ------------------------------------------------------------------------
+
+    def _write_apis(self) -> None:
+        async_clients = self._async_client_codes()
+        for call in self.nodes.calls:
+            if not is_method_call(call, v2_api.WRITE_API) or not self._may_be_influx(call.func.value):
+                continue
+            if self.ctx.code(call.func.value) in async_clients:
+                continue  # the InfluxDBClientAsync item covers it
+            synchronous, consumed, why = self._write_options(call)
+            if not synchronous:
+                self.unrewritten_write_apis += 1
+                self._item(rules.BATCHING_WRITE, call, why,
+                           "InfluxDBClient3(..., write_client_options=write_client_options(write_options="
+                           "WriteOptions(batch_size=..., flush_interval=...), success_callback=..., "
+                           "error_callback=...)) then client.write(record=..., database=...); or drop the "
+                           "options: InfluxDBClient3 writes synchronously by default")
+                continue
+            receiver = call.func.value
+            chained = self.ctx.call_of_method(call, v2_api.WRITE_API_METHODS)
+            if chained is not None:
+                method, outer = chained
+                site = self._write_site(outer) if method == "write" else None
+                if site is None:
+                    self._escape(outer, "the write API call cannot be rewritten (positional */** arguments, "
+                                        "no bucket or record, or not a write)")
+                    continue
+                self.plan.calls[outer] = CallEdit(arguments=site.specs,
+                                                  receiver=lambda updated: updated.func.value.func.value)
+                self.write_sites.append(site)
+                self.consumed |= consumed
+                self._applied(rules.SYNC_WRITE, "write_api(SYNCHRONOUS).write(bucket=, record=) -> "
+                                                "client.write(record=, database=)")
+                continue
+            self._bound_write_api(call, receiver, consumed)
+
+    def _async_client_codes(self) -> set[str]:
+        codes = set()
+        for reference in self.async_refs:
+            call = self.ctx.parent(reference)
+            if isinstance(call, cst.Call) and call.func is reference:
+                holder = self.ctx.parent(call)
+                if isinstance(holder, cst.WithItem) and holder.asname is not None:
+                    codes.add(self.ctx.code(holder.asname.name))
+                elif isinstance(holder, cst.Assign) and len(holder.targets) == 1:
+                    codes.add(self.ctx.code(holder.targets[0].target))
+        return codes
+
+    def _write_options(self, call: cst.Call) -> tuple[bool, set, str]:
+        batching = ("write_api() without SYNCHRONOUS batches in the v2 client (the default when no options "
+                    "are given); InfluxDBClient3 has no write_api() and writes synchronously unless given "
+                    "write_client_options(write_options=WriteOptions(...)): decide the v3 write mode, and move "
+                    "any callbacks into write_client_options(...).")
+        if len(call.args) != 1 or call.args[0].star:
+            if not call.args:
+                return False, set(), batching
+            return False, set(), batching + " (extra write_api() arguments such as point_settings or "\
+                                                "callbacks also need a decision)"
+        arg = call.args[0]
+        if arg.keyword is not None and arg.keyword.value != "write_options":
+            return False, set(), batching
+        value = arg.value
+        if last_name(value) == "SYNCHRONOUS":
+            return True, names_in(value), ""
+        if isinstance(value, cst.Call) and last_name(value.func) == "WriteOptions":
+            keywords = {a.keyword.value: a.value for a in value.args if a.keyword is not None}
+            if len(value.args) == 1 and last_name(keywords.get("write_type")) == "synchronous":
+                return True, names_in(value), ""
+        return False, set(), batching
+
+    def _bound_write_api(self, call: cst.Call, receiver: cst.BaseExpression, consumed: set) -> None:
+        holder = self.ctx.parent(call)
+        target = None
+        if isinstance(holder, cst.Assign) and len(holder.targets) == 1:
+            target = holder.targets[0].target
+        usages = self._binding_usages(target) if target is not None else None
+        if usages is None:
+            self._escape(call, "the write API object is stored or passed where the codemod cannot follow "
+                               "every use (it rewrites only .write/.flush/.close on a variable or self attribute "
+                               "assigned once)")
+            return
+        sites = []
+        for method, usage_call, receiver_node in usages:
+            if method == "write":
+                site = self._write_site(usage_call)
+                if site is None:
+                    self._escape(usage_call, "this write cannot be rewritten (positional */** arguments, or no "
+                                             "bucket or record)")
+                    return
+                sites.append((site, receiver_node))
+            elif method == "close" and not isinstance(self.ctx.parent(usage_call), cst.Expr):
+                self._escape(usage_call, "write_api.close() is used as a value")
+                return
+        factories = {id(node): self._stable_receiver(receiver, call, node, target) for _, _, node in usages}
+        proper = all(factory is not None for factory in factories.values())
+        if proper:
+            self.plan.removed.add(holder)
+        else:
+            self.plan.replacements[call] = lambda updated: updated.func.value
+        for method, usage_call, receiver_node in usages:
+            factory = factories[id(receiver_node)] if proper else None
+            if method == "close":
+                self.plan.removed.add(self.ctx.parent(usage_call))
+                self._applied(rules.WRITE_API_LIFECYCLE, "write_api.close() dropped (client.close() covers it)")
+            elif method == "flush":
+                if factory is not None:
+                    self.plan.calls[usage_call] = CallEdit(receiver=factory)
+                self._applied(rules.WRITE_API_LIFECYCLE, "write_api.flush() -> client.flush()")
+        for site, receiver_node in sites:
+            factory = factories[id(receiver_node)] if proper else None
+            self.plan.calls[site.call] = CallEdit(arguments=site.specs, receiver=factory)
+            self.write_sites.append(site)
+            self._applied(rules.SYNC_WRITE, "write_api(SYNCHRONOUS).write(bucket=, record=) -> "
+                                            "client.write(record=, database=)")
+        self.consumed |= consumed
+
+    def _binding_usages(self, target: cst.BaseExpression):
+        """[(method, call, receiver node)] for every use of the binding, or None if one escapes."""
+        if isinstance(target, cst.Name):
+            scope = self.ctx.scope(target)
+            if scope is None:
+                return None
+            assignments = list(scope.assignments[target.value])
+            if len(assignments) != 1 or assignments[0].node is not target:
+                return None
+            receivers = [access.node for access in assignments[0].references]
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            owner = self._self_class(target.value)
+            if owner is None:
+                return None
+            stores, loads = self._self_attribute_uses(owner, target.attr.value)
+            if stores != [target]:
+                return None
+            receivers = loads
+        else:
+            return None
+        usages = []
+        for node in receivers:
+            found = self.ctx.call_of_method(node, v2_api.WRITE_API_METHODS)
+            if found is None:
+                self._escape(node, "the write API object is used for something other than "
+                                   ".write/.flush/.close")
+                return None
+            usages.append((found[0], found[1], node))
+        return usages
+
+    def _stable_receiver(self, receiver: cst.BaseExpression, binding_call: cst.Call,
+                         usage: cst.CSTNode, target: cst.BaseExpression):
+        """A factory building, at `usage`, an expression for the client the write API came from."""
+        base = chain_base(receiver)
+        if base is None:
+            return None
+        if isinstance(target, cst.Name):
+            if self.ctx.same_binding(base.value, binding_call, usage):
+                return lambda updated, r=receiver: r.deep_clone()
+            return None
+        binding_self = self.ctx.self_name(self.ctx.enclosing_function(binding_call))
+        usage_self = self._self_name_of(usage)
+        if usage_self is None:
+            return None
+        if base.value == binding_self:
+            return lambda updated, r=receiver, s=usage_self: with_base(r, s)
+        if isinstance(receiver, cst.Name):
+            assignments = self.ctx.visible_assignments(receiver, receiver.value)
+            if assignments and all(a.scope is self.ctx.scope(self.ctx.module) for a in assignments):
+                if self.ctx.same_binding(receiver.value, binding_call, usage):
+                    return lambda updated, r=receiver: r.deep_clone()
+            alias = self._self_alias_of_local(receiver, binding_call)
+            if alias is not None:
+                return lambda updated, a=alias, s=usage_self: cst.Attribute(value=cst.Name(s), attr=cst.Name(a))
+        return None
+
+    def _self_alias_of_local(self, local: cst.Name, near: cst.CSTNode) -> str | None:
+        """`self.<attr> = local` stored once, in the same method: <attr>."""
+        function = self.ctx.enclosing_function(near)
+        owner = self.ctx.method_class(function)
+        if owner is None:
+            return None
+        for attr, (stores, _) in self._all_self_attributes(owner).items():
+            if len(stores) != 1:
+                continue
+            value = self.ctx.assigned_value(stores[0])
+            if (isinstance(value, cst.Name) and value.value == local.value
+                    and self.ctx.enclosing_function(stores[0]) is function):
+                return attr
+        return None
+
+    def _write_site(self, call: cst.Call) -> WriteSite | None:
+        keywords: dict[str, int] = {}
+        for index, arg in enumerate(call.args):
+            if arg.star:
+                return None
+            if arg.keyword is not None:
+                keywords[arg.keyword.value] = index
+            elif index < len(v2_api.WRITE_POSITIONAL):
+                keywords[v2_api.WRITE_POSITIONAL[index]] = index
+            else:
+                return None
+        if "bucket" not in keywords or "record" not in keywords:
+            return None
+        specs = [KeepArg(keywords["record"], "record"), KeepArg(keywords["bucket"], "database")]
+        for keyword, index in keywords.items():
+            if keyword in ("record", "bucket", "org"):
+                continue
+            if keyword in v2_api.DATAFRAME_WRITE_KEYWORDS:
+                self.uses_dataframes = True
+            specs.append(KeepArg(index, keyword))
+        return WriteSite(call, call.args[keywords["bucket"]].value, specs)
+
+    def _escape(self, node: cst.CSTNode, why: str) -> None:
+        self.unrewritten_write_apis += 1
+        self._item(rules.WRITE_API_ESCAPES, node,
+                   f"InfluxDBClient3 has no write_api(); {why}, so it was left unchanged.",
+                   "client.write(record=..., database=...)  # on the InfluxDBClient3 itself")
