@@ -37,7 +37,8 @@ def run_case(recipe: Recipe, case: Path) -> FixtureOutcome:
         settings = tomlkit.parse((case / "case.toml").read_text(encoding="utf-8")).unwrap()
     codemod = recipe.codemod(settings.get("options"))
     before = _read_tree(case / "before")
-    expected = _read_tree(case / "after") if (case / "after").is_dir() else before
+    # after/ holds only the files the recipe changes; every other file must come out as it went in
+    expected = {**before, **_read_tree(case / "after")} if (case / "after").is_dir() else before
     problems = []
     try:
         result = codemod.migrate(ServiceSource(case.name, before))

@@ -7,7 +7,6 @@ from typing import Mapping
 from bot.forge.base import PullRequest
 from bot.model import TIERS
 from bot.planning import Plan, Selection
-from bot.render import read_marker
 
 
 @dataclass

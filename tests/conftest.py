@@ -19,6 +19,20 @@ def git(cwd: Path, *args: str, env: dict | None = None) -> str:
     return out.stdout.strip()
 
 
+def run_bot(repo: "Monorepo", *args: str) -> int:
+    """The CLI on a repo. The widgets world has no installable package, so `run` skips checks here:
+    validation has tests of its own (test_validation_flow.py)."""
+    from bot.cli import main
+    if args and args[0] == "run":
+        args = (*args, "--skip-checks")
+    return main(["--repo", str(repo.work), *args])
+
+
+def local_forge(repo: "Monorepo"):
+    from bot.forge.local import LocalForge
+    return LocalForge(repo.work / ".git" / "upgrade-bot")
+
+
 def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
     for rel, content in files.items():
         path = root / rel

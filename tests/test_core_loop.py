@@ -2,29 +2,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from conftest import WIDGETS_CONFIG, Monorepo, git, widgets_service
+from conftest import WIDGETS_CONFIG, Monorepo, git, local_forge, run_bot, widgets_service
 
-from bot.cli import main
-from bot.forge.local import LocalForge
 from bot.render import read_marker
 
 
-def run_cli(repo: Monorepo, *args: str) -> int:
-    """The widgets world has no installable packages: validation has its own tests (test_validation_flow)."""
-    if args and args[0] == "run":
-        args = (*args, "--skip-checks")
-    return main(["--repo", str(repo.work), *args])
-
-
-def forge_of(repo: Monorepo) -> LocalForge:
-    return LocalForge(repo.work / ".git" / "upgrade-bot")
-
-
 def test_run_opens_a_pr_per_job_of_the_first_wave(widgets_repo, capsys):
-    assert run_cli(widgets_repo, "run") == 0
-    prs = forge_of(widgets_repo).list_prs("upgrade-bot/")
+    assert run_bot(widgets_repo, "run") == 0
+    prs = local_forge(widgets_repo).list_prs("upgrade-bot/")
     assert [p.head for p in prs] == ["upgrade-bot/widgets-2.0/alpha"]
     body = prs[0].body
     assert "services/alpha/alpha/core.py" in body and "WID001" in body
@@ -38,11 +24,11 @@ def test_run_opens_a_pr_per_job_of_the_first_wave(widgets_repo, capsys):
 
 
 def test_second_run_changes_nothing(widgets_repo, capsys):
-    assert run_cli(widgets_repo, "run") == 0
-    forge = forge_of(widgets_repo)
+    assert run_bot(widgets_repo, "run") == 0
+    forge = local_forge(widgets_repo)
     refs, prs = widgets_repo.origin_refs(), (forge.root / "prs" / "1.json").read_text()
     objects = git(widgets_repo.work, "count-objects")
-    assert run_cli(widgets_repo, "run") == 0
+    assert run_bot(widgets_repo, "run") == 0
     assert widgets_repo.origin_refs() == refs
     assert (forge.root / "prs" / "1.json").read_text() == prs
     assert git(widgets_repo.work, "count-objects") == objects  # not even an unreferenced commit
@@ -50,46 +36,46 @@ def test_second_run_changes_nothing(widgets_repo, capsys):
 
 
 def test_moved_base_regenerates_the_branch_and_updates_the_pr_in_place(widgets_repo):
-    run_cli(widgets_repo, "run")
+    run_bot(widgets_repo, "run")
     old_head = widgets_repo.origin_branch("upgrade-bot/widgets-2.0/alpha")
     new_main = widgets_repo.commit_on_main({"docs/notes.md": "moved\n"})
-    assert run_cli(widgets_repo, "run") == 0
+    assert run_bot(widgets_repo, "run") == 0
     new_head = widgets_repo.origin_branch("upgrade-bot/widgets-2.0/alpha")
     assert new_head != old_head
     assert git(widgets_repo.origin, "rev-parse", f"{new_head}^") == new_main
-    prs = forge_of(widgets_repo).list_prs("upgrade-bot/")
+    prs = local_forge(widgets_repo).list_prs("upgrade-bot/")
     assert len(prs) == 1 and read_marker(prs[0].body)["base"] == new_main
 
 
 def test_waves_open_in_order_and_critical_services_one_at_a_time(widgets_repo):
-    forge = forge_of(widgets_repo)
-    run_cli(widgets_repo, "run")
-    assert run_cli(widgets_repo, "local", "merge", "1") == 0
-    run_cli(widgets_repo, "run")
+    forge = local_forge(widgets_repo)
+    run_bot(widgets_repo, "run")
+    assert run_bot(widgets_repo, "local", "merge", "1") == 0
+    run_bot(widgets_repo, "run")
     assert [p.head.split("/")[-1] for p in forge.list_prs("upgrade-bot/")] == ["alpha", "beta"]
-    run_cli(widgets_repo, "local", "merge", "2")
-    run_cli(widgets_repo, "run")
+    run_bot(widgets_repo, "local", "merge", "2")
+    run_bot(widgets_repo, "run")
     open_now = [p.head.split("/")[-1] for p in forge.list_prs("upgrade-bot/") if p.state == "open"]
     assert open_now == ["delta"]  # gamma waits: critical services go one at a time
-    run_cli(widgets_repo, "run")
+    run_bot(widgets_repo, "run")
     assert len(forge.list_prs("upgrade-bot/")) == 3
-    run_cli(widgets_repo, "local", "merge", "3")
-    run_cli(widgets_repo, "run")
+    run_bot(widgets_repo, "local", "merge", "3")
+    run_bot(widgets_repo, "run")
     assert [p.head.split("/")[-1] for p in forge.list_prs("upgrade-bot/") if p.state == "open"] == ["gamma"]
 
 
 def test_all_waves_ignores_gating(widgets_repo):
-    assert run_cli(widgets_repo, "run", "--all-waves") == 0
-    assert len(forge_of(widgets_repo).list_prs("upgrade-bot/")) == 4  # critical ones too, all at once
+    assert run_bot(widgets_repo, "run", "--all-waves") == 0
+    assert len(local_forge(widgets_repo).list_prs("upgrade-bot/")) == 4  # critical ones too, all at once
 
 
 def test_local_merge_makes_a_real_merge_commit_that_git_revert_undoes(widgets_repo):
-    run_cli(widgets_repo, "run")
+    run_bot(widgets_repo, "run")
     before = git(widgets_repo.origin, "rev-parse", "main")
-    run_cli(widgets_repo, "local", "merge", "1")
+    run_bot(widgets_repo, "local", "merge", "1")
     merge = git(widgets_repo.origin, "rev-parse", "main")
     assert git(widgets_repo.origin, "rev-list", "--parents", "-n1", merge).split()[1] == before
-    pr = forge_of(widgets_repo).get_pr(1)
+    pr = local_forge(widgets_repo).get_pr(1)
     assert (pr.state, pr.merge_sha) == ("merged", merge)
     git(widgets_repo.work, "pull", "-q", "origin", "main")
     git(widgets_repo.work, "revert", "-m", "1", "--no-edit", merge)
@@ -98,12 +84,12 @@ def test_local_merge_makes_a_real_merge_commit_that_git_revert_undoes(widgets_re
 
 def test_dry_run_prints_diffs_and_changes_nothing(widgets_repo, capsys):
     refs = widgets_repo.origin_refs()
-    assert run_cli(widgets_repo, "run", "--dry-run") == 0
+    assert run_bot(widgets_repo, "run", "--dry-run") == 0
     out = capsys.readouterr().out
     assert "-    return widgets.old_call(1)\n+    return widgets.new_call(1)" in out
     assert "+widgets==2.0  # pinned by ops" in out
     assert widgets_repo.origin_refs() == refs
-    assert forge_of(widgets_repo).list_prs("") == []
+    assert local_forge(widgets_repo).list_prs("") == []
 
 
 def test_users_checkout_is_never_touched(widgets_repo):
@@ -112,14 +98,14 @@ def test_users_checkout_is_never_touched(widgets_repo):
     (work / "scratch.txt").write_text("untracked\n")
     git(work, "add", "scratch.txt")
     status, head = git(work, "status", "--porcelain"), git(work, "rev-parse", "HEAD")
-    assert run_cli(widgets_repo, "run", "--all-waves") == 0
+    assert run_bot(widgets_repo, "run", "--all-waves") == 0
     assert git(work, "status", "--porcelain") == status
     assert git(work, "rev-parse", "HEAD") == head
     assert git(work, "branch", "--list") == "* main"
 
 
 def test_a_branch_with_a_human_commit_is_left_alone(widgets_repo, capsys):
-    run_cli(widgets_repo, "run")
+    run_bot(widgets_repo, "run")
     other = widgets_repo.work.parent / "human"
     git(widgets_repo.work.parent, "clone", "-q", str(widgets_repo.origin), str(other))
     git(other, "checkout", "-q", "upgrade-bot/widgets-2.0/alpha")
@@ -128,7 +114,7 @@ def test_a_branch_with_a_human_commit_is_left_alone(widgets_repo, capsys):
     git(other, "push", "-q", "origin", "HEAD")
     human_head = git(other, "rev-parse", "HEAD")
     widgets_repo.commit_on_main({"docs/x.md": "base moves\n"})
-    assert run_cli(widgets_repo, "run") == 0
+    assert run_bot(widgets_repo, "run") == 0
     assert widgets_repo.origin_branch("upgrade-bot/widgets-2.0/alpha") == human_head
     out = capsys.readouterr().out
     assert "blocked" in out and "not made by the bot" in out
@@ -142,9 +128,9 @@ def test_broken_services_fail_alone_and_leave_no_branch(tmp_path, capsys):
     files["services/broken-reqs/requirements.txt"] = b"widgets==1.4\n\xff\xfe bad bytes\n"
     files["services/broken-pyproject/pyproject.toml"] = "[project\nname = 'x'\n"
     repo = Monorepo(tmp_path, files)
-    assert run_cli(repo, "run", "--all-waves") == 1
+    assert run_bot(repo, "run", "--all-waves") == 1
     out = capsys.readouterr().out
-    prs = forge_of(repo).list_prs("upgrade-bot/")
+    prs = local_forge(repo).list_prs("upgrade-bot/")
     assert [p.head.split("/")[-1] for p in prs] == ["alpha"]
     assert "services/broken-syntax/broken_syntax.py:1: syntax error" in out
     assert "services/broken-reqs/requirements.txt: unreadable: not UTF-8 text" in out
@@ -158,7 +144,7 @@ def test_plan_json_lists_jobs_waves_and_reasons_for_skipped_dirs(widgets_repo, c
     (widgets_repo.work / "services/notes").mkdir()
     widgets_repo.commit_on_main({"services/notes/README.md": "not a service\n",
                                  "services/other/requirements.txt": "flask==3.0\n"})
-    assert run_cli(widgets_repo, "plan", "--json") == 0
+    assert run_bot(widgets_repo, "plan", "--json") == 0
     plan = json.loads(capsys.readouterr().out)
     assert [(j["service"], j["wave"]) for j in plan["jobs"]] == [("alpha", 1), ("beta", 2), ("delta", 4), ("gamma", 4)]
     reasons = {s["path"]: s["reason"] for s in plan["skipped"]}
@@ -168,7 +154,7 @@ def test_plan_json_lists_jobs_waves_and_reasons_for_skipped_dirs(widgets_repo, c
 
 def test_bad_config_is_one_line_naming_file_and_key(widgets_repo, capsys):
     (widgets_repo.work / "upgrade-bot.toml").write_text('[tiers]\nalpha = "urgent"\n')
-    assert run_cli(widgets_repo, "plan") == 2
+    assert run_bot(widgets_repo, "plan") == 2
     err = capsys.readouterr().err.strip()
     assert err == "upgrade-bot: error: upgrade-bot.toml: tiers.alpha: 'urgent' is not one of low, medium, high, critical"
 
@@ -178,13 +164,13 @@ def test_long_manual_list_overflows_into_comments_and_keeps_the_marker(tmp_path)
     files = {"upgrade-bot.toml": WIDGETS_CONFIG}
     files.update(widgets_service("alpha", legacy_calls))
     repo = Monorepo(tmp_path, files)
-    assert run_cli(repo, "run") == 0
-    forge = forge_of(repo)
+    assert run_bot(repo, "run") == 0
+    forge = local_forge(repo)
     pr = forge.list_prs("upgrade-bot/")[0]
     assert len(pr.body) <= 65_536 and read_marker(pr.body)["service"] == "alpha"
     comments = forge.list_comments(pr.number)
     assert comments and all(len(c.body) <= 65_536 for c in comments)
     listed = pr.body.count("- [ ] **`") + sum(c.body.count("- [ ] **`") for c in comments)
     assert listed == 500
-    assert run_cli(repo, "run") == 0
+    assert run_bot(repo, "run") == 0
     assert len(forge.list_comments(pr.number)) == len(comments)

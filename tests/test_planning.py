@@ -1,7 +1,6 @@
 """Wave selection, critical services one at a time, limits: plain data in, plain data out."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from conftest import TEST_RECIPES
 

@@ -92,28 +92,7 @@ def _case_config(case: Path) -> dict:
     return tomllib.loads(path.read_text()) if path.exists() else {}
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_fixture_case(case):
-    directory = FIXTURES / case
-    before = _read_tree(directory / "before")
-    config = _case_config(directory)
-    codemod = _recipe_module("codemod").InfluxDB3Codemod(config.get("options", {}))
-
-    result = codemod.migrate(ServiceSource(case, before))
-
-    if (directory / "after").is_dir():
-        after = _read_tree(directory / "after")
-        assert sorted(after) == sorted(before), "after/ must hold the full tree of before/"
-        assert {path: result.changed.get(path, before[path]) for path in before} == after
-        assert set(result.changed) == {p for p in before if after[p] != before[p]}
-    else:
-        assert result.changed == {}
-        after = before
-    found = {(item.rule, item.file, item.line) for item in result.manual}
-    for expected in config.get("manual", []):
-        assert (expected["rule"], expected["file"], expected["line"]) in found, found
-    # Idempotent: the recipe applied to its own output changes nothing.
-    assert codemod.migrate(ServiceSource(case, after)).changed == {}
+# Before/after, unchanged and idempotency checks of every case run in test_recipes_machinery.py.
 
 
 @pytest.mark.parametrize("case", CASES)

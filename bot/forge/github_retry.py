@@ -14,7 +14,6 @@ from typing import Callable, Iterable, TypeVar
 import requests
 from github import GithubException
 
-from bot.errors import BotError
 from bot.forge.base import ForgeError
 
 T = TypeVar("T")
