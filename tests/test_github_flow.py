@@ -14,7 +14,7 @@ import requests
 from conftest import WIDGETS_CONFIG, Monorepo, git, widgets_service
 
 from bot.cli import main
-from bot.forge.github import BOT_EMAIL, BOT_NAME, GitHubForge
+from bot.forge.github import BOT_EMAIL, BOT_NAME
 from bot.render import read_marker
 from fake_github import BOT_LOGIN, FakeGitHub, Fault
 
