@@ -7,12 +7,11 @@ loopback capture server with influxdb-client 1.50.0 before migration, then with 
 0.17.0 after the codemod; tests marked manual_migration must fail, and for their stated reason only.
 A Phase-2-style migration (client renamed, Point left on v2) must fail on the new version. The SQL
 suggested for Flux queries must run on DataFusion (InfluxDB 3's engine) and select the same rows.
-Virtual environments are cached under $UPGRADE_BOT_VENV_DIR (default /tmp/upgrade-bot-venvs).
+Virtual environments come from the bot's own env cache (bot.validation.envs.ensure_env).
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib
 import importlib.util
 import json
@@ -27,6 +26,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
+from bot.validation.envs import ensure_env
 from bot.model import RequirementEdit, ServiceSource
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -336,19 +336,7 @@ def pytest_sessionfinish(session):
 
 
 def _venv(kind: str) -> Path:
-    if shutil.which("uv") is None:
-        pytest.skip("uv is needed to build the old/new virtual environments")
-    pins = VENVS[kind]
-    digest = hashlib.sha256("\n".join([sys.version.split()[0], *pins]).encode()).hexdigest()[:12]
-    base = Path(os.environ.get("UPGRADE_BOT_VENV_DIR", "/tmp/upgrade-bot-venvs"))
-    venv = base / f"influx-{kind}-{digest}"
-    python = venv / "bin" / "python"
-    if not (venv / ".complete").exists():
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run(["uv", "venv", "-q", "-p", sys.executable, str(venv)], check=True)
-        subprocess.run(["uv", "pip", "install", "-q", "--python", str(python), *pins], check=True)
-        (venv / ".complete").write_text("\n".join(pins))
-    return python
+    return ensure_env(requirement_lines=VENVS[kind])
 
 
 @pytest.fixture(scope="module")
