@@ -132,6 +132,8 @@ def cmd_plan(args) -> int:
             "base": base_sha,
             "jobs": [{"service": j.service.name, "path": j.service.path, "recipe": j.recipe.id, "tier": j.tier,
                       "wave": j.wave + 1, "branch": j.branch,
+                      "declared": [f"{d.file}:{d.line} {d.raw_name}{d.spec}" for d in j.service.depends_on(j.recipe.package)],
+                      "imports": sorted(set(j.recipe.imports) & j.service.imports),
                       "problems": j.service.problems} for j in plan.jobs],
             "waves": [{"wave": w[0].wave + 1, "tier": w[0].tier, "jobs": len(w)} for w in plan.waves()],
             "skipped": [{"path": s.path, "reason": s.reason} for s in plan.skipped + plan.not_applicable],
@@ -164,8 +166,8 @@ def cmd_run(args) -> int:
 def cmd_status(args) -> int:
     ctx = Context(args)
     runner = ctx.runner(checks=True)
-    plan, base_sha = runner.plan()
     prs = runner.pr_states()
+    plan, base_sha = runner.plan(prs)
     selection = runner.select(plan, prs, base_sha)
     rows = status_rows(plan, prs, runner.reverted())
     if args.json:

@@ -158,7 +158,8 @@ def _checks(raw: Any, source: str, key: str) -> tuple[CheckConfig, ...]:
 
 def _typed(value: Any, kind: type, source: str, key: str) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ConfigError(source, key, f"must be a {kind.__name__}, got {type(value).__name__}")
+        names = {int: "an integer", str: "a string", bool: "true or false"}
+        raise ConfigError(source, key, f"must be {names.get(kind, kind.__name__)}, got {type(value).__name__}")
     return value
 
 

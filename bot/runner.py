@@ -56,13 +56,15 @@ class Runner:
         self.validator = validator
         self.gate = gate  # bot.gate.Gate, or None: merged waves count as green
 
-    def plan(self) -> tuple[Plan, str]:
+    def plan(self, prs: dict[str, PullRequest] | None = None) -> tuple[Plan, str]:
+        """prs: the bot's PRs by job key, when the caller already has them (one list call per run)."""
         self.repo.fetch(self.forge.push_url())
         base_sha = self.repo.remote_head(self.config.base_branch)
         if base_sha is None:
             raise BotError(f"origin has no branch {self.config.base_branch!r} (config base-branch)")
         services, skipped = discover(self.repo.snapshot(base_sha), self.config.services)
-        return make_plan(services, skipped, self.recipes, self.config, set(self.pr_states())), base_sha
+        with_prs = set(self.pr_states() if prs is None else prs)
+        return make_plan(services, skipped, self.recipes, self.config, with_prs), base_sha
 
     def pr_states(self) -> dict[str, PullRequest]:
         prs = {}
@@ -83,8 +85,8 @@ class Runner:
 
     def run(self, *, dry_run: bool = False, all_waves: bool = False,
             progress: Progress | None = None) -> RunReport:
-        plan, base_sha = self.plan()
         prs = self.pr_states()
+        plan, base_sha = self.plan(prs)
         selection = self.select(plan, prs, base_sha, all_waves=all_waves or dry_run)
         report = RunReport(plan, selection, base_sha)
         jobs = selection.maintain + selection.open
@@ -111,8 +113,7 @@ class Runner:
             kwargs["is_green"] = self.gate.is_green
         return select_jobs(plan, {k: p.state for k, p in prs.items()}, self.config, all_waves=all_waves, **kwargs)
 
-    def run_job(self, job: Job, base_sha: str, pr: PullRequest | None, *, dry_run: bool = False,
-                keep_human_commits: bool = False) -> JobResult:
+    def run_job(self, job: Job, base_sha: str, pr: PullRequest | None, *, dry_run: bool = False) -> JobResult:
         try:
             change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
         except BotError as exc:
