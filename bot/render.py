@@ -1,6 +1,7 @@
 """PR titles and bodies from templates/, with the hidden marker and the size guard. Pure."""
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass
@@ -24,8 +25,21 @@ _env = jinja2.Environment(
 _env.filters["md_inline"] = lambda s: "`" + str(s).replace("`", "'").replace("\n", " ") + "`"
 
 
+def _is_python(text: str) -> bool:
+    """Suggestions that are code go in a code block; advice in prose stays prose."""
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return False
+    return True
+
+
+_env.tests["python"] = _is_python
+
+
 def render(template: str, **context: Any) -> str:
-    return _env.get_template(template).render(**context)
+    # Optional sections leave runs of blank lines behind; Markdown reads one as well as three.
+    return re.sub(r"\n{3,}", "\n\n", _env.get_template(template).render(**context))
 
 
 def marker(metadata: dict[str, Any]) -> str:
