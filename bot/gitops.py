@@ -135,9 +135,6 @@ class GitRepo:
         out = self._git("ls-tree", commit, "--", path)
         return out.split()[0] if out else "100644"
 
-    def tree_of(self, sha: str) -> str:
-        return self.repo.commit(sha).tree.hexsha
-
     def merge_tree(self, base: str, head: str) -> str | None:
         """The tree of merging head into base, or None on conflict (git >= 2.38)."""
         try:
@@ -155,9 +152,6 @@ class GitRepo:
             self._git("update-ref", tracking, sha)
         else:
             self._git("update-ref", "-d", tracking)
-
-    def diff(self, old: str, new: str, paths: Iterable[str] = ()) -> str:
-        return self._git("diff", old, new, "--", *paths)
 
     @contextmanager
     def temporary_worktree(self, sha: str) -> Iterator[Path]:
