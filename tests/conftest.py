@@ -57,17 +57,23 @@ class Monorepo:
         git(self.work, "remote", "add", "origin", str(self.origin))
         git(self.work, "push", "-q", "-u", "origin", "main")
 
-    def commit_on_main(self, files: dict[str, str], message: str = "change") -> str:
-        """Moves origin/main as another developer would: commit in a second clone and push."""
+    def push_commit(self, branch: str, files: dict[str, str], message: str = "change",
+                    start: str | None = None) -> str:
+        """Commits files on branch (created from `start` if given) in a second clone and pushes it,
+        as another developer would; returns the new commit."""
         other = self.work.parent / "other"
         if not other.exists():
             git(self.work.parent, "clone", "-q", str(self.origin), str(other))
-        git(other, "pull", "-q", "origin", "main")
+        git(other, "fetch", "-q", "origin")
+        git(other, "checkout", "-q", "-B", branch, f"origin/{start or branch}")
         write_tree(other, files)
         git(other, "add", "-A")
         git(other, "commit", "-qm", message)
-        git(other, "push", "-q", "origin", "main")
+        git(other, "push", "-q", "origin", f"HEAD:refs/heads/{branch}")
         return git(other, "rev-parse", "HEAD")
+
+    def commit_on_main(self, files: dict[str, str], message: str = "change") -> str:
+        return self.push_commit("main", files, message)
 
     def origin_refs(self) -> str:
         return git(self.origin, "for-each-ref", "--format=%(refname) %(objectname)")

@@ -11,18 +11,7 @@ BRANCH = "upgrade-bot/widgets-2.0/alpha"
 
 
 def push_human_commit(repo: Monorepo, files: dict[str, str], message: str = "fix by hand") -> str:
-    other = repo.work.parent / "human"
-    if not other.exists():
-        git(repo.work.parent, "clone", "-q", str(repo.origin), str(other))
-    git(other, "fetch", "-q", "origin")
-    git(other, "checkout", "-q", "-B", BRANCH, f"origin/{BRANCH}")
-    for rel, text in files.items():
-        (other / rel).parent.mkdir(parents=True, exist_ok=True)
-        (other / rel).write_text(text)
-    git(other, "add", "-A")
-    git(other, "commit", "-qm", message)
-    git(other, "push", "-q", "origin", f"HEAD:{BRANCH}")
-    return git(other, "rev-parse", "HEAD")
+    return repo.push_commit(BRANCH, files, message)
 
 
 def comment(repo: Monorepo, body: str, user: str = "local-maintainer") -> str:

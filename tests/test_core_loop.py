@@ -106,13 +106,8 @@ def test_users_checkout_is_never_touched(widgets_repo):
 
 def test_a_branch_with_a_human_commit_is_left_alone(widgets_repo, capsys):
     run_bot(widgets_repo, "run")
-    other = widgets_repo.work.parent / "human"
-    git(widgets_repo.work.parent, "clone", "-q", str(widgets_repo.origin), str(other))
-    git(other, "checkout", "-q", "upgrade-bot/widgets-2.0/alpha")
-    (other / "services/alpha/alpha/core.py").write_text("import widgets\n\n\ndef go():\n    return 2\n")
-    git(other, "commit", "-qam", "fix by hand")
-    git(other, "push", "-q", "origin", "HEAD")
-    human_head = git(other, "rev-parse", "HEAD")
+    human_head = widgets_repo.push_commit("upgrade-bot/widgets-2.0/alpha", {
+        "services/alpha/alpha/core.py": "import widgets\n\n\ndef go():\n    return 2\n"}, "fix by hand")
     widgets_repo.commit_on_main({"docs/x.md": "base moves\n"})
     assert run_bot(widgets_repo, "run") == 0
     assert widgets_repo.origin_branch("upgrade-bot/widgets-2.0/alpha") == human_head

@@ -92,18 +92,7 @@ class GitHubWorld:
 
     # --- people acting on the repository --------------------------------------------------
     def push_human_commit(self, branch: str, files: dict[str, str], message: str, start: str | None = None) -> str:
-        clone = self.tmp / "human"
-        if not clone.exists():
-            git(self.tmp, "clone", "-q", str(self.repo.origin), str(clone))
-        git(clone, "fetch", "-q", "origin")
-        git(clone, "checkout", "-q", "-B", branch, f"origin/{start or branch}")
-        for rel, text in files.items():
-            (clone / rel).parent.mkdir(parents=True, exist_ok=True)
-            (clone / rel).write_text(text)
-        git(clone, "add", "-A")
-        git(clone, "commit", "-qm", message)
-        git(clone, "push", "-q", "origin", f"HEAD:refs/heads/{branch}")
-        return git(clone, "rev-parse", "HEAD")
+        return self.repo.push_commit(branch, files, message, start)
 
     def as_person(self, token: str, method: str, path: str, **kw) -> requests.Response:
         return requests.request(method, f"{self.gh.api_url}/repos/{OWNER}/{REPO}{path}",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from bot.fixtures import fixture_cases, run_case
+from bot.fixtures import fixture_cases
 from bot.model import ServiceSource
 from bot.recipe import load_recipe
 from bot.requirements_file import edit_requirements
@@ -69,10 +69,7 @@ def test_recipe_metadata_rules_and_default_options():
     assert (bump.action, bump.package, bump.spec) == ("set", "tenacity", "==9.1.2")
 
 
-@pytest.mark.parametrize("case", fixture_cases(RECIPE), ids=lambda p: p.name)
-def test_fixture_case(case):
-    outcome = run_case(RECIPE, case)
-    assert outcome.problems == []
+# Every fixture case (before/after, unchanged, idempotency) runs in test_recipes_machinery.py.
 
 
 def test_every_rule_is_exercised_by_a_fixture():
