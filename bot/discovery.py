@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.model import ServiceSource
 from bot.pyproject_deps import parse_pyproject
 from bot.requirements_file import Declaration, parse_requirements
+from bot.service_files import ServiceFiles
 from bot.snapshot import Snapshot, files_under, glob_dirs
 
 # The files a codemod may read or change: sources and the configuration pytest and pip read.
@@ -21,9 +22,12 @@ class Service:
     requirement_files: list[str] = field(default_factory=list)  # service-relative, dependency order
     has_pyproject: bool = False
     declarations: list[Declaration] = field(default_factory=list)
-    imports: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)  # each one line: "<file>: <reason>"
-    files: dict[str, str] = field(default_factory=dict)
+    # read on first use: planning needs only the requirement files, a job whose PR is current needs nothing
+    files: ServiceFiles = field(default_factory=lambda: ServiceFiles.of({}))
+    tree: str = ""  # content id of the service directory at the base (git tree id): a job's main input
+    _source_problems: list[str] | None = field(default=None, repr=False, compare=False)
+    _imports: set[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def usable(self) -> bool:
@@ -34,6 +38,19 @@ class Service:
 
     def source(self) -> ServiceSource:
         return ServiceSource(self.name, dict(self.files))
+
+    @property
+    def imports(self) -> set[str]:
+        """Top-level modules the service's Python files import (reads and parses them: `plan --json` only)."""
+        if self._imports is None:
+            self._imports = _imports(self)
+        return set(self._imports)
+
+    def source_problems(self) -> list[str]:
+        """Problems found by reading every source file (undecodable, syntax errors); reads them all once."""
+        if self._source_problems is None:
+            self._source_problems = _check_sources(self)
+        return list(self._source_problems)
 
 
 @dataclass(frozen=True)
@@ -69,28 +86,26 @@ def _is_requirements(path: str) -> bool:
 
 
 def _read_service(snapshot: Snapshot, directory: str, relative: list[str]) -> Service:
-    service = Service(name=posixpath.basename(directory), path=directory)
-    for rel in relative:
-        if not rel.endswith(SOURCE_SUFFIXES) or "/." in "/" + rel:
-            continue
-        try:
-            service.files[rel] = snapshot.read(f"{directory}/{rel}").decode("utf-8")
-        except UnicodeDecodeError:
-            if _is_requirements(rel) or rel == "pyproject.toml" or rel.endswith(".py"):
-                service.problems.append(f"{directory}/{rel}: unreadable: not UTF-8 text")
-    _read_requirements(service, directory)
+    sources = {rel: snapshot.blob_id(f"{directory}/{rel}") for rel in relative
+               if rel.endswith(SOURCE_SUFFIXES) and "/." not in "/" + rel}
+    service = Service(name=posixpath.basename(directory), path=directory,
+                      files=ServiceFiles(sources, snapshot.reader()), tree=snapshot.tree_id(directory))
+    manifests = [rel for rel in sources if _is_requirements(rel) or rel == "pyproject.toml"]
+    for rel in manifests:
+        if rel not in service.files:
+            service.problems.append(f"{directory}/{rel}: unreadable: not UTF-8 text")
+    _read_requirements(service, directory, manifests)
     if "pyproject.toml" in service.files:
         service.has_pyproject = True
         try:
             service.declarations += parse_pyproject(service.files["pyproject.toml"], "pyproject.toml")
         except ValueError as exc:
             service.problems.append(f"{directory}/pyproject.toml: {exc}")
-    _read_imports(service, directory)
     return service
 
 
-def _read_requirements(service: Service, directory: str) -> None:
-    pending = sorted(p for p in service.files if _is_requirements(p))
+def _read_requirements(service: Service, directory: str, candidates: list[str]) -> None:
+    pending = sorted(p for p in candidates if _is_requirements(p) and p in service.files)
     seen: set[str] = set()
     while pending:
         rel = pending.pop(0)
@@ -108,17 +123,31 @@ def _read_requirements(service: Service, directory: str) -> None:
                 service.problems.append(f"{directory}/{rel}: includes {target}, which does not exist")
 
 
-def _read_imports(service: Service, directory: str) -> None:
+def _check_sources(service: Service) -> list[str]:
+    problems = [f"{service.path}/{rel}: unreadable: not UTF-8 text"
+                for rel in service.files.undecodable() if rel.endswith(".py")]
+    for rel, text in service.files.items():
+        if rel.endswith(".py"):
+            try:
+                compile(text, rel, "exec", ast.PyCF_ONLY_AST)
+            except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (Python < 3.12)
+                problems.append(f"{service.path}/{rel}:{getattr(exc, 'lineno', 1)}: syntax error: "
+                                f"{getattr(exc, 'msg', exc)}")
+    return problems
+
+
+def _imports(service: Service) -> set[str]:
+    imports: set[str] = set()
     for rel, text in service.files.items():
         if not rel.endswith(".py"):
             continue
         try:
             tree = ast.parse(text, filename=rel)
-        except SyntaxError as exc:
-            service.problems.append(f"{directory}/{rel}:{exc.lineno}: syntax error: {exc.msg}")
+        except SyntaxError:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                service.imports.update(a.name.split(".")[0] for a in node.names)
+                imports.update(a.name.split(".")[0] for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                service.imports.add(node.module.split(".")[0])
+                imports.add(node.module.split(".")[0])
+    return imports

@@ -17,6 +17,7 @@ from gitdb import IStream
 
 from bot.config import Identity
 from bot.errors import BotError
+from bot.service_files import GitBlobs
 
 _SECRET_IN_URL = re.compile(r"(https?://)[^/@\s]+@")
 
@@ -39,17 +40,39 @@ class CommitInfo:
 
 
 class GitSnapshot:
-    """The files of one commit (bot.snapshot.Snapshot)."""
+    """The files of one commit (bot.snapshot.Snapshot), listed with one `git ls-tree`; blobs are read
+    on demand through GitPython's persistent `git cat-file --batch`, never one process per file."""
 
-    def __init__(self, repo: git.Repo, sha: str) -> None:
-        self._tree = repo.commit(sha).tree
-        self._blobs = {b.path: b for b in self._tree.traverse() if b.type == "blob"}
+    def __init__(self, repo: "GitRepo", sha: str) -> None:
+        self._git_dir = repo.repo.git_dir
+        self._read = GitBlobs(self._git_dir)
+        self._blobs: dict[str, str] = {}
+        self._trees: dict[str, str] = {"": repo.repo.commit(sha).tree.hexsha}
+        listing = repo._git("ls-tree", "-r", "-t", "-z", "--full-tree", sha)
+        for entry in listing.split("\0"):
+            if not entry:
+                continue
+            info, _, path = entry.partition("\t")
+            _mode, kind, object_id = info.split()
+            if kind == "blob":
+                self._blobs[path] = object_id
+            elif kind == "tree":
+                self._trees[path] = object_id
 
     def paths(self) -> Iterable[str]:
         return list(self._blobs)
 
     def read(self, path: str) -> bytes:
-        return self._blobs[path].data_stream.read()
+        return self._read(self._blobs[path])
+
+    def blob_id(self, path: str) -> str:
+        return self._blobs[path]
+
+    def reader(self) -> GitBlobs:
+        return self._read
+
+    def tree_id(self, directory: str) -> str:
+        return self._trees[directory.strip("/")]
 
 
 class GitRepo:
@@ -66,10 +89,11 @@ class GitRepo:
         """Bot state that must stay out of the working tree (shared by linked worktrees)."""
         return Path(self.repo.common_dir) / "upgrade-bot"
 
-    def _git(self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
+    def _git(self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None,
+             stdin=None) -> str:
         try:
             runner = git.Git(str(cwd)) if cwd else self.repo.git
-            return runner.execute(["git", *args], env=dict(env or {}), with_extended_output=False)
+            return runner.execute(["git", *args], env=dict(env or {}), with_extended_output=False, istream=stdin)
         except git.GitCommandError as exc:
             detail = (exc.stderr or exc.stdout or "").strip().splitlines()
             reason = detail[-1] if detail else f"exit {exc.status}"
@@ -87,7 +111,7 @@ class GitRepo:
             return None
 
     def snapshot(self, sha: str) -> GitSnapshot:
-        return GitSnapshot(self.repo, sha)
+        return GitSnapshot(self, sha)
 
     def commit(self, sha: str) -> CommitInfo:
         c = self.repo.commit(sha)
@@ -107,19 +131,27 @@ class GitRepo:
 
     def commit_files(self, parent: str, files: Mapping[str, str | None], message: str,
                      identity: Identity) -> str:
-        """A new commit on `parent` with `files` (path -> text, None = delete); no ref moves."""
+        """A new commit on `parent` with `files` (path -> text, None = delete); no ref moves.
+
+        Five git processes whatever the number of files: ls-tree (modes), read-tree, update-index
+        (all paths on stdin), write-tree, commit-tree. Blobs are written by GitPython in-process."""
+        modes = self._modes(parent, list(files))
+        lines = []
+        for path, text in sorted(files.items()):
+            if text is None:
+                lines.append(f"0 {'0' * 40}\t{path}")
+                continue
+            data = text.encode("utf-8")
+            blob = self.repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).hexsha
+            blob = blob.decode() if isinstance(blob, bytes) else blob
+            lines.append(f"{modes.get(path, '100644')} {blob}\t{path}")
         with tempfile.TemporaryDirectory(prefix="upgrade-bot-index-") as tmp:
             env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
             self._git("read-tree", parent, env=env)
-            for path, text in sorted(files.items()):
-                if text is None:
-                    self._git("update-index", "--force-remove", "--", path, env=env)
-                    continue
-                data = text.encode("utf-8")
-                blob = self.repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).hexsha
-                blob = blob.decode() if isinstance(blob, bytes) else blob
-                mode = self._mode(parent, path)
-                self._git("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env)
+            info = Path(tmp, "index-info")
+            info.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            with info.open("rb") as stdin:
+                self._git("update-index", "--index-info", env=env, stdin=stdin)
             tree = self._git("write-tree", env=env)
         return self.commit_tree(tree, [parent], message, identity)
 
@@ -131,9 +163,17 @@ class GitRepo:
             args += ["-p", p]
         return self._git(*args, env=env).strip()
 
-    def _mode(self, commit: str, path: str) -> str:
-        out = self._git("ls-tree", commit, "--", path)
-        return out.split()[0] if out else "100644"
+    def _modes(self, commit: str, paths: list[str]) -> dict[str, str]:
+        """File modes of paths at commit (an executable stays executable), in one process."""
+        if not paths:
+            return {}
+        out = self._git("ls-tree", "-z", commit, "--", *paths)
+        modes = {}
+        for entry in out.split("\0"):
+            if entry:
+                info, _, path = entry.partition("\t")
+                modes[path] = info.split()[0]
+        return modes
 
     def merge_tree(self, base: str, head: str) -> str | None:
         """The tree of merging head into base, or None on conflict (git >= 2.38)."""

@@ -39,8 +39,9 @@ class ServiceChange:
 
 
 def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | None = None) -> ServiceChange:
-    if service.problems:
-        raise MigrationError(service.problems[0])
+    problems = service.problems or service.source_problems()
+    if problems:
+        raise MigrationError(problems[0])
     codemod = recipe.codemod(options)
     try:
         result = codemod.migrate(service.source())

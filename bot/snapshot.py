@@ -1,8 +1,11 @@
 """A read-only view of the repository's files at one commit (or in memory, for tests)."""
 from __future__ import annotations
 
+import hashlib
 from fnmatch import fnmatchcase
 from typing import Iterable, Mapping, Protocol
+
+from bot.service_files import BlobReader
 
 
 class Snapshot(Protocol):
@@ -10,6 +13,22 @@ class Snapshot(Protocol):
         """Every file path (posix, repo-relative)."""
 
     def read(self, path: str) -> bytes: ...
+
+    def blob_id(self, path: str) -> str:
+        """What `reader()` takes to read this file later, in any process."""
+
+    def reader(self) -> BlobReader: ...
+
+    def tree_id(self, directory: str) -> str:
+        """A content hash of everything under directory (git: its tree id)."""
+
+
+class MemoryBlobs:
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        self.files = files
+
+    def __call__(self, path: str) -> bytes:
+        return self.files[path]
 
 
 class MemorySnapshot:
@@ -21,6 +40,18 @@ class MemorySnapshot:
 
     def read(self, path: str) -> bytes:
         return self._files[path]
+
+    def blob_id(self, path: str) -> str:
+        return path
+
+    def reader(self) -> BlobReader:
+        return MemoryBlobs(self._files)
+
+    def tree_id(self, directory: str) -> str:
+        digest = hashlib.sha1()
+        for path in files_under(self._files, directory):
+            digest.update(path.encode() + b"\0" + self._files[path] + b"\0")
+        return digest.hexdigest()
 
 
 def glob_dirs(paths: Iterable[str], pattern: str) -> list[str]:
