@@ -10,7 +10,9 @@ from pathlib import Path
 from bot.config import Config, Identity, load_config
 from bot.errors import BotError, ConfigError, RecipeError
 from bot.gitops import GitRepo
+from bot.parallel import MAX_DEFAULT_WORKERS, default_workers
 from bot.recipe import Recipe, load_recipes
+from bot.sharding import matrix, parse_shard
 from bot.status import format_table, status_rows, wave_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -40,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan", help="list the (service, recipe) jobs, their waves, and skipped directories")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--matrix", action="store_true",
+                   help="print the GitHub Actions matrix of shards for `run --shard` (JSON, never empty)")
     p.set_defaults(handler=cmd_plan)
 
     p = sub.add_parser("run", help="create or update the PRs the current wave allows")
@@ -47,7 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--all-waves", action="store_true", help="ignore wave gating")
     p.add_argument("--recipes", help="comma-separated recipe ids to run (default: all)")
     p.add_argument("--skip-checks", action="store_true", help="emergencies only: PRs say nothing was validated")
+    p.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help=f"worker processes for the codemods (default: min(cores, {MAX_DEFAULT_WORKERS}))")
+    p.add_argument("--shard", metavar="I/N", help="run only the services of shard I of N and leave the dashboard "
+                   "to `upgrade-bot dashboard` (see plan --matrix)")
     p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("dashboard", help="refresh the dashboard only (after sharded runs)")
+    p.set_defaults(handler=cmd_dashboard)
 
     p = sub.add_parser("status", help="the rollout: service x recipe state, waves, what blocks")
     p.add_argument("--json", action="store_true")
@@ -126,6 +137,10 @@ class Context:
 # --- commands -----------------------------------------------------------------------------
 def cmd_plan(args) -> int:
     ctx = Context(args)
+    if args.matrix:  # the services' shards only: no forge call, so the plan job needs no token
+        plan, _ = ctx.runner().plan(prs={})
+        print(json.dumps(matrix(plan.jobs), separators=(",", ":")))
+        return EXIT_OK
     plan, base_sha = ctx.runner().plan()
     if args.json:
         print(json.dumps({
@@ -153,14 +168,28 @@ def cmd_plan(args) -> int:
 
 def cmd_run(args) -> int:
     ctx = Context(args)
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError("-j", "", f"must be at least 1, got {args.jobs}")
+    shard = parse_shard(args.shard) if args.shard else None
     runner = ctx.runner(checks=not args.dry_run, skip_checks=args.skip_checks)
-    report = runner.run(dry_run=args.dry_run, all_waves=args.all_waves, progress=_progress())
+    report = runner.run(dry_run=args.dry_run, all_waves=args.all_waves, progress=_progress(),
+                        workers=args.jobs or default_workers(), shard=shard)
     if args.dry_run:
         for result in report.results:
             if result.diff:
                 print(result.diff, end="")
     _print_summary(report)
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def cmd_dashboard(args) -> int:
+    ctx = Context(args)
+    runner = ctx.runner(checks=True)
+    listing = runner.listing()
+    prs = runner.pr_states(listing)
+    plan, base_sha = runner.plan(prs)
+    print(runner.publish_dashboard(plan, base_sha, prs, runner.reverted(listing)))
+    return EXIT_OK
 
 
 def cmd_status(args) -> int:

@@ -49,6 +49,7 @@ class Config:
     open_next_wave_early: bool = False
     max_open_prs: int = 0  # 0 = unlimited
     max_prs_per_run: int = 0
+    rebase_on_any_base_move: bool = False  # False: only a change inside a service regenerates its PRs
 
     def tier_of(self, service: str) -> str:
         return self.tiers.get(service, self.default_tier)
@@ -57,7 +58,7 @@ class Config:
 _KNOWN_KEYS = {
     "services", "base-branch", "branch-prefix", "recipe-dirs", "tiers", "default-tier", "labels",
     "reviewers", "identity", "recipes", "enabled-recipes", "forge", "github-repository", "checks",
-    "service-checks", "open-next-wave-early", "max-open-prs", "max-prs-per-run",
+    "service-checks", "open-next-wave-early", "max-open-prs", "max-prs-per-run", "rebase-on-any-base-move",
 }
 
 
@@ -133,6 +134,7 @@ def parse_config(data: Mapping[str, Any], source: str, repo_root: Path) -> Confi
         open_next_wave_early=get.bool("open-next-wave-early", False),
         max_open_prs=get.int("max-open-prs", 0),
         max_prs_per_run=get.int("max-prs-per-run", 0),
+        rebase_on_any_base_move=get.bool("rebase-on-any-base-move", False),
     )
 
 

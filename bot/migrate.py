@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 from bot.discovery import Service
 from bot.errors import BotError
+from bot.job_inputs import job_inputs
 from bot.model import AppliedChange, ManualItem
 from bot.pyproject_deps import edit_pyproject
 from bot.recipe import Recipe
@@ -27,6 +28,8 @@ class ServiceChange:
     applied: list[AppliedChange] = field(default_factory=list)
     manual: list[ManualItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    inputs: str = ""  # bot.job_inputs digest: what this change was computed from
+    tree: str = ""  # the service's tree at the base it was computed on
 
     def repo_paths(self) -> dict[str, str]:
         return {f"{self.service_path}/{p}": t for p, t in sorted(self.changed.items())}
@@ -49,7 +52,8 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
         raise MigrationError(f"{service.path}: {recipe.id} codemod failed: "
                              f"{type(exc).__name__}: {_first_line(exc)}") from exc
     change = ServiceChange(service.name, service.path, recipe.id, applied=list(result.applied),
-                           manual=list(result.manual), notes=list(result.notes))
+                           manual=list(result.manual), notes=list(result.notes),
+                           inputs=job_inputs(service, recipe, options), tree=service.tree)
     files = {**service.files, **result.changed}
     edits = [*recipe.requirement_edits, *result.requirement_edits]
     home = _home_file(service, recipe)

@@ -34,8 +34,11 @@ def commit_message(job: Job, change: ServiceChange) -> str:
 
 
 def metadata(job: Job, base_sha: str, change: ServiceChange) -> dict[str, Any]:
-    return {"recipe": job.recipe.id, "version": job.recipe.version, "service": job.service.name,
+    meta = {"recipe": job.recipe.id, "version": job.recipe.version, "service": job.service.name,
             "path": job.service.path, "base": base_sha, "change": change.digest(job.recipe.fingerprint)}
+    if change.inputs:  # lets a re-run skip the job while they hold (bot.job_inputs)
+        meta.update(inputs=change.inputs, tree=change.tree)
+    return meta
 
 
 def pr_body(job: Job, base_branch: str, base_sha: str, change: ServiceChange,

@@ -11,12 +11,15 @@ from bot.discovery import discover
 from bot.errors import BotError
 from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
-from bot.migrate import ServiceChange, apply_recipe
+from bot.job_inputs import job_inputs, unchanged_since
+from bot.migrate import ServiceChange
+from bot.parallel import compute_changes
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
 from bot.pr_content import Validation, commit_message, metadata, pr_body, pr_title
 from bot.recipe import Recipe
 from bot.render import read_marker
-from bot.status import status_rows
+from bot.sharding import Shard
+from bot.status import manual_count, status_rows
 
 
 class Validator(Protocol):
@@ -66,43 +69,82 @@ class Runner:
         with_prs = set(self.pr_states() if prs is None else prs)
         return make_plan(services, skipped, self.recipes, self.config, with_prs), base_sha
 
-    def pr_states(self) -> dict[str, PullRequest]:
+    def listing(self) -> list[PullRequest]:
+        """Every PR under the branch prefix, reverts included: the one PR list request (set) of a run."""
+        return self.forge.list_prs(self.config.branch_prefix + "/")
+
+    def pr_states(self, listing: list[PullRequest] | None = None) -> dict[str, PullRequest]:
         prs = {}
-        for pr in self.forge.list_prs(self.config.branch_prefix + "/"):
+        for pr in self.listing() if listing is None else listing:
             meta = read_marker(pr.body)
             if meta and "revert_of" not in meta:  # a PR is the bot's only if it carries the marker
                 prs[f"{meta['recipe']}/{meta['service']}"] = pr
         return prs
 
-    def reverted(self) -> set[int]:
+    def reverted(self, listing: list[PullRequest] | None = None) -> set[int]:
         """Numbers of bot PRs whose revert PR has been merged."""
         out = set()
-        for pr in self.forge.list_prs(f"{self.config.branch_prefix}/revert/"):
+        revert_prefix = f"{self.config.branch_prefix}/revert/"
+        for pr in self.listing() if listing is None else listing:
             meta = read_marker(pr.body) or {}
-            if pr.state == "merged" and "revert_of" in meta:
+            if pr.head.startswith(revert_prefix) and pr.state == "merged" and "revert_of" in meta:
                 out.add(int(meta["revert_of"]))
         return out
 
-    def run(self, *, dry_run: bool = False, all_waves: bool = False,
-            progress: Progress | None = None) -> RunReport:
-        prs = self.pr_states()
+    def run(self, *, dry_run: bool = False, all_waves: bool = False, progress: Progress | None = None,
+            workers: int = 1, shard: Shard | None = None) -> RunReport:
+        """workers: processes for the codemods (effects stay here, in order). shard: run only the jobs of
+        the services in this shard and leave the dashboard to the caller (`upgrade-bot dashboard`)."""
+        listing = self.listing()
+        prs = self.pr_states(listing)
         plan, base_sha = self.plan(prs)
         selection = self.select(plan, prs, base_sha, all_waves=all_waves or dry_run)
         report = RunReport(plan, selection, base_sha)
         jobs = selection.maintain + selection.open
+        if shard is not None:
+            opening = [j for j in selection.open if shard.owns(j.service.path)]
+            if self.config.max_prs_per_run:
+                opening = opening[:shard.quota(self.config.max_prs_per_run)]
+            jobs = [j for j in selection.maintain if shard.owns(j.service.path)] + opening
+        current = {j.key for j in jobs if not dry_run and self.is_current(j, prs.get(j.key), base_sha)}
+        changes = compute_changes([j for j in jobs if j.key not in current], self.config.recipe_options, workers)
         for i, job in enumerate(jobs, 1):
-            result = self.run_job(job, base_sha, prs.get(job.key), dry_run=dry_run)
+            pr = prs.get(job.key)
+            if job.key in current:
+                result = JobResult(job, "unchanged", "", pr, manual_count(pr))
+            else:
+                result = self.finish_job(job, base_sha, pr, next(changes), dry_run=dry_run)
+            if result.pr is not None:
+                prs[job.key] = result.pr
             report.results.append(result)
             if progress:
                 progress(i, len(jobs), result)
-        if not dry_run:
-            report.dashboard = self.publish_dashboard(plan, base_sha)
+        if not dry_run and shard is None:
+            report.dashboard = self.publish_dashboard(plan, base_sha, prs, self.reverted(listing))
         return report
 
-    def publish_dashboard(self, plan: Plan, base_sha: str) -> str:
-        prs = self.pr_states()
+    def is_current(self, job: Job, pr: PullRequest | None, base_sha: str) -> bool:
+        """The job's open PR was built from the same inputs and its branch is still the bot's one commit on
+        that PR's base: nothing to read, parse, rewrite, push or write (bot.job_inputs)."""
+        if pr is None or pr.state != "open":
+            return False
+        meta = read_marker(pr.body)
+        inputs = job_inputs(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
+        if not unchanged_since(meta, inputs, base_sha, every_base_move=self.config.rebase_on_any_base_move):
+            return False
+        head = self.repo.remote_head(job.branch)
+        if head is None:
+            return False
+        commit = self.repo.commit(head)
+        return commit.parents == (meta.get("base"),) and commit.author_email == self.config.identity.email
+
+    def publish_dashboard(self, plan: Plan, base_sha: str, prs: dict[str, PullRequest] | None = None,
+                          reverted: set[int] | None = None) -> str:
+        if prs is None or reverted is None:
+            listing = self.listing()
+            prs, reverted = self.pr_states(listing), self.reverted(listing)
         selection = self.select(plan, prs, base_sha)
-        body = dashboard_body(plan, status_rows(plan, prs, self.reverted()), selection,
+        body = dashboard_body(plan, status_rows(plan, prs, reverted), selection,
                               self.config.base_branch, base_sha)
         return self.forge.publish_dashboard(DASHBOARD_TITLE, body)
 
@@ -114,10 +156,13 @@ class Runner:
         return select_jobs(plan, {k: p.state for k, p in prs.items()}, self.config, all_waves=all_waves, **kwargs)
 
     def run_job(self, job: Job, base_sha: str, pr: PullRequest | None, *, dry_run: bool = False) -> JobResult:
-        try:
-            change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
-        except BotError as exc:
-            return JobResult(job, "failed", str(exc))
+        change = next(compute_changes([job], self.config.recipe_options, 1))
+        return self.finish_job(job, base_sha, pr, change, dry_run=dry_run)
+
+    def finish_job(self, job: Job, base_sha: str, pr: PullRequest | None, change: ServiceChange | BotError, *,
+                   dry_run: bool = False) -> JobResult:
+        if isinstance(change, BotError):
+            return JobResult(job, "failed", str(change))
         if not change.changed:
             why = f"{len(change.manual)} manual item(s), nothing to rewrite" if change.manual else "nothing to change"
             return JobResult(job, "no-change", why, pr, len(change.manual))

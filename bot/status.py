@@ -28,7 +28,7 @@ def status_rows(plan: Plan, prs: Mapping[str, PullRequest], reverted: set[int] =
     rows = []
     for job in plan.jobs:
         pr = prs.get(job.key)
-        manual = _manual_count(pr)
+        manual = manual_count(pr)
         rows.append(StatusRow(job.wave, job.tier, job.service.name, job.recipe.id, _state(pr, manual, reverted),
                               pr.number if pr else None, pr.url if pr else "", manual))
     return rows
@@ -46,7 +46,7 @@ def _state(pr: PullRequest | None, manual: int, reverted: set[int]) -> str:
     return "needs manual work" if manual else "open"
 
 
-def _manual_count(pr: PullRequest | None) -> int:
+def manual_count(pr: PullRequest | None) -> int:
     if pr is None:
         return 0
     return (pr.body or "").count("\n- [ ] **`")

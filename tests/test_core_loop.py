@@ -38,13 +38,37 @@ def test_second_run_changes_nothing(widgets_repo, capsys):
 def test_moved_base_regenerates_the_branch_and_updates_the_pr_in_place(widgets_repo):
     run_bot(widgets_repo, "run")
     old_head = widgets_repo.origin_branch("upgrade-bot/widgets-2.0/alpha")
-    new_main = widgets_repo.commit_on_main({"docs/notes.md": "moved\n"})
+    new_main = widgets_repo.commit_on_main({"services/alpha/alpha/extra.py": "VALUE = 1\n"})
     assert run_bot(widgets_repo, "run") == 0
     new_head = widgets_repo.origin_branch("upgrade-bot/widgets-2.0/alpha")
     assert new_head != old_head
     assert git(widgets_repo.origin, "rev-parse", f"{new_head}^") == new_main
     prs = local_forge(widgets_repo).list_prs("upgrade-bot/")
     assert len(prs) == 1 and read_marker(prs[0].body)["base"] == new_main
+
+
+def test_a_base_move_outside_the_service_regenerates_nothing(widgets_repo, capsys):
+    run_bot(widgets_repo, "run")
+    forge = local_forge(widgets_repo)
+    head, pr = widgets_repo.origin_branch("upgrade-bot/widgets-2.0/alpha"), (forge.root / "prs" / "1.json").read_text()
+    widgets_repo.commit_on_main({"docs/notes.md": "moved\n", "services/beta/beta/extra.py": "X = 1\n"})
+    assert run_bot(widgets_repo, "run") == 0
+    assert widgets_repo.origin_branch("upgrade-bot/widgets-2.0/alpha") == head
+    assert (forge.root / "prs" / "1.json").read_text() == pr
+    assert "1 unchanged" in capsys.readouterr().out
+
+
+def test_rebase_on_any_base_move_regenerates_on_a_move_outside_the_service(widgets_repo):
+    widgets_repo.commit_on_main({"upgrade-bot.toml": WIDGETS_CONFIG.replace(
+        "[tiers]", "rebase-on-any-base-move = true\n\n[tiers]")})
+    (widgets_repo.work / "upgrade-bot.toml").write_text(WIDGETS_CONFIG.replace(
+        "[tiers]", "rebase-on-any-base-move = true\n\n[tiers]"))
+    run_bot(widgets_repo, "run")
+    old_head = widgets_repo.origin_branch("upgrade-bot/widgets-2.0/alpha")
+    new_main = widgets_repo.commit_on_main({"docs/notes.md": "moved\n"})
+    assert run_bot(widgets_repo, "run") == 0
+    new_head = widgets_repo.origin_branch("upgrade-bot/widgets-2.0/alpha")
+    assert new_head != old_head and git(widgets_repo.origin, "rev-parse", f"{new_head}^") == new_main
 
 
 def test_waves_open_in_order_and_critical_services_one_at_a_time(widgets_repo):

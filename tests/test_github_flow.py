@@ -146,7 +146,7 @@ def test_run_opens_the_first_wave_and_a_rerun_writes_nothing(wave_world, capsys)
         pr, branch = wave_world.pr(service), branch_of(service)
         assert (pr.user, pr.base, pr.title) == (BOT_LOGIN, "main", f"chore(deps): upgrade widgets to 2.0 in {service}")
         meta = read_marker(pr.body)
-        assert meta.pop("change") and meta == {"recipe": RECIPE, "version": "2.0", "service": service,
+        assert meta.pop("change") and meta.pop("inputs") and meta.pop("tree") and meta == {"recipe": RECIPE, "version": "2.0", "service": service,
                                                "path": f"services/{service}", "base": base}
         origin, head = wave_world.repo.origin, wave_world.repo.origin_branch(branch)
         assert git(origin, "log", "--format=%P|%an|%ae", "-n1", head) == f"{base}|{BOT_NAME}|{BOT_EMAIL}"
@@ -183,7 +183,7 @@ FAULTS = [
 def test_a_fault_during_a_run_leaves_exactly_one_pr_per_job(wave_world, base_moves, make_fault, status):
     if base_moves:  # PRs exist and must be updated in place: the run PATCHes them
         assert wave_world.run() == 0
-        wave_world.repo.commit_on_main({"docs/moved.md": "the base moved\n"})
+        wave_world.repo.commit_on_main({f"services/{s}/NOTES.md": "the base moved here\n" for s in LOW_SERVICES})
     wave_world.gh.clear_requests()
     wave_world.gh.inject(make_fault())
     assert wave_world.run() == 0
