@@ -1,0 +1,174 @@
+"""Speed and scale without timing anything: a no-op run reads and parses no file, serial, parallel and
+sharded runs make the same branches and PR bodies, and the GitHub request count of a run is bounded."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import Counter
+
+import libcst
+import pytest
+from conftest import WIDGETS_CONFIG, Monorepo, git, local_forge, run_bot, widgets_service
+from test_github_flow import LOW_SERVICES, wave_world  # noqa: F401 (a fixture)
+
+from bot.service_files import ServiceFiles
+from bot.sharding import Shard, matrix, parse_shard, shard_count, shard_of
+
+SERVICES = ("alpha", "beta", "gamma", "delta", "echo", "foxtrot", "golf")
+
+
+@pytest.fixture
+def counters(monkeypatch):
+    """Counts libcst parses and the service files read (by path) in this process."""
+    counts = {"parses": 0, "read": []}
+    real_parse, real_load = libcst.parse_module, ServiceFiles._load
+
+    def parse(*args, **kwargs):
+        counts["parses"] += 1
+        return real_parse(*args, **kwargs)
+
+    def load(self, path):
+        if path not in self._texts and path in self._sources:
+            counts["read"].append(path)
+        return real_load(self, path)
+
+    monkeypatch.setattr(libcst, "parse_module", parse)
+    monkeypatch.setattr(ServiceFiles, "_load", load)
+    return counts
+
+
+def fleet(tmp_path, names=SERVICES) -> Monorepo:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    files = {"upgrade-bot.toml": WIDGETS_CONFIG, "README.md": "fleet\n"}
+    for name in names:
+        files.update(widgets_service(name, extra=f"\n\ndef more():\n    return widgets.legacy()  # {name}\n"))
+    return Monorepo(tmp_path, files)
+
+
+def clone(repo: Monorepo, target) -> Monorepo:
+    """The same repositories (same shas) in another place, its checkout pointing at its own origin."""
+    shutil.copytree(repo.work.parent, target, symlinks=True)
+    copy = Monorepo.__new__(Monorepo)
+    copy.origin, copy.work = target / "origin.git", target / "work"
+    git(copy.work, "remote", "set-url", "origin", str(copy.origin))
+    return copy
+
+
+def outcome(repo: Monorepo) -> dict:
+    """Per bot branch: its tree, parent and message; per PR: title, body, labels. No commit shas (dates)."""
+    branches = {}
+    refs = git(repo.origin, "for-each-ref", "--format=%(refname:short)", "refs/heads/upgrade-bot/")
+    for branch in refs.split():
+        branches[branch] = git(repo.origin, "log", "-1", "--format=%T %P %an %B", branch)
+    prs = {p.head: (p.title, p.body, p.labels, p.state) for p in local_forge(repo).list_prs("")}
+    return {"branches": branches, "prs": prs}
+
+
+def test_a_noop_run_reads_and_parses_no_file(tmp_path, counters, capsys):
+    repo = fleet(tmp_path)
+    assert run_bot(repo, "run", "--all-waves", "-j", "1") == 0
+    assert counters["parses"] > 0 and any(p.endswith(".py") for p in counters["read"])  # the counters count
+    counters["parses"], counters["read"] = 0, []
+    capsys.readouterr()
+    assert run_bot(repo, "run", "--all-waves", "-j", "1") == 0
+    assert counters["parses"] == 0
+    assert counters["read"] == ["requirements.txt"] * len(SERVICES)  # what planning needs, and nothing else
+    assert f"{len(SERVICES)} job(s): {len(SERVICES)} unchanged" in capsys.readouterr().out
+
+
+def test_a_base_move_recomputes_only_the_service_it_touched(tmp_path, counters, capsys):
+    repo = fleet(tmp_path)
+    assert run_bot(repo, "run", "--all-waves", "-j", "1") == 0
+    repo.commit_on_main({"services/beta/beta/core.py": "import widgets\n\n\ndef go():\n    return widgets.old_call(2)\n",
+                         "docs/elsewhere.md": "x\n"})
+    counters["parses"], counters["read"] = 0, []
+    capsys.readouterr()
+    assert run_bot(repo, "run", "--all-waves", "-j", "1") == 0
+    assert 1 <= counters["parses"] <= 2  # beta's Python files at most, no other service's
+    assert {p for p in counters["read"] if p.endswith(".py")} == {"beta/__init__.py", "beta/core.py"}
+    assert f"{len(SERVICES)} job(s): {len(SERVICES) - 1} unchanged, 1 updated" in capsys.readouterr().out
+
+
+def test_serial_parallel_and_sharded_runs_make_the_same_branches_and_prs(tmp_path):
+    serial = fleet(tmp_path / "serial")
+    parallel, sharded = clone(serial, tmp_path / "parallel"), clone(serial, tmp_path / "sharded")
+    assert run_bot(serial, "run", "--all-waves", "-j", "1") == 0
+    assert run_bot(parallel, "run", "--all-waves", "-j", "3") == 0
+    for index in (2, 1, 3):  # any order: shards share no service
+        assert run_bot(sharded, "run", "--all-waves", "--shard", f"{index}/3") == 0
+    assert not (local_forge(sharded).root / "dashboard.md").exists(), "shards leave the dashboard alone"
+    assert run_bot(sharded, "dashboard") == 0
+    expected = outcome(serial)
+    assert len(expected["branches"]) == len(SERVICES) == len(expected["prs"])
+    assert outcome(parallel) == expected
+    # PR numbers follow the order PRs were opened in, so compare the sharded PRs by branch
+    assert outcome(sharded)["branches"] == expected["branches"]
+    assert outcome(sharded)["prs"] == expected["prs"]
+    # the dashboards too, PR links aside (numbers follow the opening order, paths the repository's place)
+    dashboards = [re.sub(r"\[#\d+\]\([^)]*\)", "PR", (r.work / ".git/upgrade-bot/forge/dashboard.md").read_text())
+                  for r in (serial, parallel, sharded)]
+    assert dashboards[0] == dashboards[1] == dashboards[2] and dashboards[0].count("| PR |") >= len(SERVICES)
+
+
+def test_shards_split_a_per_run_limit(tmp_path):
+    repo = fleet(tmp_path)
+    config = WIDGETS_CONFIG.replace("[tiers]", "max-prs-per-run = 3\n\n[tiers]")
+    (repo.work / "upgrade-bot.toml").write_text(config)
+    for index in (1, 2):
+        assert run_bot(repo, "run", "--all-waves", "--shard", f"{index}/2") == 0
+    assert len(local_forge(repo).list_prs("upgrade-bot/")) <= 3
+
+
+def test_plan_matrix_is_bounded_stable_and_never_empty(tmp_path, capsys):
+    repo = fleet(tmp_path)
+    assert run_bot(repo, "plan", "--matrix") == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["include"] == [{"shard": "1/1", "services": len(SERVICES)}]
+    (tmp_path / "empty").mkdir()
+    empty = Monorepo(tmp_path / "empty", {"upgrade-bot.toml": WIDGETS_CONFIG, "README.md": "none\n"})
+    assert run_bot(empty, "plan", "--matrix") == 0
+    assert json.loads(capsys.readouterr().out)["include"] == [{"shard": "1/1", "services": 0}]
+
+
+def test_shard_assignment_is_stable_and_covers_every_service_once():
+    paths = [f"services/svc-{i:04d}" for i in range(1000)]
+    count = shard_count(len(paths))
+    assert count == 8
+    owners = [[s for s in range(1, count + 1) if Shard(s, count).owns(p)] for p in paths]
+    assert all(len(o) == 1 for o in owners)
+    assert shard_of("services/svc-0042", count) == shard_of("services/svc-0042", count)
+    sizes = Counter(o[0] for o in owners)
+    assert min(sizes.values()) > 1000 / count / 2  # no shard gets (almost) nothing
+    assert sum(Shard(i, 3).quota(7) for i in (1, 2, 3)) == 7
+    assert parse_shard("2/4") == Shard(2, 4)
+    with pytest.raises(Exception, match="not I/N"):
+        parse_shard("5/4")
+
+
+def test_matrix_of_nothing_is_one_shard():
+    assert matrix([]) == {"include": [{"shard": "1/1", "services": 0}]}
+
+
+# --- GitHub request budget ---------------------------------------------------------------------
+def test_a_noop_run_costs_a_constant_number_of_requests(wave_world):  # noqa: F811
+    """Documented in README (On GitHub): one PR list (ceil(PRs/100) pages), the dashboard lookup, and no
+    request per PR; opening a PR costs 4 requests (lookup by head, create, labels, reviewers)."""
+    gh = wave_world.gh
+    gh.clear_requests()
+    assert wave_world.run() == 0
+    per_pr = Counter()
+    for r in gh.requests:
+        for pr in gh.pulls():
+            if f"/pulls/{pr.number}/" in r.path or f"/issues/{pr.number}/" in r.path:
+                per_pr[pr.number] += 1
+    creates = [r for r in gh.requests if r.method == "POST" and r.path.endswith("/pulls")]
+    lookups = [r for r in gh.requests if r.method == "GET" and r.path.endswith("/pulls")]
+    assert len(creates) == len(LOW_SERVICES) and len(lookups) == 1 + len(LOW_SERVICES)
+    assert set(per_pr.values()) == {2}  # labels + reviewers: with the lookup and the create, 4 per PR
+    gh.clear_requests()
+    assert wave_world.run() == 0
+    calls = [(r.method, r.path) for r in gh.requests]
+    assert [c for c in calls if c[1].endswith("/pulls")] == [("GET", "/repos/acme/fleet/pulls")]
+    assert not [c for c in calls if "/pulls/" in c[1]]
+    assert len(calls) <= 3 and all(method == "GET" for method, _ in calls)
