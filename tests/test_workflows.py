@@ -190,3 +190,25 @@ def test_bot_checkouts_keep_no_credentials(name):
     for step in _steps(doc):
         if step.get("uses", "").startswith("actions/checkout@"):
             assert step["with"]["persist-credentials"] is False
+
+
+def test_rollout_is_sharded_by_a_plan_job_and_the_dashboard_is_written_once_at_the_end():
+    from bot.sharding import MAX_SHARDS
+    doc = _load("upgrade-bot.yml")
+    jobs = doc["jobs"]
+    assert set(jobs) == {"plan", "rollout", "dashboard"}
+    assert "plan --matrix" in _run_step({"jobs": {"plan": jobs["plan"]}}, "plan --matrix")["run"]
+    assert jobs["plan"]["outputs"]["matrix"] == "${{ steps.shards.outputs.matrix }}"
+    strategy = jobs["rollout"]["strategy"]
+    assert jobs["rollout"]["needs"] == "plan"
+    assert strategy["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    assert strategy["fail-fast"] is False and 1 <= strategy["max-parallel"] <= MAX_SHARDS
+    roll = _run_step({"jobs": {"rollout": jobs["rollout"]}}, "upgrade-bot --forge github run")
+    assert roll["env"]["SHARD"] == "${{ matrix.shard }}" and '--shard "$SHARD"' in roll["run"]
+    final = jobs["dashboard"]
+    assert set(final["needs"]) == {"plan", "rollout"} and "!cancelled()" in final["if"]
+    assert "dry-run" in final["if"]  # a dry run writes nothing, the dashboard included
+    _run_step({"jobs": {"dashboard": final}}, "upgrade-bot --forge github dashboard")
+    # only the rollout pushes and opens PRs: only it gets the App token
+    for name in ("plan", "dashboard"):
+        assert not [s for s in jobs[name]["steps"] if "create-github-app-token" in s.get("uses", "")]
