@@ -195,10 +195,11 @@ def cmd_dashboard(args) -> int:
 def cmd_status(args) -> int:
     ctx = Context(args)
     runner = ctx.runner(checks=True)
-    prs = runner.pr_states()
+    listing = runner.listing()
+    prs = runner.pr_states(listing)
     plan, base_sha = runner.plan(prs)
     selection = runner.select(plan, prs, base_sha)
-    rows = status_rows(plan, prs, runner.reverted())
+    rows = status_rows(plan, prs, runner.reverted(listing))
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows], "blocked": selection.blocked,
                           "current_wave": None if selection.current_wave is None else selection.current_wave + 1},
