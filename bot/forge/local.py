@@ -19,6 +19,7 @@ class LocalForge:
         self.root = state_dir / "forge"
         (self.root / "prs").mkdir(parents=True, exist_ok=True)
         (self.root / "checks").mkdir(exist_ok=True)
+        self._parsed: dict[Path, tuple[tuple[int, int, int], dict]] = {}
 
     # --- storage -------------------------------------------------------------------------
     def _meta(self) -> dict:
@@ -52,13 +53,26 @@ class LocalForge:
         files = sorted(self.root.glob("prs/*.json"), key=lambda p: int(p.stem))
         return [json.loads(p.read_text()) for p in files]
 
+    def _all_prs(self) -> list[PullRequest]:
+        """Every PR, read-only. Parsed files are kept while their inode, mtime and size hold (every write
+        replaces the file), so opening the Nth PR of a run parses one file, not N."""
+        prs = []
+        for path in sorted(self.root.glob("prs/*.json"), key=lambda p: int(p.stem)):
+            stat = path.stat()
+            key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            cached = self._parsed.get(path)
+            if cached is None or cached[0] != key:
+                cached = self._parsed[path] = (key, json.loads(path.read_text())["pr"])
+            prs.append(PullRequest(**dict(cached[1], labels=list(cached[1]["labels"]))))
+        return prs
+
     # --- Forge protocol ------------------------------------------------------------------
     def find_pr(self, head: str) -> PullRequest | None:
-        matches = [self._pr(r) for r in self._records() if r["pr"]["head"] == head]
+        matches = [pr for pr in self._all_prs() if pr.head == head]
         return matches[-1] if matches else None
 
     def list_prs(self, head_prefix: str) -> list[PullRequest]:
-        return [self._pr(r) for r in self._records() if r["pr"]["head"].startswith(head_prefix)]
+        return [pr for pr in self._all_prs() if pr.head.startswith(head_prefix)]
 
     def get_pr(self, number: int) -> PullRequest:
         return self._pr(self._load(number))
