@@ -91,9 +91,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1])
     parser.add_argument("--out", type=Path, default=Path("bench_speed.json"))
+    parser.add_argument("--keep", type=Path, help="generate the fleets here and keep them (to profile later)")
     args = parser.parse_args()
     samples = []
-    with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-speed-") as scratch:
+        tmp = args.keep or scratch
         for r in range(args.repeat):  # sizes interleaved within each repetition
             for size in args.services:
                 sample = one_round(size, args.jobs, Path(tmp))
