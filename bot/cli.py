@@ -185,21 +185,17 @@ def cmd_run(args) -> int:
 def cmd_dashboard(args) -> int:
     ctx = Context(args)
     runner = ctx.runner(checks=True)
-    listing = runner.listing()
-    prs = runner.pr_states(listing)
-    plan, base_sha = runner.plan(prs)
-    print(runner.publish_dashboard(plan, base_sha, prs, runner.reverted(listing)))
+    plan, base_sha, prs, reverted = runner.state()
+    print(runner.publish_dashboard(plan, base_sha, prs, reverted))
     return EXIT_OK
 
 
 def cmd_status(args) -> int:
     ctx = Context(args)
     runner = ctx.runner(checks=True)
-    listing = runner.listing()
-    prs = runner.pr_states(listing)
-    plan, base_sha = runner.plan(prs)
+    plan, base_sha, prs, reverted = runner.state()
     selection = runner.select(plan, prs, base_sha)
-    rows = status_rows(plan, prs, runner.reverted(listing))
+    rows = status_rows(plan, prs, reverted)
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows], "blocked": selection.blocked,
                           "current_wave": None if selection.current_wave is None else selection.current_wave + 1},

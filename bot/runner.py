@@ -69,6 +69,13 @@ class Runner:
         with_prs = set(self.pr_states() if prs is None else prs)
         return make_plan(services, skipped, self.recipes, self.config, with_prs), base_sha
 
+    def state(self) -> tuple[Plan, str, dict[str, PullRequest], set[int]]:
+        """The plan, the base, the bot's PRs by job key and the reverted ones, from one PR listing."""
+        listing = self.listing()
+        prs = self.pr_states(listing)
+        plan, base_sha = self.plan(prs)
+        return plan, base_sha, prs, self.reverted(listing)
+
     def listing(self) -> list[PullRequest]:
         """Every PR under the branch prefix, reverts included: the one PR list request (set) of a run."""
         return self.forge.list_prs(self.config.branch_prefix + "/")
@@ -95,9 +102,7 @@ class Runner:
             workers: int = 1, shard: Shard | None = None) -> RunReport:
         """workers: processes for the codemods (effects stay here, in order). shard: run only the jobs of
         the services in this shard and leave the dashboard to the caller (`upgrade-bot dashboard`)."""
-        listing = self.listing()
-        prs = self.pr_states(listing)
-        plan, base_sha = self.plan(prs)
+        plan, base_sha, prs, reverted = self.state()
         selection = self.select(plan, prs, base_sha, all_waves=all_waves or dry_run)
         report = RunReport(plan, selection, base_sha)
         jobs = selection.maintain + selection.open
@@ -120,7 +125,7 @@ class Runner:
             if progress:
                 progress(i, len(jobs), result)
         if not dry_run and shard is None:
-            report.dashboard = self.publish_dashboard(plan, base_sha, prs, self.reverted(listing))
+            report.dashboard = self.publish_dashboard(plan, base_sha, prs, reverted)
         return report
 
     def is_current(self, job: Job, pr: PullRequest | None, base_sha: str) -> bool:
@@ -138,11 +143,7 @@ class Runner:
         commit = self.repo.commit(head)
         return commit.parents == (meta.get("base"),) and commit.author_email == self.config.identity.email
 
-    def publish_dashboard(self, plan: Plan, base_sha: str, prs: dict[str, PullRequest] | None = None,
-                          reverted: set[int] | None = None) -> str:
-        if prs is None or reverted is None:
-            listing = self.listing()
-            prs, reverted = self.pr_states(listing), self.reverted(listing)
+    def publish_dashboard(self, plan: Plan, base_sha: str, prs: dict[str, PullRequest], reverted: set[int]) -> str:
         selection = self.select(plan, prs, base_sha)
         body = dashboard_body(plan, status_rows(plan, prs, reverted), selection,
                               self.config.base_branch, base_sha)
