@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -30,12 +31,20 @@ def compute_changes(jobs: Sequence[Job], options: Mapping[str, Mapping[str, Any]
         for job in jobs:
             yield _apply(job.service, job.recipe, options.get(job.recipe.id))
         return
-    # fork: workers start at once with the recipes already imported; elsewhere they load them by folder
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
     args = [(job.service, str(job.recipe.folder), options.get(job.recipe.id)) for job in jobs]
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_context())
+    try:
         yield from pool.map(_apply_in_worker, args)
+    finally:  # a caller that stops early (an exception) does not wait for the rest
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _context():
+    """fork: workers start at once with the recipes imported. Forking a process that runs other threads
+    (an embedding program, a test server) can copy a held lock; then spawn, and workers load recipes by folder."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _apply(service: Service, recipe: Recipe, overrides) -> ServiceChange | BotError:

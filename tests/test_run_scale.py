@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
 from collections import Counter
 
 import libcst
@@ -93,8 +94,17 @@ def test_a_base_move_recomputes_only_the_service_it_touched(tmp_path, counters, 
 def test_serial_parallel_and_sharded_runs_make_the_same_branches_and_prs(tmp_path):
     serial = fleet(tmp_path / "serial")
     parallel, sharded = clone(serial, tmp_path / "parallel"), clone(serial, tmp_path / "sharded")
+    spawned = clone(serial, tmp_path / "spawned")
     assert run_bot(serial, "run", "--all-waves", "-j", "1") == 0
     assert run_bot(parallel, "run", "--all-waves", "-j", "3") == 0
+    release = threading.Event()
+    other_thread = threading.Thread(target=release.wait)  # with another thread alive, workers are spawned
+    other_thread.start()
+    try:
+        assert run_bot(spawned, "run", "--all-waves", "-j", "2") == 0
+    finally:
+        release.set()
+        other_thread.join()
     for index in (2, 1, 3):  # any order: shards share no service
         assert run_bot(sharded, "run", "--all-waves", "--shard", f"{index}/3") == 0
     assert not (local_forge(sharded).root / "dashboard.md").exists(), "shards leave the dashboard alone"
@@ -102,6 +112,7 @@ def test_serial_parallel_and_sharded_runs_make_the_same_branches_and_prs(tmp_pat
     expected = outcome(serial)
     assert len(expected["branches"]) == len(SERVICES) == len(expected["prs"])
     assert outcome(parallel) == expected
+    assert outcome(spawned) == expected
     # PR numbers follow the order PRs were opened in, so compare the sharded PRs by branch
     assert outcome(sharded)["branches"] == expected["branches"]
     assert outcome(sharded)["prs"] == expected["prs"]
