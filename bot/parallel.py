@@ -18,6 +18,7 @@ from bot.planning import Job
 from bot.recipe import Recipe, load_recipe
 
 MAX_DEFAULT_WORKERS = 4
+SPAWN_WORTH_IT = 8  # jobs
 
 
 def default_workers() -> int:
@@ -27,12 +28,14 @@ def default_workers() -> int:
 def compute_changes(jobs: Sequence[Job], options: Mapping[str, Mapping[str, Any]],
                     workers: int) -> Iterator[ServiceChange | BotError]:
     """One outcome per job, in job order, yielded as soon as that job and every one before it are done."""
-    if workers <= 1 or len(jobs) <= 1:
+    context = _context()
+    # a spawned worker pays ~1 s of imports: not worth it for a handful of jobs
+    if workers <= 1 or len(jobs) < (2 if context.get_start_method() == "fork" else SPAWN_WORTH_IT):
         for job in jobs:
             yield _apply(job.service, job.recipe, options.get(job.recipe.id))
         return
     args = [(job.service, str(job.recipe.folder), options.get(job.recipe.id)) for job in jobs]
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_context())
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context)
     try:
         yield from pool.map(_apply_in_worker, args)
     finally:  # a caller that stops early (an exception) does not wait for the rest

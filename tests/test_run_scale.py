@@ -13,6 +13,7 @@ import pytest
 from conftest import WIDGETS_CONFIG, Monorepo, git, local_forge, run_bot, widgets_service
 from test_github_flow import LOW_SERVICES, wave_world  # noqa: F401 (a fixture)
 
+import bot.parallel as parallel_module
 from bot.service_files import ServiceFiles
 from bot.sharding import Shard, matrix, parse_shard, shard_count, shard_of
 
@@ -91,10 +92,11 @@ def test_a_base_move_recomputes_only_the_service_it_touched(tmp_path, counters, 
     assert f"{len(SERVICES)} job(s): {len(SERVICES) - 1} unchanged, 1 updated" in capsys.readouterr().out
 
 
-def test_serial_parallel_and_sharded_runs_make_the_same_branches_and_prs(tmp_path):
+def test_serial_parallel_and_sharded_runs_make_the_same_branches_and_prs(tmp_path, monkeypatch):
     serial = fleet(tmp_path / "serial")
     parallel, sharded = clone(serial, tmp_path / "parallel"), clone(serial, tmp_path / "sharded")
     spawned = clone(serial, tmp_path / "spawned")
+    monkeypatch.setattr(parallel_module, "SPAWN_WORTH_IT", 2)  # spawn even for this small fleet
     assert run_bot(serial, "run", "--all-waves", "-j", "1") == 0
     assert run_bot(parallel, "run", "--all-waves", "-j", "3") == 0
     release = threading.Event()
