@@ -156,10 +156,6 @@ class Runner:
             kwargs["is_green"] = self.gate.is_green
         return select_jobs(plan, {k: p.state for k, p in prs.items()}, self.config, all_waves=all_waves, **kwargs)
 
-    def run_job(self, job: Job, base_sha: str, pr: PullRequest | None, *, dry_run: bool = False) -> JobResult:
-        change = next(compute_changes([job], self.config.recipe_options, 1))
-        return self.finish_job(job, base_sha, pr, change, dry_run=dry_run)
-
     def finish_job(self, job: Job, base_sha: str, pr: PullRequest | None, change: ServiceChange | BotError, *,
                    dry_run: bool = False) -> JobResult:
         if isinstance(change, BotError):
