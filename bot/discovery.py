@@ -9,7 +9,7 @@ from bot.model import ServiceSource
 from bot.pyproject_deps import parse_pyproject
 from bot.requirements_file import Declaration, parse_requirements
 from bot.service_files import ServiceFiles
-from bot.snapshot import Snapshot, files_under, glob_dirs
+from bot.snapshot import Snapshot, files_by_dir, glob_dirs
 
 # The files a codemod may read or change: sources and the configuration pytest and pip read.
 SOURCE_SUFFIXES = (".py", ".txt", ".toml", ".ini", ".cfg")
@@ -63,8 +63,10 @@ def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Servic
     all_paths = list(snapshot.paths())
     services, skipped = [], []
     for pattern in patterns:
-        for directory in glob_dirs(all_paths, pattern):
-            own = files_under(all_paths, directory)
+        directories = glob_dirs(all_paths, pattern)
+        by_dir = files_by_dir(all_paths, directories)
+        for directory in directories:
+            own = by_dir[directory]
             relative = [p[len(directory) + 1:] for p in own]
             if not _is_service(relative):
                 skipped.append(Skipped(directory, "not a service: no requirements*.txt, "

@@ -65,6 +65,20 @@ def glob_dirs(paths: Iterable[str], pattern: str) -> list[str]:
     return sorted(dirs)
 
 
+def files_by_dir(paths: Iterable[str], directories: Iterable[str]) -> dict[str, list[str]]:
+    """directory -> the sorted paths under it, in one pass over paths (a fleet has thousands of each)."""
+    wanted = {d.rstrip("/"): [] for d in directories}
+    depths = sorted({d.count("/") + 1 for d in wanted})
+    for path in paths:
+        parts = path.split("/")
+        for depth in depths:
+            if depth < len(parts):
+                found = wanted.get("/".join(parts[:depth]))
+                if found is not None:
+                    found.append(path)
+    return {d: sorted(files) for d, files in wanted.items()}
+
+
 def files_under(paths: Iterable[str], directory: str) -> list[str]:
     prefix = directory.rstrip("/") + "/"
     return sorted(p for p in paths if p.startswith(prefix))
