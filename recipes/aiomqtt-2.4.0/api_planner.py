@@ -6,7 +6,7 @@ from libcst.helpers import get_full_name_for_node
 
 from . import rules
 from .clients import ClientIndex
-from .consumers import ConsumerSite, plan_consumers
+from .consumers import ConsumerSite
 from .mqtt_names import CONSUMER_METHODS, REMOVED_CLIENT_METHODS
 from .plan import Plan
 from .source import Source
@@ -18,14 +18,15 @@ DISCONNECT_SUGGESTIONS = {
 }
 
 
-def plan_client_api(source: Source, plan: Plan) -> None:
+def plan_client_api(source: Source, plan: Plan) -> tuple[ClientIndex, list[ConsumerSite]]:
+    """Plans everything about clients except consumers, which need the whole service (service_flow)."""
     index = ClientIndex(source)
     source.module.visit(index)
     for construction in index.constructions:
         _plan_construction(source, plan, construction)
     usages = ClientUsagePlanner(source, plan, index)
     source.module.visit(usages)
-    plan_consumers(source, plan, index, usages.consumers, usages.name_uses)
+    return index, usages.consumers
 
 
 def _plan_construction(source: Source, plan: Plan, call: cst.Call) -> None:
@@ -62,7 +63,6 @@ class ClientUsagePlanner(cst.CSTVisitor):
         self.plan = plan
         self.index = index
         self.consumers: list[ConsumerSite] = []
-        self.name_uses: dict[str, list[cst.Name]] = {}
 
     def visit_With(self, node: cst.With) -> None:
         if not node.asynchronous:
@@ -71,8 +71,7 @@ class ClientUsagePlanner(cst.CSTVisitor):
             call = item.item
             if isinstance(call, cst.Call) and self._consumer_method(call):
                 receiver = call.func.value  # type: ignore[attr-defined]
-                self.consumers.append(ConsumerSite(node, item, call, self._consumer_method(call), receiver,
-                                                   self.index.resolve(receiver)))
+                self.consumers.append(ConsumerSite(node, item, call, self._consumer_method(call), receiver))
 
     def visit_Call(self, node: cst.Call) -> None:
         method = self._consumer_method(node)
@@ -125,9 +124,6 @@ class ClientUsagePlanner(cst.CSTVisitor):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.module is not None and (get_full_name_for_node(node.module) or "").split(".")[0] == "paho":
             self._paho_import(node)
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.name_uses.setdefault(node.value, []).append(node)
 
     def _paho_import(self, node: cst.CSTNode) -> None:
         self.plan.needs_human(

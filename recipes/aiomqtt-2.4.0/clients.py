@@ -1,7 +1,9 @@
 """Which expressions provably denote an asyncio-mqtt Client, and where each Client is created.
 
 A client is known when it is bound by `async with Client(...) as c`, `c = Client(...)`,
-`self.c = Client(...)`, a parameter annotated `Client`, or an alias of one of those.
+`self.c = Client(...)`, a parameter annotated `Client`, or an alias of one of those. An attribute
+`self.c` counts every binding in its class: resets to None (`self.c = None` in close()) do not hide
+the client, but a binding to anything else that is not provably a client makes it unknown.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class ClientBinding:
 
     construction: cst.Call | None
     receiving_function: cst.FunctionDef | None = None
+    parameter: cst.Param | None = None
 
 
 class ClientIndex(cst.CSTVisitor):
@@ -29,7 +32,8 @@ class ClientIndex(cst.CSTVisitor):
         self.source = source
         self.constructions: list[cst.Call] = []
         self._targets: dict[cst.CSTNode, ClientBinding | cst.BaseExpression] = {}
-        self._attributes: dict[tuple[cst.ClassDef, str], ClientBinding | cst.BaseExpression] = {}
+        self._attributes: dict[tuple[cst.ClassDef, str], list[ClientBinding | cst.BaseExpression]] = {}
+        self._attribute_bindings: dict[tuple[cst.ClassDef, str], ClientBinding] = {}
 
     def is_client_class(self, expression: cst.BaseExpression) -> bool:
         return bool(self.source.qualified_names(expression) & CLIENT_QUALIFIED_NAMES)
@@ -60,22 +64,23 @@ class ClientIndex(cst.CSTVisitor):
             function = self.source.enclosing_function(node)
             receiving = function if isinstance(function, cst.FunctionDef) else None
             # libcst records a parameter's binding on the Param node, not on its name.
-            self._targets[node] = ClientBinding(construction=None, receiving_function=receiving)
+            self._targets[node] = ClientBinding(construction=None, receiving_function=receiving, parameter=node)
 
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         bound: ClientBinding | cst.BaseExpression | None
         if self.is_construction(value):
             bound = ClientBinding(construction=value)  # type: ignore[arg-type]
         elif isinstance(value, (cst.Name, cst.Attribute)):
-            bound = value  # an alias, resolved on demand once every binding is known
+            bound = value  # an alias (or None), resolved on demand once every binding is known
         else:
-            return
+            bound = value  # anything else: recorded so that an attribute bound to it is not provably a client
         if isinstance(target, cst.Name):
-            self._targets[target] = bound
+            if isinstance(bound, ClientBinding) or isinstance(value, (cst.Name, cst.Attribute)):
+                self._targets[target] = bound
         elif self._is_self_attribute(target):
             owner = self.source.enclosing_class(target)
             if owner is not None:
-                self._attributes[(owner, target.attr.value)] = bound  # type: ignore[union-attr]
+                self._attributes.setdefault((owner, target.attr.value), []).append(bound)  # type: ignore[union-attr]
 
     def resolve(self, expression: cst.BaseExpression, depth: int = 0) -> ClientBinding | None:
         if depth > MAX_ALIAS_DEPTH:
@@ -84,12 +89,40 @@ class ClientIndex(cst.CSTVisitor):
             bound = self._bound_to_name(expression)
         elif self._is_self_attribute(expression):
             owner = self.source.enclosing_class(expression)
-            bound = self._attributes.get((owner, expression.attr.value)) if owner else None  # type: ignore[union-attr]
+            return self._attribute(owner, expression.attr.value, depth) if owner else None  # type: ignore[union-attr]
         else:
             return None
         if bound is None or isinstance(bound, ClientBinding):
             return bound
         return self.resolve(bound, depth + 1)
+
+    def attribute_bindings(self, expression: cst.BaseExpression) -> list[ClientBinding | cst.BaseExpression]:
+        """Every value assigned to `self.<attr>` in the expression's class (empty for other expressions)."""
+        if not self._is_self_attribute(expression):
+            return []
+        owner = self.source.enclosing_class(expression)
+        return self._attributes.get((owner, expression.attr.value), []) if owner else []  # type: ignore[union-attr]
+
+    def _attribute(self, owner: cst.ClassDef, attribute: str, depth: int) -> ClientBinding | None:
+        """One binding per client attribute, whatever the number of places that (re)create the client."""
+        key = (owner, attribute)
+        clients = []
+        for bound in self._attributes.get(key, []):
+            if isinstance(bound, cst.Name) and bound.value == "None":
+                continue  # a reset: the attribute holds the client or nothing
+            resolved = bound if isinstance(bound, ClientBinding) else (
+                self.resolve(bound, depth + 1) if isinstance(bound, (cst.Name, cst.Attribute)) else None
+            )
+            if resolved is None:
+                return None  # also bound to something that is not provably a client
+            clients.append(resolved)
+        if not clients:
+            return None
+        if key not in self._attribute_bindings:
+            constructions = {id(c.construction): c.construction for c in clients}
+            single = next(iter(constructions.values())) if len(constructions) == 1 else None
+            self._attribute_bindings[key] = ClientBinding(construction=single)
+        return self._attribute_bindings[key]
 
     def _bound_to_name(self, name: cst.Name) -> ClientBinding | cst.BaseExpression | None:
         scope = self.source.scopes.get(name)
@@ -107,6 +140,22 @@ class ClientIndex(cst.CSTVisitor):
         if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
             return None
         return self._targets.get(assignments[0].node)  # type: ignore[arg-type]
+
+    def parameter_of(self, expression: cst.BaseExpression, depth: int = 0) -> cst.Param | None:
+        """The parameter (annotated or not) a name holds, following plain aliases (`c = client`)."""
+        if not isinstance(expression, cst.Name) or depth > MAX_ALIAS_DEPTH:
+            return None
+        scope = self.source.scopes.get(expression)
+        if scope is None:
+            return None
+        assignments = [r for a in scope.accesses[expression.value] if a.node is expression for r in a.referents]
+        if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
+            return None
+        node = assignments[0].node
+        if isinstance(node, cst.Param):
+            return node
+        alias = self._targets.get(node)
+        return self.parameter_of(alias, depth + 1) if isinstance(alias, cst.Name) else None
 
     def _is_self_attribute(self, expression: cst.BaseExpression) -> bool:
         return (

@@ -3,8 +3,12 @@
 Requirements are edited by the static [[requirements]] of recipe.toml (asyncio-mqtt -> aiomqtt==2.4.0
 and paho-mqtt==2.1.0 together: either alone leaves the service uninstallable or crashing). This
 codemod rewrites the code; see rules.py for what each rule does and mqtt_names.py for the API tables.
+Files are planned one by one, except message consumers, which are counted over the whole service
+(consumer_verdicts.py) because one client handed to several coroutines is several consumers.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -14,12 +18,16 @@ from bot.model import AppliedChange, CodemodResult, ServiceSource
 from . import rules
 from .api_planner import plan_client_api
 from .applier import PlanApplier
+from .clients import ClientIndex
+from .consumer_verdicts import judge_consumers
+from .consumers import ConsumerSite, plan_consumers
 from .import_planner import ImportPlanner
 from .plan import Plan
+from .service_flow import AnalysedFile, ServiceFlow
 from .source import Source
 
 # Files mentioning none of these cannot hold anything this recipe rewrites or flags.
-RELEVANT_WORDS = ("asyncio_mqtt", "aiomqtt", "paho")
+RELEVANT_WORDS = ("asyncio_mqtt", "aiomqtt", "paho", "filtered_messages", "messages(")
 CONSUMER_RULES = (rules.MESSAGES_CONTEXT, rules.UNFILTERED_MESSAGES, rules.FILTERED_MESSAGES)
 QUEUE_NOTE = (
     "aiomqtt 2 fills one client-wide queue from the moment the client connects: messages that arrive "
@@ -33,14 +41,9 @@ class AiomqttCodemod(Codemod):
 
     def migrate(self, service: ServiceSource) -> CodemodResult:
         result = CodemodResult()
-        for path, text in sorted(service.python_files().items()):
-            if not any(word in text for word in RELEVANT_WORDS):
-                continue
-            try:
-                plan, new_text = migrate_file(path, text)
-            except cst.ParserSyntaxError as error:
-                result.notes.append(f"{path} was left unchanged: libcst cannot parse it ({error.message}).")
-                continue
+        planned, failures = migrate_files(service.python_files())
+        result.notes.extend(failures)
+        for path, (plan, text, new_text) in sorted(planned.items()):
             if new_text != text:
                 result.changed[path] = new_text
             result.applied.extend(
@@ -53,10 +56,70 @@ class AiomqttCodemod(Codemod):
         return result
 
 
+@dataclass
+class PlannedFile:
+    analysed: AnalysedFile
+    plan: Plan
+    consumers: list[ConsumerSite]
+
+
+def migrate_files(
+    files: dict[str, str], skipped_rules: frozenset[str] = frozenset()
+) -> tuple[dict[str, tuple[Plan, str, str]], list[str]]:
+    """path -> (plan, old text, new text) for every relevant Python file, and notes on unparsable ones."""
+    packages = service_packages(files)
+    planned: dict[str, PlannedFile] = {}
+    failures = []
+    for path, text in sorted(files.items()):
+        if not any(word in text for word in RELEVANT_WORDS):
+            continue
+        try:
+            source = Source(path, text)
+        except cst.ParserSyntaxError as error:
+            failures.append(f"{path} was left unchanged: libcst cannot parse it ({error.message}).")
+            continue
+        plan = Plan(path, skipped_rules=skipped_rules)
+        source.module.visit(ImportPlanner(source, plan))
+        index, consumers = plan_client_api(source, plan)
+        planned[path] = PlannedFile(AnalysedFile(path, source, index, packages), plan, consumers)
+    flow = ServiceFlow(files, {path: p.analysed for path, p in planned.items()},
+                       lambda path, text: analyse_only(path, text, packages))
+    verdicts = judge_consumers(flow, [(p.analysed, site) for p in planned.values() for site in p.consumers])
+    out = {}
+    for path, planned_file in planned.items():
+        source, plan = planned_file.analysed.source, planned_file.plan
+        plan_consumers(source, plan, {site: verdicts[site] for site in planned_file.consumers})
+        plan.manual.sort(key=lambda item: (item.line, item.rule))
+        out[path] = (plan, files[path], source.module.visit(PlanApplier(plan)).code)
+    return out, failures
+
+
+def analyse_only(path: str, text: str, packages: frozenset[str]) -> AnalysedFile | None:
+    """A file read only to follow calls through it (it holds nothing this recipe rewrites)."""
+    try:
+        source = Source(path, text)
+    except cst.ParserSyntaxError:
+        return None
+    index = ClientIndex(source)
+    source.module.visit(index)
+    return AnalysedFile(path, source, index, packages)
+
+
+def service_packages(files: dict[str, str]) -> frozenset[str]:
+    """Top-level importable names of the service's own code (`src/` layouts included)."""
+    names = set()
+    for path in files:
+        parts = path.split("/")
+        if parts[0] == "src" and len(parts) > 1:
+            parts = parts[1:]
+        names.add(parts[0].removesuffix(".py"))
+    return frozenset(names)
+
+
 def migrate_file(path: str, text: str, skipped_rules: frozenset[str] = frozenset()) -> tuple[Plan, str]:
-    source = Source(path, text)
-    plan = Plan(path, skipped_rules=skipped_rules)
-    source.module.visit(ImportPlanner(source, plan))
-    plan_client_api(source, plan)
-    plan.manual.sort(key=lambda item: (item.line, item.rule))
-    return plan, source.module.visit(PlanApplier(plan)).code
+    """One file as a service of its own (what the fixtures' single-file cases and tests use)."""
+    planned, failures = migrate_files({path: text}, skipped_rules)
+    if failures:
+        raise cst.ParserSyntaxError(failures[0], lines=[""], raw_line=0, raw_column=0)
+    plan, _, new_text = planned.get(path, (Plan(path), text, text))
+    return plan, new_text
