@@ -50,8 +50,8 @@ def read_service(directory: Path) -> ServiceSource:
 def migrated(service: ServiceSource, skipped_rules: frozenset[str] = frozenset()) -> dict[str, str]:
     """The service's files after the recipe: codemod (optionally without some rules) + requirement edits."""
     files = dict(service.files)
-    for path, text in service.python_files().items():
-        files[path] = recipe_codemod.migrate_file(path, text, skipped_rules)[1]
+    planned, _ = recipe_codemod.migrate_files(service.python_files(), skipped_rules)
+    files.update({path: new_text for path, (_, _, new_text) in planned.items()})
     for path in [p for p in files if p.startswith("requirements")]:
         files[path] = edit_requirements(files[path], path, RECIPE.requirement_edits,
                                         allow_add=path == "requirements.txt").text
@@ -140,16 +140,17 @@ def test_manual_item_names_file_line_old_code_and_suggestion():
         class Session:
             async def start(self, host):
                 self.client = Client(host, client_id="s")
-                await self.client.connect()
+                await self.client.connect(timeout=5)
         ''')})
     result = RECIPE.codemod().migrate(service)
 
     [item] = result.manual
     assert (item.file, item.line, item.rule) == ("svc/session.py", 7, "MQ016")
-    assert item.old_code == "await self.client.connect()"
-    assert item.suggestion.startswith("await self.client.__aenter__()")
-    assert "removed in aiomqtt 2.0" in item.reason
+    assert item.old_code == "await self.client.connect(timeout=5)"
+    assert item.suggestion.startswith("Client(..., timeout=5)")
+    assert "dropped `timeout=5`" in item.reason
     assert 'Client(host, identifier="s")' in result.changed["svc/session.py"]
+    assert "await self.client.__aenter__()" in result.changed["svc/session.py"]
 
 
 def test_second_consumer_added_elsewhere_turns_the_rewrite_into_a_manual_item():

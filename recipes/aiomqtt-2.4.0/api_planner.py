@@ -12,6 +12,7 @@ from .plan import Plan
 from .source import Source
 
 REMOVED_KEYWORDS = {"client_id": ("identifier", rules.CLIENT_ID), "message_retry_set": (None, rules.MESSAGE_RETRY_SET)}
+CONTEXT_METHODS = {"connect": ("__aenter__", ""), "disconnect": ("__aexit__", "None, None, None")}
 DISCONNECT_SUGGESTIONS = {
     "connect": "await {client}.__aenter__()  # better: async with {client}: ...",
     "disconnect": "await {client}.__aexit__(None, None, None)  # better: leave the async with block",
@@ -86,14 +87,35 @@ class ClientUsagePlanner(cst.CSTVisitor):
                 )
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in REMOVED_CLIENT_METHODS:
             if self.index.resolve(node.func.value) is not None:
-                method = node.func.attr.value
-                template = DISCONNECT_SUGGESTIONS.get(method)
+                self._plan_removed_method(node, node.func.attr.value)
+
+    def _plan_removed_method(self, node: cst.Call, method: str) -> None:
+        """connect()/disconnect() are the context manager's entry and exit (upstream migration guide)."""
+        client = self.source.code(node.func.value)  # type: ignore[attr-defined]
+        unknown = [arg for arg in node.args if arg.star or arg.keyword is None or arg.keyword.value != "timeout"]
+        if method in CONTEXT_METHODS and not unknown and self.plan.wants(rules.CONNECT_AS_CONTEXT):
+            self.plan.method_calls[node] = CONTEXT_METHODS[method]
+            self.plan.applied(rules.CONNECT_AS_CONTEXT)
+            if node.args:
                 self.plan.needs_human(
                     rules.CONNECT_DISCONNECT, self.source.line(node), self.source.statement_code(node),
-                    f"Client.{method}() was removed in aiomqtt 2.0; a client is used as an async context "
-                    "manager and is reusable but not reentrant (MqttReentrantError).",
-                    suggestion=template.format(client=self.source.code(node.func.value)) if template else None,
+                    f"{method}() became {CONTEXT_METHODS[method][0]}(), which takes no timeout: aiomqtt 2 uses "
+                    "Client(timeout=...) (default 10 s) for connecting, disconnecting and every publish/subscribe, "
+                    f"so the codemod dropped `{self.source.code(node.args[0]).rstrip(',')}`.",
+                    suggestion=f"Client(..., timeout={self.source.code(node.args[0].value)}) if every operation "
+                    "may wait that long",
                 )
+            return
+        template = DISCONNECT_SUGGESTIONS.get(method)
+        self.plan.needs_human(
+            rules.CONNECT_DISCONNECT, self.source.line(node), self.source.statement_code(node),
+            f"Client.{method}() was removed in aiomqtt 2.0 and has no equivalent; a client is used as an async "
+            "context manager and is reusable but not reentrant (MqttReentrantError)."
+            if template is None else
+            f"Client.{method}() was removed in aiomqtt 2.0 and this call passes arguments the codemod cannot map.",
+            suggestion=template.format(client=client) if template else
+            f"await {client}.__aexit__(None, None, None)  # graceful; aiomqtt 2 has no forced disconnect",
+        )
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attribute = node.attr.value

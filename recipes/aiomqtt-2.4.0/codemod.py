@@ -115,11 +115,3 @@ def service_packages(files: dict[str, str]) -> frozenset[str]:
         names.add(parts[0].removesuffix(".py"))
     return frozenset(names)
 
-
-def migrate_file(path: str, text: str, skipped_rules: frozenset[str] = frozenset()) -> tuple[Plan, str]:
-    """One file as a service of its own (what the fixtures' single-file cases and tests use)."""
-    planned, failures = migrate_files({path: text}, skipped_rules)
-    if failures:
-        raise cst.ParserSyntaxError(failures[0], lines=[""], raw_line=0, raw_column=0)
-    plan, _, new_text = planned.get(path, (Plan(path), text, text))
-    return plan, new_text

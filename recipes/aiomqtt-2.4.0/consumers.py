@@ -62,11 +62,8 @@ def plan_consumers(source: Source, plan: Plan, verdicts: dict[ConsumerSite, Verd
 
 def _rewrite_consumer(source: Source, plan: Plan, site: ConsumerSite, construction: cst.Call | None) -> None:
     loops = _loops_over_stream(source, site)
-    if loops is None:
-        _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE,
-                "The stream is used other than by `async for` loops in this block (or never iterated), so its "
-                "loop cannot simply read client.messages.",
-                suggestion=_suggested_loop(source, site))
+    if isinstance(loops, str):
+        _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE, loops, suggestion=_suggested_loop(source, site))
         return
     topic_filter = _topic_filter(site.call) if site.kind == "filtered_messages" else None
     plain_targets = all(isinstance(loop.target, cst.Name) for loop in loops)
@@ -84,28 +81,32 @@ def _rewrite_consumer(source: Source, plan: Plan, site: ConsumerSite, constructi
     _plan_queue_maxsize(source, plan, site, construction)
 
 
-def _loops_over_stream(source: Source, site: ConsumerSite) -> list[cst.For] | None:
-    """The `async for` loops that are the only uses of the stream bound by the `as` name."""
+def _loops_over_stream(source: Source, site: ConsumerSite) -> list[cst.For] | str:
+    """The `async for` loops that are the only uses of the stream bound by the `as` name, or why not."""
     if site.item.asname is None or not isinstance(site.item.asname.name, cst.Name):
-        return None
+        return "The stream is not bound to a plain name (`as messages`), so its loops cannot be found."
     target = site.item.asname.name
     scope = source.scopes.get(target)
-    if scope is None:
-        return None
-    bindings = [a for a in scope.assignments[target.value] if isinstance(a, Assignment) and a.node is target]
-    if len(bindings) != 1 or len(scope.assignments[target.value]) != 1:
-        return None
+    bindings = [a for a in scope.assignments[target.value] if isinstance(a, Assignment) and a.node is target] \
+        if scope is not None else []
+    if len(bindings) != 1 or len(scope.assignments[target.value]) != 1:  # type: ignore[union-attr]
+        return f"`{target.value}` is bound more than once in this function, so its loops cannot be told apart."
     loops = []
     for access in bindings[0].references:
         loop = source.parents.get(access.node)
+        where = f"line {source.line(access.node)}"
         if not (isinstance(loop, cst.For) and loop.asynchronous and loop.iter is access.node):
-            return None
+            return (f"The stream `{target.value}` is used other than as `async for ... in {target.value}` "
+                    f"({where}: `{source.statement_code(access.node)}`), so that use cannot read client.messages.")
         if not source.is_inside(loop, site.statement):
-            return None
-        if source.enclosing_function(loop) is not source.enclosing_function(site.statement):
-            return None
+            return f"The stream `{target.value}` is iterated after its `async with` block ({where})."
+        if source.enclosing_function(loop) is not source.enclosing_function(site.statement) and not _same_meaning(
+            source, site.receiver, site.statement, loop
+        ):
+            return (f"The stream is iterated in a nested function ({where}) where `{source.code(site.receiver)}` "
+                    "names something else, so the loop cannot read its messages from it.")
         loops.append(loop)
-    return loops or None
+    return loops or f"The stream `{target.value}` is never iterated in its block."
 
 
 def _plan_message_uses(source: Source, plan: Plan, kind: str, loop: cst.For) -> None:
@@ -206,6 +207,15 @@ def _visible_at(source: Source, expression: cst.BaseExpression, construction: cs
             if assignment.scope is construction_scope and assigned_later:
                 return False
     return True
+
+
+def _same_meaning(source: Source, expression: cst.BaseExpression, here: cst.CSTNode, there: cst.CSTNode) -> bool:
+    """Every name of `expression` resolves to the same bindings at `here` and at `there`."""
+    names = _names_in(expression)
+    scope_here, scope_there = source.scopes.get(here), source.scopes.get(there)
+    if not names or scope_here is None or scope_there is None:
+        return False
+    return all(set(scope_here[name.value]) == set(scope_there[name.value]) for name in names)
 
 
 def _names_in(expression: cst.BaseExpression) -> list[cst.Name]:
