@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import libcst as cst
-
+from bot.analysis import ServiceAnalysis
 from bot.codemod import Codemod
 from bot.model import AppliedChange, CodemodResult, ServiceSource
 
 from . import rules
 from .api_planner import plan_client_api
 from .applier import PlanApplier
-from .clients import ClientIndex
 from .consumer_verdicts import judge_consumers
 from .consumers import ConsumerSite, plan_consumers
 from .import_planner import ImportPlanner
@@ -41,7 +39,7 @@ class AiomqttCodemod(Codemod):
 
     def migrate(self, service: ServiceSource) -> CodemodResult:
         result = CodemodResult()
-        planned, failures = migrate_files(service.python_files())
+        planned, failures = migrate_service(service)
         result.notes.extend(failures)
         for path, (plan, text, new_text) in sorted(planned.items()):
             if new_text != text:
@@ -63,55 +61,35 @@ class PlannedFile:
     consumers: list[ConsumerSite]
 
 
-def migrate_files(
-    files: dict[str, str], skipped_rules: frozenset[str] = frozenset()
+def migrate_service(
+    service: ServiceSource, skipped_rules: frozenset[str] = frozenset()
 ) -> tuple[dict[str, tuple[Plan, str, str]], list[str]]:
     """path -> (plan, old text, new text) for every relevant Python file, and notes on unparsable ones."""
-    packages = service_packages(files)
+    analysis = ServiceAnalysis.of(service)
     planned: dict[str, PlannedFile] = {}
     failures = []
-    for path, text in sorted(files.items()):
-        if not any(word in text for word in RELEVANT_WORDS):
+    for path in analysis.files_mentioning(*RELEVANT_WORDS):
+        parsed = analysis.module(path)
+        if parsed is None:
+            failures.append(f"{path} was left unchanged: libcst cannot parse it ({analysis.syntax_error(path)}).")
             continue
-        try:
-            source = Source(path, text)
-        except cst.ParserSyntaxError as error:
-            failures.append(f"{path} was left unchanged: libcst cannot parse it ({error.message}).")
-            continue
+        source = Source.of(parsed)
         plan = Plan(path, skipped_rules=skipped_rules)
         source.module.visit(ImportPlanner(source, plan))
         index, consumers = plan_client_api(source, plan)
-        planned[path] = PlannedFile(AnalysedFile(path, source, index, packages), plan, consumers)
-    flow = ServiceFlow(files, {path: p.analysed for path, p in planned.items()},
-                       lambda path, text: analyse_only(path, text, packages))
+        planned[path] = PlannedFile(AnalysedFile(path, source, index), plan, consumers)
+    flow = ServiceFlow(analysis, {path: p.analysed for path, p in planned.items()})
     verdicts = judge_consumers(flow, [(p.analysed, site) for p in planned.values() for site in p.consumers])
     out = {}
     for path, planned_file in planned.items():
         source, plan = planned_file.analysed.source, planned_file.plan
         plan_consumers(source, plan, {site: verdicts[site] for site in planned_file.consumers})
         plan.manual.sort(key=lambda item: (item.line, item.rule))
-        out[path] = (plan, files[path], source.module.visit(PlanApplier(plan)).code)
+        out[path] = (plan, analysis.files[path], source.module.visit(PlanApplier(plan)).code)
     return out, failures
 
 
-def analyse_only(path: str, text: str, packages: frozenset[str]) -> AnalysedFile | None:
-    """A file read only to follow calls through it (it holds nothing this recipe rewrites)."""
-    try:
-        source = Source(path, text)
-    except cst.ParserSyntaxError:
-        return None
-    index = ClientIndex(source)
-    source.module.visit(index)
-    return AnalysedFile(path, source, index, packages)
-
-
-def service_packages(files: dict[str, str]) -> frozenset[str]:
-    """Top-level importable names of the service's own code (`src/` layouts included)."""
-    names = set()
-    for path in files:
-        parts = path.split("/")
-        if parts[0] == "src" and len(parts) > 1:
-            parts = parts[1:]
-        names.add(parts[0].removesuffix(".py"))
-    return frozenset(names)
-
+def migrate_files(
+    files: dict[str, str], skipped_rules: frozenset[str] = frozenset()
+) -> tuple[dict[str, tuple[Plan, str, str]], list[str]]:
+    return migrate_service(ServiceSource("service", files), skipped_rules)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 import libcst as cst
+from bot.analysis import ParsedModule
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
 
 FUNCTION_TYPES = (cst.FunctionDef, cst.Lambda)
@@ -19,6 +20,14 @@ class Source:
         self.positions = wrapper.resolve(PositionProvider)
         self.parents = wrapper.resolve(ParentNodeProvider)
         self.scopes = wrapper.resolve(ScopeProvider)
+
+    @classmethod
+    def of(cls, parsed: ParsedModule) -> Source:
+        """The service analysis's tree and metadata, shared with every other recipe (no second parse)."""
+        source = cls.__new__(cls)
+        source.path, source.module = parsed.path, parsed.tree
+        source.positions, source.parents, source.scopes = parsed.positions, parsed.parents, parsed.scopes
+        return source
 
     def line(self, node: cst.CSTNode) -> int:
         return self.positions[node].start.line
