@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.helpers import get_full_name_for_node
 
 from . import rules
 from .clients import ClientIndex
@@ -11,6 +10,8 @@ from .mqtt_names import CONSUMER_METHODS, REMOVED_CLIENT_METHODS
 from .plan import Plan
 from .source import Source
 
+PAHO_CLIENT_NAMES = frozenset({"paho.mqtt.client.Client"})
+PAHO_MESSAGE_NAMES = frozenset({"paho.mqtt.client.MQTTMessage"})
 REMOVED_KEYWORDS = {"client_id": ("identifier", rules.CLIENT_ID), "message_retry_set": (None, rules.MESSAGE_RETRY_SET)}
 CONTEXT_METHODS = {"connect": ("__aenter__", ""), "disconnect": ("__aexit__", "None, None, None")}
 DISCONNECT_SUGGESTIONS = {
@@ -75,6 +76,7 @@ class ClientUsagePlanner(cst.CSTVisitor):
                 self.consumers.append(ConsumerSite(node, item, call, self._consumer_method(call), receiver))
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._plan_paho_call(node)
         method = self._consumer_method(node)
         if method and not self._is_async_with_item(node):
             receiver = node.func.value  # type: ignore[attr-defined]
@@ -139,21 +141,31 @@ class ClientUsagePlanner(cst.CSTVisitor):
                 "paho 2 callbacks, no connect/disconnect).",
             )
 
-    def visit_Import(self, node: cst.Import) -> None:
-        if any((get_full_name_for_node(alias.name) or "").split(".")[0] == "paho" for alias in node.names):
-            self._paho_import(node)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.module is not None and (get_full_name_for_node(node.module) or "").split(".")[0] == "paho":
-            self._paho_import(node)
-
-    def _paho_import(self, node: cst.CSTNode) -> None:
-        self.plan.needs_human(
-            rules.PAHO_INTERNALS, self.source.line(node), self.source.statement_code(node),
-            "paho-mqtt moves to 2.1.0 with aiomqtt: paho.mqtt.client.Client now needs a "
-            "callback_api_version and callbacks receive ReasonCode/Properties arguments.",
-            suggestion="mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, ...) and paho 2 callback signatures",
-        )
+    def _plan_paho_call(self, node: cst.Call) -> None:
+        """paho's own Client changed in 2.x; its other names (MQTTMessage, Properties, ...) did not."""
+        names = self.source.qualified_names(node.func)
+        if names & PAHO_CLIENT_NAMES:
+            first = node.args[0] if node.args else None
+            if any(arg.keyword is not None and arg.keyword.value == "callback_api_version" for arg in node.args) or (
+                first is not None and first.keyword is None and "CallbackAPIVersion" in self.source.code(first.value)
+            ):
+                return
+            positional_id = first is not None and first.keyword is None and not first.star
+            self.plan.needs_human(
+                rules.PAHO_INTERNALS, self.source.line(node), self.source.statement_code(node),
+                "paho-mqtt moves to 2.1.0 with aiomqtt: its Client's first parameter is now callback_api_version"
+                + (", so this positional client id raises ValueError" if positional_id else
+                   "; without it the deprecated version-1 callback API is used (DeprecationWarning)")
+                + " and version-2 callbacks receive ReasonCode/Properties arguments.",
+                suggestion="mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=...) and paho 2 callback signatures",
+            )
+        elif names & PAHO_MESSAGE_NAMES:
+            self.plan.needs_human(
+                rules.PAHO_INTERNALS, self.source.line(node), self.source.statement_code(node),
+                "aiomqtt 2 yields aiomqtt.Message, whose topic is a Topic (not a str): a hand-built paho MQTTMessage "
+                "no longer looks like the messages the client delivers (migrated code reads message.topic.value).",
+                suggestion="aiomqtt.Message(topic, payload, qos=0, retain=False, mid=0, properties=None)",
+            )
 
     def _consumer_method(self, call: cst.Call) -> str | None:
         func = call.func

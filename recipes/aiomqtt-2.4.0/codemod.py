@@ -20,12 +20,13 @@ from .applier import PlanApplier
 from .consumer_verdicts import judge_consumers
 from .consumers import ConsumerSite, plan_consumers
 from .import_planner import ImportPlanner
+from .mock_planner import fixture_mock_names, plan_mock_assertions
 from .plan import Plan
 from .service_flow import AnalysedFile, ServiceFlow
 from .source import Source
 
 # Files mentioning none of these cannot hold anything this recipe rewrites or flags.
-RELEVANT_WORDS = ("asyncio_mqtt", "aiomqtt", "paho", "filtered_messages", "messages(")
+RELEVANT_WORDS = ("asyncio_mqtt", "aiomqtt", "paho", "filtered_messages", "messages(", "client_id")
 CONSUMER_RULES = (rules.MESSAGES_CONTEXT, rules.UNFILTERED_MESSAGES, rules.FILTERED_MESSAGES)
 QUEUE_NOTE = (
     "aiomqtt 2 fills one client-wide queue from the moment the client connects: messages that arrive "
@@ -78,6 +79,9 @@ def migrate_service(
         source.module.visit(ImportPlanner(source, plan))
         index, consumers = plan_client_api(source, plan)
         planned[path] = PlannedFile(AnalysedFile(path, source, index), plan, consumers)
+    fixtures = {name for path in planned for name in fixture_mock_names(analysis, analysis.module(path))}
+    for path, planned_file in planned.items():
+        plan_mock_assertions(analysis, analysis.module(path), planned_file.analysed.source, planned_file.plan, fixtures)
     flow = ServiceFlow(analysis, {path: p.analysed for path, p in planned.items()})
     verdicts = judge_consumers(flow, [(p.analysed, site) for p in planned.values() for site in p.consumers])
     out = {}

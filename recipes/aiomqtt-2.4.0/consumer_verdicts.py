@@ -39,8 +39,8 @@ def _verdict(flow: ServiceFlow, file: AnalysedFile, site: ConsumerSite, client_f
         traced = bool(client_flow.origins) or file.index.resolve(site.receiver) is not None
         rule = rules.SEVERAL_CONSUMERS if traced else rules.STREAM_NOT_REWRITABLE
         return Verdict(rule, reason="; ".join(dict.fromkeys(client_flow.unknown)) + (
-            ": it may have other consumers." if traced else
-            ", so the codemod cannot tell whether it has other consumers."))
+            ". It may have other consumers." if traced else
+            ". The codemod cannot tell whether it has other consumers."))
     constructions = {origin.construction for origin in client_flow.origins}
     single = constructions.pop() if len(constructions) == 1 else None
     return Verdict(construction=single if single is not None and single in file.source.positions else None)

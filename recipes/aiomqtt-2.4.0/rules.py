@@ -22,6 +22,7 @@ CLIENT_OUTSIDE_COROUTINE = "MQ018"
 QUEUE_MAXSIZE_UNPLACED = "MQ019"
 NAME_WITHOUT_EQUIVALENT = "MQ020"
 CONNECT_AS_CONTEXT = "MQ021"
+MOCKED_CLIENT_KEYWORDS = "MQ022"
 
 RULES = {
     IMPORT_RENAME: "asyncio_mqtt imports and module references -> aiomqtt",
@@ -48,6 +49,7 @@ RULES = {
     QUEUE_MAXSIZE_UNPLACED: "manual: queue_maxsize whose Client construction the codemod cannot see",
     NAME_WITHOUT_EQUIVALENT: "manual: asyncio_mqtt name with no single aiomqtt 2.4.0 home",
     CONNECT_AS_CONTEXT: "client.connect() -> client.__aenter__(), client.disconnect() -> client.__aexit__(None, None, None)",
+    MOCKED_CLIENT_KEYWORDS: "tests asserting a mocked Client's constructor keywords: client_id= -> identifier=",
 }
 
 MANUAL_RULES = frozenset(rule for rule, text in RULES.items() if text.startswith("manual:"))
