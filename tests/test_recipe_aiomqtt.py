@@ -116,7 +116,7 @@ def test_rule_ids_are_stable_and_contiguous():
     ids = list(recipe_rules.RULES)
     assert ids == [f"MQ{n:03d}" for n in range(1, len(ids) + 1)]
     assert RECIPE.rules() == recipe_rules.RULES
-    assert recipe_rules.MANUAL_RULES == {f"MQ{n:03d}" for n in range(12, 21)}
+    assert recipe_rules.MANUAL_RULES == {f"MQ{n:03d}" for n in range(12, 21)}  # MQ021+ rewrite
 
 
 def test_every_rule_is_exercised_by_a_fixture():
@@ -175,6 +175,99 @@ def test_second_consumer_added_elsewhere_turns_the_rewrite_into_a_manual_item():
     assert "client.messages" in rewritten.changed["m.py"] and rewritten.manual == []
     assert [(m.rule, m.line) for m in flagged.manual] == [("MQ012", 6), ("MQ012", 9)]
     assert "filtered_messages" in flagged.changed["m.py"]  # only the import moved
+
+
+WORKER_CLASS = textwrap.dedent('''\
+    import asyncio
+
+    from asyncio_mqtt import Client
+
+
+    class Bridge:
+        async def run(self, host: str) -> None:
+            async with Client(host) as client:
+                await client.subscribe("sensors/#")
+                await asyncio.gather(self._temperatures(client), self._humidity(client))
+
+        async def _temperatures(self, client: Client) -> None:
+            async with client.filtered_messages("sensors/+/temp") as messages:
+                async for message in messages:
+                    print(message.payload)
+
+        async def _humidity(self, client: Client) -> None:
+            async with client.filtered_messages("sensors/+/hum") as messages:
+                async for message in messages:
+                    print(message.payload)
+    ''')
+
+
+def test_one_client_handed_to_several_coroutines_is_listed_never_rewritten():
+    result = RECIPE.codemod().migrate(ServiceSource("svc", {"svc/bridge.py": WORKER_CLASS}))
+
+    assert [(m.rule, m.line) for m in result.manual] == [("MQ012", 13), ("MQ012", 18)]
+    for item in result.manual:
+        assert "2 consumers read the client created at svc/bridge.py:8" in item.reason
+        assert "svc/bridge.py:13, svc/bridge.py:18" in item.reason
+        assert "message.topic.matches" in item.suggestion
+    migrated_text = result.changed["svc/bridge.py"]
+    assert "client.messages:" not in migrated_text and migrated_text.count("filtered_messages(") == 2
+
+
+def test_task_group_tasks_in_two_files_are_two_consumers_of_one_client():
+    handlers = (
+        "async def humidity(client, sink):\n"
+        "    async with client.filtered_messages(\"h/+\") as messages:\n"
+        "        async for message in messages:\n"
+        "            sink(message)\n"
+    )
+    bridge = textwrap.dedent('''\
+        import asyncio
+
+        from asyncio_mqtt import Client
+
+        from svc import handlers
+
+
+        async def temperatures(client, sink):
+            async with client.filtered_messages("t/+") as messages:
+                async for message in messages:
+                    sink(message)
+
+
+        async def run(host, sink):
+            async with Client(host) as client, asyncio.TaskGroup() as tasks:
+                tasks.create_task(temperatures(client, sink))
+                tasks.create_task(handlers.humidity(client, sink))
+        ''')
+    single = bridge.replace("        tasks.create_task(handlers.humidity(client, sink))\n", "")
+    files = {"svc/__init__.py": "", "svc/handlers.py": handlers}
+
+    several = RECIPE.codemod().migrate(ServiceSource("svc", {**files, "svc/bridge.py": bridge}))
+    alone = RECIPE.codemod().migrate(ServiceSource("svc", {**files, "svc/bridge.py": single}))
+
+    assert sorted((m.file, m.line, m.rule) for m in several.manual) == [
+        ("svc/bridge.py", 9, "MQ012"), ("svc/handlers.py", 2, "MQ012")]
+    assert "svc/handlers.py" not in several.changed
+    # handlers.humidity() is no longer called: the one consumer left is rewritten, and the uncalled
+    # helper is listed with the true reason (nothing calls it), not "not created in this file".
+    assert "async for message in client.messages:" in alone.changed["svc/bridge.py"]
+    [item] = [m for m in alone.manual if m.rule != "MQ014"]  # MQ014: the message is handed to sink()
+    assert (item.file, item.rule) == ("svc/handlers.py", "MQ013")
+    assert "parameter of humidity(), which nothing in the service calls" in item.reason
+
+
+def test_paho_types_imported_without_building_a_paho_client_need_no_item():
+    service = ServiceSource("svc", {"svc/types.py": (
+        "from paho.mqtt.client import MQTTMessage\n"
+        "import paho.mqtt.client as mqtt\n\n\n"
+        "def topic_of(message: MQTTMessage) -> str:\n"
+        "    return message.topic\n\n\n"
+        "def raw() -> mqtt.Client:\n"
+        "    return mqtt.Client(\"legacy-id\")\n"
+    )})
+    [item] = RECIPE.codemod().migrate(service).manual
+    assert (item.rule, item.line) == ("MQ017", 10)
+    assert "positional client id raises ValueError" in item.reason
 
 
 def test_unparsable_file_is_left_alone_with_a_note():
