@@ -8,10 +8,12 @@ on asyncio-mqtt 0.16.2 + paho 1.6.1 before, and on aiomqtt 2.4.0 + paho 2.1.0 af
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -372,3 +374,137 @@ def test_fixture_outputs_import_on_aiomqtt_2_4(tmp_path):
     python = ensure_env(requirement_lines=["aiomqtt==2.4.0", "paho-mqtt==2.1.0"])
     run = subprocess.run([str(python), "-c", "\n".join(sorted(statements))], capture_output=True, text=True)
     assert len(statements) >= 10 and run.returncode == 0, run.stderr
+
+
+# --- fixtures' rewrites run on aiomqtt 2.4.0 against a real broker ----------------------------
+
+FIXTURES = RECIPE.folder / "fixtures"
+# Each scenario drives a fixture's migrated code (after/ over before/) with a second client publishing.
+SCENARIOS = {
+    "client-reset-to-none": """
+        from svc.relay import Relay
+        relay = Relay(HOST, PORT)
+        for _ in range(2):  # aiomqtt clients are reusable: open/close twice
+            relay.seen.clear()
+            await relay.open()
+            pump = asyncio.create_task(relay.pump(2))
+            await publish("relay/a", "relay/b")
+            await asyncio.wait_for(pump, 5)
+            assert relay.seen == ["relay/a", "relay/b"], relay.seen
+            assert relay.identity() == "relay"
+            await relay.close()
+    """,
+    "manual-connect-disconnect": """
+        from svc.session import Session
+        session = Session(HOST)
+        session.client = None
+        import aiomqtt
+        original = aiomqtt.Client.__init__
+        aiomqtt.Client.__init__ = lambda self, host, **kw: original(self, host, port=PORT, **kw)
+        for _ in range(2):
+            await asyncio.wait_for(session.start(), 5)
+            await session.client.publish("session/x", "1")
+            await session.stop()
+    """,
+    "messages-in-closure": """
+        from svc.collector import collect
+        task = asyncio.create_task(collect(HOST, PORT, 2))
+        await asyncio.sleep(0.5)
+        await publish("closure/a", "closure/b")
+        assert await asyncio.wait_for(task, 5) == ["closure/a", "closure/b"]
+    """,
+    "manual-queue-maxsize-unplaced": """
+        import aiomqtt
+        from svc import consumer
+        original = aiomqtt.Client.__init__
+        seen = {}
+        def init(self, host, **kw):
+            seen.update(kw)
+            original(self, host, port=PORT, **kw)
+        aiomqtt.Client.__init__ = init
+        received = []
+        task = asyncio.create_task(consumer.run(HOST, received.append))
+        await asyncio.sleep(0.5)
+        async with aiomqtt.Client(HOST, identifier="sub-check") as client:
+            await client.subscribe("#")
+        assert seen.get("max_queued_incoming_messages") == 10, seen
+        task.cancel()
+    """,
+}
+SCENARIO_MAIN = """
+import asyncio, sys
+import aiomqtt
+HOST, PORT = sys.argv[1], int(sys.argv[2])
+
+async def publish(*topics):
+    async with aiomqtt.Client(HOST, PORT) as sender:
+        for topic in topics:
+            await sender.publish(topic, topic, qos=1)
+
+async def scenario():
+{body}
+
+asyncio.run(scenario())
+print("scenario ok")
+"""
+
+
+def mosquitto_broker():
+    spec = importlib.util.spec_from_file_location(
+        "fleet_mqtt_broker", FLEET / "websocket-ingestion" / "tests" / "mqtt_broker.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module.running_mosquitto()
+
+
+def fixture_tree(case: str, side: str) -> dict[str, str]:
+    trees = ["before"] if side == "before" else ["before", "after"]
+    files = {}
+    for tree in trees:
+        root = FIXTURES / case / tree
+        files.update({p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*.py")})
+    return files
+
+
+def aiomqtt_2_env() -> Path:
+    """The fleet's migrated MQTT service env (aiomqtt 2.4.0, paho 2.1.0, pytest, pytest-asyncio): cached."""
+    service = read_service(FLEET / "websocket-ingestion")
+    root = Path(os.environ.get("TMPDIR", "/tmp")) / "upgrade-bot-aiomqtt-env-requirements"
+    write_service(root, {p: t for p, t in migrated(service).items() if p.startswith("requirements")})
+    return ensure_env([root / "requirements-dev.txt"])
+
+
+@pytest.mark.slow
+def test_fixture_rewrites_run_on_aiomqtt_2_4_against_a_real_broker(tmp_path):
+    python = aiomqtt_2_env()
+    failures = []
+    with mosquitto_broker() as broker:
+        for case, body in SCENARIOS.items():
+            directory = write_service(tmp_path / case, fixture_tree(case, "after"))
+            script = SCENARIO_MAIN.format(body=textwrap.indent(textwrap.dedent(body), "    "))
+            run = subprocess.run([str(python), "-c", script, broker.host, str(broker.port)], cwd=directory,
+                                 capture_output=True, text=True, timeout=60,
+                                 env={**os.environ, "PYTHONPATH": str(directory), "PYTHONDONTWRITEBYTECODE": "1"})
+            if "scenario ok" not in run.stdout:
+                failures.append(f"{case}: {run.stderr.strip()[-800:]}")
+    assert failures == []
+
+
+@pytest.mark.slow
+def test_mocked_client_assertions_pass_only_when_migrated_with_the_source(tmp_path):
+    python = aiomqtt_2_env()
+    case = "mocked-client-keywords"
+    before = fixture_tree(case, "before")
+    planned, _ = recipe_codemod.migrate_files(before)
+    without_mq022, _ = recipe_codemod.migrate_files(before, frozenset({"MQ022"}))
+    outcomes = {}
+    for name, files in {"migrated": {p: new for p, (_, _, new) in planned.items()},
+                        "source only": {p: new for p, (_, _, new) in without_mq022.items()}}.items():
+        directory = write_service(tmp_path / name.replace(" ", "-"), {**before, **files})
+        (directory / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n")
+        outcomes[name] = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+                                        cwd=directory, capture_output=True, text=True, timeout=120)
+    assert outcomes["migrated"].returncode == 0, outcomes["migrated"].stdout[-2000:]
+    assert passed(outcomes["migrated"]) == 4
+    assert "3 failed" in summary(outcomes["source only"]), summary(outcomes["source only"])
