@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import Assignment
 
+from bot.analysis import Binding
+
 from .mqtt_names import CLIENT_QUALIFIED_NAMES
 from .source import Source
 
@@ -32,8 +34,7 @@ class ClientIndex(cst.CSTVisitor):
         self.source = source
         self.constructions: list[cst.Call] = []
         self._targets: dict[cst.CSTNode, ClientBinding | cst.BaseExpression] = {}
-        self._attributes: dict[tuple[cst.ClassDef, str], list[ClientBinding | cst.BaseExpression]] = {}
-        self._attribute_bindings: dict[tuple[cst.ClassDef, str], ClientBinding] = {}
+        self._attribute_bindings: dict[int, ClientBinding] = {}  # id(first binding statement) -> client
 
     def is_client_class(self, expression: cst.BaseExpression) -> bool:
         return bool(self.source.qualified_names(expression) & CLIENT_QUALIFIED_NAMES)
@@ -67,57 +68,59 @@ class ClientIndex(cst.CSTVisitor):
             self._targets[node] = ClientBinding(construction=None, receiving_function=receiving, parameter=node)
 
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        bound: ClientBinding | cst.BaseExpression | None
+        """Names only: `self.attr` bindings come from the service analysis (all of them, in every method)."""
+        if not isinstance(target, cst.Name):
+            return
         if self.is_construction(value):
-            bound = ClientBinding(construction=value)  # type: ignore[arg-type]
+            self._targets[target] = ClientBinding(construction=value)  # type: ignore[arg-type]
         elif isinstance(value, (cst.Name, cst.Attribute)):
-            bound = value  # an alias (or None), resolved on demand once every binding is known
-        else:
-            bound = value  # anything else: recorded so that an attribute bound to it is not provably a client
-        if isinstance(target, cst.Name):
-            if isinstance(bound, ClientBinding) or isinstance(value, (cst.Name, cst.Attribute)):
-                self._targets[target] = bound
-        elif self._is_self_attribute(target):
-            owner = self.source.enclosing_class(target)
-            if owner is not None:
-                self._attributes.setdefault((owner, target.attr.value), []).append(bound)  # type: ignore[union-attr]
+            self._targets[target] = value  # an alias, resolved on demand once every binding is known
 
     def resolve(self, expression: cst.BaseExpression, depth: int = 0) -> ClientBinding | None:
         if depth > MAX_ALIAS_DEPTH:
             return None
         if isinstance(expression, cst.Name):
             bound = self._bound_to_name(expression)
-        elif self._is_self_attribute(expression):
-            owner = self.source.enclosing_class(expression)
-            return self._attribute(owner, expression.attr.value, depth) if owner else None  # type: ignore[union-attr]
+        elif self.attribute_bindings(expression):
+            return self._attribute(expression, depth)  # type: ignore[arg-type]
         else:
             return None
         if bound is None or isinstance(bound, ClientBinding):
             return bound
         return self.resolve(bound, depth + 1)
 
-    def attribute_bindings(self, expression: cst.BaseExpression) -> list[ClientBinding | cst.BaseExpression]:
-        """Every value assigned to `self.<attr>` in the expression's class (empty for other expressions)."""
-        if not self._is_self_attribute(expression):
+    def attribute_bindings(self, expression: cst.BaseExpression) -> list[Binding]:
+        """Every binding of `self.<attr>` in the expression's class, in every method (empty for others)."""
+        if not isinstance(expression, cst.Attribute):
             return []
-        owner = self.source.enclosing_class(expression)
-        return self._attributes.get((owner, expression.attr.value), []) if owner else []  # type: ignore[union-attr]
+        klass = self.source.analysis.self_class(self.source.parsed, expression.value)
+        if klass is None:
+            return []
+        return self.source.analysis.attribute_bindings(self.source.parsed, klass, expression.attr.value)
 
-    def _attribute(self, owner: cst.ClassDef, attribute: str, depth: int) -> ClientBinding | None:
-        """One binding per client attribute, whatever the number of places that (re)create the client."""
-        key = (owner, attribute)
+    def _attribute(self, expression: cst.Attribute, depth: int) -> ClientBinding | None:
+        """One binding per client attribute, whatever the number of places that (re)create the client.
+
+        Resets to None do not hide the client; a binding to anything not provably a client makes it unknown.
+        """
+        bindings = self.attribute_bindings(expression)
         clients = []
-        for bound in self._attributes.get(key, []):
-            if isinstance(bound, cst.Name) and bound.value == "None":
-                continue  # a reset: the attribute holds the client or nothing
-            resolved = bound if isinstance(bound, ClientBinding) else (
-                self.resolve(bound, depth + 1) if isinstance(bound, (cst.Name, cst.Attribute)) else None
-            )
+        for binding in bindings:
+            if binding.is_none:
+                continue
+            value = binding.value
+            if self.is_construction(value):
+                resolved = ClientBinding(construction=value)  # type: ignore[arg-type]
+            elif isinstance(value, (cst.Name, cst.Attribute)) and value is not expression:
+                resolved = self.resolve(value, depth + 1)
+            else:
+                resolved = None
             if resolved is None:
-                return None  # also bound to something that is not provably a client
+                return None
             clients.append(resolved)
         if not clients:
             return None
+        key = id(bindings[0].statement)
         if key not in self._attribute_bindings:
             constructions = {id(c.construction): c.construction for c in clients}
             single = next(iter(constructions.values())) if len(constructions) == 1 else None
@@ -156,10 +159,3 @@ class ClientIndex(cst.CSTVisitor):
             return node
         alias = self._targets.get(node)
         return self.parameter_of(alias, depth + 1) if isinstance(alias, cst.Name) else None
-
-    def _is_self_attribute(self, expression: cst.BaseExpression) -> bool:
-        return (
-            isinstance(expression, cst.Attribute)
-            and isinstance(expression.value, cst.Name)
-            and expression.value.value == "self"
-        )

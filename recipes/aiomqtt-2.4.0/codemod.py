@@ -74,7 +74,7 @@ def migrate_service(
         if parsed is None:
             failures.append(f"{path} was left unchanged: libcst cannot parse it ({analysis.syntax_error(path)}).")
             continue
-        source = Source.of(parsed)
+        source = Source(parsed, analysis)
         plan = Plan(path, skipped_rules=skipped_rules)
         source.module.visit(ImportPlanner(source, plan))
         index, consumers = plan_client_api(source, plan)

@@ -49,8 +49,8 @@ class ClientFlow:
         self.via.extend(other.via)
 
 
-def analyse(parsed: ParsedModule) -> AnalysedFile:
-    source = Source.of(parsed)
+def analyse(parsed: ParsedModule, analysis: ServiceAnalysis) -> AnalysedFile:
+    source = Source(parsed, analysis)
     index = ClientIndex(source)
     source.module.visit(index)
     return AnalysedFile(parsed.path, source, index)
@@ -131,7 +131,7 @@ class ServiceFlow:
 
     def _file(self, parsed: ParsedModule) -> AnalysedFile:
         if parsed.path not in self._analysed:
-            self._analysed[parsed.path] = analyse(parsed)
+            self._analysed[parsed.path] = analyse(parsed, self._analysis)
         return self._analysed[parsed.path]
 
 
