@@ -258,6 +258,36 @@ def test_task_group_tasks_in_two_files_are_two_consumers_of_one_client():
     assert "parameter of humidity(), which nothing in the service calls" in item.reason
 
 
+def test_method_reading_the_objects_client_started_in_a_loop_is_several_consumers():
+    service = ServiceSource("svc", {"svc/listener.py": textwrap.dedent('''\
+        import asyncio
+
+        from asyncio_mqtt import Client
+
+
+        class Listener:
+            async def start(self, host):
+                self.client = Client(host)
+                await self.client.connect()
+                self.tasks = [asyncio.create_task(self.listen(f)) for f in ("a/#", "b/#")]
+
+            async def listen(self, topic_filter):
+                async with self.client.filtered_messages(topic_filter) as messages:
+                    async for message in messages:
+                        print(message.payload)
+
+            async def stop(self):
+                await self.client.disconnect()
+                self.client = None
+        ''')})
+    result = RECIPE.codemod().migrate(service)
+
+    [item] = result.manual
+    assert (item.rule, item.line) == ("MQ012", 14)
+    assert "listen() started at svc/listener.py:11 (repeatedly)" in item.reason
+    assert "await self.client.__aenter__()" in result.changed["svc/listener.py"]
+
+
 def test_paho_types_imported_without_building_a_paho_client_need_no_item():
     service = ServiceSource("svc", {"svc/types.py": (
         "from paho.mqtt.client import MQTTMessage\n"

@@ -30,9 +30,9 @@ def _verdict(flow: ServiceFlow, file: AnalysedFile, site: ConsumerSite, client_f
     shared = [origin for origin in client_flow.origins if totals[origin] > 1]
     if shared:
         origin = shared[0]
-        through = f", reached through {', '.join(dict.fromkeys(client_flow.via))}" if client_flow.via else ""
+        through = f"; {', '.join(dict.fromkeys(client_flow.via))}" if client_flow.via else ""
         return Verdict(rules.SEVERAL_CONSUMERS, several=True, reason=(
-            f"{totals[origin]} consumers read the client created at {flow.where(origin)} (at "
+            f"{totals[origin]} consumers read the client {flow.where(origin)} (at "
             f"{', '.join(readers[origin])}{through}); aiomqtt 2 has one client-wide queue, so each message "
             "would reach only one of them."))
     if client_flow.unknown:

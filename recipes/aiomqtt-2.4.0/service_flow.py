@@ -62,16 +62,19 @@ class ServiceFlow:
         self._analysed = analysed  # files read only to follow calls through them are added on demand
 
     def where(self, origin: ClientBinding) -> str:
+        """"created at path:line", or how the client is held when it is created in several places."""
         for analysed in self._analysed.values():
             if origin.construction is not None and origin.construction in analysed.source.positions:
-                return f"{analysed.path}:{analysed.source.line(origin.construction)}"
-        return "in its class"
+                return f"created at {analysed.path}:{analysed.source.line(origin.construction)}"
+        return "held by one object attribute (created in several places)"
 
     def clients_of(self, analysed: AnalysedFile, expression: cst.BaseExpression, depth: int = 0) -> ClientFlow:
         flow = ClientFlow()
         binding = analysed.index.resolve(expression)
         if binding is not None and binding.parameter is None:
-            flow.origins[binding] += self._launches(analysed, expression, binding)
+            count, starts = self._launches(analysed, expression, binding)
+            flow.origins[binding] += count
+            flow.via.extend(starts)
             return flow
         parameter = binding.parameter if binding is not None else analysed.index.parameter_of(expression)
         function = analysed.source.enclosing_function(parameter) if parameter is not None else None
@@ -99,25 +102,32 @@ class ServiceFlow:
             upstream = self.clients_of(caller, argument, depth + 1)
             if not upstream.origins and TEST_FILE.search(site.module.path):
                 continue  # a test handing a fake client to the function does not add a consumer
-            flow.via.append(f"{name}() at {where}")
-            flow.add(upstream, MANY if site.deferred else _multiplicity(caller.source, site.call))
+            times = MANY if site.deferred else _multiplicity(caller.source, site.call)
+            flow.via.append(f"{name}() called at {where}" + (" (repeatedly)" if times > 1 else ""))
+            flow.add(upstream, times)
         return flow
 
-    def _launches(self, analysed: AnalysedFile, expression: cst.BaseExpression, binding: ClientBinding) -> int:
-        """How many consumers one site is, for a client shared beyond its function (`self.client`).
+    def _launches(self, analysed: AnalysedFile, expression: cst.BaseExpression,
+                  binding: ClientBinding) -> tuple[int, list[str]]:
+        """How many consumers one site is, for a client shared beyond its function (`self.client`), and
+        the calls that start them.
 
         A client created in the consumer's own function is a new client per run; one held by the
         object is read by every concurrent run of the method.
         """
         function = analysed.source.enclosing_function(expression)
         if not isinstance(function, cst.FunctionDef) or not analysed.index.attribute_bindings(expression):
-            return 1
+            return 1, []
         if binding.construction is not None and analysed.source.is_inside(binding.construction, function):
-            return 1
+            return 1, []
         sites, _ = self._calls(analysed, function)
         production = [s for s in sites if not TEST_FILE.search(s.module.path)]
-        return max(1, sum(MANY if s.deferred else _multiplicity(self._file(s.module).source, s.call)
-                          for s in production))
+        counts = [MANY if s.deferred else _multiplicity(self._file(s.module).source, s.call) for s in production]
+        if sum(counts) <= 1:
+            return 1, []
+        starts = [f"{function.name.value}() started at {s.module.path}:{s.line}" + (" (repeatedly)" if n > 1 else "")
+                  for s, n in zip(production, counts)]
+        return sum(counts), starts
 
     def _calls(self, analysed: AnalysedFile, function: cst.FunctionDef) -> tuple[list, list[str]]:
         """The call sites of `function`, and where it is used other than called (its callers are then unknown)."""
