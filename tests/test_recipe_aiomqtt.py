@@ -283,8 +283,8 @@ def test_method_reading_the_objects_client_started_in_a_loop_is_several_consumer
     result = RECIPE.codemod().migrate(service)
 
     [item] = result.manual
-    assert (item.rule, item.line) == ("MQ012", 14)
-    assert "listen() started at svc/listener.py:11 (repeatedly)" in item.reason
+    assert (item.rule, item.line) == ("MQ012", 13)
+    assert "listen() started at svc/listener.py:10 (repeatedly)" in item.reason
     assert "await self.client.__aenter__()" in result.changed["svc/listener.py"]
 
 
