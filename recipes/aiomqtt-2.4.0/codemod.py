@@ -81,7 +81,7 @@ def migrate_service(
         planned[path] = PlannedFile(AnalysedFile(path, source, index), plan, consumers)
     fixtures = {name for path in planned for name in fixture_mock_names(analysis, analysis.module(path))}
     for path, planned_file in planned.items():
-        plan_mock_assertions(analysis, analysis.module(path), planned_file.analysed.source, planned_file.plan, fixtures)
+        plan_mock_assertions(analysis, analysis.module(path), planned_file.plan, fixtures)
     flow = ServiceFlow(analysis, {path: p.analysed for path, p in planned.items()})
     verdicts = judge_consumers(flow, [(p.analysed, site) for p in planned.values() for site in p.consumers])
     out = {}

@@ -17,7 +17,6 @@ from bot.analysis import ParsedModule, ServiceAnalysis, dotted_name
 from . import rules
 from .mqtt_names import CLIENT_QUALIFIED_NAMES
 from .plan import Plan
-from .source import Source
 
 PATCHERS = ("patch", "patch.object", "mock.patch", "mock.patch.object", "unittest.mock.patch",
             "unittest.mock.patch.object", "mocker.patch", "mocker.patch.object", "monkeypatch.setattr")
@@ -26,8 +25,7 @@ CALL_FACTORIES = frozenset({"call", "mock.call", "unittest.mock.call"})
 OLD_KEYWORD, NEW_KEYWORD = "client_id", "identifier"
 
 
-def plan_mock_assertions(analysis: ServiceAnalysis, parsed: ParsedModule, source: Source, plan: Plan,
-                         fixture_names: set[str]) -> None:
+def plan_mock_assertions(analysis: ServiceAnalysis, parsed: ParsedModule, plan: Plan, fixture_names: set[str]) -> None:
     if not plan.wants(rules.MOCKED_CLIENT_KEYWORDS) or OLD_KEYWORD not in parsed.text:
         return
     mocks = client_mock_names(analysis, parsed) | fixture_names
@@ -126,9 +124,14 @@ def _asserts_on_mock(call: cst.Call, mocks: set[str]) -> bool:
 
 
 def _statement_mentions(parsed: ParsedModule, node: cst.CSTNode, mocks: set[str]) -> bool:
-    statement = parsed.statement_of(node)
-    return any(isinstance(n, cst.Name) and n.value in mocks and parsed.is_inside(n, statement)
-               for n in parsed.nodes if isinstance(n, cst.Name) and n.value in mocks)
+    """`assert m.call_args_list == [call(...)]`, `m.assert_has_calls([call(...)])`: the statement names a mock."""
+    pending = [parsed.statement_of(node)]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, cst.Name) and current.value in mocks:
+            return True
+        pending.extend(current.children)
+    return False
 
 
 def _reads_call_args(parsed: ParsedModule, string: cst.SimpleString, mocks: set[str]) -> bool:
