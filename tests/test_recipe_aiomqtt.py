@@ -288,6 +288,25 @@ def test_method_reading_the_objects_client_started_in_a_loop_is_several_consumer
     assert "await self.client.__aenter__()" in result.changed["svc/listener.py"]
 
 
+def test_consumer_called_only_by_tests_with_a_fake_client_is_listed():
+    consumer = (
+        "from asyncio_mqtt import Client\n\n\n"
+        "async def consume(client: Client, sink):\n"
+        "    async with client.messages() as messages:\n"
+        "        async for message in messages:\n"
+        "            sink(message.payload)\n"
+    )
+    test = (
+        "from unittest.mock import MagicMock\n\nfrom svc.consumer import consume\n\n\n"
+        "async def test_consume():\n    await consume(MagicMock(), print)\n"
+    )
+    result = RECIPE.codemod().migrate(ServiceSource("svc", {"svc/consumer.py": consumer, "tests/test_consumer.py": test}))
+
+    [item] = result.manual
+    assert (item.file, item.line, item.rule) == ("svc/consumer.py", 5, "MQ012")
+    assert "called only by tests with test doubles (tests/test_consumer.py:7)" in item.reason
+
+
 def test_paho_types_imported_without_building_a_paho_client_need_no_item():
     service = ServiceSource("svc", {"svc/types.py": (
         "from paho.mqtt.client import MQTTMessage\n"

@@ -91,6 +91,7 @@ class ServiceFlow:
         if not sites and not others:
             flow.unknown.append(f"`{analysed.source.code(expression)}` is a parameter of {name}(), which nothing in "
                                 "the service calls, so the client it receives is unknown")
+        faked: list[str] = []
         for site in sites:
             where = f"{site.module.path}:{site.line}"
             caller = self._file(site.module)
@@ -101,10 +102,14 @@ class ServiceFlow:
                 continue
             upstream = self.clients_of(caller, argument, depth + 1)
             if not upstream.origins and TEST_FILE.search(site.module.path):
+                faked.append(where)
                 continue  # a test handing a fake client to the function does not add a consumer
             times = MANY if site.deferred else _multiplicity(caller.source, site.call)
             flow.via.append(f"{name}() called at {where}" + (" (repeatedly)" if times > 1 else ""))
             flow.add(upstream, times)
+        if faked and not flow.origins and not flow.unknown:
+            flow.unknown.append(f"{name}() is called only by tests with test doubles ({', '.join(faked)}), so the "
+                                "client it receives in production is unknown")
         return flow
 
     def _launches(self, analysed: AnalysedFile, expression: cst.BaseExpression,
