@@ -516,17 +516,16 @@ def fixture_tree(case: str, side: str) -> dict[str, str]:
     return files
 
 
-def aiomqtt_2_env() -> Path:
+def aiomqtt_2_env(root: Path) -> Path:
     """The fleet's migrated MQTT service env (aiomqtt 2.4.0, paho 2.1.0, pytest, pytest-asyncio): cached."""
     service = read_service(FLEET / "websocket-ingestion")
-    root = Path(os.environ.get("TMPDIR", "/tmp")) / "upgrade-bot-aiomqtt-env-requirements"
     write_service(root, {p: t for p, t in migrated(service).items() if p.startswith("requirements")})
     return ensure_env([root / "requirements-dev.txt"])
 
 
 @pytest.mark.slow
 def test_fixture_rewrites_run_on_aiomqtt_2_4_against_a_real_broker(tmp_path):
-    python = aiomqtt_2_env()
+    python = aiomqtt_2_env(tmp_path / "requirements")
     failures = []
     with mosquitto_broker() as broker:
         for case, body in SCENARIOS.items():
@@ -542,7 +541,7 @@ def test_fixture_rewrites_run_on_aiomqtt_2_4_against_a_real_broker(tmp_path):
 
 @pytest.mark.slow
 def test_mocked_client_assertions_pass_only_when_migrated_with_the_source(tmp_path):
-    python = aiomqtt_2_env()
+    python = aiomqtt_2_env(tmp_path / "requirements")
     case = "mocked-client-keywords"
     before = fixture_tree(case, "before")
     planned, _ = recipe_codemod.migrate_files(before)
