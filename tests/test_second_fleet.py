@@ -60,7 +60,8 @@ RECIPE_GAPS = {
         "influxdb3: url=settings.influx_url kept as url= (TypeError at construction, INF108) and the write "
         "API handed to write_reading() is not followed (INF110)",
     ("influxdb3-python-0.17.0", "usage-reports"):
-        "influxdb3: url= with a parameter value kept as url= (TypeError at construction, INF108)",
+        "influxdb3: `from influxdb_client.rest import ApiException` is kept (INF111) while influxdb-client is "
+        "dropped, so the module no longer imports; url= with a parameter value kept as url= (INF108)",
     ("influxdb3-python-0.17.0", "sensor-hub"):
         "influxdb3: url= with a parameter value kept as url= (TypeError at construction, INF108)",
     ("tenacity-9.1.2", "inventory-sync"):
