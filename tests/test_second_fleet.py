@@ -36,6 +36,8 @@ RULE_PREFIXES = {"MQ": "aiomqtt-2.4.0", "INF": "influxdb3-python-0.17.0", "TEN":
 JOBS = {
     "alarm-relay": ["aiomqtt-2.4.0", "pytest-asyncio-1.3.0"],
     "backoff-metrics": ["pytest-asyncio-1.3.0", "tenacity-9.1.2"],
+    "energy-archive": ["influxdb3-python-0.17.0", "pytest-asyncio-1.3.0"],
+    "fleet-notifier": ["aiomqtt-2.4.0", "pytest-asyncio-1.3.0", "tenacity-9.1.2"],
     "inventory-sync": ["pytest-asyncio-1.3.0", "tenacity-9.1.2"],
     "job-runner": ["pytest-asyncio-1.3.0"],
     "meter-gateway": ["aiomqtt-2.4.0", "pytest-asyncio-1.3.0"],
@@ -56,6 +58,14 @@ RECIPE_GAPS = {
     ("aiomqtt-2.4.0", "sensor-hub"):
         "aiomqtt: a messages() stream consumed by a nested function inside its `async with` is not "
         "rewritten (MQ013)",
+    ("aiomqtt-2.4.0", "fleet-notifier"):
+        "aiomqtt: the single messages() consumer on a client handed to Notifier(client) is listed as MQ012 "
+        "several consumers instead of rewritten (and `from paho.mqtt.client import MQTTMessage` gets a "
+        "false MQ017)",
+    ("influxdb3-python-0.17.0", "energy-archive"):
+        "influxdb3: url=server.url kept as url= in conftest (INF108); `with client.write_api(SYNCHRONOUS) as "
+        "w: w.write(...)` listed (INF110) instead of rewritten; client.url (no v3 counterpart) not listed; "
+        "InfluxDBClient.from_env_properties() renamed onto InfluxDBClient3, which has no such method",
     ("influxdb3-python-0.17.0", "telemetry-writer"):
         "influxdb3: url=settings.influx_url kept as url= (TypeError at construction, INF108) and the write "
         "API handed to write_reading() is not followed (INF110)",
