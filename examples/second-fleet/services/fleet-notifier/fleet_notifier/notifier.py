@@ -1,6 +1,7 @@
 """Pushes notifications to devices over MQTT and waits for their acknowledgements."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 
@@ -26,6 +27,7 @@ class Notifier:
     def __init__(self, client: Client, prefix: str = "devices") -> None:
         self.client = client
         self.prefix = prefix
+        self.listening = asyncio.Event()
 
     @property
     def sender(self) -> str:
@@ -43,6 +45,7 @@ class Notifier:
         acked = []
         async with self.client.messages() as messages:
             await self.client.subscribe(f"{self.prefix}/+/ack", qos=1)
+            self.listening.set()
             async for message in messages:
                 acked.append(message.topic.value.split("/")[1])
                 if len(acked) == count:

@@ -22,7 +22,7 @@ async def test_notification_reaches_the_device(broker, notifier):
 @pytest.mark.asyncio
 async def test_acknowledgements_name_the_devices(broker, notifier):
     waiting = asyncio.create_task(notifier.acknowledgements(2))
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(notifier.listening.wait(), 5)
     async with Client(*broker) as devices:
         await devices.publish("devices/tv/ack", b"1", qos=1)
         await devices.publish("devices/fridge/ack", b"1", qos=1)

@@ -1,6 +1,7 @@
 """One gateway per building: it announces itself (with a last will) and batches meter readings."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Optional
@@ -22,6 +23,7 @@ class MeterGateway:
         self.port = port
         self.gateway_id = gateway_id
         self.client: Optional[Client] = None
+        self.subscribed = asyncio.Event()
 
     @property
     def status_topic(self) -> str:
@@ -52,6 +54,7 @@ class MeterGateway:
         readings = []
         async with self.client.unfiltered_messages() as messages:
             await self.client.subscribe("meters/+/kwh")
+            self.subscribed.set()
             async for message in messages:
                 meter = message.topic.split("/")[1]
                 readings.append(Reading(meter, float(message.payload)))

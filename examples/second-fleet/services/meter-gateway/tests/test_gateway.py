@@ -25,7 +25,7 @@ async def test_collects_readings_per_meter(gateway, mqtt_port):
     await gateway.start()
     try:
         collecting = asyncio.create_task(gateway.collect(3))
-        await asyncio.sleep(0.3)  # let the gateway subscribe
+        await asyncio.wait_for(gateway.subscribed.wait(), 5)
         async with Client("127.0.0.1", mqtt_port) as meters:
             for meter, kwh in [("m1", "1.5"), ("m2", "2.25"), ("m1", "3")]:
                 await meters.publish(f"meters/{meter}/kwh", kwh, qos=1)
