@@ -5,6 +5,8 @@ import ast
 import posixpath
 from dataclasses import dataclass, field
 
+import libcst as cst
+
 from bot.model import ServiceSource
 from bot.pyproject_deps import parse_pyproject
 from bot.requirements_file import Declaration, parse_requirements
@@ -13,6 +15,8 @@ from bot.snapshot import Snapshot, files_by_dir, glob_dirs
 
 # The files a codemod may read or change: sources and the configuration pytest and pip read.
 SOURCE_SUFFIXES = (".py", ".txt", ".toml", ".ini", ".cfg")
+# Dotfiles a codemod may read besides those: the interpreter version a service declares.
+SOURCE_DOTFILES = (".python-version",)
 
 
 @dataclass
@@ -89,7 +93,7 @@ def _is_requirements(path: str) -> bool:
 
 def _read_service(snapshot: Snapshot, directory: str, relative: list[str]) -> Service:
     sources = {rel: snapshot.blob_id(f"{directory}/{rel}") for rel in relative
-               if rel.endswith(SOURCE_SUFFIXES) and "/." not in "/" + rel}
+               if rel in SOURCE_DOTFILES or (rel.endswith(SOURCE_SUFFIXES) and "/." not in "/" + rel)}
     service = Service(name=posixpath.basename(directory), path=directory,
                       files=ServiceFiles(sources, snapshot.reader()), tree=snapshot.tree_id(directory))
     manifests = [rel for rel in sources if _is_requirements(rel) or rel == "pyproject.toml"]
@@ -133,9 +137,21 @@ def _check_sources(service: Service) -> list[str]:
             try:
                 compile(text, rel, "exec", ast.PyCF_ONLY_AST)
             except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (Python < 3.12)
+                if _libcst_parses(text):
+                    continue
                 problems.append(f"{service.path}/{rel}:{getattr(exc, 'lineno', 1)}: syntax error: "
                                 f"{getattr(exc, 'msg', exc)}")
     return problems
+
+
+def _libcst_parses(text: str) -> bool:
+    """The bot's own Python may be older than the service's (PEP 695 generics on a 3.11 bot): the
+    codemods parse with libcst, so only what libcst cannot parse either is refused."""
+    try:
+        cst.parse_module(text)
+    except cst.ParserSyntaxError:
+        return False
+    return True
 
 
 def _imports(service: Service) -> set[str]:
@@ -146,6 +162,10 @@ def _imports(service: Service) -> set[str]:
         try:
             tree = ast.parse(text, filename=rel)
         except SyntaxError:
+            try:
+                imports.update(_cst_imports(cst.parse_module(text)))
+            except cst.ParserSyntaxError:
+                pass
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -153,3 +173,19 @@ def _imports(service: Service) -> set[str]:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 imports.add(node.module.split(".")[0])
     return imports
+
+
+def _cst_imports(module: cst.Module) -> set[str]:
+    """Top-level package names imported anywhere in the module (absolute imports only)."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Import):
+            found.update(module.code_for_node(a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, cst.ImportFrom):
+            if node.module is not None and not node.relative:
+                found.add(module.code_for_node(node.module).split(".")[0])
+        else:
+            stack.extend(node.children)
+    return found
