@@ -38,8 +38,11 @@ print(n)
 """
 
 
+CPU_SECONDS: dict[str, float] = {}  # the last timed step's CPU time (user + system, its children included)
+
+
 def timed(argv: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (KiB) and stdout of one process."""
+    """Wall seconds, peak RSS (KiB) and stdout of one process; its CPU seconds go to CPU_SECONDS["last"]."""
     env = {**ENV, "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -47,6 +50,7 @@ def timed(argv: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.monotonic() - started
+    CPU_SECONDS["last"] = usage.ru_utime + usage.ru_stime
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}")
     return elapsed, usage.ru_maxrss, out
@@ -71,16 +75,21 @@ def one_round(size: int, jobs: list[int], tmp: Path) -> dict:
         fleets[j] = generate(tmp / f"fleet-{size}-j{j}-{time.monotonic_ns()}", size)
     work = fleets[jobs[0]]
     sample["floor"], sample["floor_rss"], files = timed([sys.executable, "-c", FLOOR, str(work / "services")])
+    sample["floor_cpu"] = CPU_SECONDS["last"]
     sample["py_files"] = int(files)
     sample["plan"], sample["plan_rss"], _ = timed(bot(work, "plan"))
+    sample["plan_cpu"] = CPU_SECONDS["last"]
     for j in jobs:
         t, rss, out = timed(bot(fleets[j], "run", "--skip-checks", "--all-waves", "-j", str(j)))
         sample[f"first_j{j}"], sample[f"first_j{j}_rss"] = t, rss
+        sample[f"first_j{j}_cpu"] = CPU_SECONDS["last"]
         sample["jobs_line"] = out.strip().splitlines()[-1] if out.strip() else ""
     sample["noop"], sample["noop_rss"], out = timed(bot(work, "run", "--skip-checks", "--all-waves"))
+    sample["noop_cpu"] = CPU_SECONDS["last"]
     sample["noop_line"] = next((l for l in out.splitlines() if l.endswith(("unchanged", "no-change")) or " job(s): " in l), "")
     move_base_in_one_service(work)
     sample["moved"], sample["moved_rss"], out = timed(bot(work, "run", "--skip-checks", "--all-waves"))
+    sample["moved_cpu"] = CPU_SECONDS["last"]
     sample["moved_line"] = next((l for l in out.splitlines() if " job(s): " in l), "")
     return sample
 
@@ -110,7 +119,9 @@ def main() -> None:
         med = {k: statistics.median(s[k] for s in rows) for k in rows[0] if isinstance(rows[0][k], float)}
         rss = max(max(v for k, v in s.items() if k.endswith("_rss")) for s in rows)
         summary = {"median_seconds": med, "peak_rss_mib": rss / 1024,
-                   "first_over_floor": med[first] / med["floor"], "noop_over_first": med["noop"] / med[first],
+                   "first_over_floor": med[first] / med["floor"],
+                   "first_over_floor_cpu": med[f"{first}_cpu"] / med["floor_cpu"],
+                   "noop_over_first": med["noop"] / med[first],
                    "moved_over_first": med["moved"] / med[first], "plan_over_floor": med["plan"] / med["floor"],
                    "first_seconds_per_service": med[first] / size}
         if len(args.jobs) > 1:
