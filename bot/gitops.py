@@ -133,8 +133,8 @@ class GitRepo:
                      identity: Identity) -> str:
         """A new commit on `parent` with `files` (path -> text, None = delete); no ref moves.
 
-        Five git processes whatever the number of files: ls-tree (modes), read-tree, update-index
-        (all paths on stdin), write-tree, commit-tree. Blobs are written by GitPython in-process."""
+        Four git processes whatever the number of files: read-tree, update-index (all paths on stdin),
+        write-tree, commit-tree. Modes and blobs are read and written by GitPython in-process."""
         modes = self._modes(parent, list(files))
         lines = []
         for path, text in sorted(files.items()):
@@ -164,15 +164,14 @@ class GitRepo:
         return self._git(*args, env=env).strip()
 
     def _modes(self, commit: str, paths: list[str]) -> dict[str, str]:
-        """File modes of paths at commit (an executable stays executable), in one process."""
-        if not paths:
-            return {}
-        out = self._git("ls-tree", "-z", commit, "--", *paths)
+        """File modes of the paths that exist at commit (an executable stays executable), read in-process."""
+        tree = self.repo.commit(commit).tree
         modes = {}
-        for entry in out.split("\0"):
-            if entry:
-                info, _, path = entry.partition("\t")
-                modes[path] = info.split()[0]
+        for path in paths:
+            try:
+                modes[path] = f"{tree[path].mode:o}"
+            except KeyError:
+                pass
         return modes
 
     def merge_tree(self, base: str, head: str) -> str | None:

@@ -185,3 +185,24 @@ def test_a_noop_run_costs_a_constant_number_of_requests(wave_world):  # noqa: F8
     assert [c for c in calls if c[1].endswith("/pulls")] == [("GET", "/repos/acme/fleet/pulls")]
     assert not [c for c in calls if "/pulls/" in c[1]]
     assert len(calls) <= 3 and all(method == "GET" for method, _ in calls)
+
+
+def test_a_commit_costs_the_same_git_processes_for_one_file_or_forty(tmp_path, monkeypatch):
+    from bot.config import Identity
+    from bot.gitops import GitRepo
+    repo = fleet(tmp_path, names=("alpha",))
+    git_repo = GitRepo(repo.work)
+    calls = []
+    real = GitRepo._git
+    monkeypatch.setattr(GitRepo, "_git", lambda self, *args, **kw: calls.append(args[0]) or real(self, *args, **kw))
+    head = git(repo.work, "rev-parse", "HEAD")
+    one = git_repo.commit_files(head, {"services/alpha/alpha/core.py": "X = 1\n"}, "one", Identity())
+    single = list(calls)
+    calls.clear()
+    many = {f"services/alpha/alpha/gen_{i}.py": f"X = {i}\n" for i in range(40)}
+    many["services/alpha/alpha/core.py"] = None
+    forty = git_repo.commit_files(head, many, "forty", Identity())
+    assert calls == single == ["read-tree", "update-index", "write-tree", "commit-tree"]
+    assert git(repo.work, "show", f"{one}:services/alpha/alpha/core.py") == "X = 1"
+    listed = git(repo.work, "ls-tree", "--name-only", f"{forty}:services/alpha/alpha").split()
+    assert "core.py" not in listed and len([n for n in listed if n.startswith("gen_")]) == 40
