@@ -30,6 +30,7 @@ class ServiceChange:
     notes: list[str] = field(default_factory=list)
     inputs: str = ""  # bot.job_inputs digest: what this change was computed from
     tree: str = ""  # the service's tree at the base it was computed on
+    head: str = ""  # a commit of this change on the base, when a worker already wrote it (bot.parallel)
 
     def repo_paths(self) -> dict[str, str]:
         return {f"{self.service_path}/{p}": t for p, t in sorted(self.changed.items())}

@@ -8,13 +8,17 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
+from bot.config import Identity
 from bot.discovery import Service
 from bot.errors import BotError
+from bot.gitops import GitRepo
 from bot.migrate import ServiceChange, apply_recipe
 from bot.planning import Job
+from bot.pr_content import commit_message
 from bot.recipe import Recipe, load_recipe
 
 MAX_DEFAULT_WORKERS = 4
@@ -25,16 +29,29 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 
 
-def compute_changes(jobs: Sequence[Job], options: Mapping[str, Mapping[str, Any]],
-                    workers: int) -> Iterator[ServiceChange | BotError]:
-    """One outcome per job, in job order, yielded as soon as that job and every one before it are done."""
+@dataclass(frozen=True)
+class CommitOn:
+    """Lets workers also write the commit of jobs that certainly need one (no PR yet): a commit is content,
+    so it does not matter which process writes it, and the parent is left with the push and the PR."""
+
+    git_dir: str
+    base_sha: str
+    identity: Identity
+    jobs: frozenset[str]  # job keys
+
+
+def compute_changes(jobs: Sequence[Job], options: Mapping[str, Mapping[str, Any]], workers: int,
+                    commit_on: CommitOn | None = None) -> Iterator[ServiceChange | BotError]:
+    """One outcome per job, in job order, yielded as soon as that job and every one before it are done.
+    With commit_on, a worker's change of a job in commit_on.jobs carries its commit (`head`)."""
     context = _context()
     # a spawned worker pays ~1 s of imports: not worth it for a handful of jobs
     if workers <= 1 or len(jobs) < (2 if context.get_start_method() == "fork" else SPAWN_WORTH_IT):
         for job in jobs:
             yield _apply(job.service, job.recipe, options.get(job.recipe.id))
         return
-    args = [(job.service, str(job.recipe.folder), options.get(job.recipe.id)) for job in jobs]
+    args = [(job.service, str(job.recipe.folder), options.get(job.recipe.id), job.tier, job.branch,
+             commit_on if commit_on is not None and job.key in commit_on.jobs else None) for job in jobs]
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context)
     try:
         yield from pool.map(_apply_in_worker, args)
@@ -60,10 +77,17 @@ def _apply(service: Service, recipe: Recipe, overrides) -> ServiceChange | BotEr
 _recipes: dict[str, Recipe] = {}
 
 
-def _apply_in_worker(arg: tuple[Service, str, Any]) -> ServiceChange | BotError:
-    service, folder, overrides = arg
+def _apply_in_worker(arg: tuple[Service, str, Any, str, str, CommitOn | None]) -> ServiceChange | BotError:
+    service, folder, overrides, tier, branch, commit_on = arg
     recipe = _recipes.get(folder)
     if recipe is None:
         recipe = _recipes[folder] = load_recipe(Path(folder))
     outcome = _apply(service, recipe, overrides)
+    if commit_on is not None and isinstance(outcome, ServiceChange) and outcome.changed:
+        job = Job(service, recipe, tier, branch)
+        try:
+            outcome.head = GitRepo(Path(commit_on.git_dir)).commit_files(
+                commit_on.base_sha, outcome.repo_paths(), commit_message(job, outcome), commit_on.identity)
+        except BotError as exc:
+            outcome = exc
     return outcome if isinstance(outcome, ServiceChange) else BotError(str(outcome))

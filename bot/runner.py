@@ -13,7 +13,7 @@ from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
 from bot.job_inputs import job_inputs, unchanged_since
 from bot.migrate import ServiceChange
-from bot.parallel import compute_changes
+from bot.parallel import CommitOn, compute_changes
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
 from bot.pr_content import Validation, commit_message, metadata, pr_body, pr_title
 from bot.recipe import Recipe
@@ -112,7 +112,10 @@ class Runner:
                 opening = opening[:shard.quota(self.config.max_prs_per_run)]
             jobs = [j for j in selection.maintain if shard.owns(j.service.path)] + opening
         current = {j.key for j in jobs if not dry_run and self.is_current(j, prs.get(j.key), base_sha)}
-        changes = compute_changes([j for j in jobs if j.key not in current], self.config.recipe_options, workers)
+        commit_on = CommitOn(self.repo.repo.git_dir, base_sha, self.config.identity,
+                             frozenset(j.key for j in jobs if j.key not in prs))
+        changes = compute_changes([j for j in jobs if j.key not in current], self.config.recipe_options, workers,
+                                  None if dry_run else commit_on)
         for i, job in enumerate(jobs, 1):
             pr = prs.get(job.key)
             if job.key in current:
@@ -186,7 +189,7 @@ class Runner:
                       and self.repo.commit(remote_sha).parents == (base_sha,))
         if up_to_date and pr is not None:
             return JobResult(job, "unchanged", "", pr, len(change.manual))
-        head = remote_sha if up_to_date else self.repo.commit_files(
+        head = remote_sha if up_to_date else change.head or self.repo.commit_files(
             base_sha, change.repo_paths(), commit_message(job, change), self.config.identity)
         validation = self.validator.validate(job, base_sha, head) if self.validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
