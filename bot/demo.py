@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from bot.config import Identity, load_config
-from bot.errors import BotError
+from bot.errors import BotError, UsageError
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
 from bot.local_merge import merge_pr
@@ -22,8 +22,12 @@ DEMO_AUTHOR = Identity("Fleet Maintainer", "maintainer@example.com")
 
 def create_fleet_repo(target: Path, fleet: Path = FLEET) -> Path:
     """Copies the fleet into target/monorepo, commits it and pushes to a bare target/origin.git."""
-    if target.exists() and any(target.iterdir()):
-        raise BotError(f"{target}: demo directory must be empty or missing")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        if any(target.iterdir()):
+            raise UsageError(f"{target}: demo directory must be empty or missing")
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot use as the demo directory: {exc.strerror or exc}") from None
     work, origin = target / "monorepo", target / "origin.git"
     shutil.copytree(fleet, work, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
     env = {"GIT_AUTHOR_NAME": DEMO_AUTHOR.name, "GIT_AUTHOR_EMAIL": DEMO_AUTHOR.email,
@@ -45,7 +49,8 @@ def _base_env() -> dict[str, str]:
 
 
 def run_demo(target: Path | None, say: Callable[[str], None], max_rounds: int = 60,
-             checks: bool = True, fleet: Path = FLEET) -> tuple[Path, list[RunReport]]:
+             checks: bool = True, fleet: Path = FLEET,
+             step: Callable[[str], None] | None = None) -> tuple[Path, list[RunReport]]:
     target = target or Path(tempfile.mkdtemp(prefix="upgrade-bot-demo-"))
     work = create_fleet_repo(target, fleet)
     say(f"fleet repository: {work} (origin: {target / 'origin.git'})")
@@ -53,7 +58,7 @@ def run_demo(target: Path | None, say: Callable[[str], None], max_rounds: int = 
     config = load_config(work)
     forge = LocalForge(repo.state_dir)
     runner = build_runner(repo, forge, config, load_recipes(config.recipe_dirs, config.enabled_recipes),
-                          checks=True, skip_checks=not checks)
+                          checks=True, skip_checks=not checks, step=step)
     reports = []
     for round_no in range(1, max_rounds + 1):
         report = runner.run()
@@ -84,7 +89,8 @@ def _merge_open_prs(repo: GitRepo, forge: LocalForge, config, say) -> int:
             merged += 1
             continue
         try:
-            merge_pr(repo, forge, pr.number, DEMO_AUTHOR)
+            sha = merge_pr(repo, forge, pr.number, DEMO_AUTHOR)
+            say(f"  merged #{pr.number} {pr.head} as {sha[:12]}")
             merged += 1
         except BotError as exc:
             say(f"  not merged yet: #{pr.number}: {exc}")

@@ -16,13 +16,42 @@ import git
 from gitdb import IStream
 
 from bot.config import Identity
-from bot.errors import BotError
+from bot.errors import BotError, UsageError
 
 _SECRET_IN_URL = re.compile(r"(https?://)[^/@\s]+@")
 
 
 class GitError(BotError):
     """A git command failed; the message has credentials scrubbed."""
+
+
+class NotSetUp(GitError, UsageError):
+    """The repository cannot be used as it is (not a repository, no origin): exit code 2."""
+
+
+MAX_GIT_MESSAGE_LINES = 12
+
+
+def git_failure(args: tuple[str, ...] | list[str], stderr: str, stdout: str, status: object) -> str:
+    """`git <cmd> failed: <git's whole message>`: every line, trimmed, blank lines dropped, capped."""
+    text = (stderr or stdout or "").strip()
+    text = text.removeprefix("stderr:").strip().strip("'").strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_GIT_MESSAGE_LINES:
+        lines = [*lines[:MAX_GIT_MESSAGE_LINES - 1], f"... ({len(lines) - MAX_GIT_MESSAGE_LINES + 1} more lines)"]
+    detail = " ".join(lines) if lines else f"exit status {status}"
+    hint = next((what for needle, what in _GIT_HINTS if needle in detail), "")
+    return scrub(f"git {args[0]} failed: {detail}" + (f" ({hint})" if hint else ""))
+
+
+# What to do about the git failures a user can fix (matched on git's message).
+_GIT_HINTS = (
+    ("stale info", "the branch moved on the remote while the bot worked: run the bot again"),
+    ("Could not read from remote repository", "check the remote's URL (`git remote -v`) and your access to it"),
+    ("does not appear to be a git repository", "check the remote's URL (`git remote -v`)"),
+    ("Authentication failed", "check the token (UPGRADE_BOT_TOKEN or GITHUB_TOKEN)"),
+    ("unable to access", "check the network and the remote's URL"),
+)
 
 
 def scrub(text: str) -> str:
@@ -55,9 +84,9 @@ class GitSnapshot:
 class GitRepo:
     def __init__(self, path: Path, remote: str = "origin") -> None:
         try:
-            self.repo = git.Repo(path)
+            self.repo = git.Repo(path, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise GitError(f"{path}: not a git repository") from None
+            raise NotSetUp(f"{path}: not inside a git repository (use --repo PATH, or run it in one)") from None
         self.path = Path(self.repo.working_tree_dir or self.repo.git_dir)
         self.remote = remote
 
@@ -71,12 +100,13 @@ class GitRepo:
             runner = git.Git(str(cwd)) if cwd else self.repo.git
             return runner.execute(["git", *args], env=dict(env or {}), with_extended_output=False)
         except git.GitCommandError as exc:
-            detail = (exc.stderr or exc.stdout or "").strip().splitlines()
-            reason = detail[-1] if detail else f"exit {exc.status}"
-            raise GitError(scrub(f"git {args[0]} failed: {reason.strip().removeprefix('stderr: ')}")) from None
+            raise GitError(git_failure(args, exc.stderr, exc.stdout, exc.status)) from None
 
     def fetch(self, url: str | None = None) -> None:
         source = url or self.remote
+        if url is None and self.remote not in [r.name for r in self.repo.remotes]:
+            raise NotSetUp(f"{self.path}: no remote {self.remote!r}: add one with "
+                           f"`git remote add {self.remote} <url>` (the bot pushes its branches there)")
         self._git("fetch", "--prune", "--quiet", source,
                   f"+refs/heads/*:refs/remotes/{self.remote}/*")
 

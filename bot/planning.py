@@ -38,6 +38,7 @@ class Plan:
     skipped: list[Skipped]
     not_applicable: list[Skipped] = field(default_factory=list)
     broken: list[Skipped] = field(default_factory=list)  # services whose dependencies could not be read
+    warnings: list[str] = field(default_factory=list)  # configuration that names nothing (one line each)
 
     def waves(self) -> list[list[Job]]:
         by_wave: dict[int, list[Job]] = {}

@@ -5,7 +5,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from bot.config import Config
+from bot.config import Config, check_service_names
 from bot.dashboard import DASHBOARD_TITLE, dashboard_body
 from bot.discovery import discover
 from bot.errors import BotError
@@ -63,8 +63,11 @@ class Runner:
         if base_sha is None:
             raise BotError(f"origin has no branch {self.config.base_branch!r} (config base-branch)")
         services, skipped = discover(self.repo.snapshot(base_sha), self.config.services)
+        warnings = check_service_names(self.config, {s.name for s in services} | {s.path for s in services})
         with_prs = set(self.pr_states() if prs is None else prs)
-        return make_plan(services, skipped, self.recipes, self.config, with_prs), base_sha
+        plan = make_plan(services, skipped, self.recipes, self.config, with_prs)
+        plan.warnings += warnings
+        return plan, base_sha
 
     def pr_states(self) -> dict[str, PullRequest]:
         prs = {}
