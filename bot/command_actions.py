@@ -28,6 +28,8 @@ class CommandActions:
             change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
         except BotError as exc:
             return f"The recipe could not be applied: {exc}", False
+        if change.held_back:
+            return f"Nothing to regenerate: {change.held_back}.", False
         current = self.repo.remote_head(pr.head)
         human = self.runner.foreign_commits(pr.head, base_sha) if current else []
         head = self.repo.commit_files(base_sha, change.repo_paths(), commit_message(job, change),

@@ -18,6 +18,7 @@ from gitdb import IStream
 from bot.config import Identity
 from bot.errors import BotError, UsageError
 
+SYMLINK_MODE = 0o120000
 _SECRET_IN_URL = re.compile(r"(https?://)[^/@\s]+@")
 
 
@@ -80,6 +81,10 @@ class GitSnapshot:
     def read(self, path: str) -> bytes:
         return self._blobs[path].data_stream.read()
 
+    def link_target(self, path: str) -> str | None:
+        blob = self._blobs.get(path)
+        return blob.data_stream.read().decode("utf-8", "replace") if blob and blob.mode == SYMLINK_MODE else None
+
 
 class GitRepo:
     def __init__(self, path: Path, remote: str = "origin") -> None:
@@ -135,9 +140,9 @@ class GitRepo:
         except GitError:
             return None
 
-    def commit_files(self, parent: str, files: Mapping[str, str | None], message: str,
+    def commit_files(self, parent: str, files: Mapping[str, str | bytes | None], message: str,
                      identity: Identity) -> str:
-        """A new commit on `parent` with `files` (path -> text, None = delete); no ref moves."""
+        """A new commit on `parent` with `files` (path -> text (UTF-8) or bytes, None = delete); no ref moves."""
         with tempfile.TemporaryDirectory(prefix="upgrade-bot-index-") as tmp:
             env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
             self._git("read-tree", parent, env=env)
@@ -145,7 +150,7 @@ class GitRepo:
                 if text is None:
                     self._git("update-index", "--force-remove", "--", path, env=env)
                     continue
-                data = text.encode("utf-8")
+                data = text if isinstance(text, bytes) else text.encode("utf-8")
                 blob = self.repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).hexsha
                 blob = blob.decode() if isinstance(blob, bytes) else blob
                 mode = self._mode(parent, path)

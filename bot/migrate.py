@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from packaging.utils import canonicalize_name
+
 from bot.discovery import Service
 from bot.errors import BotError
 from bot.model import AppliedChange, ManualItem
@@ -27,9 +29,14 @@ class ServiceChange:
     applied: list[AppliedChange] = field(default_factory=list)
     manual: list[ManualItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    held_back: str = ""  # why nothing is changed although the recipe applies (a pin the bot cannot bump)
+    encodings: dict[str, str] = field(default_factory=dict)  # path -> encoding, files not in UTF-8
+    links: dict[str, str] = field(default_factory=dict)  # symlinked path -> the repo path of its target
 
-    def repo_paths(self) -> dict[str, str]:
-        return {f"{self.service_path}/{p}": t for p, t in sorted(self.changed.items())}
+    def repo_paths(self) -> dict[str, bytes]:
+        """What to commit: repo path -> bytes, each file in the encoding it was read in, through symlinks."""
+        return {self.links.get(p) or f"{self.service_path}/{p}": t.encode(self.encodings.get(p, "utf-8"))
+                for p, t in sorted(self.changed.items())}
 
     def digest(self, recipe_fingerprint: str) -> str:
         """Same inputs -> same digest: how a re-run knows it has nothing to do."""
@@ -48,7 +55,8 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
         raise MigrationError(f"{service.path}: {recipe.id} codemod failed: "
                              f"{type(exc).__name__}: {_first_line(exc)}") from exc
     change = ServiceChange(service.name, service.path, recipe.id, applied=list(result.applied),
-                           manual=list(result.manual), notes=list(result.notes))
+                           manual=list(result.manual), notes=list(result.notes),
+                           encodings=dict(service.encodings), links=dict(service.links))
     files = {**service.files, **result.changed}
     edits = [*recipe.requirement_edits, *result.requirement_edits]
     home = _home_file(service, recipe)
@@ -59,12 +67,56 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
             outcome = edit(files[rel], rel, edits, allow_add=(rel == home))
         except ValueError as exc:
             raise MigrationError(f"{service.path}/{rel}: {exc}") from None
-        files[rel] = outcome.text
-        change.manual += outcome.manual
-        for line in outcome.applied:
-            change.applied.append(AppliedChange(rel, "requirements", line))
+        pins_held = list(outcome.manual)
+        if service.is_shared(rel) and outcome.text != files[rel]:
+            pins_held += _shared_file_items(service, rel, edits)
+        else:
+            files[rel] = outcome.text
+            for line in outcome.applied:
+                change.applied.append(AppliedChange(rel, "requirements", line))
+        change.manual += pins_held
+        if pins_held and not change.held_back:
+            change.held_back = (f"{service.path}/{rel}: {pins_held[0].reason}; no code is rewritten for "
+                                f"{recipe.package} {recipe.version} while its pin stays old")
     change.changed = {p: t for p, t in files.items() if service.files.get(p) != t}
+    for rel in sorted(p for p in change.changed if service.is_shared(p)):
+        change.manual.append(_shared_code_item(service, rel, change.changed[rel]))
+        change.held_back = change.held_back or (f"{service.repo_path(rel)}: {SHARED_CODE_REASON}; "
+                                                f"the service is not migrated by the bot")
+    if change.held_back:
+        change.changed, change.applied = {}, []
+    for rel, text in change.changed.items():
+        encoding = change.encodings.get(rel, "utf-8")
+        try:
+            text.encode(encoding)
+        except UnicodeEncodeError as exc:
+            raise MigrationError(f"{service.path}/{rel}: the rewritten file cannot be written back in its "
+                                 f"encoding {encoding} ({exc.reason}: {text[exc.start:exc.end]!r})") from None
     return change
+
+
+SHARED_RULE = "REQ003"
+SHARED_REASON = ("pinned in a requirements file shared with other services: bumping it here would upgrade "
+                 "them too, unmigrated; bump it there once every service that includes it is migrated")
+
+
+SHARED_CODE_REASON = "a file outside the service (symlinked), shared with other services: migrate it by hand"
+
+
+def _shared_code_item(service: Service, rel: str, new_text: str) -> ManualItem:
+    old_lines, new_lines = service.files[rel].splitlines(), new_text.splitlines()
+    line = next((i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b), min(len(old_lines), len(new_lines)))
+    return ManualItem(file=rel, line=line + 1, old_code=(old_lines[line:line + 1] or [""])[0].strip(),
+                      reason=SHARED_CODE_REASON, rule=SHARED_RULE,
+                      suggestion=(new_lines[line:line + 1] or [""])[0].strip() or None)
+
+
+def _shared_file_items(service: Service, rel: str, edits) -> list[ManualItem]:
+    wanted = {canonicalize_name(e.package): e for e in edits}
+    lines = service.files[rel].splitlines()
+    return [ManualItem(file=rel, line=d.line, old_code=lines[d.line - 1].strip(), reason=SHARED_REASON,
+                       rule=SHARED_RULE, suggestion=f"{d.raw_name}{wanted[d.name].spec}" if wanted[d.name].spec else None)
+            for d in service.declarations if d.file == rel and d.name in wanted]
 
 
 def _home_file(service: Service, recipe: Recipe) -> str:

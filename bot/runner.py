@@ -123,6 +123,7 @@ class Runner:
             return JobResult(job, "failed", str(exc))
         if not change.changed:
             why = f"{len(change.manual)} manual item(s), nothing to rewrite" if change.manual else "nothing to change"
+            why = f"not migrated: {change.held_back}" if change.held_back else why
             return JobResult(job, "no-change", why, pr, len(change.manual))
         if dry_run:
             return JobResult(job, "dry-run", "", pr, len(change.manual), diff=_diff(job, change))
