@@ -11,6 +11,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from bot.errors import ConfigError
 from bot.model import TIERS
+from bot.refnames import ref_name_problem
 
 CONFIG_FILE = "upgrade-bot.toml"
 BUNDLED_RECIPES = Path(__file__).resolve().parent.parent / "recipes"
@@ -112,6 +113,10 @@ def parse_config(data: Mapping[str, Any], source: str, repo_root: Path) -> Confi
     if forge not in ("local", "github"):
         raise ConfigError(source, "forge", f"{forge!r} is not 'local' or 'github'")
     service_checks_raw = get.table("service-checks")
+    for key in ("branch-prefix", "base-branch"):
+        problem = ref_name_problem(get.str(key, "x").strip("/"))
+        if problem:
+            raise ConfigError(source, key, f"not a valid git branch name (it has {problem})")
     return Config(
         source=source,
         services=tuple(get.str_or_list("services", ["services/*"])),
