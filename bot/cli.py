@@ -58,7 +58,7 @@ class _Parsers:
     def __init__(self, parent: argparse.ArgumentParser, title: str) -> None:
         self.parent = parent
         parent.set_defaults(help_parser=parent)
-        self.sub = parent.add_subparsers(title=title, metavar="COMMAND")
+        self.sub = parent.add_subparsers(title=title, metavar="COMMAND", help="one of:")
 
     def add(self, name: str, help: str, handler=None) -> argparse.ArgumentParser:
         p = self.sub.add_parser(name, help=help, description=help)
