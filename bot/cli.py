@@ -162,7 +162,7 @@ def cmd_plan(args) -> int:
                       "wave": j.wave + 1, "branch": j.branch,
                       "declared": [f"{d.file}:{d.line} {d.raw_name}{d.spec}" for d in j.service.depends_on(j.recipe.package)],
                       "imports": sorted(set(j.recipe.imports) & j.service.imports),
-                      "problems": j.service.problems} for j in plan.jobs],
+                      "problems": j.service.problems, "notes": j.service.notes} for j in plan.jobs],
             "waves": [{"wave": w[0].wave + 1, "tier": w[0].tier, "jobs": len(w)} for w in plan.waves()],
             "skipped": [{"path": s.path, "reason": s.reason} for s in plan.skipped + plan.not_applicable],
             "broken": [{"path": s.path, "reason": s.reason} for s in plan.broken],
@@ -176,6 +176,8 @@ def cmd_plan(args) -> int:
     print(f"\n{len(plan.jobs)} jobs in {len(plan.waves())} waves (base {base_sha[:12]})")
     for skipped in plan.skipped + plan.not_applicable:
         print(f"skipped {skipped.path}: {skipped.reason}")
+    for note in dict.fromkeys(n for j in plan.jobs for n in j.service.notes):
+        print(f"skipped file {note}")
     for broken in plan.broken:
         print(f"broken {broken.path}: {broken.reason}")
     _print_warnings(plan)

@@ -76,7 +76,7 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
                 change.applied.append(AppliedChange(rel, "requirements", line))
         change.manual += pins_held
         if pins_held and not change.held_back:
-            change.held_back = (f"{service.path}/{rel}: {pins_held[0].reason}; no code is rewritten for "
+            change.held_back = (f"{service.repo_path(rel)}: {pins_held[0].reason}; no code is rewritten for "
                                 f"{recipe.package} {recipe.version} while its pin stays old")
     change.changed = {p: t for p, t in files.items() if service.files.get(p) != t}
     for rel in sorted(p for p in change.changed if service.is_shared(p)):

@@ -21,7 +21,7 @@ def ref_name_problem(name: str) -> str:
         return "a leading or trailing '/' or a trailing '.'"
     for part in name.split("/"):
         if part.startswith("."):
-            return f"a part starting with '.' ({part!r})"
+            return "a part starting with '.'"
         if part.endswith(".lock"):
-            return f"a part ending in '.lock' ({part!r})"
+            return "a part ending in '.lock'"
     return ""
