@@ -44,7 +44,7 @@ class Recipe:
         for key, value in (overrides or {}).items():
             problem = self.option_problem(key, value)
             if problem:
-                raise RecipeError(f"{self.id}: option {key!r}: {problem}" if key in self.default_options
+                raise OptionError(f"{self.id}: option {key!r}: {problem}" if key in self.default_options
                                   else f"{self.id}: unknown option {key!r} {problem.removeprefix('unknown option ')}")
         return {**self.default_options, **(overrides or {})}
 
@@ -62,6 +62,10 @@ class Recipe:
 
     def rules(self) -> Mapping[str, str]:
         return dict(self.codemod_class.RULES)
+
+
+class OptionError(RecipeError, ValueError):
+    """A recipe option set to a value the recipe does not declare (also a ValueError, as codemods raise)."""
 
 
 OPTION_TYPES = {"bool": bool, "str": str, "int": int, "float": (int, float), "list": list}
