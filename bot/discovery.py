@@ -57,6 +57,7 @@ class Skipped:
 
 def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Service], list[Skipped]]:
     all_paths = list(snapshot.paths())
+    known = set(all_paths)
     services, skipped = [], []
     for pattern in patterns:
         for directory in glob_dirs(all_paths, pattern):
@@ -66,7 +67,7 @@ def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Servic
                 skipped.append(Skipped(directory, "not a service: no requirements*.txt, "
                                                   "requirements/*.txt or pyproject.toml"))
                 continue
-            services.append(_read_service(snapshot, directory, relative))
+            services.append(_read_service(snapshot, directory, relative, known))
     return services, skipped
 
 
@@ -81,9 +82,8 @@ def _is_requirements(path: str) -> bool:
     return name.endswith(".txt") and ((top and name.startswith("requirements")) or in_dir)
 
 
-def _read_service(snapshot: Snapshot, directory: str, relative: list[str]) -> Service:
+def _read_service(snapshot: Snapshot, directory: str, relative: list[str], all_paths: set[str]) -> Service:
     service = Service(name=posixpath.basename(directory), path=directory)
-    all_paths = set(snapshot.paths())
     for rel in relative:
         if not rel.endswith(SOURCE_SUFFIXES) or "/." in "/" + rel:
             continue
