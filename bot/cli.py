@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.config import Config, Identity, check_recipe_settings, load_config
 from bot.errors import BotError, ConfigError, RecipeError, UsageError
 from bot.gitops import GitRepo
-from bot.recipe import Recipe, load_recipes, recipe_ids
+from bot.recipe import Recipe, load_recipes, recipe_folders
 from bot.status import format_table, status_rows, wave_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -124,7 +124,7 @@ class Context:
         self.repo = GitRepo(args.repo or Path.cwd())
         self.config: Config = load_config(self.repo.path)
         self.recipes: list[Recipe] = load_recipes(self.config.recipe_dirs, self.config.enabled_recipes)
-        check_recipe_settings(self.config, recipe_ids(self.config.recipe_dirs), self.recipes)
+        check_recipe_settings(self.config, recipe_folders(self.config.recipe_dirs))
         only = getattr(args, "recipes", None)
         if only:
             wanted = [r.strip() for r in only.split(",") if r.strip()]

@@ -11,6 +11,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from bot.errors import ConfigError
 from bot.model import TIERS
+from bot.recipe import load_option_specs
 from bot.refnames import ref_name_problem
 
 CONFIG_FILE = "upgrade-bot.toml"
@@ -191,16 +192,17 @@ def _recipe_tables(raw: Mapping[str, Any], source: str) -> dict[str, dict]:
     return out
 
 
-def check_recipe_settings(config: Config, all_ids: set[str], recipes: list) -> None:
-    """Every [recipes."<id>"] names a recipe that exists, and each option has its declared type."""
-    by_id = {r.id: r for r in recipes}
+def check_recipe_settings(config: Config, folders: Mapping[str, Path]) -> None:
+    """Every [recipes."<id>"] names a recipe folder, and each option has the type recipe.toml declares
+    (enabled or not: a typo must not wait until the recipe is switched on)."""
     for rid, options in config.recipe_options.items():
         key = f'recipes."{rid}"'
-        if rid not in all_ids:
-            raise ConfigError(config.source, key, f"no such recipe (have: {', '.join(sorted(all_ids)) or 'none'})")
-        recipe = by_id.get(rid)
-        for name, value in options.items() if recipe else ():
-            problem = recipe.option_problem(name, value)
+        if rid not in folders:
+            raise ConfigError(config.source, key, f"no such recipe (have: {', '.join(sorted(folders)) or 'none'})")
+        specs = load_option_specs(folders[rid])
+        for name, value in options.items():
+            spec = specs.get(name)
+            problem = spec.problem(value) if spec else f"unknown option (known: {', '.join(sorted(specs)) or 'none'})"
             if problem:
                 raise ConfigError(config.source, f"{key}.{name}", problem)
 

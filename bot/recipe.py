@@ -132,20 +132,33 @@ def _option_specs(raw: Any, where: str) -> dict[str, OptionSpec]:
     return specs
 
 
-def recipe_ids(dirs: Sequence[Path]) -> set[str]:
-    """The ids of every recipe folder under dirs, without loading any (for checking configuration)."""
-    return {p.name for base in dirs if base.is_dir() for p in base.iterdir() if (p / "recipe.toml").is_file()}
+def recipe_folders(dirs: Sequence[Path]) -> dict[str, Path]:
+    """id -> folder of every recipe under dirs (a later dir overrides an earlier one's recipe of the same id)."""
+    folders: dict[str, Path] = {}
+    for base in dirs:
+        if base.is_dir():
+            for folder in sorted(p for p in base.iterdir() if (p / "recipe.toml").is_file()):
+                folders[folder.name] = folder
+    return folders
+
+
+def load_option_specs(folder: Path) -> dict[str, OptionSpec]:
+    """A recipe's declared options, from its recipe.toml alone (its codemod is not imported)."""
+    return _option_specs(_read_recipe_toml(folder).get("options", {}), str(folder / "recipe.toml"))
+
+
+def _read_recipe_toml(folder: Path) -> dict:
+    try:
+        return tomlkit.parse((folder / "recipe.toml").read_text(encoding="utf-8")).unwrap()
+    except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
+        raise RecipeError(f"{folder / 'recipe.toml'}: cannot load: {exc}") from None
 
 
 def load_recipes(dirs: Sequence[Path], enabled: Sequence[str] = ()) -> list[Recipe]:
     """Every recipe folder under dirs (a later dir overrides an earlier one's recipe of the same id).
 
     With `enabled`, only those recipes are loaded: a disabled recipe never breaks a run."""
-    folders: dict[str, Path] = {}
-    for base in dirs:
-        if base.is_dir():
-            for folder in sorted(p for p in base.iterdir() if (p / "recipe.toml").is_file()):
-                folders[folder.name] = folder
+    folders = recipe_folders(dirs)
     if enabled:
         missing = sorted(set(enabled) - set(folders))
         if missing:
@@ -159,10 +172,7 @@ def load_recipe(folder: Path) -> Recipe:
     where = f"{folder / 'recipe.toml'}"
     if not _ID.match(rid):
         raise RecipeError(f"{folder}: recipe folder name must be lowercase letters, digits, '.', '-'")
-    try:
-        data = tomlkit.parse((folder / "recipe.toml").read_text(encoding="utf-8")).unwrap()
-    except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
-        raise RecipeError(f"{where}: cannot load: {exc}") from None
+    data = _read_recipe_toml(folder)
     meta = data.get("recipe")
     if not isinstance(meta, dict):
         raise RecipeError(f"{where}: missing [recipe] table")

@@ -65,6 +65,8 @@ def appended(tables: str):
     (appended('\n[recipes."widgets-2.0"]\nflag_legacy = "no"\n'),
      "recipes.\"widgets-2.0\".flag_legacy: must be true or false, got 'no'"),
     (appended('\n[recipes."widgets-2.0"]\nflag_legcy = false\n'), 'recipes."widgets-2.0".flag_legcy: unknown option'),
+    (appended('\n[recipes."tenacity-9.1.2"]\nadd_reraise = "no"\n'),  # a bundled recipe, not enabled here
+     "recipes.\"tenacity-9.1.2\".add_reraise: must be true or false, got 'no'"),
     (appended('\n[identity]\nname = "bot"\nmail = "bot@example.com"\n'), "identity.mail: unknown key"),
     (appended('\n[[checks]]\nname = "t"\ncommand = "pytest"\ntimout = 5\n'), "checks[0].timout: unknown key"),
     (lambda config: config.replace("alpha = ", "alpah = "), "tiers.alpah: no such service; did you mean 'alpha'?"),
