@@ -56,7 +56,6 @@ class _Parsers:
     """Subcommand parsers that all accept the global options, each with help text for every option."""
 
     def __init__(self, parent: argparse.ArgumentParser, title: str) -> None:
-        self.parent = parent
         parent.set_defaults(help_parser=parent)
         self.sub = parent.add_subparsers(title=title, metavar="COMMAND", help="one of:")
 

@@ -8,7 +8,7 @@ from typing import Callable, Protocol
 from bot.config import Config, check_service_names
 from bot.dashboard import DASHBOARD_TITLE, dashboard_body
 from bot.discovery import discover
-from bot.errors import BotError
+from bot.errors import BotError, ConfigError
 from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
 from bot.migrate import ServiceChange, apply_recipe
@@ -61,7 +61,8 @@ class Runner:
         self.repo.fetch(self.forge.push_url())
         base_sha = self.repo.remote_head(self.config.base_branch)
         if base_sha is None:
-            raise BotError(f"origin has no branch {self.config.base_branch!r} (config base-branch)")
+            raise ConfigError(self.config.source or "defaults", "base-branch",
+                              f"origin has no branch {self.config.base_branch!r}")
         services, skipped = discover(self.repo.snapshot(base_sha), self.config.services)
         warnings = check_service_names(self.config, {s.name for s in services} | {s.path for s in services})
         with_prs = set(self.pr_states() if prs is None else prs)

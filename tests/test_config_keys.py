@@ -73,6 +73,7 @@ def appended(tables: str):
     (appended('\n[service-checks]\ngamam = [{name = "t", command = "pytest"}]\n'),
      "service-checks.gamam: no such service; did you mean 'gamma'?"),
     (lambda config: 'branch-prefix = "bots/up grade"\n' + config, "branch-prefix: not a valid git branch name"),
+    (lambda config: 'base-branch = "trunk"\n' + config, "base-branch: origin has no branch 'trunk'"),
 ])
 def test_a_config_mistake_exits_2_with_one_line_naming_file_and_key(tmp_path, capsys, edit, expected):
     repo = fleet(tmp_path, edit(WIDGETS_CONFIG))
