@@ -10,7 +10,7 @@ from typing import Callable
 from bot.config import Identity, load_config
 from bot.errors import BotError, UsageError
 from bot.forge.local import LocalForge
-from bot.gitops import GitRepo
+from bot.gitops import GitError, GitRepo, git_failure
 from bot.local_merge import merge_pr
 from bot.recipe import load_recipes
 from bot.assemble import build_runner
@@ -39,7 +39,10 @@ def create_fleet_repo(target: Path, fleet: Path = FLEET) -> Path:
              ["git", "-C", str(work), "remote", "add", "origin", str(origin)],
              ["git", "-C", str(work), "push", "--quiet", "-u", "origin", "main"]]
     for step in steps:
-        subprocess.run(step, check=True, env={**_base_env(), **env}, capture_output=True)
+        done = subprocess.run(step, env={**_base_env(), **env}, capture_output=True, text=True)
+        if done.returncode:
+            raise GitError(git_failure(step[1:] if step[1] != "-C" else step[3:], done.stderr, done.stdout,
+                                       done.returncode))
     return work
 
 

@@ -39,7 +39,7 @@ class LocalForge:
         path = self._pr_path(number)
         if not path.exists():
             raise ForgeError(f"local forge: no pull request #{number}")
-        return _read_json(path)
+        return _read_record(path)
 
     def _store(self, record: dict) -> None:
         _write_json(self._pr_path(record["pr"]["number"]), record)
@@ -50,7 +50,7 @@ class LocalForge:
 
     def _records(self) -> list[dict]:
         files = sorted((p for p in self.root.glob("prs/*.json") if p.stem.isdigit()), key=lambda p: int(p.stem))
-        return [_read_json(p) for p in files]
+        return [_read_record(p) for p in files]
 
     # --- Forge protocol ------------------------------------------------------------------
     def find_pr(self, head: str) -> PullRequest | None:
@@ -167,6 +167,18 @@ def _read_json(path: Path) -> dict:
     if not isinstance(data, dict):
         raise ForgeError(f"{path}: unreadable local forge file (not a JSON object); restore it or delete it")
     return data
+
+
+def _read_record(path: Path) -> dict:
+    record = _read_json(path)
+    try:
+        PullRequest(**record["pr"])
+        if not isinstance(record["comments"], list):
+            raise TypeError("comments is not a list")
+    except (KeyError, TypeError) as exc:
+        raise ForgeError(f"{path}: unreadable local forge file (not a pull request: {exc}); "
+                         f"restore it or delete it") from None
+    return record
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -27,7 +27,7 @@ def test_an_unusable_environment_cache_is_one_line_naming_it(repo, tmp_path):
     assert repo.origin_branch("upgrade-bot/widgets-2.0/alpha") is None
 
 
-@pytest.mark.parametrize("garbage", ["{not json", "[1, 2]", ""])
+@pytest.mark.parametrize("garbage", ["{not json", "[1, 2]", "", '{"pr": {"number": 1}}', '{"comments": []}'])
 def test_a_corrupt_local_forge_file_is_one_line_naming_it(repo, garbage):
     assert run_cli("--repo", str(repo.work), "run", "--all-waves", "--skip-checks").returncode == 0
     pr_file = repo.work / ".git/upgrade-bot/forge/prs/1.json"
