@@ -13,7 +13,8 @@ from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
 from bot.migrate import ServiceChange, apply_recipe
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
-from bot.pr_content import Validation, commit_message, metadata, pr_body, pr_title
+from bot.pr_content import (ROLLBACK_PLACEHOLDER, Validation, commit_message, metadata, pr_body, pr_title,
+                             with_merge_sha)
 from bot.recipe import Recipe
 from bot.render import read_marker
 from bot.status import status_rows
@@ -100,8 +101,15 @@ class Runner:
             if progress:
                 progress(i, len(jobs), result)
         if not dry_run:
+            self.fill_merge_shas(prs)
             report.dashboard = self.publish_dashboard(plan, base_sha)
         return report
+
+    def fill_merge_shas(self, prs: dict[str, PullRequest]) -> None:
+        """A PR merged on the forge gets its merge sha in its rollback command, once, ready to copy."""
+        for pr in prs.values():
+            if pr.state == "merged" and pr.merge_sha and ROLLBACK_PLACEHOLDER in pr.body:
+                self.forge.update_pr(pr.number, body=with_merge_sha(pr.body, pr.merge_sha))
 
     def publish_dashboard(self, plan: Plan, base_sha: str) -> str:
         prs = self.pr_states()

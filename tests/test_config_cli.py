@@ -11,10 +11,12 @@ import sys
 
 import pytest
 from cli_process import bot_env, one_line, run_cli
-from conftest import TEST_RECIPES, WIDGETS_CONFIG, Monorepo, widgets_service
+from conftest import TEST_RECIPES, WIDGETS_CONFIG, Monorepo, local_forge, widgets_service
 from wheels import widgets_wheels
 
 from bot.cli import _parser
+from bot.config import Identity
+from bot.gitops import GitRepo
 from bot.demo import run_demo
 
 CONFIG = WIDGETS_CONFIG.replace('gamma = "critical"\n', "").replace('delta = "critical"\n', "")
@@ -132,3 +134,18 @@ def test_the_demo_says_what_it_merges(tmp_path):
     said: list[str] = []
     run_demo(tmp_path / "demo", said.append, checks=False, fleet=fleet)
     assert any(line.startswith("  merged #1 upgrade-bot/widgets-2.0/alpha as ") for line in said), said
+
+
+def test_a_pr_merged_on_the_forge_gets_its_merge_sha_on_the_next_run(repo):
+    assert run_cli("--repo", str(repo.work), "run", "--all-waves", "--skip-checks").returncode == 0
+    forge, git_repo = local_forge(repo), GitRepo(repo.work)
+    pr = forge.get_pr(1)
+    git_repo.fetch()
+    base, head = git_repo.remote_head("main"), git_repo.remote_head(pr.head)
+    merge = git_repo.commit_tree(git_repo.merge_tree(base, head), [base, head], "Merge (the forge's button)",
+                                 Identity("Dana Human", "dana@example.com"))
+    git_repo.push(merge, "main", base)
+    forge.mark_merged(1, merge)  # what the forge records; the body still has the placeholder
+    assert "git revert -m 1 <merge sha>" in forge.get_pr(1).body
+    assert run_cli("--repo", str(repo.work), "run", "--skip-checks").returncode == 0
+    assert f"`git revert -m 1 {merge}`" in forge.get_pr(1).body

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import WIDGETS_CONFIG, Monorepo, git, local_forge, run_bot, widgets_service
+from conftest import TEST_RECIPES, WIDGETS_CONFIG, Monorepo, git, local_forge, run_bot, widgets_service
 
 from bot.discovery import discover
 from bot.migrate import apply_recipe
 from bot.recipe import load_recipe
 from bot.snapshot import MemorySnapshot
-from conftest import TEST_RECIPES
 
 CONFIG = WIDGETS_CONFIG.split("[tiers]")[0]
 HASH = "sha256:" + "0" * 64
@@ -48,7 +47,6 @@ def test_a_pin_the_bot_cannot_bump_holds_the_code_back_too(tmp_path, capsys, cas
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("2 ") and " alpha " in line)
     assert " no-change " in row and "not migrated: " in row
-    assert f"no-change: widgets-2.0/alpha" not in out  # not a failure
     branches = git(repo.origin, "for-each-ref", "--format=%(refname:short)", "refs/heads/").split()
     assert branches == ["main", "upgrade-bot/widgets-2.0/beta"]  # beta, pinned plainly, is migrated
     assert [pr.head for pr in local_forge(repo).list_prs("")] == ["upgrade-bot/widgets-2.0/beta"]
