@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from cli_process import bot_env, one_line, run_cli
+from cli_process import bot_env, run_cli
 from conftest import TEST_RECIPES, WIDGETS_CONFIG, Monorepo, local_forge, widgets_service
 from wheels import widgets_wheels
 
