@@ -5,13 +5,20 @@ import ast
 import posixpath
 from dataclasses import dataclass, field
 
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
+from bot.layout import is_root, require_services, service_patterns
 from bot.model import ServiceSource
 from bot.pyproject_deps import parse_pyproject
 from bot.requirements_file import Declaration, parse_requirements
 from bot.snapshot import Snapshot, files_under, glob_dirs
 
-# The files a codemod may read or change: sources and the configuration pytest and pip read.
-SOURCE_SUFFIXES = (".py", ".txt", ".toml", ".ini", ".cfg")
+# The files a codemod may read or change: sources and the configuration pytest and pip read;
+# lock files and pip-tools inputs too, so lock updates see them (bot.locking).
+SOURCE_SUFFIXES = (".py", ".txt", ".toml", ".ini", ".cfg", ".in", ".lock")
+# Hidden files that still matter: the Python version a service declares.
+HIDDEN_FILES = (".python-version",)
 
 
 @dataclass
@@ -46,9 +53,9 @@ def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Servic
     all_paths = list(snapshot.paths())
     services, skipped = [], []
     for pattern in patterns:
-        for directory in glob_dirs(all_paths, pattern):
-            own = files_under(all_paths, directory)
-            relative = [p[len(directory) + 1:] for p in own]
+        for directory in ["."] if is_root(pattern) else glob_dirs(all_paths, pattern):
+            own = all_paths if directory == "." else files_under(all_paths, directory)
+            relative = sorted(own) if directory == "." else [p[len(directory) + 1:] for p in own]
             if not _is_service(relative):
                 skipped.append(Skipped(directory, "not a service: no requirements*.txt, "
                                                   "requirements/*.txt or pyproject.toml"))
@@ -71,10 +78,10 @@ def _is_requirements(path: str) -> bool:
 def _read_service(snapshot: Snapshot, directory: str, relative: list[str]) -> Service:
     service = Service(name=posixpath.basename(directory), path=directory)
     for rel in relative:
-        if not rel.endswith(SOURCE_SUFFIXES) or "/." in "/" + rel:
+        if rel not in HIDDEN_FILES and (not rel.endswith(SOURCE_SUFFIXES) or "/." in "/" + rel):
             continue
         try:
-            service.files[rel] = snapshot.read(f"{directory}/{rel}").decode("utf-8")
+            service.files[rel] = snapshot.read(rel if directory == "." else f"{directory}/{rel}").decode("utf-8")
         except UnicodeDecodeError:
             if _is_requirements(rel) or rel == "pyproject.toml" or rel.endswith(".py"):
                 service.problems.append(f"{directory}/{rel}: unreadable: not UTF-8 text")
@@ -86,7 +93,19 @@ def _read_service(snapshot: Snapshot, directory: str, relative: list[str]) -> Se
         except ValueError as exc:
             service.problems.append(f"{directory}/pyproject.toml: {exc}")
     _read_imports(service, directory)
+    if directory == ".":
+        service.name = _project_name(service.files.get("pyproject.toml", ""))
     return service
+
+
+def _project_name(pyproject: str) -> str:
+    """The root service's name: its project's name, else "root"."""
+    try:
+        doc = tomlkit.parse(pyproject).unwrap() if pyproject else {}
+    except TOMLKitError:
+        return "root"
+    name = doc.get("project", {}).get("name") or doc.get("tool", {}).get("poetry", {}).get("name")
+    return name if isinstance(name, str) and name else "root"
 
 
 def _read_requirements(service: Service, directory: str) -> None:
@@ -122,3 +141,14 @@ def _read_imports(service: Service, directory: str) -> None:
                 service.imports.update(a.name.split(".")[0] for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 service.imports.add(node.module.split(".")[0])
+
+
+def discover_configured(snapshot: Snapshot, config) -> tuple[list[Service], list[Skipped]]:
+    """discover() with the config's globs, or the layout bot.layout infers when `services` is not set;
+    raises ConfigError (one line: the globs, what they saw) when no service is found."""
+    paths = list(snapshot.paths())
+    configured = config.services if config.services_configured else None
+    patterns = service_patterns(paths, lambda p: snapshot.read(p).decode("utf-8"), configured, config.source)
+    services, skipped = discover(snapshot, patterns)
+    require_services(len(services), patterns, [s.path for s in skipped], paths, config.source)
+    return services, skipped

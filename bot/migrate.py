@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from bot.discovery import Service
 from bot.errors import BotError
-from bot.model import AppliedChange, ManualItem
+from bot.model import AppliedChange, ManualItem, repo_path
 from bot.pyproject_deps import edit_pyproject
 from bot.recipe import Recipe
 from bot.requirements_file import edit_requirements
@@ -29,7 +29,7 @@ class ServiceChange:
     notes: list[str] = field(default_factory=list)
 
     def repo_paths(self) -> dict[str, str]:
-        return {f"{self.service_path}/{p}": t for p, t in sorted(self.changed.items())}
+        return {repo_path(self.service_path, p): t for p, t in sorted(self.changed.items())}
 
     def digest(self, recipe_fingerprint: str) -> str:
         """Same inputs -> same digest: how a re-run knows it has nothing to do."""

@@ -7,11 +7,12 @@ from typing import Callable, Protocol
 
 from bot.config import Config
 from bot.dashboard import DASHBOARD_TITLE, dashboard_body
-from bot.discovery import discover
+from bot.discovery import discover_configured
 from bot.errors import BotError
 from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
 from bot.migrate import ServiceChange, apply_recipe
+from bot.model import repo_path
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
 from bot.pr_content import Validation, commit_message, metadata, pr_body, pr_title
 from bot.recipe import Recipe
@@ -62,7 +63,7 @@ class Runner:
         base_sha = self.repo.remote_head(self.config.base_branch)
         if base_sha is None:
             raise BotError(f"origin has no branch {self.config.base_branch!r} (config base-branch)")
-        services, skipped = discover(self.repo.snapshot(base_sha), self.config.services)
+        services, skipped = discover_configured(self.repo.snapshot(base_sha), self.config)
         with_prs = set(self.pr_states() if prs is None else prs)
         return make_plan(services, skipped, self.recipes, self.config, with_prs), base_sha
 
@@ -195,6 +196,6 @@ def _diff(job: Job, change: ServiceChange) -> str:
     chunks = []
     for rel, new in sorted(change.changed.items()):
         old = job.service.files.get(rel, "")
-        path = f"{job.service.path}/{rel}"
+        path = repo_path(job.service.path, rel)
         chunks += difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}")
     return "".join(chunks)

@@ -35,7 +35,7 @@ class CheckRunner:
 
     def results(self, service: str, service_path: str, sha: str) -> list[CheckRun]:
         specs = self.specs(service)
-        tree = self.repo.repo.rev_parse(f"{sha}:{service_path}").hexsha
+        tree = self.repo.repo.rev_parse(f"{sha}^{{tree}}" if service_path == "." else f"{sha}:{service_path}").hexsha
         key = hashlib.sha256(json.dumps([tree, [dataclasses.asdict(s) for s in specs]]).encode()).hexdigest()[:24]
         cached = self.cache_dir / f"{key}.json"
         if cached.exists():
