@@ -12,6 +12,7 @@ from bot.model import AppliedChange, ManualItem, repo_path
 from bot.pyproject_deps import edit_pyproject
 from bot.recipe import Recipe
 from bot.requirements_file import edit_requirements
+from bot.spec_style import styled_edits
 
 
 class MigrationError(BotError):
@@ -56,7 +57,7 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
     for rel in targets:
         edit = edit_pyproject if rel == "pyproject.toml" else edit_requirements
         try:
-            outcome = edit(files[rel], rel, edits, allow_add=(rel == home))
+            outcome = edit(files[rel], rel, styled_edits(service, rel, edits), allow_add=(rel == home))
         except ValueError as exc:
             raise MigrationError(f"{service.path}/{rel}: {exc}") from None
         files[rel] = outcome.text
