@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from bot.discovery import Service
 from bot.errors import BotError
-from bot.model import AppliedChange, ManualItem, repo_path
+from bot.model import AppliedChange, ManualItem, RequirementEdit, repo_path
 from bot.pyproject_deps import edit_pyproject
 from bot.recipe import Recipe
 from bot.requirements_file import edit_requirements
@@ -28,6 +28,7 @@ class ServiceChange:
     applied: list[AppliedChange] = field(default_factory=list)
     manual: list[ManualItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    requirement_edits: list[RequirementEdit] = field(default_factory=list)  # what bot.locking upgrades
 
     def repo_paths(self) -> dict[str, str]:
         return {repo_path(self.service_path, p): t for p, t in sorted(self.changed.items())}
@@ -52,6 +53,7 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
                            manual=list(result.manual), notes=list(result.notes))
     files = {**service.files, **result.changed}
     edits = [*recipe.requirement_edits, *result.requirement_edits]
+    change.requirement_edits = edits
     home = _home_file(service, recipe)
     targets = [*service.requirement_files, *(["pyproject.toml"] if service.has_pyproject else [])]
     for rel in targets:

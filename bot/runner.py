@@ -11,6 +11,7 @@ from bot.discovery import discover_configured
 from bot.errors import BotError
 from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
+from bot.locking import LockUpdater
 from bot.migrate import ServiceChange, apply_recipe
 from bot.model import repo_path
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
@@ -52,8 +53,9 @@ Progress = Callable[[int, int, JobResult], None]
 
 class Runner:
     def __init__(self, repo: GitRepo, forge: Forge, config: Config, recipes: list[Recipe],
-                 validator: Validator | None = None, gate=None) -> None:
+                 validator: Validator | None = None, gate=None, locks: LockUpdater | None = None) -> None:
         self.repo, self.forge, self.config, self.recipes = repo, forge, config, recipes
+        self.locks = locks or LockUpdater()
         self.validator = validator
         self.gate = gate  # bot.gate.Gate, or None: merged waves count as green
 
@@ -117,6 +119,7 @@ class Runner:
     def run_job(self, job: Job, base_sha: str, pr: PullRequest | None, *, dry_run: bool = False) -> JobResult:
         try:
             change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
+            self.locks.update(job.service, change)  # lock files, in the same commit
         except BotError as exc:
             return JobResult(job, "failed", str(exc))
         if not change.changed:
