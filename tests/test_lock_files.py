@@ -75,7 +75,7 @@ def committed(tmp_path: Path, files: dict[str, str], lock_in: dict[str, list[str
 
 
 def branch_checkout(repo: Monorepo, branch: str) -> Path:
-    out = repo.work.parent / "review"
+    out = repo.work.parent / ("review-" + branch.replace("/", "-"))
     git(repo.work.parent, "clone", "-q", "--branch", branch, str(repo.origin), str(out))
     return out
 
@@ -117,3 +117,79 @@ default = true
     assert 'name = "tenacity"\nversion = "9.1.2"' in lock
     tool(review, find_uv(), "lock", "--check")
     assert "**Passed**" in pr["body"] and "| failed | 0 | 0 |" in pr["body"]  # the tests pass on 8.2 and on 9.1.2
+
+
+def poetry_library(index_url: str) -> dict[str, str]:
+    pyproject = f'''[tool.poetry]
+name = "retrylib"
+version = "1.0.0"
+description = "Retries, packaged for other services"
+authors = ["Dana Human <dana@example.com>"]
+packages = [{{include = "retrylib"}}]
+
+[tool.poetry.dependencies]
+python = "^3.11"
+tenacity = "^8.2"
+
+[tool.poetry.group.test.dependencies]
+pytest = "^8"
+
+[[tool.poetry.source]]
+name = "internal"
+url = "{index_url}"
+priority = "primary"
+
+[build-system]
+requires = ["poetry-core>=1.0.0"]
+build-backend = "poetry.core.masonry.api"
+'''
+    return {"services/retrylib/pyproject.toml": pyproject, "services/retrylib/retrylib/__init__.py": RETRY_CODE,
+            "services/retrylib/tests/test_retry.py": RETRY_TEST.format(module="retrylib")}
+
+
+def pip_tools_service() -> dict[str, str]:
+    return {"services/worker/requirements.in": "tenacity>=8.2,<8.3  # retries\n",
+            "services/worker/requirements-dev.in": "-r requirements.in\npytest\n",
+            "services/worker/worker/__init__.py": RETRY_CODE,
+            "services/worker/tests/test_retry.py": RETRY_TEST.format(module="worker")}
+
+
+@pytest.mark.slow
+def test_poetry_library_and_hash_pinned_pip_tools_service_keep_their_locks(tmp_path, index_url, monkeypatch, capsys):
+    monkeypatch.setenv("PIP_INDEX_URL", index_url)  # the index the pip-tools files were compiled against
+    compile_ = [find_uv(), "pip", "compile", "--index-url", index_url, "--generate-hashes",
+                "--custom-compile-command"]
+    repo = committed(tmp_path, {**poetry_library(index_url), **pip_tools_service()}, {
+        "services/retrylib": [*POETRY, "lock"],
+        "services/worker": [*compile_, "uv pip compile requirements.in -o requirements.txt --generate-hashes",
+                            "requirements.in", "-o", "requirements.txt"],
+    })
+    tool(repo.work / "services/worker", *compile_, "uv pip compile requirements-dev.in -o requirements-dev.txt "
+         "--generate-hashes", "requirements-dev.in", "-o", "requirements-dev.txt")
+    git(repo.work, "add", "-A")
+    git(repo.work, "commit", "-qm", "dev lock")
+    git(repo.work, "push", "-q", "origin", "main")
+
+    assert main(["--repo", str(repo.work), "run"]) == 0, capsys.readouterr()
+
+    prs = {pr["head"]: pr for pr in pull_requests(repo)}
+    assert set(prs) == {"upgrade-bot/tenacity-9.1.2/retrylib", "upgrade-bot/tenacity-9.1.2/worker"}
+    for pr in prs.values():
+        assert "**Passed**" in pr["body"], pr["body"]
+        assert "Manual changes still needed (0)" in pr["body"]
+
+    library = branch_checkout(repo, "upgrade-bot/tenacity-9.1.2/retrylib") / "services/retrylib"
+    assert 'tenacity = "^9.1.2"' in (library / "pyproject.toml").read_text()
+    assert 'name = "tenacity"\nversion = "9.1.2"' in (library / "poetry.lock").read_text()
+    tool(library, *POETRY, "check", "--lock")
+
+    worker = branch_checkout(repo, "upgrade-bot/tenacity-9.1.2/worker") / "services/worker"
+    assert (worker / "requirements.in").read_text() == "tenacity>=9.1.2,<9.2  # retries\n"
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        text = (worker / name).read_text()
+        assert "tenacity==9.1.2 \\\n    --hash=sha256:f77bf367" in text and "8.2.3" not in text
+        assert f"uv pip compile {name[:-4]}.in -o {name} --generate-hashes" in text  # the header is kept
+    venv = tmp_path / "check-venv"
+    tool(tmp_path, find_uv(), "venv", "-q", str(venv))
+    tool(worker, find_uv(), "pip", "install", "--dry-run", "--require-hashes", "--index-url", index_url,
+         "--python", str(venv / "bin" / "python"), "-r", "requirements-dev.txt")
