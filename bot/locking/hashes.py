@@ -60,12 +60,15 @@ def rewrite(text: str, pin: HashedPin, hashes: Sequence[str]) -> str | None:
     if not hashes or text.count(old_text) != 1:
         return None
     lines = old.split("\n")
+    comment = re.search(r"\s+#.*$", lines[-1])  # a trailing comment stays at the end of the entry
+    if comment:
+        lines[-1] = lines[-1][:comment.start()]
     if len(lines) == 1:
         new = " ".join([pin.item.suggestion, *(f"--hash={h}" for h in hashes)])
     else:
         indent = re.match(r"\s*", lines[1]).group(0) or "    "
         new = f" \\{eol}".join([pin.item.suggestion, *(f"{indent}--hash={h}" for h in hashes)])
-    return text.replace(old_text, new)
+    return text.replace(old_text, new + (comment.group(0) if comment else ""))
 
 
 def apply_hashes(files: Mapping[str, str], pins: Sequence[HashedPin],
