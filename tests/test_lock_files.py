@@ -117,6 +117,8 @@ default = true
     assert 'name = "tenacity"\nversion = "9.1.2"' in lock
     tool(review, find_uv(), "lock", "--check")
     assert "**Passed**" in pr["body"] and "| failed | 0 | 0 |" in pr["body"]  # the tests pass on 8.2 and on 9.1.2
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert f"Tests ran with Python {version}, as declared (`>=3.11` in `pyproject.toml`)." in pr["body"]
 
 
 def poetry_library(index_url: str) -> dict[str, str]:
@@ -177,6 +179,7 @@ def test_poetry_library_and_hash_pinned_pip_tools_service_keep_their_locks(tmp_p
     for pr in prs.values():
         assert "**Passed**" in pr["body"], pr["body"]
         assert "Manual changes still needed (0)" in pr["body"]
+    assert "as declared (`>=3.11,<4` in `pyproject.toml`)" in prs["upgrade-bot/tenacity-9.1.2/retrylib"]["body"]
 
     library = branch_checkout(repo, "upgrade-bot/tenacity-9.1.2/retrylib") / "services/retrylib"
     assert 'tenacity = "^9.1.2"' in (library / "pyproject.toml").read_text()
