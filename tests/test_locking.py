@@ -104,3 +104,12 @@ def test_a_lock_that_cannot_be_made_fails_the_job_with_the_tools_words(old_only_
     message = str(caught.value)
     assert message.startswith("services/a/uv.lock: `uv lock --upgrade-package tenacity==9.1.2` failed: ")
     assert "tenacity==9.1.2" in message.split("failed: ", 1)[1] and "\n" not in message
+
+
+def test_pdm_lock_is_a_manual_item_not_a_stale_lock(tmp_path):
+    pyproject = '[project]\nname = "a"\nversion = "1"\ndependencies = ["tenacity==8.2.3"]\n'
+    service, change = _tenacity_change({"services/a/pyproject.toml": pyproject, "services/a/pdm.lock": "# pdm\n",
+                                        "services/a/app.py": "import tenacity\n"})
+    LockUpdater(cache_dir=tmp_path / "locks").update(service, change)
+    [item] = change.manual
+    assert (item.file, item.rule, item.suggestion) == ("pdm.lock", "LOCK001", "pdm lock --update-reuse")

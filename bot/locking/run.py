@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 
 from bot.errors import BotError
 from bot.locking import hashes as hashing
+from bot.locking import pdm
 from bot.locking.tasks import LockTask, Upgrade, lock_tasks, upgrades_of
 from bot.model import AppliedChange, repo_path
 from bot.validation.envs import default_cache_dir, find_uv
@@ -65,6 +66,9 @@ class LockUpdater:
                 change.applied.append(AppliedChange(task.output, "lock", f"`{task.display}` ({names})"))
             else:
                 change.changed.pop(task.output, None)
+        stale = pdm.manual_item(service.files, after)
+        if stale is not None:
+            change.manual.append(stale)
         compiled = {t.output for t in tasks}
         pins = [p for p in hashing.hashed_pins(change.manual) if p.item.file not in compiled]
         if pins:

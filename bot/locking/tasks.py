@@ -24,7 +24,7 @@ class Upgrade:
 
 @dataclass(frozen=True)
 class LockTask:
-    tool: str  # poetry | uv | pdm | uv-pip-compile | pip-compile
+    tool: str  # poetry | uv | uv-pip-compile | pip-compile | hashes
     output: str  # service-relative file the tool writes
     argv: tuple[str, ...]  # "uv" as argv[0] means the uv binary the bot uses
     inputs: tuple[str, ...] = ()  # files whose change makes this lock stale
@@ -54,13 +54,13 @@ def upgrades_of(edits: Sequence[RequirementEdit]) -> list[Upgrade]:
 
 def lock_tasks(before: Mapping[str, str], after: Mapping[str, str], upgrades: Sequence[Upgrade]) -> list[LockTask]:
     """The locks to regenerate for a change from `before` to `after` (service-relative path -> text)."""
-    from bot.locking import pdm, pip_compile, poetry, uv_lock
+    from bot.locking import pip_compile, poetry, uv_lock
 
     if not upgrades:
         return []
     changed = {p for p in after if before.get(p) != after[p]}
     tasks: list[LockTask] = []
-    for module in (poetry, uv_lock, pdm):
+    for module in (poetry, uv_lock):
         task = module.task(before, upgrades)
         if task is not None and changed & set(task.inputs):
             tasks.append(task)
