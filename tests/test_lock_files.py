@@ -116,6 +116,10 @@ default = true
     lock = (review / "uv.lock").read_text()
     assert 'name = "tenacity"\nversion = "9.1.2"' in lock
     tool(review, find_uv(), "lock", "--check")
+
+    refs = repo.origin_refs()
+    assert main(["--repo", str(repo.work), "run"]) == 0
+    assert repo.origin_refs() == refs  # a re-run gets the same lock text: nothing to push
     assert "**Passed**" in pr["body"] and "| failed | 0 | 0 |" in pr["body"]  # the tests pass on 8.2 and on 9.1.2
     version = ".".join(map(str, sys.version_info[:3]))
     assert f"Tests ran with Python {version}, as declared (`>=3.11` in `pyproject.toml`)." in pr["body"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tomlkit
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from tomlkit.exceptions import TOMLKitError
 
 from bot.validation.envs import EnvBuildError, resolve_interpreter
@@ -59,8 +60,19 @@ def choose_python(service_dir: Path) -> PythonChoice:
     own = resolve_interpreter(None)
     if not request:
         return PythonChoice(None, own.version, "", "")
+    if _satisfies(own.version, request):  # the bot's own is as good as any: its envs are cached already
+        return PythonChoice(str(own.path), own.version, request, source)
     try:
         found = resolve_interpreter(request)
     except EnvBuildError:
         return PythonChoice(None, own.version, request, source)
     return PythonChoice(str(found.path), found.version, request, source)
+
+
+def _satisfies(version: str, request: str) -> bool:
+    if request[:1].isdigit():  # "3.11" in .python-version: that minor, any patch
+        return version == request or version.startswith(request + ".")
+    try:
+        return SpecifierSet(request).contains(version)
+    except InvalidSpecifier:
+        return False
