@@ -17,8 +17,8 @@ from bot.snapshot import Snapshot, files_under, glob_dirs
 # The files a codemod may read or change: sources and the configuration pytest and pip read;
 # lock files and pip-tools inputs too, so lock updates see them (bot.locking).
 SOURCE_SUFFIXES = (".py", ".txt", ".toml", ".ini", ".cfg", ".in", ".lock")
-# Hidden files that still matter: the Python version a service declares.
-HIDDEN_FILES = (".python-version",)
+# Dotfiles a codemod may read besides those: the interpreter version a service declares.
+SOURCE_DOTFILES = (".python-version",)
 
 
 @dataclass
@@ -79,7 +79,7 @@ def _is_requirements(path: str) -> bool:
 def _read_service(snapshot: Snapshot, directory: str, relative: list[str]) -> Service:
     service = Service(name=posixpath.basename(directory), path=directory)
     for rel in relative:
-        if rel not in HIDDEN_FILES and (not rel.endswith(SOURCE_SUFFIXES) or "/." in "/" + rel):
+        if rel not in SOURCE_DOTFILES and (not rel.endswith(SOURCE_SUFFIXES) or "/." in "/" + rel):
             continue
         try:
             service.files[rel] = snapshot.read(rel if directory == "." else f"{directory}/{rel}").decode("utf-8")
