@@ -10,10 +10,11 @@ from packaging.utils import canonicalize_name
 
 from bot.discovery import Service
 from bot.errors import BotError
-from bot.model import AppliedChange, ManualItem
+from bot.model import AppliedChange, ManualItem, RequirementEdit, repo_path
 from bot.pyproject_deps import edit_pyproject
 from bot.recipe import Recipe
-from bot.requirements_file import edit_requirements
+from bot.requirements_file import HASH_RULE, UNSUPPORTED_RULE, edit_requirements
+from bot.spec_style import styled_edits
 
 
 class MigrationError(BotError):
@@ -29,13 +30,14 @@ class ServiceChange:
     applied: list[AppliedChange] = field(default_factory=list)
     manual: list[ManualItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    requirement_edits: list[RequirementEdit] = field(default_factory=list)  # what bot.locking upgrades
     held_back: str = ""  # why nothing is changed although the recipe applies (a pin the bot cannot bump)
     encodings: dict[str, str] = field(default_factory=dict)  # path -> encoding, files not in UTF-8
     links: dict[str, str] = field(default_factory=dict)  # symlinked path -> the repo path of its target
 
     def repo_paths(self) -> dict[str, bytes]:
         """What to commit: repo path -> bytes, each file in the encoding it was read in, through symlinks."""
-        return {self.links.get(p) or f"{self.service_path}/{p}": t.encode(self.encodings.get(p, "utf-8"))
+        return {self.links.get(p) or repo_path(self.service_path, p): t.encode(self.encodings.get(p, "utf-8"))
                 for p, t in sorted(self.changed.items())}
 
     def digest(self, recipe_fingerprint: str) -> str:
@@ -59,40 +61,51 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
                            encodings=dict(service.encodings), links=dict(service.links))
     files = {**service.files, **result.changed}
     edits = [*recipe.requirement_edits, *result.requirement_edits]
+    change.requirement_edits = edits
     home = _home_file(service, recipe)
     targets = [*service.requirement_files, *(["pyproject.toml"] if service.has_pyproject else [])]
     for rel in targets:
         edit = edit_pyproject if rel == "pyproject.toml" else edit_requirements
         try:
-            outcome = edit(files[rel], rel, edits, allow_add=(rel == home))
+            outcome = edit(files[rel], rel, styled_edits(service, rel, edits), allow_add=(rel == home))
         except ValueError as exc:
-            raise MigrationError(f"{service.path}/{rel}: {exc}") from None
-        pins_held = list(outcome.manual)
-        if service.is_shared(rel) and outcome.text != files[rel]:
-            pins_held += _shared_file_items(service, rel, edits)
-        else:
-            files[rel] = outcome.text
-            for line in outcome.applied:
-                change.applied.append(AppliedChange(rel, "requirements", line))
-        change.manual += pins_held
-        if pins_held and not change.held_back:
-            change.held_back = (f"{service.repo_path(rel)}: {pins_held[0].reason}; no code is rewritten for "
-                                f"{recipe.package} {recipe.version} while its pin stays old")
+            raise MigrationError(f"{service.repo_path(rel)}: {exc}") from None
+        if service.is_shared(rel) and (outcome.text != files[rel] or outcome.manual):
+            change.manual += _shared_file_items(service, rel, edits)  # never written, even with new hashes
+            continue
+        files[rel] = outcome.text
+        change.manual += outcome.manual  # hash pins are resolved by bot.locking; see hold_back_unbumped
+        for line in outcome.applied:
+            change.applied.append(AppliedChange(rel, "requirements", line))
     change.changed = {p: t for p, t in files.items() if service.files.get(p) != t}
-    for rel in sorted(p for p in change.changed if service.is_shared(p)):
-        change.manual.append(_shared_code_item(service, rel, change.changed[rel]))
-        change.held_back = change.held_back or (f"{service.repo_path(rel)}: {SHARED_CODE_REASON}; "
-                                                f"the service is not migrated by the bot")
-    if change.held_back:
-        change.changed, change.applied = {}, []
     for rel, text in change.changed.items():
         encoding = change.encodings.get(rel, "utf-8")
         try:
             text.encode(encoding)
         except UnicodeEncodeError as exc:
-            raise MigrationError(f"{service.path}/{rel}: the rewritten file cannot be written back in its "
+            raise MigrationError(f"{service.repo_path(rel)}: the rewritten file cannot be written back in its "
                                  f"encoding {encoding} ({exc.reason}: {text[exc.start:exc.end]!r})") from None
     return change
+
+
+def hold_back_unbumped(service: Service, change: ServiceChange, recipe: Recipe,
+                       rules: tuple[str, ...] | None = None) -> None:
+    """Run after bot.locking has regenerated locks and hashes: a pin still listed as a manual item is one
+    neither the requirements editor nor a lock tool could bump (a URL reference, a Poetry git/path source, a
+    shared file, a hash pin without an exact new version), and code rewritten for the new version must not
+    ship while it stays old; nor is a file shared with other services ever written. Either one empties
+    the change and says why. `rules` narrows the pins looked at (LOCKS_CANNOT_BUMP: before lock tools run)."""
+    for rel in sorted(p for p in change.changed if service.is_shared(p)):
+        change.manual.append(_shared_code_item(service, rel, change.changed[rel]))
+    for item in change.manual:
+        if item.rule == SHARED_RULE and item.reason == SHARED_CODE_REASON:
+            change.held_back = f"{service.repo_path(item.file)}: {SHARED_CODE_REASON}; the service is not migrated by the bot"
+        elif item.rule in (UNBUMPED_RULES if rules is None else rules):
+            change.held_back = (f"{service.repo_path(item.file)}: {item.reason}; no code is rewritten for "
+                                f"{recipe.package} {recipe.version} while its pin stays old")
+        if change.held_back:
+            change.changed, change.applied = {}, []
+            return
 
 
 SHARED_RULE = "REQ003"
@@ -100,6 +113,8 @@ SHARED_REASON = ("pinned in a requirements file shared with other services: bump
                  "them too, unmigrated; bump it there once every service that includes it is migrated")
 
 
+UNBUMPED_RULES = (HASH_RULE, UNSUPPORTED_RULE, SHARED_RULE)
+LOCKS_CANNOT_BUMP = (UNSUPPORTED_RULE, SHARED_RULE)  # a hash pin (REQ001) may yet get its hashes from bot.locking
 SHARED_CODE_REASON = "a file outside the service (symlinked), shared with other services: migrate it by hand"
 
 

@@ -67,7 +67,7 @@ def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: 
                     d.spec.replace(" ", "") == f"=={recipe.version}" for d in declared):
                 not_applicable.append(Skipped(service.path, f"{recipe.id}: already at {recipe.version}"))
                 continue
-            branch = f"{config.branch_prefix}/{recipe.id}/{service.name}"
+            branch = f"{config.branch_prefix}/{recipe.id}" + ("" if service.path == "." else f"/{service.name}")
             problem = ref_name_problem(branch)
             if problem:  # refused now, not after its tests ran and the push failed
                 broken.append(Skipped(service.path, f"{service.path}: the folder name cannot be part of the git "

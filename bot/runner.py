@@ -7,11 +7,13 @@ from typing import Callable, Protocol
 
 from bot.config import Config, check_service_names
 from bot.dashboard import DASHBOARD_TITLE, dashboard_body
-from bot.discovery import discover
+from bot.discovery import discover_configured
 from bot.errors import BotError, ConfigError
 from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
-from bot.migrate import ServiceChange, apply_recipe
+from bot.locking import LockUpdater
+from bot.migrate import LOCKS_CANNOT_BUMP, ServiceChange, apply_recipe, hold_back_unbumped
+from bot.model import repo_path
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
 from bot.pr_content import (ROLLBACK_PLACEHOLDER, Validation, commit_message, metadata, pr_body, pr_title,
                              with_merge_sha)
@@ -52,8 +54,9 @@ Progress = Callable[[int, int, JobResult], None]
 
 class Runner:
     def __init__(self, repo: GitRepo, forge: Forge, config: Config, recipes: list[Recipe],
-                 validator: Validator | None = None, gate=None) -> None:
+                 validator: Validator | None = None, gate=None, locks: LockUpdater | None = None) -> None:
         self.repo, self.forge, self.config, self.recipes = repo, forge, config, recipes
+        self.locks = locks or LockUpdater()
         self.validator = validator
         self.gate = gate  # bot.gate.Gate, or None: merged waves count as green
 
@@ -64,7 +67,7 @@ class Runner:
         if base_sha is None:
             raise ConfigError(self.config.source or "defaults", "base-branch",
                               f"origin has no branch {self.config.base_branch!r}")
-        services, skipped = discover(self.repo.snapshot(base_sha), self.config.services)
+        services, skipped = discover_configured(self.repo.snapshot(base_sha), self.config)
         warnings = check_service_names(self.config, {s.name for s in services} | {s.path for s in services})
         with_prs = set(self.pr_states() if prs is None else prs)
         plan = make_plan(services, skipped, self.recipes, self.config, with_prs)
@@ -125,9 +128,18 @@ class Runner:
             kwargs["is_green"] = self.gate.is_green
         return select_jobs(plan, {k: p.state for k, p in prs.items()}, self.config, all_waves=all_waves, **kwargs)
 
+    def migrate(self, job: Job) -> ServiceChange:
+        """The recipe applied and its locks regenerated, in memory; held back when a pin stays old."""
+        change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
+        hold_back_unbumped(job.service, change, job.recipe, LOCKS_CANNOT_BUMP)  # no lock tool run for nothing
+        if not change.held_back:
+            self.locks.update(job.service, change)  # lock files and new hashes, in the same commit
+            hold_back_unbumped(job.service, change, job.recipe)  # what the lock tools could not bump
+        return change
+
     def run_job(self, job: Job, base_sha: str, pr: PullRequest | None, *, dry_run: bool = False) -> JobResult:
         try:
-            change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
+            change = self.migrate(job)
         except BotError as exc:
             return JobResult(job, "failed", str(exc))
         if not change.changed:
@@ -208,6 +220,6 @@ def _diff(job: Job, change: ServiceChange) -> str:
     chunks = []
     for rel, new in sorted(change.changed.items()):
         old = job.service.files.get(rel, "")
-        path = f"{job.service.path}/{rel}"
+        path = repo_path(job.service.path, rel)
         chunks += difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}")
     return "".join(chunks)
