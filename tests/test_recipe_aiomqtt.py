@@ -21,6 +21,7 @@ import libcst as cst
 import pytest
 import tomlkit
 
+from bot.analysis import ServiceAnalysis
 from bot.config import BUNDLED_RECIPES
 from bot.fixtures import fixture_cases
 from bot.model import ServiceSource
@@ -288,6 +289,63 @@ def test_method_reading_the_objects_client_started_in_a_loop_is_several_consumer
     assert "await self.client.__aenter__()" in result.changed["svc/listener.py"]
 
 
+INJECTED_LISTENER = textwrap.dedent('''\
+    from asyncio_mqtt import Client
+
+
+    class Listener:
+        def __init__(self, client, topic_filter):
+            self.client = client
+            self.topic_filter = topic_filter
+
+        async def listen(self, sink):
+            async with self.client.filtered_messages(self.topic_filter) as messages:
+                async for message in messages:
+                    sink(message.payload)
+    ''')
+
+
+@pytest.mark.parametrize("annotation", ["", ": Client"])
+def test_objects_sharing_an_injected_client_are_several_consumers(annotation):
+    listener = INJECTED_LISTENER.replace("client, topic_filter", f"client{annotation}, topic_filter")
+    app = textwrap.dedent('''\
+        import asyncio
+
+        from asyncio_mqtt import Client
+
+        from svc.listener import Listener
+
+
+        async def run(host, sink):
+            async with Client(host) as client:
+                temperatures = Listener(client, "t/#")
+                humidity = Listener(client, "h/#")
+                await asyncio.gather(temperatures.listen(sink), humidity.listen(sink))
+        ''')
+    alone = app.replace('        humidity = Listener(client, "h/#")\n', "").replace(", humidity.listen(sink)", "")
+    files = {"svc/__init__.py": "", "svc/listener.py": listener}
+
+    shared = RECIPE.codemod().migrate(ServiceSource("svc", {**files, "svc/app.py": app}))
+    single = RECIPE.codemod().migrate(ServiceSource("svc", {**files, "svc/app.py": alone}))
+
+    [item] = shared.manual
+    assert (item.file, item.line, item.rule) == ("svc/listener.py", 10, "MQ012")
+    assert "2 consumers read the client created at svc/app.py:9" in item.reason
+    assert "Listener() called at svc/app.py:10, Listener() called at svc/app.py:11" in item.reason
+    assert "filtered_messages" in shared.changed["svc/listener.py"]
+    assert single.manual == []
+    assert "async for message in self.client.messages:" in single.changed["svc/listener.py"]
+
+
+def test_class_call_sites_map_arguments_to_init():
+    analysis = ServiceAnalysis({"svc/__init__.py": "", "svc/listener.py": INJECTED_LISTENER,
+                                "svc/app.py": "from svc.listener import Listener\n\nl = Listener(c, topic_filter=f)\n"})
+    klass = analysis.definition("svc.listener.Listener")
+    [site] = analysis.call_sites(klass)
+    assert {name: analysis.module("svc/app.py").code(value) for name, value in site.arguments.items()} == {
+        "client": "c", "topic_filter": "f"}
+
+
 def test_consumer_called_only_by_tests_with_a_fake_client_is_listed():
     consumer = (
         "from asyncio_mqtt import Client\n\n\n"
@@ -461,6 +519,13 @@ SCENARIOS = {
         await asyncio.sleep(0.5)
         await publish("closure/a", "closure/b")
         assert await asyncio.wait_for(task, 5) == ["closure/a", "closure/b"]
+    """,
+    "consumer-injected-single": """
+        from svc.app import run
+        task = asyncio.create_task(run(HOST, PORT, 2))
+        await asyncio.sleep(0.5)
+        await publish("injected/a", "injected/a/deeper", "injected/b")
+        assert await asyncio.wait_for(task, 5) == ["injected/a", "injected/b"]
     """,
     "manual-queue-maxsize-unplaced": """
         import aiomqtt

@@ -55,7 +55,8 @@ Functions
 Parameter flow
     call_sites(definition, fallback_among=()) -> [CallSite]  calls incl. inside create_task/gather,
         functools.partial(fn, ...), asyncio.to_thread(fn, ...), loop.run_in_executor(ex, fn, ...)
-    CallSite: module, call, reference, arguments {param: expression}, deferred, line
+    CallSite: module, call, reference, arguments {param: expression}, deferred, line  (a class's call sites:
+        `Cls(...)`, arguments mapped to its __init__'s parameters)
     parameters_receiving(parsed, expression, transitive=True) -> [ParameterFlow(function, parameter,
         site, hops)]                            where a value (a client, a write API) is handed on
     carriers(parsed, value), reads_of(parsed, target)  the expressions holding the same object
