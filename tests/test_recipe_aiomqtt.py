@@ -514,11 +514,28 @@ SCENARIOS = {
             await session.stop()
     """,
     "messages-in-closure": """
-        from svc.collector import collect
+        from svc.collector import collect, collect_topics
         task = asyncio.create_task(collect(HOST, PORT, 2))
         await asyncio.sleep(0.5)
         await publish("closure/a", "closure/b")
         assert await asyncio.wait_for(task, 5) == ["closure/a", "closure/b"]
+        task = asyncio.create_task(collect_topics(HOST, PORT, 1))
+        await asyncio.sleep(1)
+        await publish("closure/c")
+        assert await asyncio.wait_for(task, 5) == ["closure/c"]
+    """,
+    "stream-read-directly": """
+        from svc import status
+        async def run(coroutine, *topics):
+            task = asyncio.create_task(coroutine)
+            await asyncio.sleep(1)
+            await publish(*topics)
+            return await asyncio.wait_for(task, 5)
+        assert await run(status.first_two(HOST, PORT), "status/x/deeper", "status/a", "status/b") == (
+            "status/a", "STATUS/B")
+        assert await run(status.collected(HOST, PORT, 2), "collect/a", "collect/b") == [b"collect/a", b"collect/b"]
+        assert await run(status.nested(HOST, PORT), "nested/a") == "nested/a"
+        assert await run(status.first_alert(HOST, PORT), "alerts/x/deeper", "alerts/x") == [b"alerts/x"]
     """,
     "consumer-injected-single": """
         from svc.app import run
