@@ -544,6 +544,28 @@ SCENARIOS = {
         await publish("injected/a", "injected/a/deeper", "injected/b")
         assert await asyncio.wait_for(task, 5) == ["injected/a", "injected/b"]
     """,
+    "queue-maxsize-other-file": """
+        import aiomqtt
+        from svc import main
+        original = aiomqtt.Client.__init__
+        seen = {}
+        def init(self, host, *args, **kw):
+            if kw.get("identifier") == "queue-main":
+                seen.update(kw)
+                kw["port"] = PORT
+            original(self, host, *args, **kw)
+        aiomqtt.Client.__init__ = init
+        received = []
+        task = asyncio.create_task(main.run(HOST, received.append))
+        await asyncio.sleep(1)
+        await publish("queue/a")
+        for _ in range(50):
+            if received:
+                break
+            await asyncio.sleep(0.1)
+        task.cancel()
+        assert received == [b"queue/a"] and seen.get("max_queued_incoming_messages") == 25, (received, seen)
+    """,
     "manual-queue-maxsize-unplaced": """
         import aiomqtt
         from svc import consumer

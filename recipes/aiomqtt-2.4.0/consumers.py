@@ -29,6 +29,10 @@ DISTRIBUTOR_SUGGESTION = (
 )
 
 
+# The one Client() a consumer reads: the call, and the file (source, plan) where it is made.
+Creation = tuple[cst.Call, Source, Plan]
+
+
 @dataclass(eq=False)
 class ConsumerSite:
     statement: cst.With
@@ -45,10 +49,13 @@ class Verdict:
     rule: str | None = None  # None: the site is its client's only consumer and is rewritten
     reason: str = ""
     several: bool = False  # provably one of several consumers of one client (else: not provably alone)
-    construction: cst.Call | None = None  # where the single client is created, when in this file
+    construction: cst.Call | None = None  # where the single client is created, when provably one place
+    construction_path: str | None = None  # the file holding that construction
 
 
-def plan_consumers(source: Source, plan: Plan, verdicts: dict[ConsumerSite, Verdict]) -> None:
+def plan_consumers(source: Source, plan: Plan, verdicts: dict[ConsumerSite, Verdict],
+                   plans: dict[str, tuple[Source, Plan]]) -> None:
+    """plans: every planned file of the service, for edits where a client is created in another file."""
     for site, verdict in verdicts.items():
         if verdict.several:
             _manual(source, plan, site, rules.SEVERAL_CONSUMERS, verdict.reason,
@@ -57,10 +64,11 @@ def plan_consumers(source: Source, plan: Plan, verdicts: dict[ConsumerSite, Verd
             suffix = "  # only if this is the client's single consumer" if verdict.rule == rules.SEVERAL_CONSUMERS else ""
             _manual(source, plan, site, verdict.rule, verdict.reason, suggestion=_suggested_loop(source, site) + suffix)
         elif plan.wants(KIND_RULES[site.kind]):
-            _rewrite_consumer(source, plan, site, verdict.construction)
+            creation = plans.get(verdict.construction_path) if verdict.construction is not None else None
+            _rewrite_consumer(source, plan, site, (verdict.construction, *creation) if creation else None)
 
 
-def _rewrite_consumer(source: Source, plan: Plan, site: ConsumerSite, construction: cst.Call | None) -> None:
+def _rewrite_consumer(source: Source, plan: Plan, site: ConsumerSite, creation: Creation | None) -> None:
     if site.item.asname is None or not isinstance(site.item.asname.name, cst.Name):
         _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE,
                 "The stream is not bound to a plain name (`as messages`), so its uses cannot be found.",
@@ -91,7 +99,7 @@ def _rewrite_consumer(source: Source, plan: Plan, site: ConsumerSite, constructi
         _plan_message_uses(source, plan, site.kind, variable, source.enclosing_function(variable) or source.module)
     plan.unwrapped_items.setdefault(site.statement, set()).add(site.item)
     plan.applied(KIND_RULES[site.kind])
-    _plan_queue_maxsize(source, plan, site, construction)
+    _plan_queue_maxsize(source, plan, site, creation)
 
 
 def _loops_read_client(source: Source, site: ConsumerSite, uses: StreamUses) -> bool:
@@ -176,21 +184,37 @@ def _used_as_str(source: Source, topic: cst.Attribute, parent: cst.CSTNode | Non
     return False
 
 
-def _plan_queue_maxsize(source: Source, plan: Plan, site: ConsumerSite, construction: cst.Call | None) -> None:
+def _plan_queue_maxsize(source: Source, plan: Plan, site: ConsumerSite, creation: Creation | None) -> None:
+    """queue_maxsize moves to the one Client() the consumer reads, in this file or (a literal bound) in another."""
     size = next((arg.value for arg in site.call.args if arg.keyword and arg.keyword.value == "queue_maxsize"), None)
     unbounded = isinstance(size, cst.Integer) and size.evaluated_value == 0  # also aiomqtt 2's default
     if size is None or unbounded or not plan.wants(rules.QUEUE_MAXSIZE):
         return
     suggestion = f"Client(..., max_queued_incoming_messages={source.code(size)})"
-    movable = construction is not None and _visible_at(source, size, construction)
-    if not movable or _has_keyword(construction, "max_queued_incoming_messages"):
+    reason = _unplaced_reason(source, size, creation)
+    if reason is not None:
         plan.needs_human(rules.QUEUE_MAXSIZE_UNPLACED, source.line(site.call), source.code(site.call),
                          "queue_maxsize moved to the Client constructor (max_queued_incoming_messages) and now "
-                         "bounds the client-wide queue; the codemod cannot move it to where this client is created.",
-                         suggestion=suggestion)
+                         f"bounds the client-wide queue; {reason}", suggestion=suggestion)
         return
-    plan.added_kwargs.setdefault(construction, []).append(("max_queued_incoming_messages", size))
+    construction, _, created_plan = creation  # type: ignore[misc]
+    created_plan.added_kwargs.setdefault(construction, []).append(("max_queued_incoming_messages", size))
     plan.applied(rules.QUEUE_MAXSIZE)
+
+
+def _unplaced_reason(source: Source, size: cst.BaseExpression, creation: Creation | None) -> str | None:
+    """Why the bound cannot move to the client's creation, or None when it can."""
+    if creation is None:
+        return "the codemod cannot prove the one place where this client is created."
+    construction, created_source, _ = creation
+    where = f"{created_source.path}:{created_source.line(construction)}"
+    if _has_keyword(construction, "max_queued_incoming_messages"):
+        return f"the Client() at {where} already sets max_queued_incoming_messages."
+    if created_source is source and not _visible_at(source, size, construction):
+        return f"`{source.code(size)}` does not mean the same where the client is created ({where})."
+    if created_source is not source and not isinstance(size, cst.Integer):
+        return f"`{source.code(size)}` is not a literal, and the client is created in another file ({where})."
+    return None
 
 
 def _visible_at(source: Source, expression: cst.BaseExpression, construction: cst.Call) -> bool:

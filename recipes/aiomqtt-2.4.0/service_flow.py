@@ -63,10 +63,14 @@ class ServiceFlow:
 
     def where(self, origin: ClientBinding) -> str:
         """"created at path:line", or how the client is held when it is created in several places."""
-        for analysed in self._analysed.values():
-            if origin.construction is not None and origin.construction in analysed.source.positions:
-                return f"created at {analysed.path}:{analysed.source.line(origin.construction)}"
+        analysed = self.file_of(origin.construction) if origin.construction is not None else None
+        if analysed is not None:
+            return f"created at {analysed.path}:{analysed.source.line(origin.construction)}"
         return "held by one object attribute (created in several places)"
+
+    def file_of(self, node: cst.CSTNode) -> AnalysedFile | None:
+        """The file of the service that holds this node."""
+        return next((analysed for analysed in self._analysed.values() if node in analysed.source.positions), None)
 
     def clients_of(self, analysed: AnalysedFile, expression: cst.BaseExpression, depth: int = 0) -> ClientFlow:
         flow = ClientFlow()
