@@ -21,7 +21,7 @@ import libcst as cst
 import pytest
 import tomlkit
 
-from bot.analysis import ServiceAnalysis
+from bot.analysis import ServiceAnalysis, is_test_path
 from bot.config import BUNDLED_RECIPES
 from bot.fixtures import fixture_cases
 from bot.model import ServiceSource
@@ -344,6 +344,43 @@ def test_class_call_sites_map_arguments_to_init():
     [site] = analysis.call_sites(klass)
     assert {name: analysis.module("svc/app.py").code(value) for name, value in site.arguments.items()} == {
         "client": "c", "topic_filter": "f"}
+
+
+def test_call_sites_know_when_they_start_their_callee_repeatedly():
+    app = textwrap.dedent('''\
+        import asyncio
+        import functools
+
+
+        async def work(n):
+            pass
+
+
+        async def main():
+            await work(0)
+            tasks = [asyncio.create_task(work(n)) for n in range(3)]
+            for n in range(3):
+                await work(n)
+            for n in range(3):
+                asyncio.create_task(work(n))
+            later = functools.partial(work, 1)
+        ''')
+    analysis = ServiceAnalysis({"svc/__init__.py": "", "svc/app.py": app})
+    sites = analysis.call_sites(analysis.definition("svc.app.work"))
+    assert [(site.line, site.repeated) for site in sites] == [(10, False), (11, True), (13, False), (15, True),
+                                                             (16, True)]
+    assert [is_test_path(p) for p in ("tests/x.py", "svc/test_x.py", "svc/x_test.py", "conftest.py", "svc/testing.py",
+                                      "svc/contest.py")] == [True, True, True, True, False, False]
+
+
+def test_queue_maxsize_reason_says_why_it_stays():
+    files = {p: (FIXTURES / "manual-queue-maxsize-unplaced" / "before" / p).read_text()
+             for p in ("svc/sized.py", "svc/main.py", "svc/consumer.py")}
+    manual = {(m.file, m.line): m.reason for m in RECIPE.codemod().migrate(ServiceSource("svc", files)).manual}
+    assert manual[("svc/sized.py", 7)].endswith(
+        "`QUEUE_SIZE` is not a literal, and the client is created in another file (svc/main.py:7).")
+    assert manual[("svc/consumer.py", 18)].endswith(
+        "`limit` does not mean the same where the client is created (svc/consumer.py:16).")
 
 
 def test_consumer_called_only_by_tests_with_a_fake_client_is_listed():

@@ -15,6 +15,7 @@ from .service import Definition
 DEFERRED_CALLERS = frozenset({"functools.partial", "asyncio.to_thread", "contextvars.copy_context"})
 _DEFERRED_METHODS = frozenset({"run_in_executor", "submit", "start_soon", "call_soon", "call_soon_threadsafe"})
 _MAX_FLOW_DEPTH = 6
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +32,20 @@ class CallSite:
     @property
     def line(self) -> int:
         return self.module.line(self.call)
+
+    @property
+    def repeated(self) -> bool:
+        """The call may start its callee several times over: deferred (a partial can be called any number
+        of times), in a comprehension, or not awaited in a loop of its function (tasks started in a loop)."""
+        if self.deferred:
+            return True
+        awaited = isinstance(self.module.parent(self.call), cst.Await)
+        for ancestor in self.module.ancestors(self.call):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                return False
+            if isinstance(ancestor, _COMPREHENSIONS) or (isinstance(ancestor, (cst.For, cst.While)) and not awaited):
+                return True
+        return False
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,23 +8,19 @@ to the client it names, recursively.
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from bot.analysis import ParsedModule, ServiceAnalysis
+from bot.analysis import ParsedModule, ServiceAnalysis, is_test_path
 
 from .clients import ClientBinding, ClientIndex
-from .source import FUNCTION_TYPES, Source
+from .source import Source
 
 MAX_DEPTH = 6
 # A call that can start any number of consumers (in a comprehension, un-awaited in a loop, a partial).
 MANY = 2
-COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
-LOOPS = (cst.For, cst.While)
-TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")
 
 
 @dataclass
@@ -121,10 +117,10 @@ class ServiceFlow:
                                     "cannot follow")
                 continue
             upstream = self.clients_of(caller, argument, depth + 1)
-            if not upstream.origins and TEST_FILE.search(site.module.path):
+            if not upstream.origins and is_test_path(site.module.path):
                 faked.append(where)
                 continue  # a test handing a fake client to the function does not add a consumer
-            times = MANY if site.deferred else _multiplicity(caller.source, site.call)
+            times = MANY if site.repeated else 1
             flow.via.append(f"{name}() called at {where}" + (" (repeatedly)" if times > 1 else ""))
             flow.add(upstream, times)
         if faked and not flow.origins and not flow.unknown:
@@ -146,8 +142,8 @@ class ServiceFlow:
         if binding.construction is not None and analysed.source.is_inside(binding.construction, function):
             return 1, []
         _, sites, _ = self._calls(analysed, function)
-        production = [s for s in sites if not TEST_FILE.search(s.module.path)]
-        counts = [MANY if s.deferred else _multiplicity(self._file(s.module).source, s.call) for s in production]
+        production = [s for s in sites if not is_test_path(s.module.path)]
+        counts = [MANY if s.repeated else 1 for s in production]
         if sum(counts) <= 1:
             return 1, []
         starts = [f"{function.name.value}() started at {s.module.path}:{s.line}" + (" (repeatedly)" if n > 1 else "")
@@ -171,17 +167,6 @@ class ServiceFlow:
         if parsed.path not in self._analysed:
             self._analysed[parsed.path] = analyse(parsed, self._analysis)
         return self._analysed[parsed.path]
-
-
-def _multiplicity(source: Source, call: cst.Call) -> int:
-    """1 when the call starts one consumer at a time; MANY in a comprehension or un-awaited in a loop."""
-    awaited = isinstance(source.parents.get(call), cst.Await)
-    for ancestor in source.ancestors(call):
-        if isinstance(ancestor, FUNCTION_TYPES):
-            return 1
-        if isinstance(ancestor, COMPREHENSIONS + LOOPS) and not awaited:
-            return MANY
-    return 1
 
 
 def _names_the_type(reference) -> bool:
