@@ -16,14 +16,44 @@ import git
 from gitdb import IStream
 
 from bot.config import Identity
-from bot.errors import BotError
+from bot.errors import BotError, UsageError
 from bot.service_files import GitBlobs
 
+SYMLINK_MODE = 0o120000
 _SECRET_IN_URL = re.compile(r"(https?://)[^/@\s]+@")
 
 
 class GitError(BotError):
     """A git command failed; the message has credentials scrubbed."""
+
+
+class NotSetUp(GitError, UsageError):
+    """The repository cannot be used as it is (not a repository, no origin): exit code 2."""
+
+
+MAX_GIT_MESSAGE_LINES = 12
+
+
+def git_failure(args: tuple[str, ...] | list[str], stderr: str, stdout: str, status: object) -> str:
+    """`git <cmd> failed: <git's whole message>`: every line, trimmed, blank lines dropped, capped."""
+    text = (stderr or stdout or "").strip()
+    text = text.removeprefix("stderr:").strip().strip("'").strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_GIT_MESSAGE_LINES:
+        lines = [*lines[:MAX_GIT_MESSAGE_LINES - 1], f"... ({len(lines) - MAX_GIT_MESSAGE_LINES + 1} more lines)"]
+    detail = " ".join(lines) if lines else f"exit status {status}"
+    hint = next((what for needle, what in _GIT_HINTS if needle in detail), "")
+    return scrub(f"git {args[0]} failed: {detail}" + (f" ({hint})" if hint else ""))
+
+
+# What to do about the git failures a user can fix (matched on git's message).
+_GIT_HINTS = (
+    ("stale info", "the branch moved on the remote while the bot worked: run the bot again"),
+    ("Could not read from remote repository", "check the remote's URL (`git remote -v`) and your access to it"),
+    ("does not appear to be a git repository", "check the remote's URL (`git remote -v`)"),
+    ("Authentication failed", "check the token (UPGRADE_BOT_TOKEN or GITHUB_TOKEN)"),
+    ("unable to access", "check the network and the remote's URL"),
+)
 
 
 def scrub(text: str) -> str:
@@ -48,14 +78,17 @@ class GitSnapshot:
         self._read = GitBlobs(self._git_dir)
         self._blobs: dict[str, str] = {}
         self._trees: dict[str, str] = {"": repo.repo.commit(sha).tree.hexsha}
+        self._links: set[str] = set()
         listing = repo._git("ls-tree", "-r", "-t", "-z", "--full-tree", sha)
         for entry in listing.split("\0"):
             if not entry:
                 continue
             info, _, path = entry.partition("\t")
-            _mode, kind, object_id = info.split()
+            mode, kind, object_id = info.split()
             if kind == "blob":
                 self._blobs[path] = object_id
+                if int(mode, 8) == SYMLINK_MODE:
+                    self._links.add(path)
             elif kind == "tree":
                 self._trees[path] = object_id
 
@@ -74,13 +107,16 @@ class GitSnapshot:
     def tree_id(self, directory: str) -> str:
         return self._trees[directory.strip("/")]
 
+    def link_target(self, path: str) -> str | None:
+        return self.read(path).decode("utf-8", "replace") if path in self._links else None
+
 
 class GitRepo:
     def __init__(self, path: Path, remote: str = "origin") -> None:
         try:
-            self.repo = git.Repo(path)
+            self.repo = git.Repo(path, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise GitError(f"{path}: not a git repository") from None
+            raise NotSetUp(f"{path}: not inside a git repository (use --repo PATH, or run it in one)") from None
         self.path = Path(self.repo.working_tree_dir or self.repo.git_dir)
         self.remote = remote
 
@@ -95,12 +131,13 @@ class GitRepo:
             runner = git.Git(str(cwd)) if cwd else self.repo.git
             return runner.execute(["git", *args], env=dict(env or {}), with_extended_output=False, istream=stdin)
         except git.GitCommandError as exc:
-            detail = (exc.stderr or exc.stdout or "").strip().splitlines()
-            reason = detail[-1] if detail else f"exit {exc.status}"
-            raise GitError(scrub(f"git {args[0]} failed: {reason.strip().removeprefix('stderr: ')}")) from None
+            raise GitError(git_failure(args, exc.stderr, exc.stdout, exc.status)) from None
 
     def fetch(self, url: str | None = None) -> None:
         source = url or self.remote
+        if url is None and self.remote not in [r.name for r in self.repo.remotes]:
+            raise NotSetUp(f"{self.path}: no remote {self.remote!r}: add one with "
+                           f"`git remote add {self.remote} <url>` (the bot pushes its branches there)")
         self._git("fetch", "--prune", "--quiet", source,
                   f"+refs/heads/*:refs/remotes/{self.remote}/*")
 
@@ -129,9 +166,9 @@ class GitRepo:
         except GitError:
             return None
 
-    def commit_files(self, parent: str, files: Mapping[str, str | None], message: str,
+    def commit_files(self, parent: str, files: Mapping[str, str | bytes | None], message: str,
                      identity: Identity) -> str:
-        """A new commit on `parent` with `files` (path -> text, None = delete); no ref moves.
+        """A new commit on `parent` with `files` (path -> text (UTF-8) or bytes, None = delete); no ref moves.
 
         Four git processes whatever the number of files: read-tree, update-index (all paths on stdin),
         write-tree, commit-tree. Modes and blobs are read and written by GitPython in-process."""
@@ -141,7 +178,7 @@ class GitRepo:
             if text is None:
                 lines.append(f"0 {'0' * 40}\t{path}")
                 continue
-            data = text.encode("utf-8")
+            data = text if isinstance(text, bytes) else text.encode("utf-8")
             blob = self.repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).hexsha
             blob = blob.decode() if isinstance(blob, bytes) else blob
             lines.append(f"{modes.get(path, '100644')} {blob}\t{path}")

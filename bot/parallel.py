@@ -4,6 +4,7 @@ Only pure work happens in workers; every effect (commit, push, forge write) stay
 same order as a serial run, so branches and PR bodies do not depend on the number of workers."""
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import threading
@@ -59,6 +60,12 @@ def compute_changes(jobs: Sequence[Job], options: Mapping[str, Mapping[str, Any]
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def commit_key(job: Job, change: ServiceChange) -> str:
+    """What a commit of the change holds (files and message): the parent uses a worker's commit only if the
+    change is still the same (lock updates run later, in the parent)."""
+    return hashlib.sha256(repr((sorted(change.repo_paths().items()), commit_message(job, change))).encode()).hexdigest()
+
+
 def _context():
     """fork: workers start at once with the recipes imported. Forking a process that runs other threads
     (an embedding program, a test server) can copy a held lock; then spawn, and workers load recipes by folder."""
@@ -88,6 +95,7 @@ def _apply_in_worker(arg: tuple[Service, str, Any, str, str, CommitOn | None]) -
         try:
             outcome.head = GitRepo(Path(commit_on.git_dir)).commit_files(
                 commit_on.base_sha, outcome.repo_paths(), commit_message(job, outcome), commit_on.identity)
+            outcome.head_key = commit_key(job, outcome)
         except BotError as exc:
             outcome = exc
     return outcome if isinstance(outcome, ServiceChange) else BotError(str(outcome))

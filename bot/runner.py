@@ -5,17 +5,20 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from bot.config import Config
+from bot.config import Config, check_service_names
 from bot.dashboard import DASHBOARD_TITLE, dashboard_body
-from bot.discovery import discover
-from bot.errors import BotError
+from bot.discovery import discover_configured
+from bot.errors import BotError, ConfigError
 from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
 from bot.job_inputs import job_inputs, unchanged_since
-from bot.migrate import ServiceChange
-from bot.parallel import CommitOn, compute_changes
+from bot.locking import LockUpdater
+from bot.migrate import LOCKS_CANNOT_BUMP, ServiceChange, apply_recipe, hold_back_unbumped
+from bot.model import repo_path
+from bot.parallel import CommitOn, commit_key, compute_changes
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
-from bot.pr_content import Validation, commit_message, metadata, pr_body, pr_title
+from bot.pr_content import (ROLLBACK_PLACEHOLDER, Validation, commit_message, metadata, pr_body, pr_title,
+                             with_merge_sha)
 from bot.recipe import Recipe
 from bot.render import read_marker
 from bot.sharding import Shard
@@ -54,8 +57,9 @@ Progress = Callable[[int, int, JobResult], None]
 
 class Runner:
     def __init__(self, repo: GitRepo, forge: Forge, config: Config, recipes: list[Recipe],
-                 validator: Validator | None = None, gate=None) -> None:
+                 validator: Validator | None = None, gate=None, locks: LockUpdater | None = None) -> None:
         self.repo, self.forge, self.config, self.recipes = repo, forge, config, recipes
+        self.locks = locks or LockUpdater()
         self.validator = validator
         self.gate = gate  # bot.gate.Gate, or None: merged waves count as green
 
@@ -64,10 +68,14 @@ class Runner:
         self.repo.fetch(self.forge.push_url())
         base_sha = self.repo.remote_head(self.config.base_branch)
         if base_sha is None:
-            raise BotError(f"origin has no branch {self.config.base_branch!r} (config base-branch)")
-        services, skipped = discover(self.repo.snapshot(base_sha), self.config.services)
+            raise ConfigError(self.config.source or "defaults", "base-branch",
+                              f"origin has no branch {self.config.base_branch!r}")
+        services, skipped = discover_configured(self.repo.snapshot(base_sha), self.config)
+        warnings = check_service_names(self.config, {s.name for s in services} | {s.path for s in services})
         with_prs = set(self.pr_states() if prs is None else prs)
-        return make_plan(services, skipped, self.recipes, self.config, with_prs), base_sha
+        plan = make_plan(services, skipped, self.recipes, self.config, with_prs)
+        plan.warnings += warnings
+        return plan, base_sha
 
     def state(self) -> tuple[Plan, str, dict[str, PullRequest], set[int]]:
         """The plan, the base, the bot's PRs by job key and the reverted ones, from one PR listing."""
@@ -127,9 +135,16 @@ class Runner:
             report.results.append(result)
             if progress:
                 progress(i, len(jobs), result)
-        if not dry_run and shard is None:
+        if not dry_run and shard is None:  # after sharded runs, `upgrade-bot dashboard` does both, once
+            self.fill_merge_shas(prs)
             report.dashboard = self.publish_dashboard(plan, base_sha, prs, reverted)
         return report
+
+    def fill_merge_shas(self, prs: dict[str, PullRequest]) -> None:
+        """A PR merged on the forge gets its merge sha in its rollback command, once, ready to copy."""
+        for pr in prs.values():
+            if pr.state == "merged" and pr.merge_sha and ROLLBACK_PLACEHOLDER in pr.body:
+                self.forge.update_pr(pr.number, body=with_merge_sha(pr.body, pr.merge_sha))
 
     def is_current(self, job: Job, pr: PullRequest | None, base_sha: str) -> bool:
         """The job's open PR was built from the same inputs and its branch is still the bot's one commit on
@@ -159,12 +174,30 @@ class Runner:
             kwargs["is_green"] = self.gate.is_green
         return select_jobs(plan, {k: p.state for k, p in prs.items()}, self.config, all_waves=all_waves, **kwargs)
 
+    def migrate(self, job: Job) -> ServiceChange:
+        """The recipe applied and its locks regenerated, in memory; held back when a pin stays old."""
+        change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
+        return self.update_locks(job, change)
+
+    def update_locks(self, job: Job, change: ServiceChange) -> ServiceChange:
+        """Lock tools are effects (processes, the index): they run here, after the codemod (maybe a worker's)."""
+        hold_back_unbumped(job.service, change, job.recipe, LOCKS_CANNOT_BUMP)  # no lock tool run for nothing
+        if not change.held_back:
+            self.locks.update(job.service, change)  # lock files and new hashes, in the same commit
+            hold_back_unbumped(job.service, change, job.recipe)  # what the lock tools could not bump
+        return change
+
     def finish_job(self, job: Job, base_sha: str, pr: PullRequest | None, change: ServiceChange | BotError, *,
                    dry_run: bool = False) -> JobResult:
-        if isinstance(change, BotError):
-            return JobResult(job, "failed", str(change))
+        try:
+            if isinstance(change, BotError):
+                raise change
+            change = self.update_locks(job, change)
+        except BotError as exc:
+            return JobResult(job, "failed", str(exc))
         if not change.changed:
             why = f"{len(change.manual)} manual item(s), nothing to rewrite" if change.manual else "nothing to change"
+            why = f"not migrated: {change.held_back}" if change.held_back else why
             return JobResult(job, "no-change", why, pr, len(change.manual))
         if dry_run:
             return JobResult(job, "dry-run", "", pr, len(change.manual), diff=_diff(job, change))
@@ -189,7 +222,8 @@ class Runner:
                       and self.repo.commit(remote_sha).parents == (base_sha,))
         if up_to_date and pr is not None:
             return JobResult(job, "unchanged", "", pr, len(change.manual))
-        head = remote_sha if up_to_date else change.head or self.repo.commit_files(
+        ready = change.head if change.head and change.head_key == commit_key(job, change) else ""  # locks changed it?
+        head = remote_sha if up_to_date else ready or self.repo.commit_files(
             base_sha, change.repo_paths(), commit_message(job, change), self.config.identity)
         validation = self.validator.validate(job, base_sha, head) if self.validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
@@ -240,6 +274,6 @@ def _diff(job: Job, change: ServiceChange) -> str:
     chunks = []
     for rel, new in sorted(change.changed.items()):
         old = job.service.files.get(rel, "")
-        path = f"{job.service.path}/{rel}"
+        path = repo_path(job.service.path, rel)
         chunks += difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}")
     return "".join(chunks)

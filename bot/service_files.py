@@ -4,7 +4,9 @@ Picklable, so a worker process can read what it needs itself (from git by blob i
 `git cat-file --batch` per process) instead of the parent reading everything up front."""
 from __future__ import annotations
 
+import io
 import os
+import tokenize
 from typing import Callable, Iterator, Mapping
 
 import git
@@ -30,13 +32,32 @@ class GitBlobs:
 
 
 class ServiceFiles(Mapping[str, str]):
-    """path (service-relative) -> text. Files that are not UTF-8 are left out and listed in `undecodable`."""
+    """path (service-relative) -> text. A Python file is decoded as Python reads it (BOM, PEP 263 coding
+    line; `encodings` records the ones not in UTF-8); files that do not decode are left out and listed
+    in `undecodable` with the encoding tried."""
 
     def __init__(self, sources: Mapping[str, str], read: BlobReader, loaded: Mapping[str, str] | None = None) -> None:
         self._sources = dict(sources)  # path -> what `read` takes (a blob id)
         self._read = read
         self._texts: dict[str, str] = dict(loaded or {})
-        self._bad: set[str] = set()
+        self._bad: dict[str, str] = {}  # path -> the encoding it is not in
+        self.encodings: dict[str, str] = {}
+
+    def add(self, path: str, source: str) -> None:
+        """One more file (a shared file outside the service), read like the others."""
+        self._sources[path] = source
+
+    def source_id(self, path: str) -> str | None:
+        return self._sources.get(path)
+
+    def paths(self) -> list[str]:
+        """Every file's path, read or not (iterating the mapping reads them all)."""
+        return sorted(set(self._sources) | set(self._texts))
+
+    def undecodable_as(self, path: str) -> str:
+        """The encoding `path` was tried in and is not in ("" if it decoded)."""
+        self._load(path)
+        return self._bad.get(path, "")
 
     @classmethod
     def of(cls, texts: Mapping[str, str]) -> ServiceFiles:
@@ -47,11 +68,15 @@ class ServiceFiles(Mapping[str, str]):
             return self._texts[path]
         if path in self._bad or path not in self._sources:
             return None
+        data = self._read(self._sources[path])
+        encoding = tokenize_encoding(data) if path.endswith(".py") else "utf-8"
         try:
-            text = self._read(self._sources[path]).decode("utf-8")
-        except UnicodeDecodeError:
-            self._bad.add(path)
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            self._bad[path] = encoding
             return None
+        if encoding != "utf-8":
+            self.encodings[path] = encoding
         self._texts[path] = text
         return text
 
@@ -70,9 +95,10 @@ class ServiceFiles(Mapping[str, str]):
     def __contains__(self, path: object) -> bool:
         return isinstance(path, str) and self._load(path) is not None
 
-    def undecodable(self) -> list[str]:
-        list(self)  # loads everything
-        return sorted(self._bad)
+    def undecodable(self) -> dict[str, str]:
+        """path -> the encoding it is not in, for every file (reads them all)."""
+        list(self)
+        return dict(sorted(self._bad.items()))
 
     def loaded(self) -> int:
         """How many files were read so far (tests and benchmarks count this)."""
@@ -81,3 +107,12 @@ class ServiceFiles(Mapping[str, str]):
 
 def _nothing(source: str) -> bytes:
     raise KeyError(source)
+
+
+def tokenize_encoding(data: bytes) -> str:
+    """A Python file's encoding as Python reads it: a BOM or a PEP 263 coding line, else UTF-8."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:  # an unknown codec named in the coding line
+        return "utf-8"
+    return "utf-8" if encoding == "utf-8" else encoding

@@ -22,6 +22,9 @@ class Snapshot(Protocol):
     def tree_id(self, directory: str) -> str:
         """A content hash of everything under directory (git: its tree id)."""
 
+    def link_target(self, path: str) -> str | None:
+        """For a symbolic link, its target as stored (relative to the link's folder); else None."""
+
 
 class MemoryBlobs:
     def __init__(self, files: Mapping[str, bytes]) -> None:
@@ -32,8 +35,10 @@ class MemoryBlobs:
 
 
 class MemorySnapshot:
-    def __init__(self, files: Mapping[str, bytes | str]) -> None:
+    def __init__(self, files: Mapping[str, bytes | str], links: Mapping[str, str] | None = None) -> None:
         self._files = {p: (v.encode() if isinstance(v, str) else v) for p, v in files.items()}
+        self._links = dict(links or {})
+        self._files.update({p: t.encode() for p, t in self._links.items()})  # git stores a link as its target
 
     def paths(self) -> Iterable[str]:
         return list(self._files)
@@ -49,9 +54,12 @@ class MemorySnapshot:
 
     def tree_id(self, directory: str) -> str:
         digest = hashlib.sha1()
-        for path in files_under(self._files, directory):
+        for path in sorted(self._files) if directory in ("", ".") else files_under(self._files, directory):
             digest.update(path.encode() + b"\0" + self._files[path] + b"\0")
         return digest.hexdigest()
+
+    def link_target(self, path: str) -> str | None:
+        return self._links.get(path)
 
 
 def glob_dirs(paths: Iterable[str], pattern: str) -> list[str]:

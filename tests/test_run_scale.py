@@ -139,7 +139,8 @@ def test_plan_matrix_is_bounded_stable_and_never_empty(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["include"] == [{"shard": "1/1", "services": len(SERVICES)}]
     (tmp_path / "empty").mkdir()
-    empty = Monorepo(tmp_path / "empty", {"upgrade-bot.toml": WIDGETS_CONFIG, "README.md": "none\n"})
+    empty = Monorepo(tmp_path / "empty", {"upgrade-bot.toml": WIDGETS_CONFIG,  # a service no recipe applies to
+                                          "services/web/requirements.txt": "flask==3.0\n"})
     assert run_bot(empty, "plan", "--matrix") == 0
     assert json.loads(capsys.readouterr().out)["include"] == [{"shard": "1/1", "services": 0}]
 
