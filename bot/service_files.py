@@ -86,6 +86,12 @@ class ServiceFiles(Mapping[str, str]):
             raise KeyError(path)
         return text
 
+    def __setitem__(self, path: str, text: str) -> None:
+        """Replace a file's text in memory (tests play a codemod this way); its encoding stays."""
+        self._load(path)
+        self._texts[path] = text
+        self._bad.pop(path, None)
+
     def __iter__(self) -> Iterator[str]:
         return iter(p for p in sorted(set(self._sources) | set(self._texts)) if self._load(p) is not None)
 

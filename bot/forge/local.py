@@ -57,12 +57,12 @@ class LocalForge:
         """Every PR, read-only. Parsed files are kept while their inode, mtime and size hold (every write
         replaces the file), so opening the Nth PR of a run parses one file, not N."""
         prs = []
-        for path in sorted(self.root.glob("prs/*.json"), key=lambda p: int(p.stem)):
+        for path in sorted((p for p in self.root.glob("prs/*.json") if p.stem.isdigit()), key=lambda p: int(p.stem)):
             stat = path.stat()
             key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
             cached = self._parsed.get(path)
             if cached is None or cached[0] != key:
-                cached = self._parsed[path] = (key, json.loads(path.read_text())["pr"])
+                cached = self._parsed[path] = (key, _read_record(path)["pr"])
             prs.append(PullRequest(**dict(cached[1], labels=list(cached[1]["labels"]))))
         return prs
 
