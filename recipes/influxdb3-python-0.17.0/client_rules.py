@@ -72,17 +72,20 @@ class ClientRules:
             else:
                 keyword = None
             if keyword == "url":
+                # Keeping url= is a TypeError on every construction, so it is always renamed; only the
+                # value's scheme and port (InfluxDBClient3 defaults to 443) may still need a human.
+                specs.append(KeepArg(index, "host"))
+                changed = True
                 if self._url_verified(arg.value):
-                    specs.append(KeepArg(index, "host"))
-                    changed = True
                     self._applied(rules.URL_TO_HOST, "url= -> host= (scheme and port verified)")
                 else:
-                    specs.append(KeepArg(index, "url"))
+                    self._applied(rules.URL_TO_HOST, "url= -> host= (scheme and port listed for checking)")
                     self._item(
                         rules.UNVERIFIED_URL, arg,
-                        "InfluxDBClient3 takes host=, and needs a scheme and an explicit port in it "
-                        "('localhost:8181' fails at construction, 'http://host' uses port 443); the codemod "
-                        "could not prove this value has both, so url= was kept (TypeError until fixed).",
+                        "url= was renamed to host= (InfluxDBClient3 rejects url=). Check that the URL has a "
+                        "scheme and an explicit port: InfluxDBClient3 defaults to 443 ('http://influxdb' "
+                        "talks to port 443) and a host without a scheme ('influxdb:8086') fails at "
+                        "construction; the codemod could not prove this value has both.",
                         f"host={self.ctx.code(arg.value)}  # e.g. 'http://influxdb:8181'")
             elif keyword == "timeout":
                 if isinstance(arg.value, (cst.Integer, cst.Float, cst.Name, cst.Attribute)):

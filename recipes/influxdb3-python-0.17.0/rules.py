@@ -26,7 +26,8 @@ NO_V3_EQUIVALENT = "INF111"
 RULES = {
     IMPORTS: "influxdb_client imports move to influxdb_client_3 together (InfluxDBClient3 never without Point)",
     CLIENT_CLASS: "InfluxDBClient -> InfluxDBClient3 (constructor calls, annotations, context managers kept)",
-    URL_TO_HOST: "InfluxDBClient(url=U) -> InfluxDBClient3(host=U) when U provably has a scheme and a port",
+    URL_TO_HOST: "InfluxDBClient(url=U) -> InfluxDBClient3(host=U) (INF108 lists U when its scheme and port are "
+                 "not proven)",
     TIMEOUT: "InfluxDBClient(timeout=N) -> InfluxDBClient3(write_timeout=N, query_timeout=N)",
     DATABASE: "database= added to the client when the module writes to a single bucket",
     SYNC_WRITE: "write_api(write_options=SYNCHRONOUS).write(bucket=B, record=R) -> "
@@ -41,7 +42,7 @@ RULES = {
     HEALTH_CHECK: "manual: ping()/health()/ready()/version() -> get_server_version()",
     ASYNC_CLIENT: "manual: InfluxDBClientAsync has no v3 counterpart",
     ENV_CONFIG: "manual: from_env_properties()/from_config_file() -> InfluxDBClient3.from_env() (new variables)",
-    UNVERIFIED_URL: "manual: url= whose scheme and port cannot be verified (kept as url=)",
+    UNVERIFIED_URL: "manual: host= (renamed from url=) whose scheme and explicit port could not be verified",
     CONSTRUCTOR_ARGUMENT: "manual: client constructor argument with no verified v3 mapping",
     WRITE_API_ESCAPES: "manual: a write API object used in a way the codemod cannot follow",
     NO_V3_EQUIVALENT: "manual: v2 name or dynamic use of influxdb_client with no v3 equivalent",
