@@ -45,6 +45,13 @@ class OtherApiRules:
                            f"InfluxDBClient3 has no {method}(); get_server_version() is the closest check "
                            "(it raises when the server is unreachable).",
                            f"{self.ctx.code(call.func.value)}.get_server_version()")
+        for attribute in self.nodes.attributes:
+            if (attribute.attr.value in v2_api.CLIENT_FIELDS and self.ctx.code(attribute.value) in self.client_codes
+                    and not self._is_store(attribute)):
+                field = attribute.attr.value
+                self._item(rules.NO_V3_EQUIVALENT, attribute,
+                           f"InfluxDBClient3 has no public .{field} (AttributeError): keep the value passed to the "
+                           "constructor (host=, org=, token=) in your own variable or attribute.")
         for reference in self.async_refs:
             self._item(rules.ASYNC_CLIENT, reference,
                        "InfluxDBClientAsync has no v3 counterpart: InfluxDBClient3.write is blocking and only "

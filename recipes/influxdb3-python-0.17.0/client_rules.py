@@ -22,6 +22,8 @@ class ClientRules:
                     continue
                 renamed = name.alias.asname is None
                 for reference in name.references:
+                    if renamed and self._stays_on_v2(reference):
+                        continue
                     if isinstance(reference, cst.Name):
                         if renamed:
                             self.plan.renames[reference] = v2_api.MOVED_NAMES[v2_api.CLIENT]
@@ -40,18 +42,35 @@ class ClientRules:
             if isinstance(parent, cst.Call) and parent.func is reference:
                 self.constructors.append(parent)
                 continue
-            factory = self.ctx.call_of_method(reference, v2_api.ENV_FACTORIES)
+            factory = self.ctx.call_of_method(reference, {v2_api.ENV_FACTORY})
             if factory is not None:
-                method, call = factory
+                _, call = factory
+                self.plan.calls[call] = CallEdit(func_name=v2_api.V3_ENV_FACTORY)
+                self._applied(rules.ENV_CONFIG_CALL, "from_env_properties() -> from_env()")
                 self._item(
                     rules.ENV_CONFIG, call,
-                    f"InfluxDBClient3 has no {method}(); InfluxDBClient3.from_env() reads other variables "
-                    "(INFLUX_HOST, INFLUX_TOKEN, INFLUX_DATABASE required; INFLUX_ORG, INFLUX_WRITE_TIMEOUT, "
-                    "INFLUX_QUERY_TIMEOUT optional): a deployment change as well as a code change.",
-                    "InfluxDBClient3.from_env()  # " + ", ".join(
+                    "from_env_properties() became InfluxDBClient3.from_env(), which reads other variables "
+                    "(INFLUX_HOST, INFLUX_TOKEN, INFLUX_DATABASE required, else ValueError; INFLUX_ORG, "
+                    "INFLUX_WRITE_TIMEOUT, INFLUX_QUERY_TIMEOUT optional): the deployment must set them.",
+                    "# deployment: " + ", ".join(
                         f"{old} -> {new}" for old, new in v2_api.ENV_VARIABLES.items()) + ", new INFLUX_DATABASE",
                 )
                 self._track_client_target(call)
+
+    def _stays_on_v2(self, reference: cst.CSTNode) -> bool:
+        """`InfluxDBClient.from_config_file(...)`: InfluxDBClient3 has no such method, so the v2 class stays."""
+        found = self.ctx.call_of_method(reference, {v2_api.CONFIG_FILE_FACTORY})
+        if found is None:
+            return False
+        self.v2_client_refs.append(reference)
+        self._item(
+            rules.ENV_CONFIG, found[1],
+            "InfluxDBClient3 has no from_config_file(), so this call stays on the v2 InfluxDBClient and "
+            "influxdb-client stays declared; the client it returns is a v2 client, which has none of the "
+            "rewritten calls (client.write(...)). Build InfluxDBClient3(host=..., token=..., database=...) "
+            "from the file's values, or use InfluxDBClient3.from_env().",
+            "InfluxDBClient3(host=<url from the file>, token=<token>, org=<org>, database=<bucket>)")
+        return True
 
     def _constructor(self, call: cst.Call) -> None:
         specs: list = []

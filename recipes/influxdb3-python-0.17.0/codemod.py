@@ -11,6 +11,8 @@ import re
 from pathlib import PurePosixPath
 
 from bot.codemod import Codemod
+from bot.pyproject_deps import parse_pyproject
+from bot.requirements_file import parse_requirements
 from bot.model import AppliedChange, CodemodResult, ManualItem, RequirementEdit, ServiceSource
 
 from . import rules, v2_api
@@ -20,6 +22,7 @@ from .module_context import ModuleContext
 from .service_index import ServiceIndex
 
 TARGET_PACKAGE = "influxdb3-python"
+V2_DISTRIBUTION = "influxdb-client"
 TARGET_SPEC = "==0.17.0"
 _V2_DISTRIBUTION = re.compile(r"^\s*influxdb[-_]client\b(?![-_]3)", re.IGNORECASE | re.MULTILINE)
 
@@ -49,6 +52,9 @@ class InfluxDB3Codemod(Codemod):
             result.manual.extend(analysis.manual)
         result.manual.extend(item for item in blocking if item not in result.manual)
         result.manual.sort(key=lambda item: (item.file, item.line, item.rule))
+        kept_v2 = sorted({path for path, analysis in analyses if analysis.kept_v2_imports})
+        if blocking or kept_v2:
+            _keep_v2_declared(service, result, kept_v2 if not blocking else sorted({i.file for i in blocking}))
         if blocking:
             result.notes.append(
                 "No code was changed: some influxdb_client uses cannot be moved safely (see the checklist). "
@@ -73,6 +79,34 @@ class InfluxDB3Codemod(Codemod):
                 description="influxdb3-python[pandas]: DataFrames are queried or written"))
         result.notes.extend(_notes(result))
         return result
+
+
+def _keep_v2_declared(service: ServiceSource, result: CodemodResult, importing: list[str]) -> None:
+    """influxdb-client stays declared while code still imports it: dropping it would be an ImportError."""
+    spec = _declared_v2_spec(service)
+    result.requirement_edits.append(RequirementEdit(action="add", package=V2_DISTRIBUTION, spec=spec))
+    result.applied.append(AppliedChange(
+        file=_requirements_file(service), rule=rules.V2_KEPT,
+        description=f"{V2_DISTRIBUTION}{spec} kept next to {TARGET_PACKAGE}: still imported"))
+    result.notes.append(
+        f"{V2_DISTRIBUTION} stays declared next to {TARGET_PACKAGE}: the service still imports influxdb_client "
+        f"in {', '.join(importing)} (see the checklist); remove it once those imports are gone.")
+
+
+def _declared_v2_spec(service: ServiceSource) -> str:
+    """The specifier influxdb-client is declared with (the first declaration found), "" when unpinned."""
+    for path in sorted(service.files):
+        name = PurePosixPath(path).name
+        if path == "pyproject.toml":
+            declarations = parse_pyproject(service.files[path], path)
+        elif name.endswith(".txt") and (name.startswith("requirements") or path.startswith("requirements/")):
+            declarations, _ = parse_requirements(service.files[path], path)
+        else:
+            continue
+        for declaration in declarations:
+            if declaration.name == V2_DISTRIBUTION:
+                return declaration.spec
+    return ""
 
 
 def _may_use_influx(text: str) -> bool:

@@ -9,6 +9,8 @@ DATABASE = "INF005"
 SYNC_WRITE = "INF006"
 WRITE_API_LIFECYCLE = "INF007"
 PANDAS_EXTRA = "INF008"
+ENV_CONFIG_CALL = "INF009"
+V2_KEPT = "INF010"
 
 # Sites left for a human (each one is a ManualItem).
 FLUX_QUERY = "INF101"
@@ -35,13 +37,16 @@ RULES = {
     WRITE_API_LIFECYCLE: "synchronous write_api.flush() -> client.flush(); write_api.close() dropped "
                          "(client.close() covers it)",
     PANDAS_EXTRA: "requirements: influxdb3-python[pandas] when DataFrames are queried or written",
+    ENV_CONFIG_CALL: "InfluxDBClient.from_env_properties() -> InfluxDBClient3.from_env() (INF107 lists the "
+                     "new variables)",
+    V2_KEPT: "requirements: influxdb-client stays declared while the service still imports influxdb_client",
     FLUX_QUERY: "manual: Flux query via query_api() (suggested SQL when the pipeline is simple)",
     DELETE_API: "manual: delete_api() has no InfluxDB 3 equivalent",
     MANAGEMENT_API: "manual: buckets/tasks/organizations/users/authorizations APIs are not in InfluxDBClient3",
     BATCHING_WRITE: "manual: batching/asynchronous write_api() options (v3 mode and callbacks to decide)",
     HEALTH_CHECK: "manual: ping()/health()/ready()/version() -> get_server_version()",
     ASYNC_CLIENT: "manual: InfluxDBClientAsync has no v3 counterpart",
-    ENV_CONFIG: "manual: from_env_properties()/from_config_file() -> InfluxDBClient3.from_env() (new variables)",
+    ENV_CONFIG: "manual: from_env() reads new variables (deployment change); from_config_file() stays on v2",
     UNVERIFIED_URL: "manual: host= (renamed from url=) whose scheme and explicit port could not be verified",
     CONSTRUCTOR_ARGUMENT: "manual: client constructor argument with no verified v3 mapping",
     WRITE_API_ESCAPES: "manual: a write API object used in a way the codemod cannot follow",
