@@ -5,6 +5,8 @@ import ast
 import posixpath
 from dataclasses import dataclass, field
 
+import libcst as cst
+
 from bot.model import ServiceSource
 from bot.pyproject_deps import parse_pyproject
 from bot.requirements_file import Declaration, parse_requirements
@@ -115,10 +117,31 @@ def _read_imports(service: Service, directory: str) -> None:
         try:
             tree = ast.parse(text, filename=rel)
         except SyntaxError as exc:
-            service.problems.append(f"{directory}/{rel}:{exc.lineno}: syntax error: {exc.msg}")
+            # The bot's own Python may be older than the service's (PEP 695 generics on a 3.11 bot): the
+            # codemods parse with libcst, so only what libcst cannot parse either is refused.
+            try:
+                service.imports.update(_cst_imports(cst.parse_module(text)))
+            except cst.ParserSyntaxError:
+                service.problems.append(f"{directory}/{rel}:{exc.lineno}: syntax error: {exc.msg}")
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 service.imports.update(a.name.split(".")[0] for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 service.imports.add(node.module.split(".")[0])
+
+
+def _cst_imports(module: cst.Module) -> set[str]:
+    """Top-level package names imported anywhere in the module (absolute imports only)."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Import):
+            found.update(module.code_for_node(a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, cst.ImportFrom):
+            if node.module is not None and not node.relative:
+                found.add(module.code_for_node(node.module).split(".")[0])
+        else:
+            stack.extend(node.children)
+    return found
