@@ -81,7 +81,7 @@ class ModuleAnalysis(ImportRules, ClientRules, WriteApiRules, OtherApiRules, Dat
 
 
     def _position(self, node: cst.CSTNode) -> tuple[int, int]:
-        start = self.ctx.positions[node].start
+        start = self.ctx.position(node).start
         return start.line, start.column
 
 

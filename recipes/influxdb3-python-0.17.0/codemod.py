@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from bot.analysis import ServiceAnalysis
 from bot.codemod import Codemod
 from bot.pyproject_deps import parse_pyproject
 from bot.requirements_file import parse_requirements
@@ -32,21 +33,21 @@ class InfluxDB3Codemod(Codemod):
 
     def migrate(self, service: ServiceSource) -> CodemodResult:
         result = CodemodResult()
-        python_files = service.python_files()
-        index = ServiceIndex.build(python_files)
+        service_analysis = ServiceAnalysis.of(service)
+        index = ServiceIndex(service_analysis)
         analyses: list[tuple[str, ModuleAnalysis]] = []
         blocking: list[ManualItem] = []
-        for path, message in index.unparsable.items():
-            if "influxdb_client" in python_files[path]:
-                item = ManualItem(file=path, line=1, old_code="", rule=rules.NO_V3_EQUIVALENT,
-                                  reason=f"The file does not parse ({message}) and mentions influxdb_client; "
-                                         "the client is not moved while Point might stay on v2 here.")
-                blocking.append(item)
-        for path in sorted(index.modules):
-            if not _may_use_influx(python_files[path]):
-                continue  # metadata resolution is the costly part; most modules never touch InfluxDB
-            ctx = ModuleContext(path, python_files[path], index.modules[path], index)
-            analysis = ModuleAnalysis(ctx).run()
+        # A plain-text prefilter: most modules never touch InfluxDB, and parsing plus metadata is the cost.
+        for path in service_analysis.files_mentioning("influx", *v2_api.API_FACTORIES):
+            parsed = service_analysis.module(path)
+            if parsed is None:
+                if "influxdb_client" in service_analysis.files[path]:
+                    blocking.append(ManualItem(
+                        file=path, line=1, old_code="", rule=rules.NO_V3_EQUIVALENT,
+                        reason=f"The file does not parse ({service_analysis.syntax_error(path)}) and mentions "
+                               "influxdb_client; the client is not moved while Point might stay on v2 here."))
+                continue
+            analysis = ModuleAnalysis(ModuleContext(parsed, index)).run()
             analyses.append((path, analysis))
             blocking.extend(analysis.blocking)
             result.manual.extend(analysis.manual)
@@ -65,7 +66,7 @@ class InfluxDB3Codemod(Codemod):
             if analysis.plan.is_empty():
                 continue
             new_text = analysis.ctx.module.visit(PlanTransformer(analysis.plan)).code
-            if new_text != python_files[path]:
+            if new_text != service.files[path]:
                 result.changed[path] = new_text
                 result.applied.extend(
                     AppliedChange(file=path, rule=rule, description=description, count=count)
@@ -107,10 +108,6 @@ def _declared_v2_spec(service: ServiceSource) -> str:
             if declaration.name == V2_DISTRIBUTION:
                 return declaration.spec
     return ""
-
-
-def _may_use_influx(text: str) -> bool:
-    return "influx" in text or any(factory in text for factory in v2_api.API_FACTORIES)
 
 
 def _requirements_file(service: ServiceSource) -> str:

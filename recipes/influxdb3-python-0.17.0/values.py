@@ -9,7 +9,7 @@ import libcst as cst
 from libcst.metadata import Assignment, ImportAssignment
 
 from .module_context import ModuleContext
-from .service_index import resolve_relative
+from bot.analysis import import_from_module
 
 _MAX_DEPTH = 6
 
@@ -78,14 +78,11 @@ def _from_import(assignment: ImportAssignment, name: str, ctx: ModuleContext, de
     for alias in statement.names:
         if alias.evaluated_alias == name:
             imported = alias.evaluated_name
-    target = cst.helpers.get_full_name_for_node(statement.module) if statement.module else None
-    if statement.relative:
-        target = resolve_relative(ctx.module_name, ctx.is_package, len(statement.relative), target)
-    return _module_constant(target or "", imported, ctx, depth)
+    return _module_constant(import_from_module(statement, ctx.package), imported, ctx, depth)
 
 
 def _module_constant(module: str, name: str, ctx: ModuleContext, depth: int) -> list[str] | None:
-    values = ctx.index.constants.get(module, {}).get(name)
+    values = ctx.index.constants(module).get(name)
     if not values:
         return None
     return _plain_values(values, module, ctx, depth)
@@ -118,7 +115,7 @@ def _from_attribute(node: cst.Attribute, ctx: ModuleContext, depth: int) -> list
                 if annotation is not None and isinstance(annotation.annotation, cst.Name):
                     fields = ctx.index.class_fields.get(annotation.annotation.value, {})
                     if attr in fields:
-                        return _plain_values(fields[attr], ctx.module_name, ctx, depth)
+                        return _plain_values(fields[attr], ctx.parsed.dotted, ctx, depth)
             if isinstance(assignment, ImportAssignment) and isinstance(assignment.node, cst.Import):
                 module = _imported_module(assignment.node, base.value)
                 if module is not None:
@@ -127,7 +124,7 @@ def _from_attribute(node: cst.Attribute, ctx: ModuleContext, depth: int) -> list
     if not defaults:
         return None
     # Every settings class of the service that declares this field must agree.
-    return _plain_values(defaults, ctx.module_name, ctx, depth)
+    return _plain_values(defaults, ctx.parsed.dotted, ctx, depth)
 
 
 def _imported_module(statement: cst.Import, bound: str) -> str | None:
