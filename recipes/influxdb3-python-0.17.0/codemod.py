@@ -20,11 +20,13 @@ from . import rules, v2_api
 from .analysis import ModuleAnalysis
 from .edits import PlanTransformer
 from .module_context import ModuleContext
+from .helper_flow import HelperFlow
 from .service_index import ServiceIndex
 
 TARGET_PACKAGE = "influxdb3-python"
 V2_DISTRIBUTION = "influxdb-client"
 TARGET_SPEC = "==0.17.0"
+_MAX_PASSES = 6
 _V2_DISTRIBUTION = re.compile(r"^\s*influxdb[-_]client\b(?![-_]3)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -34,22 +36,8 @@ class InfluxDB3Codemod(Codemod):
     def migrate(self, service: ServiceSource) -> CodemodResult:
         result = CodemodResult()
         service_analysis = ServiceAnalysis.of(service)
-        index = ServiceIndex(service_analysis)
-        analyses: list[tuple[str, ModuleAnalysis]] = []
-        blocking: list[ManualItem] = []
-        # A plain-text prefilter: most modules never touch InfluxDB, and parsing plus metadata is the cost.
-        for path in service_analysis.files_mentioning("influx", *v2_api.API_FACTORIES):
-            parsed = service_analysis.module(path)
-            if parsed is None:
-                if "influxdb_client" in service_analysis.files[path]:
-                    blocking.append(ManualItem(
-                        file=path, line=1, old_code="", rule=rules.NO_V3_EQUIVALENT,
-                        reason=f"The file does not parse ({service_analysis.syntax_error(path)}) and mentions "
-                               "influxdb_client; the client is not moved while Point might stay on v2 here."))
-                continue
-            analysis = ModuleAnalysis(ModuleContext(parsed, index)).run()
-            analyses.append((path, analysis))
-            blocking.extend(analysis.blocking)
+        analyses, blocking = _analyse_until_stable(service_analysis, ServiceIndex(service_analysis))
+        for _, analysis in analyses:
             result.manual.extend(analysis.manual)
         result.manual.extend(item for item in blocking if item not in result.manual)
         result.manual.sort(key=lambda item: (item.file, item.line, item.rule))
@@ -80,6 +68,42 @@ class InfluxDB3Codemod(Codemod):
                 description="influxdb3-python[pandas]: DataFrames are queried or written"))
         result.notes.extend(_notes(result))
         return result
+
+
+def _analyse_until_stable(service: ServiceAnalysis, index: ServiceIndex):
+    """Every module's analysis, once the helpers that receive write APIs are agreed on (see helper_flow):
+    each pass approves the helper parameters that every caller offered; a pass that changes nothing ends."""
+    approved, refused = frozenset(), {}
+    for _ in range(_MAX_PASSES):
+        flow = HelperFlow(service, approved=approved, refused=refused)
+        analyses, blocking = _analyse(service, index, flow)
+        following = flow.next_approved()
+        if following == approved:
+            return analyses, blocking
+        approved = following
+    flow = HelperFlow(service, refused=refused)  # no agreement: follow no helper (each one is listed)
+    return _analyse(service, index, flow)
+
+
+def _analyse(service: ServiceAnalysis, index: ServiceIndex, flow: HelperFlow):
+    analyses: list[tuple[str, ModuleAnalysis]] = []
+    blocking: list[ManualItem] = []
+    # A plain-text prefilter: most modules never touch InfluxDB, and parsing plus metadata is the cost.
+    paths = set(service.files_mentioning("influx", *v2_api.API_FACTORIES))
+    paths |= {function.module.path for function, _ in flow.approved}
+    for path in sorted(paths):
+        parsed = service.module(path)
+        if parsed is None:
+            if "influxdb_client" in service.files[path]:
+                blocking.append(ManualItem(
+                    file=path, line=1, old_code="", rule=rules.NO_V3_EQUIVALENT,
+                    reason=f"The file does not parse ({service.syntax_error(path)}) and mentions "
+                           "influxdb_client; the client is not moved while Point might stay on v2 here."))
+            continue
+        analysis = ModuleAnalysis(ModuleContext(parsed, index), flow).run()
+        analyses.append((path, analysis))
+        blocking.extend(analysis.blocking)
+    return analyses, blocking
 
 
 def _keep_v2_declared(service: ServiceSource, result: CodemodResult, importing: list[str]) -> None:
