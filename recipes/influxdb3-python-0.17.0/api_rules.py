@@ -8,7 +8,7 @@ import libcst as cst
 from . import rules, v2_api
 from .cst_helpers import argument
 from .query_items import advise
-from .values import flux_text
+from .values import flux_text, text_origins
 
 _FLUX_BUCKET = re.compile(r'from\s*\(\s*bucket\s*:\s*"([^"]*)"\s*\)')
 
@@ -101,7 +101,11 @@ class OtherApiRules:
             elif isinstance(holder, cst.Return):
                 target_code = "return"
             advice = advise(method, client_code, target_code, flux)
-            self._item(rules.FLUX_QUERY, query_call, advice.reason, advice.suggestion)
+            reason = advice.reason
+            origins = text_origins(flux_arg, self.ctx) if flux_arg is not None else []
+            if origins:
+                reason = f"The Flux text is at {', '.join(origins)}. {reason}"
+            self._item(rules.FLUX_QUERY, query_call, reason, advice.suggestion)
 
 
 def flux_bucket_key(flux: tuple[str, list[str]] | None) -> str | None:
