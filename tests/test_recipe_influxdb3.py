@@ -229,7 +229,7 @@ def test_per_series_operations_carry_a_caveat():
     assert "sort() and limit() per series" in caveat
 
 
-def test_fstring_placeholders_come_back_in_the_suggestion():
+def test_fstring_values_become_query_parameters_never_sql_text():
     advice = _recipe_module("query_items").advise(
         "query", "self._client", "tables =",
         ('from(bucket: "__p0__") |> range(start: -__p1__h) '
@@ -237,9 +237,31 @@ def test_fstring_placeholders_come_back_in_the_suggestion():
          ["self._bucket", "hours", "host", "n"]))
     first_line = advice.suggestion.splitlines()[0]
     assert first_line == (
-        'tables = self._client.query(query=f"""SELECT * FROM "m" WHERE time >= now() - INTERVAL \'{hours} hours\' '
-        """AND "host" = '{host}' ORDER BY time LIMIT {n}\""", database=self._bucket)""")
+        """tables = self._client.query(query='SELECT * FROM "m" WHERE time >= now() - CAST($hours AS INTERVAL) """
+        """AND "host" = $host ORDER BY time LIMIT $n', database=self._bucket, """
+        """query_parameters={"hours": f"{hours} hours", "host": host, "n": n})""")
     assert "# consumer:" in advice.suggestion
+
+
+def test_a_name_built_at_run_time_gets_no_sql():
+    advice = _recipe_module("query_items").advise(
+        "query", "client", None,
+        ('from(bucket: "b") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "__p0__")', ["table"]))
+    assert advice.suggestion is None
+    assert "names cannot be query parameters" in advice.reason
+
+
+@pytest.mark.parametrize("name", CASES + [f"fleet:{s}" for s in INFLUX_SERVICES])
+def test_suggested_sql_never_interpolates_python_values(name):
+    if name.startswith("fleet:"):
+        result = _fleet_migration(name.split(":", 1)[1])[1]
+    else:
+        result = _codemod().migrate(ServiceSource(name, _read_tree(FIXTURES / name / "before")))
+    for item in result.manual:
+        if item.rule == "INF101" and item.suggestion:
+            call = _suggestion_call(item.suggestion)
+            query = next(arg.value for arg in call.args if arg.keyword and arg.keyword.value == "query")
+            assert not isinstance(query, cst.FormattedString), item.suggestion
 
 
 # --- the example fleet (static) ----------------------------------------------------------------------
@@ -461,13 +483,14 @@ for case in cases:
     columns = {"time": pa.array([NOW - dt.timedelta(minutes=r.get("age_min", 1)) for r in rows],
                                 pa.timestamp("ns", tz="UTC"))}
     for name in names:
-        textual = re.search(rf'"{re.escape(name)}" (=|<>|IN) \(?\'', sql)
+        textual = re.search(rf'"{re.escape(name)}" (=|<>|IN) \(?[\'$]', sql)
         values = [r.get(name) for r in rows]
         columns[name] = pa.array(values, pa.string() if textual else pa.float64())
     context = datafusion.SessionContext()
     context.register_record_batches(table, [pa.table(columns).to_batches()])
     try:
-        got = [{k: v for k, v in row.items() if k != "time"} for row in context.sql(sql).to_pylist()]
+        frame = context.sql(sql, param_values=case.get("params") or None)
+        got = [{k: v for k, v in row.items() if k != "time"} for row in frame.to_pylist()]
         results.append({"sql": sql, "rows": got})
     except Exception as error:  # reported, the test fails on it
         results.append({"sql": sql, "error": f"{type(error).__name__}: {error}"})
@@ -475,18 +498,29 @@ json.dump(results, sys.stdout)
 '''
 
 
-def _suggested_sql(suggestion: str) -> str | None:
-    """The SQL of a suggestion's client.query(query=...) call, f-string fields replaced by 1."""
-    call = cst.parse_statement(suggestion.splitlines()[0]).body[0]
-    call = getattr(call, "value", call)
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "query":
-            value = arg.value
+def _suggestion_call(suggestion: str) -> cst.Call:
+    statement = cst.parse_statement(suggestion.splitlines()[0]).body[0]
+    return getattr(statement, "value", statement)
+
+
+def _suggested_sql(suggestion: str) -> dict:
+    """The SQL of a suggestion's client.query(...) call and a stand-in for each query parameter: f-string
+    fields become 1 ("1 hours"), a bare value after LIMIT/OFFSET the integer 1, any other the text "1"."""
+    call = _suggestion_call(suggestion)
+    arguments = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+    sql = arguments["query"].evaluated_value
+    params = {}
+    if "query_parameters" in arguments:
+        for element in arguments["query_parameters"].elements:
+            name, value = element.key.evaluated_value, element.value
             if isinstance(value, cst.FormattedString):
-                return "".join(part.value if isinstance(part, cst.FormattedStringText) else "1"
-                               for part in value.parts)
-            return value.evaluated_value
-    return None
+                params[name] = "".join(part.value if isinstance(part, cst.FormattedStringText) else "1"
+                                       for part in value.parts)
+            elif re.search(rf"\b(LIMIT|OFFSET) \${name}\b", sql):
+                params[name] = 1
+            else:
+                params[name] = "1"
+    return {"sql": sql, "params": params}
 
 
 def _all_suggestions() -> list[str]:
@@ -509,10 +543,10 @@ def _run_on_datafusion(cases: list[dict]) -> list[dict]:
 
 @pytest.mark.slow
 def test_every_suggested_sql_runs_on_datafusion():
-    sqls = [_suggested_sql(suggestion) for suggestion in _all_suggestions()]
-    assert len(sqls) >= 8 and all(sqls)
+    cases = [_suggested_sql(suggestion) for suggestion in _all_suggestions()]
+    assert len(cases) >= 8 and any(case["params"] for case in cases)
 
-    results = _run_on_datafusion([{"sql": sql} for sql in sqls])
+    results = _run_on_datafusion(cases)
 
     assert [r for r in results if "error" in r] == []
 
