@@ -28,6 +28,7 @@ import pytest
 
 from bot.validation.envs import ensure_env
 from bot.model import RequirementEdit, ServiceSource
+from bot.requirements_file import edit_requirements
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE_DIR = ROOT / "recipes" / "influxdb3-python-0.17.0"
@@ -142,6 +143,46 @@ def test_flux_query_data_frame_adds_the_pandas_extra_too():
 def test_no_dataframes_no_requirement_edit():
     result = _codemod().migrate(ServiceSource("s", _read_tree(FIXTURES / "inf006-sync-write" / "before")))
     assert result.requirement_edits == []
+
+
+def _requirements_after(case: str, requirements: str) -> str:
+    """requirements.txt once the recipe's own edits and the codemod's are applied, as the bot does."""
+    recipe = tomllib.loads((RECIPE_DIR / "recipe.toml").read_text())
+    edits = [RequirementEdit(action=e["action"], package=e["package"], spec=e.get("spec", ""),
+                             new_package=e.get("new-package", "")) for e in recipe["requirements"]]
+    files = {**_read_tree(FIXTURES / case / "before"), "requirements.txt": requirements}
+    result = _codemod().migrate(ServiceSource(case, files))
+    return edit_requirements(requirements, "requirements.txt", [*edits, *result.requirement_edits],
+                             allow_add=True).text
+
+
+@pytest.mark.parametrize("case", ["inf111-unmapped-name", "inf107-from-env", "inf111-star-import-blocks"])
+def test_influxdb_client_stays_declared_while_the_service_imports_it(case):
+    after = _requirements_after(case, "influxdb-client==1.50.0\nrequests==2.32.3\n")
+    assert sorted(filter(None, after.splitlines())) == ["influxdb-client==1.50.0", "influxdb3-python==0.17.0", "requests==2.32.3"]
+
+
+def test_influxdb_client_is_dropped_once_nothing_imports_it():
+    after = _requirements_after("inf006-sync-write", "influxdb-client==1.50.0\n")
+    assert after.splitlines() == ["influxdb3-python==0.17.0"]
+
+
+@pytest.mark.parametrize("name", CASES + [f"fleet:{s}" for s in INFLUX_SERVICES])
+def test_no_v2_factory_is_called_on_the_v3_class(name):
+    if name.startswith("fleet:"):
+        result = _fleet_migration(name.split(":", 1)[1])[1]
+    else:
+        result = _codemod().migrate(ServiceSource(name, _read_tree(FIXTURES / name / "before")))
+    for text in result.changed.values():
+        assert not re.search(r"InfluxDBClient3\s*\.\s*from_(env_properties|config_file)", text)
+
+
+def test_a_helper_also_called_with_something_else_is_listed_with_the_reason():
+    result = _codemod().migrate(ServiceSource("s", _read_tree(FIXTURES / "inf110-write-api-escapes" / "before")))
+    (item,) = [i for i in result.manual if i.line == 12]
+    assert "handed to send_all() (svc/escapes.py:5, parameter write_api)" in item.reason
+    assert "not every call of it hands it a write API" in item.reason
+    assert "send_all(write_api, points)" in result.changed["svc/escapes.py"]
 
 
 # --- the Point invariant -------------------------------------------------------------------------
