@@ -106,6 +106,8 @@ class WriteApiRules:
         target = None
         if isinstance(holder, cst.Assign) and len(holder.targets) == 1:
             target = holder.targets[0].target
+        elif self._context_manager_target(holder) is not None:
+            target = holder.asname.name
         usages = self._binding_usages(target) if target is not None else None
         if usages is None:
             self._escape(call, "the write API object is stored or passed where the codemod cannot follow "
@@ -139,7 +141,15 @@ class WriteApiRules:
             self._applied(rules.SYNC_WRITE, "write API handed to a helper -> the client itself (the helper's "
                                             "writes are rewritten)")
         usages = [usage for usage in usages if usage[0] != "pass"]
-        if proper:
+        if isinstance(holder, cst.WithItem):
+            if not proper or handed:  # `with client as w` would close the client on the way out
+                self._escape(call, "the write API is used as a context manager and not every use can be "
+                                   "pointed at the client (InfluxDBClient3's own __exit__ would close it)")
+                return
+            self.plan.replacements[self.ctx.parent(holder)] = self._context_manager_target(holder)
+            self._applied(rules.WRITE_API_LIFECYCLE, "with write_api(...) as w: dropped (its exit only closed "
+                                                     "the write API)")
+        elif proper:
             self.plan.removed.add(holder)
         else:
             self.plan.replacements[call] = lambda updated: updated.func.value
@@ -159,6 +169,28 @@ class WriteApiRules:
             self._applied(rules.SYNC_WRITE, "write_api(SYNCHRONOUS).write(bucket=, record=) -> "
                                             "client.write(record=, database=)")
         self.consumed |= consumed
+
+    def _context_manager_target(self, item: cst.CSTNode):
+        """For `with <write_api(...)> as name:`, the edit dropping that item (the whole `with` when it is the
+        only one, its body moving up a level); None for any other shape."""
+        statement = self.ctx.parent(item)
+        if not (isinstance(item, cst.WithItem) and item.asname is not None and isinstance(item.asname.name, cst.Name)
+                and isinstance(statement, cst.With) and statement.asynchronous is None
+                and isinstance(statement.body, cst.IndentedBlock)):
+            return None
+        index = next(i for i, candidate in enumerate(statement.items) if candidate is item)
+        if len(statement.items) > 1:
+            def drop_item(updated):
+                items = [it for i, it in enumerate(updated.items) if i != index]
+                items[-1] = items[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                return updated.with_changes(items=items)
+            return drop_item
+
+        def unwrap(updated):
+            body = list(updated.body.body)
+            body[0] = body[0].with_changes(leading_lines=[*updated.leading_lines, *body[0].leading_lines])
+            return cst.FlattenSentinel(body)
+        return unwrap
 
     def _binding_usages(self, target: cst.BaseExpression):
         """[(method, call, receiver node)] for every use of the binding, or None if one escapes."""
