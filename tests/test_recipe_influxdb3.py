@@ -83,6 +83,14 @@ def _fleet_migration(service: str):
     return source, _codemod().migrate(source)
 
 
+def _migration(name: str):
+    """(source, result) of a fixture case, or of a fleet service for "fleet:<service>"."""
+    if name.startswith("fleet:"):
+        return _fleet_migration(name.split(":", 1)[1])
+    source = ServiceSource(name, _read_tree(FIXTURES / name / "before"))
+    return source, _codemod().migrate(source)
+
+
 # --- fixtures ------------------------------------------------------------------------------------
 
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "before").is_dir())
@@ -169,10 +177,7 @@ def test_influxdb_client_is_dropped_once_nothing_imports_it():
 
 @pytest.mark.parametrize("name", CASES + [f"fleet:{s}" for s in INFLUX_SERVICES])
 def test_no_v2_factory_is_called_on_the_v3_class(name):
-    if name.startswith("fleet:"):
-        result = _fleet_migration(name.split(":", 1)[1])[1]
-    else:
-        result = _codemod().migrate(ServiceSource(name, _read_tree(FIXTURES / name / "before")))
+    _, result = _migration(name)
     for text in result.changed.values():
         assert not re.search(r"InfluxDBClient3\s*\.\s*from_(env_properties|config_file)", text)
 
@@ -205,11 +210,7 @@ def _v2_point_imports(files: dict[str, str]) -> list[str]:
 
 @pytest.mark.parametrize("name", CASES + [f"fleet:{s}" for s in INFLUX_SERVICES])
 def test_client_never_moves_without_point(name):
-    if name.startswith("fleet:"):
-        source, result = _fleet_migration(name.split(":", 1)[1])
-    else:
-        source = ServiceSource(name, _read_tree(FIXTURES / name / "before"))
-        result = _codemod().migrate(source)
+    source, result = _migration(name)
     migrated = {**source.files, **result.changed}
     if any("InfluxDBClient3" in result.changed.get(path, "") for path in result.changed):
         assert _v2_point_imports(migrated) == []
@@ -294,10 +295,7 @@ def test_a_name_built_at_run_time_gets_no_sql():
 
 @pytest.mark.parametrize("name", CASES + [f"fleet:{s}" for s in INFLUX_SERVICES])
 def test_suggested_sql_never_interpolates_python_values(name):
-    if name.startswith("fleet:"):
-        result = _fleet_migration(name.split(":", 1)[1])[1]
-    else:
-        result = _codemod().migrate(ServiceSource(name, _read_tree(FIXTURES / name / "before")))
+    _, result = _migration(name)
     for item in result.manual:
         if item.rule == "INF101" and item.suggestion:
             call = _suggestion_call(item.suggestion)
