@@ -188,6 +188,8 @@ def test_a_helper_also_called_with_something_else_is_listed_with_the_reason():
     assert "handed to send_all() (svc/escapes.py:5, parameter write_api)" in item.reason
     assert "not every call of it hands it a write API" in item.reason
     assert "send_all(write_api, points)" in result.changed["svc/escapes.py"]
+    (chained,) = [i for i in result.manual if i.line == 38]  # forward_all() hands it on to _forward()
+    assert "handed to forward_all()" in chained.reason and "hands the object on to _forward()" in chained.reason
 
 
 # --- the Point invariant -------------------------------------------------------------------------
@@ -689,10 +691,13 @@ writer = app.writer_for(InfluxDBClient3(host=CAPTURE, token="t", org="o"))
 writer.push(Point("m").field("v", 3.0))
 writer.close()
 app.Recorder().record(4.0)
+import svc.chain as chain
+chain.run([5.0, 6.0], url=CAPTURE)
 print(json.dumps(WRITES))
 ''')
     assert [(w["params"]["bucket"], w["lines"]) for w in outcome] == [
-        ("metrics", ["m v=1", "m v=2"]), ("metrics", ["m v=3"]), ("metrics", ["m v=4"])]
+        ("metrics", ["m v=1", "m v=2"]), ("metrics", ["m v=3"]), ("metrics", ["m v=4"]),
+        ("chain", ["m v=5"]), ("chain", ["m v=6"])]
 
 
 @pytest.mark.slow

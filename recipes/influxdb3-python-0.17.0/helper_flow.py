@@ -30,7 +30,7 @@ class HelperFlow:
     refused: dict = field(default_factory=dict)  # HelperKey -> why it cannot be followed (grows across passes)
     offered: dict = field(default_factory=dict)  # HelperKey -> {id(argument)} rewritable write APIs passed
     confirmed: set = field(default_factory=set)  # approved keys whose helper was rewritten
-    pending: set = field(default_factory=set)  # approved keys waiting on a helper they hand the object to
+    pending: dict = field(default_factory=dict)  # approved key -> helpers it hands the object to, not yet approved
 
     def receiving(self, parsed: ParsedModule, argument: cst.CSTNode) -> HelperKey | None:
         return receiving_parameter(self.service, parsed, argument)
@@ -56,8 +56,13 @@ class HelperFlow:
                                  "cannot be mapped to its parameters")
             elif all(id(argument) in offered for argument in arguments):
                 approved.add(key)
-        for key in self.approved - self.confirmed - self.pending:
+        for key in self.approved - self.confirmed - set(self.pending):
             self.refuse(key, "its use of the parameter cannot be followed")
+        approved -= set(self.refused)
+        waiting = {key: awaited for key, awaited in self.pending.items() if not awaited <= approved}
+        for key, awaited in waiting.items():  # a chain is followed whole or not at all
+            self.refuse(key, "it hands the object on to " + ", ".join(sorted(describe(k) for k in awaited - approved))
+                        + ", which the codemod could not follow")
         return frozenset(approved - set(self.refused))
 
 

@@ -309,7 +309,7 @@ class WriteApiRules:
                 self.flow.offer(passed_on, read)
                 if passed_on not in self.flow.approved:
                     waiting = True
-                    self.flow.pending.add(key)
+                    self.flow.pending.setdefault(key, set()).add(passed_on)
                 continue
             edit = self._write_api_use(read)
             if isinstance(edit, str):
