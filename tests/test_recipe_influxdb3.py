@@ -717,6 +717,27 @@ print(json.dumps(WRITES))
 
 
 @pytest.mark.slow
+def test_constructor_arguments_map_onto_the_v3_client(pythons, tmp_path):
+    writes = _drive(pythons["new"], _migrated_case("inf109-constructor-args", tmp_path), r'''
+from influxdb_client_3 import Point
+import svc.ctor as ctor
+
+
+class Settings:
+    def timeout_ms(self):
+        return 2_000
+
+
+# tagged() last: in both client versions default tags reach every later Point of the process
+for make in (lambda: ctor.computed_timeout(2, CAPTURE), lambda: ctor.timeout_from_settings(Settings(), CAPTURE),
+             lambda: ctor.tagged(CAPTURE)):
+    make().write(record=Point("m").field("v", 1), database="b")
+print(json.dumps(WRITES))
+''')
+    assert [w["lines"] for w in writes] == [["m v=1i"], ["m v=1i"], ["m,site=lab v=1i"]]
+
+
+@pytest.mark.slow
 def test_from_env_reads_the_new_variables(pythons, tmp_path):
     writes = _drive(pythons["naive"], _migrated_case("inf107-from-env", tmp_path), r'''
 os.environ.update(INFLUX_HOST=CAPTURE, INFLUX_TOKEN="t", INFLUX_DATABASE="b")

@@ -107,23 +107,19 @@ class ClientRules:
                         "construction; the codemod could not prove this value has both.",
                         f"host={self.ctx.code(arg.value)}  # e.g. 'http://influxdb:8181'")
             elif keyword == "timeout":
-                if isinstance(arg.value, (cst.Integer, cst.Float, cst.Name, cst.Attribute)):
-                    specs.extend([KeepArg(index, "write_timeout"), CopyArg(index, "query_timeout")])
-                    changed = True
-                    self._applied(rules.TIMEOUT, "timeout= -> write_timeout= + query_timeout= (ms)")
-                else:
-                    specs.append(KeepArg(index, keyword))
+                # Keeping timeout= is a TypeError on every construction: both v3 timeouts get the value.
+                specs.extend([KeepArg(index, "write_timeout"), CopyArg(index, "query_timeout")])
+                changed = True
+                self._applied(rules.TIMEOUT, "timeout= -> write_timeout= + query_timeout= (ms)")
+                if _has_call(arg.value):
                     self._item(rules.CONSTRUCTOR_ARGUMENT, arg,
-                               "InfluxDBClient3 rejects timeout= (TypeError); it takes write_timeout= and "
-                               "query_timeout= in milliseconds. The expression is not duplicated automatically.",
-                               f"write_timeout={self.ctx.code(arg.value)}, query_timeout=<same value>")
+                               "timeout= became write_timeout= and query_timeout= (both in milliseconds, like "
+                               "v2's timeout), each with this expression, so it is now evaluated twice: check "
+                               "that it has no side effects, or compute it once before the call.",
+                               f"timeout_ms = {self.ctx.code(arg.value)}; InfluxDBClient3(..., "
+                               "write_timeout=timeout_ms, query_timeout=timeout_ms)")
             elif keyword in v2_api.CLIENT_PASSTHROUGH:
                 specs.append(KeepArg(index, keyword))
-            elif keyword == "default_tags":
-                specs.append(KeepArg(index, keyword))
-                self._item(rules.CONSTRUCTOR_ARGUMENT, arg,
-                           "default_tags on the client was not verified with influxdb3-python 0.17.0: check "
-                           "that written points still carry these tags, or add them to each Point.")
             else:
                 specs.append(KeepArg(index, keyword))
                 self._item(rules.CONSTRUCTOR_ARGUMENT, arg,
@@ -156,3 +152,13 @@ class ClientRules:
                 if (isinstance(holder, cst.Assign) and holder.value is name and len(holder.targets) == 1
                         and name.value in self.client_codes):
                     self.client_codes.add(self.ctx.code(holder.targets[0].target))
+
+
+def _has_call(expression: cst.BaseExpression) -> bool:
+    return any(isinstance(node, cst.Call) for node in _walk(expression))
+
+
+def _walk(node: cst.CSTNode):
+    yield node
+    for child in node.children:
+        yield from _walk(child)

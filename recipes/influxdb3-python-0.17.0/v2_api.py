@@ -28,8 +28,9 @@ ASYNC_CLIENT = "InfluxDBClientAsync"
 WRITE_OPTION_NAMES = ("SYNCHRONOUS", "WriteOptions", "WriteType")
 
 CLIENT_POSITIONAL = ("url", "token", "debug", "timeout", "enable_gzip", "org", "default_tags")
-# Keywords InfluxDBClient3 passes unchanged to its HTTP client (libraries.md, 0.17.0 API).
-CLIENT_PASSTHROUGH = frozenset({
+# Keywords InfluxDBClient3 passes unchanged to its HTTP client (libraries.md, 0.17.0 API); default_tags
+# observed on 0.17.0: InfluxDBClient3(default_tags={"site": "lab"}) writes Point("m") as "m,site=lab ...".
+CLIENT_PASSTHROUGH = frozenset({"default_tags", 
     "token", "org", "debug", "enable_gzip", "gzip_threshold", "verify_ssl", "ssl_ca_cert", "cert_file",
     "cert_key_file", "cert_key_password", "ssl_context", "proxy", "proxy_headers",
     "connection_pool_maxsize", "auth_basic", "username", "password", "retries",
