@@ -164,14 +164,20 @@ def _requirements_after(case: str, requirements: str) -> str:
                              allow_add=True).text
 
 
-@pytest.mark.parametrize("case", ["inf111-unmapped-name", "inf107-from-env", "inf111-star-import-blocks"])
+@pytest.mark.parametrize("case", ["inf111-unmapped-name", "inf107-config-file-blocks", "inf111-star-import-blocks"])
 def test_influxdb_client_stays_declared_while_the_service_imports_it(case):
     after = _requirements_after(case, "influxdb-client==1.50.0\nrequests==2.32.3\n")
     assert sorted(filter(None, after.splitlines())) == ["influxdb-client==1.50.0", "influxdb3-python==0.17.0", "requests==2.32.3"]
 
 
-def test_influxdb_client_is_dropped_once_nothing_imports_it():
-    after = _requirements_after("inf006-sync-write", "influxdb-client==1.50.0\n")
+def test_the_async_client_keeps_influxdb_client_with_its_extras():
+    after = _requirements_after("inf106-async-client", "influxdb-client[async]==1.50.0\n")
+    assert sorted(filter(None, after.splitlines())) == ["influxdb-client[async]==1.50.0", "influxdb3-python==0.17.0"]
+
+
+@pytest.mark.parametrize("case", ["inf006-sync-write", "inf107-from-env"])
+def test_influxdb_client_is_dropped_once_nothing_imports_it(case):
+    after = _requirements_after(case, "influxdb-client==1.50.0\n")
     assert after.splitlines() == ["influxdb3-python==0.17.0"]
 
 
@@ -739,7 +745,7 @@ print(json.dumps(WRITES))
 
 @pytest.mark.slow
 def test_from_env_reads_the_new_variables(pythons, tmp_path):
-    writes = _drive(pythons["naive"], _migrated_case("inf107-from-env", tmp_path), r'''
+    writes = _drive(pythons["new"], _migrated_case("inf107-from-env", tmp_path), r'''
 os.environ.update(INFLUX_HOST=CAPTURE, INFLUX_TOKEN="t", INFLUX_DATABASE="b")
 import svc.env as env
 env.save(1.5)
@@ -782,3 +788,24 @@ print(json.dumps(Flight.tickets[-1]))
 ''')
     assert "OR '1'='1" not in ticket["sql_query"] and "$" in ticket["sql_query"]
     assert "x' OR '1'='1" in ticket["params"].values()
+
+
+@pytest.mark.slow
+def test_a_v2_write_api_silently_drops_a_v3_point(pythons, tmp_path):
+    """Why a v2 client left in place (InfluxDBClientAsync, from_config_file) blocks the move of Point."""
+    writes = _drive(pythons["naive"], tmp_path, r'''
+from influxdb_client import InfluxDBClient
+from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client_3 import Point
+client = InfluxDBClient(url=CAPTURE, token="t", org="o")
+client.write_api(write_options=SYNCHRONOUS).write(bucket="b", record=Point("m").field("v", 1))
+print(json.dumps(WRITES))
+''')
+    assert writes == []
+
+
+@pytest.mark.parametrize("case", ["inf106-async-client", "inf107-config-file-blocks"])
+def test_a_v2_client_left_in_place_blocks_every_change(case):
+    result = _codemod().migrate(ServiceSource(case, _read_tree(FIXTURES / case / "before")))
+    assert result.changed == {}
+    assert any("a v2 client silently drops a v3 Point" in note for note in result.notes)

@@ -39,7 +39,6 @@ class ModuleAnalysis(ImportRules, ClientRules, WriteApiRules, OtherApiRules, Dat
         self.from_imports: list[FromImport] = []
         self.module_imports: list[ModuleImport] = []
         self.client_refs: list[cst.CSTNode] = []
-        self.v2_client_refs: list[cst.CSTNode] = []  # InfluxDBClient references that must stay on v2
         self.kept_v2_imports: list[cst.CSTNode] = []  # import statements still naming influxdb_client
         self.async_refs: list[cst.CSTNode] = []
         self.constructors: list[cst.Call] = []

@@ -53,12 +53,15 @@ class OtherApiRules:
                            f"InfluxDBClient3 has no public .{field} (AttributeError): keep the value passed to the "
                            "constructor (host=, org=, token=) in your own variable or attribute.")
         for reference in self.async_refs:
+            # Blocking: the v2 async client would stay, and a v2 write API silently drops a v3 Point.
             self._item(rules.ASYNC_CLIENT, reference,
-                       "InfluxDBClientAsync has no v3 counterpart: InfluxDBClient3.write is blocking and only "
-                       "queries have query_async(). Use the sync client with asyncio.to_thread for writes.",
+                       "InfluxDBClientAsync has no v3 counterpart (InfluxDBClient3.write is blocking; only queries "
+                       "have query_async()), and a v2 client left in place silently drops the v3 Points the "
+                       "migrated code builds, so nothing was changed: move to the sync client, with "
+                       "asyncio.to_thread for writes, then run the recipe again.",
                        "client = InfluxDBClient3(host=..., token=..., database=...); "
                        "await asyncio.to_thread(client.write, record=..., database=...); "
-                       "await client.query_async(query=..., language='sql')")
+                       "await client.query_async(query=..., language='sql')", blocking=True)
 
     def _query_api(self, call: cst.Call) -> None:
         client_code = self.ctx.code(call.func.value)

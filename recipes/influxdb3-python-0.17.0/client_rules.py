@@ -22,8 +22,6 @@ class ClientRules:
                     continue
                 renamed = name.alias.asname is None
                 for reference in name.references:
-                    if renamed and self._stays_on_v2(reference):
-                        continue
                     if isinstance(reference, cst.Name):
                         if renamed:
                             self.plan.renames[reference] = v2_api.MOVED_NAMES[v2_api.CLIENT]
@@ -42,6 +40,16 @@ class ClientRules:
             if isinstance(parent, cst.Call) and parent.func is reference:
                 self.constructors.append(parent)
                 continue
+            config_file = self.ctx.call_of_method(reference, {v2_api.CONFIG_FILE_FACTORY})
+            if config_file is not None:
+                self._item(
+                    rules.ENV_CONFIG, config_file[1],
+                    "InfluxDBClient3 has no from_config_file(), and a v2 client kept for it would silently drop "
+                    "the v3 Points the migrated code builds (nothing sent, no error), so nothing was changed: "
+                    "build InfluxDBClient3(host=..., token=..., database=...) from the file's values, or use "
+                    "InfluxDBClient3.from_env(), then run the recipe again.",
+                    "InfluxDBClient3(host=<url from the file>, token=<token>, org=<org>, database=<bucket>)",
+                    blocking=True)
             factory = self.ctx.call_of_method(reference, {v2_api.ENV_FACTORY})
             if factory is not None:
                 _, call = factory
@@ -56,21 +64,6 @@ class ClientRules:
                         f"{old} -> {new}" for old, new in v2_api.ENV_VARIABLES.items()) + ", new INFLUX_DATABASE",
                 )
                 self._track_client_target(call)
-
-    def _stays_on_v2(self, reference: cst.CSTNode) -> bool:
-        """`InfluxDBClient.from_config_file(...)`: InfluxDBClient3 has no such method, so the v2 class stays."""
-        found = self.ctx.call_of_method(reference, {v2_api.CONFIG_FILE_FACTORY})
-        if found is None:
-            return False
-        self.v2_client_refs.append(reference)
-        self._item(
-            rules.ENV_CONFIG, found[1],
-            "InfluxDBClient3 has no from_config_file(), so this call stays on the v2 InfluxDBClient and "
-            "influxdb-client stays declared; the client it returns is a v2 client, which has none of the "
-            "rewritten calls (client.write(...)). Build InfluxDBClient3(host=..., token=..., database=...) "
-            "from the file's values, or use InfluxDBClient3.from_env().",
-            "InfluxDBClient3(host=<url from the file>, token=<token>, org=<org>, database=<bucket>)")
-        return True
 
     def _constructor(self, call: cst.Call) -> None:
         specs: list = []

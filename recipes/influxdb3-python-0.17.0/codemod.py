@@ -47,7 +47,8 @@ class InfluxDB3Codemod(Codemod):
         if blocking:
             result.notes.append(
                 "No code was changed: some influxdb_client uses cannot be moved safely (see the checklist). "
-                "Moving InfluxDBClient while Point stays on the v2 package makes every write a silent no-op.")
+                "InfluxDBClient3 silently drops a v2 Point and a v2 client silently drops a v3 Point, so the "
+                "client and Point only move together, everywhere in the service.")
             return result
 
         for path, analysis in analyses:
@@ -108,8 +109,8 @@ def _analyse(service: ServiceAnalysis, index: ServiceIndex, flow: HelperFlow):
 
 def _keep_v2_declared(service: ServiceSource, result: CodemodResult, importing: list[str]) -> None:
     """influxdb-client stays declared while code still imports it: dropping it would be an ImportError."""
-    spec = _declared_v2_spec(service)
-    result.requirement_edits.append(RequirementEdit(action="add", package=V2_DISTRIBUTION, spec=spec))
+    spec, extras = _declared_v2(service)
+    result.requirement_edits.append(RequirementEdit(action="add", package=V2_DISTRIBUTION, spec=spec, extras=extras))
     result.applied.append(AppliedChange(
         file=_requirements_file(service), rule=rules.V2_KEPT,
         description=f"{V2_DISTRIBUTION}{spec} kept next to {TARGET_PACKAGE}: still imported"))
@@ -118,8 +119,8 @@ def _keep_v2_declared(service: ServiceSource, result: CodemodResult, importing: 
         f"in {', '.join(importing)} (see the checklist); remove it once those imports are gone.")
 
 
-def _declared_v2_spec(service: ServiceSource) -> str:
-    """The specifier influxdb-client is declared with (the first declaration found), "" when unpinned."""
+def _declared_v2(service: ServiceSource) -> tuple[str, tuple[str, ...]]:
+    """The specifier ("" when unpinned) and extras influxdb-client is declared with (the first declaration)."""
     for path in sorted(service.files):
         name = PurePosixPath(path).name
         if path == "pyproject.toml":
@@ -130,8 +131,8 @@ def _declared_v2_spec(service: ServiceSource) -> str:
             continue
         for declaration in declarations:
             if declaration.name == V2_DISTRIBUTION:
-                return declaration.spec
-    return ""
+                return declaration.spec, declaration.extras  # [async] is what InfluxDBClientAsync imports need
+    return "", ()
 
 
 def _requirements_file(service: ServiceSource) -> str:

@@ -131,7 +131,6 @@ class ImportRules:
         moved_count = 0
         for from_import in self.from_imports:
             moved, leftover = [], []
-            partly_kept = 0  # names imported from both packages
             elsewhere = []  # lines importing from a submodule of influxdb_client_3
             for name in from_import.names:
                 v3_name = v2_api.MOVED_NAMES.get(name.v2_name)
@@ -146,17 +145,13 @@ class ImportRules:
                                    f"{name.v2_name} has no influxdb_client_3 equivalent: its v2 import is kept, so "
                                    "influxdb-client stays declared next to influxdb3-python until it is replaced.")
                     continue
-                kept_on_v2 = [ref for ref in name.references if ref in self.v2_client_refs]
-                if kept_on_v2:
-                    leftover.append(name.alias)
-                    if len(kept_on_v2) == len(name.references):
-                        continue
-                    partly_kept += 1
                 if (name.v2_name in v2_api.WRITE_OPTION_NAMES and name.references
                         and all(ref in self.consumed for ref in name.references)):
                     continue  # only configured the write APIs that were rewritten away
                 moved.append(cst.ImportAlias(name=cst.Name(v3_name), asname=name.alias.asname))
-            moved_count += len(from_import.names) - len(leftover) + partly_kept
+            moved_count += len(from_import.names) - len(leftover)
+            if leftover:
+                self.kept_v2_imports.append(from_import.statement)
             if not moved and not elsewhere and len(leftover) == len(from_import.names):
                 continue
             lines = []
@@ -169,7 +164,6 @@ class ImportRules:
                 lines.append(from_line(v2_api.V3_PACKAGE, moved))
             lines.extend(elsewhere)
             if leftover:
-                self.kept_v2_imports.append(from_import.statement)
                 lines.append(from_line(cst.helpers.get_full_name_for_node(from_import.statement.module), leftover))
             self.plan.lines[from_import.line] = lines
         if first_top_level is not None:

@@ -52,7 +52,7 @@ HEALTH_METHODS = frozenset({"ping", "health", "ready", "version"})
 API_FACTORIES = frozenset({"write_api", "query_api", "delete_api", *MANAGEMENT_APIS})
 ENV_FACTORY = "from_env_properties"
 V3_ENV_FACTORY = "from_env"  # InfluxDBClient3's only factory (0.17.0)
-CONFIG_FILE_FACTORY = "from_config_file"  # no v3 counterpart: the v2 class stays for it
+CONFIG_FILE_FACTORY = "from_config_file"  # no v3 counterpart
 WRITE_API = "write_api"
 WRITE_API_METHODS = frozenset({"write", "flush", "close"})
 
