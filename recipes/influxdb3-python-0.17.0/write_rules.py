@@ -127,6 +127,11 @@ class WriteApiRules:
             elif method == "close" and not isinstance(self.ctx.parent(usage_call), cst.Expr):
                 self._escape(usage_call, "write_api.close() is used as a value")
                 return
+        if isinstance(holder, cst.WithItem) and handed:  # `with client as w` would close the client on the way out
+            for helper, _ in handed:
+                self.flow.refuse(helper, "a caller hands it a write API opened as a context manager")
+            self._escape(call, "the write API is used as a context manager and handed to a helper")
+            return
         for helper, node in handed:
             self.flow.offer(helper, node)
         refused = next((helper for helper, _ in handed if helper not in self.flow.approved), None)
@@ -142,7 +147,7 @@ class WriteApiRules:
                                             "writes are rewritten)")
         usages = [usage for usage in usages if usage[0] != "pass"]
         if isinstance(holder, cst.WithItem):
-            if not proper or handed:  # `with client as w` would close the client on the way out
+            if not proper:  # `with client as w` would close the client on the way out
                 self._escape(call, "the write API is used as a context manager and not every use can be "
                                    "pointed at the client (InfluxDBClient3's own __exit__ would close it)")
                 return
@@ -291,7 +296,7 @@ class WriteApiRules:
                                   *function.node.params.kwonly_params] if p.name.value == parameter), None)
         if param is None:
             return f"{parameter} is not one of its parameters"
-        edits, waiting = [], False
+        edits, passed_on_to = [], []
         reads = self.ctx.service.reads_of(self.ctx.parsed, param)
         for read in reads:
             bindings = self.ctx.service.bindings_of(self.ctx.parsed, read)
@@ -306,10 +311,7 @@ class WriteApiRules:
                 continue
             passed_on = self.flow.receiving(self.ctx.parsed, read)
             if passed_on is not None:
-                self.flow.offer(passed_on, read)
-                if passed_on not in self.flow.approved:
-                    waiting = True
-                    self.flow.pending.setdefault(key, set()).add(passed_on)
+                passed_on_to.append((passed_on, read))
                 continue
             edit = self._write_api_use(read)
             if isinstance(edit, str):
@@ -317,7 +319,14 @@ class WriteApiRules:
             edits.append(edit)
         if not reads:
             return f"{parameter} is never used"
-        return None if waiting else edits
+        # Offered only now: a helper refused above must not make the next one look fed by a rewritten call.
+        for passed_on, read in passed_on_to:
+            self.flow.offer(passed_on, read)
+        waiting = {passed_on for passed_on, _ in passed_on_to if passed_on not in self.flow.approved}
+        if waiting:
+            self.flow.pending[key] = waiting
+            return None
+        return edits
 
     def _stored_on_self(self, target: cst.BaseExpression):
         """`self.<attr> = write_api` in a constructor: every use of self.<attr> must be a write API call."""
