@@ -262,6 +262,8 @@ def test_simple_flux_translates_to_sql(flux, sql):
      '|> last()', "changes the meaning"),
     ('from(bucket: "b") |> range(start: -1h) |> filter(fn: (r) => r.host =~ /web/)', "cannot read Flux"),
     ('import "strings"\nfrom(bucket: "b")', "unexpected"),
+    ('from(bucket: "b") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "m" and exists r.host)',
+     "`exists` in a filter"),
     ('from(bucket: "b") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "m" or r._field == "x")',
      "different columns"),
 ])
