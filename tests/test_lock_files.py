@@ -85,13 +85,25 @@ def pull_requests(repo: Monorepo) -> list[dict]:
     return [json.loads(p.read_text())["pr"] for p in sorted(folder.glob("*.json"))]
 
 
+def version_recorder(record: Path) -> str:
+    """A project test that appends the tenacity it ran with to `record`: which version validation tested."""
+    return f'''from importlib.metadata import version
+
+
+def test_records_the_tenacity_it_runs_with():
+    with open({str(record)!r}, "a") as record:
+        record.write(version("tenacity") + "\\n")
+'''
+
+
 @pytest.mark.slow
 def test_single_package_uv_project_gets_its_lock_and_passes(tmp_path, index_url, capsys):
+    """The range admits 8.5 on PyPI; the project locks 8.2.3, so that is what the base run tests."""
     pyproject = f'''[project]
 name = "retry-app"
 version = "0.1.0"
 requires-python = ">=3.11"
-dependencies = ["tenacity>=8.2,<8.3"]
+dependencies = ["tenacity>=8,<9"]
 
 [dependency-groups]
 dev = ["pytest>=8"]
@@ -101,8 +113,10 @@ name = "internal"
 url = "{index_url}"
 default = true
 '''
+    record = tmp_path / "tested-versions.txt"
     repo = committed(tmp_path, {"pyproject.toml": pyproject, "retry_app/__init__.py": RETRY_CODE,
-                                "tests/test_retry.py": RETRY_TEST.format(module="retry_app")},
+                                "tests/test_retry.py": RETRY_TEST.format(module="retry_app"),
+                                "tests/test_version.py": version_recorder(record)},
                      {".": [find_uv(), "lock"]})
     assert "version = \"8.2.3\"" in (repo.work / "uv.lock").read_text()
 
@@ -112,7 +126,7 @@ default = true
     assert pr["title"] == "chore(deps): upgrade tenacity to 9.1.2" and pr["head"] == "upgrade-bot/tenacity-9.1.2"
     assert "uv lock --upgrade-package tenacity==9.1.2" in pr["body"]
     review = branch_checkout(repo, "upgrade-bot/tenacity-9.1.2")
-    assert '"tenacity>=9.1.2,<9.2"' in (review / "pyproject.toml").read_text()
+    assert '"tenacity>=9.1.2,<10"' in (review / "pyproject.toml").read_text()
     lock = (review / "uv.lock").read_text()
     assert 'name = "tenacity"\nversion = "9.1.2"' in lock
     tool(review, find_uv(), "lock", "--check")
@@ -123,6 +137,8 @@ default = true
     assert "**Passed**" in pr["body"] and "| failed | 0 | 0 |" in pr["body"]  # the tests pass on 8.2 and on 9.1.2
     version = ".".join(map(str, sys.version_info[:3]))
     assert f"Tests ran with Python {version}, as declared (`>=3.11` in `pyproject.toml`)." in pr["body"]
+    assert "The test environment holds the versions locked in `uv.lock`." in pr["body"]
+    assert record.read_text().split() == ["8.2.3", "9.1.2"]  # base on the locked 8.2.3, branch on 9.1.2
 
 
 def poetry_library(index_url: str) -> dict[str, str]:
