@@ -39,7 +39,7 @@ from bot.validation.poetry_deps import poetry_requirements
 CACHE_DIR_VARIABLE = "UPGRADE_BOT_CACHE"
 UV_BINARY_VARIABLE = "UPGRADE_BOT_UV"
 # Bump when the key's input or the env layout changes, so old envs are not reused by mistake.
-KEY_SCHEMA = "2"
+KEY_SCHEMA = "1"
 COMPLETE_MARKER = "upgrade-bot-env.json"
 GENERATED_REQUIREMENTS = "upgrade-bot-requirements.in"
 GENERATED_CONSTRAINTS = "upgrade-bot-constraints.in"
