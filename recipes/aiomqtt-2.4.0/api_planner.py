@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
 from . import rules
 from .clients import ClientIndex
@@ -12,6 +13,8 @@ from .source import Source
 
 PAHO_CLIENT_NAMES = frozenset({"paho.mqtt.client.Client"})
 PAHO_MESSAGE_NAMES = frozenset({"paho.mqtt.client.MQTTMessage"})
+# asyncio calls that raise RuntimeError when no event loop is running (get_event_loop() does not)
+LOOP_BOUND_CALLS = frozenset({"asyncio.create_task", "asyncio.get_running_loop", "asyncio.current_task"})
 REMOVED_KEYWORDS = {"client_id": ("identifier", rules.CLIENT_ID), "message_retry_set": (None, rules.MESSAGE_RETRY_SET)}
 CONTEXT_METHODS = {"connect": ("__aenter__", ""), "disconnect": ("__aexit__", "None, None, None")}
 DISCONNECT_SUGGESTIONS = {
@@ -50,13 +53,26 @@ def _plan_construction(source: Source, plan: Plan, call: cst.Call) -> None:
             plan.renamed_names[arg.keyword] = new_keyword  # type: ignore[index]
         plan.applied(rule)
     function = source.enclosing_function(call)
-    if not (isinstance(function, cst.FunctionDef) and function.asynchronous):
+    if not (isinstance(function, cst.FunctionDef) and function.asynchronous) and not _needs_running_loop_already(
+        source, function
+    ):
         plan.needs_human(
             rules.CLIENT_OUTSIDE_COROUTINE, source.line(call), source.statement_code(call),
             "aiomqtt 2 calls asyncio.get_running_loop() in Client.__init__ (0.16 used get_event_loop), so "
             "this raises RuntimeError unless it only ever runs while the event loop is running.",
             suggestion="Create the Client inside the coroutine that uses it (async with Client(...) as client:).",
         )
+
+
+def _needs_running_loop_already(source: Source, function: cst.FunctionDef | cst.Lambda | None) -> bool:
+    """A plain function that itself calls asyncio.create_task() or get_running_loop() already raises
+    RuntimeError on 0.16 without a running loop: aiomqtt 2's __init__ asks nothing more of its callers."""
+    if not isinstance(function, cst.FunctionDef):
+        return False
+    return any(
+        source.enclosing_function(call) is function and source.qualified_names(call.func) & LOOP_BOUND_CALLS
+        for call in m.findall(function.body, m.Call())
+    )
 
 
 class ClientUsagePlanner(cst.CSTVisitor):
@@ -151,6 +167,9 @@ class ClientUsagePlanner(cst.CSTVisitor):
             ):
                 return
             positional_id = first is not None and first.keyword is None and not first.star
+            if isinstance(node.func, cst.Attribute) and self.plan.wants(rules.PAHO_CALLBACK_API_VERSION):
+                self._pin_callback_api_version_1(node, node.func, positional_id)
+                return
             self.plan.needs_human(
                 rules.PAHO_INTERNALS, self.source.line(node), self.source.statement_code(node),
                 "paho-mqtt moves to 2.1.0 with aiomqtt: its Client's first parameter is now callback_api_version"
@@ -166,6 +185,23 @@ class ClientUsagePlanner(cst.CSTVisitor):
                 "no longer looks like the messages the client delivers (migrated code reads message.topic.value).",
                 suggestion="aiomqtt.Message(topic, payload, qos=0, retain=False, mid=0, properties=None)",
             )
+
+    def _pin_callback_api_version_1(self, node: cst.Call, func: cst.Attribute, positional_id: bool) -> None:
+        """paho 2's Client(callback_api_version, client_id, clean_session, ...) is 1.x's signature with one new
+        first parameter: passing VERSION1 there keeps every positional argument and every 1.x callback."""
+        module = self.source.code(func.value)
+        self.plan.prepended_args[node] = cst.parse_expression(f"{module}.CallbackAPIVersion.VERSION1")
+        self.plan.applied(rules.PAHO_CALLBACK_API_VERSION)
+        self.plan.needs_human(
+            rules.PAHO_INTERNALS, self.source.line(node), self.source.statement_code(node),
+            "paho-mqtt moves to 2.1.0 with aiomqtt: its Client's new first parameter callback_api_version is now "
+            f"passed as {module}.CallbackAPIVersion.VERSION1"
+            + (" (the positional client id stays the client id)" if positional_id else "")
+            + ", which keeps the 1.x callback signatures; paho warns (DeprecationWarning) on every such client, "
+            "so a test run with warnings as errors fails until the callbacks move to VERSION2.",
+            suggestion=f"{module}.Client({module}.CallbackAPIVersion.VERSION2, ...) with paho 2 callback signatures "
+            "(reason codes and properties arguments)",
+        )
 
     def _consumer_method(self, call: cst.Call) -> str | None:
         func = call.func
