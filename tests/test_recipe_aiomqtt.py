@@ -424,6 +424,15 @@ def test_checklist_old_code_is_the_statement_without_the_comment_above_it():
     assert (item.rule, item.line, item.old_code) == ("MQ018", 21, "return Client(host)")
 
 
+def test_streams_on_an_exit_stack_say_why_they_are_several_consumers():
+    before = fixture_tree("manual-streams-on-an-exit-stack", "before")
+    looped, catch_all, lone = RECIPE.codemod().migrate(ServiceSource("svc", before)).manual
+    assert "made in a loop (one stream per iteration) and `client` has other streams at line 15" in looped.reason
+    assert "`client` has other streams at line 14" in catch_all.reason
+    assert looped.suggestion == catch_all.suggestion and "in ONE task" in looped.suggestion
+    assert (lone.rule, lone.suggestion) == ("MQ013", "async for message in client.messages: ...")
+
+
 def test_paho_client_imported_by_name_is_listed_not_rewritten():
     """Without a module to spell CallbackAPIVersion through, the positional id is listed: it raises ValueError."""
     service = ServiceSource("svc", {"svc/raw.py": (

@@ -6,7 +6,7 @@ import libcst.matchers as m
 
 from . import rules
 from .clients import ClientIndex
-from .consumers import ConsumerSite
+from .consumers import DISTRIBUTOR_SUGGESTION, ConsumerSite
 from .mqtt_names import CONSUMER_METHODS, REMOVED_CLIENT_METHODS
 from .plan import Plan
 from .source import Source
@@ -97,15 +97,37 @@ class ClientUsagePlanner(cst.CSTVisitor):
         if method and not self._is_async_with_item(node):
             receiver = node.func.value  # type: ignore[attr-defined]
             if method != "messages" or self.index.resolve(receiver) is not None:
-                self.plan.needs_human(
-                    rules.STREAM_NOT_REWRITABLE, self.source.line(node), self.source.statement_code(node),
-                    f"{method}() is gone in aiomqtt 2 and is not used as `async with ... as stream: "
-                    "async for message in stream`, so the codemod cannot move its loop.",
-                    suggestion=f"async for message in {self.source.code(receiver)}.messages: ...",
-                )
+                self._plan_unwrapped_stream(node, method, receiver)
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in REMOVED_CLIENT_METHODS:
             if self.index.resolve(node.func.value) is not None:
                 self._plan_removed_method(node, node.func.attr.value)
+
+    def _plan_unwrapped_stream(self, node: cst.Call, method: str, receiver: cst.BaseExpression) -> None:
+        """A stream entered some other way (an exit stack, a manual __aenter__): listed, and when it is one of
+        several streams of that client (another in the same function, or itself made in a loop), listed as such."""
+        client = self.source.code(receiver)
+        unwrapped = (f"{method}() is gone in aiomqtt 2 and is not used as `async with ... as stream: "
+                     "async for message in stream`")
+        scope = self.source.enclosing_function(node) or self.source.module
+        others = [self.source.line(call) for call in m.findall(scope, m.Call(func=m.Attribute(attr=m.Name())))
+                  if call is not node and self._consumer_method(call) and self.source.code(call.func.value) == client]
+        in_loop = self.source.in_loop_within_function(node)
+        if not others and not in_loop:
+            self.plan.needs_human(
+                rules.STREAM_NOT_REWRITABLE, self.source.line(node), self.source.statement_code(node),
+                unwrapped + ", so the codemod cannot move its loop.",
+                suggestion=f"async for message in {client}.messages: ...",
+            )
+            return
+        why = ["it is made in a loop (one stream per iteration)"] if in_loop else []
+        why += [f"`{client}` has other streams at line{'s' if len(others) > 1 else ''} "
+                + ", ".join(str(line) for line in sorted(others))] if others else []
+        self.plan.needs_human(
+            rules.SEVERAL_CONSUMERS, self.source.line(node), self.source.statement_code(node),
+            f"{unwrapped}, and {' and '.join(why)}: aiomqtt 2 has one client-wide queue, so each message would "
+            "reach only one of these consumers.",
+            suggestion=DISTRIBUTOR_SUGGESTION.format(client=client),
+        )
 
     def _plan_removed_method(self, node: cst.Call, method: str) -> None:
         """connect()/disconnect() are the context manager's entry and exit (upstream migration guide)."""
