@@ -189,7 +189,7 @@ class FunctionsMixin:
                     target = self.definition_of(parsed, node)
                     if target is function:
                         found.append(self.reference(parsed, node, function))
-                    elif target is None and unique and not self._receiver_known(parsed, node.value):
+                    elif target is None and unique and not self.receiver_known(parsed, node.value):
                         found.append(Reference(parsed, node, function, proven=False))
         self._memo[key] = found
         return list(found)
@@ -202,8 +202,9 @@ class FunctionsMixin:
             unbound = receiver is not None and receiver.is_class
         return Reference(parsed, node, function, proven, unbound)
 
-    def _receiver_known(self, parsed: ParsedModule, receiver: cst.BaseExpression) -> bool:
-        """The receiver is provably something else: an outside module, or an instance of other classes."""
+    def receiver_known(self, parsed: ParsedModule, receiver: cst.BaseExpression) -> bool:
+        """Something is known about what `receiver` is: a name from outside the service (a module, a library
+        object), or an instance of service classes. A name-based match is only for receivers not known."""
         names = self.names_of(parsed, receiver)
         if names and not any(self.definition(n) is not None for n in names):
             return True

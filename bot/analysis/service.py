@@ -148,7 +148,9 @@ class ServiceCore:
         found = set()
         for qualified in parsed.get(QualifiedNameProvider, node, ()):
             if qualified.source is QualifiedNameSource.BUILTIN:
-                found.add("builtins." + qualified.name)
+                # libcst >= 1.x already spells builtins "builtins.x"; older versions gave "x".
+                name = qualified.name
+                found.add(name if name.startswith("builtins.") else "builtins." + name)
             elif qualified.source is QualifiedNameSource.LOCAL:
                 if "<locals>" not in qualified.name and parsed.dotted:
                     found.add(self.canonical(f"{parsed.dotted}.{qualified.name}"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from bot.analysis import ServiceAnalysis
 from bot.codemod import Codemod
 from bot.model import AppliedChange, CodemodResult, ServiceSource
 
@@ -47,7 +48,7 @@ class TenacityCodemod(Codemod):
 
     def migrate(self, service: ServiceSource) -> CodemodResult:
         result = CodemodResult()
-        index = ServiceIndex(service.files)
+        index = ServiceIndex(ServiceAnalysis.of(service))
         add_reraise = bool(self.options.get("add_reraise", False))
         blockers = find_blockers(index) if add_reraise else []
         totals: Counter[str] = Counter()
