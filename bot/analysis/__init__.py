@@ -14,6 +14,7 @@ Files
     module(path) -> ParsedModule | None         None: not a .py file, or unparsable (see syntax_error)
     modules(paths) -> iter ParsedModule         the parsable ones
     syntax_error(path) -> str | None            "path:line: syntax error: reason"
+    syntax_error_at(path) -> (line, reason) | None
     module_named(dotted) -> ParsedModule | None
 
 ParsedModule (bot.analysis.parsed)
