@@ -15,7 +15,7 @@ from .names import absolute, module_name
 from .parsed import ParsedModule
 
 _MAX_RESOLVE_DEPTH = 8
-_CACHE_SIZE = 16  # services analysed per process; one run applies several recipes to a service in a row
+_CACHE_SIZE = 2  # a run applies all recipes of a service in a row; more would only hold memory (and slow GC)
 
 
 @dataclass(frozen=True, eq=False)
