@@ -42,7 +42,8 @@ Bindings (bot.analysis.bindings.Binding: module, target, statement, kind, value,
     self_class(parsed, expression) -> ClassDef | None   `self` (first param of a method) -> its class
     instance_classes(parsed, expression) -> {Definition}  classes the object is provably an instance of
         (constructor call, factory returning one, self, names/self.attr bound to one (resets to None
-        ignored), annotated params, pytest fixture params whose fixture returns one)
+        ignored), annotated params, pytest fixture params whose fixture returns one, else what the
+        callers pass for the param)
 
 Functions
     decorated(decorator_names) -> [Definition]  every function/method, nested ones too, with `@d`/`@d(...)`
@@ -60,6 +61,9 @@ Parameter flow
     parameters_receiving(parsed, expression, transitive=True) -> [ParameterFlow(function, parameter,
         site, hops)]                            where a value (a client, a write API) is handed on
     carriers(parsed, value), reads_of(parsed, target)  the expressions holding the same object
+    constructions(class_definition) -> [CallSite]   `Cls(...)` with arguments mapped onto __init__
+    arguments_for(parsed, param) -> [(module, expression)]  its default and what every call site passes
+        (instance_classes uses this for unannotated parameters, e.g. `self.sink = sink` in __init__)
 """
 from __future__ import annotations
 

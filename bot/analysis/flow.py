@@ -55,6 +55,35 @@ class FlowMixin:
                 sites.append(site)
         return sites
 
+    def constructions(self, klass: Definition) -> list[CallSite]:
+        """Every `Cls(...)` of a service class, arguments mapped onto its `__init__` (self skipped)."""
+        init = self.member(klass, "__init__")
+        sites = []
+        for reference in self.references_to(klass):
+            call = reference.module.parent(reference.node)
+            if isinstance(call, cst.Call) and call.func is reference.node:
+                arguments = _map_onto(init.node, call.args, skip_first=True) if init is not None else {}
+                sites.append(CallSite(reference.module, call, reference, arguments))
+        return sites
+
+    def arguments_for(self, parsed: ParsedModule, param: cst.Param) -> list[tuple[ParsedModule, cst.BaseExpression]]:
+        """What the service passes for a parameter: its default, then the argument mapped onto it at every
+        call site (for `__init__`, at every construction of the class)."""
+        values = [(parsed, param.default)] if param.default is not None else []
+        function = function_of_param(parsed, param)
+        if function is None:
+            return values
+        definition = self.definition_for(parsed, function)
+        if function.name.value == "__init__" and definition.owner is not None:
+            sites = self.constructions(definition.owner)
+        else:
+            sites = self.call_sites(definition)
+        for site in sites:
+            argument = site.arguments.get(param.name.value)
+            if argument is not None:
+                values.append((site.module, argument))
+        return values
+
     def _call_site(self, reference: Reference) -> CallSite | None:
         parsed, node = reference.module, reference.node
         parent = parsed.parent(node)
@@ -187,13 +216,23 @@ def _param_named(function: cst.CSTNode, name: str) -> cst.Param | None:
     return None
 
 
+def function_of_param(parsed: ParsedModule, param: cst.Param) -> cst.FunctionDef | None:
+    """The def whose parameter this is (None for a lambda's)."""
+    holder = parsed.parent(parsed.parent(param))
+    return holder if isinstance(holder, cst.FunctionDef) else None
+
+
 def _map_arguments(reference: Reference, args: Sequence[cst.Arg]) -> dict[str, cst.BaseExpression]:
-    function = reference.definition.node
+    return _map_onto(reference.definition.node, args,
+                     skip_first=reference.via_instance or _is_classmethod_call(reference))
+
+
+def _map_onto(function: cst.CSTNode, args: Sequence[cst.Arg], skip_first: bool) -> dict[str, cst.BaseExpression]:
     if not isinstance(function, cst.FunctionDef):
         return {}
     params = function.params
     positional = [*params.posonly_params, *params.params]
-    if reference.via_instance or _is_classmethod_call(reference):
+    if skip_first:
         positional = positional[1:]
     by_name = {p.name.value for p in [*params.params, *params.kwonly_params]}
     mapped: dict[str, cst.BaseExpression] = {}

@@ -115,10 +115,18 @@ class FunctionsMixin:
                     found.add(annotated)
             for fixture in self.fixtures_named(param.name.value, parsed.path):
                 found |= self._returned_classes(fixture, depth)
+            if not found and depth < _MAX_DEPTH:  # what the service's callers pass for it
+                for module, value in self.arguments_for(parsed, param):
+                    found |= self.instance_classes(module, value, depth + 1)
             return found
-        if binding.value is None or binding.is_none:
-            return set()
-        return self.instance_classes(binding.module, binding.value, depth)
+        found = set()
+        if isinstance(binding.statement, cst.AnnAssign):  # `client: Client` / `self.client: Client = ...`
+            annotated = self.definition_of(parsed, binding.statement.annotation.annotation, depth)
+            if annotated is not None and annotated.is_class:
+                found.add(annotated)
+        if binding.value is not None and not binding.is_none:
+            found |= self.instance_classes(binding.module, binding.value, depth)
+        return found
 
     def _returned_classes(self, function: Definition, depth: int) -> set[Definition]:
         found: set[Definition] = set()

@@ -90,19 +90,10 @@ def custom_wait(index: ServiceIndex, parsed: ParsedModule, leaf: cst.BaseExpress
 def _parameter_wait(index: ServiceIndex, binding, depth: int) -> str | None:
     """A `wait` parameter: its default and what the service's callers pass for it."""
     param = binding.target
-    values = [(binding.module, param.default)] if param.default is not None else []
-    function = binding.module.enclosing_function(param)
-    if function is not None:
-        definition = index.analysis.definition_for(binding.module, function)
-        for site in index.analysis.call_sites(definition):
-            argument = site.arguments.get(param.name.value)
-            if argument is not None:
-                values.append((site.module, argument))
-    for module, value in values:
+    for module, value in index.analysis.arguments_for(binding.module, param):
         found = custom_wait(index, module, value, depth + 1)
         if found:
-            where = f"passed for `{param.name.value}` at {module.path}:{module.line(value)}: "
-            return where + found
+            return f"passed for `{param.name.value}` at {module.path}:{module.line(value)}: {found}"
     return None
 
 
