@@ -74,13 +74,6 @@ RECIPE_GAPS = {
         "dropped, so the module no longer imports; url= with a parameter value kept as url= (INF108)",
     ("influxdb3-python-0.17.0", "sensor-hub"):
         "influxdb3: url= with a parameter value kept as url= (TypeError at construction, INF108)",
-    ("tenacity-9.1.2", "inventory-sync"):
-        "tenacity: .retry.statistics through an instance, a fixture, an attribute chain and a function "
-        "nested in a test only listed (TEN001); on 9.x it reads {}",
-    ("tenacity-9.1.2", "sensor-hub"):
-        "tenacity: self.sink.save.retry.statistics (attribute chain to a @retry method) only listed (TEN001)",
-    ("tenacity-9.1.2", "backoff-metrics"):
-        "tenacity: a side-effecting wait built by a factory (counted(...)) is not reviewed (TEN005 missing)",
 }
 
 
