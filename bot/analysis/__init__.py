@@ -24,6 +24,9 @@ ParsedModule (bot.analysis.parsed)
     context/is_load, nodes (all, source order), statement_of, enclosing_function/class, method_class,
     import_bindings (top-level imports -> absolute target), top_level (defined names -> node).
 
+Helpers: module_name(path), absolute(name, package), dotted_name(node), import_from_module(node, package),
+walk(node) (a subtree in source order, no metadata).
+
 Names and definitions
     names_of(parsed, node) -> {absolute name}   Name/Attribute; relative imports resolved, re-exports followed
     refers_to(parsed, node, targets) -> bool
@@ -70,7 +73,7 @@ from __future__ import annotations
 from .bindings import Binding, BindingsMixin
 from .flow import CallSite, FlowMixin, ParameterFlow
 from .functions import FIXTURE_DECORATORS, FunctionsMixin, Reference
-from .names import absolute, dotted_name, import_from_module, module_name
+from .names import absolute, dotted_name, import_from_module, module_name, walk
 from .parsed import ParsedModule
 from .service import Definition, ServiceCore
 
@@ -81,5 +84,5 @@ class ServiceAnalysis(FlowMixin, FunctionsMixin, BindingsMixin, ServiceCore):
 
 __all__ = [
     "Binding", "CallSite", "Definition", "FIXTURE_DECORATORS", "ParameterFlow", "ParsedModule", "Reference",
-    "ServiceAnalysis", "absolute", "dotted_name", "import_from_module", "module_name",
+    "ServiceAnalysis", "absolute", "dotted_name", "import_from_module", "module_name", "walk",
 ]

@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 
 import libcst as cst
 
-from .bindings import Binding, _walk
+from .bindings import Binding
 from .parsed import ParsedModule
 from .service import Definition
 
@@ -254,5 +254,3 @@ def _fixture_name(fixture: Definition) -> str:
                     return str(arg.value.evaluated_value)
     return fixture.short
 
-
-__all__ = ["Reference", "FunctionsMixin", "FIXTURE_DECORATORS", "_walk"]

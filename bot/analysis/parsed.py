@@ -20,7 +20,6 @@ from libcst.metadata import (
 
 from .names import dotted_name, import_from_module
 
-PROVIDERS = (PositionProvider, ParentNodeProvider, ScopeProvider, QualifiedNameProvider, ExpressionContextProvider)
 _COMPOUND = (cst.With, cst.For, cst.While, cst.If, cst.Try, cst.FunctionDef, cst.ClassDef)
 
 

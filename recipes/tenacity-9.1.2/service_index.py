@@ -10,8 +10,7 @@ from typing import Iterable, Iterator
 
 import libcst as cst
 
-from bot.analysis import Definition, ParsedModule, ServiceAnalysis, dotted_name, import_from_module
-from bot.analysis.bindings import _walk as walk
+from bot.analysis import Definition, ParsedModule, ServiceAnalysis, dotted_name, import_from_module, walk
 
 from . import names
 
