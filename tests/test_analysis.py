@@ -420,3 +420,34 @@ def test_unannotated_constructor_parameter_is_proven_by_what_callers_pass():
     hub = analysis.module("svc/hub.py")
     param = find(hub, cst.Param, lambda p: p.name.value == "sink")
     assert [(m.path, m.code(v)) for m, v in analysis.arguments_for(hub, param)] == [("tests/test_hub.py", "sink")]
+
+
+def test_a_function_handed_to_a_helper_is_what_the_callers_pass():
+    analysis = make({"svc/report.py": """
+        from tenacity import retry
+
+
+        @retry
+        def fetch():
+            pass
+
+
+        def stats_of(fn):
+            return fn.retry.statistics
+
+
+        def unknown(fn):
+            return fn.retry.statistics
+
+
+        def main():
+            stats_of(fetch)
+            unknown(fetch)
+            unknown(print)
+    """})
+    fetch = analysis.definition("svc.report.fetch")
+    parsed = analysis.module("svc/report.py")
+    passed_fetch, passed_several = [find(parsed, cst.Name, lambda n: n.value == "fn" and parsed.line(n) == line
+                                         and isinstance(parsed.parent(n), cst.Attribute)) for line in (11, 15)]
+    assert analysis.definition_of(parsed, passed_fetch) is fetch
+    assert analysis.definition_of(parsed, passed_several) is None

@@ -1,5 +1,9 @@
 """One analysis of a service's Python files, shared by every recipe applied to it in a run.
 
+Built on libcst's ScopeProvider/QualifiedNameProvider per file plus the service's own import map, not on
+FullRepoManager/FullyQualifiedNameProvider: those read a repository from disk and resolve with a cache
+of their own, while codemods get the service's files as text and must stay pure.
+
 Entry point::
 
     analysis = ServiceAnalysis.of(service)      # bot.model.ServiceSource; cached per process by content
@@ -34,6 +38,7 @@ Names and definitions
     definition(name) -> Definition | None       function, class, method (incl. base classes), module variable
     definition_for(parsed, node) -> Definition  for any FunctionDef/ClassDef, nested ones too
     definition_of(parsed, expression)           what `fn`, `mod.fn`, `Cls.m`, `obj.m`, `self.client.m` denote
+                                                (a parameter: when every caller passes the same one)
     member(class_definition, attr)              a method, looked up through service base classes
     Definition: name ("svc.mod.test_x.<locals>.helper" when nested), module, node, owner (class of a
     method), short, is_function/is_class/is_async, line, describe() -> "path:line"

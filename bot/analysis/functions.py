@@ -53,6 +53,9 @@ class FunctionsMixin:
                     candidate = self.definition_for(parsed, binding.target)
                 elif binding.value is not None and binding.kind in ("assign", "annassign"):
                     candidate = self.definition_of(parsed, binding.value, depth + 1)
+                elif binding.kind == "param":  # every caller passes the same function
+                    passed = {self.definition_of(m, v, depth + 1) for m, v in self.arguments_for(parsed, binding.target)}
+                    candidate = passed.pop() if len(passed) == 1 else None
                 else:
                     candidate = None
                 if candidate is None or (found is not None and candidate is not found):
@@ -182,6 +185,7 @@ class FunctionsMixin:
         key = ("references", id(function.node), tuple(id(d.node) for d in fallback_among))
         if key in self._memo:
             return list(self._memo[key])
+        self._memo[key] = []  # a question that leads back to itself gets "none" instead of recursing forever
         name = function.short
         unique = sum(1 for d in fallback_among if d.short == name) == 1 and any(d is function for d in fallback_among)
         found: list[Reference] = []
