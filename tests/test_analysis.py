@@ -451,3 +451,36 @@ def test_a_function_handed_to_a_helper_is_what_the_callers_pass():
                                          and isinstance(parsed.parent(n), cst.Attribute)) for line in (11, 15)]
     assert analysis.definition_of(parsed, passed_fetch) is fetch
     assert analysis.definition_of(parsed, passed_several) is None
+
+
+def test_configured_decorators_and_module_level_instances():
+    analysis = make({
+        "svc/policies.py": """
+            from tenacity import retry, stop_after_attempt
+
+            STANDARD = retry(stop=stop_after_attempt(3))
+        """,
+        "svc/client.py": """
+            from .policies import STANDARD
+
+
+            class Client:
+                @STANDARD
+                def fetch(self):
+                    pass
+
+
+            DEFAULT = Client()
+        """,
+        "svc/report.py": """
+            from .client import DEFAULT
+
+
+            def attempts():
+                return DEFAULT.fetch
+        """,
+    })
+    fetch = analysis.definition("svc.client.Client.fetch")
+    assert analysis.decorated(RETRY) == [fetch]
+    assert [(r.module.path, r.module.code(r.node)) for r in analysis.references_to(fetch)] == [
+        ("svc/report.py", "DEFAULT.fetch")]

@@ -105,7 +105,16 @@ class FunctionsMixin:
         found: set[Definition] = set()
         for binding in bindings:
             found |= self._binding_classes(binding, depth + 1)
+        if not found and isinstance(expression, (cst.Name, cst.Attribute)):  # a module variable, maybe imported
+            for variable in self._module_variables(parsed, expression):
+                found |= self.instance_classes(variable.module, variable.node.value, depth + 1)
         return found
+
+    def _module_variables(self, parsed: ParsedModule, expression: cst.BaseExpression) -> list[Definition]:
+        names = self.names_of(parsed, expression)
+        found = [self.definition(name) for name in names]
+        return [d for d in found if d is not None and isinstance(d.node, (cst.Assign, cst.AnnAssign))
+                and d.node.value is not None]
 
     def _binding_classes(self, binding: Binding, depth: int) -> set[Definition]:
         parsed = binding.module
@@ -149,6 +158,11 @@ class FunctionsMixin:
         key = ("decorated", wanted)
         if key not in self._memo:
             words = {name.rsplit(".", 1)[-1] for name in wanted}
+            for parsed in self.modules(self.files_mentioning(*words)):  # `policy = retry(...)` makes `@policy`
+                for name, node in parsed.top_level.items():
+                    value = node.value if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
+                    if isinstance(value, cst.Call) and self.names_of(parsed, value.func) & wanted:
+                        words.add(name)
             found = []
             for parsed in self.modules(self.files_mentioning(*words)):
                 for node in parsed.nodes:
@@ -164,7 +178,16 @@ class FunctionsMixin:
             target = expression.func if isinstance(expression, cst.Call) else expression
             if self.names_of(parsed, target) & wanted:
                 return True
+            if isinstance(expression, (cst.Name, cst.Attribute)) and self._is_configured(parsed, expression, wanted):
+                return True
         return False
+
+    def _is_configured(self, parsed: ParsedModule, expression: cst.BaseExpression, wanted: set[str]) -> bool:
+        """`policy = retry(stop=...)` (module-level, imported, or local) then `@policy`."""
+        values = [(b.module, b.value) for b in self.bindings_of(parsed, expression) if b.value is not None]
+        values += [(d.module, d.node.value) for d in self._module_variables(parsed, expression)]
+        return any(isinstance(value, cst.Call) and self.names_of(module, value.func) & wanted
+                   for module, value in values)
 
     def fixtures_named(self, name: str, requesting_path: str) -> list[Definition]:
         """pytest fixtures called `name` visible from a test file: its own, or any conftest.py of the service

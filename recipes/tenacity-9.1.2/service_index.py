@@ -53,7 +53,7 @@ class ServiceIndex:
 
     def is_retry_function(self, definition: Definition | None) -> bool:
         """@retry / @retry(...) on a def, or `f = retry(...)(g)` at module level."""
-        if definition is None or definition.module.path not in self.relevant_paths:
+        if definition is None:
             return False
         node = definition.node
         if isinstance(node, cst.FunctionDef):
