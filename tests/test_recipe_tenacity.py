@@ -152,6 +152,26 @@ def test_unparsable_file_is_reported_not_fatal():
     assert [m.rule for m in result.manual] == ["TEN001"]
 
 
+def test_every_wait_callable_that_is_not_tenacitys_is_reviewed_with_what_it_does():
+    """The factory shape (a function wrapping a built-in wait in a closure that counts back-offs) was missed."""
+    result = migrate(case_source("manual-custom-wait-callables"))
+    by_line = {m.line: m.reason for m in result.manual if m.rule == "TEN005"}
+    assert sorted(by_line) == [10, 15, 22, 32, 38]  # not the built-in sum (line 48) nor the pure lambda (52)
+    assert "factory `counted`" in by_line[10] and 'BACKOFFS["count"] += 1' in by_line[10]
+    assert "functools.partial" in by_line[15]
+    assert "__call__" in by_line[22] and "self.seen.append" in by_line[22]
+    assert "`logging_wait` has a side effect" in by_line[32]
+    assert by_line[38].startswith("custom wait: passed for `wait` at svc/jobs.py:44")
+
+
+def test_statistics_of_methods_are_rewritten_wherever_the_object_comes_from():
+    result = migrate(case_source("statistics-methods"))
+    assert {(a.file, a.count) for a in result.applied if a.rule == "TEN001"} == {
+        ("svc/client.py", 1), ("svc/service.py", 4), ("tests/test_stats.py", 2)}
+    [by_name] = result.manual
+    assert by_name.line == 34 and "rewritten by name" in by_name.reason and "InventoryClient.fetch" in by_name.reason
+
+
 # ----- the fleet (fast: codemod only) ----------------------------------------------------------------
 
 @pytest.mark.parametrize("service", sorted(TENACITY_SERVICES))
