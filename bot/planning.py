@@ -65,7 +65,7 @@ def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: 
                     d.spec.replace(" ", "") == f"=={recipe.version}" for d in declared):
                 not_applicable.append(Skipped(service.path, f"{recipe.id}: already at {recipe.version}"))
                 continue
-            branch = f"{config.branch_prefix}/{recipe.id}/{service.name}"
+            branch = f"{config.branch_prefix}/{recipe.id}" + ("" if service.path == "." else f"/{service.name}")
             jobs.append(Job(service, recipe, config.tier_of(service.name), branch))
         if not matched and service.problems:
             broken.append(Skipped(service.path, service.problems[0]))
