@@ -9,8 +9,9 @@ Entry point::
     analysis = ServiceAnalysis.of(service)      # bot.model.ServiceSource; cached per process by content
 
 Files are parsed lazily, at most once per file per run (libcst, so syntax newer than the bot's own Python
-still parses), and each file's metadata (positions, parents, scopes, qualified names, expression context)
-is resolved once, on first use. Recipes share the trees: never mutate them (libcst transformers return
+still parses), and each metadata provider of a file (positions, scopes, qualified names, expression
+context) is resolved once, on first use; parents come from a plain walk (faster than ParentNodeProvider).
+The cache holds the last 2 services: a run applies all recipes of a service one after another. Recipes share the trees: never mutate them (libcst transformers return
 new trees, which is fine).
 
 Files
@@ -50,11 +51,12 @@ Bindings (bot.analysis.bindings.Binding: module, target, statement, kind, value,
     self_class(parsed, expression) -> ClassDef | None   `self` (first param of a method) -> its class
     instance_classes(parsed, expression) -> {Definition}  classes the object is provably an instance of
         (constructor call, factory returning one, self, names/self.attr bound to one (resets to None
-        ignored), annotated params, pytest fixture params whose fixture returns one, else what the
-        callers pass for the param)
+        ignored), annotated params and attributes, module-level instances (also imported), pytest
+        fixture params whose fixture returns/yields one, else what the callers pass for the param)
 
 Functions
-    decorated(decorator_names) -> [Definition]  every function/method, nested ones too, with `@d`/`@d(...)`
+    decorated(decorator_names) -> [Definition]  every function/method, nested ones too, with `@d`/`@d(...)`,
+                                                or `@policy` where `policy = d(...)` (also imported)
     is_decorated(parsed, function_node, decorator_names)
     fixtures_named(name, requesting_path)
     references_to(definition, fallback_among=()) -> [Reference]  loads of a function anywhere in the
