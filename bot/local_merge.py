@@ -5,6 +5,7 @@ from bot.config import Identity
 from bot.errors import BotError
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
+from bot.pr_content import with_merge_sha
 
 
 def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) -> str:
@@ -22,5 +23,6 @@ def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) 
     message = f"Merge pull request #{number} from {pr.head}\n\n{pr.title}\n"
     merge_sha = repo.commit_tree(tree, [base_sha, head_sha], message, identity)
     repo.push(merge_sha, pr.base, base_sha)
+    forge.update_pr(number, body=with_merge_sha(pr.body, merge_sha))
     forge.mark_merged(number, merge_sha)
     return merge_sha

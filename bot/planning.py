@@ -8,6 +8,7 @@ from bot.config import Config
 from bot.discovery import Service, Skipped
 from bot.model import TIERS
 from bot.recipe import Recipe
+from bot.refnames import ref_name_problem
 
 DONE_STATES = ("merged", "closed")
 
@@ -38,6 +39,7 @@ class Plan:
     skipped: list[Skipped]
     not_applicable: list[Skipped] = field(default_factory=list)
     broken: list[Skipped] = field(default_factory=list)  # services whose dependencies could not be read
+    warnings: list[str] = field(default_factory=list)  # configuration that names nothing (one line each)
 
     def waves(self) -> list[list[Job]]:
         by_wave: dict[int, list[Job]] = {}
@@ -66,6 +68,11 @@ def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: 
                 not_applicable.append(Skipped(service.path, f"{recipe.id}: already at {recipe.version}"))
                 continue
             branch = f"{config.branch_prefix}/{recipe.id}" + ("" if service.path == "." else f"/{service.name}")
+            problem = ref_name_problem(branch)
+            if problem:  # refused now, not after its tests ran and the push failed
+                broken.append(Skipped(service.path, f"{service.path}: the folder name cannot be part of the git "
+                                                    f"branch {branch!r} (it has {problem}); rename the folder"))
+                break
             jobs.append(Job(service, recipe, config.tier_of(service.name), branch))
         if not matched and service.problems:
             broken.append(Skipped(service.path, service.problems[0]))

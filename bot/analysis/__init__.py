@@ -33,6 +33,7 @@ Helpers: module_name(path), absolute(name, package), dotted_name(node), import_f
 walk(node) (a subtree in source order, no metadata).
 
 Names and definitions
+    is_test_path(path) -> bool                  tests/, test_*.py, *_test.py, conftest.py
     names_of(parsed, node) -> {absolute name}   Name/Attribute; relative imports resolved, re-exports followed
     refers_to(parsed, node, targets) -> bool
     canonical(name) -> name                     follows the service's own re-exports
@@ -67,11 +68,12 @@ Functions
 Parameter flow
     call_sites(definition, fallback_among=()) -> [CallSite]  calls incl. inside create_task/gather,
         functools.partial(fn, ...), asyncio.to_thread(fn, ...), loop.run_in_executor(ex, fn, ...)
-    CallSite: module, call, reference, arguments {param: expression}, deferred, line
+    CallSite: module, call, reference, arguments {param: expression}, deferred, line, repeated (may start its
+        callee several times: deferred, in a comprehension, un-awaited in a loop)  (a class's call sites:
+        `Cls(...)`, arguments mapped to its __init__'s parameters)
     parameters_receiving(parsed, expression, transitive=True) -> [ParameterFlow(function, parameter,
         site, hops)]                            where a value (a client, a write API) is handed on
     carriers(parsed, value), reads_of(parsed, target)  the expressions holding the same object
-    constructions(class_definition) -> [CallSite]   `Cls(...)` with arguments mapped onto __init__
     arguments_for(parsed, param) -> [(module, expression)]  its default and what every call site passes
         (instance_classes uses this for unannotated parameters, e.g. `self.sink = sink` in __init__)
 """
@@ -80,7 +82,7 @@ from __future__ import annotations
 from .bindings import Binding, BindingsMixin
 from .flow import CallSite, FlowMixin, ParameterFlow
 from .functions import FIXTURE_DECORATORS, FunctionsMixin, Reference
-from .names import absolute, dotted_name, import_from_module, module_name, walk
+from .names import absolute, dotted_name, import_from_module, is_test_path, module_name, walk
 from .parsed import ParsedModule
 from .service import Definition, ServiceCore
 
@@ -91,5 +93,5 @@ class ServiceAnalysis(FlowMixin, FunctionsMixin, BindingsMixin, ServiceCore):
 
 __all__ = [
     "Binding", "CallSite", "Definition", "FIXTURE_DECORATORS", "ParameterFlow", "ParsedModule", "Reference",
-    "ServiceAnalysis", "absolute", "dotted_name", "import_from_module", "module_name", "walk",
+    "ServiceAnalysis", "absolute", "dotted_name", "import_from_module", "is_test_path", "module_name", "walk",
 ]

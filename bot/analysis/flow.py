@@ -15,6 +15,7 @@ from .service import Definition
 DEFERRED_CALLERS = frozenset({"functools.partial", "asyncio.to_thread", "contextvars.copy_context"})
 _DEFERRED_METHODS = frozenset({"run_in_executor", "submit", "start_soon", "call_soon", "call_soon_threadsafe"})
 _MAX_FLOW_DEPTH = 6
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +32,20 @@ class CallSite:
     @property
     def line(self) -> int:
         return self.module.line(self.call)
+
+    @property
+    def repeated(self) -> bool:
+        """The call may start its callee several times over: deferred (a partial can be called any number
+        of times), in a comprehension, or not awaited in a loop of its function (tasks started in a loop)."""
+        if self.deferred:
+            return True
+        awaited = isinstance(self.module.parent(self.call), cst.Await)
+        for ancestor in self.module.ancestors(self.call):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                return False
+            if isinstance(ancestor, _COMPREHENSIONS) or (isinstance(ancestor, (cst.For, cst.While)) and not awaited):
+                return True
+        return False
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,17 +70,6 @@ class FlowMixin:
                 sites.append(site)
         return sites
 
-    def constructions(self, klass: Definition) -> list[CallSite]:
-        """Every `Cls(...)` of a service class, arguments mapped onto its `__init__` (self skipped)."""
-        init = self.member(klass, "__init__")
-        sites = []
-        for reference in self.references_to(klass):
-            call = reference.module.parent(reference.node)
-            if isinstance(call, cst.Call) and call.func is reference.node:
-                arguments = _map_onto(init.node, call.args, skip_first=True) if init is not None else {}
-                sites.append(CallSite(reference.module, call, reference, arguments))
-        return sites
-
     def arguments_for(self, parsed: ParsedModule, param: cst.Param) -> list[tuple[ParsedModule, cst.BaseExpression]]:
         """What the service passes for a parameter: its default, then the argument mapped onto it at every
         call site (for `__init__`, at every construction of the class)."""
@@ -74,10 +78,9 @@ class FlowMixin:
         if function is None:
             return values
         definition = self.definition_for(parsed, function)
-        if function.name.value == "__init__" and definition.owner is not None:
-            sites = self.constructions(definition.owner)
-        else:
-            sites = self.call_sites(definition)
+        # an __init__ is called by constructing its class (call_sites maps those onto __init__)
+        is_init = function.name.value == "__init__" and definition.owner is not None
+        sites = self.call_sites(definition.owner if is_init else definition)
         for site in sites:
             argument = site.arguments.get(param.name.value)
             if argument is not None:
@@ -88,7 +91,7 @@ class FlowMixin:
         parsed, node = reference.module, reference.node
         parent = parsed.parent(node)
         if isinstance(parent, cst.Call) and parent.func is node:
-            return CallSite(parsed, parent, reference, _map_arguments(reference, parent.args))
+            return CallSite(parsed, parent, reference, self._arguments(reference, parent.args))
         if isinstance(parent, cst.Arg) and parent.keyword is None and not parent.star:
             call = parsed.parent(parent)
             if isinstance(call, cst.Call) and self._is_deferred_caller(parsed, call.func):
@@ -96,8 +99,15 @@ class FlowMixin:
                 index = next((i for i, a in enumerate(positional) if a is parent), None)
                 if index is not None and (index == 0 or _is_executor_call(call.func)):
                     rest = [a for a in call.args if a not in positional[: index + 1]]
-                    return CallSite(parsed, call, reference, _map_arguments(reference, rest), deferred=True)
+                    return CallSite(parsed, call, reference, self._arguments(reference, rest), deferred=True)
         return None
+
+    def _arguments(self, reference: Reference, args: Sequence[cst.Arg]) -> dict[str, cst.BaseExpression]:
+        """Arguments mapped to parameters; calling a service class maps them to its `__init__` (after self)."""
+        if reference.definition.is_class:
+            constructor = self.member(reference.definition, "__init__")
+            return _map_arguments(reference, args, constructor) if constructor is not None else {}
+        return _map_arguments(reference, args)
 
     def _is_deferred_caller(self, parsed: ParsedModule, func: cst.BaseExpression) -> bool:
         if self.names_of(parsed, func) & DEFERRED_CALLERS:
@@ -222,7 +232,11 @@ def function_of_param(parsed: ParsedModule, param: cst.Param) -> cst.FunctionDef
     return holder if isinstance(holder, cst.FunctionDef) else None
 
 
-def _map_arguments(reference: Reference, args: Sequence[cst.Arg]) -> dict[str, cst.BaseExpression]:
+def _map_arguments(reference: Reference, args: Sequence[cst.Arg],
+                   constructor: Definition | None = None) -> dict[str, cst.BaseExpression]:
+    """Arguments -> parameters of the callee, or of `constructor` (a class's __init__, self skipped)."""
+    if constructor is not None:
+        return _map_onto(constructor.node, args, skip_first=True)
     return _map_onto(reference.definition.node, args,
                      skip_first=reference.via_instance or _is_classmethod_call(reference))
 

@@ -1,6 +1,7 @@
 """Dotted names of a service's modules and of import statements (no parsing, no metadata)."""
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 import libcst as cst
@@ -55,3 +56,11 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         current = stack.pop()
         yield current
         stack.extend(reversed(current.children))
+
+
+TEST_PATH = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")
+
+
+def is_test_path(path: str) -> bool:
+    """pytest's usual places: a tests/ or test/ folder, test_*.py, *_test.py, conftest.py."""
+    return TEST_PATH.search(path) is not None
