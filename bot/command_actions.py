@@ -4,7 +4,7 @@ from __future__ import annotations
 from bot.errors import BotError
 from bot.forge.base import PullRequest
 from bot.migrate import apply_recipe
-from bot.pr_content import commit_message, pr_body
+from bot.pr_content import commit_message, marker_job_key, pr_body
 from bot.render import marker, read_marker, render
 from bot.runner import Runner
 
@@ -19,8 +19,7 @@ class CommandActions:
             return f"`/retry` works on open pull requests; this one is {pr.state}.", False
         meta = read_marker(pr.body) or {}
         plan, base_sha = self.runner.plan()
-        job = next((j for j in plan.jobs if j.recipe.id == meta.get("recipe")
-                    and j.service.name == meta.get("service")), None)
+        job = next((j for j in plan.jobs if j.key == marker_job_key(meta)), None)
         if job is None:
             return (f"`{meta.get('recipe')}` no longer applies to `{meta.get('service')}` on "
                     f"`{self.config.base_branch}`; nothing to regenerate. Close this PR if it is obsolete."), False
@@ -55,7 +54,7 @@ class CommandActions:
         if pr.state != "merged" or not pr.merge_sha:
             return f"`/revert` works on merged pull requests; this one is {pr.state}.", False
         meta = read_marker(pr.body) or {}
-        branch = f"{self.config.branch_prefix}/revert/{meta.get('recipe')}/{meta.get('service')}"
+        branch = f"{self.config.branch_prefix}/revert/{marker_job_key(meta)}"
         existing = self.forge.find_pr(branch)
         if existing and existing.state == "open":
             return f"A revert PR is already open: #{existing.number}.", False

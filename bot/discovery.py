@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import posixpath
+import re
 from dataclasses import dataclass, field
 
 from bot.model import ServiceSource
@@ -12,18 +13,24 @@ from bot.snapshot import Snapshot, files_under, glob_dirs
 
 # The files a codemod may read or change: sources and the configuration pytest and pip read.
 SOURCE_SUFFIXES = (".py", ".txt", ".toml", ".ini", ".cfg")
+_GLOB = re.compile(r"[*?\[]")
 
 
 @dataclass
 class Service:
     name: str
     path: str  # repo-relative directory
+    key: str | None = None  # unique name in branch names and job keys (service_key; default: name)
     requirement_files: list[str] = field(default_factory=list)  # service-relative, dependency order
     has_pyproject: bool = False
     declarations: list[Declaration] = field(default_factory=list)
     imports: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)  # each one line: "<file>: <reason>"
     files: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.key is None:
+            self.key = self.name
 
     @property
     def usable(self) -> bool:
@@ -53,8 +60,22 @@ def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Servic
                 skipped.append(Skipped(directory, "not a service: no requirements*.txt, "
                                                   "requirements/*.txt or pyproject.toml"))
                 continue
-            services.append(_read_service(snapshot, directory, relative))
+            service = _read_service(snapshot, directory, relative)
+            service.key = service_key(pattern, directory)
+            services.append(service)
     return services, skipped
+
+
+def service_key(pattern: str, directory: str) -> str:
+    """A service's name in branch names and job keys: its path below the pattern's fixed leading folders.
+
+    `services/*` + `services/billing` -> `billing` (single-level layouts keep their branch names);
+    `teams/*/*` + `teams/a/api` -> `a/api`, so `teams/b/api` gets a branch of its own."""
+    want = pattern.strip("/").split("/")
+    fixed = 0
+    while fixed < len(want) - 1 and not _GLOB.search(want[fixed]):
+        fixed += 1
+    return "/".join(directory.strip("/").split("/")[fixed:])
 
 
 def _is_service(relative: list[str]) -> bool:

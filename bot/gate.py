@@ -38,9 +38,9 @@ class Gate:
             return True, ""
         seen = set()
         for job, pr in merged:
-            if job.service.name in seen:
+            if job.service.key in seen:
                 continue
-            seen.add(job.service.name)
+            seen.add(job.service.key)
             meta = read_marker(pr.body) or {}
             try:
                 before = self.checks.results(job.service.name, job.service.path, meta.get("base") or self.base_sha)

@@ -5,6 +5,7 @@ from bot.config import Identity
 from bot.errors import BotError
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
+from bot.reconcile import merged_in_git
 
 
 def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) -> str:
@@ -16,6 +17,10 @@ def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) 
     head_sha = repo.remote_head(pr.head)
     if base_sha is None or head_sha is None:
         raise BotError(f"pull request #{number}: branch {pr.base if base_sha is None else pr.head} is gone")
+    already = merged_in_git(repo, pr, base_sha)
+    if already:  # a merge killed after its push: finish it, never merge twice
+        forge.mark_merged(number, already)
+        return already
     tree = repo.merge_tree(base_sha, head_sha)
     if tree is None:
         raise BotError(f"pull request #{number} conflicts with {pr.base}: run the bot again to regenerate it")

@@ -35,7 +35,13 @@ def commit_message(job: Job, change: ServiceChange) -> str:
 
 def metadata(job: Job, base_sha: str, change: ServiceChange) -> dict[str, Any]:
     return {"recipe": job.recipe.id, "version": job.recipe.version, "service": job.service.name,
-            "path": job.service.path, "base": base_sha, "change": change.digest(job.recipe.fingerprint)}
+            "job": job.key, "path": job.service.path, "base": base_sha,
+            "change": change.digest(job.recipe.fingerprint)}
+
+
+def marker_job_key(meta: dict[str, Any]) -> str:
+    """The job a PR belongs to; PRs opened before job keys were recorded name recipe and service."""
+    return meta.get("job") or f"{meta.get('recipe')}/{meta.get('service')}"
 
 
 def pr_body(job: Job, base_branch: str, base_sha: str, change: ServiceChange,

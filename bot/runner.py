@@ -13,8 +13,9 @@ from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
 from bot.migrate import ServiceChange, apply_recipe
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
-from bot.pr_content import Validation, commit_message, metadata, pr_body, pr_title
+from bot.pr_content import Validation, commit_message, marker_job_key, metadata, pr_body, pr_title
 from bot.recipe import Recipe
+from bot.reconcile import reconcile_local_merges
 from bot.render import read_marker
 from bot.status import status_rows
 
@@ -59,6 +60,7 @@ class Runner:
     def plan(self, prs: dict[str, PullRequest] | None = None) -> tuple[Plan, str]:
         """prs: the bot's PRs by job key, when the caller already has them (one list call per run)."""
         self.repo.fetch(self.forge.push_url())
+        self._fetched = True
         base_sha = self.repo.remote_head(self.config.base_branch)
         if base_sha is None:
             raise BotError(f"origin has no branch {self.config.base_branch!r} (config base-branch)")
@@ -67,11 +69,17 @@ class Runner:
         return make_plan(services, skipped, self.recipes, self.config, with_prs), base_sha
 
     def pr_states(self) -> dict[str, PullRequest]:
+        listed = self.forge.list_prs(self.config.branch_prefix + "/")
+        if self.forge.name == "local":  # a merge killed halfway left its PR open: git says it is merged
+            if not getattr(self, "_fetched", False):
+                self.repo.fetch(self.forge.push_url())
+                self._fetched = True
+            listed = reconcile_local_merges(self.repo, self.forge, listed)
         prs = {}
-        for pr in self.forge.list_prs(self.config.branch_prefix + "/"):
+        for pr in listed:
             meta = read_marker(pr.body)
             if meta and "revert_of" not in meta:  # a PR is the bot's only if it carries the marker
-                prs[f"{meta['recipe']}/{meta['service']}"] = pr
+                prs[marker_job_key(meta)] = pr
         return prs
 
     def reverted(self) -> set[int]:
@@ -148,8 +156,9 @@ class Runner:
             base_sha, change.repo_paths(), commit_message(job, change), self.config.identity)
         validation = self.validator.validate(job, base_sha, head) if self.validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
+        pushed = False
         if not up_to_date:
-            self.repo.push(head, job.branch, remote_sha, self.forge.push_url())
+            pushed = self.repo.push(head, job.branch, remote_sha, self.forge.push_url())
         title = pr_title(job)
         labels = self.labels_for(validation)
         if pr is None:
@@ -157,7 +166,9 @@ class Runner:
                 pr = self.forge.open_pr(head=job.branch, base=self.config.base_branch, title=title,
                                         body=body.text, labels=labels, reviewers=list(self.config.reviewers))
             except BotError:
-                if remote_sha is None:  # never leave a branch the bot made without its PR
+                # never leave a branch this run made without its PR, and never delete one it did not
+                # make: the lease is the exact commit this run pushed, and another run's open PR keeps it
+                if remote_sha is None and pushed and not self._open_pr_on(job.branch):
                     self.repo.push(None, job.branch, head, self.forge.push_url())
                 raise
             status = "opened"
@@ -167,6 +178,13 @@ class Runner:
         self._post_overflow(pr, body.overflow)
         message = "" if validation is None or validation.ok else "checks fail"
         return JobResult(job, status, message, pr, len(change.manual))
+
+    def _open_pr_on(self, branch: str) -> bool:
+        try:
+            found = self.forge.find_pr(branch)
+        except BotError:
+            return True  # cannot tell: keeping a branch is safe, deleting one is not
+        return found is not None and found.state == "open"
 
     def foreign_commits(self, branch: str, base_sha: str):
         head = self.repo.remote_head(branch)

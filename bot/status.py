@@ -29,7 +29,7 @@ def status_rows(plan: Plan, prs: Mapping[str, PullRequest], reverted: set[int] =
     for job in plan.jobs:
         pr = prs.get(job.key)
         manual = _manual_count(pr)
-        rows.append(StatusRow(job.wave, job.tier, job.service.name, job.recipe.id, _state(pr, manual, reverted),
+        rows.append(StatusRow(job.wave, job.tier, job.service.key, job.recipe.id, _state(pr, manual, reverted),
                               pr.number if pr else None, pr.url if pr else "", manual))
     return rows
 
