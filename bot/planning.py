@@ -148,7 +148,10 @@ def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all
     if not all_waves:
         for wave_jobs in plan.waves():
             wave = wave_jobs[0].wave
-            if all(pr_states.get(j.key) in DONE_STATES for j in wave_jobs):
+            stuck = [j for j in wave_jobs if j.blocked_reason and j.key not in pr_states]
+            waited_for = [j for j in wave_jobs if pr_states.get(j.key) not in DONE_STATES
+                          and (config.wait_for_blocked or j not in stuck)]
+            if not waited_for:
                 green, why = is_green(wave_jobs)
                 if green or config.open_next_wave_early:
                     continue
@@ -160,6 +163,8 @@ def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all
             later = [j for j in candidates if j.wave > wave]
             if later and not config.open_next_wave_early:
                 blocked.append(f"wave {wave + 2}+ waits for wave {wave + 1} ({TIERS[wave]}) to be merged or closed")
+                if stuck and config.wait_for_blocked:
+                    blocked.append(_stuck_line(stuck))
             if not config.open_next_wave_early:
                 candidates = [j for j in candidates if j.wave == wave]
             break
@@ -167,6 +172,14 @@ def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all
         candidates = _one_critical_service_at_a_time(plan, candidates, pr_states, blocked, is_green)
     candidates = _apply_limits(candidates, len(maintain), config, blocked)
     return Selection(maintain, candidates, current, blocked)
+
+
+def _stuck_line(stuck: list[Job]) -> str:
+    """What a human has to do about jobs that can never get a PR as the base is."""
+    items = "; ".join(f"{j.key} ({j.blocked_reason})" for j in stuck[:5])
+    more = f" and {len(stuck) - 5} more" if len(stuck) > 5 else ""
+    return (f"{len(stuck)} job(s) can never get a PR until fixed on the base: {items}{more}. Fix them and "
+            f"run again, or set `wait-for-blocked = false` to let later waves go without them")
 
 
 def _one_critical_service_at_a_time(plan: Plan, candidates: list[Job], pr_states: Mapping[str, str],

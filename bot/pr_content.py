@@ -17,6 +17,7 @@ class Validation:
     summary: str
     ok: bool = True
     skipped: bool = False
+    untested: str = ""  # why no test ran on the branch (pytest exit 5, pytest missing...): not a pass
 
 
 def pr_title(job: Job) -> str:

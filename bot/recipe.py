@@ -8,6 +8,7 @@ import importlib.util
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -36,8 +37,12 @@ class Recipe:
     risk: tuple[str, ...]
     default_options: Mapping[str, Any]
     requirement_edits: tuple[RequirementEdit, ...]
-    codemod_class: type[Codemod]
+    codemod_ref: str  # "codemod.py:ClassName", imported on first use: a broken one fails its own jobs
     fingerprint: str = field(compare=False)  # hash of every file in the folder: changes re-run jobs
+
+    @cached_property
+    def codemod_class(self) -> type[Codemod]:
+        return _load_codemod(self.folder, self.codemod_ref, str(self.folder / "recipe.toml"))
 
     def options(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         unknown = sorted(set(overrides or {}) - set(self.default_options))
@@ -53,10 +58,20 @@ class Recipe:
         return dict(self.codemod_class.RULES)
 
 
-def load_recipes(dirs: Sequence[Path], enabled: Sequence[str] = ()) -> list[Recipe]:
+@dataclass(frozen=True)
+class BrokenRecipe:
+    """A recipe folder whose recipe.toml does not load: listed as failed, never stopping other commands."""
+
+    id: str
+    reason: str
+
+
+def load_recipes(dirs: Sequence[Path], enabled: Sequence[str] = (),
+                 broken: list[BrokenRecipe] | None = None) -> list[Recipe]:
     """Every recipe folder under dirs (a later dir overrides an earlier one's recipe of the same id).
 
-    With `enabled`, only those recipes are loaded: a disabled recipe never breaks a run."""
+    With `enabled`, only those recipes are loaded: a disabled recipe never breaks a run. With `broken`,
+    a recipe that does not load is appended there instead of raising."""
     folders: dict[str, Path] = {}
     for base in dirs:
         if base.is_dir():
@@ -66,8 +81,17 @@ def load_recipes(dirs: Sequence[Path], enabled: Sequence[str] = ()) -> list[Reci
         missing = sorted(set(enabled) - set(folders))
         if missing:
             raise RecipeError(f"enabled-recipes: no recipe named {missing[0]!r} (have: {', '.join(sorted(folders))})")
+    else:
+        enabled = sorted(folders)
+    if broken is None:
         return [load_recipe(folders[r]) for r in enabled]
-    return [load_recipe(folders[r]) for r in sorted(folders)]
+    loaded = []
+    for rid in enabled:
+        try:
+            loaded.append(load_recipe(folders[rid]))
+        except RecipeError as exc:
+            broken.append(BrokenRecipe(rid, str(exc)))
+    return loaded
 
 
 def load_recipe(folder: Path) -> Recipe:
@@ -103,7 +127,7 @@ def load_recipe(folder: Path) -> Recipe:
         risk=tuple(meta.get("risk", [])),
         default_options=dict(data.get("options", {})),
         requirement_edits=edits,
-        codemod_class=_load_codemod(folder, meta["codemod"], where),
+        codemod_ref=_codemod_ref(folder, meta["codemod"], where),
         fingerprint=_fingerprint(folder),
     )
 
@@ -130,12 +154,17 @@ def _edit(raw: Any, where: str, index: int) -> RequirementEdit:
     )
 
 
-def _load_codemod(folder: Path, ref: str, where: str) -> type[Codemod]:
+def _codemod_ref(folder: Path, ref: str, where: str) -> str:
     module_file, _, class_name = ref.partition(":")
     if not module_file.endswith(".py") or not class_name:
         raise RecipeError(f"{where}: recipe.codemod must look like 'codemod.py:ClassName'")
     if not (folder / module_file).is_file():
         raise RecipeError(f"{where}: codemod module {module_file} not found in {folder}")
+    return ref
+
+
+def _load_codemod(folder: Path, ref: str, where: str) -> type[Codemod]:
+    module_file, _, class_name = ref.partition(":")
     # The folder is imported as a package so a codemod can import its sibling modules relatively.
     package = "upgrade_bot_recipe_" + re.sub(r"\W", "_", folder.name)
     if package not in sys.modules or list(sys.modules[package].__path__) != [str(folder)]:
@@ -146,7 +175,9 @@ def _load_codemod(folder: Path, ref: str, where: str) -> type[Codemod]:
             del sys.modules[name]
     try:
         module = importlib.import_module(f"{package}.{module_file[:-3]}")
-    except Exception as exc:  # a broken recipe must fail loudly, naming the file
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a broken recipe (sys.exit() at import too) must fail loudly, naming the file
         raise RecipeError(f"{folder / module_file}: import failed: {type(exc).__name__}: {exc}") from None
     cls = getattr(module, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, Codemod)):

@@ -20,6 +20,9 @@ from bot.render import read_marker
 from bot.status import status_rows
 
 
+UNTESTED_LABEL = "no-tests-ran"
+
+
 class Validator(Protocol):
     def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation: ...
 
@@ -177,6 +180,8 @@ class Runner:
             status = "updated"
         self._post_overflow(pr, body.overflow)
         message = "" if validation is None or validation.ok else "checks fail"
+        if validation is not None and validation.ok and validation.untested:
+            message = f"no test ran: {validation.untested}"
         return JobResult(job, status, message, pr, len(change.manual))
 
     def _open_pr_on(self, branch: str) -> bool:
@@ -198,6 +203,8 @@ class Runner:
             labels.append("checks-failing")
         if validation is not None and validation.skipped:
             labels.append("not-validated")
+        if validation is not None and validation.ok and validation.untested:
+            labels.append(UNTESTED_LABEL)
         return labels
 
     def _post_overflow(self, pr: PullRequest, parts: list[str]) -> None:

@@ -14,7 +14,7 @@ from bot.planning import Job
 from bot.pr_content import Validation
 from bot.render import render
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
-                            ensure_env, requirement_sources, run_checks)
+                            ensure_env, requirement_sources, run_checks, untested_reason)
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
 
@@ -59,7 +59,9 @@ class CheckValidator:
         except EnvBuildError as exc:
             return Validation(f"**Could not validate**: building the test environment failed: {exc}", ok=False)
         comparison = compare(before, after)
-        return Validation(render_comparison(comparison, before, after), ok=comparison.ok())
+        untested = untested_reason(after)
+        return Validation(render_comparison(comparison, before, after, untested), ok=comparison.ok(),
+                          untested=untested)
 
 
 class SkippedValidator:
@@ -67,9 +69,10 @@ class SkippedValidator:
         return Validation("", ok=True, skipped=True)
 
 
-def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun]) -> str:
+def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun],
+                      untested: str = "") -> str:
     return render("validation_details.md.j2", c=comparison, ok=comparison.ok(), max_listed=MAX_LISTED,
-                  before=before, after=after)
+                  before=before, after=after, untested=untested)
 
 
 def _run_from_json(data: dict) -> CheckRun:
