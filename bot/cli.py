@@ -371,3 +371,7 @@ def _print_summary(report) -> None:
     for result in report.results:
         if result.status in ("failed", "blocked"):
             print(f"{result.status}: {result.job.key}: {result.message}")
+    attempted = {r.job.key for r in report.results}
+    for job in report.stuck:
+        if job.key not in attempted:
+            print(f"blocked: {job.key}: {job.blocked_reason}")

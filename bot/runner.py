@@ -44,10 +44,11 @@ class RunReport:
     base_sha: str
     results: list[JobResult] = field(default_factory=list)
     dashboard: str = ""
+    stuck: list[Job] = field(default_factory=list)  # jobs that can never get a PR until a human fixes them
 
     @property
     def failed(self) -> bool:
-        return bool(self.plan.broken) or any(r.status == "failed" for r in self.results)
+        return bool(self.plan.broken or self.stuck) or any(r.status == "failed" for r in self.results)
 
 
 Progress = Callable[[int, int, JobResult], None]
@@ -99,7 +100,8 @@ class Runner:
         prs = self.pr_states()
         plan, base_sha = self.plan(prs)
         selection = self.select(plan, prs, base_sha, all_waves=all_waves or dry_run)
-        report = RunReport(plan, selection, base_sha)
+        report = RunReport(plan, selection, base_sha,
+                           stuck=[j for j in plan.jobs if j.blocked_reason and j.key not in prs])
         jobs = selection.maintain + selection.open
         for i, job in enumerate(jobs, 1):
             result = self.run_job(job, base_sha, prs.get(job.key), dry_run=dry_run)
