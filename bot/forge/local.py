@@ -59,7 +59,8 @@ class LocalForge:
         return PullRequest(**record["pr"])
 
     def _records(self) -> list[dict]:
-        files = sorted(self.root.glob("prs/*.json"), key=lambda p: int(p.stem))
+        # a process killed mid-write leaves a .tmp-*.json behind: not a PR
+        files = sorted((p for p in self.root.glob("prs/*.json") if p.stem.isdigit()), key=lambda p: int(p.stem))
         return [json.loads(p.read_text()) for p in files]
 
     # --- Forge protocol ------------------------------------------------------------------
@@ -184,7 +185,7 @@ class LocalForge:
     def publish_dashboard(self, title: str, body: str) -> str:
         path = self.root / "dashboard.md"
         if not path.exists() or path.read_text() != body:
-            path.write_text(body)
+            _write_atomic(path, body)  # a run killed mid-write must not leave half a dashboard
         return str(path)
 
     def push_url(self) -> str | None:
@@ -193,7 +194,11 @@ class LocalForge:
 
 def _write_json(path: Path, data: dict) -> None:
     """Atomic: a crash never leaves a half-written PR file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    _write_atomic(path, json.dumps(data, indent=2, sort_keys=True))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.write(text)
     os.replace(tmp, path)

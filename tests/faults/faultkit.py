@@ -100,8 +100,9 @@ def prs(repo: Monorepo) -> list[dict]:
 
 
 def violations(repo: Monorepo, human_commits: set[str] = frozenset(), jobs: int | None = None) -> list[str]:
-    """Broken invariants: an open bot PR without its branch, two open PRs for one job, a human commit
-    no origin ref contains any more, and (with `jobs`) a dashboard where a job is not in exactly one state."""
+    """Broken invariants: an open bot PR without its branch, two open PRs for one job, a PR merged twice,
+    a human commit no origin ref contains any more, and (with `jobs`) a dashboard where a job is not in
+    exactly one state."""
     found = []
     branches = origin_branches(repo)
     open_heads: dict[str, int] = {}
@@ -113,6 +114,9 @@ def violations(repo: Monorepo, human_commits: set[str] = frozenset(), jobs: int 
         if pr["head"] in open_heads:
             found.append(f"PRs #{open_heads[pr['head']]} and #{pr['number']} are both open for {pr['head']}")
         open_heads[pr["head"]] = pr["number"]
+    merges = git(repo.origin, "log", "--first-parent", "--format=%s", "main")
+    numbers = re.findall(r"^Merge pull request #(\d+) ", merges, re.M)
+    found += [f"PR #{n} was merged {numbers.count(n)} times" for n in set(numbers) if numbers.count(n) > 1]
     for sha in human_commits:
         if not git(repo.origin, "for-each-ref", "--contains", sha, "refs/heads/"):
             found.append(f"human commit {sha[:12]} is on no branch any more")

@@ -1,0 +1,156 @@
+"""Property-style: seeded random interleavings of bot runs (alone, two at once, killed mid-way) and a
+maintainer's actions (merge, a merge killed after its push, close, push to a bot branch, push to the base,
+/retry) on the local forge. After every step the invariants hold; at the end the rollout converges (a run
+after a run changes nothing). The figures are printed (`pytest -s`) for the issue's closing note."""
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+from conftest import git
+from faultkit import bot_process, finish, fleet, kill9, origin_branches, prs, violations
+
+from bot.assemble import build_runner
+from bot.cli import main
+from bot.command_actions import CommandActions
+from bot.commands import CommandHandler
+from bot.config import load_config
+from bot.forge.local import LocalForge
+from bot.gitops import GitRepo
+from bot.recipe import load_recipes
+
+pytestmark = pytest.mark.fault
+
+SEEDS = (1, 2, 3, 4)
+STEPS = 9
+JOBS = 3
+KILL_AFTER_PUSH = ("import os, signal\nimport bot.forge.local as local\n"
+                   "local.LocalForge.mark_merged = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n")
+SAME_SECOND = {"GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+FIGURES = {"steps": 0, "faults injected": 0, "kills": 0, "overlapping runs": 0, "refused by the lock": 0,
+           "seeds": 0, "converged": 0, "branches or PRs lost": 0, "invariant violations": 0}
+
+
+class World:
+    def __init__(self, root, rng: random.Random) -> None:
+        self.rng = rng
+        self.repo = fleet(root, names=("alpha", "beta", "gamma"),
+                          tiers={"alpha": "low", "beta": "low", "gamma": "medium"})
+        self.human: set[str] = set()
+        self.log: list[str] = []
+
+    def cli(self, *args: str) -> int:
+        return main(["--repo", str(self.repo.work), *args])
+
+    def open_prs(self) -> list[dict]:
+        return [p for p in prs(self.repo) if p["state"] == "open" and not p["head"].startswith("upgrade-bot/revert/")]
+
+    # --- the bot -------------------------------------------------------------------------
+    def run(self) -> None:
+        assert self.cli("run", "--skip-checks", *(["--all-waves"] if self.rng.random() < 0.3 else [])) in (0, 1)
+
+    def two_runs(self) -> None:
+        # the same second for both: they build identical commits, the case where a loser's cleanup
+        # used to delete the winner's branch
+        args = ["run", "--skip-checks", *(["--all-waves"] if self.rng.random() < 0.5 else [])]
+        first, second = (bot_process(self.repo, *args, env=SAME_SECOND) for _ in range(2))
+        outcomes = [finish(first), finish(second)]
+        FIGURES["overlapping runs"] += 1
+        for code, output in outcomes:
+            assert code in (0, 1), output
+            FIGURES["refused by the lock"] += "another upgrade-bot run holds" in output
+
+    def killed_run(self) -> None:
+        process = bot_process(self.repo, "run", "--skip-checks", "--all-waves")
+        time.sleep(self.rng.uniform(0.3, 2.0))
+        kill9(process)
+        FIGURES["kills"] += 1
+
+    # --- the maintainers -----------------------------------------------------------------
+    def merge(self) -> None:
+        if self.open_prs():
+            self.cli("local", "merge", str(self.rng.choice(self.open_prs())["number"]))
+
+    def killed_merge(self) -> None:
+        if self.open_prs():
+            number = str(self.rng.choice(self.open_prs())["number"])
+            finish(bot_process(self.repo, "local", "merge", number, preamble=KILL_AFTER_PUSH))
+            FIGURES["kills"] += 1
+
+    def close(self) -> None:
+        if self.open_prs():
+            self.cli("local", "close", str(self.rng.choice(self.open_prs())["number"]))
+
+    def push_to_bot_branch(self) -> None:
+        live = [p for p in self.open_prs() if p["head"] in origin_branches(self.repo)]
+        if live:
+            pr = self.rng.choice(live)
+            service = pr["head"].rsplit("/", 1)[1]
+            self.human.add(self.repo.push_commit(pr["head"], {f"services/{service}/NOTES.md": "by hand\n"}))
+
+    def push_to_base(self) -> None:
+        service = self.rng.choice(("alpha", "beta", "gamma"))
+        self.human.add(self.repo.commit_on_main({f"services/{service}/{service}/extra.py": "X = 1\n"}))
+
+    def retry(self) -> None:
+        candidates = [p for p in prs(self.repo) if p["state"] in ("open", "closed")
+                      and not p["head"].startswith("upgrade-bot/revert/")]
+        if not candidates:
+            return
+        pr = self.rng.choice(candidates)
+        repo, config = GitRepo(self.repo.work), load_config(self.repo.work)
+        forge = LocalForge(repo.state_dir)
+        runner = build_runner(repo, forge, config, load_recipes(config.recipe_dirs, config.enabled_recipes),
+                              checks=True, skip_checks=True)
+        comment = forge.comment(pr["number"], "/retry", user="local-maintainer", user_type="User")
+        CommandHandler(forge, CommandActions(runner)).handle({
+            "action": "created", "issue": {"number": pr["number"], "pull_request": {}},
+            "comment": {"id": comment.id, "body": "/retry", "user": {"login": "local-maintainer", "type": "User"}}})
+
+    ACTIONS = {"run": 3, "two_runs": 3, "killed_run": 2, "merge": 3, "killed_merge": 1, "close": 1,
+               "push_to_bot_branch": 1, "push_to_base": 1, "retry": 1}
+    FAULTS = ("two_runs", "killed_run", "killed_merge", "push_to_bot_branch", "push_to_base")
+
+    def step(self) -> None:
+        action = self.rng.choices(list(self.ACTIONS), weights=list(self.ACTIONS.values()))[0]
+        self.log.append(action)
+        getattr(self, action)()
+        FIGURES["steps"] += 1
+        FIGURES["faults injected"] += action in self.FAULTS
+
+    def check(self) -> None:
+        self.cli("status")  # the next command reconciles what a killed process left
+        problems = violations(self.repo, self.human, jobs=JOBS)
+        FIGURES["invariant violations"] += len(problems)
+        FIGURES["branches or PRs lost"] += sum("lost its branch" in p or "no branch any more" in p for p in problems)
+        assert problems == [], f"after {self.log}: {problems}"
+
+    def converges(self) -> bool:
+        self.cli("run", "--skip-checks")
+        before = (origin_branches(self.repo), prs(self.repo))
+        self.cli("run", "--skip-checks")
+        return (origin_branches(self.repo), prs(self.repo)) == before
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_interleavings_keep_the_invariants_and_converge(tmp_path, seed):
+    world = World(tmp_path, random.Random(seed))
+    world.cli("run", "--skip-checks")
+    for _ in range(STEPS):
+        world.step()
+        world.check()
+    converged = world.converges()
+    world.check()
+    FIGURES["seeds"] += 1
+    FIGURES["converged"] += converged
+    assert converged, f"a run after a run still changed something after {world.log}"
+    assert git(world.repo.work, "worktree", "list").count("\n") == 0  # no checkout left behind
+
+
+def test_zz_figures():
+    """Prints the totals of the interleavings above (run with -s to see them)."""
+    if FIGURES["seeds"] == 0:
+        pytest.skip("the interleaving tests did not run in this session")
+    print("\nfault-suite interleavings: " + ", ".join(f"{k}: {v}" for k, v in FIGURES.items()))
+    assert FIGURES["branches or PRs lost"] == 0 and FIGURES["converged"] == FIGURES["seeds"]
