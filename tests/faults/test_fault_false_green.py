@@ -13,7 +13,7 @@ from faultkit import fault_recipes, prs, violations
 from wheels import widgets_wheels
 
 from bot.cli import main
-from bot.validation import DEFAULT_CHECKS, compare, run_checks
+from bot.validation import DEFAULT_CHECKS, CheckRun, compare, run_checks
 
 pytestmark = pytest.mark.fault
 
@@ -35,10 +35,14 @@ def test_no_tests_collected_and_no_pytest_compare_as_no_change_but_are_untested(
     missing = _runs(service, bare / "bin" / "python")
     assert compare(missing, missing).ok()
     assert untested_reason(missing) == "pytest: pytest is not installed in the service's environment"
-    (service / "test_ok.py").write_text("def test_ok():\n    assert True\n")
-    assert untested_reason(_runs(service, Path(sys.executable))) == ""
-    (service / "test_ok.py").write_text("import pytest\n\n\n@pytest.mark.skip\ndef test_ok():\n    pass\n")
-    assert untested_reason(_runs(service, Path(sys.executable))) == "pytest: every test was skipped"
+    (service / "test_ok.py").write_text("import pytest\n\n\ndef test_ok():\n    pass\n\n\n"
+                                        "@pytest.mark.skip\ndef test_skipped():\n    pass\n")
+    ran = _runs(service, Path(sys.executable))
+    assert untested_reason(ran) == ""
+    ran[0].outcomes = {k: o for k, o in ran[0].outcomes.items() if o.outcome == "skipped"}
+    assert untested_reason(ran) == "pytest: every test was skipped"
+    lint = CheckRun("lint", 0, False, 0.1)  # a check without per-test results that passed: it verified something
+    assert untested_reason([lint]) == "" and untested_reason([]) == "no check ran"
 
 
 def untested_fleet(root: Path) -> Monorepo:
