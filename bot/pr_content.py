@@ -10,6 +10,9 @@ from bot.planning import Job
 from bot.render import Body, fit_body, marker, render
 
 
+UNTESTED_LABEL = "no-tests-ran"  # checks ran, but no test: never shown or counted as passed
+
+
 @dataclass
 class Validation:
     """What the PR's validation section says (issue-5 validators fill this in)."""

@@ -13,14 +13,12 @@ from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
 from bot.migrate import ServiceChange, apply_recipe
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
-from bot.pr_content import Validation, commit_message, marker_job_key, metadata, pr_body, pr_title
+from bot.pr_content import (UNTESTED_LABEL, Validation, commit_message, marker_job_key, metadata, pr_body,
+                             pr_title)
 from bot.recipe import Recipe
 from bot.reconcile import reconcile_local_merges
 from bot.render import read_marker
 from bot.status import status_rows
-
-
-UNTESTED_LABEL = "no-tests-ran"
 
 
 class Validator(Protocol):

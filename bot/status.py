@@ -7,6 +7,7 @@ from typing import Mapping
 from bot.forge.base import PullRequest
 from bot.model import TIERS
 from bot.planning import Plan, Selection
+from bot.pr_content import UNTESTED_LABEL
 
 
 @dataclass
@@ -46,7 +47,7 @@ def _state(pr: PullRequest | None, manual: int, reverted: set[int]) -> str:
         return pr.state
     if "checks-failing" in pr.labels:
         return "failing checks"
-    if "no-tests-ran" in pr.labels:
+    if UNTESTED_LABEL in pr.labels:
         return "no tests ran"
     return "needs manual work" if manual else "open"
 
