@@ -143,8 +143,8 @@ def cmd_plan(args) -> int:
     if args.json:
         print(json.dumps({
             "base": base_sha,
-            "jobs": [{"service": j.service.name, "path": j.service.path, "recipe": j.recipe.id, "tier": j.tier,
-                      "wave": j.wave + 1, "branch": j.branch,
+            "jobs": [{"service": j.service.name, "job": j.key, "path": j.service.path, "recipe": j.recipe.id,
+                      "tier": j.tier, "wave": j.wave + 1, "branch": j.branch,
                       "declared": [f"{d.file}:{d.line} {d.raw_name}{d.spec}" for d in j.service.depends_on(j.recipe.package)],
                       "imports": sorted(set(j.recipe.imports) & j.service.imports),
                       "problems": j.service.problems} for j in plan.jobs],
@@ -153,7 +153,7 @@ def cmd_plan(args) -> int:
             "broken": [{"path": s.path, "reason": s.reason} for s in plan.broken],
         }, indent=2))
         return EXIT_FAILED if plan.broken else EXIT_OK
-    rows = [[str(j.wave + 1), j.tier, j.service.name, j.recipe.id, "; ".join(j.service.problems) or "ok"]
+    rows = [[str(j.wave + 1), j.tier, j.service.key, j.recipe.id, "; ".join(j.service.problems) or "ok"]
             for j in plan.jobs]
     print(format_table(["wave", "tier", "service", "recipe", "service status"], rows))
     print(f"\n{len(plan.jobs)} jobs in {len(plan.waves())} waves (base {base_sha[:12]})")
@@ -357,7 +357,7 @@ def _progress():
 
 
 def _print_summary(report) -> None:
-    rows = [[str(r.job.wave + 1), r.job.service.name, r.job.recipe.id, r.status,
+    rows = [[str(r.job.wave + 1), r.job.service.key, r.job.recipe.id, r.status,
              f"#{r.pr.number}" if r.pr else "-", str(r.manual), r.message[:80]] for r in report.results]
     print(format_table(["wave", "service", "recipe", "result", "PR", "manual", "note"], rows))
     counts: dict[str, int] = {}
