@@ -14,6 +14,8 @@ from bot.snapshot import Snapshot, files_under, glob_dirs
 # The files a codemod may read or change: sources and the configuration pytest and pip read.
 SOURCE_SUFFIXES = (".py", ".txt", ".toml", ".ini", ".cfg")
 _GLOB = re.compile(r"[*?\[]")
+# Dotfiles a codemod may read besides those: the interpreter version a service declares.
+SOURCE_DOTFILES = (".python-version",)
 
 
 @dataclass
@@ -92,7 +94,7 @@ def _is_requirements(path: str) -> bool:
 def _read_service(snapshot: Snapshot, directory: str, relative: list[str]) -> Service:
     service = Service(name=posixpath.basename(directory), path=directory)
     for rel in relative:
-        if not rel.endswith(SOURCE_SUFFIXES) or "/." in "/" + rel:
+        if rel not in SOURCE_DOTFILES and (not rel.endswith(SOURCE_SUFFIXES) or "/." in "/" + rel):
             continue
         try:
             service.files[rel] = snapshot.read(f"{directory}/{rel}").decode("utf-8")

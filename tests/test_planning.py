@@ -92,3 +92,10 @@ def test_discovery_follows_requirements_dir_and_includes():
     assert by_name["bp"].imports == {"widgets", "os"}
     assert by_name["lost"].problems == ["services/lost/requirements.txt: includes missing.txt, which does not exist"]
     assert [d.name for d in by_name["pp"].declarations] == ["widgets", "pytest"]
+
+
+def test_codemods_see_the_declared_python_version_but_no_other_dotfile():
+    files = {"services/a/requirements.txt": "widgets==1.0\n", "services/a/.python-version": "3.9\n",
+             "services/a/.env.txt": "SECRET=1\n", "services/a/.tox/x.py": "", "services/a/pkg/.python-version": "3.8\n"}
+    (service,), _ = discover(MemorySnapshot(files), ("services/*",))
+    assert sorted(service.files) == [".python-version", "requirements.txt"]

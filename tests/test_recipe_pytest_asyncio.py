@@ -128,6 +128,44 @@ def test_unknown_mode_is_refused():
         migrate(ServiceSource("x", {"tests/test_a.py": "async def test_a():\n    pass\n"}), mode="relaxed")
 
 
+PYTHON_FLOOR_CASES = {
+    "requires-python below": ({"pyproject.toml": '[project]\nname = "s"\nrequires-python = ">=3.9"\n'},
+                              [("pyproject.toml", 3, 'requires-python = ">=3.10"')]),
+    "requires-python at the floor": ({"pyproject.toml": '[project]\nname = "s"\nrequires-python = ">=3.10"\n'}, []),
+    "upper bound kept": ({"setup.cfg": "[options]\npython_requires = >=3.8,<3.13\n"},
+                         [("setup.cfg", 2, "python_requires = >=3.10, <3.13")]),
+    "poetry tilde": ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "~3.8"\n'},
+                     [("pyproject.toml", 2, 'python = "^3.10"')]),
+    "poetry alternatives, one old": ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11 || 3.9.*"\n'},
+                                     [("pyproject.toml", 2, 'python = "^3.10"')]),
+    "new classifiers only": ({"setup.cfg": "[metadata]\nclassifiers =\n    Programming Language :: Python :: 3.12\n"}, []),
+    "python-version new": ({".python-version": "3.12.1\n"}, []),
+    "python-version old": ({".python-version": "# pinned by ops\npython-3.8\n"}, [(".python-version", 2, "3.10")]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PYTHON_FLOOR_CASES))
+def test_declared_python_below_the_floor_is_listed_once_per_declaration(case):
+    files, expected = PYTHON_FLOOR_CASES[case]
+    files = {**files, "pytest.ini": "[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n"}
+    result = migrate(ServiceSource("s", files))
+    got = [(m.file, m.line, m.suggestion) for m in result.manual if m.rule == "PA012"]
+    assert got == expected
+    assert all("pytest-asyncio 1.3.0 requires Python >= 3.10" in m.reason for m in result.manual)
+
+
+@pytest.mark.parametrize("declared", ["pytest==7.4.4", "pytest>=7,<8", "pytest~=8.1.0"])
+def test_pytest_older_than_8_2_is_raised_with_the_bump(declared):
+    from bot.discovery import discover
+    from bot.migrate import apply_recipe
+    from bot.snapshot import MemorySnapshot
+    files = {"services/s/requirements.txt": f"{declared}\npytest-asyncio==0.23.8\n",
+             "services/s/pytest.ini": "[pytest]\nasyncio_mode = auto\n"}
+    (service,), _ = discover(MemorySnapshot(files), ("services/*",))
+    change = apply_recipe(service, RECIPE)
+    assert change.changed["requirements.txt"] == "pytest>=8.4,<10\npytest-asyncio==1.3.0\n"
+
+
 def test_unparsable_file_becomes_a_manual_item():
     result = migrate(ServiceSource("x", {"tests/test_a.py": "async def test_a(:\n", "pytest.ini": "[pytest]\n"}))
     assert [(m.rule, m.file) for m in result.manual] == [("PA011", "tests/test_a.py")]

@@ -15,6 +15,7 @@ import libcst as cst
 
 from bot.codemod import Codemod
 from bot.model import AppliedChange, CodemodResult, ManualItem, ServiceSource
+from bot.python_support import below_floor
 
 from . import rules
 from .collection import Collection
@@ -23,6 +24,7 @@ from .pytest_config import ConfigEditor, PytestConfig, asyncio_mode, locate
 from .rewrite import FilePlan, rewrite_file
 
 MODES = ("strict", "auto")
+PYTHON_FLOOR = "3.10"  # pytest-asyncio 1.3.0's Requires-Python
 EVENT_LOOP = "event_loop"
 FIXTURE_SCOPE_KEY = "asyncio_default_fixture_loop_scope"
 TEST_SCOPE_KEY = "asyncio_default_test_loop_scope"
@@ -78,6 +80,7 @@ class PytestAsyncioCodemod(Codemod):
             result.manual += outcome.manual
 
         self._edit_config(service, config, editor, mode, current_mode, override_plan, result)
+        result.manual += below_floor(service.files, PYTHON_FLOOR, "pytest-asyncio 1.3.0", rules.PYTHON_FLOOR)
         result.notes += self._notes(config, mode, current_mode, override_plan, result)
         return result
 

@@ -12,6 +12,7 @@ DEFAULT_FIXTURE_LOOP_SCOPE = "PA008"
 EVENT_LOOP_MANUAL = "PA009"
 DYNAMIC_FIXTURE_SCOPE = "PA010"
 UNPARSABLE_FILE = "PA011"
+PYTHON_FLOOR = "PA012"
 
 RULES = {
     MARK_ASYNC_TESTS: "strict mode: mark every collected async test function and method with @pytest.mark.asyncio",
@@ -31,4 +32,6 @@ RULES = {
                        "or nested override, usefixtures/getfixturevalue)",
     DYNAMIC_FIXTURE_SCOPE: "manual: async fixture whose scope is not a literal; its loop_scope must be chosen by hand",
     UNPARSABLE_FILE: "manual: Python file libcst cannot parse; migrate it by hand",
+    PYTHON_FLOOR: "manual: the service declares support for Python < 3.10 (requires-python, Poetry python, "
+                  "classifiers, setup.cfg python_requires, .python-version); pytest-asyncio 1.3.0 needs >= 3.10",
 }

@@ -1,0 +1,147 @@
+"""Which Python versions a service says it supports, and checklist items when a new library needs more.
+
+Read from every place projects declare it: `requires-python` and `classifiers` in pyproject.toml's
+[project], Poetry's `python` dependency, setup.cfg's `python_requires` and classifiers, and
+`.python-version`. Pure: service files in, ManualItems out. Used by recipes whose target release
+raised its Python floor (pytest-asyncio 1.x: 3.10; tenacity 9.1: 3.9)."""
+from __future__ import annotations
+
+import configparser
+import re
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+import tomlkit
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+from tomlkit.exceptions import TOMLKitError
+
+from bot.model import ManualItem
+
+# The minor versions a floor can exclude; older ones are long unsupported by every library here.
+KNOWN_MINORS = ("3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+_CLASSIFIER = re.compile(r"Programming Language :: Python :: (3\.\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class Declaration:
+    file: str
+    key: str  # what the checklist names: "requires-python", "classifiers", ...
+    line_pattern: str  # regular expression matching the declaring line
+    versions: tuple[str, ...]  # the minor versions this declaration admits
+    fix: str  # what to write instead
+
+
+def below_floor(files: Mapping[str, str], floor: str, requirement: str, rule: str) -> list[ManualItem]:
+    """One item per declaration admitting a Python older than `floor` ("3.10"); `requirement` names
+    what needs it ("pytest-asyncio 1.3.0")."""
+    items = []
+    for declaration in declarations(files, floor):
+        old = [v for v in declaration.versions if Version(v) < Version(floor)]
+        if not old:
+            continue
+        text = files[declaration.file]
+        line = _line_of(text, declaration.line_pattern)
+        items.append(ManualItem(
+            declaration.file, line, text.splitlines()[line - 1].strip(),
+            f"{declaration.key} declares Python {', '.join(old)} but {requirement} requires Python >= {floor}: "
+            "the new pin cannot install there", rule, declaration.fix))
+    return items
+
+
+def declarations(files: Mapping[str, str], floor: str) -> Iterator[Declaration]:
+    if "pyproject.toml" in files:
+        yield from _pyproject(files["pyproject.toml"], floor)
+    if "setup.cfg" in files:
+        yield from _setup_cfg(files["setup.cfg"], floor)
+    if ".python-version" in files:
+        yield from _python_version(files[".python-version"], floor)
+
+
+def _pyproject(text: str, floor: str) -> Iterator[Declaration]:
+    try:
+        document = tomlkit.parse(text).unwrap()
+    except TOMLKitError:
+        return
+    project = document.get("project") or {}
+    if isinstance(project.get("requires-python"), str):
+        yield _from_spec("pyproject.toml", "requires-python", project["requires-python"], floor, quoted=True)
+    yield from _classifiers("pyproject.toml", project.get("classifiers") or [], floor)
+    poetry_python = ((document.get("tool") or {}).get("poetry") or {}).get("dependencies", {}).get("python")
+    if isinstance(poetry_python, str):
+        versions = tuple(v for alternative in poetry_python.split("||")
+                         for v in _admitted(_poetry_to_pep440(alternative.strip())))
+        yield Declaration("pyproject.toml", "[tool.poetry.dependencies] python", r"^\s*python\s*=", versions,
+                          f'python = "^{floor}"')
+
+
+def _setup_cfg(text: str, floor: str) -> Iterator[Declaration]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return
+    spec = parser.get("options", "python_requires", fallback=None)
+    if spec and spec.strip():
+        yield _from_spec("setup.cfg", "python_requires", spec.strip(), floor, quoted=False)
+    classifiers = parser.get("metadata", "classifiers", fallback="").splitlines()
+    yield from _classifiers("setup.cfg", classifiers, floor)
+
+
+def _python_version(text: str, floor: str) -> Iterator[Declaration]:
+    first = next((line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")), "")
+    match = re.match(r"(?:python-|cpython-)?(\d+\.\d+)", first)
+    if match:
+        yield Declaration(".python-version", ".python-version", re.escape(first), (match.group(1),), floor)
+
+
+def _classifiers(path: str, classifiers: list, floor: str) -> Iterator[Declaration]:
+    for classifier in classifiers:
+        match = _CLASSIFIER.search(str(classifier))
+        if match:
+            yield Declaration(path, "classifier", re.escape(classifier.strip()), (match.group(1),),
+                              "drop this classifier (and add one for each version >= " f"{floor} you test)")
+
+
+def _from_spec(path: str, key: str, spec: str, floor: str, quoted: bool) -> Declaration:
+    versions = _admitted(spec)
+    try:
+        upper = [str(s) for s in sorted(SpecifierSet(spec), key=str) if s.operator in ("<", "<=", "!=")]
+    except InvalidSpecifier:
+        upper = []
+    fixed = ", ".join([f">={floor}", *upper])
+    suggestion = f'{key} = "{fixed}"' if quoted else f"{key} = {fixed}"
+    return Declaration(path, key, rf"^\s*{re.escape(key)}\s*=", versions, suggestion)
+
+
+def _admitted(spec: str) -> tuple[str, ...]:
+    try:
+        allowed = SpecifierSet(spec)
+    except InvalidSpecifier:
+        return ()
+    return tuple(v for v in KNOWN_MINORS if allowed.contains(v, prereleases=True))
+
+
+def _poetry_to_pep440(constraint: str) -> str:
+    """Poetry's ^X.Y and ~X.Y to PEP 440; anything else is already PEP 440 (or unparsable: admits none)."""
+    match = re.fullmatch(r"([\^~])\s*(\d+)(?:\.(\d+))?(?:\.\d+)?", constraint)
+    if not match:
+        if constraint == "*":
+            return ">=0"
+        if constraint[:1].isdigit():  # a bare version: "3.9" or "3.9.*"
+            return f"=={constraint}"
+        return re.sub(r"\s+(?=[<>=!~])", ",", constraint)  # ">=3.8 <4" -> ">=3.8,<4"
+    caret, major, minor = match.group(1) == "^", int(match.group(2)), int(match.group(3) or 0)
+    try:
+        Version(f"{major}.{minor}")
+    except InvalidVersion:
+        return ""
+    upper = f"{major + 1}.0" if caret else f"{major}.{minor + 1}"
+    return f">={major}.{minor},<{upper}"
+
+
+def _line_of(text: str, pattern: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.search(pattern, line):
+            return number
+    return 1

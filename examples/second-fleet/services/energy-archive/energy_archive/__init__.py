@@ -1,0 +1,1 @@
+from .archive import Archive, ArchiveUnavailable

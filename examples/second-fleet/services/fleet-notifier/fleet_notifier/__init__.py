@@ -1,0 +1,2 @@
+from .notifier import Notifier, open_notifier
+from .waits import RecordingWait

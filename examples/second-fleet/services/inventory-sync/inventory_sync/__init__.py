@@ -1,0 +1,2 @@
+from .client import InventoryClient, TransientError
+from .warehouse import Warehouse

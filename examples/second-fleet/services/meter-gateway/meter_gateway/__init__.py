@@ -1,0 +1,3 @@
+from .gateway import MeterGateway, Reading
+
+__all__ = ["MeterGateway", "Reading"]

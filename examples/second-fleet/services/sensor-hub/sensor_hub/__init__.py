@@ -1,0 +1,2 @@
+from .hub import SensorHub
+from .sink import InfluxSink
