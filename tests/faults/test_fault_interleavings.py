@@ -28,13 +28,34 @@ JOBS = 3
 KILL_AFTER_PUSH = ("import os, signal\nimport bot.forge.local as local\n"
                    "local.LocalForge.mark_merged = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n")
 SAME_SECOND = {"GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+HOLD_BEFORE_PUSH = """
+import os, pathlib, time
+import bot.gitops as gitops
+_push = gitops.GitRepo.push
+def _held_push(self, *args, **kwargs):
+    hold = pathlib.Path(os.environ["FAULT_PUSH_HOLD"])
+    if hold.exists():
+        hold.with_name(hold.name + ".held").write_text("")
+        while hold.exists():
+            time.sleep(0.02)
+    return _push(self, *args, **kwargs)
+gitops.GitRepo.push = _held_push
+"""
 FIGURES = {"steps": 0, "faults injected": 0, "kills": 0, "overlapping runs": 0, "refused by the lock": 0,
            "seeds": 0, "converged": 0, "branches or PRs lost": 0, "invariant violations": 0}
 
 
+def _held_or_done(hold, process) -> None:
+    """Wait until the process waits at its hold (it planned its work) or has ended (nothing to do, refused)."""
+    deadline = time.monotonic() + 60
+    while not hold.with_name(hold.name + ".held").exists() and process.poll() is None:
+        assert time.monotonic() < deadline, "the run neither reached a job nor ended"
+        time.sleep(0.02)
+
+
 class World:
     def __init__(self, root, rng: random.Random) -> None:
-        self.rng = rng
+        self.rng, self.root = rng, root
         self.repo = fleet(root, names=("alpha", "beta", "gamma"),
                           tiers={"alpha": "low", "beta": "low", "gamma": "medium"})
         self.human: set[str] = set()
@@ -51,13 +72,23 @@ class World:
         assert self.cli("run", "--skip-checks", *(["--all-waves"] if self.rng.random() < 0.3 else [])) in (0, 1)
 
     def two_runs(self) -> None:
-        # the same second for both: they build identical commits, the case where a loser's cleanup
-        # used to delete the winner's branch
+        """Two runs that overlap where it hurts: the first waits just before its first push; the second
+        starts, and waits before its own push (it planned on the same state) or is refused. Then the first
+        finishes, then the second: the same second for both, so they build identical commits (the case
+        where the second's cleanup deleted the first's branch)."""
         args = ["run", "--skip-checks", *(["--all-waves"] if self.rng.random() < 0.5 else [])]
-        first, second = (bot_process(self.repo, *args, env=SAME_SECOND) for _ in range(2))
-        outcomes = [finish(first), finish(second)]
-        FIGURES["overlapping runs"] += 1
-        for code, output in outcomes:
+        holds, processes = [], []
+        for n in range(2):
+            hold = self.root / f"push-hold-{FIGURES['steps']}-{n}"
+            hold.write_text("")
+            holds.append(hold)
+            processes.append(bot_process(self.repo, *args, preamble=HOLD_BEFORE_PUSH,
+                                         env={**SAME_SECOND, "FAULT_PUSH_HOLD": str(hold)}))
+            _held_or_done(hold, processes[-1])
+        FIGURES["overlapping runs"] += holds[0].with_name(holds[0].name + ".held").exists()
+        for hold, process in zip(holds, processes):
+            hold.unlink()
+            code, output = finish(process)
             assert code in (0, 1), output
             FIGURES["refused by the lock"] += "another upgrade-bot run holds" in output
 
