@@ -77,6 +77,8 @@ class World:
         finishes, then the second: the same second for both, so they build identical commits (the case
         where the second's cleanup deleted the first's branch)."""
         args = ["run", "--skip-checks", *(["--all-waves"] if self.rng.random() < 0.5 else [])]
+        if self.rng.random() < 0.5:  # the base moved: both have every open PR's branch to regenerate
+            self.repo.commit_on_main({"docs/moved.md": f"moved at step {FIGURES['steps']}\n"})
         holds, processes = [], []
         for n in range(2):
             hold = self.root / f"push-hold-{FIGURES['steps']}-{n}"
