@@ -32,6 +32,7 @@ class CheckConfig:
 class Config:
     source: str  # the file the settings came from ("" = defaults)
     services: tuple[str, ...] = ("services/*",)
+    services_configured: bool = False  # False: bot.layout picks services/* or the repository root
     base_branch: str = "main"
     branch_prefix: str = "upgrade-bot"
     recipe_dirs: tuple[Path, ...] = (BUNDLED_RECIPES,)
@@ -114,6 +115,7 @@ def parse_config(data: Mapping[str, Any], source: str, repo_root: Path) -> Confi
     return Config(
         source=source,
         services=tuple(get.str_or_list("services", ["services/*"])),
+        services_configured="services" in data,
         base_branch=get.str("base-branch", "main"),
         branch_prefix=get.str("branch-prefix", "upgrade-bot").strip("/"),
         recipe_dirs=(BUNDLED_RECIPES, *extra_dirs),

@@ -8,10 +8,11 @@ from typing import Any, Mapping
 
 from bot.discovery import Service
 from bot.errors import BotError
-from bot.model import AppliedChange, ManualItem
+from bot.model import AppliedChange, ManualItem, RequirementEdit, repo_path
 from bot.pyproject_deps import edit_pyproject
 from bot.recipe import Recipe
 from bot.requirements_file import edit_requirements
+from bot.spec_style import styled_edits
 
 
 class MigrationError(BotError):
@@ -27,9 +28,10 @@ class ServiceChange:
     applied: list[AppliedChange] = field(default_factory=list)
     manual: list[ManualItem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    requirement_edits: list[RequirementEdit] = field(default_factory=list)  # what bot.locking upgrades
 
     def repo_paths(self) -> dict[str, str]:
-        return {f"{self.service_path}/{p}": t for p, t in sorted(self.changed.items())}
+        return {repo_path(self.service_path, p): t for p, t in sorted(self.changed.items())}
 
     def digest(self, recipe_fingerprint: str) -> str:
         """Same inputs -> same digest: how a re-run knows it has nothing to do."""
@@ -52,12 +54,13 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
                            manual=list(result.manual), notes=list(result.notes))
     files = {**service.files, **result.changed}
     edits = [*recipe.requirement_edits, *result.requirement_edits]
+    change.requirement_edits = edits
     home = _home_file(service, recipe)
     targets = [*service.requirement_files, *(["pyproject.toml"] if service.has_pyproject else [])]
     for rel in targets:
         edit = edit_pyproject if rel == "pyproject.toml" else edit_requirements
         try:
-            outcome = edit(files[rel], rel, edits, allow_add=(rel == home))
+            outcome = edit(files[rel], rel, styled_edits(service, rel, edits), allow_add=(rel == home))
         except ValueError as exc:
             raise MigrationError(f"{service.path}/{rel}: {exc}") from None
         files[rel] = outcome.text

@@ -7,6 +7,11 @@ from typing import Mapping
 TIERS = ("low", "medium", "high", "critical")
 
 
+def repo_path(service_path: str, relative: str) -> str:
+    """A service file's repository path; the root service's path is "."."""
+    return relative if service_path == "." else f"{service_path}/{relative}"
+
+
 @dataclass(frozen=True)
 class ManualItem:
     """A call site the bot could not safely rewrite: one checklist line in the PR."""

@@ -6,6 +6,7 @@ from typing import Callable, Collection, Mapping, Sequence
 
 from bot.config import Config
 from bot.discovery import Service, Skipped
+from bot.layout import is_root
 from bot.model import TIERS
 from bot.recipe import Recipe
 
@@ -57,7 +58,8 @@ def job_key(recipe_id: str, service: Service) -> str:
 
 
 def branch_name(prefix: str, recipe_id: str, service: Service) -> str:
-    return "/".join(p for p in (prefix, recipe_id, service.key) if p)
+    """`<prefix>/<recipe>/<service key>`; the repository root, the one service, is `<prefix>/<recipe>`."""
+    return "/".join(p for p in (prefix, recipe_id, "" if is_root(service.path) else service.key) if p)
 
 
 def _colliding(services: Sequence[Service]) -> dict[str, str]:

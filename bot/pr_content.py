@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.migrate import ServiceChange
-from bot.model import TIERS
+from bot.model import TIERS, repo_path
 from bot.planning import Job
 from bot.render import Body, fit_body, marker, render
 
@@ -25,7 +25,8 @@ class Validation:
 
 def pr_title(job: Job) -> str:
     title = job.recipe.title
-    return f"chore(deps): {title[:1].lower()}{title[1:]} in {job.service.name}"
+    where = "" if job.service.path == "." else f" in {job.service.name}"  # a single-package repository
+    return f"chore(deps): {title[:1].lower()}{title[1:]}{where}"
 
 
 def commit_message(job: Job, change: ServiceChange) -> str:
@@ -50,13 +51,13 @@ def marker_job_key(meta: dict[str, Any]) -> str:
 
 def pr_body(job: Job, base_branch: str, base_sha: str, change: ServiceChange,
             validation: Validation | None) -> Body:
-    manual = [dict(item.__dict__, path=f"{job.service.path}/{item.file}") for item in change.manual]
+    manual = [dict(item.__dict__, path=repo_path(job.service.path, item.file)) for item in change.manual]
     manual_section = render("manual_items.md.j2", manual=manual)
     files: dict[str, list[str]] = {}
     for path in sorted(change.changed):
-        files[f"{job.service.path}/{path}"] = []
+        files[repo_path(job.service.path, path)] = []
     for applied in change.applied:
-        rules = files.setdefault(f"{job.service.path}/{applied.file}", [])
+        rules = files.setdefault(repo_path(job.service.path, applied.file), [])
         times = f" ({applied.count}x)" if applied.count > 1 else ""
         rules.append(f"{applied.rule}: {applied.description}{times}")
     hidden = marker(metadata(job, base_sha, change))

@@ -7,11 +7,13 @@ from typing import Callable, Protocol
 
 from bot.config import Config
 from bot.dashboard import DASHBOARD_TITLE, dashboard_body
-from bot.discovery import discover
+from bot.discovery import discover_configured
 from bot.errors import BotError
 from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
+from bot.locking import LockUpdater
 from bot.migrate import ServiceChange, apply_recipe
+from bot.model import repo_path
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
 from bot.pr_content import (UNTESTED_LABEL, Validation, commit_message, marker_job_key, metadata, pr_body,
                              pr_title)
@@ -54,8 +56,9 @@ Progress = Callable[[int, int, JobResult], None]
 
 class Runner:
     def __init__(self, repo: GitRepo, forge: Forge, config: Config, recipes: list[Recipe],
-                 validator: Validator | None = None, gate=None) -> None:
+                 validator: Validator | None = None, gate=None, locks: LockUpdater | None = None) -> None:
         self.repo, self.forge, self.config, self.recipes = repo, forge, config, recipes
+        self.locks = locks or LockUpdater()
         self.validator = validator
         self.gate = gate  # bot.gate.Gate, or None: merged waves count as green
 
@@ -66,7 +69,7 @@ class Runner:
         base_sha = self.repo.remote_head(self.config.base_branch)
         if base_sha is None:
             raise BotError(f"origin has no branch {self.config.base_branch!r} (config base-branch)")
-        services, skipped = discover(self.repo.snapshot(base_sha), self.config.services)
+        services, skipped = discover_configured(self.repo.snapshot(base_sha), self.config)
         with_prs = set(self.pr_states() if prs is None else prs)
         return make_plan(services, skipped, self.recipes, self.config, with_prs), base_sha
 
@@ -127,6 +130,7 @@ class Runner:
     def run_job(self, job: Job, base_sha: str, pr: PullRequest | None, *, dry_run: bool = False) -> JobResult:
         try:
             change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
+            self.locks.update(job.service, change)  # lock files, in the same commit
         except BotError as exc:
             return JobResult(job, "failed", str(exc))
         if not change.changed:
@@ -220,6 +224,6 @@ def _diff(job: Job, change: ServiceChange) -> str:
     chunks = []
     for rel, new in sorted(change.changed.items()):
         old = job.service.files.get(rel, "")
-        path = f"{job.service.path}/{rel}"
+        path = repo_path(job.service.path, rel)
         chunks += difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}")
     return "".join(chunks)

@@ -13,6 +13,7 @@ from bot.gitops import GitRepo
 from bot.planning import Job
 from bot.pr_content import Validation
 from bot.render import render
+from bot.validation.python_version import choose_python
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
                             ensure_env, requirement_sources, run_checks, untested_reason)
 
@@ -26,6 +27,7 @@ class CheckRunner:
         self.repo, self.config = repo, config
         self.cache_dir = repo.state_dir / "validation"
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self.pythons: dict[tuple[str, str], str] = {}  # (service path, sha) -> which Python ran the checks
 
     def specs(self, service: str) -> list[CheckSpec]:
         configured = self.config.service_checks.get(service) or self.config.checks
@@ -35,16 +37,20 @@ class CheckRunner:
 
     def results(self, service: str, service_path: str, sha: str) -> list[CheckRun]:
         specs = self.specs(service)
-        tree = self.repo.repo.rev_parse(f"{sha}:{service_path}").hexsha
+        tree = self.repo.repo.rev_parse(f"{sha}^{{tree}}" if service_path == "." else f"{sha}:{service_path}").hexsha
         key = hashlib.sha256(json.dumps([tree, [dataclasses.asdict(s) for s in specs]]).encode()).hexdigest()[:24]
         cached = self.cache_dir / f"{key}.json"
-        if cached.exists():
-            return [_run_from_json(r) for r in json.loads(cached.read_text())]
+        stored = json.loads(cached.read_text()) if cached.exists() else None
+        if isinstance(stored, dict):  # {"runs": [...], "python": which interpreter ran them}
+            self.pythons[(service_path, sha)] = stored["python"]
+            return [_run_from_json(r) for r in stored["runs"]]
         with self.repo.temporary_worktree(sha) as checkout:
             service_dir = checkout / service_path
-            python = ensure_env(requirement_sources(service_dir))
+            choice = choose_python(service_dir)
+            python = ensure_env(requirement_sources(service_dir), python=choice.path)
             runs = run_checks(service_dir, python, specs)
-        cached.write_text(json.dumps([dataclasses.asdict(r) for r in runs]))
+        cached.write_text(json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": choice.describe()}))
+        self.pythons[(service_path, sha)] = choice.describe()
         return runs
 
 
@@ -60,8 +66,9 @@ class CheckValidator:
             return Validation(f"**Could not validate**: building the test environment failed: {exc}", ok=False)
         comparison = compare(before, after)
         untested = untested_reason(after)
-        return Validation(render_comparison(comparison, before, after, untested), ok=comparison.ok(),
-                          untested=untested)
+        python = self.checks.pythons.get((job.service.path, head_sha), "")
+        summary = render_comparison(comparison, before, after, untested) + (f"\n\n{python}" if python else "")
+        return Validation(summary, ok=comparison.ok(), untested=untested)
 
 
 class SkippedValidator:

@@ -8,10 +8,12 @@ on asyncio-mqtt 0.16.2 + paho 1.6.1 before, and on aiomqtt 2.4.0 + paho 2.1.0 af
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -50,8 +52,8 @@ def read_service(directory: Path) -> ServiceSource:
 def migrated(service: ServiceSource, skipped_rules: frozenset[str] = frozenset()) -> dict[str, str]:
     """The service's files after the recipe: codemod (optionally without some rules) + requirement edits."""
     files = dict(service.files)
-    for path, text in service.python_files().items():
-        files[path] = recipe_codemod.migrate_file(path, text, skipped_rules)[1]
+    planned, _ = recipe_codemod.migrate_files(service.python_files(), skipped_rules)
+    files.update({path: new_text for path, (_, _, new_text) in planned.items()})
     for path in [p for p in files if p.startswith("requirements")]:
         files[path] = edit_requirements(files[path], path, RECIPE.requirement_edits,
                                         allow_add=path == "requirements.txt").text
@@ -116,7 +118,7 @@ def test_rule_ids_are_stable_and_contiguous():
     ids = list(recipe_rules.RULES)
     assert ids == [f"MQ{n:03d}" for n in range(1, len(ids) + 1)]
     assert RECIPE.rules() == recipe_rules.RULES
-    assert recipe_rules.MANUAL_RULES == {f"MQ{n:03d}" for n in range(12, 21)}
+    assert recipe_rules.MANUAL_RULES == {f"MQ{n:03d}" for n in range(12, 21)}  # MQ021+ rewrite
 
 
 def test_every_rule_is_exercised_by_a_fixture():
@@ -140,16 +142,17 @@ def test_manual_item_names_file_line_old_code_and_suggestion():
         class Session:
             async def start(self, host):
                 self.client = Client(host, client_id="s")
-                await self.client.connect()
+                await self.client.connect(timeout=5)
         ''')})
     result = RECIPE.codemod().migrate(service)
 
     [item] = result.manual
     assert (item.file, item.line, item.rule) == ("svc/session.py", 7, "MQ016")
-    assert item.old_code == "await self.client.connect()"
-    assert item.suggestion.startswith("await self.client.__aenter__()")
-    assert "removed in aiomqtt 2.0" in item.reason
+    assert item.old_code == "await self.client.connect(timeout=5)"
+    assert item.suggestion.startswith("Client(..., timeout=5)")
+    assert "dropped `timeout=5`" in item.reason
     assert 'Client(host, identifier="s")' in result.changed["svc/session.py"]
+    assert "await self.client.__aenter__()" in result.changed["svc/session.py"]
 
 
 def test_second_consumer_added_elsewhere_turns_the_rewrite_into_a_manual_item():
@@ -174,6 +177,148 @@ def test_second_consumer_added_elsewhere_turns_the_rewrite_into_a_manual_item():
     assert "client.messages" in rewritten.changed["m.py"] and rewritten.manual == []
     assert [(m.rule, m.line) for m in flagged.manual] == [("MQ012", 6), ("MQ012", 9)]
     assert "filtered_messages" in flagged.changed["m.py"]  # only the import moved
+
+
+WORKER_CLASS = textwrap.dedent('''\
+    import asyncio
+
+    from asyncio_mqtt import Client
+
+
+    class Bridge:
+        async def run(self, host: str) -> None:
+            async with Client(host) as client:
+                await client.subscribe("sensors/#")
+                await asyncio.gather(self._temperatures(client), self._humidity(client))
+
+        async def _temperatures(self, client: Client) -> None:
+            async with client.filtered_messages("sensors/+/temp") as messages:
+                async for message in messages:
+                    print(message.payload)
+
+        async def _humidity(self, client: Client) -> None:
+            async with client.filtered_messages("sensors/+/hum") as messages:
+                async for message in messages:
+                    print(message.payload)
+    ''')
+
+
+def test_one_client_handed_to_several_coroutines_is_listed_never_rewritten():
+    result = RECIPE.codemod().migrate(ServiceSource("svc", {"svc/bridge.py": WORKER_CLASS}))
+
+    assert [(m.rule, m.line) for m in result.manual] == [("MQ012", 13), ("MQ012", 18)]
+    for item in result.manual:
+        assert "2 consumers read the client created at svc/bridge.py:8" in item.reason
+        assert "svc/bridge.py:13, svc/bridge.py:18" in item.reason
+        assert "message.topic.matches" in item.suggestion
+    migrated_text = result.changed["svc/bridge.py"]
+    assert "client.messages:" not in migrated_text and migrated_text.count("filtered_messages(") == 2
+
+
+def test_task_group_tasks_in_two_files_are_two_consumers_of_one_client():
+    handlers = (
+        "async def humidity(client, sink):\n"
+        "    async with client.filtered_messages(\"h/+\") as messages:\n"
+        "        async for message in messages:\n"
+        "            sink(message)\n"
+    )
+    bridge = textwrap.dedent('''\
+        import asyncio
+
+        from asyncio_mqtt import Client
+
+        from svc import handlers
+
+
+        async def temperatures(client, sink):
+            async with client.filtered_messages("t/+") as messages:
+                async for message in messages:
+                    sink(message)
+
+
+        async def run(host, sink):
+            async with Client(host) as client, asyncio.TaskGroup() as tasks:
+                tasks.create_task(temperatures(client, sink))
+                tasks.create_task(handlers.humidity(client, sink))
+        ''')
+    single = bridge.replace("        tasks.create_task(handlers.humidity(client, sink))\n", "")
+    files = {"svc/__init__.py": "", "svc/handlers.py": handlers}
+
+    several = RECIPE.codemod().migrate(ServiceSource("svc", {**files, "svc/bridge.py": bridge}))
+    alone = RECIPE.codemod().migrate(ServiceSource("svc", {**files, "svc/bridge.py": single}))
+
+    assert sorted((m.file, m.line, m.rule) for m in several.manual) == [
+        ("svc/bridge.py", 9, "MQ012"), ("svc/handlers.py", 2, "MQ012")]
+    assert "svc/handlers.py" not in several.changed
+    # handlers.humidity() is no longer called: the one consumer left is rewritten, and the uncalled
+    # helper is listed with the true reason (nothing calls it), not "not created in this file".
+    assert "async for message in client.messages:" in alone.changed["svc/bridge.py"]
+    [item] = [m for m in alone.manual if m.rule != "MQ014"]  # MQ014: the message is handed to sink()
+    assert (item.file, item.rule) == ("svc/handlers.py", "MQ013")
+    assert "parameter of humidity(), which nothing in the service calls" in item.reason
+
+
+def test_method_reading_the_objects_client_started_in_a_loop_is_several_consumers():
+    service = ServiceSource("svc", {"svc/listener.py": textwrap.dedent('''\
+        import asyncio
+
+        from asyncio_mqtt import Client
+
+
+        class Listener:
+            async def start(self, host):
+                self.client = Client(host)
+                await self.client.connect()
+                self.tasks = [asyncio.create_task(self.listen(f)) for f in ("a/#", "b/#")]
+
+            async def listen(self, topic_filter):
+                async with self.client.filtered_messages(topic_filter) as messages:
+                    async for message in messages:
+                        print(message.payload)
+
+            async def stop(self):
+                await self.client.disconnect()
+                self.client = None
+        ''')})
+    result = RECIPE.codemod().migrate(service)
+
+    [item] = result.manual
+    assert (item.rule, item.line) == ("MQ012", 13)
+    assert "listen() started at svc/listener.py:10 (repeatedly)" in item.reason
+    assert "await self.client.__aenter__()" in result.changed["svc/listener.py"]
+
+
+def test_consumer_called_only_by_tests_with_a_fake_client_is_listed():
+    consumer = (
+        "from asyncio_mqtt import Client\n\n\n"
+        "async def consume(client: Client, sink):\n"
+        "    async with client.messages() as messages:\n"
+        "        async for message in messages:\n"
+        "            sink(message.payload)\n"
+    )
+    test = (
+        "from unittest.mock import MagicMock\n\nfrom svc.consumer import consume\n\n\n"
+        "async def test_consume():\n    await consume(MagicMock(), print)\n"
+    )
+    result = RECIPE.codemod().migrate(ServiceSource("svc", {"svc/consumer.py": consumer, "tests/test_consumer.py": test}))
+
+    [item] = result.manual
+    assert (item.file, item.line, item.rule) == ("svc/consumer.py", 5, "MQ012")
+    assert "called only by tests with test doubles (tests/test_consumer.py:7)" in item.reason
+
+
+def test_paho_types_imported_without_building_a_paho_client_need_no_item():
+    service = ServiceSource("svc", {"svc/types.py": (
+        "from paho.mqtt.client import MQTTMessage\n"
+        "import paho.mqtt.client as mqtt\n\n\n"
+        "def topic_of(message: MQTTMessage) -> str:\n"
+        "    return message.topic\n\n\n"
+        "def raw() -> mqtt.Client:\n"
+        "    return mqtt.Client(\"legacy-id\")\n"
+    )})
+    [item] = RECIPE.codemod().migrate(service).manual
+    assert (item.rule, item.line) == ("MQ017", 10)
+    assert "positional client id raises ValueError" in item.reason
 
 
 def test_unparsable_file_is_left_alone_with_a_note():
@@ -278,3 +423,136 @@ def test_fixture_outputs_import_on_aiomqtt_2_4(tmp_path):
     python = ensure_env(requirement_lines=["aiomqtt==2.4.0", "paho-mqtt==2.1.0"])
     run = subprocess.run([str(python), "-c", "\n".join(sorted(statements))], capture_output=True, text=True)
     assert len(statements) >= 10 and run.returncode == 0, run.stderr
+
+
+# --- fixtures' rewrites run on aiomqtt 2.4.0 against a real broker ----------------------------
+
+FIXTURES = RECIPE.folder / "fixtures"
+# Each scenario drives a fixture's migrated code (after/ over before/) with a second client publishing.
+SCENARIOS = {
+    "client-reset-to-none": """
+        from svc.relay import Relay
+        relay = Relay(HOST, PORT)
+        for _ in range(2):  # aiomqtt clients are reusable: open/close twice
+            relay.seen.clear()
+            await relay.open()
+            pump = asyncio.create_task(relay.pump(2))
+            await publish("relay/a", "relay/b")
+            await asyncio.wait_for(pump, 5)
+            assert relay.seen == ["relay/a", "relay/b"], relay.seen
+            assert relay.identity() == "relay"
+            await relay.close()
+    """,
+    "manual-connect-disconnect": """
+        from svc.session import Session
+        session = Session(HOST)
+        session.client = None
+        import aiomqtt
+        original = aiomqtt.Client.__init__
+        aiomqtt.Client.__init__ = lambda self, host, **kw: original(self, host, port=PORT, **kw)
+        for _ in range(2):
+            await asyncio.wait_for(session.start(), 5)
+            await session.client.publish("session/x", "1")
+            await session.stop()
+    """,
+    "messages-in-closure": """
+        from svc.collector import collect
+        task = asyncio.create_task(collect(HOST, PORT, 2))
+        await asyncio.sleep(0.5)
+        await publish("closure/a", "closure/b")
+        assert await asyncio.wait_for(task, 5) == ["closure/a", "closure/b"]
+    """,
+    "manual-queue-maxsize-unplaced": """
+        import aiomqtt
+        from svc import consumer
+        original = aiomqtt.Client.__init__
+        seen = {}
+        def init(self, host, **kw):
+            seen.update(kw)
+            original(self, host, port=PORT, **kw)
+        aiomqtt.Client.__init__ = init
+        received = []
+        task = asyncio.create_task(consumer.run(HOST, received.append))
+        await asyncio.sleep(0.5)
+        async with aiomqtt.Client(HOST, identifier="sub-check") as client:
+            await client.subscribe("#")
+        assert seen.get("max_queued_incoming_messages") == 10, seen
+        task.cancel()
+    """,
+}
+SCENARIO_MAIN = """
+import asyncio, sys
+import aiomqtt
+HOST, PORT = sys.argv[1], int(sys.argv[2])
+
+async def publish(*topics):
+    async with aiomqtt.Client(HOST, PORT) as sender:
+        for topic in topics:
+            await sender.publish(topic, topic, qos=1)
+
+async def scenario():
+{body}
+
+asyncio.run(scenario())
+print("scenario ok")
+"""
+
+
+def mosquitto_broker():
+    spec = importlib.util.spec_from_file_location(
+        "fleet_mqtt_broker", FLEET / "websocket-ingestion" / "tests" / "mqtt_broker.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module.running_mosquitto()
+
+
+def fixture_tree(case: str, side: str) -> dict[str, str]:
+    trees = ["before"] if side == "before" else ["before", "after"]
+    files = {}
+    for tree in trees:
+        root = FIXTURES / case / tree
+        files.update({p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*.py")})
+    return files
+
+
+def aiomqtt_2_env(root: Path) -> Path:
+    """The fleet's migrated MQTT service env (aiomqtt 2.4.0, paho 2.1.0, pytest, pytest-asyncio): cached."""
+    service = read_service(FLEET / "websocket-ingestion")
+    write_service(root, {p: t for p, t in migrated(service).items() if p.startswith("requirements")})
+    return ensure_env([root / "requirements-dev.txt"])
+
+
+@pytest.mark.slow
+def test_fixture_rewrites_run_on_aiomqtt_2_4_against_a_real_broker(tmp_path):
+    python = aiomqtt_2_env(tmp_path / "requirements")
+    failures = []
+    with mosquitto_broker() as broker:
+        for case, body in SCENARIOS.items():
+            directory = write_service(tmp_path / case, fixture_tree(case, "after"))
+            script = SCENARIO_MAIN.format(body=textwrap.indent(textwrap.dedent(body), "    "))
+            run = subprocess.run([str(python), "-c", script, broker.host, str(broker.port)], cwd=directory,
+                                 capture_output=True, text=True, timeout=60,
+                                 env={**os.environ, "PYTHONPATH": str(directory), "PYTHONDONTWRITEBYTECODE": "1"})
+            if "scenario ok" not in run.stdout:
+                failures.append(f"{case}: {run.stderr.strip()[-800:]}")
+    assert failures == []
+
+
+@pytest.mark.slow
+def test_mocked_client_assertions_pass_only_when_migrated_with_the_source(tmp_path):
+    python = aiomqtt_2_env(tmp_path / "requirements")
+    case = "mocked-client-keywords"
+    before = fixture_tree(case, "before")
+    planned, _ = recipe_codemod.migrate_files(before)
+    without_mq022, _ = recipe_codemod.migrate_files(before, frozenset({"MQ022"}))
+    outcomes = {}
+    for name, files in {"migrated": {p: new for p, (_, _, new) in planned.items()},
+                        "source only": {p: new for p, (_, _, new) in without_mq022.items()}}.items():
+        directory = write_service(tmp_path / name.replace(" ", "-"), {**before, **files})
+        (directory / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n")
+        outcomes[name] = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+                                        cwd=directory, capture_output=True, text=True, timeout=120)
+    assert outcomes["migrated"].returncode == 0, outcomes["migrated"].stdout[-2000:]
+    assert passed(outcomes["migrated"]) == 4
+    assert "3 failed" in summary(outcomes["source only"]), summary(outcomes["source only"])

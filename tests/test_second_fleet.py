@@ -48,20 +48,6 @@ JOBS = {
 
 # What today's recipes (owned by other helpers) still get wrong here. Each entry is one recipe gap.
 RECIPE_GAPS = {
-    ("aiomqtt-2.4.0", "meter-gateway"):
-        "aiomqtt: `self.client = None` in stop() hides the client: unfiltered_messages() and message.topic "
-        "are left (MQ013), connect(timeout=)/disconnect(timeout=) neither rewritten nor listed, and the "
-        "test's mock still asserts client_id=",
-    ("aiomqtt-2.4.0", "alarm-relay"):
-        "aiomqtt: two filtered_messages() consumers of one client passed to helpers and gathered are "
-        "listed as MQ013 'not provably a Client' instead of MQ012 several consumers",
-    ("aiomqtt-2.4.0", "sensor-hub"):
-        "aiomqtt: a messages() stream consumed by a nested function inside its `async with` is not "
-        "rewritten (MQ013)",
-    ("aiomqtt-2.4.0", "fleet-notifier"):
-        "aiomqtt: the single messages() consumer on a client handed to Notifier(client) is listed as MQ012 "
-        "several consumers instead of rewritten (and `from paho.mqtt.client import MQTTMessage` gets a "
-        "false MQ017)",
     ("influxdb3-python-0.17.0", "energy-archive"):
         "influxdb3: url=server.url kept as url= in conftest (INF108); `with client.write_api(SYNCHRONOUS) as "
         "w: w.write(...)` listed (INF110) instead of rewritten; client.url (no v3 counterpart) not listed; "

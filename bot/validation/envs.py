@@ -32,6 +32,8 @@ import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from bot.validation.poetry_deps import poetry_requirements
+
 CACHE_DIR_VARIABLE = "UPGRADE_BOT_CACHE"
 UV_BINARY_VARIABLE = "UPGRADE_BOT_UV"
 # Bump when the key's input or the env layout changes, so old envs are not reused by mistake.
@@ -273,7 +275,7 @@ def _expand_pyproject(path: Path) -> list[RequirementLine]:
             elif isinstance(item, str):
                 add_requirement(item, set())
 
-    for spec in project.get("dependencies") or []:
+    for spec in [*(project.get("dependencies") or []), *poetry_requirements(document, TEST_EXTRA_NAMES)]:
         add_requirement(spec, set())
     seen_extras: set[str] = set()
     seen_groups: set[str] = set()

@@ -2,30 +2,33 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.helpers import get_full_name_for_node
 
 from . import rules
 from .clients import ClientIndex
-from .consumers import ConsumerSite, plan_consumers
+from .consumers import ConsumerSite
 from .mqtt_names import CONSUMER_METHODS, REMOVED_CLIENT_METHODS
 from .plan import Plan
 from .source import Source
 
+PAHO_CLIENT_NAMES = frozenset({"paho.mqtt.client.Client"})
+PAHO_MESSAGE_NAMES = frozenset({"paho.mqtt.client.MQTTMessage"})
 REMOVED_KEYWORDS = {"client_id": ("identifier", rules.CLIENT_ID), "message_retry_set": (None, rules.MESSAGE_RETRY_SET)}
+CONTEXT_METHODS = {"connect": ("__aenter__", ""), "disconnect": ("__aexit__", "None, None, None")}
 DISCONNECT_SUGGESTIONS = {
     "connect": "await {client}.__aenter__()  # better: async with {client}: ...",
     "disconnect": "await {client}.__aexit__(None, None, None)  # better: leave the async with block",
 }
 
 
-def plan_client_api(source: Source, plan: Plan) -> None:
+def plan_client_api(source: Source, plan: Plan) -> tuple[ClientIndex, list[ConsumerSite]]:
+    """Plans everything about clients except consumers, which need the whole service (service_flow)."""
     index = ClientIndex(source)
     source.module.visit(index)
     for construction in index.constructions:
         _plan_construction(source, plan, construction)
     usages = ClientUsagePlanner(source, plan, index)
     source.module.visit(usages)
-    plan_consumers(source, plan, index, usages.consumers, usages.name_uses)
+    return index, usages.consumers
 
 
 def _plan_construction(source: Source, plan: Plan, call: cst.Call) -> None:
@@ -62,7 +65,6 @@ class ClientUsagePlanner(cst.CSTVisitor):
         self.plan = plan
         self.index = index
         self.consumers: list[ConsumerSite] = []
-        self.name_uses: dict[str, list[cst.Name]] = {}
 
     def visit_With(self, node: cst.With) -> None:
         if not node.asynchronous:
@@ -71,10 +73,10 @@ class ClientUsagePlanner(cst.CSTVisitor):
             call = item.item
             if isinstance(call, cst.Call) and self._consumer_method(call):
                 receiver = call.func.value  # type: ignore[attr-defined]
-                self.consumers.append(ConsumerSite(node, item, call, self._consumer_method(call), receiver,
-                                                   self.index.resolve(receiver)))
+                self.consumers.append(ConsumerSite(node, item, call, self._consumer_method(call), receiver))
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._plan_paho_call(node)
         method = self._consumer_method(node)
         if method and not self._is_async_with_item(node):
             receiver = node.func.value  # type: ignore[attr-defined]
@@ -87,14 +89,35 @@ class ClientUsagePlanner(cst.CSTVisitor):
                 )
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in REMOVED_CLIENT_METHODS:
             if self.index.resolve(node.func.value) is not None:
-                method = node.func.attr.value
-                template = DISCONNECT_SUGGESTIONS.get(method)
+                self._plan_removed_method(node, node.func.attr.value)
+
+    def _plan_removed_method(self, node: cst.Call, method: str) -> None:
+        """connect()/disconnect() are the context manager's entry and exit (upstream migration guide)."""
+        client = self.source.code(node.func.value)  # type: ignore[attr-defined]
+        unknown = [arg for arg in node.args if arg.star or arg.keyword is None or arg.keyword.value != "timeout"]
+        if method in CONTEXT_METHODS and not unknown and self.plan.wants(rules.CONNECT_AS_CONTEXT):
+            self.plan.method_calls[node] = CONTEXT_METHODS[method]
+            self.plan.applied(rules.CONNECT_AS_CONTEXT)
+            if node.args:
                 self.plan.needs_human(
                     rules.CONNECT_DISCONNECT, self.source.line(node), self.source.statement_code(node),
-                    f"Client.{method}() was removed in aiomqtt 2.0; a client is used as an async context "
-                    "manager and is reusable but not reentrant (MqttReentrantError).",
-                    suggestion=template.format(client=self.source.code(node.func.value)) if template else None,
+                    f"{method}() became {CONTEXT_METHODS[method][0]}(), which takes no timeout: aiomqtt 2 uses "
+                    "Client(timeout=...) (default 10 s) for connecting, disconnecting and every publish/subscribe, "
+                    f"so the codemod dropped `{self.source.code(node.args[0]).rstrip(',')}`.",
+                    suggestion=f"Client(..., timeout={self.source.code(node.args[0].value)}) if every operation "
+                    "may wait that long",
                 )
+            return
+        template = DISCONNECT_SUGGESTIONS.get(method)
+        self.plan.needs_human(
+            rules.CONNECT_DISCONNECT, self.source.line(node), self.source.statement_code(node),
+            f"Client.{method}() was removed in aiomqtt 2.0 and has no equivalent; a client is used as an async "
+            "context manager and is reusable but not reentrant (MqttReentrantError)."
+            if template is None else
+            f"Client.{method}() was removed in aiomqtt 2.0 and this call passes arguments the codemod cannot map.",
+            suggestion=template.format(client=client) if template else
+            f"await {client}.__aexit__(None, None, None)  # graceful; aiomqtt 2 has no forced disconnect",
+        )
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attribute = node.attr.value
@@ -118,24 +141,31 @@ class ClientUsagePlanner(cst.CSTVisitor):
                 "paho 2 callbacks, no connect/disconnect).",
             )
 
-    def visit_Import(self, node: cst.Import) -> None:
-        if any((get_full_name_for_node(alias.name) or "").split(".")[0] == "paho" for alias in node.names):
-            self._paho_import(node)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.module is not None and (get_full_name_for_node(node.module) or "").split(".")[0] == "paho":
-            self._paho_import(node)
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.name_uses.setdefault(node.value, []).append(node)
-
-    def _paho_import(self, node: cst.CSTNode) -> None:
-        self.plan.needs_human(
-            rules.PAHO_INTERNALS, self.source.line(node), self.source.statement_code(node),
-            "paho-mqtt moves to 2.1.0 with aiomqtt: paho.mqtt.client.Client now needs a "
-            "callback_api_version and callbacks receive ReasonCode/Properties arguments.",
-            suggestion="mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, ...) and paho 2 callback signatures",
-        )
+    def _plan_paho_call(self, node: cst.Call) -> None:
+        """paho's own Client changed in 2.x; its other names (MQTTMessage, Properties, ...) did not."""
+        names = self.source.qualified_names(node.func)
+        if names & PAHO_CLIENT_NAMES:
+            first = node.args[0] if node.args else None
+            if any(arg.keyword is not None and arg.keyword.value == "callback_api_version" for arg in node.args) or (
+                first is not None and first.keyword is None and "CallbackAPIVersion" in self.source.code(first.value)
+            ):
+                return
+            positional_id = first is not None and first.keyword is None and not first.star
+            self.plan.needs_human(
+                rules.PAHO_INTERNALS, self.source.line(node), self.source.statement_code(node),
+                "paho-mqtt moves to 2.1.0 with aiomqtt: its Client's first parameter is now callback_api_version"
+                + (", so this positional client id raises ValueError" if positional_id else
+                   "; without it the deprecated version-1 callback API is used (DeprecationWarning)")
+                + " and version-2 callbacks receive ReasonCode/Properties arguments.",
+                suggestion="mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=...) and paho 2 callback signatures",
+            )
+        elif names & PAHO_MESSAGE_NAMES:
+            self.plan.needs_human(
+                rules.PAHO_INTERNALS, self.source.line(node), self.source.statement_code(node),
+                "aiomqtt 2 yields aiomqtt.Message, whose topic is a Topic (not a str): a hand-built paho MQTTMessage "
+                "no longer looks like the messages the client delivers (migrated code reads message.topic.value).",
+                suggestion="aiomqtt.Message(topic, payload, qos=0, retain=False, mid=0, properties=None)",
+            )
 
     def _consumer_method(self, call: cst.Call) -> str | None:
         func = call.func

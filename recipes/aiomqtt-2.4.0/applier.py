@@ -37,6 +37,12 @@ class PlanApplier(cst.CSTTransformer):
         return updated_node
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        if original_node in self.plan.method_calls and isinstance(updated_node.func, cst.Attribute):
+            method, arguments = self.plan.method_calls[original_node]
+            template = cst.parse_expression(f"_({arguments})")
+            return updated_node.with_changes(
+                func=updated_node.func.with_changes(attr=cst.Name(method)), args=template.args  # type: ignore[attr-defined]
+            )
         removed = [o in self.plan.removed_args for o in original_node.args]
         added = self.plan.added_kwargs.get(original_node, [])
         if not any(removed) and not added:

@@ -7,14 +7,12 @@ split or starve messages between consumers, and a human must add a distributor.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import libcst as cst
 from libcst.metadata import Assignment
 
 from . import rules
-from .clients import ClientBinding, ClientIndex
 from .mqtt_names import PAHO_ONLY_MESSAGE_ATTRIBUTES, STR_METHODS
 from .plan import LoopRewrite, Plan
 from .source import Source
@@ -38,45 +36,34 @@ class ConsumerSite:
     call: cst.Call
     kind: str
     receiver: cst.BaseExpression
-    binding: ClientBinding | None
 
 
-def plan_consumers(
-    source: Source, plan: Plan, index: ClientIndex, sites: list[ConsumerSite], name_uses: dict[str, list[cst.Name]]
-) -> None:
-    by_client: dict[ClientBinding, list[ConsumerSite]] = defaultdict(list)
-    for site in sites:
-        if site.binding is None:
-            _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE,
-                    f"`{source.code(site.receiver)}` is not provably an asyncio-mqtt Client created or annotated "
-                    "in this file, so the codemod cannot tell whether it has other consumers.",
-                    suggestion=_suggested_loop(source, site))
-        else:
-            by_client[site.binding].append(site)
-    for binding, consumers in by_client.items():
-        if len(consumers) > 1:
-            for site in consumers:
-                _manual(source, plan, site, rules.SEVERAL_CONSUMERS,
-                        f"{len(consumers)} consumers read this client; aiomqtt 2 has one client-wide queue, so "
-                        "each message would reach only one of them.",
-                        suggestion=DISTRIBUTOR_SUGGESTION.format(client=source.code(site.receiver)))
-        elif binding.receiving_function is not None and not _runs_once(source, binding.receiving_function, name_uses):
-            site = consumers[0]
-            _manual(source, plan, site, rules.SEVERAL_CONSUMERS,
-                    f"The client is a parameter of {binding.receiving_function.name.value}(), which is not called "
-                    "exactly once (awaited, outside loops) in this file: several tasks may consume one client.",
-                    suggestion=_suggested_loop(source, site) + "  # only if this is the client's single consumer")
-        elif plan.wants(KIND_RULES[consumers[0].kind]):
-            _rewrite_consumer(source, plan, index, consumers[0])
+@dataclass(frozen=True)
+class Verdict:
+    """What the service-wide count says about one consumer site."""
+
+    rule: str | None = None  # None: the site is its client's only consumer and is rewritten
+    reason: str = ""
+    several: bool = False  # provably one of several consumers of one client (else: not provably alone)
+    construction: cst.Call | None = None  # where the single client is created, when in this file
 
 
-def _rewrite_consumer(source: Source, plan: Plan, index: ClientIndex, site: ConsumerSite) -> None:
+def plan_consumers(source: Source, plan: Plan, verdicts: dict[ConsumerSite, Verdict]) -> None:
+    for site, verdict in verdicts.items():
+        if verdict.several:
+            _manual(source, plan, site, rules.SEVERAL_CONSUMERS, verdict.reason,
+                    suggestion=DISTRIBUTOR_SUGGESTION.format(client=source.code(site.receiver)))
+        elif verdict.rule is not None:
+            suffix = "  # only if this is the client's single consumer" if verdict.rule == rules.SEVERAL_CONSUMERS else ""
+            _manual(source, plan, site, verdict.rule, verdict.reason, suggestion=_suggested_loop(source, site) + suffix)
+        elif plan.wants(KIND_RULES[site.kind]):
+            _rewrite_consumer(source, plan, site, verdict.construction)
+
+
+def _rewrite_consumer(source: Source, plan: Plan, site: ConsumerSite, construction: cst.Call | None) -> None:
     loops = _loops_over_stream(source, site)
-    if loops is None:
-        _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE,
-                "The stream is used other than by `async for` loops in this block (or never iterated), so its "
-                "loop cannot simply read client.messages.",
-                suggestion=_suggested_loop(source, site))
+    if isinstance(loops, str):
+        _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE, loops, suggestion=_suggested_loop(source, site))
         return
     topic_filter = _topic_filter(site.call) if site.kind == "filtered_messages" else None
     plain_targets = all(isinstance(loop.target, cst.Name) for loop in loops)
@@ -91,31 +78,35 @@ def _rewrite_consumer(source: Source, plan: Plan, index: ClientIndex, site: Cons
             _plan_message_uses(source, plan, site.kind, loop)
     plan.unwrapped_items.setdefault(site.statement, set()).add(site.item)
     plan.applied(KIND_RULES[site.kind])
-    _plan_queue_maxsize(source, plan, site)
+    _plan_queue_maxsize(source, plan, site, construction)
 
 
-def _loops_over_stream(source: Source, site: ConsumerSite) -> list[cst.For] | None:
-    """The `async for` loops that are the only uses of the stream bound by the `as` name."""
+def _loops_over_stream(source: Source, site: ConsumerSite) -> list[cst.For] | str:
+    """The `async for` loops that are the only uses of the stream bound by the `as` name, or why not."""
     if site.item.asname is None or not isinstance(site.item.asname.name, cst.Name):
-        return None
+        return "The stream is not bound to a plain name (`as messages`), so its loops cannot be found."
     target = site.item.asname.name
     scope = source.scopes.get(target)
-    if scope is None:
-        return None
-    bindings = [a for a in scope.assignments[target.value] if isinstance(a, Assignment) and a.node is target]
-    if len(bindings) != 1 or len(scope.assignments[target.value]) != 1:
-        return None
+    bindings = [a for a in scope.assignments[target.value] if isinstance(a, Assignment) and a.node is target] \
+        if scope is not None else []
+    if len(bindings) != 1 or len(scope.assignments[target.value]) != 1:  # type: ignore[union-attr]
+        return f"`{target.value}` is bound more than once in this function, so its loops cannot be told apart."
     loops = []
     for access in bindings[0].references:
         loop = source.parents.get(access.node)
+        where = f"line {source.line(access.node)}"
         if not (isinstance(loop, cst.For) and loop.asynchronous and loop.iter is access.node):
-            return None
+            return (f"The stream `{target.value}` is used other than as `async for ... in {target.value}` "
+                    f"({where}: `{source.statement_code(access.node)}`), so that use cannot read client.messages.")
         if not source.is_inside(loop, site.statement):
-            return None
-        if source.enclosing_function(loop) is not source.enclosing_function(site.statement):
-            return None
+            return f"The stream `{target.value}` is iterated after its `async with` block ({where})."
+        if source.enclosing_function(loop) is not source.enclosing_function(site.statement) and not _same_meaning(
+            source, site.receiver, site.statement, loop
+        ):
+            return (f"The stream is iterated in a nested function ({where}) where `{source.code(site.receiver)}` "
+                    "names something else, so the loop cannot read its messages from it.")
         loops.append(loop)
-    return loops or None
+    return loops or f"The stream `{target.value}` is never iterated in its block."
 
 
 def _plan_message_uses(source: Source, plan: Plan, kind: str, loop: cst.For) -> None:
@@ -177,12 +168,11 @@ def _used_as_str(source: Source, topic: cst.Attribute, parent: cst.CSTNode | Non
     return False
 
 
-def _plan_queue_maxsize(source: Source, plan: Plan, site: ConsumerSite) -> None:
+def _plan_queue_maxsize(source: Source, plan: Plan, site: ConsumerSite, construction: cst.Call | None) -> None:
     size = next((arg.value for arg in site.call.args if arg.keyword and arg.keyword.value == "queue_maxsize"), None)
     unbounded = isinstance(size, cst.Integer) and size.evaluated_value == 0  # also aiomqtt 2's default
     if size is None or unbounded or not plan.wants(rules.QUEUE_MAXSIZE):
         return
-    construction = site.binding.construction if site.binding else None
     suggestion = f"Client(..., max_queued_incoming_messages={source.code(size)})"
     movable = construction is not None and _visible_at(source, size, construction)
     if not movable or _has_keyword(construction, "max_queued_incoming_messages"):
@@ -219,6 +209,15 @@ def _visible_at(source: Source, expression: cst.BaseExpression, construction: cs
     return True
 
 
+def _same_meaning(source: Source, expression: cst.BaseExpression, here: cst.CSTNode, there: cst.CSTNode) -> bool:
+    """Every name of `expression` resolves to the same bindings at `here` and at `there`."""
+    names = _names_in(expression)
+    scope_here, scope_there = source.scopes.get(here), source.scopes.get(there)
+    if not names or scope_here is None or scope_there is None:
+        return False
+    return all(set(scope_here[name.value]) == set(scope_there[name.value]) for name in names)
+
+
 def _names_in(expression: cst.BaseExpression) -> list[cst.Name]:
     """Names read by an expression made only of names and attribute chains (anything else: [])."""
     if isinstance(expression, cst.Name):
@@ -239,19 +238,6 @@ def _topic_filter(call: cst.Call) -> cst.BaseExpression | None:
         if arg.keyword is not None and arg.keyword.value == "topic_filter":
             return arg.value
     return None
-
-
-def _runs_once(source: Source, function: cst.FunctionDef, name_uses: dict[str, list[cst.Name]]) -> bool:
-    """The function receiving the client is called exactly once in this file, awaited if in a loop."""
-    calls = [use for use in name_uses.get(function.name.value, []) if use is not function.name]
-    if len(calls) != 1:
-        return False
-    call = calls[0]
-    parent = source.parents.get(call)
-    if isinstance(parent, cst.Attribute) and parent.attr is call:
-        parent = source.parents.get(parent)
-    awaited = isinstance(parent, cst.Call) and isinstance(source.parents.get(parent), cst.Await)
-    return awaited or not source.in_loop_within_function(call)
 
 
 def _suggested_loop(source: Source, site: ConsumerSite) -> str:

@@ -34,6 +34,8 @@ class Plan:
     unwrapped_items: dict[cst.With, set[cst.WithItem]] = field(default_factory=dict)
     loops: dict[cst.For, LoopRewrite] = field(default_factory=dict)
     topic_values: set[cst.Attribute] = field(default_factory=set)
+    # call -> (new method name, new argument list as code): `c.connect(timeout=5)` -> `c.__aenter__()`
+    method_calls: dict[cst.Call, tuple[str, str]] = field(default_factory=dict)
     counts: Counter = field(default_factory=Counter)
     manual: list[ManualItem] = field(default_factory=list)
 

@@ -21,6 +21,8 @@ PAHO_INTERNALS = "MQ017"
 CLIENT_OUTSIDE_COROUTINE = "MQ018"
 QUEUE_MAXSIZE_UNPLACED = "MQ019"
 NAME_WITHOUT_EQUIVALENT = "MQ020"
+CONNECT_AS_CONTEXT = "MQ021"
+MOCKED_CLIENT_KEYWORDS = "MQ022"
 
 RULES = {
     IMPORT_RENAME: "asyncio_mqtt imports and module references -> aiomqtt",
@@ -40,11 +42,14 @@ RULES = {
     " or receiver not a known Client",
     MESSAGE_LEAVES_LOOP: "manual: a filtered/unfiltered message leaves its loop or uses paho-only attributes",
     TOPIC_ALREADY_OBJECT: "manual: messages() topic compared to/used as a str (already wrong on 0.16)",
-    CONNECT_DISCONNECT: "manual: connect()/disconnect()/force_disconnect() were removed in aiomqtt 2.0",
+    CONNECT_DISCONNECT: "manual: force_disconnect() (no equivalent), or a connect()/disconnect() timeout or"
+    " receiver the codemod cannot carry over",
     PAHO_INTERNALS: "manual: direct paho-mqtt use (client._client, paho imports, Client subclasses) must follow paho 2",
     CLIENT_OUTSIDE_COROUTINE: "manual: Client() outside a coroutine; aiomqtt 2 needs a running event loop in __init__",
     QUEUE_MAXSIZE_UNPLACED: "manual: queue_maxsize whose Client construction the codemod cannot see",
     NAME_WITHOUT_EQUIVALENT: "manual: asyncio_mqtt name with no single aiomqtt 2.4.0 home",
+    CONNECT_AS_CONTEXT: "client.connect() -> client.__aenter__(), client.disconnect() -> client.__aexit__(None, None, None)",
+    MOCKED_CLIENT_KEYWORDS: "tests asserting a mocked Client's constructor keywords: client_id= -> identifier=",
 }
 
 MANUAL_RULES = frozenset(rule for rule, text in RULES.items() if text.startswith("manual:"))

@@ -4,21 +4,23 @@ from __future__ import annotations
 from typing import Iterator
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
+
+from bot.analysis import ParsedModule, ServiceAnalysis
 
 FUNCTION_TYPES = (cst.FunctionDef, cst.Lambda)
 LOOP_TYPES = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
 class Source:
-    def __init__(self, path: str, text: str) -> None:
-        self.path = path
-        self.module = cst.parse_module(text)
-        # No copy: the planners key their edits by these very nodes, and the applier visits them.
-        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-        self.positions = wrapper.resolve(PositionProvider)
-        self.parents = wrapper.resolve(ParentNodeProvider)
-        self.scopes = wrapper.resolve(ScopeProvider)
+    """A file of the service analysis: its tree and metadata, shared with every other recipe (parsed once)."""
+
+    def __init__(self, parsed: ParsedModule, analysis: ServiceAnalysis) -> None:
+        self.path = parsed.path
+        self.parsed = parsed
+        self.analysis = analysis
+        # The planners key their edits by these very nodes, and the applier visits this tree.
+        self.module = parsed.tree
+        self.positions, self.parents, self.scopes = parsed.positions, parsed.parents, parsed.scopes
 
     def line(self, node: cst.CSTNode) -> int:
         return self.positions[node].start.line

@@ -1,0 +1,80 @@
+"""One analysis of a service's Python files, shared by every recipe applied to it in a run.
+
+Entry point::
+
+    analysis = ServiceAnalysis.of(service)      # bot.model.ServiceSource; cached per process by content
+
+Files are parsed lazily, at most once per file per run (libcst, so syntax newer than the bot's own Python
+still parses), and each file's metadata (positions, parents, scopes, qualified names, expression context)
+is resolved once, on first use. Recipes share the trees: never mutate them (libcst transformers return
+new trees, which is fine).
+
+Files
+    files_mentioning(*words) -> [path]          plain-text, case-insensitive prefilter; parse only these
+    module(path) -> ParsedModule | None         None: not a .py file, or unparsable (see syntax_error)
+    modules(paths) -> iter ParsedModule         the parsable ones
+    syntax_error(path) -> str | None            "path:line: syntax error: reason"
+    module_named(dotted) -> ParsedModule | None
+
+ParsedModule (bot.analysis.parsed)
+    path, dotted, package, text, tree (cst.Module), wrapper (MetadataWrapper over `tree` itself, so
+    metadata is keyed by tree's nodes and `wrapper.visit(visitor)` reuses the resolved metadata),
+    metadata; get(provider, node), line, code (one line), header_code, parent, ancestors, scope,
+    context/is_load, nodes (all, source order), statement_of, enclosing_function/class, method_class,
+    import_bindings (top-level imports -> absolute target), top_level (defined names -> node).
+
+Names and definitions
+    names_of(parsed, node) -> {absolute name}   Name/Attribute; relative imports resolved, re-exports followed
+    refers_to(parsed, node, targets) -> bool
+    canonical(name) -> name                     follows the service's own re-exports
+    definition(name) -> Definition | None       function, class, method (incl. base classes), module variable
+    definition_for(parsed, node) -> Definition  for any FunctionDef/ClassDef, nested ones too
+    definition_of(parsed, expression)           what `fn`, `mod.fn`, `Cls.m`, `obj.m`, `self.client.m` denote
+    member(class_definition, attr)              a method, looked up through service base classes
+    Definition: name ("svc.mod.test_x.<locals>.helper" when nested), module, node, owner (class of a
+    method), short, is_function/is_class/is_async, line, describe() -> "path:line"
+
+Bindings (bot.analysis.bindings.Binding: module, target, statement, kind, value, is_none, line)
+    bindings_of(parsed, expression)             a Name: all its assignments; `self.attr`: all of the class's
+    name_bindings(parsed, name), scope_bindings(parsed, scope, name)
+    attribute_bindings(parsed, class_node, attr)  every `self.attr = / : / += / with as / for` in every method
+    self_class(parsed, expression) -> ClassDef | None   `self` (first param of a method) -> its class
+    instance_classes(parsed, expression) -> {Definition}  classes the object is provably an instance of
+        (constructor call, factory returning one, self, names/self.attr bound to one (resets to None
+        ignored), annotated params, pytest fixture params whose fixture returns one)
+
+Functions
+    decorated(decorator_names) -> [Definition]  every function/method, nested ones too, with `@d`/`@d(...)`
+    is_decorated(parsed, function_node, decorator_names)
+    fixtures_named(name, requesting_path)
+    references_to(definition, fallback_among=()) -> [Reference]  loads of a function anywhere in the
+        service; with fallback_among (e.g. all @retry functions) `x.name` with an unprovable receiver
+        counts (proven=False) when the name is unique among them
+    Reference: module, node, definition, proven, unbound, via_instance, line
+
+Parameter flow
+    call_sites(definition, fallback_among=()) -> [CallSite]  calls incl. inside create_task/gather,
+        functools.partial(fn, ...), asyncio.to_thread(fn, ...), loop.run_in_executor(ex, fn, ...)
+    CallSite: module, call, reference, arguments {param: expression}, deferred, line
+    parameters_receiving(parsed, expression, transitive=True) -> [ParameterFlow(function, parameter,
+        site, hops)]                            where a value (a client, a write API) is handed on
+    carriers(parsed, value), reads_of(parsed, target)  the expressions holding the same object
+"""
+from __future__ import annotations
+
+from .bindings import Binding, BindingsMixin
+from .flow import CallSite, FlowMixin, ParameterFlow
+from .functions import FIXTURE_DECORATORS, FunctionsMixin, Reference
+from .names import absolute, dotted_name, import_from_module, module_name
+from .parsed import ParsedModule
+from .service import Definition, ServiceCore
+
+
+class ServiceAnalysis(FlowMixin, FunctionsMixin, BindingsMixin, ServiceCore):
+    """See the module docstring for the API."""
+
+
+__all__ = [
+    "Binding", "CallSite", "Definition", "FIXTURE_DECORATORS", "ParameterFlow", "ParsedModule", "Reference",
+    "ServiceAnalysis", "absolute", "dotted_name", "import_from_module", "module_name",
+]

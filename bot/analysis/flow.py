@@ -1,0 +1,219 @@
+"""Parameter flow: the call sites of a service function with arguments mapped to parameters, and the
+reverse: which parameters of service functions a value (a client, a write API object) is handed to."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import libcst as cst
+
+from .functions import Reference
+from .parsed import ParsedModule
+from .service import Definition
+
+# Calls that call their first argument with the remaining ones (the function is "called" there).
+DEFERRED_CALLERS = frozenset({"functools.partial", "asyncio.to_thread", "contextvars.copy_context"})
+_DEFERRED_METHODS = frozenset({"run_in_executor", "submit", "start_soon", "call_soon", "call_soon_threadsafe"})
+_MAX_FLOW_DEPTH = 6
+
+
+@dataclass(frozen=True, eq=False)
+class CallSite:
+    """One call of a service function. arguments: parameter name -> argument expression, for the
+    arguments that could be mapped (`*args`/`**kwargs` at the call site are not)."""
+
+    module: ParsedModule
+    call: cst.Call
+    reference: Reference
+    arguments: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    deferred: bool = False  # functools.partial(fn, ...), loop.run_in_executor(None, fn, ...), ...
+
+    @property
+    def line(self) -> int:
+        return self.module.line(self.call)
+
+
+@dataclass(frozen=True, eq=False)
+class ParameterFlow:
+    """A value reaches parameter `parameter` of `function` at `site` (through `hops` calls)."""
+
+    function: Definition
+    parameter: str
+    site: CallSite
+    hops: int = 1
+
+
+class FlowMixin:
+    def call_sites(self, function: Definition, fallback_among: Sequence[Definition] = ()) -> list[CallSite]:
+        """Every call of `function` in the service: `fn(...)`, `obj.method(...)`, also when wrapped in
+        asyncio.create_task/gather/TaskGroup.create_task (still calls), `functools.partial(fn, ...)`,
+        `asyncio.to_thread(fn, ...)` and `loop.run_in_executor(executor, fn, ...)`."""
+        sites = []
+        for reference in self.references_to(function, fallback_among):
+            site = self._call_site(reference)
+            if site is not None:
+                sites.append(site)
+        return sites
+
+    def _call_site(self, reference: Reference) -> CallSite | None:
+        parsed, node = reference.module, reference.node
+        parent = parsed.parent(node)
+        if isinstance(parent, cst.Call) and parent.func is node:
+            return CallSite(parsed, parent, reference, _map_arguments(reference, parent.args))
+        if isinstance(parent, cst.Arg) and parent.keyword is None and not parent.star:
+            call = parsed.parent(parent)
+            if isinstance(call, cst.Call) and self._is_deferred_caller(parsed, call.func):
+                positional = [a for a in call.args if a.keyword is None]
+                index = next((i for i, a in enumerate(positional) if a is parent), None)
+                if index is not None and (index == 0 or _is_executor_call(call.func)):
+                    rest = [a for a in call.args if a not in positional[: index + 1]]
+                    return CallSite(parsed, call, reference, _map_arguments(reference, rest), deferred=True)
+        return None
+
+    def _is_deferred_caller(self, parsed: ParsedModule, func: cst.BaseExpression) -> bool:
+        if self.names_of(parsed, func) & DEFERRED_CALLERS:
+            return True
+        return isinstance(func, cst.Attribute) and func.attr.value in _DEFERRED_METHODS
+
+    def parameters_receiving(self, parsed: ParsedModule, expression: cst.BaseExpression,
+                             transitive: bool = True) -> list[ParameterFlow]:
+        """Parameters of service functions that `expression`'s value is passed to, directly or through names
+        and `self.attr` it is bound to, and (transitive) onwards through those functions' own calls."""
+        flows: list[ParameterFlow] = []
+        seen: set[tuple[int, str]] = set()
+        pending = [(parsed, expression, 1)]
+        while pending:
+            module, value, hops = pending.pop(0)
+            for carrier_module, carrier in self.carriers(module, value):
+                flow = self._argument_flow(carrier_module, carrier, hops)
+                if flow is None or (id(flow.function.node), flow.parameter) in seen:
+                    continue
+                seen.add((id(flow.function.node), flow.parameter))
+                flows.append(flow)
+                if transitive and hops < _MAX_FLOW_DEPTH:
+                    param = _param_named(flow.function.node, flow.parameter)
+                    if param is not None:
+                        pending.append((flow.function.module, param, hops + 1))
+        return flows
+
+    def carriers(self, parsed: ParsedModule, value: cst.CSTNode) -> list[tuple[ParsedModule, cst.CSTNode]]:
+        """Expressions that hold the same object as `value`: itself (a Param stands for its uses), the names
+        and `self.attr`s it is assigned to or bound by `with ... as`, and every later read of those."""
+        found: list[tuple[ParsedModule, cst.CSTNode]] = []
+        if not isinstance(value, cst.Param):
+            found.append((parsed, value))
+        for target in self._bound_targets(parsed, value):
+            found.extend((parsed, read) for read in self.reads_of(parsed, target))
+        return found
+
+    def reads_of(self, parsed: ParsedModule, target: cst.CSTNode) -> list[cst.CSTNode]:
+        """Loads of what `target` (a Name, `self.attr` target, or Param) binds; for `self.attr`, in every
+        method of the class."""
+        target_name = target.name if isinstance(target, cst.Param) else target
+        if isinstance(target_name, cst.Name):
+            scope = parsed.scope(target_name)
+            if scope is None:
+                return []
+            reads = []
+            for assignment in scope.assignments[target_name.value]:
+                if assignment.node is target or assignment.node is target_name:
+                    reads.extend(r.node for r in assignment.references if isinstance(r.node, cst.Name))
+            return reads
+        if isinstance(target, cst.Attribute):
+            klass = self.self_class(parsed, target.value)
+            if klass is None:
+                return []
+            return [node for node in parsed.nodes
+                    if isinstance(node, cst.Attribute) and node.attr.value == target.attr.value
+                    and node is not target and parsed.is_load(node) and parsed.is_inside(node, klass)
+                    and self.self_class(parsed, node.value) is klass]
+        return []
+
+    def _bound_targets(self, parsed: ParsedModule, value: cst.CSTNode) -> list[cst.CSTNode]:
+        if isinstance(value, cst.Param):
+            return [value]
+        parent = parsed.parent(value)
+        if isinstance(parent, cst.Await):
+            value, parent = parent, parsed.parent(parent)
+        if isinstance(parent, cst.Assign) and parent.value is value:
+            return [t.target for t in parent.targets if isinstance(t.target, (cst.Name, cst.Attribute))]
+        if isinstance(parent, (cst.AnnAssign, cst.NamedExpr)) and parent.value is value:
+            return [parent.target] if isinstance(parent.target, (cst.Name, cst.Attribute)) else []
+        if isinstance(parent, cst.WithItem) and parent.item is value and parent.asname is not None:
+            name = parent.asname.name
+            return [name] if isinstance(name, (cst.Name, cst.Attribute)) else []
+        return []
+
+    def _argument_flow(self, parsed: ParsedModule, carrier: cst.CSTNode, hops: int) -> ParameterFlow | None:
+        arg = parsed.parent(carrier)
+        if not isinstance(arg, cst.Arg) or arg.value is not carrier or arg.star:
+            return None
+        call = parsed.parent(arg)
+        if not isinstance(call, cst.Call):
+            return None
+        callee = self.definition_of(parsed, call.func)
+        if callee is not None and callee.is_function:
+            reference = self.reference(parsed, call.func, callee)
+            arguments = _map_arguments(reference, call.args)
+        elif self._is_deferred_caller(parsed, call.func):
+            positional = [a for a in call.args if a.keyword is None and not a.star]
+            if not positional or arg is positional[0]:
+                return None
+            index = 1 if _is_executor_call(call.func) and len(positional) > 1 else 0
+            callee = self.definition_of(parsed, positional[index].value)
+            if callee is None or not callee.is_function:
+                return None
+            reference = self.reference(parsed, positional[index].value, callee)
+            arguments = _map_arguments(reference, [a for a in call.args if a not in positional[: index + 1]])
+        else:
+            return None
+        for parameter, expression in arguments.items():
+            if expression is carrier:
+                return ParameterFlow(callee, parameter, CallSite(parsed, call, reference, arguments), hops)
+        return None
+
+
+def _is_executor_call(func: cst.BaseExpression) -> bool:
+    return isinstance(func, cst.Attribute) and func.attr.value == "run_in_executor"
+
+
+def _param_named(function: cst.CSTNode, name: str) -> cst.Param | None:
+    if not isinstance(function, cst.FunctionDef):
+        return None
+    params = function.params
+    for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        if param.name.value == name:
+            return param
+    return None
+
+
+def _map_arguments(reference: Reference, args: Sequence[cst.Arg]) -> dict[str, cst.BaseExpression]:
+    function = reference.definition.node
+    if not isinstance(function, cst.FunctionDef):
+        return {}
+    params = function.params
+    positional = [*params.posonly_params, *params.params]
+    if reference.via_instance or _is_classmethod_call(reference):
+        positional = positional[1:]
+    by_name = {p.name.value for p in [*params.params, *params.kwonly_params]}
+    mapped: dict[str, cst.BaseExpression] = {}
+    index = 0
+    for arg in args:
+        if arg.star:
+            if arg.star == "*":
+                index = len(positional)  # positions after a *args are unknown
+            continue
+        if arg.keyword is None:
+            if index < len(positional):
+                mapped[positional[index].name.value] = arg.value
+            index += 1
+        elif arg.keyword.value in by_name:
+            mapped[arg.keyword.value] = arg.value
+    return mapped
+
+
+def _is_classmethod_call(reference: Reference) -> bool:
+    function = reference.definition.node
+    return (isinstance(reference.node, cst.Attribute) and isinstance(function, cst.FunctionDef)
+            and any(isinstance(d.decorator, cst.Name) and d.decorator.value == "classmethod"
+                    for d in function.decorators))

@@ -1,0 +1,46 @@
+"""Dotted names of a service's modules and of import statements (no parsing, no metadata)."""
+from __future__ import annotations
+
+import libcst as cst
+
+
+def module_name(path: str) -> tuple[str, str]:
+    """(dotted module name, package used for relative imports) of a service-relative .py path.
+
+    A `src/` layout is transparent: `src/svc/app.py` is module `svc.app`.
+    """
+    parts = path[:-3].split("/")
+    if parts[0] == "src" and len(parts) > 1:
+        parts = parts[1:]
+    if parts[-1] == "__init__":
+        dotted = ".".join(parts[:-1])
+        return dotted, dotted
+    return ".".join(parts), ".".join(parts[:-1])
+
+
+def absolute(name: str, package: str) -> str:
+    """`..x.y` seen from `package` -> absolute dotted name; absolute names are returned as they are."""
+    if not name.startswith("."):
+        return name
+    level = len(name) - len(name.lstrip("."))
+    base = package.split(".") if package else []
+    if level > 1:
+        base = base[: max(0, len(base) - (level - 1))]
+    rest = name[level:]
+    return ".".join([*base, rest]) if rest else ".".join(base)
+
+
+def dotted_name(node: cst.BaseExpression | None) -> str:
+    """`a.b.c` for a Name/Attribute chain, "" for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted_name(node.value)
+        return f"{head}.{node.attr.value}" if head else ""
+    return ""
+
+
+def import_from_module(node: cst.ImportFrom, package: str) -> str:
+    """The absolute module an ImportFrom reads from (relative imports resolved against `package`)."""
+    module = dotted_name(node.module) if node.module is not None else ""
+    return absolute("." * len(node.relative) + module, package)

@@ -1,0 +1,168 @@
+"""One parsed file of a service: its libcst tree and the metadata every recipe asks about, resolved once."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterator, Mapping
+
+import libcst as cst
+from libcst.metadata import (
+    ExpressionContext,
+    ExpressionContextProvider,
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    Scope,
+    ScopeProvider,
+)
+
+from .names import dotted_name, import_from_module
+
+# Resolved together on first use: the batchable ones share one traversal of the tree.
+PROVIDERS = (PositionProvider, ParentNodeProvider, ScopeProvider, QualifiedNameProvider, ExpressionContextProvider)
+_COMPOUND = (cst.With, cst.For, cst.While, cst.If, cst.Try, cst.FunctionDef, cst.ClassDef)
+
+
+@dataclass(eq=False)
+class ParsedModule:
+    path: str  # service-relative
+    dotted: str  # absolute module name ("" for a file outside any package, e.g. a top-level script dir)
+    package: str  # what relative imports are resolved against
+    text: str
+    tree: cst.Module
+    # unsafe_skip_copy: metadata is keyed by the very nodes of `tree`, which recipes transform and key edits by.
+    wrapper: MetadataWrapper = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
+
+    # ----- metadata ----------------------------------------------------------------------------
+
+    @cached_property
+    def metadata(self) -> Mapping:
+        return self.wrapper.resolve_many(PROVIDERS)
+
+    def get(self, provider, node: cst.CSTNode, default=None):
+        value = self.metadata[provider].get(node, default)
+        # resolve_many hands out some values as lazy thunks; no metadata value proper is callable.
+        return value() if callable(value) else value
+
+    def line(self, node: cst.CSTNode) -> int:
+        return self.get(PositionProvider, node).start.line
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.get(ParentNodeProvider, node)
+
+    def scope(self, node: cst.CSTNode) -> Scope | None:
+        return self.get(ScopeProvider, node)
+
+    def context(self, node: cst.CSTNode) -> ExpressionContext | None:
+        return self.get(ExpressionContextProvider, node)
+
+    def is_load(self, node: cst.CSTNode) -> bool:
+        return self.context(node) is ExpressionContext.LOAD
+
+    @property
+    def scopes(self) -> Mapping[cst.CSTNode, Scope]:
+        return self.metadata[ScopeProvider]
+
+    @property
+    def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
+        return self.metadata[ParentNodeProvider]
+
+    @property
+    def positions(self) -> Mapping:
+        return self.metadata[PositionProvider]
+
+    @cached_property
+    def nodes(self) -> list[cst.CSTNode]:
+        """Every node of the file, in source order (the parent map already holds them)."""
+        return [self.tree, *self.metadata[ParentNodeProvider].keys()]
+
+    # ----- source text -------------------------------------------------------------------------
+
+    def code(self, node: cst.CSTNode) -> str:
+        """The node's source on one line (checklists are one line per item)."""
+        return re.sub(r"\s*\n\s*", " ", self.tree.code_for_node(node).strip())
+
+    def header_code(self, node: cst.CSTNode) -> str:
+        """Like code(), but a compound statement shows its header with the body elided."""
+        if isinstance(node, _COMPOUND):
+            node = node.with_changes(
+                leading_lines=(), body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Expr(cst.Ellipsis())])]))
+        return self.tree.code_for_node(node).strip()
+
+    # ----- tree navigation ---------------------------------------------------------------------
+
+    def ancestors(self, node: cst.CSTNode, include_self: bool = False) -> Iterator[cst.CSTNode]:
+        current = node if include_self else self.parent(node)
+        while current is not None:
+            yield current
+            current = self.parent(current)
+
+    def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
+        for ancestor in self.ancestors(node, include_self=True):
+            if isinstance(ancestor, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                return ancestor
+        return node
+
+    def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | None:
+        return next((a for a in self.ancestors(node) if isinstance(a, cst.FunctionDef)), None)
+
+    def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
+        return next((a for a in self.ancestors(node) if isinstance(a, cst.ClassDef)), None)
+
+    def method_class(self, function: cst.FunctionDef | None) -> cst.ClassDef | None:
+        """The class `function` is defined directly in, else None."""
+        if function is None:
+            return None
+        block = self.parent(function)
+        owner = self.parent(block) if block is not None else None
+        return owner if isinstance(owner, cst.ClassDef) else None
+
+    def is_inside(self, node: cst.CSTNode, container: cst.CSTNode) -> bool:
+        return any(ancestor is container for ancestor in self.ancestors(node))
+
+    # ----- module-level facts (tree only, no metadata) -----------------------------------------
+
+    @cached_property
+    def import_bindings(self) -> dict[str, str]:
+        """Top-level name bound by an import -> absolute dotted target (how re-exports are followed)."""
+        bindings: dict[str, str] = {}
+        for statement in self.tree.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.Import):
+                    for alias in small.names:
+                        target = dotted_name(alias.name)
+                        if alias.asname is not None:
+                            bindings[dotted_name(alias.asname.name)] = target
+                        else:
+                            head = target.split(".")[0]
+                            bindings[head] = head
+                elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                    source = import_from_module(small, self.package)
+                    for alias in small.names:
+                        imported = dotted_name(alias.name)
+                        local = dotted_name(alias.asname.name) if alias.asname is not None else imported
+                        bindings[local] = f"{source}.{imported}" if source else imported
+        return bindings
+
+    @cached_property
+    def top_level(self) -> dict[str, cst.CSTNode]:
+        """Names defined (not imported) at module level -> FunctionDef, ClassDef or the Assign binding them."""
+        defined: dict[str, cst.CSTNode] = {}
+        for statement in self.tree.body:
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                defined[statement.name.value] = statement
+            elif isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    targets = ([t.target for t in small.targets] if isinstance(small, cst.Assign)
+                               else [small.target] if isinstance(small, cst.AnnAssign) else [])
+                    for target in targets:
+                        if isinstance(target, cst.Name):
+                            defined[target.value] = small
+        return defined

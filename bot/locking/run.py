@@ -1,0 +1,149 @@
+"""Runs the lock tools on a change: the service's files (with the change applied) materialised in a
+temp dir, each tool isolated and pinned (`uv tool run`), against the configured index. A lock that
+cannot be made fails the job with the tool's own words; a stale lock is never committed.
+
+Results are cached by (command, input files) under <cache>/locks, so a re-run of an unchanged job
+gives the same lock text without running the tool again (and so no churn in the PR)."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from bot.errors import BotError
+from bot.locking import hashes as hashing
+from bot.locking import pdm
+from bot.locking.tasks import LockTask, Upgrade, lock_tasks, upgrades_of
+from bot.model import AppliedChange, repo_path
+from bot.validation.envs import default_cache_dir, find_uv
+
+TIMEOUT = 600.0
+MESSAGE_LINES = 6
+# Environment that keeps the tools quiet, non-interactive and out of the user's keyring and venvs.
+_TOOL_ENV = {"NO_COLOR": "1", "UV_NO_PROGRESS": "1", "UV_PYTHON_DOWNLOADS": "never", "POETRY_NO_INTERACTION": "1",
+             "POETRY_VIRTUALENVS_CREATE": "false", "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+             "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+
+class LockError(BotError):
+    """A lock file could not be regenerated; the message ends with the tool's own words."""
+
+
+def index_args(environ: Mapping[str, str]) -> list[str]:
+    """pip's index settings for uv, which does not read PIP_* (UV_* settings win when present)."""
+    if environ.get("UV_INDEX_URL") or environ.get("UV_DEFAULT_INDEX"):
+        return []
+    args = []
+    if environ.get("PIP_INDEX_URL"):
+        args += ["--index-url", environ["PIP_INDEX_URL"]]
+    for url in environ.get("PIP_EXTRA_INDEX_URL", "").split():
+        args += ["--extra-index-url", url]
+    return args
+
+
+class LockUpdater:
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = cache_dir or default_cache_dir().parent / "locks"
+        self.timings: list[tuple[str, float]] = []  # (tool, seconds) of tools actually run
+
+    def update(self, service, change) -> None:
+        """Adds the regenerated locks (and hash-pinned entries) to `change` in place."""
+        upgrades = upgrades_of(change.requirement_edits)
+        after = {**service.files, **change.changed}
+        tasks = lock_tasks(service.files, after, upgrades)
+        for task in tasks:
+            text = self._run(task, service, after)
+            change.manual = [m for m in change.manual if m.file != task.output]  # regenerated, not manual
+            if text != service.files.get(task.output):
+                change.changed[task.output] = text
+                names = ", ".join(u.pinned for u in upgrades)
+                change.applied.append(AppliedChange(task.output, "lock", f"`{task.display}` ({names})"))
+            else:
+                change.changed.pop(task.output, None)
+        stale = pdm.manual_item(service.files, after)
+        if stale is not None:
+            change.manual.append(stale)
+        compiled = {t.output for t in tasks}
+        pins = [p for p in hashing.hashed_pins(change.manual) if p.item.file not in compiled]
+        if pins:
+            self._hash(pins, service, change)
+
+    def _run(self, task: LockTask, service, after: Mapping[str, str]) -> str:
+        inputs = {**after, **({task.output: service.files[task.output]} if task.keep_base_output else {})}
+        key = self._key(task, inputs)
+        cached = self.cache_dir / f"{key}.json"
+        if cached.exists():
+            return json.loads(cached.read_text())["text"]
+        with tempfile.TemporaryDirectory(prefix="upgrade-bot-lock-") as tmp:
+            root = Path(tmp)
+            for rel, text in inputs.items():
+                path = root / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8", newline="")
+            cwd = (root / task.output).parent
+            argv = list(task.argv)
+            if task.tool == "uv-pip-compile":
+                argv += index_args(os.environ)
+            stdout = self._execute(task, argv, cwd, repo_path(service.path, task.output))
+            text = stdout if task.stdout else (root / task.output).read_text(encoding="utf-8")
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps({"argv": list(task.argv), "text": text}))
+        return text
+
+    def _execute(self, task: LockTask, argv: list[str], cwd: Path, where: str, stdin: str | None = None) -> str:
+        argv = [find_uv() if argv[0] == "uv" else argv[0], *argv[1:]]
+        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "CONDA_PREFIX")}
+        started = time.monotonic()
+        try:
+            done = subprocess.run(argv, cwd=cwd, input=stdin, capture_output=True, text=True,
+                                  timeout=TIMEOUT, env={**env, **_TOOL_ENV})
+        except subprocess.TimeoutExpired:
+            raise LockError(f"{where}: `{task.display}` took more than {TIMEOUT:.0f}s") from None
+        except OSError as exc:
+            raise LockError(f"{where}: cannot run `{task.display}`: {exc}") from None
+        self.timings.append((task.tool, time.monotonic() - started))
+        if done.returncode != 0:
+            raise LockError(f"{where}: `{task.display}` failed: {_tool_message(done.stderr or done.stdout)}")
+        return done.stdout
+
+    def _hash(self, pins: Sequence[hashing.HashedPin], service, change) -> None:
+        requested = "\n".join(sorted({p.pinned for p in pins})) + "\n"
+        task = LockTask("hashes", pins[0].item.file, ("uv", "pip", "compile", "-", "--no-deps", "--generate-hashes",
+                                                       "--no-header", "--no-annotate", "--universal"))
+        key = self._key(task, {"-": requested})
+        cached = self.cache_dir / f"{key}.json"
+        if cached.exists():
+            output = json.loads(cached.read_text())["text"]
+        else:
+            with tempfile.TemporaryDirectory(prefix="upgrade-bot-hashes-") as tmp:
+                output = self._execute(task, [*task.argv, *index_args(os.environ)], Path(tmp),
+                                       repo_path(service.path, task.output), stdin=requested)
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            cached.write_text(json.dumps({"argv": list(task.argv), "text": output}))
+        files = {**service.files, **change.changed}
+        texts, done = hashing.apply_hashes(files, pins, hashing.parse_hashes(output))
+        change.changed.update(texts)
+        resolved = {id(p.item) for p in done}
+        change.manual = [m for m in change.manual if id(m) not in resolved]
+        for pin in done:
+            change.applied.append(AppliedChange(pin.item.file, "requirements",
+                                                f"{pin.pinned} with its hashes from the index (line {pin.item.line})"))
+
+    @staticmethod
+    def _key(task: LockTask, files: Mapping[str, str]) -> str:
+        payload = json.dumps([dataclasses.asdict(task), index_args(os.environ),
+                              {k: os.environ.get(k, "") for k in ("UV_INDEX_URL", "UV_DEFAULT_INDEX")},
+                              sorted(files.items())])
+        return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def _tool_message(output: str) -> str:
+    """The tool's last meaningful lines, joined into one line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return " | ".join(lines[-MESSAGE_LINES:])[:600] or "no output"

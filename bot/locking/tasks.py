@@ -1,0 +1,75 @@
+"""Which lock files a change touches and the command that regenerates each. Pure."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from packaging.utils import canonicalize_name
+
+from bot.model import RequirementEdit
+from bot.spec_style import exact_version
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """A package the recipe moves, and to which exact version when the recipe names one."""
+
+    name: str
+    version: str | None = None
+
+    @property
+    def pinned(self) -> str:
+        return f"{self.name}=={self.version}" if self.version else self.name
+
+
+@dataclass(frozen=True)
+class LockTask:
+    tool: str  # poetry | uv | uv-pip-compile | pip-compile | hashes
+    output: str  # service-relative file the tool writes
+    argv: tuple[str, ...]  # "uv" as argv[0] means the uv binary the bot uses
+    inputs: tuple[str, ...] = ()  # files whose change makes this lock stale
+    stdout: bool = False  # the tool prints the file instead of writing it
+    keep_base_output: bool = False  # the tool reads its previous output as preferences
+
+    @property
+    def display(self) -> str:
+        shown = list(self.argv)
+        if shown[:3] == ["uv", "tool", "run"]:
+            shown = shown[5:]  # "uv tool run --from poetry==X poetry lock" -> "poetry lock"
+        return " ".join(shown)
+
+
+def upgrades_of(edits: Sequence[RequirementEdit]) -> list[Upgrade]:
+    out: dict[str, Upgrade] = {}
+    for edit in edits:
+        if edit.action in ("set", "add"):
+            name = edit.package
+        elif edit.action == "replace":
+            name = edit.new_package
+        else:
+            continue
+        out[canonicalize_name(name)] = Upgrade(canonicalize_name(name), exact_version(edit.spec))
+    return list(out.values())
+
+
+def lock_tasks(before: Mapping[str, str], after: Mapping[str, str], upgrades: Sequence[Upgrade]) -> list[LockTask]:
+    """The locks to regenerate for a change from `before` to `after` (service-relative path -> text)."""
+    from bot.locking import pip_compile, poetry, uv_lock
+
+    if not upgrades:
+        return []
+    changed = {p for p in after if before.get(p) != after[p]}
+    tasks: list[LockTask] = []
+    for module in (poetry, uv_lock):
+        task = module.task(before, upgrades)
+        if task is not None and changed & set(task.inputs):
+            tasks.append(task)
+    names = {u.name for u in upgrades}
+    for rel in sorted(before):
+        task = pip_compile.task(rel, before, upgrades)
+        if task is None:
+            continue
+        mentions = names & pip_compile.pinned_names(before[rel])
+        if mentions or changed & set(task.inputs):
+            tasks.append(task)
+    return tasks

@@ -1,0 +1,333 @@
+"""The shared service analysis (bot/analysis), on services written in several styles."""
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from bot.analysis import ServiceAnalysis
+from bot.model import ServiceSource
+
+
+def make(files: dict[str, str]) -> ServiceAnalysis:
+    return ServiceAnalysis({p: textwrap.dedent(t) for p, t in files.items()})
+
+
+def find(parsed, kind, predicate=lambda n: True, index=0):
+    return [n for n in parsed.nodes if isinstance(n, kind) and predicate(n)][index]
+
+
+def code_is(parsed, text):
+    return lambda n: parsed.code(n) == text
+
+
+RETRY = {"tenacity.retry"}
+
+SERVICE = {
+    "svc/__init__.py": "from .api import Client\n",
+    "svc/api.py": """
+        import tenacity
+        from tenacity import retry
+
+
+        class Client:
+            @retry
+            def fetch(self, key):
+                return key
+
+            def fetch_twice(self):
+                self.fetch(1)
+                return self.fetch.retry.statistics
+
+
+        @tenacity.retry()
+        def ping(host, port=80):
+            return host
+    """,
+    "svc/holder.py": """
+        from . import Client
+        from .api import ping
+
+
+        class Holder:
+            def __init__(self):
+                self.client = None
+
+            def open(self):
+                self.client = Client()
+
+            def close(self):
+                self.client = None
+
+            def stats(self):
+                return self.client.fetch.retry.statistics
+    """,
+    "tests/conftest.py": """
+        import pytest
+        from svc.api import Client
+
+
+        @pytest.fixture
+        def client():
+            return Client()
+    """,
+    "tests/test_api.py": """
+        from tenacity import retry
+        from svc import Client
+        import svc.api as api
+
+
+        def test_fixture(client):
+            client.fetch(1)
+            assert client.fetch.retry.statistics
+
+
+        def test_nested():
+            @retry
+            def flaky():
+                return 1
+
+            flaky()
+            assert flaky.retry.statistics
+
+
+        def test_module_attribute():
+            api.ping("h")
+            assert api.ping.retry.statistics
+    """,
+}
+
+
+@pytest.fixture
+def service():
+    return make(SERVICE)
+
+
+def test_of_is_cached_by_content_and_parses_each_file_once(monkeypatch):
+    parses = []
+    real = cst.parse_module
+    monkeypatch.setattr(cst, "parse_module", lambda text, *a, **k: parses.append(text) or real(text, *a, **k))
+    source = ServiceSource("svc", {p: textwrap.dedent(t) for p, t in SERVICE.items()} | {"README.txt": "x"})
+    first = ServiceAnalysis.of(source)
+    assert ServiceAnalysis.of(ServiceSource("other-name", dict(source.files))) is first
+    assert parses == []  # lazy: nothing parsed until asked
+    first.module("svc/api.py")
+    first.module("svc/api.py")
+    assert len(parses) == 1
+    changed = dict(source.files, **{"svc/api.py": source.files["svc/api.py"] + "\n"})
+    assert ServiceAnalysis.of(ServiceSource("svc", changed)) is not first
+
+
+def test_files_mentioning_is_a_text_prefilter(service):
+    assert service.files_mentioning("asyncio") == []
+    assert service.files_mentioning("HOLDER", "conftest") == ["svc/holder.py"]
+    assert service.files_mentioning("pytest.fixture") == ["tests/conftest.py"]
+    assert service._parsed == {}
+
+
+def test_syntax_error_is_one_line_naming_file_and_line_and_newer_syntax_parses():
+    analysis = make({"a.py": "x = 1\ny = = 2\n", "b.py": "def first[T](xs: list[T]) -> T:\n    return xs[0]\n"})
+    assert analysis.module("a.py") is None
+    assert analysis.syntax_error("a.py").startswith("a.py:2: syntax error: ")
+    assert "\n" not in analysis.syntax_error("a.py")
+    assert analysis.module("b.py") is not None  # PEP 695 generics: newer than the bot's own Python
+
+
+def test_names_are_absolute_through_relative_imports_and_re_exports(service):
+    holder = service.module("svc/holder.py")
+    client = find(holder, cst.Name, lambda n: n.value == "Client" and isinstance(holder.parent(n), cst.Call))
+    assert service.names_of(holder, client) == {"svc.api.Client"}
+    test = service.module("tests/test_api.py")
+    ping = find(test, cst.Attribute, code_is(test, "api.ping"))
+    assert service.names_of(test, ping) == {"svc.api.ping"}
+    assert service.definition("svc.Client").name == "svc.api.Client"
+
+
+def test_attribute_bindings_keep_every_assignment_and_resets_do_not_hide_the_client(service):
+    holder = service.module("svc/holder.py")
+    klass = find(holder, cst.ClassDef)
+    bindings = service.attribute_bindings(holder, klass, "client")
+    assert [(b.line, b.kind, b.is_none) for b in bindings] == [(8, "assign", True), (11, "assign", False),
+                                                               (14, "assign", True)]
+    read = find(holder, cst.Attribute, code_is(holder, "self.client"), index=-1)
+    assert {c.name for c in service.instance_classes(holder, read)} == {"svc.api.Client"}
+
+
+def test_name_bindings_cover_every_form():
+    analysis = make({"m.py": """
+        def f(p, *rest, k=1):
+            x = make()
+            x += 1
+            y: int = 2
+            with open() as z:
+                pass
+            for w in z:
+                pass
+            if (v := 3):
+                pass
+            a, b = 1, 2
+            return p, x, y, z, w, v, a, b
+    """})
+    parsed = analysis.module("m.py")
+    returned = find(parsed, cst.Return).value
+    kinds = {parsed.code(e.value): [b.kind for b in analysis.bindings_of(parsed, e.value)] for e in returned.elements}
+    assert kinds == {"p": ["param"], "x": ["assign", "augassign"], "y": ["annassign"], "z": ["with"],
+                     "w": ["for"], "v": ["walrus"], "a": ["assign"], "b": ["assign"]}
+    b = returned.elements[-1].value
+    assert parsed.code(analysis.bindings_of(parsed, b)[0].value) == "2"
+
+
+def test_decorated_functions_include_methods_and_functions_nested_in_tests(service):
+    names = [d.name for d in service.decorated(RETRY)]
+    assert names == ["svc.api.Client.fetch", "svc.api.ping", "tests.test_api.test_nested.<locals>.flaky"]
+
+
+def test_references_to_a_method_through_instance_self_attribute_chain_and_fixture(service):
+    fetch = service.definition("svc.api.Client.fetch")
+    found = {(r.module.path, r.module.code(r.node), r.proven) for r in service.references_to(fetch)}
+    assert found == {
+        ("svc/api.py", "self.fetch", True),
+        ("svc/holder.py", "self.client.fetch", True),
+        ("tests/test_api.py", "client.fetch", True),
+    }
+
+
+def test_references_to_nested_and_module_attribute_functions(service):
+    flaky, = [d for d in service.decorated(RETRY) if d.short == "flaky"]
+    assert [(r.module.code(r.node), r.line) for r in service.references_to(flaky)] == [("flaky", 17), ("flaky", 18)]
+    ping = service.definition("svc.api.ping")
+    # The import in holder.py binds the name but is no load of it; the test reads it twice.
+    assert [(r.module.path, r.module.code(r.node)) for r in service.references_to(ping)] == [
+        ("tests/test_api.py", "api.ping"), ("tests/test_api.py", "api.ping")]
+
+
+def test_name_based_fallback_only_without_collision():
+    files = {
+        "svc/jobs.py": """
+            from tenacity import retry
+
+            class Jobs:
+                @retry
+                def run(self):
+                    pass
+
+            def report(jobs_from_somewhere):
+                return jobs_from_somewhere.run.retry.statistics
+        """,
+    }
+    analysis = make(files)
+    run, = analysis.decorated(RETRY)
+    refs = analysis.references_to(run, fallback_among=analysis.decorated(RETRY))
+    assert [(r.module.code(r.node), r.proven) for r in refs] == [("jobs_from_somewhere.run", False)]
+    assert analysis.references_to(run) == []
+    files["svc/other.py"] = "from tenacity import retry\n\n@retry\ndef run():\n    pass\n"
+    collided = make(files)
+    run = collided.definition("svc.jobs.Jobs.run")
+    assert collided.references_to(run, fallback_among=collided.decorated(RETRY)) == []
+
+
+def test_call_sites_map_arguments_through_partial_and_tasks():
+    analysis = make({"svc/work.py": """
+        import asyncio
+        import functools
+
+
+        async def consume(client, topic, *, limit=10):
+            pass
+
+
+        class Worker:
+            async def handle(self, client, topic):
+                pass
+
+            async def main(self, client):
+                await asyncio.gather(consume(client, "a"), self.handle(client, topic="b"))
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(consume(client, "c", limit=1))
+                later = functools.partial(consume, client, "d")
+                Worker.handle(self, client, "e")
+    """})
+    consume = analysis.definition("svc.work.consume")
+    sites = analysis.call_sites(consume)
+    parsed = analysis.module("svc/work.py")
+    mapped = [{k: parsed.code(v) for k, v in s.arguments.items()} for s in sites]
+    assert mapped == [{"client": "client", "topic": '"a"'}, {"client": "client", "topic": '"c"', "limit": "1"},
+                      {"client": "client", "topic": '"d"'}]
+    assert [s.deferred for s in sites] == [False, False, True]
+    handle = analysis.definition("svc.work.Worker.handle")
+    mapped = [{k: parsed.code(v) for k, v in s.arguments.items()} for s in analysis.call_sites(handle)]
+    assert mapped == [{"client": "client", "topic": '"b"'}, {"self": "self", "client": "client", "topic": '"e"'}]
+
+
+def test_parameters_receiving_follow_a_client_through_helpers_transitively():
+    analysis = make({
+        "svc/helpers.py": """
+            async def listen(client, topic):
+                await subscribe_all(client)
+
+            async def subscribe_all(mqtt):
+                pass
+        """,
+        "svc/app.py": """
+            import asyncio
+            from aiomqtt import Client
+            from .helpers import listen
+
+
+            class App:
+                async def run(self):
+                    async with Client("broker") as client:
+                        self.client = client
+                        await asyncio.gather(listen(client, "a"), self.listen_here())
+                    self.client = None
+
+                async def listen_here(self):
+                    await listen(self.client, "b")
+        """,
+    })
+    app = analysis.module("svc/app.py")
+    construction = find(app, cst.Call, code_is(app, 'Client("broker")'))
+    flows = analysis.parameters_receiving(app, construction)
+    # Reached directly (line 11) and through self.client (line 15): one parameter, listed once.
+    assert [(f.function.name, f.parameter, f.hops, f.site.line) for f in flows] == [
+        ("svc.helpers.listen", "client", 1, 11),
+        ("svc.helpers.subscribe_all", "mqtt", 2, 3),
+    ]
+    direct = analysis.parameters_receiving(app, construction, transitive=False)
+    assert [(f.function.name, f.parameter) for f in direct] == [("svc.helpers.listen", "client")]
+
+
+def test_factory_and_annotated_parameter_prove_the_class():
+    analysis = make({"svc/x.py": """
+        class Client:
+            def get(self):
+                pass
+
+        def make_client() -> "Client":
+            return Client()
+
+        def use(c: Client):
+            c.get()
+
+        def use_made():
+            made = make_client()
+            made.get()
+    """})
+    get = analysis.definition("svc.x.Client.get")
+    assert [r.module.code(r.node) for r in analysis.references_to(get)] == ["c.get", "made.get"]
+
+
+def test_discovery_accepts_syntax_newer_than_the_bots_python_and_refuses_what_libcst_cannot_parse():
+    from bot.discovery import discover
+    from bot.snapshot import MemorySnapshot
+
+    files = {
+        "services/new/requirements.txt": "tenacity==8.2.3\n",
+        "services/new/app.py": "from tenacity import retry\n\n\ndef first[T](xs: list[T]) -> T:\n    return xs[0]\n",
+        "services/bad/requirements.txt": "tenacity==8.2.3\n",
+        "services/bad/app.py": "def oops(:\n",
+    }
+    services = {s.name: s for s in discover(MemorySnapshot(files), ("services/*",))[0]}
+    assert services["new"].usable and "tenacity" in services["new"].imports
+    assert services["bad"].problems == ["services/bad/app.py:1: syntax error: invalid syntax"]
