@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.config import Config, Identity, load_config
 from bot.errors import BotError, ConfigError, RecipeError
 from bot.gitops import GitRepo
-from bot.lock import repo_lock
+from bot.runlock import repo_lock
 from bot.recipe import BrokenRecipe, Recipe, load_recipes
 from bot.status import format_table, status_rows, wave_name
 

@@ -178,7 +178,7 @@ class GitRepo:
         """Remove the temporary worktrees a killed bot process left registered in this repository.
 
         Only ours (named upgrade-bot-wt-<pid>-...) whose process is gone; the user's are never touched."""
-        from bot.lock import pid_alive
+        from bot.runlock import pid_alive
         removed = []
         for line in self._git("worktree", "list", "--porcelain").splitlines():
             if not line.startswith("worktree "):

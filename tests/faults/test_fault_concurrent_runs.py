@@ -46,7 +46,7 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
     first = bot_process(repo, "run", "--skip-checks", env={"FAULT_HOLD": str(hold)})
     wait_for(tmp_path / "hold.held")
     kill9(first)
-    lock = repo.work / ".git/upgrade-bot/lock"
+    lock = repo.work / ".git/upgrade-bot/run.lock"
     assert json.loads(lock.read_text())["pid"] == first.pid  # the dead run's lock is still there
     assert run_bot(repo, "run") == 0
     assert not lock.exists()
@@ -55,7 +55,7 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
 
 def test_a_live_lock_of_another_host_is_respected(tmp_path, capsys):
     repo = fleet(tmp_path)
-    lock = repo.work / ".git/upgrade-bot/lock"
+    lock = repo.work / ".git/upgrade-bot/run.lock"
     lock.parent.mkdir(parents=True, exist_ok=True)
     lock.write_text(json.dumps({"pid": 1, "host": "ci-runner-7", "command": "run", "started": time.time()}))
     assert run_bot(repo, "run") == 1
@@ -64,7 +64,7 @@ def test_a_live_lock_of_another_host_is_respected(tmp_path, capsys):
 
 
 def test_read_only_commands_do_not_wait_for_the_lock(tmp_path, capsys):
-    from bot.lock import repo_lock
+    from bot.runlock import repo_lock
     repo = fleet(tmp_path)
     with repo_lock(repo.work / ".git/upgrade-bot", "run"):
         assert main(["--repo", str(repo.work), "status"]) == 0

@@ -1,4 +1,4 @@
-"""One bot process per repository at a time: a lock file under .git/upgrade-bot/ naming its holder.
+"""One bot process per repository at a time: .git/upgrade-bot/run.lock names its holder.
 
 Two runs at once (a cron overlapping a manual run) race on the same branches and PRs; the second one
 stops at once with one line naming the holder. A lock whose holder died (same host, pid gone: kill -9,
@@ -16,7 +16,7 @@ from typing import Iterator
 
 from bot.errors import BotError
 
-LOCK_FILE = "lock"
+LOCK_FILE = "run.lock"
 
 
 class LockHeld(BotError):
