@@ -1,6 +1,8 @@
 """Builds a Runner with its validator and gate: the one place effects are wired together."""
 from __future__ import annotations
 
+from typing import Callable
+
 from bot.config import Config
 from bot.forge.base import Forge
 from bot.gate import Gate
@@ -11,13 +13,13 @@ from bot.validator import CheckRunner, CheckValidator, SkippedValidator
 
 
 def build_runner(repo: GitRepo, forge: Forge, config: Config, recipes: list[Recipe], *,
-                 checks: bool, skip_checks: bool = False) -> Runner:
+                 checks: bool, skip_checks: bool = False, step: Callable[[str], None] | None = None) -> Runner:
     """checks=False: no validation and no gating (plan, dry runs); skip_checks: PRs say nothing was validated."""
     if not checks:
         return Runner(repo, forge, config, recipes)
     if skip_checks:
         gate = Gate(repo, forge, None, config.untested_is_green)
         return Runner(repo, forge, config, recipes, SkippedValidator(), gate)
-    check_runner = CheckRunner(repo, config)
+    check_runner = CheckRunner(repo, config, step)
     gate = Gate(repo, forge, check_runner, config.untested_is_green)
     return Runner(repo, forge, config, recipes, CheckValidator(check_runner), gate)

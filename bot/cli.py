@@ -5,14 +5,16 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
-from bot.config import Config, Identity, load_config
-from bot.errors import BotError, ConfigError, RecipeError
+from bot.config import Config, Identity, check_recipe_settings, load_config
+from bot.errors import BotError, ConfigError, RecipeError, UsageError
 from bot.gitops import GitRepo
+from bot.recipe import BrokenRecipe, Recipe, load_recipes, recipe_folders
 from bot.runlock import repo_lock
-from bot.recipe import BrokenRecipe, Recipe, load_recipes
 from bot.status import format_table, status_rows, wave_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -22,82 +24,105 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
-        parser.print_help()
+        args.help_parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return args.handler(args)
-    except (ConfigError, RecipeError) as exc:
+        code = args.handler(args)
+        sys.stdout.flush()  # a closed pipe surfaces here, not at interpreter exit
+        return code
+    except BrokenPipeError:  # `upgrade-bot status | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except (ConfigError, RecipeError, UsageError) as exc:
         print(f"upgrade-bot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BotError as exc:
         print(f"upgrade-bot: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:  # a file the bot could not read or write: name it, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"upgrade-bot: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """--repo and --forge are accepted before or after the subcommand (after it, they override)."""
+    default = None if top else argparse.SUPPRESS  # SUPPRESS: an absent option keeps the top-level value
+    parser.add_argument("--repo", type=Path, metavar="PATH", default=default,
+                        help="the monorepo checkout, or any folder inside it (default: the current directory)")
+    parser.add_argument("--forge", choices=("local", "github"), default=default,
+                        help="where pull requests live (default: the config's forge, else local)")
+
+
+class _Parsers:
+    """Subcommand parsers that all accept the global options, each with help text for every option."""
+
+    def __init__(self, parent: argparse.ArgumentParser, title: str) -> None:
+        parent.set_defaults(help_parser=parent)
+        self.sub = parent.add_subparsers(title=title, metavar="COMMAND", help="one of:")
+
+    def add(self, name: str, help: str, handler=None) -> argparse.ArgumentParser:
+        p = self.sub.add_parser(name, help=help, description=help)
+        _global_options(p, top=False)
+        p.set_defaults(help_parser=p)
+        if handler:
+            p.set_defaults(handler=handler)
+        return p
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="upgrade-bot", description=__doc__)
-    parser.add_argument("--repo", type=Path, default=Path.cwd(), help="the monorepo checkout (default: cwd)")
-    parser.add_argument("--forge", choices=("local", "github"), help="where PRs live (default: config, else local)")
-    sub = parser.add_subparsers(dest="command")
+    _global_options(parser, top=True)
+    sub = _Parsers(parser, "commands")
+    json_help = "print JSON instead of a table"
 
-    p = sub.add_parser("plan", help="list the (service, recipe) jobs, their waves, and skipped directories")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_plan)
+    p = sub.add("plan", "list the (service, recipe) jobs, their waves, and skipped directories", cmd_plan)
+    p.add_argument("--json", action="store_true", help=json_help)
 
-    p = sub.add_parser("run", help="create or update the PRs the current wave allows")
+    p = sub.add("run", "create or update the PRs the current wave allows", cmd_run)
     p.add_argument("--dry-run", action="store_true", help="print the diffs it would commit; change nothing")
     p.add_argument("--all-waves", action="store_true", help="ignore wave gating")
-    p.add_argument("--recipes", help="comma-separated recipe ids to run (default: all)")
+    p.add_argument("--recipes", metavar="IDS", help="comma-separated recipe ids to run (default: all)")
     p.add_argument("--skip-checks", action="store_true", help="emergencies only: PRs say nothing was validated")
-    p.set_defaults(handler=cmd_run)
 
-    p = sub.add_parser("status", help="the rollout: service x recipe state, waves, what blocks")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_status)
+    p = sub.add("status", "the rollout: service x recipe state, waves, what blocks", cmd_status)
+    p.add_argument("--json", action="store_true", help=json_help)
 
-    p = sub.add_parser("recipes", help="list or test recipes")
-    rsub = p.add_subparsers(dest="recipes_command", required=True)
-    rsub.add_parser("list").set_defaults(handler=cmd_recipes_list)
-    t = rsub.add_parser("test", help="run a recipe's fixtures (before/after/unchanged, idempotency)")
-    t.add_argument("ids", nargs="*")
-    t.set_defaults(handler=cmd_recipes_test)
+    recipes = _Parsers(sub.add("recipes", "list or test recipes"), "recipe commands")
+    recipes.add("list", "the recipes and their rules", cmd_recipes_list)
+    t = recipes.add("test", "run recipes' fixtures (before/after/unchanged, idempotency)", cmd_recipes_test)
+    t.add_argument("ids", nargs="*", metavar="ID", help="recipe ids to test (default: all)")
 
-    p = sub.add_parser("demo", help="roll the bundled example fleet out with the local forge")
-    p.add_argument("--dir", type=Path, help="where to create the demo repos (default: a new temp dir)")
+    p = sub.add("demo", "roll the bundled example fleet out with the local forge", cmd_demo)
+    p.add_argument("--dir", type=Path, metavar="DIR", help="where to create the demo repos (default: a new temp dir)")
     p.add_argument("--skip-checks", action="store_true", help="do not run the services' tests")
-    p.set_defaults(handler=cmd_demo)
 
-    p = sub.add_parser("command", help="handle a PR comment command from an issue_comment event file")
-    p.add_argument("--event", type=Path, required=True, help="the event payload ($GITHUB_EVENT_PATH)")
-    p.set_defaults(handler=cmd_command)
+    p = sub.add("command", "handle a PR comment command from an issue_comment event file", cmd_command)
+    p.add_argument("--event", type=Path, required=True, metavar="FILE",
+                   help="the event payload ($GITHUB_EVENT_PATH)")
 
-    p = sub.add_parser("revert", help="open a PR reverting a merged bot PR")
-    p.add_argument("--pr", type=int, required=True)
-    p.set_defaults(handler=cmd_revert)
+    p = sub.add("revert", "open a PR reverting a merged bot PR", cmd_revert)
+    p.add_argument("--pr", type=int, required=True, metavar="N", help="the merged bot PR to revert")
 
-    p = sub.add_parser("local", help="act on the local forge as a maintainer would")
-    lsub = p.add_subparsers(dest="local_command", required=True)
-    m = lsub.add_parser("merge", help="merge PR N with a real merge commit on its base")
-    m.add_argument("number", type=int)
-    m.set_defaults(handler=cmd_local_merge)
-    c = lsub.add_parser("close", help="close PR N")
-    c.add_argument("number", type=int)
-    c.set_defaults(handler=cmd_local_close)
-    c = lsub.add_parser("comment", help="comment on PR N as USER; a /command in it is handled at once")
-    c.add_argument("number", type=int)
-    c.add_argument("body")
-    c.add_argument("--user", default="local-maintainer")
-    c.set_defaults(handler=cmd_local_comment)
-    s = lsub.add_parser("show", help="print PR N (title, state, body, comments)")
-    s.add_argument("number", type=int)
-    s.set_defaults(handler=cmd_local_show)
+    local = _Parsers(sub.add("local", "act on the local forge as a maintainer would"), "local forge commands")
+    number_help = "the pull request number"
+    local.add("merge", "merge PR N with a real merge commit on its base", cmd_local_merge).add_argument(
+        "number", type=int, metavar="N", help=number_help)
+    local.add("close", "close PR N", cmd_local_close).add_argument("number", type=int, metavar="N", help=number_help)
+    c = local.add("comment", "comment on PR N as USER; a /command in it is handled at once", cmd_local_comment)
+    c.add_argument("number", type=int, metavar="N", help=number_help)
+    c.add_argument("body", metavar="TEXT", help="the comment text")
+    c.add_argument("--user", default="local-maintainer", metavar="USER",
+                   help="who comments (default: local-maintainer, an admin)")
+    local.add("show", "print PR N (title, state, merge commit, body, comments)", cmd_local_show).add_argument(
+        "number", type=int, metavar="N", help=number_help)
     return parser
 
 
 # --- shared setup -------------------------------------------------------------------------
 class Context:
     def __init__(self, args: argparse.Namespace) -> None:
-        self.repo = GitRepo(args.repo)
+        self.repo = GitRepo(args.repo or Path.cwd())
         self.command = args.command
         self.repo.prune_own_worktrees()  # what a killed run left registered
         self.config: Config = load_config(self.repo.path)
@@ -105,6 +130,7 @@ class Context:
         self.broken_recipes: list[BrokenRecipe] = []
         self.recipes: list[Recipe] = load_recipes(self.config.recipe_dirs, self.config.enabled_recipes,
                                                   self.broken_recipes)
+        check_recipe_settings(self.config, recipe_folders(self.config.recipe_dirs))
         only = getattr(args, "recipes", None)
         if only:
             wanted = [r.strip() for r in only.split(",") if r.strip()]
@@ -133,7 +159,8 @@ class Context:
 
     def runner(self, *, checks: bool = False, skip_checks: bool = False):
         from bot.assemble import build_runner
-        return build_runner(self.repo, self.forge, self.config, self.recipes, checks=checks, skip_checks=skip_checks)
+        return build_runner(self.repo, self.forge, self.config, self.recipes, checks=checks, skip_checks=skip_checks,
+                            step=_step_printer())
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -147,11 +174,13 @@ def cmd_plan(args) -> int:
                       "tier": j.tier, "wave": j.wave + 1, "branch": j.branch,
                       "declared": [f"{d.file}:{d.line} {d.raw_name}{d.spec}" for d in j.service.depends_on(j.recipe.package)],
                       "imports": sorted(set(j.recipe.imports) & j.service.imports),
-                      "problems": j.service.problems} for j in plan.jobs],
+                      "problems": j.service.problems, "notes": j.service.notes} for j in plan.jobs],
             "waves": [{"wave": w[0].wave + 1, "tier": w[0].tier, "jobs": len(w)} for w in plan.waves()],
             "skipped": [{"path": s.path, "reason": s.reason} for s in plan.skipped + plan.not_applicable],
             "broken": [{"path": s.path, "reason": s.reason} for s in plan.broken],
+            "warnings": plan.warnings,
         }, indent=2))
+        _print_warnings(plan)
         return EXIT_FAILED if plan.broken else EXIT_OK
     rows = [[str(j.wave + 1), j.tier, j.service.key, j.recipe.id, "; ".join(j.service.problems) or "ok"]
             for j in plan.jobs]
@@ -159,8 +188,11 @@ def cmd_plan(args) -> int:
     print(f"\n{len(plan.jobs)} jobs in {len(plan.waves())} waves (base {base_sha[:12]})")
     for skipped in plan.skipped + plan.not_applicable:
         print(f"skipped {skipped.path}: {skipped.reason}")
+    for note in dict.fromkeys(n for j in plan.jobs for n in j.service.notes):
+        print(f"skipped file {note}")
     for broken in plan.broken:
         print(f"broken {broken.path}: {broken.reason}")
+    _print_warnings(plan)
     return EXIT_FAILED if plan.broken else EXIT_OK
 
 
@@ -190,6 +222,7 @@ def cmd_status(args) -> int:
     plan, base_sha = runner.plan(prs)
     selection = runner.select(plan, prs, base_sha)
     rows = status_rows(plan, prs, runner.reverted())
+    _print_warnings(plan)
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows], "blocked": selection.blocked,
                           "broken": [{"path": b.path, "reason": b.reason} for b in plan.broken],
@@ -248,7 +281,7 @@ def cmd_recipes_test(args) -> int:
 def cmd_demo(args) -> int:
     from bot.demo import run_demo
     from bot.forge.local import LocalForge
-    work, reports = run_demo(args.dir, print, checks=not args.skip_checks)
+    work, reports = run_demo(args.dir, print, checks=not args.skip_checks, step=_step_printer())
     failed = [r for rep in reports for r in rep.results if r.status == "failed"]
     prs = LocalForge(GitRepo(work).state_dir).list_prs("")
     by_state: dict[str, int] = {}
@@ -272,10 +305,15 @@ def _command_handler(ctx: Context):
 
 
 def cmd_command(args) -> int:
+    from bot.commands import parse_event
     try:
         payload = json.loads(args.event.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(str(args.event), "", f"cannot read the event payload: {exc}") from None
+    try:
+        parse_event(payload)
+    except ValueError as exc:
+        raise ConfigError(str(args.event), "", f"malformed event payload: {exc}") from None
     ctx = Context(args)
     with ctx.exclusive():
         outcome = _command_handler(ctx).handle(payload)
@@ -323,7 +361,10 @@ def cmd_local_close(args) -> int:
 def cmd_local_show(args) -> int:
     ctx = Context(args)
     pr = ctx.forge.get_pr(args.number)
-    print(f"#{pr.number} [{pr.state}] {pr.title}\nhead {pr.head} -> base {pr.base}; labels: {', '.join(pr.labels)}\n")
+    print(f"#{pr.number} [{pr.state}] {pr.title}\nhead {pr.head} -> base {pr.base}; labels: {', '.join(pr.labels)}")
+    if pr.merge_sha:
+        print(f"merged as {pr.merge_sha}; roll back with: git revert -m 1 {pr.merge_sha}")
+    print()
     print(pr.body)
     for comment in ctx.forge.list_comments(pr.number):
         print(f"\n--- comment by {comment.user} ---\n{comment.body}")
@@ -332,12 +373,24 @@ def cmd_local_show(args) -> int:
 
 def _config_or_default(args) -> Config:
     try:
-        return load_config(GitRepo(args.repo).path)
+        return load_config(GitRepo(args.repo or Path.cwd()).path)
     except BotError:
         return Config(source="")
 
 
 # --- output -------------------------------------------------------------------------------
+def _step_printer():
+    """Long steps (building an environment, testing the base, testing the branch) as they start, with
+    the time since the command started: without them `run` is silent for minutes."""
+    started = time.monotonic()
+    clear = "\r\033[K" if sys.stderr.isatty() else ""  # over the progress bar's line
+
+    def step(message: str) -> None:
+        sys.stderr.write(f"{clear}[{time.monotonic() - started:6.1f}s] {message}\n")
+        sys.stderr.flush()
+    return step
+
+
 def _progress():
     tty = sys.stderr.isatty()
 
@@ -356,6 +409,11 @@ def _progress():
     return show
 
 
+def _print_warnings(plan) -> None:
+    for line in plan.warnings:
+        print(f"upgrade-bot: warning: {line}", file=sys.stderr)
+
+
 def _print_summary(report) -> None:
     rows = [[str(r.job.wave + 1), r.job.service.key, r.job.recipe.id, r.status,
              f"#{r.pr.number}" if r.pr else "-", str(r.manual), r.message[:80]] for r in report.results]
@@ -367,6 +425,7 @@ def _print_summary(report) -> None:
     if report.selection:
         for line in report.selection.blocked:
             print(f"waiting: {line}")
+    _print_warnings(report.plan)
     for broken in report.plan.broken:
         print(f"failed: {broken.reason}")
     for result in report.results:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from bot.errors import BotError
 from bot.forge.base import PullRequest
-from bot.migrate import apply_recipe
 from bot.pr_content import commit_message, marker_job_key, pr_body
 from bot.render import marker, read_marker, render
 from bot.runner import Runner
@@ -29,9 +28,11 @@ class CommandActions:
             return (f"`{meta.get('recipe')}` no longer applies to `{meta.get('service')}` on "
                     f"`{self.config.base_branch}`; nothing to regenerate. Close this PR if it is obsolete."), False
         try:
-            change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
+            change = self.runner.migrate(job)
         except BotError as exc:
             return f"The recipe could not be applied: {exc}", False
+        if change.held_back:
+            return f"Nothing to regenerate: {change.held_back}.", False
         current = self.repo.remote_head(pr.head)
         human = self.runner.foreign_commits(pr.head, base_sha) if current else []
         head = self.repo.commit_files(base_sha, change.repo_paths(), commit_message(job, change),

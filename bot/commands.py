@@ -39,15 +39,26 @@ class Command:
 
 
 def parse_event(payload: dict[str, Any]) -> CommentEvent | None:
-    """None for anything that is not a newly created comment on a pull request."""
+    """None for anything that is not a newly created comment on a pull request.
+
+    Raises ValueError (one line) for a payload that is not shaped like a GitHub event."""
+    if not isinstance(payload, dict):
+        raise ValueError(f"not a JSON object but {type(payload).__name__}")
     if payload.get("action") != "created":
         return None
     issue, comment = payload.get("issue") or {}, payload.get("comment") or {}
+    if not isinstance(issue, dict) or not isinstance(comment, dict):
+        raise ValueError("'issue' and 'comment' must be objects")
     if not issue.get("pull_request") or not comment:
         return None
     user = comment.get("user") or {}
-    return CommentEvent(int(issue["number"]), int(comment["id"]), str(user.get("login", "")),
-                        str(user.get("type", "User")), str(comment.get("body") or ""))
+    if not isinstance(user, dict):
+        raise ValueError("'comment.user' must be an object")
+    try:
+        return CommentEvent(int(issue["number"]), int(comment["id"]), str(user.get("login", "")),
+                            str(user.get("type", "User")), str(comment.get("body") or ""))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"'issue.number' and 'comment.id' must be integers ({type(exc).__name__}: {exc})") from None
 
 
 def parse_command(body: str) -> Command | None:

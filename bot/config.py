@@ -1,6 +1,7 @@
 """upgrade-bot.toml (or [tool.upgrade-bot] in pyproject.toml), validated into a frozen Config."""
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -10,6 +11,8 @@ from tomlkit.exceptions import TOMLKitError
 
 from bot.errors import ConfigError
 from bot.model import TIERS
+from bot.recipe import load_option_specs
+from bot.refnames import ref_name_problem
 
 CONFIG_FILE = "upgrade-bot.toml"
 BUNDLED_RECIPES = Path(__file__).resolve().parent.parent / "recipes"
@@ -72,8 +75,13 @@ def load_config(repo_root: Path) -> Config:
         return parse_config(_read_toml(path), CONFIG_FILE, repo_root)
     pyproject = repo_root / "pyproject.toml"
     if pyproject.is_file():
-        table = _read_toml(pyproject).get("tool", {}).get("upgrade-bot")
+        tool = _read_toml(pyproject).get("tool", {})
+        if not isinstance(tool, Mapping):
+            raise ConfigError("pyproject.toml", "tool", "must be a table ([tool])")
+        table = tool.get("upgrade-bot")
         if table is not None:
+            if not isinstance(table, Mapping):
+                raise ConfigError("pyproject.toml", "tool.upgrade-bot", "must be a table ([tool.upgrade-bot])")
             return parse_config(table, "pyproject.toml [tool.upgrade-bot]", repo_root)
     return Config(source="")
 
@@ -100,18 +108,20 @@ def parse_config(data: Mapping[str, Any], source: str, repo_root: Path) -> Confi
     if default_tier not in TIERS:
         raise ConfigError(source, "default-tier", f"{default_tier!r} is not one of {', '.join(TIERS)}")
     identity = get.table("identity")
+    _no_unknown_keys(identity, {"name", "email"}, source, "identity")
     extra_dirs = tuple((repo_root / d).resolve() for d in get.str_list("recipe-dirs"))
     for d in extra_dirs:
         if not d.is_dir():
             raise ConfigError(source, "recipe-dirs", f"{d} is not a directory")
-    recipes = get.table("recipes")
-    for rid, opts in recipes.items():
-        if not isinstance(opts, Mapping):
-            raise ConfigError(source, f"recipes.{rid}", "must be a table of recipe options")
+    recipes = _recipe_tables(get.table("recipes"), source)
     forge = get.str("forge", "local")
     if forge not in ("local", "github"):
         raise ConfigError(source, "forge", f"{forge!r} is not 'local' or 'github'")
     service_checks_raw = get.table("service-checks")
+    for key in ("branch-prefix", "base-branch"):
+        problem = ref_name_problem(get.str(key, "x").strip("/"))
+        if problem:
+            raise ConfigError(source, key, f"not a valid git branch name (it has {problem})")
     return Config(
         source=source,
         services=tuple(get.str_or_list("services", ["services/*"])),
@@ -151,6 +161,7 @@ def _checks(raw: Any, source: str, key: str) -> tuple[CheckConfig, ...]:
         where = f"{key}[{i}]"
         if not isinstance(item, Mapping) or "command" not in item or "name" not in item:
             raise ConfigError(source, where, "needs 'name' and 'command'")
+        _no_unknown_keys(item, {"name", "command", "timeout"}, source, where)
         command = item["command"]
         if isinstance(command, str):
             command = command.split()
@@ -161,6 +172,61 @@ def _checks(raw: Any, source: str, key: str) -> tuple[CheckConfig, ...]:
             raise ConfigError(source, f"{where}.timeout", "must be a positive number of seconds")
         out.append(CheckConfig(str(item["name"]), tuple(command), float(timeout)))
     return tuple(out)
+
+
+def _no_unknown_keys(table: Mapping[str, Any], known: set[str], source: str, where: str) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(source, f"{where}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(known))})")
+
+
+def _recipe_tables(raw: Mapping[str, Any], source: str) -> dict[str, dict]:
+    """recipe id -> options. An unquoted `[recipes.tenacity-9.1.2]` is read by TOML as nested tables
+    (tenacity-9 -> 1 -> 2); a chain of tables holding only tables is joined back with dots, which is
+    unambiguous because recipe options are never tables."""
+    out: dict[str, dict] = {}
+    pending = [(str(k), v) for k, v in raw.items()]
+    while pending:
+        rid, value = pending.pop(0)
+        if not isinstance(value, Mapping):
+            raise ConfigError(source, f"recipes.{rid}", "must be a table of recipe options")
+        if value and all(isinstance(v, Mapping) for v in value.values()):
+            pending += [(f"{rid}.{k}", v) for k, v in value.items()]
+            continue
+        if rid in out:
+            raise ConfigError(source, f'recipes."{rid}"', "set twice (quoted and unquoted)")
+        out[rid] = dict(value)
+    return out
+
+
+def check_recipe_settings(config: Config, folders: Mapping[str, Path]) -> None:
+    """Every [recipes."<id>"] names a recipe folder, and each option has the type recipe.toml declares
+    (enabled or not: a typo must not wait until the recipe is switched on)."""
+    for rid, options in config.recipe_options.items():
+        key = f'recipes."{rid}"'
+        if rid not in folders:
+            raise ConfigError(config.source, key, f"no such recipe (have: {', '.join(sorted(folders)) or 'none'})")
+        specs = load_option_specs(folders[rid])
+        for name, value in options.items():
+            spec = specs.get(name)
+            problem = spec.problem(value) if spec else f"unknown option (known: {', '.join(sorted(specs)) or 'none'})"
+            if problem:
+                raise ConfigError(config.source, f"{key}.{name}", problem)
+
+
+def check_service_names(config: Config, names: set[str]) -> list[str]:
+    """[tiers] and [service-checks] keys that name no service (by folder name or repo path).
+
+    One that looks like a typo of a real service is an error (a critical service would silently get
+    the default tier); any other (a service since removed) is returned as a one-line warning."""
+    warnings = []
+    for table, keys in (("tiers", config.tiers), ("service-checks", config.service_checks)):
+        for service in sorted(set(keys) - names):
+            close = difflib.get_close_matches(service, sorted(names), n=1, cutoff=0.8)
+            if close:
+                raise ConfigError(config.source, f"{table}.{service}", f"no such service; did you mean {close[0]!r}?")
+            warnings.append(f"{config.source}: {table}.{service}: no such service (ignored)")
+    return warnings
 
 
 def _typed(value: Any, kind: type, source: str, key: str) -> Any:

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Callable
 
 from bot.config import Identity, load_config
-from bot.errors import BotError
+from bot.errors import BotError, UsageError
 from bot.forge.local import LocalForge
-from bot.gitops import GitRepo
+from bot.gitops import GitError, GitRepo, git_failure
 from bot.local_merge import merge_pr
 from bot.recipe import load_recipes
 from bot.assemble import build_runner
@@ -22,8 +22,12 @@ DEMO_AUTHOR = Identity("Fleet Maintainer", "maintainer@example.com")
 
 def create_fleet_repo(target: Path, fleet: Path = FLEET) -> Path:
     """Copies the fleet into target/monorepo, commits it and pushes to a bare target/origin.git."""
-    if target.exists() and any(target.iterdir()):
-        raise BotError(f"{target}: demo directory must be empty or missing")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        if any(target.iterdir()):
+            raise UsageError(f"{target}: demo directory must be empty or missing")
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot use as the demo directory: {exc.strerror or exc}") from None
     work, origin = target / "monorepo", target / "origin.git"
     shutil.copytree(fleet, work, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
     env = {"GIT_AUTHOR_NAME": DEMO_AUTHOR.name, "GIT_AUTHOR_EMAIL": DEMO_AUTHOR.email,
@@ -35,7 +39,10 @@ def create_fleet_repo(target: Path, fleet: Path = FLEET) -> Path:
              ["git", "-C", str(work), "remote", "add", "origin", str(origin)],
              ["git", "-C", str(work), "push", "--quiet", "-u", "origin", "main"]]
     for step in steps:
-        subprocess.run(step, check=True, env={**_base_env(), **env}, capture_output=True)
+        done = subprocess.run(step, env={**_base_env(), **env}, capture_output=True, text=True)
+        if done.returncode:
+            raise GitError(git_failure(step[1:] if step[1] != "-C" else step[3:], done.stderr, done.stdout,
+                                       done.returncode))
     return work
 
 
@@ -45,7 +52,8 @@ def _base_env() -> dict[str, str]:
 
 
 def run_demo(target: Path | None, say: Callable[[str], None], max_rounds: int = 60,
-             checks: bool = True, fleet: Path = FLEET) -> tuple[Path, list[RunReport]]:
+             checks: bool = True, fleet: Path = FLEET,
+             step: Callable[[str], None] | None = None) -> tuple[Path, list[RunReport]]:
     target = target or Path(tempfile.mkdtemp(prefix="upgrade-bot-demo-"))
     work = create_fleet_repo(target, fleet)
     say(f"fleet repository: {work} (origin: {target / 'origin.git'})")
@@ -53,7 +61,7 @@ def run_demo(target: Path | None, say: Callable[[str], None], max_rounds: int = 
     config = load_config(work)
     forge = LocalForge(repo.state_dir)
     runner = build_runner(repo, forge, config, load_recipes(config.recipe_dirs, config.enabled_recipes),
-                          checks=True, skip_checks=not checks)
+                          checks=True, skip_checks=not checks, step=step)
     reports = []
     for round_no in range(1, max_rounds + 1):
         report = runner.run()
@@ -84,7 +92,8 @@ def _merge_open_prs(repo: GitRepo, forge: LocalForge, config, say) -> int:
             merged += 1
             continue
         try:
-            merge_pr(repo, forge, pr.number, DEMO_AUTHOR)
+            sha = merge_pr(repo, forge, pr.number, DEMO_AUTHOR)
+            say(f"  merged #{pr.number} {pr.head} as {sha[:12]}")
             merged += 1
         except BotError as exc:
             say(f"  not merged yet: #{pr.number}: {exc}")

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import ast
+import io
 import posixpath
 import re
+import tokenize
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -35,6 +37,17 @@ class Service:
     imports: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)  # each one line: "<file>: <reason>"
     files: dict[str, str] = field(default_factory=dict)
+    encodings: dict[str, str] = field(default_factory=dict)  # files not in UTF-8 (PEP 263): written back as read
+    links: dict[str, str] = field(default_factory=dict)  # symlinked files -> the repo path of their target
+    notes: list[str] = field(default_factory=list)  # files left out, with the reason (one line each)
+
+    def repo_path(self, rel: str) -> str:
+        """Where a service-relative file really lives: a symlink's target; `../shared/x.txt` normalised."""
+        return self.links.get(rel) or posixpath.normpath(f"{self.path}/{rel}")
+
+    def is_shared(self, rel: str) -> bool:
+        """A file outside the service's folder (`-r ../../shared/base.txt`, a symlink to one): read, never written."""
+        return rel.startswith("../") or rel in self.links
 
     def __post_init__(self) -> None:
         if self.key is None:
@@ -59,6 +72,7 @@ class Skipped:
 
 def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Service], list[Skipped]]:
     all_paths = list(snapshot.paths())
+    known = set(all_paths)
     services, skipped = [], []
     for pattern in patterns:
         for directory in ["."] if is_root(pattern) else glob_dirs(all_paths, pattern):
@@ -68,7 +82,7 @@ def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Servic
                 skipped.append(Skipped(directory, "not a service: no requirements*.txt, "
                                                   "requirements/*.txt or pyproject.toml"))
                 continue
-            service = _read_service(snapshot, directory, relative)
+            service = _read_service(snapshot, directory, relative, known)
             service.key = service_key(pattern, directory) or service.name
             services.append(service)
     return services, skipped
@@ -101,17 +115,22 @@ def _is_requirements(path: str) -> bool:
     return name.endswith((".txt", ".in")) and ((top and name.startswith("requirements")) or in_dir)
 
 
-def _read_service(snapshot: Snapshot, directory: str, relative: list[str]) -> Service:
+def _read_service(snapshot: Snapshot, directory: str, relative: list[str], all_paths: set[str]) -> Service:
     service = Service(name=posixpath.basename(directory), path=directory)
     for rel in relative:
         if rel not in SOURCE_DOTFILES and (not rel.endswith(SOURCE_SUFFIXES) or "/." in "/" + rel):
             continue
-        try:
-            service.files[rel] = snapshot.read(rel if directory == "." else f"{directory}/{rel}").decode("utf-8")
-        except UnicodeDecodeError:
-            if _is_requirements(rel) or rel == "pyproject.toml" or rel.endswith(".py"):
-                service.problems.append(f"{directory}/{rel}: unreadable: not UTF-8 text")
-    _read_requirements(service, directory)
+        source = rel if directory == "." else f"{directory}/{rel}"
+        target = _link_target(snapshot, source, all_paths)
+        if target is not None:
+            if target.startswith("skip: "):
+                service.notes.append(f"{source}: {target.removeprefix('skip: ')}")
+                continue
+            if directory == "." or target.startswith(directory + "/"):
+                continue  # the target is one of the service's own files, read as itself
+            service.links[rel] = source = target
+        _read_file(service, snapshot, rel, source)
+    _read_requirements(service, directory, snapshot, all_paths)
     if "pyproject.toml" in service.files:
         service.has_pyproject = True
         try:
@@ -124,6 +143,47 @@ def _read_service(snapshot: Snapshot, directory: str, relative: list[str]) -> Se
     return service
 
 
+def _read_file(service: Service, snapshot: Snapshot, rel: str, source: str) -> None:
+    data = snapshot.read(source)
+    encoding = tokenize_encoding(data) if rel.endswith(".py") else "utf-8"
+    try:
+        service.files[rel] = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        if _is_requirements(rel) or rel == "pyproject.toml" or rel.endswith(".py"):
+            service.problems.append(f"{source}: unreadable: not {'UTF-8' if encoding == 'utf-8' else encoding} text")
+        return
+    if encoding != "utf-8":
+        service.encodings[rel] = encoding
+
+
+def tokenize_encoding(data: bytes) -> str:
+    """A Python file's encoding as Python reads it: a BOM or a PEP 263 coding line, else UTF-8."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:  # an unknown codec named in the coding line
+        return "utf-8"
+    return "utf-8" if encoding == "utf-8" else encoding
+
+
+def _link_target(snapshot: Snapshot, path: str, all_paths: set[str]) -> str | None:
+    """None for a regular file; the repo path of a symlink's target file; "skip: <reason>" for a link
+    the bot does not follow (out of the repository, dangling, or to a folder)."""
+    read_link = getattr(snapshot, "link_target", None)  # a snapshot type without links has none
+    raw = read_link(path) if read_link else None
+    if raw is None:
+        return None
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(path), raw))
+    if posixpath.isabs(raw) or target.startswith("../") or target == "..":
+        return f"skip: symlink to {raw}, outside the repository: not read or changed"
+    seen = {path}
+    while target in all_paths and snapshot.link_target(target) is not None and target not in seen:
+        seen.add(target)  # a link to a link inside the repository
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(target), snapshot.link_target(target)))
+    if target not in all_paths or target in seen:
+        return f"skip: symlink to {raw}, which is not a file in the repository: not read or changed"
+    return target
+
+
 def _project_name(pyproject: str) -> str:
     """The root service's name: its project's name, else "root"."""
     try:
@@ -134,7 +194,7 @@ def _project_name(pyproject: str) -> str:
     return name if isinstance(name, str) and name else "root"
 
 
-def _read_requirements(service: Service, directory: str) -> None:
+def _read_requirements(service: Service, directory: str, snapshot: Snapshot, all_paths: set[str]) -> None:
     pending = sorted(p for p in service.files if _is_requirements(p))
     seen: set[str] = set()
     while pending:
@@ -147,6 +207,10 @@ def _read_requirements(service: Service, directory: str) -> None:
         service.declarations += declarations
         for target in includes:
             included = posixpath.normpath(posixpath.join(posixpath.dirname(rel), target))
+            in_repo = posixpath.normpath(f"{directory}/{included}")
+            if included not in service.files and included.startswith("../") and not in_repo.startswith("../") \
+                    and in_repo in all_paths:
+                _read_file(service, snapshot, included, in_repo)  # a shared file: read, never written
             if included in service.files:
                 pending.append(included)
             else:

@@ -17,3 +17,7 @@ class ConfigError(BotError):
 
 class RecipeError(BotError):
     """A recipe folder that does not load: the bot refuses to run with it."""
+
+
+class UsageError(BotError):
+    """The command cannot work where it was run (not a git repository, no origin): exit code 2."""

@@ -16,14 +16,44 @@ import git
 from gitdb import IStream
 
 from bot.config import Identity
-from bot.errors import BotError
+from bot.errors import BotError, UsageError
 
+SYMLINK_MODE = 0o120000
 _SECRET_IN_URL = re.compile(r"(https?://)[^/@\s]+@")
 _OWN_WORKTREE = re.compile(r"upgrade-bot-wt-(\d+)-\w+")
 
 
 class GitError(BotError):
     """A git command failed; the message has credentials scrubbed."""
+
+
+class NotSetUp(GitError, UsageError):
+    """The repository cannot be used as it is (not a repository, no origin): exit code 2."""
+
+
+MAX_GIT_MESSAGE_LINES = 12
+
+
+def git_failure(args: tuple[str, ...] | list[str], stderr: str, stdout: str, status: object) -> str:
+    """`git <cmd> failed: <git's whole message>`: every line, trimmed, blank lines dropped, capped."""
+    text = (stderr or stdout or "").strip()
+    text = text.removeprefix("stderr:").strip().strip("'").strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_GIT_MESSAGE_LINES:
+        lines = [*lines[:MAX_GIT_MESSAGE_LINES - 1], f"... ({len(lines) - MAX_GIT_MESSAGE_LINES + 1} more lines)"]
+    detail = " ".join(lines) if lines else f"exit status {status}"
+    hint = next((what for needle, what in _GIT_HINTS if needle in detail), "")
+    return scrub(f"git {args[0]} failed: {detail}" + (f" ({hint})" if hint else ""))
+
+
+# What to do about the git failures a user can fix (matched on git's message).
+_GIT_HINTS = (
+    ("stale info", "the branch moved on the remote while the bot worked: run the bot again"),
+    ("Could not read from remote repository", "check the remote's URL (`git remote -v`) and your access to it"),
+    ("does not appear to be a git repository", "check the remote's URL (`git remote -v`)"),
+    ("Authentication failed", "check the token (UPGRADE_BOT_TOKEN or GITHUB_TOKEN)"),
+    ("unable to access", "check the network and the remote's URL"),
+)
 
 
 def scrub(text: str) -> str:
@@ -52,13 +82,17 @@ class GitSnapshot:
     def read(self, path: str) -> bytes:
         return self._blobs[path].data_stream.read()
 
+    def link_target(self, path: str) -> str | None:
+        blob = self._blobs.get(path)
+        return blob.data_stream.read().decode("utf-8", "replace") if blob and blob.mode == SYMLINK_MODE else None
+
 
 class GitRepo:
     def __init__(self, path: Path, remote: str = "origin") -> None:
         try:
-            self.repo = git.Repo(path)
+            self.repo = git.Repo(path, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise GitError(f"{path}: not a git repository") from None
+            raise NotSetUp(f"{path}: not inside a git repository (use --repo PATH, or run it in one)") from None
         self.path = Path(self.repo.working_tree_dir or self.repo.git_dir)
         self.remote = remote
 
@@ -72,12 +106,13 @@ class GitRepo:
             runner = git.Git(str(cwd)) if cwd else self.repo.git
             return runner.execute(["git", *args], env=dict(env or {}), with_extended_output=False)
         except git.GitCommandError as exc:
-            detail = (exc.stderr or exc.stdout or "").strip().splitlines()
-            reason = detail[-1] if detail else f"exit {exc.status}"
-            raise GitError(scrub(f"git {args[0]} failed: {reason.strip().removeprefix('stderr: ')}")) from None
+            raise GitError(git_failure(args, exc.stderr, exc.stdout, exc.status)) from None
 
     def fetch(self, url: str | None = None) -> None:
         source = url or self.remote
+        if url is None and self.remote not in [r.name for r in self.repo.remotes]:
+            raise NotSetUp(f"{self.path}: no remote {self.remote!r}: add one with "
+                           f"`git remote add {self.remote} <url>` (the bot pushes its branches there)")
         self._git("fetch", "--prune", "--quiet", source,
                   f"+refs/heads/*:refs/remotes/{self.remote}/*")
 
@@ -106,9 +141,9 @@ class GitRepo:
         except GitError:
             return None
 
-    def commit_files(self, parent: str, files: Mapping[str, str | None], message: str,
+    def commit_files(self, parent: str, files: Mapping[str, str | bytes | None], message: str,
                      identity: Identity) -> str:
-        """A new commit on `parent` with `files` (path -> text, None = delete); no ref moves."""
+        """A new commit on `parent` with `files` (path -> text (UTF-8) or bytes, None = delete); no ref moves."""
         with tempfile.TemporaryDirectory(prefix="upgrade-bot-index-") as tmp:
             env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
             self._git("read-tree", parent, env=env)
@@ -116,7 +151,7 @@ class GitRepo:
                 if text is None:
                     self._git("update-index", "--force-remove", "--", path, env=env)
                     continue
-                data = text.encode("utf-8")
+                data = text if isinstance(text, bytes) else text.encode("utf-8")
                 blob = self.repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).hexsha
                 blob = blob.decode() if isinstance(blob, bytes) else blob
                 mode = self._mode(parent, path)

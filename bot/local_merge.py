@@ -5,7 +5,7 @@ from bot.config import Identity
 from bot.errors import BotError
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
-from bot.reconcile import merged_in_git
+from bot.reconcile import mark_merged, merged_in_git
 
 
 def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) -> str:
@@ -19,7 +19,7 @@ def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) 
         raise BotError(f"pull request #{number}: branch {pr.base if base_sha is None else pr.head} is gone")
     already = merged_in_git(repo, pr, base_sha)
     if already:  # a merge killed after its push: finish it, never merge twice
-        forge.mark_merged(number, already)
+        mark_merged(forge, pr, already)
         return already
     tree = repo.merge_tree(base_sha, head_sha)
     if tree is None:
@@ -27,5 +27,5 @@ def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) 
     message = f"Merge pull request #{number} from {pr.head}\n\n{pr.title}\n"
     merge_sha = repo.commit_tree(tree, [base_sha, head_sha], message, identity)
     repo.push(merge_sha, pr.base, base_sha)
-    forge.mark_merged(number, merge_sha)
+    mark_merged(forge, pr, merge_sha)
     return merge_sha

@@ -9,6 +9,7 @@ from bot.discovery import Service, Skipped
 from bot.layout import is_root
 from bot.model import TIERS
 from bot.recipe import Recipe
+from bot.refnames import ref_name_problem
 
 DONE_STATES = ("merged", "closed")
 
@@ -44,6 +45,7 @@ class Plan:
     skipped: list[Skipped]
     not_applicable: list[Skipped] = field(default_factory=list)
     broken: list[Skipped] = field(default_factory=list)  # services whose dependencies could not be read
+    warnings: list[str] = field(default_factory=list)  # configuration that names nothing (one line each)
 
     def waves(self) -> list[list[Job]]:
         by_wave: dict[int, list[Job]] = {}
@@ -110,8 +112,14 @@ def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: 
                     d.spec.replace(" ", "") == f"=={recipe.version}" for d in declared):
                 not_applicable.append(Skipped(service.path, f"{recipe.id}: already at {recipe.version}"))
                 continue
+            branch = branch_name(config.branch_prefix, recipe.id, service)
+            problem = ref_name_problem(branch)
+            if problem:  # refused now, not after its tests ran and the push failed
+                broken.append(Skipped(service.path, f"{service.path}: the folder name cannot be part of the git "
+                                                    f"branch {branch!r} (it has {problem}); rename the folder"))
+                break
             tier = config.tiers.get(service.key) or config.tier_of(service.name)
-            jobs.append(Job(service, recipe, tier, branch_name(config.branch_prefix, recipe.id, service)))
+            jobs.append(Job(service, recipe, tier, branch))
         if not matched and service.problems:
             broken.append(Skipped(service.path, service.problems[0]))
         elif not matched:

@@ -67,3 +67,11 @@ def pr_body(job: Job, base_branch: str, base_sha: str, change: ServiceChange,
         manual=manual, manual_section=manual_section, notes=change.notes, marker=hidden,
         validation_section=render("validation.md.j2", validation=validation), tiers=TIERS)
     return fit_body(text, manual_section, hidden)
+
+
+ROLLBACK_PLACEHOLDER = "git revert -m 1 <merge sha>"
+
+
+def with_merge_sha(body: str, merge_sha: str) -> str:
+    """The body of a merged PR: its rollback command names the real merge commit, ready to copy."""
+    return body.replace(ROLLBACK_PLACEHOLDER, f"git revert -m 1 {merge_sha}")

@@ -39,17 +39,28 @@ class Recipe:
     requirement_edits: tuple[RequirementEdit, ...]
     codemod_ref: str  # "codemod.py:ClassName", imported on first use: a broken one fails its own jobs
     fingerprint: str = field(compare=False)  # hash of every file in the folder: changes re-run jobs
+    option_specs: Mapping[str, OptionSpec] = field(default_factory=dict, compare=False)
 
     @cached_property
     def codemod_class(self) -> type[Codemod]:
         return _load_codemod(self.folder, self.codemod_ref, str(self.folder / "recipe.toml"))
 
     def options(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        unknown = sorted(set(overrides or {}) - set(self.default_options))
-        if unknown:
-            raise RecipeError(f"{self.id}: unknown option {unknown[0]!r} "
-                              f"(known: {', '.join(sorted(self.default_options)) or 'none'})")
+        for key, value in (overrides or {}).items():
+            problem = self.option_problem(key, value)
+            if problem:
+                raise OptionError(f"{self.id}: option {key!r}: {problem}" if key in self.default_options
+                                  else f"{self.id}: unknown option {key!r} {problem.removeprefix('unknown option ')}")
         return {**self.default_options, **(overrides or {})}
+
+    def option_problem(self, key: str, value: Any) -> str:
+        """Why `key = value` is not a valid setting of this recipe ("" when it is)."""
+        spec = self.option_specs.get(key)
+        if spec is None and key in self.default_options:  # a Recipe built without specs: type of the default
+            spec = OptionSpec(_type_name(self.default_options[key]), self.default_options[key])
+        if spec is None:
+            return f"unknown option (known: {', '.join(sorted(self.default_options)) or 'none'})"
+        return spec.problem(value)
 
     def codemod(self, overrides: Mapping[str, Any] | None = None) -> Codemod:
         return self.codemod_class(self.options(overrides))
@@ -66,17 +77,103 @@ class BrokenRecipe:
     reason: str
 
 
+class OptionError(RecipeError, ValueError):
+    """A recipe option set to a value the recipe does not declare (also a ValueError, as codemods raise)."""
+
+
+OPTION_TYPES = {"bool": bool, "str": str, "int": int, "float": (int, float), "list": list}
+_TYPE_WORDS = {"bool": "true or false", "str": "a string", "int": "an integer", "float": "a number",
+               "list": "an array"}
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """A recipe option's declared type, default and (optionally) allowed values.
+
+    recipe.toml declares `name = <default>` (the type is the default's) or
+    `name = { type = "str", default = "strict", choices = ["strict", "auto"], help = "..." }`."""
+
+    type: str
+    default: Any
+    choices: tuple[Any, ...] = ()
+    help: str = ""
+
+    def problem(self, value: Any) -> str:
+        kind = OPTION_TYPES[self.type]
+        if not isinstance(value, kind) or (self.type in ("int", "float") and isinstance(value, bool)):
+            return f"must be {_TYPE_WORDS[self.type]}, got {value!r}"
+        if self.choices and value not in self.choices:
+            return f"{value!r} is not one of {', '.join(repr(c) for c in self.choices)}"
+        return ""
+
+
+def _type_name(value: Any) -> str:
+    for name, kind in (("bool", bool), ("int", int), ("float", float), ("str", str), ("list", list)):
+        if isinstance(value, kind):
+            return name
+    raise ValueError(f"unsupported option type {type(value).__name__}")
+
+
+def _option_specs(raw: Any, where: str) -> dict[str, OptionSpec]:
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{where}: [options] must be a table")
+    specs = {}
+    for name, value in raw.items():
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - {"type", "default", "choices", "help"})
+            if unknown or "default" not in value:
+                raise RecipeError(f"{where}: options.{name}: a table needs 'default' and may have 'type', "
+                                  f"'choices', 'help'" + (f" (unknown: {unknown[0]!r})" if unknown else ""))
+            default = value["default"]
+            declared = value.get("type")
+            choices = value.get("choices", [])
+            if not isinstance(choices, list):
+                raise RecipeError(f"{where}: options.{name}.choices must be an array")
+        else:
+            default, declared, choices = value, None, []
+        try:
+            kind = declared or _type_name(default)
+        except ValueError as exc:
+            raise RecipeError(f"{where}: options.{name}: {exc}") from None
+        if kind not in OPTION_TYPES:
+            raise RecipeError(f"{where}: options.{name}.type must be one of {', '.join(OPTION_TYPES)}")
+        spec = OptionSpec(kind, default, tuple(choices), str(value.get("help", "")) if isinstance(value, dict) else "")
+        problem = spec.problem(default)
+        if problem:
+            raise RecipeError(f"{where}: options.{name}: default {problem}")
+        specs[name] = spec
+    return specs
+
+
+def recipe_folders(dirs: Sequence[Path]) -> dict[str, Path]:
+    """id -> folder of every recipe under dirs (a later dir overrides an earlier one's recipe of the same id)."""
+    folders: dict[str, Path] = {}
+    for base in dirs:
+        if base.is_dir():
+            for folder in sorted(p for p in base.iterdir() if (p / "recipe.toml").is_file()):
+                folders[folder.name] = folder
+    return folders
+
+
+def load_option_specs(folder: Path) -> dict[str, OptionSpec]:
+    """A recipe's declared options, from its recipe.toml alone (its codemod is not imported)."""
+    return _option_specs(_read_recipe_toml(folder).get("options", {}), str(folder / "recipe.toml"))
+
+
+def _read_recipe_toml(folder: Path) -> dict:
+    try:
+        return tomlkit.parse((folder / "recipe.toml").read_text(encoding="utf-8")).unwrap()
+    except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
+        raise RecipeError(f"{folder / 'recipe.toml'}: cannot load: {exc}") from None
+
+
 def load_recipes(dirs: Sequence[Path], enabled: Sequence[str] = (),
                  broken: list[BrokenRecipe] | None = None) -> list[Recipe]:
     """Every recipe folder under dirs (a later dir overrides an earlier one's recipe of the same id).
 
     With `enabled`, only those recipes are loaded: a disabled recipe never breaks a run. With `broken`,
     a recipe that does not load is appended there instead of raising."""
-    folders: dict[str, Path] = {}
-    for base in dirs:
-        if base.is_dir():
-            for folder in sorted(p for p in base.iterdir() if (p / "recipe.toml").is_file()):
-                folders[folder.name] = folder
+    folders = recipe_folders(dirs)
     if enabled:
         missing = sorted(set(enabled) - set(folders))
         if missing:
@@ -99,10 +196,7 @@ def load_recipe(folder: Path) -> Recipe:
     where = f"{folder / 'recipe.toml'}"
     if not _ID.match(rid):
         raise RecipeError(f"{folder}: recipe folder name must be lowercase letters, digits, '.', '-'")
-    try:
-        data = tomlkit.parse((folder / "recipe.toml").read_text(encoding="utf-8")).unwrap()
-    except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
-        raise RecipeError(f"{where}: cannot load: {exc}") from None
+    data = _read_recipe_toml(folder)
     meta = data.get("recipe")
     if not isinstance(meta, dict):
         raise RecipeError(f"{where}: missing [recipe] table")
@@ -113,6 +207,7 @@ def load_recipe(folder: Path) -> Recipe:
     if unknown:
         raise RecipeError(f"{where}: unknown table {unknown[0]!r}")
     edits = tuple(_edit(e, where, i) for i, e in enumerate(data.get("requirements", [])))
+    option_specs = _option_specs(data.get("options", {}), where)
     if not edits:
         raise RecipeError(f"{where}: a recipe needs at least one [[requirements]] edit")
     return Recipe(
@@ -125,10 +220,11 @@ def load_recipe(folder: Path) -> Recipe:
         imports=tuple(meta.get("imports", [])),
         summary=meta.get("summary", ""),
         risk=tuple(meta.get("risk", [])),
-        default_options=dict(data.get("options", {})),
+        default_options={name: spec.default for name, spec in option_specs.items()},
         requirement_edits=edits,
         codemod_ref=_codemod_ref(folder, meta["codemod"], where),
         fingerprint=_fingerprint(folder),
+        option_specs=option_specs,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.forge.base import PullRequest
 from bot.gitops import GitRepo
+from bot.pr_content import with_merge_sha
 from bot.render import read_marker
 
 
@@ -31,6 +32,12 @@ def reconcile_local_merges(repo: GitRepo, forge, prs: list[PullRequest]) -> list
             base_sha = repo.remote_head(pr.base)
             merge = merged_in_git(repo, pr, base_sha) if base_sha else None
             if merge:
-                pr = forge.mark_merged(pr.number, merge)
+                pr = mark_merged(forge, pr, merge)
         out.append(pr)
     return out
+
+
+def mark_merged(forge, pr: PullRequest, merge_sha: str) -> PullRequest:
+    """What `local merge` does after its push: the body's rollback command names the merge, then the state."""
+    forge.update_pr(pr.number, body=with_merge_sha(pr.body, merge_sha))
+    return forge.mark_merged(pr.number, merge_sha)

@@ -5,18 +5,18 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from bot.config import Config
+from bot.config import Config, check_service_names
 from bot.dashboard import DASHBOARD_TITLE, dashboard_body
 from bot.discovery import discover_configured
-from bot.errors import BotError
+from bot.errors import BotError, ConfigError
 from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
 from bot.locking import LockUpdater
-from bot.migrate import ServiceChange, apply_recipe
+from bot.migrate import LOCKS_CANNOT_BUMP, ServiceChange, apply_recipe, hold_back_unbumped
 from bot.model import repo_path
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
-from bot.pr_content import (UNTESTED_LABEL, Validation, commit_message, marker_job_key, metadata, pr_body,
-                             pr_title)
+from bot.pr_content import (ROLLBACK_PLACEHOLDER, UNTESTED_LABEL, Validation, commit_message, marker_job_key,
+                             metadata, pr_body, pr_title, with_merge_sha)
 from bot.recipe import Recipe
 from bot.reconcile import reconcile_local_merges
 from bot.render import read_marker
@@ -68,10 +68,14 @@ class Runner:
         self._fetched = True
         base_sha = self.repo.remote_head(self.config.base_branch)
         if base_sha is None:
-            raise BotError(f"origin has no branch {self.config.base_branch!r} (config base-branch)")
+            raise ConfigError(self.config.source or "defaults", "base-branch",
+                              f"origin has no branch {self.config.base_branch!r}")
         services, skipped = discover_configured(self.repo.snapshot(base_sha), self.config)
+        warnings = check_service_names(self.config, {n for s in services for n in (s.name, s.path, s.key)})
         with_prs = set(self.pr_states() if prs is None else prs)
-        return make_plan(services, skipped, self.recipes, self.config, with_prs), base_sha
+        plan = make_plan(services, skipped, self.recipes, self.config, with_prs)
+        plan.warnings += warnings
+        return plan, base_sha
 
     def pr_states(self) -> dict[str, PullRequest]:
         listed = self.forge.list_prs(self.config.branch_prefix + "/")
@@ -110,8 +114,15 @@ class Runner:
             if progress:
                 progress(i, len(jobs), result)
         if not dry_run:
+            self.fill_merge_shas(prs)
             report.dashboard = self.publish_dashboard(plan, base_sha)
         return report
+
+    def fill_merge_shas(self, prs: dict[str, PullRequest]) -> None:
+        """A PR merged on the forge gets its merge sha in its rollback command, once, ready to copy."""
+        for pr in prs.values():
+            if pr.state == "merged" and pr.merge_sha and ROLLBACK_PLACEHOLDER in pr.body:
+                self.forge.update_pr(pr.number, body=with_merge_sha(pr.body, pr.merge_sha))
 
     def publish_dashboard(self, plan: Plan, base_sha: str) -> str:
         prs = self.pr_states()
@@ -127,14 +138,23 @@ class Runner:
             kwargs["is_green"] = self.gate.is_green
         return select_jobs(plan, {k: p.state for k, p in prs.items()}, self.config, all_waves=all_waves, **kwargs)
 
+    def migrate(self, job: Job) -> ServiceChange:
+        """The recipe applied and its locks regenerated, in memory; held back when a pin stays old."""
+        change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
+        hold_back_unbumped(job.service, change, job.recipe, LOCKS_CANNOT_BUMP)  # no lock tool run for nothing
+        if not change.held_back:
+            self.locks.update(job.service, change)  # lock files and new hashes, in the same commit
+            hold_back_unbumped(job.service, change, job.recipe)  # what the lock tools could not bump
+        return change
+
     def run_job(self, job: Job, base_sha: str, pr: PullRequest | None, *, dry_run: bool = False) -> JobResult:
         try:
-            change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
-            self.locks.update(job.service, change)  # lock files, in the same commit
+            change = self.migrate(job)
         except BotError as exc:
             return JobResult(job, "failed", str(exc))
         if not change.changed:
             why = f"{len(change.manual)} manual item(s), nothing to rewrite" if change.manual else "nothing to change"
+            why = f"not migrated: {change.held_back}" if change.held_back else why
             return JobResult(job, "no-change", why, pr, len(change.manual))
         if dry_run:
             return JobResult(job, "dry-run", "", pr, len(change.manual), diff=_diff(job, change))

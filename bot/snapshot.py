@@ -11,16 +11,24 @@ class Snapshot(Protocol):
 
     def read(self, path: str) -> bytes: ...
 
+    def link_target(self, path: str) -> str | None:
+        """For a symbolic link, its target as stored (relative to the link's folder); else None."""
+
 
 class MemorySnapshot:
-    def __init__(self, files: Mapping[str, bytes | str]) -> None:
+    def __init__(self, files: Mapping[str, bytes | str], links: Mapping[str, str] | None = None) -> None:
         self._files = {p: (v.encode() if isinstance(v, str) else v) for p, v in files.items()}
+        self._links = dict(links or {})
+        self._files.update({p: t.encode() for p, t in self._links.items()})  # git stores a link as its target
 
     def paths(self) -> Iterable[str]:
         return list(self._files)
 
     def read(self, path: str) -> bytes:
         return self._files[path]
+
+    def link_target(self, path: str) -> str | None:
+        return self._links.get(path)
 
 
 def glob_dirs(paths: Iterable[str], pattern: str) -> list[str]:

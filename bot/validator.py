@@ -7,12 +7,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import tempfile
+from typing import Callable
 
 from bot.config import Config
+from bot.errors import ConfigError
 from bot.gitops import GitRepo
 from bot.planning import Job
 from bot.pr_content import Validation
 from bot.render import render
+from bot.validation.envs import CACHE_DIR_VARIABLE, default_cache_dir
 from bot.validation.python_version import choose_python
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
                             ensure_env, requirement_sources, run_checks, untested_reason)
@@ -23,10 +27,12 @@ MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
 class CheckRunner:
     """Check results for one service directory at one commit, cached by the service's git tree."""
 
-    def __init__(self, repo: GitRepo, config: Config) -> None:
+    def __init__(self, repo: GitRepo, config: Config, step: Callable[[str], None] | None = None) -> None:
         self.repo, self.config = repo, config
+        self.step = step or (lambda message: None)  # "<service>: <what starts now>", for progress output
         self.cache_dir = repo.state_dir / "validation"
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        check_env_cache()
         self.pythons: dict[tuple[str, str], str] = {}  # (service path, sha) -> which Python ran the checks
 
     def specs(self, service: str) -> list[CheckSpec]:
@@ -35,7 +41,7 @@ class CheckRunner:
             return list(DEFAULT_CHECKS)
         return [CheckSpec(c.name, list(c.command), c.timeout) for c in configured]
 
-    def results(self, service: str, service_path: str, sha: str) -> list[CheckRun]:
+    def results(self, service: str, service_path: str, sha: str, label: str = "") -> list[CheckRun]:
         specs = self.specs(service)
         tree = self.repo.repo.rev_parse(f"{sha}^{{tree}}" if service_path == "." else f"{sha}:{service_path}").hexsha
         key = hashlib.sha256(json.dumps([tree, [dataclasses.asdict(s) for s in specs]]).encode()).hexdigest()[:24]
@@ -46,12 +52,25 @@ class CheckRunner:
             return [_run_from_json(r) for r in stored["runs"]]
         with self.repo.temporary_worktree(sha) as checkout:
             service_dir = checkout / service_path
+            self.step(f"{service}: environment for {label or sha[:12]} (built once, then cached)")
             choice = choose_python(service_dir)
             python = ensure_env(requirement_sources(service_dir), python=choice.path)
+            self.step(f"{service}: testing {label or sha[:12]}")
             runs = run_checks(service_dir, python, specs)
         cached.write_text(json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": choice.describe()}))
         self.pythons[(service_path, sha)] = choice.describe()
         return runs
+
+
+def check_env_cache() -> None:
+    """The environment cache must be a writable directory: say so once, up front, not as a traceback."""
+    cache = default_cache_dir()
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=cache).close()
+    except OSError as exc:
+        raise ConfigError(str(cache), "", f"unusable as the environment cache (${CACHE_DIR_VARIABLE}, default "
+                                          f"~/.cache/upgrade-bot/envs): {exc.strerror or exc}") from None
 
 
 class CheckValidator:
@@ -60,8 +79,8 @@ class CheckValidator:
 
     def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
         try:
-            before = self.checks.results(job.service.name, job.service.path, base_sha)
-            after = self.checks.results(job.service.name, job.service.path, head_sha)
+            before = self.checks.results(job.service.name, job.service.path, base_sha, "the base")
+            after = self.checks.results(job.service.name, job.service.path, head_sha, "the branch")
         except EnvBuildError as exc:
             return Validation(f"**Could not validate**: building the test environment failed: {exc}", ok=False)
         comparison = compare(before, after)

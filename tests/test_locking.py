@@ -7,7 +7,7 @@ from bot.config import BUNDLED_RECIPES
 from bot.discovery import discover
 from bot.locking import LockError, LockUpdater, Upgrade, lock_tasks
 from bot.locking import hashes, pip_compile, poetry
-from bot.migrate import apply_recipe
+from bot.migrate import SHARED_RULE, apply_recipe, hold_back_unbumped
 from bot.model import ManualItem
 from bot.recipe import load_recipes
 from bot.requirements_file import HASH_RULE
@@ -75,10 +75,13 @@ def old_only_index(tmp_path_factory):
         yield both_url, old_url
 
 
+def _tenacity_recipe():
+    return next(r for r in load_recipes([BUNDLED_RECIPES]) if r.id == "tenacity-9.1.2")
+
+
 def _tenacity_change(files):
-    recipe = next(r for r in load_recipes([BUNDLED_RECIPES]) if r.id == "tenacity-9.1.2")
     [service], _ = discover(MemorySnapshot(files), ("services/*",))
-    return service, apply_recipe(service, recipe)
+    return service, apply_recipe(service, _tenacity_recipe())
 
 
 def test_hand_pinned_hashes_are_fetched_from_the_index(old_only_index, tmp_path, monkeypatch):
@@ -91,6 +94,20 @@ def test_hand_pinned_hashes_are_fetched_from_the_index(old_only_index, tmp_path,
     assert change.manual == []
     assert change.changed["requirements.txt"] == (
         "tenacity==9.1.2 \\\n    --hash=sha256:f77bf36710d8b73a50b2dd155c97b870017ad21afe6ab300326b0371b3b05138  # retries\n")
+    hold_back_unbumped(service, change, _tenacity_recipe())
+    assert change.held_back == "" and "requirements.txt" in change.changed  # bumped: the job goes ahead
+
+
+def test_hash_pins_in_a_shared_file_are_never_rewritten(tmp_path):
+    files = {"shared/pins.txt": "tenacity==8.2.3 --hash=sha256:aaaa\n",
+             "services/a/requirements.txt": "-r ../../shared/pins.txt\n",
+             "services/a/app.py": "import tenacity\n"}
+    service, change = _tenacity_change(files)
+    assert [m.rule for m in change.manual] == [SHARED_RULE]
+    LockUpdater(cache_dir=tmp_path / "locks").update(service, change)  # no hashes fetched for a shared file
+    assert list(change.changed) == [] and [m.rule for m in change.manual] == [SHARED_RULE]
+    hold_back_unbumped(service, change, _tenacity_recipe())
+    assert change.held_back.startswith("shared/pins.txt: pinned in a requirements file shared with other services")
 
 
 def test_a_lock_that_cannot_be_made_fails_the_job_with_the_tools_words(old_only_index, tmp_path):
@@ -113,3 +130,6 @@ def test_pdm_lock_is_a_manual_item_not_a_stale_lock(tmp_path):
     LockUpdater(cache_dir=tmp_path / "locks").update(service, change)
     [item] = change.manual
     assert (item.file, item.rule, item.suggestion) == ("pdm.lock", "LOCK001", "pdm lock --update-reuse")
+    # the pin itself is bumped and pdm detects the stale lock (its content hash): a PR, not a held-back job
+    hold_back_unbumped(service, change, _tenacity_recipe())
+    assert change.held_back == "" and "pyproject.toml" in change.changed

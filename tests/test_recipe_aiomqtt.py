@@ -21,6 +21,7 @@ import libcst as cst
 import pytest
 import tomlkit
 
+from bot.analysis import ServiceAnalysis, is_test_path
 from bot.config import BUNDLED_RECIPES
 from bot.fixtures import fixture_cases
 from bot.model import ServiceSource
@@ -288,6 +289,100 @@ def test_method_reading_the_objects_client_started_in_a_loop_is_several_consumer
     assert "await self.client.__aenter__()" in result.changed["svc/listener.py"]
 
 
+INJECTED_LISTENER = textwrap.dedent('''\
+    from asyncio_mqtt import Client
+
+
+    class Listener:
+        def __init__(self, client, topic_filter):
+            self.client = client
+            self.topic_filter = topic_filter
+
+        async def listen(self, sink):
+            async with self.client.filtered_messages(self.topic_filter) as messages:
+                async for message in messages:
+                    sink(message.payload)
+    ''')
+
+
+@pytest.mark.parametrize("annotation", ["", ": Client"])
+def test_objects_sharing_an_injected_client_are_several_consumers(annotation):
+    listener = INJECTED_LISTENER.replace("client, topic_filter", f"client{annotation}, topic_filter")
+    app = textwrap.dedent('''\
+        import asyncio
+
+        from asyncio_mqtt import Client
+
+        from svc.listener import Listener
+
+
+        async def run(host, sink):
+            async with Client(host) as client:
+                temperatures = Listener(client, "t/#")
+                humidity = Listener(client, "h/#")
+                await asyncio.gather(temperatures.listen(sink), humidity.listen(sink))
+        ''')
+    alone = app.replace('        humidity = Listener(client, "h/#")\n', "").replace(", humidity.listen(sink)", "")
+    files = {"svc/__init__.py": "", "svc/listener.py": listener}
+
+    shared = RECIPE.codemod().migrate(ServiceSource("svc", {**files, "svc/app.py": app}))
+    single = RECIPE.codemod().migrate(ServiceSource("svc", {**files, "svc/app.py": alone}))
+
+    [item] = shared.manual
+    assert (item.file, item.line, item.rule) == ("svc/listener.py", 10, "MQ012")
+    assert "2 consumers read the client created at svc/app.py:9" in item.reason
+    assert "Listener() called at svc/app.py:10, Listener() called at svc/app.py:11" in item.reason
+    assert "filtered_messages" in shared.changed["svc/listener.py"]
+    assert single.manual == []
+    assert "async for message in self.client.messages:" in single.changed["svc/listener.py"]
+
+
+def test_class_call_sites_map_arguments_to_init():
+    analysis = ServiceAnalysis({"svc/__init__.py": "", "svc/listener.py": INJECTED_LISTENER,
+                                "svc/app.py": "from svc.listener import Listener\n\nl = Listener(c, topic_filter=f)\n"})
+    klass = analysis.definition("svc.listener.Listener")
+    [site] = analysis.call_sites(klass)
+    assert {name: analysis.module("svc/app.py").code(value) for name, value in site.arguments.items()} == {
+        "client": "c", "topic_filter": "f"}
+
+
+def test_call_sites_know_when_they_start_their_callee_repeatedly():
+    app = textwrap.dedent('''\
+        import asyncio
+        import functools
+
+
+        async def work(n):
+            pass
+
+
+        async def main():
+            await work(0)
+            tasks = [asyncio.create_task(work(n)) for n in range(3)]
+            for n in range(3):
+                await work(n)
+            for n in range(3):
+                asyncio.create_task(work(n))
+            later = functools.partial(work, 1)
+        ''')
+    analysis = ServiceAnalysis({"svc/__init__.py": "", "svc/app.py": app})
+    sites = analysis.call_sites(analysis.definition("svc.app.work"))
+    assert [(site.line, site.repeated) for site in sites] == [(10, False), (11, True), (13, False), (15, True),
+                                                             (16, True)]
+    assert [is_test_path(p) for p in ("tests/x.py", "svc/test_x.py", "svc/x_test.py", "conftest.py", "svc/testing.py",
+                                      "svc/contest.py")] == [True, True, True, True, False, False]
+
+
+def test_queue_maxsize_reason_says_why_it_stays():
+    files = {p: (FIXTURES / "manual-queue-maxsize-unplaced" / "before" / p).read_text()
+             for p in ("svc/sized.py", "svc/main.py", "svc/consumer.py")}
+    manual = {(m.file, m.line): m.reason for m in RECIPE.codemod().migrate(ServiceSource("svc", files)).manual}
+    assert manual[("svc/sized.py", 7)].endswith(
+        "`QUEUE_SIZE` is not a literal, and the client is created in another file (svc/main.py:7).")
+    assert manual[("svc/consumer.py", 18)].endswith(
+        "`limit` does not mean the same where the client is created (svc/consumer.py:16).")
+
+
 def test_consumer_called_only_by_tests_with_a_fake_client_is_listed():
     consumer = (
         "from asyncio_mqtt import Client\n\n\n"
@@ -456,11 +551,57 @@ SCENARIOS = {
             await session.stop()
     """,
     "messages-in-closure": """
-        from svc.collector import collect
+        from svc.collector import collect, collect_topics
         task = asyncio.create_task(collect(HOST, PORT, 2))
         await asyncio.sleep(0.5)
         await publish("closure/a", "closure/b")
         assert await asyncio.wait_for(task, 5) == ["closure/a", "closure/b"]
+        task = asyncio.create_task(collect_topics(HOST, PORT, 1))
+        await asyncio.sleep(1)
+        await publish("closure/c")
+        assert await asyncio.wait_for(task, 5) == ["closure/c"]
+    """,
+    "stream-read-directly": """
+        from svc import status
+        async def run(coroutine, *topics):
+            task = asyncio.create_task(coroutine)
+            await asyncio.sleep(1)
+            await publish(*topics)
+            return await asyncio.wait_for(task, 5)
+        assert await run(status.first_two(HOST, PORT), "status/x/deeper", "status/a", "status/b") == (
+            "status/a", "STATUS/B")
+        assert await run(status.collected(HOST, PORT, 2), "collect/a", "collect/b") == [b"collect/a", b"collect/b"]
+        assert await run(status.nested(HOST, PORT), "nested/a") == "nested/a"
+        assert await run(status.first_alert(HOST, PORT), "alerts/x/deeper", "alerts/x") == [b"alerts/x"]
+    """,
+    "consumer-injected-single": """
+        from svc.app import run
+        task = asyncio.create_task(run(HOST, PORT, 2))
+        await asyncio.sleep(0.5)
+        await publish("injected/a", "injected/a/deeper", "injected/b")
+        assert await asyncio.wait_for(task, 5) == ["injected/a", "injected/b"]
+    """,
+    "queue-maxsize-other-file": """
+        import aiomqtt
+        from svc import main
+        original = aiomqtt.Client.__init__
+        seen = {}
+        def init(self, host, *args, **kw):
+            if kw.get("identifier") == "queue-main":
+                seen.update(kw)
+                kw["port"] = PORT
+            original(self, host, *args, **kw)
+        aiomqtt.Client.__init__ = init
+        received = []
+        task = asyncio.create_task(main.run(HOST, received.append))
+        await asyncio.sleep(1)
+        await publish("queue/a")
+        for _ in range(50):
+            if received:
+                break
+            await asyncio.sleep(0.1)
+        task.cancel()
+        assert received == [b"queue/a"] and seen.get("max_queued_incoming_messages") == 25, (received, seen)
     """,
     "manual-queue-maxsize-unplaced": """
         import aiomqtt

@@ -24,6 +24,7 @@ ParsedModule (bot.analysis.parsed)
     import_bindings (top-level imports -> absolute target), top_level (defined names -> node).
 
 Names and definitions
+    is_test_path(path) -> bool                  tests/, test_*.py, *_test.py, conftest.py
     names_of(parsed, node) -> {absolute name}   Name/Attribute; relative imports resolved, re-exports followed
     refers_to(parsed, node, targets) -> bool
     canonical(name) -> name                     follows the service's own re-exports
@@ -55,7 +56,9 @@ Functions
 Parameter flow
     call_sites(definition, fallback_among=()) -> [CallSite]  calls incl. inside create_task/gather,
         functools.partial(fn, ...), asyncio.to_thread(fn, ...), loop.run_in_executor(ex, fn, ...)
-    CallSite: module, call, reference, arguments {param: expression}, deferred, line
+    CallSite: module, call, reference, arguments {param: expression}, deferred, line, repeated (may start its
+        callee several times: deferred, in a comprehension, un-awaited in a loop)  (a class's call sites:
+        `Cls(...)`, arguments mapped to its __init__'s parameters)
     parameters_receiving(parsed, expression, transitive=True) -> [ParameterFlow(function, parameter,
         site, hops)]                            where a value (a client, a write API) is handed on
     carriers(parsed, value), reads_of(parsed, target)  the expressions holding the same object
@@ -65,7 +68,7 @@ from __future__ import annotations
 from .bindings import Binding, BindingsMixin
 from .flow import CallSite, FlowMixin, ParameterFlow
 from .functions import FIXTURE_DECORATORS, FunctionsMixin, Reference
-from .names import absolute, dotted_name, import_from_module, module_name
+from .names import absolute, dotted_name, import_from_module, is_test_path, module_name
 from .parsed import ParsedModule
 from .service import Definition, ServiceCore
 
@@ -76,5 +79,5 @@ class ServiceAnalysis(FlowMixin, FunctionsMixin, BindingsMixin, ServiceCore):
 
 __all__ = [
     "Binding", "CallSite", "Definition", "FIXTURE_DECORATORS", "ParameterFlow", "ParsedModule", "Reference",
-    "ServiceAnalysis", "absolute", "dotted_name", "import_from_module", "module_name",
+    "ServiceAnalysis", "absolute", "dotted_name", "import_from_module", "is_test_path", "module_name",
 ]

@@ -15,6 +15,7 @@ from .service import Definition
 DEFERRED_CALLERS = frozenset({"functools.partial", "asyncio.to_thread", "contextvars.copy_context"})
 _DEFERRED_METHODS = frozenset({"run_in_executor", "submit", "start_soon", "call_soon", "call_soon_threadsafe"})
 _MAX_FLOW_DEPTH = 6
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +32,20 @@ class CallSite:
     @property
     def line(self) -> int:
         return self.module.line(self.call)
+
+    @property
+    def repeated(self) -> bool:
+        """The call may start its callee several times over: deferred (a partial can be called any number
+        of times), in a comprehension, or not awaited in a loop of its function (tasks started in a loop)."""
+        if self.deferred:
+            return True
+        awaited = isinstance(self.module.parent(self.call), cst.Await)
+        for ancestor in self.module.ancestors(self.call):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                return False
+            if isinstance(ancestor, _COMPREHENSIONS) or (isinstance(ancestor, (cst.For, cst.While)) and not awaited):
+                return True
+        return False
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,7 +74,7 @@ class FlowMixin:
         parsed, node = reference.module, reference.node
         parent = parsed.parent(node)
         if isinstance(parent, cst.Call) and parent.func is node:
-            return CallSite(parsed, parent, reference, _map_arguments(reference, parent.args))
+            return CallSite(parsed, parent, reference, self._arguments(reference, parent.args))
         if isinstance(parent, cst.Arg) and parent.keyword is None and not parent.star:
             call = parsed.parent(parent)
             if isinstance(call, cst.Call) and self._is_deferred_caller(parsed, call.func):
@@ -67,8 +82,15 @@ class FlowMixin:
                 index = next((i for i, a in enumerate(positional) if a is parent), None)
                 if index is not None and (index == 0 or _is_executor_call(call.func)):
                     rest = [a for a in call.args if a not in positional[: index + 1]]
-                    return CallSite(parsed, call, reference, _map_arguments(reference, rest), deferred=True)
+                    return CallSite(parsed, call, reference, self._arguments(reference, rest), deferred=True)
         return None
+
+    def _arguments(self, reference: Reference, args: Sequence[cst.Arg]) -> dict[str, cst.BaseExpression]:
+        """Arguments mapped to parameters; calling a service class maps them to its `__init__` (after self)."""
+        if reference.definition.is_class:
+            constructor = self.member(reference.definition, "__init__")
+            return _map_arguments(reference, args, constructor) if constructor is not None else {}
+        return _map_arguments(reference, args)
 
     def _is_deferred_caller(self, parsed: ParsedModule, func: cst.BaseExpression) -> bool:
         if self.names_of(parsed, func) & DEFERRED_CALLERS:
@@ -187,13 +209,14 @@ def _param_named(function: cst.CSTNode, name: str) -> cst.Param | None:
     return None
 
 
-def _map_arguments(reference: Reference, args: Sequence[cst.Arg]) -> dict[str, cst.BaseExpression]:
-    function = reference.definition.node
+def _map_arguments(reference: Reference, args: Sequence[cst.Arg],
+                   constructor: Definition | None = None) -> dict[str, cst.BaseExpression]:
+    function = constructor.node if constructor is not None else reference.definition.node
     if not isinstance(function, cst.FunctionDef):
         return {}
     params = function.params
     positional = [*params.posonly_params, *params.params]
-    if reference.via_instance or _is_classmethod_call(reference):
+    if constructor is not None or reference.via_instance or _is_classmethod_call(reference):
         positional = positional[1:]
     by_name = {p.name.value for p in [*params.params, *params.kwonly_params]}
     mapped: dict[str, cst.BaseExpression] = {}

@@ -1,6 +1,8 @@
 """Dotted names of a service's modules and of import statements (no parsing, no metadata)."""
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 
@@ -44,3 +46,11 @@ def import_from_module(node: cst.ImportFrom, package: str) -> str:
     """The absolute module an ImportFrom reads from (relative imports resolved against `package`)."""
     module = dotted_name(node.module) if node.module is not None else ""
     return absolute("." * len(node.relative) + module, package)
+
+
+TEST_PATH = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")
+
+
+def is_test_path(path: str) -> bool:
+    """pytest's usual places: a tests/ or test/ folder, test_*.py, *_test.py, conftest.py."""
+    return TEST_PATH.search(path) is not None

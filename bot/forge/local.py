@@ -33,7 +33,7 @@ class LocalForge:
 
     def _meta(self) -> dict:
         path = self.root / "meta.json"
-        meta = json.loads(path.read_text()) if path.exists() else {}
+        meta = _read_json(path) if path.exists() else {}
         meta.setdefault("next_pr", 1)
         meta.setdefault("next_comment", 1)
         meta.setdefault("permissions", {LOCAL_USER: "admin"})
@@ -49,7 +49,7 @@ class LocalForge:
         path = self._pr_path(number)
         if not path.exists():
             raise ForgeError(f"local forge: no pull request #{number}")
-        return json.loads(path.read_text())
+        return _read_record(path)
 
     def _store(self, record: dict) -> None:
         _write_json(self._pr_path(record["pr"]["number"]), record)
@@ -61,7 +61,7 @@ class LocalForge:
     def _records(self) -> list[dict]:
         # a process killed mid-write leaves a .tmp-*.json behind: not a PR
         files = sorted((p for p in self.root.glob("prs/*.json") if p.stem.isdigit()), key=lambda p: int(p.stem))
-        return [json.loads(p.read_text()) for p in files]
+        return [_read_record(p) for p in files]
 
     # --- Forge protocol ------------------------------------------------------------------
     def find_pr(self, head: str) -> PullRequest | None:
@@ -176,7 +176,7 @@ class LocalForge:
         path = self.root / "checks" / f"{sha}.json"
         if not path.exists():
             return CheckResult("none")
-        data = json.loads(path.read_text())
+        data = _read_json(path)
         return CheckResult(data["state"], data.get("details", []))
 
     def record_checks(self, sha: str, result: CheckResult) -> None:
@@ -192,6 +192,29 @@ class LocalForge:
         return None
 
 
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ForgeError(f"{path}: unreadable local forge file ({type(exc).__name__}: {exc}); "
+                         f"restore it or delete it") from None
+    if not isinstance(data, dict):
+        raise ForgeError(f"{path}: unreadable local forge file (not a JSON object); restore it or delete it")
+    return data
+
+
+def _read_record(path: Path) -> dict:
+    record = _read_json(path)
+    try:
+        PullRequest(**record["pr"])
+        if not isinstance(record["comments"], list):
+            raise TypeError("comments is not a list")
+    except (KeyError, TypeError) as exc:
+        raise ForgeError(f"{path}: unreadable local forge file (not a pull request: {exc}); "
+                         f"restore it or delete it") from None
+    return record
+
+
 def _write_json(path: Path, data: dict) -> None:
     """Atomic: a crash never leaves a half-written PR file."""
     _write_atomic(path, json.dumps(data, indent=2, sort_keys=True))
@@ -199,6 +222,13 @@ def _write_json(path: Path, data: dict) -> None:
 
 def _write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; others' tools read these like any file
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
     os.replace(tmp, path)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask

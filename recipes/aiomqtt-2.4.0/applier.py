@@ -75,12 +75,15 @@ class PlanApplier(cst.CSTTransformer):
         unwrapped = self.plan.unwrapped_items.get(original_node)
         if not unwrapped:
             return updated_node
-        removed = [item in unwrapped for item in original_node.items]
-        if not all(removed):
-            return updated_node.with_changes(items=_without(updated_node.items, removed))
         statements = list(updated_node.body.body) if isinstance(updated_node.body, cst.IndentedBlock) else [
             cst.SimpleStatementLine(body=updated_node.body.body)
         ]
+        statements = [*self.plan.stream_statements.get(original_node, []), *statements]
+        removed = [item in unwrapped for item in original_node.items]
+        if not all(removed):
+            body = cst.IndentedBlock(body=statements) if not isinstance(updated_node.body, cst.IndentedBlock) \
+                else updated_node.body.with_changes(body=statements)
+            return updated_node.with_changes(items=_without(updated_node.items, removed), body=body)
         # Comments and blank lines above the removed `async with` stay above what was its body.
         statements[0] = statements[0].with_changes(
             leading_lines=[*updated_node.leading_lines, *statements[0].leading_lines]

@@ -120,6 +120,8 @@ class ClientIndex(cst.CSTVisitor):
             clients.append(resolved)
         if not clients:
             return None
+        if len(clients) == 1 and clients[0].parameter is not None:
+            return clients[0]  # injected (`self.client = client` in __init__): traced to the callers
         key = id(bindings[0].statement)
         if key not in self._attribute_bindings:
             constructions = {id(c.construction): c.construction for c in clients}
@@ -159,3 +161,11 @@ class ClientIndex(cst.CSTVisitor):
             return node
         alias = self._targets.get(node)
         return self.parameter_of(alias, depth + 1) if isinstance(alias, cst.Name) else None
+
+    def injected_parameter(self, expression: cst.BaseExpression) -> cst.Param | None:
+        """The parameter a `self.attr` holds when its only binding (resets to None aside) is
+        `self.attr = <parameter>`, as for a client handed to `__init__`, annotated or not."""
+        values = [b.value for b in self.attribute_bindings(expression) if not b.is_none]
+        if len(values) != 1 or values[0] is None:
+            return None
+        return self.parameter_of(values[0])

@@ -84,10 +84,13 @@ def migrate_service(
         plan_mock_assertions(analysis, analysis.module(path), planned_file.plan, fixtures)
     flow = ServiceFlow(analysis, {path: p.analysed for path, p in planned.items()})
     verdicts = judge_consumers(flow, [(p.analysed, site) for p in planned.values() for site in p.consumers])
+    plans = {path: (p.analysed.source, p.plan) for path, p in planned.items()}
+    for planned_file in planned.values():  # before any file is rewritten: a consumer may edit another file
+        source, plan = planned_file.analysed.source, planned_file.plan
+        plan_consumers(source, plan, {site: verdicts[site] for site in planned_file.consumers}, plans)
     out = {}
     for path, planned_file in planned.items():
         source, plan = planned_file.analysed.source, planned_file.plan
-        plan_consumers(source, plan, {site: verdicts[site] for site in planned_file.consumers})
         plan.manual.sort(key=lambda item: (item.line, item.rule))
         out[path] = (plan, analysis.files[path], source.module.visit(PlanApplier(plan)).code)
     return out, failures

@@ -43,4 +43,6 @@ def _verdict(flow: ServiceFlow, file: AnalysedFile, site: ConsumerSite, client_f
             ". The codemod cannot tell whether it has other consumers."))
     constructions = {origin.construction for origin in client_flow.origins}
     single = constructions.pop() if len(constructions) == 1 else None
-    return Verdict(construction=single if single is not None and single in file.source.positions else None)
+    created_in = flow.file_of(single) if single is not None else None
+    return Verdict(construction=single if created_in is not None else None,
+                   construction_path=created_in.path if created_in is not None else None)

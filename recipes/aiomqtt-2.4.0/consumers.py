@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import Assignment
 
 from . import rules
 from .mqtt_names import PAHO_ONLY_MESSAGE_ATTRIBUTES, STR_METHODS
 from .plan import LoopRewrite, Plan
 from .source import Source
+from .streams import StreamUses, stream_statement, stream_uses
 
 KIND_RULES = {
     "messages": rules.MESSAGES_CONTEXT,
@@ -27,6 +27,10 @@ DISTRIBUTOR_SUGGESTION = (
     "Iterate `async for message in {client}.messages` in ONE task and hand each message to the consumer "
     "it belongs to (message.topic.matches(filter)) through a per-consumer asyncio.Queue."
 )
+
+
+# The one Client() a consumer reads: the call, and the file (source, plan) where it is made.
+Creation = tuple[cst.Call, Source, Plan]
 
 
 @dataclass(eq=False)
@@ -45,10 +49,13 @@ class Verdict:
     rule: str | None = None  # None: the site is its client's only consumer and is rewritten
     reason: str = ""
     several: bool = False  # provably one of several consumers of one client (else: not provably alone)
-    construction: cst.Call | None = None  # where the single client is created, when in this file
+    construction: cst.Call | None = None  # where the single client is created, when provably one place
+    construction_path: str | None = None  # the file holding that construction
 
 
-def plan_consumers(source: Source, plan: Plan, verdicts: dict[ConsumerSite, Verdict]) -> None:
+def plan_consumers(source: Source, plan: Plan, verdicts: dict[ConsumerSite, Verdict],
+                   plans: dict[str, tuple[Source, Plan]]) -> None:
+    """plans: every planned file of the service, for edits where a client is created in another file."""
     for site, verdict in verdicts.items():
         if verdict.several:
             _manual(source, plan, site, rules.SEVERAL_CONSUMERS, verdict.reason,
@@ -57,72 +64,81 @@ def plan_consumers(source: Source, plan: Plan, verdicts: dict[ConsumerSite, Verd
             suffix = "  # only if this is the client's single consumer" if verdict.rule == rules.SEVERAL_CONSUMERS else ""
             _manual(source, plan, site, verdict.rule, verdict.reason, suggestion=_suggested_loop(source, site) + suffix)
         elif plan.wants(KIND_RULES[site.kind]):
-            _rewrite_consumer(source, plan, site, verdict.construction)
+            creation = plans.get(verdict.construction_path) if verdict.construction is not None else None
+            _rewrite_consumer(source, plan, site, (verdict.construction, *creation) if creation else None)
 
 
-def _rewrite_consumer(source: Source, plan: Plan, site: ConsumerSite, construction: cst.Call | None) -> None:
-    loops = _loops_over_stream(source, site)
-    if isinstance(loops, str):
-        _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE, loops, suggestion=_suggested_loop(source, site))
-        return
-    topic_filter = _topic_filter(site.call) if site.kind == "filtered_messages" else None
-    plain_targets = all(isinstance(loop.target, cst.Name) for loop in loops)
-    if site.kind == "filtered_messages" and (topic_filter is None or not plain_targets):
+def _rewrite_consumer(source: Source, plan: Plan, site: ConsumerSite, creation: Creation | None) -> None:
+    if site.item.asname is None or not isinstance(site.item.asname.name, cst.Name):
         _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE,
-                "The topic filter or the loop variable is not a plain expression/name.",
+                "The stream is not bound to a plain name (`as messages`), so its uses cannot be found.",
                 suggestion=_suggested_loop(source, site))
         return
-    for loop in loops:
-        plan.loops[loop] = LoopRewrite(client=site.receiver, topic_filter=topic_filter)
+    uses = stream_uses(source, site.item.asname.name, site.statement)
+    if isinstance(uses, str) or not (uses.loops or uses.reads or uses.others):
+        reason = uses if isinstance(uses, str) else f"The stream `{site.item.asname.name.value}` is never used in its block."
+        _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE, reason, suggestion=_suggested_loop(source, site))
+        return
+    topic_filter = _topic_filter(site.call) if site.kind == "filtered_messages" else None
+    if site.kind == "filtered_messages" and topic_filter is None:
+        _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE, "The topic filter is not a plain argument.",
+                suggestion=_suggested_loop(source, site))
+        return
+    if _loops_read_client(source, site, uses):
+        for loop in uses.loops:
+            plan.loops[loop] = LoopRewrite(client=site.receiver, topic_filter=topic_filter)
+    else:  # the stream itself is kept, as an object that reads the client's queue
+        statement = stream_statement(source, site.item.asname.name.value, site.receiver, topic_filter,
+                                     uses.generator_needed)
+        plan.stream_statements.setdefault(site.statement, []).append(statement)
+        _plan_handed_on(source, plan, site, uses.others)
+    for loop in uses.loops:
         if isinstance(loop.target, cst.Name):
-            _plan_message_uses(source, plan, site.kind, loop)
+            _plan_message_uses(source, plan, site.kind, loop.target, loop)
+    for variable in uses.reads:
+        _plan_message_uses(source, plan, site.kind, variable, source.enclosing_function(variable) or source.module)
     plan.unwrapped_items.setdefault(site.statement, set()).add(site.item)
     plan.applied(KIND_RULES[site.kind])
-    _plan_queue_maxsize(source, plan, site, construction)
+    _plan_queue_maxsize(source, plan, site, creation)
 
 
-def _loops_over_stream(source: Source, site: ConsumerSite) -> list[cst.For] | str:
-    """The `async for` loops that are the only uses of the stream bound by the `as` name, or why not."""
-    if site.item.asname is None or not isinstance(site.item.asname.name, cst.Name):
-        return "The stream is not bound to a plain name (`as messages`), so its loops cannot be found."
-    target = site.item.asname.name
-    scope = source.scopes.get(target)
-    bindings = [a for a in scope.assignments[target.value] if isinstance(a, Assignment) and a.node is target] \
-        if scope is not None else []
-    if len(bindings) != 1 or len(scope.assignments[target.value]) != 1:  # type: ignore[union-attr]
-        return f"`{target.value}` is bound more than once in this function, so its loops cannot be told apart."
-    loops = []
-    for access in bindings[0].references:
-        loop = source.parents.get(access.node)
-        where = f"line {source.line(access.node)}"
-        if not (isinstance(loop, cst.For) and loop.asynchronous and loop.iter is access.node):
-            return (f"The stream `{target.value}` is used other than as `async for ... in {target.value}` "
-                    f"({where}: `{source.statement_code(access.node)}`), so that use cannot read client.messages.")
-        if not source.is_inside(loop, site.statement):
-            return f"The stream `{target.value}` is iterated after its `async with` block ({where})."
-        if source.enclosing_function(loop) is not source.enclosing_function(site.statement) and not _same_meaning(
-            source, site.receiver, site.statement, loop
-        ):
-            return (f"The stream is iterated in a nested function ({where}) where `{source.code(site.receiver)}` "
-                    "names something else, so the loop cannot read its messages from it.")
-        loops.append(loop)
-    return loops or f"The stream `{target.value}` is never iterated in its block."
+def _loops_read_client(source: Source, site: ConsumerSite, uses: StreamUses) -> bool:
+    """True when every use is an `async for` loop that can read `client.messages` itself (the usual shape)."""
+    if uses.reads or uses.others:
+        return False
+    if site.kind == "filtered_messages" and not all(isinstance(loop.target, cst.Name) for loop in uses.loops):
+        return False  # the guard `if not <target>.topic.matches(...)` needs a plain loop variable
+    return all(source.enclosing_function(loop) is source.enclosing_function(site.statement)
+               or _same_meaning(source, site.receiver, site.statement, loop) for loop in uses.loops)
 
 
-def _plan_message_uses(source: Source, plan: Plan, kind: str, loop: cst.For) -> None:
-    """What a message's changed type means for each use of the loop variable inside the loop."""
-    variable: cst.Name = loop.target  # type: ignore[assignment]
+def _plan_handed_on(source: Source, plan: Plan, site: ConsumerSite, others: list[cst.Name]) -> None:
+    """A filtered/unfiltered stream's messages change type wherever they go: list where they are handed on."""
+    if site.kind == "messages":
+        return  # messages() already yielded aiomqtt-style messages whose topic is a Topic
+    for use in others:
+        plan.needs_human(
+            rules.MESSAGE_LEAVES_LOOP, source.line(use), source.statement_code(use),
+            f"The stream `{use.value}` is used here other than by `async for`; its messages are now aiomqtt.Message, "
+            "whose topic is a Topic, not a str, wherever they are read.",
+            suggestion="Use message.topic.value where the topic is read as a str.")
+
+
+def _plan_message_uses(source: Source, plan: Plan, kind: str, variable: cst.Name, region: cst.CSTNode) -> None:
+    """What a message's changed type means for each use, within `region` (its loop, or its function), of
+    the variable a message is bound to."""
     scope = source.scopes.get(variable)
     if scope is None:
         return
     assignments = scope.assignments[variable.value]
-    if any(a.node is not variable and source.is_inside(a.node, loop) for a in assignments):
+    if any(a.node is not variable and source.is_inside(a.node, region) for a in assignments):
         if kind != "messages":
-            plan.needs_human(rules.MESSAGE_LEAVES_LOOP, source.line(loop), source.code(loop),
-                             f"`{variable.value}` is reassigned inside the loop, so its topic uses cannot be traced.")
+            statement = source.statement_of(variable)
+            plan.needs_human(rules.MESSAGE_LEAVES_LOOP, source.line(statement), source.code(statement),
+                             f"`{variable.value}` is reassigned, so the uses of its topic cannot be traced.")
         return
     uses = {access.node for a in assignments if a.node is variable for access in a.references}
-    for use in sorted((u for u in uses if source.is_inside(u, loop.body)), key=source.line):
+    for use in sorted((u for u in uses if source.is_inside(u, region) and u is not variable), key=source.line):
         parent = source.parents.get(use)
         if isinstance(parent, cst.Attribute) and parent.value is use:
             if parent.attr.value == "topic":
@@ -168,21 +184,37 @@ def _used_as_str(source: Source, topic: cst.Attribute, parent: cst.CSTNode | Non
     return False
 
 
-def _plan_queue_maxsize(source: Source, plan: Plan, site: ConsumerSite, construction: cst.Call | None) -> None:
+def _plan_queue_maxsize(source: Source, plan: Plan, site: ConsumerSite, creation: Creation | None) -> None:
+    """queue_maxsize moves to the one Client() the consumer reads, in this file or (a literal bound) in another."""
     size = next((arg.value for arg in site.call.args if arg.keyword and arg.keyword.value == "queue_maxsize"), None)
     unbounded = isinstance(size, cst.Integer) and size.evaluated_value == 0  # also aiomqtt 2's default
     if size is None or unbounded or not plan.wants(rules.QUEUE_MAXSIZE):
         return
     suggestion = f"Client(..., max_queued_incoming_messages={source.code(size)})"
-    movable = construction is not None and _visible_at(source, size, construction)
-    if not movable or _has_keyword(construction, "max_queued_incoming_messages"):
+    reason = _unplaced_reason(source, size, creation)
+    if reason is not None:
         plan.needs_human(rules.QUEUE_MAXSIZE_UNPLACED, source.line(site.call), source.code(site.call),
                          "queue_maxsize moved to the Client constructor (max_queued_incoming_messages) and now "
-                         "bounds the client-wide queue; the codemod cannot move it to where this client is created.",
-                         suggestion=suggestion)
+                         f"bounds the client-wide queue; {reason}", suggestion=suggestion)
         return
-    plan.added_kwargs.setdefault(construction, []).append(("max_queued_incoming_messages", size))
+    construction, _, created_plan = creation  # type: ignore[misc]
+    created_plan.added_kwargs.setdefault(construction, []).append(("max_queued_incoming_messages", size))
     plan.applied(rules.QUEUE_MAXSIZE)
+
+
+def _unplaced_reason(source: Source, size: cst.BaseExpression, creation: Creation | None) -> str | None:
+    """Why the bound cannot move to the client's creation, or None when it can."""
+    if creation is None:
+        return "the codemod cannot prove the one place where this client is created."
+    construction, created_source, _ = creation
+    where = f"{created_source.path}:{created_source.line(construction)}"
+    if _has_keyword(construction, "max_queued_incoming_messages"):
+        return f"the Client() at {where} already sets max_queued_incoming_messages."
+    if created_source is source and not _visible_at(source, size, construction):
+        return f"`{source.code(size)}` does not mean the same where the client is created ({where})."
+    if created_source is not source and not isinstance(size, cst.Integer):
+        return f"`{source.code(size)}` is not a literal, and the client is created in another file ({where})."
+    return None
 
 
 def _visible_at(source: Source, expression: cst.BaseExpression, construction: cst.Call) -> bool:

@@ -32,6 +32,8 @@ class Plan:
     removed_args: set[cst.Arg] = field(default_factory=set)
     added_kwargs: dict[cst.Call, list[tuple[str, cst.BaseExpression]]] = field(default_factory=dict)
     unwrapped_items: dict[cst.With, set[cst.WithItem]] = field(default_factory=dict)
+    # statements that open a `with` block's body: `stream = client.messages` for an unwrapped stream item
+    stream_statements: dict[cst.With, list[cst.BaseStatement]] = field(default_factory=dict)
     loops: dict[cst.For, LoopRewrite] = field(default_factory=dict)
     topic_values: set[cst.Attribute] = field(default_factory=set)
     # call -> (new method name, new argument list as code): `c.connect(timeout=5)` -> `c.__aenter__()`

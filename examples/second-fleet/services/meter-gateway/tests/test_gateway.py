@@ -1,14 +1,12 @@
 import asyncio
 from unittest import mock
 
-import pytest
 from asyncio_mqtt import Client
 
 from meter_gateway import Reading
 from meter_gateway import gateway as gateway_module
 
 
-@pytest.mark.manual_migration(reason="MQ013: the status stream is read with __anext__(), not async for")
 async def test_gateway_announces_itself(gateway, mqtt_port):
     async with Client("127.0.0.1", mqtt_port) as observer:
         async with observer.filtered_messages("gateways/7/status") as statuses:
