@@ -123,7 +123,8 @@ def _parser() -> argparse.ArgumentParser:
 class Context:
     def __init__(self, args: argparse.Namespace) -> None:
         self.repo = GitRepo(args.repo or Path.cwd())
-        self.command = args.command
+        parser = getattr(args, "help_parser", None)  # names the lock's holder: "run", "local merge"...
+        self.command = parser.prog.removeprefix("upgrade-bot ") if parser else "?"
         self.repo.prune_own_worktrees()  # what a killed run left registered
         self.config: Config = load_config(self.repo.path)
         # a broken recipe fails its own jobs; status, revert and the others still work
