@@ -433,10 +433,11 @@ def edit_requirements(
 
 
 def _apply_splices(text: str, splices: list[tuple[int, int, str]]) -> str:
-    """Apply non-overlapping (start, end, replacement) splices; insertions at one spot keep their order."""
+    """Apply non-overlapping (start, end, replacement) splices; insertions at one spot keep their order and
+    come before a replacement starting there (a line added before a line that is also edited)."""
     pieces: list[str] = []
     cursor = 0
-    for start, end, replacement in sorted(splices, key=lambda s: s[0]):  # stable
+    for start, end, replacement in sorted(splices, key=lambda s: (s[0], s[1])):  # stable
         if start > cursor:
             pieces.append(text[cursor:start])
         pieces.append(replacement)

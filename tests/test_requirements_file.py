@@ -567,3 +567,14 @@ def test_legacy_parenthesised_specifier():
         allow_add=False,
     )
     assert outcome.text == "foo ==2 ; python_version > '3'\n"
+
+
+def test_a_line_added_before_a_renamed_line_keeps_both_lines():
+    text = "influxdb-client==1.50.0\nrequests==2.32.3\n"
+    edits = [RequirementEdit(action="replace", package="influxdb-client", new_package="influxdb3-python",
+                             spec="==0.17.0"),
+             RequirementEdit(action="add", package="influxdb-client", spec="==1.50.0")]
+
+    outcome = edit_requirements(text, "requirements.txt", edits, allow_add=True)
+
+    assert outcome.text == "influxdb-client==1.50.0\ninfluxdb3-python==0.17.0\nrequests==2.32.3\n"

@@ -48,18 +48,6 @@ JOBS = {
 
 # What today's recipes (owned by other helpers) still get wrong here. Each entry is one recipe gap.
 RECIPE_GAPS = {
-    ("influxdb3-python-0.17.0", "energy-archive"):
-        "influxdb3: url=server.url kept as url= in conftest (INF108); `with client.write_api(SYNCHRONOUS) as "
-        "w: w.write(...)` listed (INF110) instead of rewritten; client.url (no v3 counterpart) not listed; "
-        "InfluxDBClient.from_env_properties() renamed onto InfluxDBClient3, which has no such method",
-    ("influxdb3-python-0.17.0", "telemetry-writer"):
-        "influxdb3: url=settings.influx_url kept as url= (TypeError at construction, INF108) and the write "
-        "API handed to write_reading() is not followed (INF110)",
-    ("influxdb3-python-0.17.0", "usage-reports"):
-        "influxdb3: `from influxdb_client.rest import ApiException` is kept (INF111) while influxdb-client is "
-        "dropped, so the module no longer imports; url= with a parameter value kept as url= (INF108)",
-    ("influxdb3-python-0.17.0", "sensor-hub"):
-        "influxdb3: url= with a parameter value kept as url= (TypeError at construction, INF108)",
     ("tenacity-9.1.2", "inventory-sync"):
         "tenacity: .retry.statistics through an instance, a fixture, an attribute chain and a function "
         "nested in a test only listed (TEN001); on 9.x it reads {}",

@@ -17,6 +17,7 @@ from .api_rules import OtherApiRules
 from .client_rules import ClientRules
 from .database_rule import DatabaseRule
 from .edits import Plan
+from .helper_flow import HelperFlow
 from .facts import FromImport, ModuleImport, NodeCollector, WriteSite
 from .import_rules import ImportRules
 from .module_context import ModuleContext
@@ -24,8 +25,9 @@ from .write_rules import WriteApiRules
 
 
 class ModuleAnalysis(ImportRules, ClientRules, WriteApiRules, OtherApiRules, DatabaseRule):
-    def __init__(self, ctx: ModuleContext) -> None:
+    def __init__(self, ctx: ModuleContext, flow: HelperFlow) -> None:
         self.ctx = ctx
+        self.flow = flow
         self.plan = Plan()
         self.applied: Counter = Counter()  # (rule, description) -> count
         self.manual: list[ManualItem] = []
@@ -37,6 +39,7 @@ class ModuleAnalysis(ImportRules, ClientRules, WriteApiRules, OtherApiRules, Dat
         self.from_imports: list[FromImport] = []
         self.module_imports: list[ModuleImport] = []
         self.client_refs: list[cst.CSTNode] = []
+        self.kept_v2_imports: list[cst.CSTNode] = []  # import statements still naming influxdb_client
         self.async_refs: list[cst.CSTNode] = []
         self.constructors: list[cst.Call] = []
         self.client_codes: set[str] = set()
@@ -56,6 +59,7 @@ class ModuleAnalysis(ImportRules, ClientRules, WriteApiRules, OtherApiRules, Dat
             self._constructor(call)
         self._collect_client_codes()
         self._write_apis()
+        self._helper_parameters()
         self._other_apis()
         self._database()
         self._plan_imports()
@@ -79,7 +83,7 @@ class ModuleAnalysis(ImportRules, ClientRules, WriteApiRules, OtherApiRules, Dat
 
 
     def _position(self, node: cst.CSTNode) -> tuple[int, int]:
-        start = self.ctx.positions[node].start
+        start = self.ctx.position(node).start
         return start.line, start.column
 
 

@@ -8,7 +8,7 @@ import libcst as cst
 from . import rules, v2_api
 from .cst_helpers import argument
 from .query_items import advise
-from .values import flux_text
+from .values import flux_text, text_origins
 
 _FLUX_BUCKET = re.compile(r'from\s*\(\s*bucket\s*:\s*"([^"]*)"\s*\)')
 
@@ -45,13 +45,23 @@ class OtherApiRules:
                            f"InfluxDBClient3 has no {method}(); get_server_version() is the closest check "
                            "(it raises when the server is unreachable).",
                            f"{self.ctx.code(call.func.value)}.get_server_version()")
+        for attribute in self.nodes.attributes:
+            if (attribute.attr.value in v2_api.CLIENT_FIELDS and self.ctx.code(attribute.value) in self.client_codes
+                    and not self._is_store(attribute)):
+                field = attribute.attr.value
+                self._item(rules.NO_V3_EQUIVALENT, attribute,
+                           f"InfluxDBClient3 has no public .{field} (AttributeError): keep the value passed to the "
+                           "constructor (host=, org=, token=) in your own variable or attribute.")
         for reference in self.async_refs:
+            # Blocking: the v2 async client would stay, and a v2 write API silently drops a v3 Point.
             self._item(rules.ASYNC_CLIENT, reference,
-                       "InfluxDBClientAsync has no v3 counterpart: InfluxDBClient3.write is blocking and only "
-                       "queries have query_async(). Use the sync client with asyncio.to_thread for writes.",
+                       "InfluxDBClientAsync has no v3 counterpart (InfluxDBClient3.write is blocking; only queries "
+                       "have query_async()), and a v2 client left in place silently drops the v3 Points the "
+                       "migrated code builds, so nothing was changed: move to the sync client, with "
+                       "asyncio.to_thread for writes, then run the recipe again.",
                        "client = InfluxDBClient3(host=..., token=..., database=...); "
                        "await asyncio.to_thread(client.write, record=..., database=...); "
-                       "await client.query_async(query=..., language='sql')")
+                       "await client.query_async(query=..., language='sql')", blocking=True)
 
     def _query_api(self, call: cst.Call) -> None:
         client_code = self.ctx.code(call.func.value)
@@ -94,7 +104,11 @@ class OtherApiRules:
             elif isinstance(holder, cst.Return):
                 target_code = "return"
             advice = advise(method, client_code, target_code, flux)
-            self._item(rules.FLUX_QUERY, query_call, advice.reason, advice.suggestion)
+            reason = advice.reason
+            origins = text_origins(flux_arg, self.ctx) if flux_arg is not None else []
+            if origins:
+                reason = f"The Flux text is at {', '.join(origins)}. {reason}"
+            self._item(rules.FLUX_QUERY, query_call, reason, advice.suggestion)
 
 
 def flux_bucket_key(flux: tuple[str, list[str]] | None) -> str | None:

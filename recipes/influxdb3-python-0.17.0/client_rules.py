@@ -40,15 +40,27 @@ class ClientRules:
             if isinstance(parent, cst.Call) and parent.func is reference:
                 self.constructors.append(parent)
                 continue
-            factory = self.ctx.call_of_method(reference, v2_api.ENV_FACTORIES)
+            config_file = self.ctx.call_of_method(reference, {v2_api.CONFIG_FILE_FACTORY})
+            if config_file is not None:
+                self._item(
+                    rules.ENV_CONFIG, config_file[1],
+                    "InfluxDBClient3 has no from_config_file(), and a v2 client kept for it would silently drop "
+                    "the v3 Points the migrated code builds (nothing sent, no error), so nothing was changed: "
+                    "build InfluxDBClient3(host=..., token=..., database=...) from the file's values, or use "
+                    "InfluxDBClient3.from_env(), then run the recipe again.",
+                    "InfluxDBClient3(host=<url from the file>, token=<token>, org=<org>, database=<bucket>)",
+                    blocking=True)
+            factory = self.ctx.call_of_method(reference, {v2_api.ENV_FACTORY})
             if factory is not None:
-                method, call = factory
+                _, call = factory
+                self.plan.calls[call] = CallEdit(func_name=v2_api.V3_ENV_FACTORY)
+                self._applied(rules.ENV_CONFIG_CALL, "from_env_properties() -> from_env()")
                 self._item(
                     rules.ENV_CONFIG, call,
-                    f"InfluxDBClient3 has no {method}(); InfluxDBClient3.from_env() reads other variables "
-                    "(INFLUX_HOST, INFLUX_TOKEN, INFLUX_DATABASE required; INFLUX_ORG, INFLUX_WRITE_TIMEOUT, "
-                    "INFLUX_QUERY_TIMEOUT optional): a deployment change as well as a code change.",
-                    "InfluxDBClient3.from_env()  # " + ", ".join(
+                    "from_env_properties() became InfluxDBClient3.from_env(), which reads other variables "
+                    "(INFLUX_HOST, INFLUX_TOKEN, INFLUX_DATABASE required, else ValueError; INFLUX_ORG, "
+                    "INFLUX_WRITE_TIMEOUT, INFLUX_QUERY_TIMEOUT optional): the deployment must set them.",
+                    "# deployment: " + ", ".join(
                         f"{old} -> {new}" for old, new in v2_api.ENV_VARIABLES.items()) + ", new INFLUX_DATABASE",
                 )
                 self._track_client_target(call)
@@ -72,36 +84,35 @@ class ClientRules:
             else:
                 keyword = None
             if keyword == "url":
+                # Keeping url= is a TypeError on every construction, so it is always renamed; only the
+                # value's scheme and port (InfluxDBClient3 defaults to 443) may still need a human.
+                specs.append(KeepArg(index, "host"))
+                changed = True
                 if self._url_verified(arg.value):
-                    specs.append(KeepArg(index, "host"))
-                    changed = True
                     self._applied(rules.URL_TO_HOST, "url= -> host= (scheme and port verified)")
                 else:
-                    specs.append(KeepArg(index, "url"))
+                    self._applied(rules.URL_TO_HOST, "url= -> host= (scheme and port listed for checking)")
                     self._item(
                         rules.UNVERIFIED_URL, arg,
-                        "InfluxDBClient3 takes host=, and needs a scheme and an explicit port in it "
-                        "('localhost:8181' fails at construction, 'http://host' uses port 443); the codemod "
-                        "could not prove this value has both, so url= was kept (TypeError until fixed).",
+                        "url= was renamed to host= (InfluxDBClient3 rejects url=). Check that the URL has a "
+                        "scheme and an explicit port: InfluxDBClient3 defaults to 443 ('http://influxdb' "
+                        "talks to port 443) and a host without a scheme ('influxdb:8086') fails at "
+                        "construction; the codemod could not prove this value has both.",
                         f"host={self.ctx.code(arg.value)}  # e.g. 'http://influxdb:8181'")
             elif keyword == "timeout":
-                if isinstance(arg.value, (cst.Integer, cst.Float, cst.Name, cst.Attribute)):
-                    specs.extend([KeepArg(index, "write_timeout"), CopyArg(index, "query_timeout")])
-                    changed = True
-                    self._applied(rules.TIMEOUT, "timeout= -> write_timeout= + query_timeout= (ms)")
-                else:
-                    specs.append(KeepArg(index, keyword))
+                # Keeping timeout= is a TypeError on every construction: both v3 timeouts get the value.
+                specs.extend([KeepArg(index, "write_timeout"), CopyArg(index, "query_timeout")])
+                changed = True
+                self._applied(rules.TIMEOUT, "timeout= -> write_timeout= + query_timeout= (ms)")
+                if _has_call(arg.value):
                     self._item(rules.CONSTRUCTOR_ARGUMENT, arg,
-                               "InfluxDBClient3 rejects timeout= (TypeError); it takes write_timeout= and "
-                               "query_timeout= in milliseconds. The expression is not duplicated automatically.",
-                               f"write_timeout={self.ctx.code(arg.value)}, query_timeout=<same value>")
+                               "timeout= became write_timeout= and query_timeout= (both in milliseconds, like "
+                               "v2's timeout), each with this expression, so it is now evaluated twice: check "
+                               "that it has no side effects, or compute it once before the call.",
+                               f"timeout_ms = {self.ctx.code(arg.value)}; InfluxDBClient3(..., "
+                               "write_timeout=timeout_ms, query_timeout=timeout_ms)")
             elif keyword in v2_api.CLIENT_PASSTHROUGH:
                 specs.append(KeepArg(index, keyword))
-            elif keyword == "default_tags":
-                specs.append(KeepArg(index, keyword))
-                self._item(rules.CONSTRUCTOR_ARGUMENT, arg,
-                           "default_tags on the client was not verified with influxdb3-python 0.17.0: check "
-                           "that written points still carry these tags, or add them to each Point.")
             else:
                 specs.append(KeepArg(index, keyword))
                 self._item(rules.CONSTRUCTOR_ARGUMENT, arg,
@@ -134,3 +145,13 @@ class ClientRules:
                 if (isinstance(holder, cst.Assign) and holder.value is name and len(holder.targets) == 1
                         and name.value in self.client_codes):
                     self.client_codes.add(self.ctx.code(holder.targets[0].target))
+
+
+def _has_call(expression: cst.BaseExpression) -> bool:
+    return any(isinstance(node, cst.Call) for node in _walk(expression))
+
+
+def _walk(node: cst.CSTNode):
+    yield node
+    for child in node.children:
+        yield from _walk(child)

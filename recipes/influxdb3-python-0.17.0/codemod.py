@@ -10,17 +10,23 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from bot.analysis import ServiceAnalysis
 from bot.codemod import Codemod
+from bot.pyproject_deps import parse_pyproject
+from bot.requirements_file import parse_requirements
 from bot.model import AppliedChange, CodemodResult, ManualItem, RequirementEdit, ServiceSource
 
 from . import rules, v2_api
 from .analysis import ModuleAnalysis
 from .edits import PlanTransformer
 from .module_context import ModuleContext
+from .helper_flow import HelperFlow
 from .service_index import ServiceIndex
 
 TARGET_PACKAGE = "influxdb3-python"
+V2_DISTRIBUTION = "influxdb-client"
 TARGET_SPEC = "==0.17.0"
+_MAX_PASSES = 6
 _V2_DISTRIBUTION = re.compile(r"^\s*influxdb[-_]client\b(?![-_]3)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -29,37 +35,27 @@ class InfluxDB3Codemod(Codemod):
 
     def migrate(self, service: ServiceSource) -> CodemodResult:
         result = CodemodResult()
-        python_files = service.python_files()
-        index = ServiceIndex.build(python_files)
-        analyses: list[tuple[str, ModuleAnalysis]] = []
-        blocking: list[ManualItem] = []
-        for path, message in index.unparsable.items():
-            if "influxdb_client" in python_files[path]:
-                item = ManualItem(file=path, line=1, old_code="", rule=rules.NO_V3_EQUIVALENT,
-                                  reason=f"The file does not parse ({message}) and mentions influxdb_client; "
-                                         "the client is not moved while Point might stay on v2 here.")
-                blocking.append(item)
-        for path in sorted(index.modules):
-            if not _may_use_influx(python_files[path]):
-                continue  # metadata resolution is the costly part; most modules never touch InfluxDB
-            ctx = ModuleContext(path, python_files[path], index.modules[path], index)
-            analysis = ModuleAnalysis(ctx).run()
-            analyses.append((path, analysis))
-            blocking.extend(analysis.blocking)
+        service_analysis = ServiceAnalysis.of(service)
+        analyses, blocking = _analyse_until_stable(service_analysis, ServiceIndex(service_analysis))
+        for _, analysis in analyses:
             result.manual.extend(analysis.manual)
         result.manual.extend(item for item in blocking if item not in result.manual)
         result.manual.sort(key=lambda item: (item.file, item.line, item.rule))
+        kept_v2 = sorted({path for path, analysis in analyses if analysis.kept_v2_imports})
+        if blocking or kept_v2:
+            _keep_v2_declared(service, result, kept_v2 if not blocking else sorted({i.file for i in blocking}))
         if blocking:
             result.notes.append(
                 "No code was changed: some influxdb_client uses cannot be moved safely (see the checklist). "
-                "Moving InfluxDBClient while Point stays on the v2 package makes every write a silent no-op.")
+                "InfluxDBClient3 silently drops a v2 Point and a v2 client silently drops a v3 Point, so the "
+                "client and Point only move together, everywhere in the service.")
             return result
 
         for path, analysis in analyses:
             if analysis.plan.is_empty():
                 continue
             new_text = analysis.ctx.module.visit(PlanTransformer(analysis.plan)).code
-            if new_text != python_files[path]:
+            if new_text != service.files[path]:
                 result.changed[path] = new_text
                 result.applied.extend(
                     AppliedChange(file=path, rule=rule, description=description, count=count)
@@ -75,8 +71,68 @@ class InfluxDB3Codemod(Codemod):
         return result
 
 
-def _may_use_influx(text: str) -> bool:
-    return "influx" in text or any(factory in text for factory in v2_api.API_FACTORIES)
+def _analyse_until_stable(service: ServiceAnalysis, index: ServiceIndex):
+    """Every module's analysis, once the helpers that receive write APIs are agreed on (see helper_flow):
+    each pass approves the helper parameters that every caller offered; a pass that changes nothing ends."""
+    approved, refused = frozenset(), {}
+    for _ in range(_MAX_PASSES):
+        flow = HelperFlow(service, approved=approved, refused=refused)
+        analyses, blocking = _analyse(service, index, flow)
+        following = flow.next_approved()
+        if following == approved:
+            return analyses, blocking
+        approved = following
+    flow = HelperFlow(service, refused=refused)  # no agreement: follow no helper (each one is listed)
+    return _analyse(service, index, flow)
+
+
+def _analyse(service: ServiceAnalysis, index: ServiceIndex, flow: HelperFlow):
+    analyses: list[tuple[str, ModuleAnalysis]] = []
+    blocking: list[ManualItem] = []
+    # A plain-text prefilter: most modules never touch InfluxDB, and parsing plus metadata is the cost.
+    paths = set(service.files_mentioning("influx", *v2_api.API_FACTORIES))
+    paths |= {function.module.path for function, _ in flow.approved}
+    for path in sorted(paths):
+        parsed = service.module(path)
+        if parsed is None:
+            if "influxdb_client" in service.files[path]:
+                blocking.append(ManualItem(
+                    file=path, line=1, old_code="", rule=rules.NO_V3_EQUIVALENT,
+                    reason=f"The file does not parse ({service.syntax_error(path)}) and mentions "
+                           "influxdb_client; the client is not moved while Point might stay on v2 here."))
+            continue
+        analysis = ModuleAnalysis(ModuleContext(parsed, index), flow).run()
+        analyses.append((path, analysis))
+        blocking.extend(analysis.blocking)
+    return analyses, blocking
+
+
+def _keep_v2_declared(service: ServiceSource, result: CodemodResult, importing: list[str]) -> None:
+    """influxdb-client stays declared while code still imports it: dropping it would be an ImportError."""
+    spec, extras = _declared_v2(service)
+    result.requirement_edits.append(RequirementEdit(action="add", package=V2_DISTRIBUTION, spec=spec, extras=extras))
+    result.applied.append(AppliedChange(
+        file=_requirements_file(service), rule=rules.V2_KEPT,
+        description=f"{V2_DISTRIBUTION}{spec} kept next to {TARGET_PACKAGE}: still imported"))
+    result.notes.append(
+        f"{V2_DISTRIBUTION} stays declared next to {TARGET_PACKAGE}: the service still imports influxdb_client "
+        f"in {', '.join(importing)} (see the checklist); remove it once those imports are gone.")
+
+
+def _declared_v2(service: ServiceSource) -> tuple[str, tuple[str, ...]]:
+    """The specifier ("" when unpinned) and extras influxdb-client is declared with (the first declaration)."""
+    for path in sorted(service.files):
+        name = PurePosixPath(path).name
+        if path == "pyproject.toml":
+            declarations = parse_pyproject(service.files[path], path)
+        elif name.endswith(".txt") and (name.startswith("requirements") or path.startswith("requirements/")):
+            declarations, _ = parse_requirements(service.files[path], path)
+        else:
+            continue
+        for declaration in declarations:
+            if declaration.name == V2_DISTRIBUTION:
+                return declaration.spec, declaration.extras  # [async] is what InfluxDBClientAsync imports need
+    return "", ()
 
 
 def _requirements_file(service: ServiceSource) -> str:

@@ -86,8 +86,9 @@ class ImportRules:
                 else:
                     binding.unmapped.append(name)
                     self._item(rules.NO_V3_EQUIVALENT, name,
-                               "This v2 name has no influxdb_client_3 equivalent; the v2 import is kept for it "
-                               "and fails once influxdb-client is uninstalled.")
+                               "This v2 name has no influxdb_client_3 equivalent: the v2 import is kept for it, "
+                               "so influxdb-client stays declared next to influxdb3-python until this use is "
+                               "replaced.")
                 continue
             attribute, v2_name = prefix
             if v2_name == v2_api.ASYNC_CLIENT:
@@ -130,22 +131,28 @@ class ImportRules:
         moved_count = 0
         for from_import in self.from_imports:
             moved, leftover = [], []
+            elsewhere = []  # lines importing from a submodule of influxdb_client_3
             for name in from_import.names:
                 v3_name = v2_api.MOVED_NAMES.get(name.v2_name)
+                submodule = v2_api.MOVED_TO_SUBMODULE.get(name.v2_name)
+                if submodule is not None:
+                    elsewhere.append(from_line(submodule, [name.alias]))
+                    continue
                 if v3_name is None:
                     leftover.append(name.alias)
                     if name.v2_name != v2_api.ASYNC_CLIENT:
                         self._item(rules.NO_V3_EQUIVALENT, from_import.statement,
-                                   f"{name.v2_name} has no influxdb_client_3 equivalent; its v2 import is kept and "
-                                   "fails once influxdb-client is uninstalled.",
-                                   v2_api.CLOSEST_V3.get(name.v2_name))
+                                   f"{name.v2_name} has no influxdb_client_3 equivalent: its v2 import is kept, so "
+                                   "influxdb-client stays declared next to influxdb3-python until it is replaced.")
                     continue
                 if (name.v2_name in v2_api.WRITE_OPTION_NAMES and name.references
                         and all(ref in self.consumed for ref in name.references)):
                     continue  # only configured the write APIs that were rewritten away
                 moved.append(cst.ImportAlias(name=cst.Name(v3_name), asname=name.alias.asname))
             moved_count += len(from_import.names) - len(leftover)
-            if len(leftover) == len(from_import.names):
+            if leftover:
+                self.kept_v2_imports.append(from_import.statement)
+            if not moved and not elsewhere and len(leftover) == len(from_import.names):
                 continue
             lines = []
             if from_import.line in top_level:
@@ -155,6 +162,7 @@ class ImportRules:
                     lines.append(None)  # placeholder for the merged v3 import
             elif moved:
                 lines.append(from_line(v2_api.V3_PACKAGE, moved))
+            lines.extend(elsewhere)
             if leftover:
                 lines.append(from_line(cst.helpers.get_full_name_for_node(from_import.statement.module), leftover))
             self.plan.lines[from_import.line] = lines
@@ -175,9 +183,11 @@ class ImportRules:
         replaced: dict[int, list[cst.ImportAlias]] = {}  # id(old alias) -> aliases in its place
         moved = 0
         for binding in self.module_imports:
+            keep_old = bool(binding.unmapped)
+            if keep_old:
+                self.kept_v2_imports.extend(statement for _, statement, _ in binding.aliases)
             if not binding.mapped:
                 continue
-            keep_old = bool(binding.unmapped)
             first_asname = binding.aliases[0][2].asname
             new_root = binding.root if (first_asname is not None and not keep_old) else v2_api.V3_PACKAGE
             for attribute, v3_name, _ in binding.mapped:

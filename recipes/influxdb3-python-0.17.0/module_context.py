@@ -4,42 +4,32 @@ from __future__ import annotations
 import textwrap
 
 import libcst as cst
-from libcst.metadata import (
-    Assignment,
-    MetadataWrapper,
-    ParentNodeProvider,
-    PositionProvider,
-    Scope,
-    ScopeProvider,
-)
+from libcst.metadata import Assignment, PositionProvider, Scope
+
+from bot.analysis import ParsedModule
 
 from .service_index import ServiceIndex
 
 
 class ModuleContext:
-    def __init__(self, path: str, source: str, module: cst.Module, index: ServiceIndex) -> None:
-        self.path = path
-        self.module = module
+    """Reads the metadata the shared analysis resolved for this file (never resolves it again)."""
+
+    def __init__(self, parsed: ParsedModule, index: ServiceIndex) -> None:
+        self.parsed = parsed
+        self.path = parsed.path
+        self.module = parsed.tree
         self.index = index
-        self.module_name = index.module_names.get(path, "")
-        self.is_package = path.endswith("__init__.py")
-        self.lines = source.splitlines()
-        # unsafe_skip_copy: the plan is keyed by these very nodes, and the rewriter visits them.
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        self.scopes = wrapper.resolve(ScopeProvider)
-        self.parents = wrapper.resolve(ParentNodeProvider)
-        self.positions = wrapper.resolve(PositionProvider)
+        self.service = index.service
+        self.package = parsed.package
+        self.lines = parsed.text.splitlines()
 
     # --- tree navigation ---------------------------------------------------------------------
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.parents.get(node)
+        return self.parsed.parent(node)
 
     def ancestors(self, node: cst.CSTNode):
-        current = self.parents.get(node)
-        while current is not None:
-            yield current
-            current = self.parents.get(current)
+        return self.parsed.ancestors(node)
 
     def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | None:
         return next((a for a in self.ancestors(node) if isinstance(a, cst.FunctionDef)), None)
@@ -70,7 +60,7 @@ class ModuleContext:
     # --- scopes ------------------------------------------------------------------------------
 
     def scope(self, node: cst.CSTNode) -> Scope | None:
-        return self.scopes.get(node)
+        return self.parsed.scope(node)
 
     def visible_assignments(self, node: cst.CSTNode, name: str) -> frozenset:
         scope = self.scope(node)
@@ -106,7 +96,10 @@ class ModuleContext:
     # --- source ------------------------------------------------------------------------------
 
     def line(self, node: cst.CSTNode) -> int:
-        return self.positions[node].start.line
+        return self.parsed.line(node)
+
+    def position(self, node: cst.CSTNode):
+        return self.parsed.get(PositionProvider, node)
 
     def statement_code(self, node: cst.CSTNode) -> str:
         """Source of the statement holding `node`, from its first line to the end of `node`."""
@@ -115,10 +108,10 @@ class ModuleContext:
              if isinstance(a, (cst.SimpleStatementLine, cst.BaseCompoundStatement))),
             node,
         )
-        start = self.positions[statement].start.line
-        end = self.positions[node].end.line
+        start = self.position(statement).start.line
+        end = self.position(node).end.line
         if isinstance(statement, cst.SimpleStatementLine):
-            end = max(end, self.positions[statement].end.line)
+            end = max(end, self.position(statement).end.line)
         return textwrap.dedent("\n".join(self.lines[start - 1:end])).strip()
 
     def code(self, node: cst.CSTNode) -> str:

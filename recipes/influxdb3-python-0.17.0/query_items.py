@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from .flux_sql import PLACEHOLDER, SqlTranslation, UnsupportedFlux, flux_to_sql
+from .sql_parameters import parameterize
 
 BASE_REASON = (
     "InfluxDB 3 does not run Flux and InfluxDBClient3 has no query_api(): the query must be "
@@ -28,6 +29,7 @@ def advise(method: str, client_code: str | None, target_code: str | None,
     text, expressions = flux
     try:
         translation = flux_to_sql(text)
+        parameterize(translation.sql, expressions)  # refuses names built at run time
     except UnsupportedFlux as why:
         return QueryAdvice(None, f"{BASE_REASON} No SQL suggested: {why}. {_consumer(method, None)}")
     call = _call(method, client_code or "client", translation, expressions)
@@ -40,8 +42,12 @@ def advise(method: str, client_code: str | None, target_code: str | None,
 
 
 def _call(method: str, client_code: str, translation: SqlTranslation, expressions: list[str]) -> str:
-    arguments = [f"query={_python_string(translation.sql, expressions)}",
+    sql, parameters = parameterize(translation.sql, expressions)
+    arguments = [f"query={_quoted(sql, prefix='')}",
                  f"database={_python_value(translation.database, expressions)}"]
+    if parameters:
+        values = ", ".join(f'"{p.name}": {_python_value(p.text, expressions)}' for p in parameters)
+        arguments.append(f"query_parameters={{{values}}}")
     if method in ("query_data_frame", "query_data_frame_stream"):
         arguments.append('mode="pandas"')
     return f"{client_code}.query({', '.join(arguments)})"

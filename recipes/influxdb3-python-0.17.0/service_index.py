@@ -1,62 +1,46 @@
-"""Service-wide facts the per-file analysis needs: parsed modules, module constants, class fields.
+"""Service-wide facts the per-file analysis needs, on top of the shared `bot.analysis.ServiceAnalysis`:
+module constants and settings-class field defaults (to prove that a client URL has a scheme and a port
+when it comes from a constant, a settings class default or another module of the same service).
 
-Used to prove that a client URL has a scheme and a port when the URL comes from a constant, a
-settings class default or an import from another module of the same service.
+Files are parsed by the shared analysis, lazily: only what a question needs.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from functools import cached_property
 
 import libcst as cst
+
+from bot.analysis import ServiceAnalysis
 
 
 @dataclass
 class ServiceIndex:
-    modules: dict[str, cst.Module] = field(default_factory=dict)  # path -> parsed module
-    module_names: dict[str, str] = field(default_factory=dict)  # path -> dotted module name
-    unparsable: dict[str, str] = field(default_factory=dict)  # path -> parser message
-    constants: dict[str, dict[str, list[cst.BaseExpression]]] = field(default_factory=dict)
-    class_fields: dict[str, dict[str, list[cst.BaseExpression]]] = field(default_factory=dict)
+    service: ServiceAnalysis
+    _constants: dict[str, dict[str, list[cst.BaseExpression]]] = field(default_factory=dict)
 
-    @classmethod
-    def build(cls, python_files: dict[str, str]) -> "ServiceIndex":
-        index = cls()
-        for path, text in sorted(python_files.items()):
-            try:
-                module = cst.parse_module(text)
-            except cst.ParserSyntaxError as error:
-                index.unparsable[path] = str(error).splitlines()[0]
-                continue
-            index.modules[path] = module
-            name = module_name(path)
-            index.module_names[path] = name
-            index.constants[name] = _assignments(module.body)
-            for statement in module.body:
+    def constants(self, module: str) -> dict[str, list[cst.BaseExpression]]:
+        """Top-level `NAME = value` assignments of a service module (dotted name), every one of them."""
+        if module not in self._constants:
+            parsed = self.service.module_named(module)
+            self._constants[module] = _assignments(parsed.tree.body) if parsed is not None else {}
+        return self._constants[module]
+
+    @cached_property
+    def class_fields(self) -> dict[str, dict[str, list[cst.BaseExpression]]]:
+        """Class name -> field -> class-level defaults, over every class of the service (parses every file)."""
+        fields_by_class: dict[str, dict[str, list[cst.BaseExpression]]] = {}
+        for parsed in self.service.modules(self.service.files_mentioning("class ")):
+            for statement in parsed.tree.body:
                 if isinstance(statement, cst.ClassDef):
-                    fields = index.class_fields.setdefault(statement.name.value, {})
+                    fields = fields_by_class.setdefault(statement.name.value, {})
                     for attr, values in _assignments(statement.body.body).items():
                         fields.setdefault(attr, []).extend(values)
-        return index
+        return fields_by_class
 
     def field_defaults(self, attr: str) -> list[cst.BaseExpression]:
         """Every class-level default of `attr` in the service (any class)."""
         return [value for fields in self.class_fields.values() for value in fields.get(attr, [])]
-
-
-def module_name(path: str) -> str:
-    parts = list(PurePosixPath(path).with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def resolve_relative(current_module: str, is_package: bool, dots: int, target: str | None) -> str:
-    """`from ..x import y` inside `current_module` -> absolute dotted name of x."""
-    package = current_module.split(".") if is_package else current_module.split(".")[:-1]
-    if dots > 1:
-        package = package[: len(package) - (dots - 1)]
-    return ".".join([*package, *([target] if target else [])])
 
 
 def _assignments(body) -> dict[str, list[cst.BaseExpression]]:

@@ -16,9 +16,11 @@ MOVED_NAMES = {
     "WriteType": "WriteType",
     "PointSettings": "PointSettings",
 }
-# v2 names without a v3 export, and what a human would use instead.
-CLOSEST_V3 = {
-    "ApiException": "from influxdb_client_3 import InfluxDBError  # ApiException's base class in both clients",
+# v2 names whose v3 counterpart lives in a submodule of influxdb_client_3 (checked on 0.17.0):
+# writes raise write_client.rest.ApiException, a subclass of the public InfluxDBError with the same
+# status/reason/body/headers attributes as v2's, so `except ApiException as e: e.status` keeps working.
+MOVED_TO_SUBMODULE = {
+    "ApiException": "influxdb_client_3.write_client.rest",
 }
 CLIENT = "InfluxDBClient"
 ASYNC_CLIENT = "InfluxDBClientAsync"
@@ -26,12 +28,15 @@ ASYNC_CLIENT = "InfluxDBClientAsync"
 WRITE_OPTION_NAMES = ("SYNCHRONOUS", "WriteOptions", "WriteType")
 
 CLIENT_POSITIONAL = ("url", "token", "debug", "timeout", "enable_gzip", "org", "default_tags")
-# Keywords InfluxDBClient3 passes unchanged to its HTTP client (libraries.md, 0.17.0 API).
-CLIENT_PASSTHROUGH = frozenset({
+# Keywords InfluxDBClient3 passes unchanged to its HTTP client (libraries.md, 0.17.0 API); default_tags
+# observed on 0.17.0: InfluxDBClient3(default_tags={"site": "lab"}) writes Point("m") as "m,site=lab ...".
+CLIENT_PASSTHROUGH = frozenset({"default_tags", 
     "token", "org", "debug", "enable_gzip", "gzip_threshold", "verify_ssl", "ssl_ca_cert", "cert_file",
     "cert_key_file", "cert_key_password", "ssl_context", "proxy", "proxy_headers",
     "connection_pool_maxsize", "auth_basic", "username", "password", "retries",
 })
+# Public attributes of the v2 client that InfluxDBClient3 only keeps privately (_org, _token, ...).
+CLIENT_FIELDS = frozenset({"url", "org", "token", "default_tags"})
 WRITE_POSITIONAL = ("bucket", "org", "record", "write_precision")
 DATAFRAME_WRITE_KEYWORDS = ("data_frame_measurement_name", "data_frame_tag_columns",
                             "data_frame_timestamp_column", "data_frame_timestamp_timezone")
@@ -45,7 +50,9 @@ MANAGEMENT_APIS = frozenset({"buckets_api", "tasks_api", "organizations_api", "u
                              "authorizations_api", "labels_api", "invokable_scripts_api"})
 HEALTH_METHODS = frozenset({"ping", "health", "ready", "version"})
 API_FACTORIES = frozenset({"write_api", "query_api", "delete_api", *MANAGEMENT_APIS})
-ENV_FACTORIES = frozenset({"from_env_properties", "from_config_file"})
+ENV_FACTORY = "from_env_properties"
+V3_ENV_FACTORY = "from_env"  # InfluxDBClient3's only factory (0.17.0)
+CONFIG_FILE_FACTORY = "from_config_file"  # no v3 counterpart
 WRITE_API = "write_api"
 WRITE_API_METHODS = frozenset({"write", "flush", "close"})
 

@@ -9,7 +9,7 @@ import libcst as cst
 from libcst.metadata import Assignment, ImportAssignment
 
 from .module_context import ModuleContext
-from .service_index import resolve_relative
+from bot.analysis import import_from_module
 
 _MAX_DEPTH = 6
 
@@ -78,14 +78,11 @@ def _from_import(assignment: ImportAssignment, name: str, ctx: ModuleContext, de
     for alias in statement.names:
         if alias.evaluated_alias == name:
             imported = alias.evaluated_name
-    target = cst.helpers.get_full_name_for_node(statement.module) if statement.module else None
-    if statement.relative:
-        target = resolve_relative(ctx.module_name, ctx.is_package, len(statement.relative), target)
-    return _module_constant(target or "", imported, ctx, depth)
+    return _module_constant(import_from_module(statement, ctx.package), imported, ctx, depth)
 
 
 def _module_constant(module: str, name: str, ctx: ModuleContext, depth: int) -> list[str] | None:
-    values = ctx.index.constants.get(module, {}).get(name)
+    values = ctx.index.constants(module).get(name)
     if not values:
         return None
     return _plain_values(values, module, ctx, depth)
@@ -118,7 +115,7 @@ def _from_attribute(node: cst.Attribute, ctx: ModuleContext, depth: int) -> list
                 if annotation is not None and isinstance(annotation.annotation, cst.Name):
                     fields = ctx.index.class_fields.get(annotation.annotation.value, {})
                     if attr in fields:
-                        return _plain_values(fields[attr], ctx.module_name, ctx, depth)
+                        return _plain_values(fields[attr], ctx.parsed.dotted, ctx, depth)
             if isinstance(assignment, ImportAssignment) and isinstance(assignment.node, cst.Import):
                 module = _imported_module(assignment.node, base.value)
                 if module is not None:
@@ -127,7 +124,7 @@ def _from_attribute(node: cst.Attribute, ctx: ModuleContext, depth: int) -> list
     if not defaults:
         return None
     # Every settings class of the service that declares this field must agree.
-    return _plain_values(defaults, ctx.module_name, ctx, depth)
+    return _plain_values(defaults, ctx.parsed.dotted, ctx, depth)
 
 
 def _imported_module(statement: cst.Import, bound: str) -> str | None:
@@ -146,6 +143,8 @@ def flux_text(node: cst.BaseExpression, ctx: ModuleContext, depth: int = 0) -> t
         return None
     if isinstance(node, cst.Name):
         value = ctx.single_assignment_value(node)
+        if value is None:
+            value = _imported_constant(node, ctx)
         return flux_text(value, ctx, depth + 1) if value is not None else None
     parts = node.parts if isinstance(node, cst.FormattedString) else None
     if isinstance(node, cst.ConcatenatedString):
@@ -190,3 +189,51 @@ def _shift_placeholders(text: str, offset: int) -> str:
     if offset == 0:
         return text
     return re.sub(r"__p(\d+)__", lambda m: f"__p{int(m.group(1)) + offset}__", text)
+
+
+def _imported_constant(node: cst.Name, ctx: ModuleContext) -> cst.BaseExpression | None:
+    """The value of a module-level constant of another service module that `node` was imported as."""
+    names = ctx.service.names_of(ctx.parsed, node)
+    definition = ctx.service.definition(next(iter(names))) if len(names) == 1 else None
+    if definition is None or definition.module is ctx.parsed:
+        return None
+    statement = definition.node
+    if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
+        return statement.value
+    return statement.value if isinstance(statement, cst.AnnAssign) else None
+
+
+def text_origins(node: cst.BaseExpression, ctx: ModuleContext) -> list[str]:
+    """Where the text of a query argument is written, when not at the argument itself: "path:line" of
+    each assignment of the name (here or in the module it is imported from) or, for a parameter, of
+    what each caller of the function passes."""
+    if not isinstance(node, (cst.Name, cst.Attribute)):
+        return []
+    service, parsed = ctx.service, ctx.parsed
+    origins = []
+    for binding in service.bindings_of(parsed, node):
+        if binding.kind == "param":
+            function = parsed.enclosing_function(binding.target)
+            if function is None:
+                continue
+            for site in service.call_sites(service.definition_for(parsed, function)):
+                passed = site.arguments.get(binding.target.name.value)
+                if passed is not None:
+                    origins.append(_expression_origin(service, site.module, passed))
+        elif binding.kind != "import":
+            origins.append(f"{binding.module.path}:{binding.line}")
+    if not origins:
+        names = service.names_of(parsed, node)
+        definition = service.definition(next(iter(names))) if len(names) == 1 else None
+        if definition is not None and definition.module is not parsed:
+            origins.append(definition.describe())
+    return list(dict.fromkeys(origins))
+
+
+def _expression_origin(service, parsed, expression: cst.BaseExpression) -> str:
+    """Where a passed-in text comes from: the service function building it, else the argument itself."""
+    if isinstance(expression, cst.Call):
+        builder = service.definition_of(parsed, expression.func)
+        if builder is not None and builder.is_function:
+            return f"{builder.describe()} ({builder.short}(), called at {parsed.path}:{parsed.line(expression)})"
+    return f"{parsed.path}:{parsed.line(expression)}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from . import rules, v2_api
+from . import helper_flow, rules, v2_api
 from .cst_helpers import chain_base, is_method_call, last_name, names_in, with_base
 from .edits import CallEdit, KeepArg
 from .facts import WriteSite
@@ -46,7 +46,26 @@ class WriteApiRules:
                 self._applied(rules.SYNC_WRITE, "write_api(SYNCHRONOUS).write(bucket=, record=) -> "
                                                 "client.write(record=, database=)")
                 continue
+            helper = self.flow.receiving(self.ctx.parsed, call)
+            if helper is not None:
+                self._handed_inline(call, helper, consumed)
+                continue
             self._bound_write_api(call, receiver, consumed)
+
+    def _handed_inline(self, call: cst.Call, helper, consumed: set) -> None:
+        """`save(client.write_api(write_options=SYNCHRONOUS), ...)` -> `save(client, ...)`."""
+        self.flow.offer(helper, call)
+        if helper not in self.flow.approved:
+            self._escape(call, self._not_followed(helper))
+            return
+        self.plan.replacements[call] = lambda updated: updated.func.value
+        self.consumed |= consumed
+        self._applied(rules.SYNC_WRITE, "write API handed to a helper -> the client itself (the helper's "
+                                        "writes are rewritten)")
+
+    def _not_followed(self, helper) -> str:
+        return (f"the write API object is handed to {helper_flow.describe(helper)}, which the codemod could not "
+                f"follow: {self.flow.why_not(helper)}")
 
     def _async_client_codes(self) -> set[str]:
         codes = set()
@@ -87,6 +106,8 @@ class WriteApiRules:
         target = None
         if isinstance(holder, cst.Assign) and len(holder.targets) == 1:
             target = holder.targets[0].target
+        elif self._context_manager_target(holder) is not None:
+            target = holder.asname.name
         usages = self._binding_usages(target) if target is not None else None
         if usages is None:
             self._escape(call, "the write API object is stored or passed where the codemod cannot follow "
@@ -94,6 +115,7 @@ class WriteApiRules:
                                "assigned once)")
             return
         sites = []
+        handed = [(usage_call, node) for method, usage_call, node in usages if method == "pass"]
         for method, usage_call, receiver_node in usages:
             if method == "write":
                 site = self._write_site(usage_call)
@@ -105,9 +127,34 @@ class WriteApiRules:
             elif method == "close" and not isinstance(self.ctx.parent(usage_call), cst.Expr):
                 self._escape(usage_call, "write_api.close() is used as a value")
                 return
+        if isinstance(holder, cst.WithItem) and handed:  # `with client as w` would close the client on the way out
+            for helper, _ in handed:
+                self.flow.refuse(helper, "a caller hands it a write API opened as a context manager")
+            self._escape(call, "the write API is used as a context manager and handed to a helper")
+            return
+        for helper, node in handed:
+            self.flow.offer(helper, node)
+        refused = next((helper for helper, _ in handed if helper not in self.flow.approved), None)
+        if refused is not None:
+            self._escape(call, self._not_followed(refused))
+            return
         factories = {id(node): self._stable_receiver(receiver, call, node, target) for _, _, node in usages}
         proper = all(factory is not None for factory in factories.values())
-        if proper:
+        for _, node in handed:
+            if proper:  # the helper gets the client itself; else the variable keeps holding it
+                self.plan.replacements[node] = factories[id(node)]
+            self._applied(rules.SYNC_WRITE, "write API handed to a helper -> the client itself (the helper's "
+                                            "writes are rewritten)")
+        usages = [usage for usage in usages if usage[0] != "pass"]
+        if isinstance(holder, cst.WithItem):
+            if not proper:  # `with client as w` would close the client on the way out
+                self._escape(call, "the write API is used as a context manager and not every use can be "
+                                   "pointed at the client (InfluxDBClient3's own __exit__ would close it)")
+                return
+            self.plan.replacements[self.ctx.parent(holder)] = self._context_manager_target(holder)
+            self._applied(rules.WRITE_API_LIFECYCLE, "with write_api(...) as w: dropped (its exit only closed "
+                                                     "the write API)")
+        elif proper:
             self.plan.removed.add(holder)
         else:
             self.plan.replacements[call] = lambda updated: updated.func.value
@@ -127,6 +174,28 @@ class WriteApiRules:
             self._applied(rules.SYNC_WRITE, "write_api(SYNCHRONOUS).write(bucket=, record=) -> "
                                             "client.write(record=, database=)")
         self.consumed |= consumed
+
+    def _context_manager_target(self, item: cst.CSTNode):
+        """For `with <write_api(...)> as name:`, the edit dropping that item (the whole `with` when it is the
+        only one, its body moving up a level); None for any other shape."""
+        statement = self.ctx.parent(item)
+        if not (isinstance(item, cst.WithItem) and item.asname is not None and isinstance(item.asname.name, cst.Name)
+                and isinstance(statement, cst.With) and statement.asynchronous is None
+                and isinstance(statement.body, cst.IndentedBlock)):
+            return None
+        index = next(i for i, candidate in enumerate(statement.items) if candidate is item)
+        if len(statement.items) > 1:
+            def drop_item(updated):
+                items = [it for i, it in enumerate(updated.items) if i != index]
+                items[-1] = items[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                return updated.with_changes(items=items)
+            return drop_item
+
+        def unwrap(updated):
+            body = list(updated.body.body)
+            body[0] = body[0].with_changes(leading_lines=[*updated.leading_lines, *body[0].leading_lines])
+            return cst.FlattenSentinel(body)
+        return unwrap
 
     def _binding_usages(self, target: cst.BaseExpression):
         """[(method, call, receiver node)] for every use of the binding, or None if one escapes."""
@@ -151,6 +220,10 @@ class WriteApiRules:
         usages = []
         for node in receivers:
             found = self.ctx.call_of_method(node, v2_api.WRITE_API_METHODS)
+            helper = self.flow.receiving(self.ctx.parsed, node) if found is None else None
+            if helper is not None:
+                usages.append(("pass", helper, node))
+                continue
             if found is None:
                 self._escape(node, "the write API object is used for something other than "
                                    ".write/.flush/.close")
@@ -198,6 +271,108 @@ class WriteApiRules:
                     and self.ctx.enclosing_function(stores[0]) is function):
                 return attr
         return None
+
+    # --- helpers that receive a write API (the client, once rewritten) ------------------------
+
+    def _helper_parameters(self) -> None:
+        for key in self.flow.approved:
+            function, parameter = key
+            if function.module.path != self.ctx.path:
+                continue
+            edits = self._helper_edits(key)
+            if isinstance(edits, str):
+                self.flow.refuse(key, edits)
+                continue
+            if edits is None:
+                continue  # waits on another helper it hands the object to
+            self.flow.confirmed.add(key)
+            for edit in edits:
+                edit()
+
+    def _helper_edits(self, key):
+        """The edits making the helper write through the client it now receives; a string says why not."""
+        function, parameter = key
+        param = next((p for p in [*function.node.params.posonly_params, *function.node.params.params,
+                                  *function.node.params.kwonly_params] if p.name.value == parameter), None)
+        if param is None:
+            return f"{parameter} is not one of its parameters"
+        edits, passed_on_to = [], []
+        reads = self.ctx.service.reads_of(self.ctx.parsed, param)
+        for read in reads:
+            bindings = self.ctx.service.bindings_of(self.ctx.parsed, read)
+            if len(bindings) != 1 or bindings[0].kind != "param":
+                return f"{parameter} is reassigned"
+            holder = self.ctx.parent(read)
+            if isinstance(holder, cst.Assign) and holder.value is read and len(holder.targets) == 1:
+                stored = self._stored_on_self(holder.targets[0].target)
+                if isinstance(stored, str):
+                    return stored
+                edits.extend(stored)
+                continue
+            passed_on = self.flow.receiving(self.ctx.parsed, read)
+            if passed_on is not None:
+                passed_on_to.append((passed_on, read))
+                continue
+            edit = self._write_api_use(read)
+            if isinstance(edit, str):
+                return edit
+            edits.append(edit)
+        if not reads:
+            return f"{parameter} is never used"
+        # Offered only now: a helper refused above must not make the next one look fed by a rewritten call.
+        for passed_on, read in passed_on_to:
+            self.flow.offer(passed_on, read)
+        waiting = {passed_on for passed_on, _ in passed_on_to if passed_on not in self.flow.approved}
+        if waiting:
+            self.flow.pending[key] = waiting
+            return None
+        return edits
+
+    def _stored_on_self(self, target: cst.BaseExpression):
+        """`self.<attr> = write_api` in a constructor: every use of self.<attr> must be a write API call."""
+        if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)):
+            return "it is stored somewhere other than on self"
+        owner = self._self_class(target.value)
+        if owner is None:
+            return "it is stored somewhere other than on self"
+        stores, loads = self._self_attribute_uses(owner, target.attr.value)
+        if stores != [target]:
+            return f"self.{target.attr.value} is assigned more than once"
+        edits = []
+        for load in loads:
+            edit = self._write_api_use(load)
+            if isinstance(edit, str):
+                return edit
+            edits.append(edit)
+        return edits
+
+    def _write_api_use(self, node: cst.CSTNode):
+        """One use of an object that now holds the client: an edit to apply, or why it cannot be rewritten."""
+        found = self.ctx.call_of_method(node, v2_api.WRITE_API_METHODS)
+        if found is None:
+            return f"it is used as `{self.ctx.code(self.ctx.parent(node))}`, not only for .write/.flush/.close"
+        method, call = found
+        if method == "write":
+            site = self._write_site(call)
+            if site is None:
+                return "a write cannot be rewritten (positional */** arguments, or no bucket or record)"
+
+            def rewrite_write(site=site):
+                self.plan.calls[site.call] = CallEdit(arguments=site.specs)
+                self.write_sites.append(site)
+                self._applied(rules.SYNC_WRITE, "write_api.write(bucket=, record=) in a helper -> "
+                                                "client.write(record=, database=) (the helper receives the client)")
+            return rewrite_write
+        if method == "close":
+            statement = self.ctx.parent(call)
+            if not isinstance(statement, cst.Expr):
+                return "write_api.close() is used as a value"
+
+            def drop_close(statement=statement):
+                self.plan.removed.add(statement)
+                self._applied(rules.WRITE_API_LIFECYCLE, "write_api.close() dropped (it would close the client)")
+            return drop_close
+        return lambda: self._applied(rules.WRITE_API_LIFECYCLE, "write_api.flush() -> client.flush()")
 
     def _write_site(self, call: cst.Call) -> WriteSite | None:
         keywords: dict[str, int] = {}

@@ -30,8 +30,8 @@ def test_prices_are_written_with_second_precision(influx):
     assert influx.writes()[0].params == {"org": "homeiq", "bucket": "electricity_prices", "precision": "s"}
 
 
-@pytest.mark.manual_migration(reason="INF107: from_env_properties() -> InfluxDBClient3.from_env() with new variables",
-                              raises="from_env_properties")
+@pytest.mark.manual_migration(reason="INF107: InfluxDBClient3.from_env() reads INFLUX_HOST/INFLUX_TOKEN/INFLUX_DATABASE",
+                              raises="Missing required environment variables")
 def test_production_client_is_configured_from_the_environment(influx, monkeypatch):
     monkeypatch.setenv("INFLUXDB_V2_URL", influx.url)
     monkeypatch.setenv("INFLUXDB_V2_TOKEN", "prod-token")

@@ -33,7 +33,6 @@ def test_usage_is_written_as_integer_units(stub, reports):
     assert stub.written == ["usage,customer=acme units=12i"]
 
 
-@pytest.mark.manual_migration(reason="INF111: ApiException and e.status have no influxdb3-python counterpart")
 def test_rejected_usage_is_reported(stub, reports):
     stub.reject = "field type conflict"
     with pytest.raises(RejectedUsage, match="field type conflict"):
