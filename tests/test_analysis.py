@@ -331,3 +331,156 @@ def test_discovery_accepts_syntax_newer_than_the_bots_python_and_refuses_what_li
     services = {s.name: s for s in discover(MemorySnapshot(files), ("services/*",))[0]}
     assert services["new"].usable and "tenacity" in services["new"].imports
     assert services["bad"].problems == ["services/bad/app.py:1: syntax error: invalid syntax"]
+
+
+def test_annotated_attributes_async_fixtures_and_write_apis_handed_to_methods():
+    analysis = make({
+        "svc/store.py": """
+            from dataclasses import dataclass
+
+
+            class Writer:
+                def write(self, point):
+                    pass
+
+
+            class Client:
+                def write_api(self):
+                    return Writer()
+
+
+            @dataclass
+            class Store:
+                client: Client
+
+                def save(self, point):
+                    self.writer = self.client.write_api()
+                    self._flush(self.writer, point)
+
+                def _flush(self, writer, point):
+                    writer.write(point)
+                    persist(writer)
+
+
+            def persist(api):
+                pass
+        """,
+        "tests/test_store.py": """
+            import pytest
+            from svc.store import Client
+
+
+            @pytest.fixture
+            async def client():
+                async with Client() as opened:
+                    yield opened
+
+
+            async def test_write(client):
+                client.write_api()
+        """,
+    })
+    store = analysis.module("svc/store.py")
+    write_api = analysis.definition("svc.store.Client.write_api")
+    assert [(r.module.path, r.module.code(r.node)) for r in analysis.references_to(write_api)] == [
+        ("svc/store.py", "self.client.write_api"), ("tests/test_store.py", "client.write_api")]
+    call = find(store, cst.Call, code_is(store, "self.client.write_api()"))
+    assert [(f.function.name, f.parameter, f.hops) for f in analysis.parameters_receiving(store, call)] == [
+        ("svc.store.Store._flush", "writer", 1), ("svc.store.persist", "api", 2)]
+
+
+def test_unannotated_constructor_parameter_is_proven_by_what_callers_pass():
+    analysis = make({
+        "svc/hub.py": """
+            class Hub:
+                def __init__(self, host, sink):
+                    self.sink = sink
+
+                def attempts(self):
+                    return self.sink.save
+        """,
+        "svc/sink.py": """
+            class Sink:
+                def save(self, value):
+                    pass
+        """,
+        "tests/test_hub.py": """
+            from svc.hub import Hub
+            from svc.sink import Sink
+
+
+            def test_hub():
+                sink = Sink()
+                Hub("localhost", sink=sink).attempts()
+        """,
+    })
+    save = analysis.definition("svc.sink.Sink.save")
+    assert [(r.module.path, r.module.code(r.node), r.proven) for r in analysis.references_to(save)] == [
+        ("svc/hub.py", "self.sink.save", True)]
+    hub = analysis.module("svc/hub.py")
+    param = find(hub, cst.Param, lambda p: p.name.value == "sink")
+    assert [(m.path, m.code(v)) for m, v in analysis.arguments_for(hub, param)] == [("tests/test_hub.py", "sink")]
+
+
+def test_a_function_handed_to_a_helper_is_what_the_callers_pass():
+    analysis = make({"svc/report.py": """
+        from tenacity import retry
+
+
+        @retry
+        def fetch():
+            pass
+
+
+        def stats_of(fn):
+            return fn.retry.statistics
+
+
+        def unknown(fn):
+            return fn.retry.statistics
+
+
+        def main():
+            stats_of(fetch)
+            unknown(fetch)
+            unknown(print)
+    """})
+    fetch = analysis.definition("svc.report.fetch")
+    parsed = analysis.module("svc/report.py")
+    passed_fetch, passed_several = [find(parsed, cst.Name, lambda n: n.value == "fn" and parsed.line(n) == line
+                                         and isinstance(parsed.parent(n), cst.Attribute)) for line in (11, 15)]
+    assert analysis.definition_of(parsed, passed_fetch) is fetch
+    assert analysis.definition_of(parsed, passed_several) is None
+
+
+def test_configured_decorators_and_module_level_instances():
+    analysis = make({
+        "svc/policies.py": """
+            from tenacity import retry, stop_after_attempt
+
+            STANDARD = retry(stop=stop_after_attempt(3))
+        """,
+        "svc/client.py": """
+            from .policies import STANDARD
+
+
+            class Client:
+                @STANDARD
+                def fetch(self):
+                    pass
+
+
+            DEFAULT = Client()
+        """,
+        "svc/report.py": """
+            from .client import DEFAULT
+
+
+            def attempts():
+                return DEFAULT.fetch
+        """,
+    })
+    fetch = analysis.definition("svc.client.Client.fetch")
+    assert analysis.decorated(RETRY) == [fetch]
+    assert [(r.module.path, r.module.code(r.node)) for r in analysis.references_to(fetch)] == [
+        ("svc/report.py", "DEFAULT.fetch")]

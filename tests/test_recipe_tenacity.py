@@ -145,10 +145,31 @@ def test_reraise_added_is_announced_and_refused_per_site_for_result_retries():
 
 def test_unparsable_file_is_reported_not_fatal():
     files = {"svc/ok.py": "from tenacity import retry\n\n@retry\ndef f():\n    pass\n\nX = f.retry.statistics\n",
-             "svc/legacy.py": "print 'python 2'\n"}
+             "svc/legacy.py": "import tenacity\nprint 'python 2'\n", "svc/other.py": "print 'python 2'\n"}
     result = migrate(ServiceSource("svc", files))
     assert any("svc/legacy.py was not migrated" in n for n in result.notes)
+    assert not any("svc/other.py" in n for n in result.notes)  # cannot use tenacity: never parsed
     assert [m.rule for m in result.manual] == ["TEN001"]
+
+
+def test_every_wait_callable_that_is_not_tenacitys_is_reviewed_with_what_it_does():
+    """The factory shape (a function wrapping a built-in wait in a closure that counts back-offs) was missed."""
+    result = migrate(case_source("manual-custom-wait-callables"))
+    by_line = {m.line: m.reason for m in result.manual if m.rule == "TEN005"}
+    assert sorted(by_line) == [10, 15, 22, 32, 38]  # not the built-in sum (line 48) nor the pure lambda (52)
+    assert "factory `counted`" in by_line[10] and 'BACKOFFS["count"] += 1' in by_line[10]
+    assert "functools.partial" in by_line[15]
+    assert "__call__" in by_line[22] and "self.seen.append" in by_line[22]
+    assert "`logging_wait` has a side effect" in by_line[32]
+    assert by_line[38].startswith("custom wait: passed for `wait` at svc/jobs.py:44")
+
+
+def test_statistics_of_methods_are_rewritten_wherever_the_object_comes_from():
+    result = migrate(case_source("statistics-methods"))
+    assert {(a.file, a.count) for a in result.applied if a.rule == "TEN001"} == {
+        ("svc/client.py", 1), ("svc/service.py", 4), ("tests/test_stats.py", 2)}
+    [by_name] = result.manual
+    assert by_name.line == 34 and "rewritten by name" in by_name.reason and "InventoryClient.fetch" in by_name.reason
 
 
 # ----- the fleet (fast: codemod only) ----------------------------------------------------------------
@@ -226,3 +247,31 @@ def test_asyncio_import_rewrites_import_on_old_and_new_tenacity(tmp_path):
             run = subprocess.run([str(pythons[version]), "-c", script, *modules], cwd=root, capture_output=True,
                                  text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
             assert (run.returncode == 0) == should_import, (case, tree, version, run.stderr[-2000:])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case, rewrites", [("statistics-methods", True), ("manual-custom-wait-callables", False)])
+def test_fixture_case_proven_by_execution(case, rewrites, tmp_path):
+    """Methods reached through instances, attribute chains, fixtures and nested scopes: their tests pass on
+    8.2.3, and after migration on 9.1.2 (before migration they fail there: the old spelling reads {})."""
+    from bot.validation.envs import ensure_env
+
+    pythons = {pin: Path(ensure_env(requirement_lines=[f"tenacity=={pin}", "pytest==8.3.5"]))
+               for pin in ("8.2.3", "9.1.2")}
+    before = tmp_path / "before"
+    shutil.copytree(RECIPE.folder / "fixtures" / case / "before", before)
+    after = tmp_path / "after"
+    shutil.copytree(before, after)
+    for path, text in migrate(case_source(case)).changed.items():
+        (after / path).write_text(text)
+
+    def tests_pass(python: Path, root: Path) -> bool:
+        run = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=root,
+                             capture_output=True, text=True, timeout=300,
+                             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        assert "passed" in run.stdout or "failed" in run.stdout, run.stdout[-2000:] + run.stderr[-2000:]
+        return run.returncode == 0
+
+    assert tests_pass(pythons["8.2.3"], before)
+    assert tests_pass(pythons["9.1.2"], before) is not rewrites
+    assert tests_pass(pythons["9.1.2"], after)

@@ -48,13 +48,6 @@ JOBS = {
 
 # What today's recipes (owned by other helpers) still get wrong here. Each entry is one recipe gap.
 RECIPE_GAPS = {
-    ("tenacity-9.1.2", "inventory-sync"):
-        "tenacity: .retry.statistics through an instance, a fixture, an attribute chain and a function "
-        "nested in a test only listed (TEN001); on 9.x it reads {}",
-    ("tenacity-9.1.2", "sensor-hub"):
-        "tenacity: self.sink.save.retry.statistics (attribute chain to a @retry method) only listed (TEN001)",
-    ("tenacity-9.1.2", "backoff-metrics"):
-        "tenacity: a side-effecting wait built by a factory (counted(...)) is not reviewed (TEN005 missing)",
 }
 
 

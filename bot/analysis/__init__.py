@@ -1,12 +1,17 @@
 """One analysis of a service's Python files, shared by every recipe applied to it in a run.
 
+Built on libcst's ScopeProvider/QualifiedNameProvider per file plus the service's own import map, not on
+FullRepoManager/FullyQualifiedNameProvider: those read a repository from disk and resolve with a cache
+of their own, while codemods get the service's files as text and must stay pure.
+
 Entry point::
 
     analysis = ServiceAnalysis.of(service)      # bot.model.ServiceSource; cached per process by content
 
 Files are parsed lazily, at most once per file per run (libcst, so syntax newer than the bot's own Python
-still parses), and each file's metadata (positions, parents, scopes, qualified names, expression context)
-is resolved once, on first use. Recipes share the trees: never mutate them (libcst transformers return
+still parses), and each metadata provider of a file (positions, scopes, qualified names, expression
+context) is resolved once, on first use; parents come from a plain walk (faster than ParentNodeProvider).
+The cache holds the last 2 services: a run applies all recipes of a service one after another. Recipes share the trees: never mutate them (libcst transformers return
 new trees, which is fine).
 
 Files
@@ -14,6 +19,7 @@ Files
     module(path) -> ParsedModule | None         None: not a .py file, or unparsable (see syntax_error)
     modules(paths) -> iter ParsedModule         the parsable ones
     syntax_error(path) -> str | None            "path:line: syntax error: reason"
+    syntax_error_at(path) -> (line, reason) | None
     module_named(dotted) -> ParsedModule | None
 
 ParsedModule (bot.analysis.parsed)
@@ -23,6 +29,9 @@ ParsedModule (bot.analysis.parsed)
     context/is_load, nodes (all, source order), statement_of, enclosing_function/class, method_class,
     import_bindings (top-level imports -> absolute target), top_level (defined names -> node).
 
+Helpers: module_name(path), absolute(name, package), dotted_name(node), import_from_module(node, package),
+walk(node) (a subtree in source order, no metadata).
+
 Names and definitions
     is_test_path(path) -> bool                  tests/, test_*.py, *_test.py, conftest.py
     names_of(parsed, node) -> {absolute name}   Name/Attribute; relative imports resolved, re-exports followed
@@ -31,6 +40,7 @@ Names and definitions
     definition(name) -> Definition | None       function, class, method (incl. base classes), module variable
     definition_for(parsed, node) -> Definition  for any FunctionDef/ClassDef, nested ones too
     definition_of(parsed, expression)           what `fn`, `mod.fn`, `Cls.m`, `obj.m`, `self.client.m` denote
+                                                (a parameter: when every caller passes the same one)
     member(class_definition, attr)              a method, looked up through service base classes
     Definition: name ("svc.mod.test_x.<locals>.helper" when nested), module, node, owner (class of a
     method), short, is_function/is_class/is_async, line, describe() -> "path:line"
@@ -42,10 +52,12 @@ Bindings (bot.analysis.bindings.Binding: module, target, statement, kind, value,
     self_class(parsed, expression) -> ClassDef | None   `self` (first param of a method) -> its class
     instance_classes(parsed, expression) -> {Definition}  classes the object is provably an instance of
         (constructor call, factory returning one, self, names/self.attr bound to one (resets to None
-        ignored), annotated params, pytest fixture params whose fixture returns one)
+        ignored), annotated params and attributes, module-level instances (also imported), pytest
+        fixture params whose fixture returns/yields one, else what the callers pass for the param)
 
 Functions
-    decorated(decorator_names) -> [Definition]  every function/method, nested ones too, with `@d`/`@d(...)`
+    decorated(decorator_names) -> [Definition]  every function/method, nested ones too, with `@d`/`@d(...)`,
+                                                or `@policy` where `policy = d(...)` (also imported)
     is_decorated(parsed, function_node, decorator_names)
     fixtures_named(name, requesting_path)
     references_to(definition, fallback_among=()) -> [Reference]  loads of a function anywhere in the
@@ -62,13 +74,15 @@ Parameter flow
     parameters_receiving(parsed, expression, transitive=True) -> [ParameterFlow(function, parameter,
         site, hops)]                            where a value (a client, a write API) is handed on
     carriers(parsed, value), reads_of(parsed, target)  the expressions holding the same object
+    arguments_for(parsed, param) -> [(module, expression)]  its default and what every call site passes
+        (instance_classes uses this for unannotated parameters, e.g. `self.sink = sink` in __init__)
 """
 from __future__ import annotations
 
 from .bindings import Binding, BindingsMixin
 from .flow import CallSite, FlowMixin, ParameterFlow
 from .functions import FIXTURE_DECORATORS, FunctionsMixin, Reference
-from .names import absolute, dotted_name, import_from_module, is_test_path, module_name
+from .names import absolute, dotted_name, import_from_module, is_test_path, module_name, walk
 from .parsed import ParsedModule
 from .service import Definition, ServiceCore
 
@@ -79,5 +93,5 @@ class ServiceAnalysis(FlowMixin, FunctionsMixin, BindingsMixin, ServiceCore):
 
 __all__ = [
     "Binding", "CallSite", "Definition", "FIXTURE_DECORATORS", "ParameterFlow", "ParsedModule", "Reference",
-    "ServiceAnalysis", "absolute", "dotted_name", "import_from_module", "is_test_path", "module_name",
+    "ServiceAnalysis", "absolute", "dotted_name", "import_from_module", "is_test_path", "module_name", "walk",
 ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import Assignment, Scope
 
+from .names import walk
 from .parsed import ParsedModule
 
 
@@ -80,7 +81,7 @@ class BindingsMixin:
                     elif (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)
                           and small.target.value == attr):
                         found.append(Binding(parsed, small.target, small, "class-attr", small.value))
-        for node in _walk(klass.body):
+        for node in walk(klass.body):
             if (isinstance(node, cst.Attribute) and node.attr.value == attr
                     and self.self_class(parsed, node.value) is klass):
                 binding = _binding_of_target(parsed, node)
@@ -109,14 +110,6 @@ class BindingsMixin:
 
 def _is_static(function: cst.FunctionDef) -> bool:
     return any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in function.decorators)
-
-
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
 
 
 def _binding_of(parsed: ParsedModule, assignment) -> Binding | None:

@@ -70,6 +70,23 @@ class FlowMixin:
                 sites.append(site)
         return sites
 
+    def arguments_for(self, parsed: ParsedModule, param: cst.Param) -> list[tuple[ParsedModule, cst.BaseExpression]]:
+        """What the service passes for a parameter: its default, then the argument mapped onto it at every
+        call site (for `__init__`, at every construction of the class)."""
+        values = [(parsed, param.default)] if param.default is not None else []
+        function = function_of_param(parsed, param)
+        if function is None:
+            return values
+        definition = self.definition_for(parsed, function)
+        # an __init__ is called by constructing its class (call_sites maps those onto __init__)
+        is_init = function.name.value == "__init__" and definition.owner is not None
+        sites = self.call_sites(definition.owner if is_init else definition)
+        for site in sites:
+            argument = site.arguments.get(param.name.value)
+            if argument is not None:
+                values.append((site.module, argument))
+        return values
+
     def _call_site(self, reference: Reference) -> CallSite | None:
         parsed, node = reference.module, reference.node
         parent = parsed.parent(node)
@@ -209,14 +226,27 @@ def _param_named(function: cst.CSTNode, name: str) -> cst.Param | None:
     return None
 
 
+def function_of_param(parsed: ParsedModule, param: cst.Param) -> cst.FunctionDef | None:
+    """The def whose parameter this is (None for a lambda's)."""
+    holder = parsed.parent(parsed.parent(param))
+    return holder if isinstance(holder, cst.FunctionDef) else None
+
+
 def _map_arguments(reference: Reference, args: Sequence[cst.Arg],
                    constructor: Definition | None = None) -> dict[str, cst.BaseExpression]:
-    function = constructor.node if constructor is not None else reference.definition.node
+    """Arguments -> parameters of the callee, or of `constructor` (a class's __init__, self skipped)."""
+    if constructor is not None:
+        return _map_onto(constructor.node, args, skip_first=True)
+    return _map_onto(reference.definition.node, args,
+                     skip_first=reference.via_instance or _is_classmethod_call(reference))
+
+
+def _map_onto(function: cst.CSTNode, args: Sequence[cst.Arg], skip_first: bool) -> dict[str, cst.BaseExpression]:
     if not isinstance(function, cst.FunctionDef):
         return {}
     params = function.params
     positional = [*params.posonly_params, *params.params]
-    if constructor is not None or reference.via_instance or _is_classmethod_call(reference):
+    if skip_first:
         positional = positional[1:]
     by_name = {p.name.value for p in [*params.params, *params.kwonly_params]}
     mapped: dict[str, cst.BaseExpression] = {}

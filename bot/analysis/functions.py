@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 
 import libcst as cst
 
-from .bindings import Binding, _walk
+from .bindings import Binding
 from .parsed import ParsedModule
 from .service import Definition
 
@@ -53,6 +53,9 @@ class FunctionsMixin:
                     candidate = self.definition_for(parsed, binding.target)
                 elif binding.value is not None and binding.kind in ("assign", "annassign"):
                     candidate = self.definition_of(parsed, binding.value, depth + 1)
+                elif binding.kind == "param":  # every caller passes the same function
+                    passed = {self.definition_of(m, v, depth + 1) for m, v in self.arguments_for(parsed, binding.target)}
+                    candidate = passed.pop() if len(passed) == 1 else None
                 else:
                     candidate = None
                 if candidate is None or (found is not None and candidate is not found):
@@ -102,7 +105,16 @@ class FunctionsMixin:
         found: set[Definition] = set()
         for binding in bindings:
             found |= self._binding_classes(binding, depth + 1)
+        if not found and isinstance(expression, (cst.Name, cst.Attribute)):  # a module variable, maybe imported
+            for variable in self._module_variables(parsed, expression):
+                found |= self.instance_classes(variable.module, variable.node.value, depth + 1)
         return found
+
+    def _module_variables(self, parsed: ParsedModule, expression: cst.BaseExpression) -> list[Definition]:
+        names = self.names_of(parsed, expression)
+        found = [self.definition(name) for name in names]
+        return [d for d in found if d is not None and isinstance(d.node, (cst.Assign, cst.AnnAssign))
+                and d.node.value is not None]
 
     def _binding_classes(self, binding: Binding, depth: int) -> set[Definition]:
         parsed = binding.module
@@ -115,10 +127,18 @@ class FunctionsMixin:
                     found.add(annotated)
             for fixture in self.fixtures_named(param.name.value, parsed.path):
                 found |= self._returned_classes(fixture, depth)
+            if not found and depth < _MAX_DEPTH:  # what the service's callers pass for it
+                for module, value in self.arguments_for(parsed, param):
+                    found |= self.instance_classes(module, value, depth + 1)
             return found
-        if binding.value is None or binding.is_none:
-            return set()
-        return self.instance_classes(binding.module, binding.value, depth)
+        found = set()
+        if isinstance(binding.statement, cst.AnnAssign):  # `client: Client` / `self.client: Client = ...`
+            annotated = self.definition_of(parsed, binding.statement.annotation.annotation, depth)
+            if annotated is not None and annotated.is_class:
+                found.add(annotated)
+        if binding.value is not None and not binding.is_none:
+            found |= self.instance_classes(binding.module, binding.value, depth)
+        return found
 
     def _returned_classes(self, function: Definition, depth: int) -> set[Definition]:
         found: set[Definition] = set()
@@ -138,6 +158,11 @@ class FunctionsMixin:
         key = ("decorated", wanted)
         if key not in self._memo:
             words = {name.rsplit(".", 1)[-1] for name in wanted}
+            for parsed in self.modules(self.files_mentioning(*words)):  # `policy = retry(...)` makes `@policy`
+                for name, node in parsed.top_level.items():
+                    value = node.value if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
+                    if isinstance(value, cst.Call) and self.names_of(parsed, value.func) & wanted:
+                        words.add(name)
             found = []
             for parsed in self.modules(self.files_mentioning(*words)):
                 for node in parsed.nodes:
@@ -153,7 +178,16 @@ class FunctionsMixin:
             target = expression.func if isinstance(expression, cst.Call) else expression
             if self.names_of(parsed, target) & wanted:
                 return True
+            if isinstance(expression, (cst.Name, cst.Attribute)) and self._is_configured(parsed, expression, wanted):
+                return True
         return False
+
+    def _is_configured(self, parsed: ParsedModule, expression: cst.BaseExpression, wanted: set[str]) -> bool:
+        """`policy = retry(stop=...)` (module-level, imported, or local) then `@policy`."""
+        values = [(b.module, b.value) for b in self.bindings_of(parsed, expression) if b.value is not None]
+        values += [(d.module, d.node.value) for d in self._module_variables(parsed, expression)]
+        return any(isinstance(value, cst.Call) and self.names_of(module, value.func) & wanted
+                   for module, value in values)
 
     def fixtures_named(self, name: str, requesting_path: str) -> list[Definition]:
         """pytest fixtures called `name` visible from a test file: its own, or any conftest.py of the service
@@ -174,6 +208,7 @@ class FunctionsMixin:
         key = ("references", id(function.node), tuple(id(d.node) for d in fallback_among))
         if key in self._memo:
             return list(self._memo[key])
+        self._memo[key] = []  # a question that leads back to itself gets "none" instead of recursing forever
         name = function.short
         unique = sum(1 for d in fallback_among if d.short == name) == 1 and any(d is function for d in fallback_among)
         found: list[Reference] = []
@@ -189,7 +224,7 @@ class FunctionsMixin:
                     target = self.definition_of(parsed, node)
                     if target is function:
                         found.append(self.reference(parsed, node, function))
-                    elif target is None and unique and not self._receiver_known(parsed, node.value):
+                    elif target is None and unique and not self.receiver_known(parsed, node.value):
                         found.append(Reference(parsed, node, function, proven=False))
         self._memo[key] = found
         return list(found)
@@ -202,8 +237,9 @@ class FunctionsMixin:
             unbound = receiver is not None and receiver.is_class
         return Reference(parsed, node, function, proven, unbound)
 
-    def _receiver_known(self, parsed: ParsedModule, receiver: cst.BaseExpression) -> bool:
-        """The receiver is provably something else: an outside module, or an instance of other classes."""
+    def receiver_known(self, parsed: ParsedModule, receiver: cst.BaseExpression) -> bool:
+        """Something is known about what `receiver` is: a name from outside the service (a module, a library
+        object), or an instance of service classes. A name-based match is only for receivers not known."""
         names = self.names_of(parsed, receiver)
         if names and not any(self.definition(n) is not None for n in names):
             return True
@@ -245,5 +281,3 @@ def _fixture_name(fixture: Definition) -> str:
                     return str(arg.value.evaluated_value)
     return fixture.short
 
-
-__all__ = ["Reference", "FunctionsMixin", "FIXTURE_DECORATORS", "_walk"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 import libcst as cst
 
@@ -46,6 +47,15 @@ def import_from_module(node: cst.ImportFrom, package: str) -> str:
     """The absolute module an ImportFrom reads from (relative imports resolved against `package`)."""
     module = dotted_name(node.module) if node.module is not None else ""
     return absolute("." * len(node.relative) + module, package)
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`node` and everything under it, in source order (no metadata needed)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
 
 
 TEST_PATH = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")

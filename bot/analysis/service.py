@@ -15,7 +15,7 @@ from .names import absolute, module_name
 from .parsed import ParsedModule
 
 _MAX_RESOLVE_DEPTH = 8
-_CACHE_SIZE = 16  # services analysed per process; one run applies several recipes to a service in a row
+_CACHE_SIZE = 2  # a run applies all recipes of a service in a row; more would only hold memory (and slow GC)
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +74,7 @@ class ServiceCore:
         self.files = dict(python_files)
         self._lowered: dict[str, str] = {}
         self._parsed: dict[str, ParsedModule | None] = {}
-        self._errors: dict[str, str] = {}
+        self._errors: dict[str, tuple[int, str]] = {}  # path -> (line, libcst's reason)
         self.path_of: dict[str, str] = {}  # dotted module name -> path (first wins, like the import system)
         for path in sorted(self.files):
             self.path_of.setdefault(module_name(path)[0], path)
@@ -109,8 +109,7 @@ class ServiceCore:
             try:
                 tree = cst.parse_module(self.files[path])
             except cst.ParserSyntaxError as exc:
-                message = exc.message.removeprefix("parser error: ")
-                self._errors[path] = f"{path}:{exc.raw_line}: syntax error: {message}"
+                self._errors[path] = (max(exc.raw_line, 1), exc.message.removeprefix("parser error: "))
             else:
                 dotted, package = module_name(path)
                 parsed = ParsedModule(path, dotted, package, self.files[path], tree)
@@ -125,13 +124,14 @@ class ServiceCore:
                 yield parsed
 
     def syntax_error(self, path: str) -> str | None:
+        """"path:line: syntax error: reason" when libcst cannot parse the file, else None."""
+        found = self.syntax_error_at(path)
+        return f"{path}:{found[0]}: syntax error: {found[1]}" if found else None
+
+    def syntax_error_at(self, path: str) -> tuple[int, str] | None:
+        """(line, reason) when libcst cannot parse the file, else None."""
         self.module(path)
         return self._errors.get(path)
-
-    @property
-    def syntax_errors(self) -> dict[str, str]:
-        """Errors of the files parsed so far (path -> "path:line: syntax error: ...")."""
-        return dict(self._errors)
 
     def module_named(self, dotted: str) -> ParsedModule | None:
         path = self.path_of.get(dotted)
@@ -148,7 +148,9 @@ class ServiceCore:
         found = set()
         for qualified in parsed.get(QualifiedNameProvider, node, ()):
             if qualified.source is QualifiedNameSource.BUILTIN:
-                found.add("builtins." + qualified.name)
+                # libcst >= 1.x already spells builtins "builtins.x"; older versions gave "x".
+                name = qualified.name
+                found.add(name if name.startswith("builtins.") else "builtins." + name)
             elif qualified.source is QualifiedNameSource.LOCAL:
                 if "<locals>" not in qualified.name and parsed.dotted:
                     found.add(self.canonical(f"{parsed.dotted}.{qualified.name}"))

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-import libcst as cst
+from libcst.metadata import MetadataWrapper
 
+from bot.analysis import ServiceAnalysis
 from bot.codemod import Codemod
 from bot.model import AppliedChange, CodemodResult, ManualItem, ServiceSource
 from bot.python_support import below_floor
@@ -55,10 +56,10 @@ class PytestAsyncioCodemod(Codemod):
 
         modules = self._parse(service, collection, result)
         overrides, sync_requesters = [], 0
-        for path, (module, text) in modules.items():
+        for path, (wrapper, text) in modules.items():
             if EVENT_LOOP not in text:
                 continue
-            use = find_event_loop_use(path, module, text, collection)
+            use = find_event_loop_use(path, wrapper, text, collection)
             overrides += use.overrides
             sync_requesters += use.sync_requesters
         editor = ConfigEditor(service.files, config)
@@ -68,11 +69,11 @@ class PytestAsyncioCodemod(Codemod):
         override_plan = plan_override(overrides, sync_requesters, test_modules, configured)
         result.manual += override_plan.manual
 
-        for path, (module, text) in modules.items():
+        for path, (wrapper, text) in modules.items():
             delete = override_plan.delete
             plan = FilePlan(path, strict, collection, first_party,
                             delete.line if delete and delete.file == path else None)
-            outcome = rewrite_file(plan, module, text)
+            outcome = rewrite_file(plan, wrapper, text)
             if outcome.text != text:
                 result.changed[path] = outcome.text
             result.applied += [AppliedChange(path, rule, _DESCRIPTIONS[rule].format(n=n), n)
@@ -85,19 +86,22 @@ class PytestAsyncioCodemod(Codemod):
         return result
 
     def _parse(self, service: ServiceSource, collection: Collection,
-               result: CodemodResult) -> dict[str, tuple[cst.Module, str]]:
-        """The files some rule may touch, parsed (libcst metadata is the slow part: skip the rest)."""
+               result: CodemodResult) -> dict[str, tuple[MetadataWrapper, str]]:
+        """The files some rule may touch, parsed by the shared analysis (libcst metadata is the slow part:
+        skip the rest; every recipe applied to the service in this run reuses the parse and metadata)."""
+        analysis = ServiceAnalysis.of(service)
         modules = {}
         for path, text in sorted(service.python_files().items()):
             if not _may_need_changes(path, text, collection):
                 continue
-            try:
-                modules[path] = (cst.parse_module(text), text)
-            except cst.ParserSyntaxError as error:
-                line = max(error.raw_line, 1)
-                result.manual.append(ManualItem(
-                    path, line, _line_text(text, line), f"libcst cannot parse this file ({error.message})",
-                    rules.UNPARSABLE_FILE, "apply the recipe's rules to it by hand"))
+            parsed = analysis.module(path)
+            if parsed is not None:
+                modules[path] = (parsed.wrapper, text)
+                continue
+            line, reason = analysis.syntax_error_at(path)
+            result.manual.append(ManualItem(
+                path, line, _line_text(text, line), f"libcst cannot parse this file ({reason})",
+                rules.UNPARSABLE_FILE, "apply the recipe's rules to it by hand"))
         return modules
 
     def _edit_config(self, service: ServiceSource, config: PytestConfig, editor: ConfigEditor, mode: str,

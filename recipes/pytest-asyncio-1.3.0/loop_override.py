@@ -131,9 +131,10 @@ class EventLoopUse:
     sync_requesters: int
 
 
-def find_event_loop_use(path: str, module: cst.Module, text: str, collection: Collection) -> EventLoopUse:
+def find_event_loop_use(path: str, wrapper: cst.MetadataWrapper, text: str, collection: Collection) -> EventLoopUse:
+    """wrapper: the shared analysis's, so its resolved metadata is reused."""
     finder = _OverrideFinder(path, text.splitlines(), collection)
-    cst.MetadataWrapper(module).visit(finder)
+    wrapper.visit(finder)
     return EventLoopUse(finder.found, finder.sync_requesters)
 
 

@@ -305,10 +305,11 @@ def _append_keyword(call: cst.Call, name: str, like: cst.Arg) -> list[cst.Arg]:
     return [*args, new]
 
 
-def rewrite_file(plan: FilePlan, module: cst.Module, text: str) -> FileOutcome:
-    """Rewrite one parsed file (`text` is its source, for manual items' line quotes)."""
+def rewrite_file(plan: FilePlan, wrapper: cst.MetadataWrapper, text: str) -> FileOutcome:
+    """Rewrite one parsed file (`text` is its source, for manual items' line quotes). wrapper: the shared
+    analysis's, whose tree is never changed in place (the rewriter returns a new one)."""
     rewriter = AsyncioRewriter(plan, text)
-    module = cst.MetadataWrapper(module).visit(rewriter)
+    module = wrapper.visit(rewriter)
     for name in sorted(rewriter.needed_imports):
         module = imports.add_import(module, name, plan.first_party)
     for name, source in sorted(rewriter.maybe_unused, key=str):

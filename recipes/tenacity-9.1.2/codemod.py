@@ -1,8 +1,11 @@
 """tenacity 8.x -> 9.1.2 (facts: shared reference, libraries.md section 2).
 
 What 9.x breaks silently is `fn.retry.statistics` (returns {}), so the one rewrite that matters is
-`fn.retry.statistics` -> `fn.statistics`, applied only when `fn` is provably a @retry-decorated
-function of the service. Everything else that changed behaviour is listed for a human.
+`fn.retry.statistics` -> `fn.statistics`, applied when the shared service analysis (bot.analysis) proves
+`fn` is a @retry-decorated function or method of the service (`obj.method`, `self.client.method`, a
+fixture's object, a function nested in a test), or when `fn` is `x.name` with an unprovable `x` and
+`name` is the only @retry function of that name in the service (then also listed for a check).
+Everything else that changed behaviour is listed for a human.
 reraise=True is not part of the migration; it is an opt-in option that refuses itself wherever
 the service depends on RetryError.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from bot.analysis import ServiceAnalysis
 from bot.codemod import Codemod
 from bot.model import AppliedChange, CodemodResult, ServiceSource
 
@@ -32,11 +36,14 @@ _CHANGE_DESCRIPTIONS = {
 
 class TenacityCodemod(Codemod):
     RULES = {
-        "TEN001": "fn.retry.statistics -> fn.statistics when fn is a @retry-decorated function of the service",
+        "TEN001": "fn.retry.statistics -> fn.statistics when fn is a @retry-decorated function or method of the "
+                  "service (reached through instances, attribute chains, fixtures, nested scopes; a unique-name "
+                  "match is rewritten and listed)",
         "TEN002": "tenacity._asyncio imports -> tenacity (works on 8.x and 9.x)",
         "TEN003": "tenacity.iscoroutinefunction -> inspect.iscoroutinefunction",
         "TEN004": "review: wait_random_exponential(min>0) now waits at least min per retry",
-        "TEN005": "review: side-effecting custom wait, now also evaluated on the final attempt",
+        "TEN005": "review: custom wait callable (not tenacity's, not provably pure: factories, closures, partial, "
+                  "__call__ objects), now also evaluated on the final attempt",
         "TEN006": "review: subclass of a tenacity Retrying class (loop internals reorganised, calls run on copies)",
         "TEN007": "review: patch of tenacity._asyncio (module removed; patch asyncio.sleep)",
         "TEN008": "review: fn.statistics read where calls run concurrently (last call wins on 9.x)",
@@ -47,7 +54,7 @@ class TenacityCodemod(Codemod):
 
     def migrate(self, service: ServiceSource) -> CodemodResult:
         result = CodemodResult()
-        index = ServiceIndex(service.files)
+        index = ServiceIndex(ServiceAnalysis.of(service))
         add_reraise = bool(self.options.get("add_reraise", False))
         blockers = find_blockers(index) if add_reraise else []
         totals: Counter[str] = Counter()

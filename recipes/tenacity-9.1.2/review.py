@@ -1,19 +1,17 @@
 """Read-only checks of one file: behaviour changes of 8.3-9.x that no rewrite can settle."""
 from __future__ import annotations
 
-from typing import Iterator
-
 import libcst as cst
 
 from bot.model import ManualItem
 
 from . import names
 from .asyncio_usage import AsyncioUsage
-from .service_index import Definition, ParsedModule, ServiceIndex, walk
+from .custom_wait import custom_wait, wait_leaves
+from .service_index import ParsedModule, ServiceIndex
 
 WAIT_MIN, CUSTOM_WAIT, SUBCLASS, ASYNCIO_PATCH, PARTIAL, ASYNCIO = (
     "TEN004", "TEN005", "TEN006", "TEN007", "TEN009", "TEN002")
-_PURE_BUILTINS = frozenset({"min", "max", "abs", "float", "int", "round", "pow", "len"})
 # Methods whose override depends on the retry loop's internals (reorganised into an action list in 8.3.0).
 _LOOP_INTERNALS = frozenset({"iter", "begin", "__iter__", "__call__", "__aiter__", "__anext__"})
 
@@ -74,16 +72,16 @@ def _check_call(index: ServiceIndex, parsed: ParsedModule, call: cst.Call, flag)
     retrying = index.refers_to(parsed, call.func, names.RETRY_DECORATOR | names.RETRYING_CLASSES)
     if retrying or (isinstance(call.func, cst.Attribute) and call.func.attr.value == "retry_with"):
         wait = _argument(call, "wait", None)
-        if wait is not None:
-            for leaf in _wait_leaves(index, parsed, wait):
-                effect = _side_effect(index, parsed, leaf)
-                if effect is not None:
-                    flag(CUSTOM_WAIT, wait,
-                         f"custom wait {effect}: since 8.3.0 the wait strategy is also evaluated on the final "
-                         "attempt (3 attempts: 2 calls on 8.2.3, 3 on 9.1.2), so its side effects run once more "
-                         "per exhausted run",
-                         "keep the wait pure and move the side effect to before_sleep=, which runs only before "
-                         "an actual sleep")
+        found = None
+        for leaf in (wait_leaves(index, parsed, wait) if wait is not None else ()):
+            found = found or custom_wait(index, parsed, leaf)
+        if found:
+            flag(CUSTOM_WAIT, wait,
+                 f"custom wait: {found}. Since 8.3.0 the wait strategy is also evaluated on the final attempt "
+                 "(3 attempts: 2 calls on 8.2.3, 3 on 9.1.2), so any side effect it has (metrics, counters, "
+                 "logs) runs once more per exhausted run",
+                 "keep the wait pure and move the side effect to before_sleep=, which runs only before "
+                 "an actual sleep")
     if _wraps_partial(index, parsed, call):
         flag(PARTIAL, call,
              "retry wraps a functools.partial: since 8.4.0 tenacity detects coroutine functions behind partials, "
@@ -123,83 +121,6 @@ def _drop_trailing_comma(args: list[cst.Arg]) -> list[cst.Arg]:
 
 def _is_zero(node: cst.BaseExpression) -> bool:
     return isinstance(node, (cst.Integer, cst.Float)) and float(node.value) == 0
-
-
-def _wait_leaves(index: ServiceIndex, parsed: ParsedModule, wait: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
-    if isinstance(wait, cst.BinaryOperation) and isinstance(wait.operator, cst.Add):
-        yield from _wait_leaves(index, parsed, wait.left)
-        yield from _wait_leaves(index, parsed, wait.right)
-    elif isinstance(wait, cst.Call) and index.refers_to(parsed, wait.func, names.WAIT_COMBINATORS):
-        for arg in wait.args:
-            yield from _wait_leaves(index, parsed, arg.value)
-    else:
-        yield wait
-
-
-def _side_effect(index: ServiceIndex, parsed: ParsedModule, leaf: cst.BaseExpression, depth: int = 0) -> str | None:
-    """A description of the wait's side effect, or None when it is tenacity's, pure, or not inspectable."""
-    if depth > 3:
-        return None
-    if isinstance(leaf, cst.Lambda):
-        impure = [n for n in walk(leaf.body) if isinstance(n, cst.Call)
-                  and not (isinstance(n.func, cst.Name) and n.func.value in _PURE_BUILTINS)]
-        return f"`{parsed.code(leaf)}` calls {parsed.code(impure[0].func)}()" if impure else None
-    target = leaf.func if isinstance(leaf, cst.Call) else leaf
-    found = index.names_of(parsed, target)
-    if len(found) != 1 or next(iter(found)).startswith("tenacity."):
-        return None
-    name = next(iter(found))
-    definition = index.definitions.get(name)
-    if definition is not None:
-        body = _callable_body(definition, is_instance=isinstance(leaf, cst.Call))
-        statement = _first_effect(body) if body is not None else None
-        if statement is None:
-            return None
-        return (f"`{name.rsplit('.', 1)[-1]}` has a side effect "
-                f"({definition.module.path}:{definition.module.line(statement)}: `{definition.module.code(statement)}`)")
-    value = _module_level_value(index, name)  # e.g. OBSERVED_WAIT = ObservedWait(metrics)
-    if value is not None:
-        owner, expression = value
-        return _side_effect(index, owner, expression, depth + 1)
-    return None
-
-
-def _callable_body(definition: Definition, is_instance: bool) -> cst.CSTNode | None:
-    node = definition.node
-    if isinstance(node, cst.FunctionDef) and not is_instance:
-        return node.body
-    if isinstance(node, cst.ClassDef) and is_instance:
-        for member in node.body.body:
-            if isinstance(member, cst.FunctionDef) and member.name.value == "__call__":
-                return member.body
-    return None
-
-
-def _first_effect(body: cst.CSTNode) -> cst.CSTNode | None:
-    for node in walk(body):
-        if isinstance(node, (cst.Global, cst.Nonlocal, cst.AugAssign)):
-            return node
-        if isinstance(node, cst.Assign) and any(
-                isinstance(t.target, (cst.Attribute, cst.Subscript)) for t in node.targets):
-            return node
-        if isinstance(node, cst.Expr) and isinstance(node.value, (cst.Call, cst.Await)):
-            return node  # a call whose result is discarded runs for its effect
-    return None
-
-
-def _module_level_value(index: ServiceIndex, name: str) -> tuple[ParsedModule, cst.BaseExpression] | None:
-    module_name, _, variable = name.rpartition(".")
-    owner = index.by_dotted.get(module_name)
-    if owner is None:
-        return None
-    for statement in owner.tree.body:
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if (isinstance(small, cst.Assign) and len(small.targets) == 1
-                        and isinstance(small.targets[0].target, cst.Name)
-                        and small.targets[0].target.value == variable):
-                    return owner, small.value
-    return None
 
 
 def _wraps_partial(index: ServiceIndex, parsed: ParsedModule, call: cst.Call) -> bool:

@@ -82,10 +82,10 @@ class FileRewriter(cst.CSTTransformer):
         receiver = original.value.value
         receiver_code = self.parsed.code(receiver)
         suggestion = f"{receiver_code}.statistics"
-        definition = self._resolve_receiver(receiver)
+        definition, proven = self._resolve_receiver(receiver)
         if definition is None:
             found = self.index.names_of(self.parsed, receiver)
-            known = self.index.definitions.get(next(iter(found))) if len(found) == 1 else None
+            known = self.index.definition(next(iter(found))) if len(found) == 1 else None
             what = (f"`{receiver_code}` is defined at {known.module.path}:{known.module.line(known.node)} without "
                     "tenacity's @retry (another decorator may apply it)" if known is not None else
                     f"`{receiver_code}` could not be proven to be a @retry-decorated function of this service")
@@ -107,31 +107,28 @@ class FileRewriter(cst.CSTTransformer):
                        f"{where} runs work concurrently: 8.x kept statistics per thread, 9.x keeps one "
                        "fn.statistics replaced at the start of every call (last call wins, no aggregation); "
                        "check that this read cannot see another call's statistics")
+        if not proven:
+            self._flag(STATS, original,
+                       f"rewritten by name: what `{self.parsed.code(receiver.value)}` holds could not be proven, and "
+                       f"the only @retry-decorated `{definition.short}` of the service is {definition.name} "
+                       f"({definition.describe()}); check that this is the object read here",
+                       suggestion)
         self.changes[STATS] += 1
         return updated.with_changes(value=updated.value.value)
 
-    def _resolve_receiver(self, receiver: cst.BaseExpression) -> Definition | None:
-        if isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name):
-            owner = self._method_owner(receiver.value.value)
-            if owner is not None:
-                return self.index.retry_function(f"{self.parsed.dotted}.{owner}.{receiver.attr.value}")
-        found = self.index.names_of(self.parsed, receiver)
-        return self.index.retry_function(found.pop()) if len(found) == 1 else None
-
-    def _method_owner(self, first_param: str) -> str | None:
-        """Class name when `first_param` is the self/cls of an enclosing method of a top-level class."""
-        for function in reversed(self._functions):
-            params = function.params.params
-            if not params or params[0].name.value != first_param:
-                if any(p.name.value == first_param for p in params):
-                    return None
-                continue
-            block = self.parsed.parent(function)
-            owner = self.parsed.parent(block) if block is not None else None
-            if isinstance(owner, cst.ClassDef) and isinstance(self.parsed.parent(owner), cst.Module):
-                return owner.name.value
-            return None
-        return None
+    def _resolve_receiver(self, receiver: cst.BaseExpression) -> tuple[Definition | None, bool]:
+        """(the @retry function `receiver` denotes, proven?). Unproven: `x.name` whose receiver's class is
+        unknown, and `name` is the only @retry-decorated function or method of that name in the service."""
+        analysis = self.index.analysis
+        definition = analysis.definition_of(self.parsed, receiver)
+        if self.index.is_retry_function(definition):
+            return definition, True
+        if definition is None and isinstance(receiver, cst.Attribute) \
+                and not analysis.receiver_known(self.parsed, receiver.value):
+            same_name = [d for d in self.index.retry_functions() if d.short == receiver.attr.value]
+            if len(same_name) == 1:
+                return same_name[0], False
+        return None, False
 
     def _stale_capture(self, stats: cst.Attribute, receiver_code: str) -> str | None:
         holder = self.parsed.parent(stats)
