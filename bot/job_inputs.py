@@ -10,7 +10,7 @@ from bot.discovery import Service
 from bot.recipe import Recipe
 
 # Bump when the bot's own rewriting (requirements editing, PR body) changes what a job produces.
-INPUTS_VERSION = 1
+INPUTS_VERSION = 2  # 2: markers name their job key
 
 
 def job_inputs(service: Service, recipe: Recipe, overrides: Mapping[str, Any] | None) -> str:

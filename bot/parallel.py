@@ -44,20 +44,34 @@ class CommitOn:
 def compute_changes(jobs: Sequence[Job], options: Mapping[str, Mapping[str, Any]], workers: int,
                     commit_on: CommitOn | None = None) -> Iterator[ServiceChange | BotError]:
     """One outcome per job, in job order, yielded as soon as that job and every one before it are done.
-    With commit_on, a worker's change of a job in commit_on.jobs carries its commit (`head`)."""
+    With commit_on, a worker's change of a job in commit_on.jobs carries its commit (`head`).
+
+    A worker gets all the jobs of one service: it reads and parses the service's files once for them."""
     context = _context()
-    # a spawned worker pays ~1 s of imports: not worth it for a handful of jobs
-    if workers <= 1 or len(jobs) < (2 if context.get_start_method() == "fork" else SPAWN_WORTH_IT):
+    by_service: dict[str, list[int]] = {}
+    for i, job in enumerate(jobs):
+        by_service.setdefault(job.service.path, []).append(i)
+    # a spawned worker pays ~1 s of imports: not worth it for a handful of services
+    if workers <= 1 or len(by_service) < (2 if context.get_start_method() == "fork" else SPAWN_WORTH_IT):
         for job in jobs:
             yield _apply(job.service, job.recipe, options.get(job.recipe.id))
         return
-    args = [(job.service, str(job.recipe.folder), options.get(job.recipe.id), job.tier, job.branch,
-             commit_on if commit_on is not None and job.key in commit_on.jobs else None) for job in jobs]
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(by_service)), mp_context=context)
     try:
-        yield from pool.map(_apply_in_worker, args)
+        tasks = {path: pool.submit(_apply_in_worker, jobs[indices[0]].service,
+                                   [_worker_job(jobs[i], options, commit_on) for i in indices])
+                 for path, indices in by_service.items()}
+        position = {i: n for indices in by_service.values() for n, i in enumerate(indices)}
+        for i, job in enumerate(jobs):
+            yield tasks[job.service.path].result()[position[i]]
     finally:  # a caller that stops early (an exception) does not wait for the rest
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_job(job: Job, options: Mapping[str, Mapping[str, Any]], commit_on: CommitOn | None):
+    """What a worker needs of a job besides its service (recipes go by folder: spawned workers load them)."""
+    return (str(job.recipe.folder), options.get(job.recipe.id), job.tier, job.branch,
+            commit_on if commit_on is not None and job.key in commit_on.jobs else None)
 
 
 def commit_key(job: Job, change: ServiceChange) -> str:
@@ -84,8 +98,13 @@ def _apply(service: Service, recipe: Recipe, overrides) -> ServiceChange | BotEr
 _recipes: dict[str, Recipe] = {}
 
 
-def _apply_in_worker(arg: tuple[Service, str, Any, str, str, CommitOn | None]) -> ServiceChange | BotError:
-    service, folder, overrides, tier, branch, commit_on = arg
+def _apply_in_worker(service: Service, jobs: list[tuple[str, Any, str, str, CommitOn | None]]
+                     ) -> list[ServiceChange | BotError]:
+    return [_apply_job_in_worker(service, *job) for job in jobs]
+
+
+def _apply_job_in_worker(service: Service, folder: str, overrides, tier: str, branch: str,
+                         commit_on: CommitOn | None) -> ServiceChange | BotError:
     recipe = _recipes.get(folder)
     if recipe is None:
         recipe = _recipes[folder] = load_recipe(Path(folder))

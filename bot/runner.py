@@ -17,9 +17,10 @@ from bot.migrate import LOCKS_CANNOT_BUMP, ServiceChange, apply_recipe, hold_bac
 from bot.model import repo_path
 from bot.parallel import CommitOn, commit_key, compute_changes
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
-from bot.pr_content import (ROLLBACK_PLACEHOLDER, Validation, commit_message, metadata, pr_body, pr_title,
-                             with_merge_sha)
+from bot.pr_content import (ROLLBACK_PLACEHOLDER, UNTESTED_LABEL, Validation, commit_message, marker_job_key,
+                             metadata, pr_body, pr_title, with_merge_sha)
 from bot.recipe import Recipe
+from bot.reconcile import reconcile_local_merges
 from bot.render import read_marker
 from bot.sharding import Shard
 from bot.status import manual_count, status_rows
@@ -46,10 +47,11 @@ class RunReport:
     base_sha: str
     results: list[JobResult] = field(default_factory=list)
     dashboard: str = ""
+    stuck: list[Job] = field(default_factory=list)  # jobs that can never get a PR until a human fixes them
 
     @property
     def failed(self) -> bool:
-        return bool(self.plan.broken) or any(r.status == "failed" for r in self.results)
+        return bool(self.plan.broken or self.stuck) or any(r.status == "failed" for r in self.results)
 
 
 Progress = Callable[[int, int, JobResult], None]
@@ -66,12 +68,13 @@ class Runner:
     def plan(self, prs: dict[str, PullRequest] | None = None) -> tuple[Plan, str]:
         """prs: the bot's PRs by job key, when the caller already has them (one list call per run)."""
         self.repo.fetch(self.forge.push_url())
+        self._fetched = True
         base_sha = self.repo.remote_head(self.config.base_branch)
         if base_sha is None:
             raise ConfigError(self.config.source or "defaults", "base-branch",
                               f"origin has no branch {self.config.base_branch!r}")
         services, skipped = discover_configured(self.repo.snapshot(base_sha), self.config)
-        warnings = check_service_names(self.config, {s.name for s in services} | {s.path for s in services})
+        warnings = check_service_names(self.config, {n for s in services for n in (s.name, s.path, s.key)})
         with_prs = set(self.pr_states() if prs is None else prs)
         plan = make_plan(services, skipped, self.recipes, self.config, with_prs)
         plan.warnings += warnings
@@ -86,14 +89,20 @@ class Runner:
 
     def listing(self) -> list[PullRequest]:
         """Every PR under the branch prefix, reverts included: the one PR list request (set) of a run."""
-        return self.forge.list_prs(self.config.branch_prefix + "/")
+        listed = self.forge.list_prs(self.config.branch_prefix + "/")
+        if self.forge.name == "local":  # a merge killed halfway left its PR open: git says it is merged
+            if not getattr(self, "_fetched", False):
+                self.repo.fetch(self.forge.push_url())
+                self._fetched = True
+            listed = reconcile_local_merges(self.repo, self.forge, listed)
+        return listed
 
     def pr_states(self, listing: list[PullRequest] | None = None) -> dict[str, PullRequest]:
         prs = {}
         for pr in self.listing() if listing is None else listing:
             meta = read_marker(pr.body)
             if meta and "revert_of" not in meta:  # a PR is the bot's only if it carries the marker
-                prs[f"{meta['recipe']}/{meta['service']}"] = pr
+                prs[marker_job_key(meta)] = pr
         return prs
 
     def reverted(self, listing: list[PullRequest] | None = None) -> set[int]:
@@ -112,7 +121,8 @@ class Runner:
         the services in this shard and leave the dashboard to the caller (`upgrade-bot dashboard`)."""
         plan, base_sha, prs, reverted = self.state()
         selection = self.select(plan, prs, base_sha, all_waves=all_waves or dry_run)
-        report = RunReport(plan, selection, base_sha)
+        mine = [j for j in plan.jobs if shard is None or shard.owns(j.service.path)]
+        report = RunReport(plan, selection, base_sha, stuck=[j for j in mine if j.key not in prs and j.blocked_reason])
         jobs = selection.maintain + selection.open
         if shard is not None:
             opening = [j for j in selection.open if shard.owns(j.service.path)]
@@ -149,7 +159,7 @@ class Runner:
     def is_current(self, job: Job, pr: PullRequest | None, base_sha: str) -> bool:
         """The job's open PR was built from the same inputs and its branch is still the bot's one commit on
         that PR's base: nothing to read, parse, rewrite, push or write (bot.job_inputs)."""
-        if pr is None or pr.state != "open":
+        if pr is None or pr.state != "open" or job.service.problems:
             return False
         meta = read_marker(pr.body)
         inputs = job_inputs(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
@@ -186,6 +196,11 @@ class Runner:
             self.locks.update(job.service, change)  # lock files and new hashes, in the same commit
             hold_back_unbumped(job.service, change, job.recipe)  # what the lock tools could not bump
         return change
+
+    def run_job(self, job: Job, base_sha: str, pr: PullRequest | None, *, dry_run: bool = False) -> JobResult:
+        """One job, start to end, in this process."""
+        change = next(compute_changes([job], self.config.recipe_options, workers=1))
+        return self.finish_job(job, base_sha, pr, change, dry_run=dry_run)
 
     def finish_job(self, job: Job, base_sha: str, pr: PullRequest | None, change: ServiceChange | BotError, *,
                    dry_run: bool = False) -> JobResult:
@@ -227,8 +242,9 @@ class Runner:
             base_sha, change.repo_paths(), commit_message(job, change), self.config.identity)
         validation = self.validator.validate(job, base_sha, head) if self.validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
+        pushed = False
         if not up_to_date:
-            self.repo.push(head, job.branch, remote_sha, self.forge.push_url())
+            pushed = self.repo.push(head, job.branch, remote_sha, self.forge.push_url())
         title = pr_title(job)
         labels = self.labels_for(validation)
         if pr is None:
@@ -236,7 +252,9 @@ class Runner:
                 pr = self.forge.open_pr(head=job.branch, base=self.config.base_branch, title=title,
                                         body=body.text, labels=labels, reviewers=list(self.config.reviewers))
             except BotError:
-                if remote_sha is None:  # never leave a branch the bot made without its PR
+                # never leave a branch this run made without its PR, and never delete one it did not
+                # make: the lease is the exact commit this run pushed, and another run's open PR keeps it
+                if remote_sha is None and pushed and not self._open_pr_on(job.branch):
                     self.repo.push(None, job.branch, head, self.forge.push_url())
                 raise
             status = "opened"
@@ -245,7 +263,16 @@ class Runner:
             status = "updated"
         self._post_overflow(pr, body.overflow)
         message = "" if validation is None or validation.ok else "checks fail"
+        if validation is not None and validation.ok and validation.untested:
+            message = f"no test ran: {validation.untested}"
         return JobResult(job, status, message, pr, len(change.manual))
+
+    def _open_pr_on(self, branch: str) -> bool:
+        try:
+            found = self.forge.find_pr(branch)
+        except BotError:
+            return True  # cannot tell: keeping a branch is safe, deleting one is not
+        return found is not None and found.state == "open"
 
     def foreign_commits(self, branch: str, base_sha: str):
         head = self.repo.remote_head(branch)
@@ -259,6 +286,8 @@ class Runner:
             labels.append("checks-failing")
         if validation is not None and validation.skipped:
             labels.append("not-validated")
+        if validation is not None and validation.ok and validation.untested:
+            labels.append(UNTESTED_LABEL)
         return labels
 
     def _post_overflow(self, pr: PullRequest, parts: list[str]) -> None:
