@@ -14,6 +14,10 @@ from conftest import WIDGETS_CONFIG, Monorepo, git, local_forge, run_bot, widget
 from test_github_flow import LOW_SERVICES, wave_world  # noqa: F401 (a fixture)
 
 import bot.parallel as parallel_module
+from bot.assemble import build_runner
+from bot.config import load_config
+from bot.gitops import GitRepo
+from bot.recipe import load_recipes
 from bot.service_files import ServiceFiles
 from bot.sharding import Shard, matrix, parse_shard, shard_count, shard_of
 
@@ -207,3 +211,19 @@ def test_a_commit_costs_the_same_git_processes_for_one_file_or_forty(tmp_path, m
     assert git(repo.work, "show", f"{one}:services/alpha/alpha/core.py") == "X = 1"
     listed = git(repo.work, "ls-tree", "--name-only", f"{forty}:services/alpha/alpha").split()
     assert "core.py" not in listed and len([n for n in listed if n.startswith("gen_")]) == 40
+
+
+def test_workers_get_a_service_at_a_time_and_results_keep_job_order(tmp_path):
+    """A service's jobs go to one worker together (its files are read and parsed once there), even when
+    they are not next to each other in the job list; results still come back in job order."""
+    repo = fleet(tmp_path, names=("alpha", "beta", "gamma"))
+    config = load_config(repo.work)
+    runner = build_runner(GitRepo(repo.work), local_forge(repo), config,
+                          load_recipes(config.recipe_dirs, config.enabled_recipes), checks=True, skip_checks=True)
+    plan, _ = runner.plan({})
+    jobs = [*plan.jobs, *reversed(plan.jobs)]  # each service twice, apart
+    serial = list(parallel_module.compute_changes(jobs, config.recipe_options, workers=1))
+    pooled = list(parallel_module.compute_changes(jobs, config.recipe_options, workers=2))
+    assert [c.service_path for c in pooled] == [j.service.path for j in jobs]
+    assert [(c.changed, c.manual) for c in pooled] == [(c.changed, c.manual) for c in serial]
+    assert len({c.service_path for c in pooled}) == 3 and all(c.changed for c in pooled)
