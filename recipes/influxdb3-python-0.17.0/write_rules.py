@@ -217,7 +217,7 @@ class WriteApiRules:
         if binding is None or isinstance(holder, cst.WithItem):
             return prefix + "the codemod cannot follow their uses of it; nothing was changed in the service"
         key = helper_flow.shared_key(binding)
-        why = _imported_under_another_name(self.ctx.service, self.ctx.parsed.dotted, target.value)
+        why = _hidden_uses(self.ctx.service, self.ctx.parsed.dotted, target.value)
         for reference in self.ctx.service.references_to(binding):
             if why is not None:
                 break
@@ -481,13 +481,16 @@ def shared_use_problem(parsed: ParsedModule, node: cst.CSTNode) -> str | None:
     return None
 
 
-def _imported_under_another_name(service, module: str, name: str) -> str | None:
-    """`from module import name as other` somewhere: uses of `other` are not found by name."""
+def _hidden_uses(service, module: str, name: str) -> str | None:
+    """Uses of the binding a search by name misses: `from module import name as other`, or the binding
+    replaced from outside (`module.name = ...`, as tests do with a fake)."""
     for parsed in service.modules(service.files_mentioning(name)):
         for node in parsed.nodes:
             if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar) \
                     and import_from_module(node, parsed.package) == module:
-                for alias in node.names:
-                    if dotted_name(alias.name) == name and alias.asname is not None:
-                        return f"{parsed.path}:{parsed.line(node)} imports it under another name"
+                if any(dotted_name(alias.name) == name and alias.asname is not None for alias in node.names):
+                    return f"{parsed.path}:{parsed.line(node)} imports it under another name"
+            elif (isinstance(node, cst.Attribute) and node.attr.value == name and not parsed.is_load(node)
+                  and service.names_of(parsed, node.value) == {module}):
+                return f"{parsed.path}:{parsed.line(node)} replaces it"
     return None
