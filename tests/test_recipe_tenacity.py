@@ -164,6 +164,22 @@ def test_every_wait_callable_that_is_not_tenacitys_is_reviewed_with_what_it_does
     assert by_line[38].startswith("custom wait: passed for `wait` at svc/jobs.py:44")
 
 
+SETUP_PY_FLOORS = {
+    "keyword literal": ('from setuptools import setup\nsetup(name="s", python_requires=">=3.8, <4")\n',
+                        [(2, 'python_requires=">=3.9, <4"')]),
+    "dict value from a constant": ('V = "3.7"\nINFO = {\n    "name": "s",\n    "python_requires": f">={V}",\n}\n',
+                                   [(4, 'python_requires=">=3.9"')]),
+    "already new enough": ('from setuptools import setup\nsetup(python_requires=">=3.10")\n', []),
+    "computed at run time": ('from setuptools import setup\nsetup(python_requires=read_floor())\n', []),
+}
+
+
+@pytest.mark.parametrize("text, expected", SETUP_PY_FLOORS.values(), ids=SETUP_PY_FLOORS.keys())
+def test_setup_py_python_requires_below_the_floor_is_listed(text, expected):
+    result = migrate(ServiceSource("svc", {"setup.py": text, "svc.py": "import tenacity\n"}))
+    assert [(m.line, m.suggestion) for m in result.manual if m.rule == "TEN010"] == expected
+
+
 def test_statistics_of_methods_are_rewritten_wherever_the_object_comes_from():
     result = migrate(case_source("statistics-methods"))
     assert {(a.file, a.count) for a in result.applied if a.rule == "TEN001"} == {
