@@ -104,17 +104,22 @@ def _setup_py(text: str, floor: str) -> Iterator[Declaration]:
     for node in ast.walk(module):
         values = []
         if isinstance(node, ast.Call):
-            values = [k.value for k in node.keywords if k.arg == "python_requires"]
+            values = [(k.value, "python_requires={}") for k in node.keywords if k.arg == "python_requires"]
         elif isinstance(node, ast.Dict):
-            values = [v for k, v in zip(node.keys, node.values)
+            values = [(v, '"python_requires": {}') for k, v in zip(node.keys, node.values)
                       if isinstance(k, ast.Constant) and k.value == "python_requires"]
-        for value in values:
+        for value, shape in values:
             spec = _string_value(value, constants)
-            if spec and spec.strip():
-                declaration = _from_spec("setup.py", "python_requires", spec.strip(), floor, quoted=True)
-                source_line = text.splitlines()[value.lineno - 1]
-                yield Declaration("setup.py", "python_requires", f"^{re.escape(source_line)}$",
-                                  declaration.versions, declaration.fix.replace(" = ", "="))
+            if not (spec and spec.strip()):
+                continue
+            versions = _admitted(spec.strip())
+            fixed = _from_spec("setup.py", "python_requires", spec.strip(), floor, quoted=False).fix
+            fix = shape.format(f'"{fixed.split(" = ", 1)[1]}"')
+            built_from = sorted({n.id for n in ast.walk(value) if isinstance(n, ast.Name) and n.id in constants})
+            if built_from:
+                fix += f"  # or raise {', '.join(built_from)}, which it is built from"
+            source_line = text.splitlines()[value.lineno - 1]
+            yield Declaration("setup.py", "python_requires", f"^{re.escape(source_line)}$", versions, fix)
 
 
 def _string_value(node: ast.expr, constants: Mapping[str, str]) -> str | None:
