@@ -267,6 +267,7 @@ def test_asyncio_import_rewrites_import_on_old_and_new_tenacity(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case, rewrites", [("statistics-methods", True), ("statistics-stacked-decorators", True),
+                                             ("statistics-read-during-the-call", True),
                                              ("manual-custom-wait-callables", False)])
 def test_fixture_case_proven_by_execution(case, rewrites, tmp_path):
     """Methods reached through instances, attribute chains, fixtures and nested scopes: their tests pass on
