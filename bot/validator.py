@@ -13,15 +13,19 @@ from typing import Callable
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.gitops import GitRepo
+from bot.locking.pip_compile import header_command
 from bot.planning import Job
 from bot.pr_content import Validation
 from bot.render import render
 from bot.validation.envs import CACHE_DIR_VARIABLE, default_cache_dir
+from bot.validation.locked import pinned_by
 from bot.validation.python_version import choose_python
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
                             ensure_env, requirement_sources, run_checks)
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
+# Bump when what an env holds for the same tree changes (v2: locked versions), so old results are not reused.
+RESULTS_SCHEMA = 2
 
 
 class CheckRunner:
@@ -44,7 +48,7 @@ class CheckRunner:
     def results(self, service: str, service_path: str, sha: str, label: str = "") -> list[CheckRun]:
         specs = self.specs(service)
         tree = self.repo.repo.rev_parse(f"{sha}^{{tree}}" if service_path == "." else f"{sha}:{service_path}").hexsha
-        key = hashlib.sha256(json.dumps([tree, [dataclasses.asdict(s) for s in specs]]).encode()).hexdigest()[:24]
+        key = hashlib.sha256(json.dumps([RESULTS_SCHEMA, tree, [dataclasses.asdict(s) for s in specs]]).encode()).hexdigest()[:24]
         cached = self.cache_dir / f"{key}.json"
         stored = json.loads(cached.read_text()) if cached.exists() else None
         if isinstance(stored, dict):  # {"runs": [...], "python": which interpreter ran them}
@@ -54,11 +58,13 @@ class CheckRunner:
             service_dir = checkout / service_path
             self.step(f"{service}: environment for {label or sha[:12]} (built once, then cached)")
             choice = choose_python(service_dir)
-            python = ensure_env(requirement_sources(service_dir), python=choice.path)
+            sources = requirement_sources(service_dir)
+            python = ensure_env(sources, python=choice.path)
             self.step(f"{service}: testing {label or sha[:12]}")
             runs = run_checks(service_dir, python, specs)
-        cached.write_text(json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": choice.describe()}))
-        self.pythons[(service_path, sha)] = choice.describe()
+            environment = " ".join(filter(None, [choice.describe(), pinned_by(sources, _compiled(sources))]))
+        cached.write_text(json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": environment}))
+        self.pythons[(service_path, sha)] = environment
         return runs
 
 
@@ -97,6 +103,12 @@ class SkippedValidator:
 def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun]) -> str:
     return render("validation_details.md.j2", c=comparison, ok=comparison.ok(), max_listed=MAX_LISTED,
                   before=before, after=after)
+
+
+def _compiled(sources: list) -> list:
+    """The requirement files pip-compile (or uv pip compile) generated: already the locked versions."""
+    return [path for path in sources if path.suffix == ".txt"
+            and header_command(path.read_text(encoding="utf-8", errors="replace")) is not None]
 
 
 def _run_from_json(data: dict) -> CheckRun:

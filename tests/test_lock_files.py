@@ -14,12 +14,13 @@ from conftest import Monorepo, git
 from package_index import build_simple_index, cached_wheels, serve_index
 
 from bot.cli import main
-from bot.locking.poetry import POETRY_2
+from bot.locking.poetry import POETRY_1, POETRY_2
 from bot.validation.envs import find_uv
 
 WHEELS = ("tenacity==8.2.3", "tenacity==9.1.2", "pytest==8.3.5", "iniconfig==2.1.0", "packaging==25.0",
           "pluggy==1.6.0", "colorama==0.4.6")
 POETRY = [find_uv(), "tool", "run", "--from", f"poetry=={POETRY_2}", "poetry"]
+POETRY_1X = [find_uv(), "tool", "run", "--from", f"poetry=={POETRY_1}", "poetry"]
 TOOL_ENV = {"UV_PYTHON_DOWNLOADS": "never", "POETRY_NO_INTERACTION": "1", "POETRY_VIRTUALENVS_CREATE": "false",
             "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
 
@@ -85,13 +86,25 @@ def pull_requests(repo: Monorepo) -> list[dict]:
     return [json.loads(p.read_text())["pr"] for p in sorted(folder.glob("*.json"))]
 
 
+def version_recorder(record: Path) -> str:
+    """A project test that appends the tenacity it ran with to `record`: which version validation tested."""
+    return f'''from importlib.metadata import version
+
+
+def test_records_the_tenacity_it_runs_with():
+    with open({str(record)!r}, "a") as record:
+        record.write(version("tenacity") + "\\n")
+'''
+
+
 @pytest.mark.slow
 def test_single_package_uv_project_gets_its_lock_and_passes(tmp_path, index_url, capsys):
+    """The range admits 8.5 on PyPI; the project locks 8.2.3, so that is what the base run tests."""
     pyproject = f'''[project]
 name = "retry-app"
 version = "0.1.0"
 requires-python = ">=3.11"
-dependencies = ["tenacity>=8.2,<8.3"]
+dependencies = ["tenacity>=8,<9"]
 
 [dependency-groups]
 dev = ["pytest>=8"]
@@ -101,8 +114,10 @@ name = "internal"
 url = "{index_url}"
 default = true
 '''
+    record = tmp_path / "tested-versions.txt"
     repo = committed(tmp_path, {"pyproject.toml": pyproject, "retry_app/__init__.py": RETRY_CODE,
-                                "tests/test_retry.py": RETRY_TEST.format(module="retry_app")},
+                                "tests/test_retry.py": RETRY_TEST.format(module="retry_app"),
+                                "tests/test_version.py": version_recorder(record)},
                      {".": [find_uv(), "lock"]})
     assert "version = \"8.2.3\"" in (repo.work / "uv.lock").read_text()
 
@@ -112,7 +127,7 @@ default = true
     assert pr["title"] == "chore(deps): upgrade tenacity to 9.1.2" and pr["head"] == "upgrade-bot/tenacity-9.1.2"
     assert "uv lock --upgrade-package tenacity==9.1.2" in pr["body"]
     review = branch_checkout(repo, "upgrade-bot/tenacity-9.1.2")
-    assert '"tenacity>=9.1.2,<9.2"' in (review / "pyproject.toml").read_text()
+    assert '"tenacity>=9.1.2,<10"' in (review / "pyproject.toml").read_text()
     lock = (review / "uv.lock").read_text()
     assert 'name = "tenacity"\nversion = "9.1.2"' in lock
     tool(review, find_uv(), "lock", "--check")
@@ -123,6 +138,8 @@ default = true
     assert "**Passed**" in pr["body"] and "| failed | 0 | 0 |" in pr["body"]  # the tests pass on 8.2 and on 9.1.2
     version = ".".join(map(str, sys.version_info[:3]))
     assert f"Tests ran with Python {version}, as declared (`>=3.11` in `pyproject.toml`)." in pr["body"]
+    assert "The test environment holds the versions locked in `uv.lock`." in pr["body"]
+    assert record.read_text().split() == ["8.2.3", "9.1.2"]  # base on the locked 8.2.3, branch on 9.1.2
 
 
 def poetry_library(index_url: str) -> dict[str, str]:
@@ -184,6 +201,8 @@ def test_poetry_library_and_hash_pinned_pip_tools_service_keep_their_locks(tmp_p
         assert "**Passed**" in pr["body"], pr["body"]
         assert "Manual changes still needed (0)" in pr["body"]
     assert "as declared (`>=3.11,<4` in `pyproject.toml`)" in prs["upgrade-bot/tenacity-9.1.2/retrylib"]["body"]
+    assert "versions locked in `poetry.lock`" in prs["upgrade-bot/tenacity-9.1.2/retrylib"]["body"]
+    assert "versions pinned in `requirements-dev.txt`" in prs["upgrade-bot/tenacity-9.1.2/worker"]["body"]
 
     library = branch_checkout(repo, "upgrade-bot/tenacity-9.1.2/retrylib") / "services/retrylib"
     assert 'tenacity = "^9.1.2"' in (library / "pyproject.toml").read_text()
@@ -200,3 +219,24 @@ def test_poetry_library_and_hash_pinned_pip_tools_service_keep_their_locks(tmp_p
     tool(tmp_path, find_uv(), "venv", "-q", str(venv))
     tool(worker, find_uv(), "pip", "install", "--dry-run", "--require-hashes", "--index-url", index_url,
          "--python", str(venv / "bin" / "python"), "-r", "requirements-dev.txt")
+
+
+@pytest.mark.slow
+def test_poetry_1x_lock_keeps_its_format_and_is_validated_on_its_locked_versions(tmp_path, index_url, capsys):
+    """Poetry 1.8 writes lock-version 2.0 (no group data): the bot relocks with 1.8 and validation
+    walks the lock from the declared groups. `^8.2` admits 8.5 on PyPI; the lock says 8.2.3."""
+    record = tmp_path / "tested-versions.txt"
+    files = {**poetry_library(index_url), "services/retrylib/tests/test_version.py": version_recorder(record)}
+    repo = committed(tmp_path, files, {"services/retrylib": [*POETRY_1X, "lock"]})
+    assert 'lock-version = "2.0"' in (repo.work / "services/retrylib/poetry.lock").read_text()
+
+    assert main(["--repo", str(repo.work), "run"]) == 0, capsys.readouterr()
+
+    [pr] = pull_requests(repo)
+    assert "**Passed**" in pr["body"] and "versions locked in `poetry.lock`" in pr["body"]
+    assert f"poetry=={POETRY_1}" in pr["body"] or "--no-update" in pr["body"], pr["body"]
+    library = branch_checkout(repo, "upgrade-bot/tenacity-9.1.2/retrylib") / "services/retrylib"
+    lock = (library / "poetry.lock").read_text()
+    assert 'lock-version = "2.0"' in lock and 'name = "tenacity"\nversion = "9.1.2"' in lock
+    tool(library, *POETRY_1X, "check", "--lock")
+    assert record.read_text().split() == ["8.2.3", "9.1.2"]

@@ -411,9 +411,39 @@ def test_paho_types_imported_without_building_a_paho_client_need_no_item():
         "def raw() -> mqtt.Client:\n"
         "    return mqtt.Client(\"legacy-id\")\n"
     )})
-    [item] = RECIPE.codemod().migrate(service).manual
+    result = RECIPE.codemod().migrate(service)
+    [item] = result.manual
     assert (item.rule, item.line) == ("MQ017", 10)
-    assert "positional client id raises ValueError" in item.reason
+    assert "positional client id stays the client id" in item.reason
+    assert 'return mqtt.Client(mqtt.CallbackAPIVersion.VERSION1, "legacy-id")' in result.changed["svc/types.py"]
+
+
+def test_checklist_old_code_is_the_statement_without_the_comment_above_it():
+    before = fixture_tree("client-in-loop-bound-function", "before")
+    [item] = RECIPE.codemod().migrate(ServiceSource("svc", before)).manual
+    assert (item.rule, item.line, item.old_code) == ("MQ018", 21, "return Client(host)")
+
+
+def test_streams_on_an_exit_stack_say_why_they_are_several_consumers():
+    before = fixture_tree("manual-streams-on-an-exit-stack", "before")
+    looped, catch_all, lone = RECIPE.codemod().migrate(ServiceSource("svc", before)).manual
+    assert "made in a loop (one stream per iteration) and `client` has other streams at line 15" in looped.reason
+    assert "`client` has other streams at line 14" in catch_all.reason
+    assert looped.suggestion == catch_all.suggestion and "in ONE task" in looped.suggestion
+    assert (lone.rule, lone.suggestion) == ("MQ013", "async for message in client.messages: ...")
+
+
+def test_paho_client_imported_by_name_is_listed_not_rewritten():
+    """Without a module to spell CallbackAPIVersion through, the positional id is listed: it raises ValueError."""
+    service = ServiceSource("svc", {"svc/raw.py": (
+        "from paho.mqtt.client import Client as PahoClient\n\n\n"
+        "def raw() -> PahoClient:\n"
+        "    return PahoClient(\"legacy-id\")\n"
+    )})
+    result = RECIPE.codemod().migrate(service)
+    [item] = result.manual
+    assert (item.rule, item.line, item.old_code) == ("MQ017", 5, 'return PahoClient("legacy-id")')
+    assert "positional client id raises ValueError" in item.reason and result.changed == {}
 
 
 def test_unparsable_file_is_left_alone_with_a_note():
@@ -620,6 +650,31 @@ SCENARIOS = {
         assert seen.get("max_queued_incoming_messages") == 10, seen
         task.cancel()
     """,
+    "paho-client-callback-version": """
+        import warnings
+        from svc.status import announce, make_audit_client, make_status_client
+        seen = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            status, audit = make_status_client("status-check", seen), make_audit_client(seen)
+        assert (status._client_id, audit._client_id) == (b"status-check", b"audit")
+        status.connect(HOST, PORT)
+        status.loop_start()
+        for _ in range(50):
+            if seen:
+                break
+            await asyncio.sleep(0.1)
+        status.loop_stop()
+        status.disconnect()
+        assert seen == [("connected", 0)], seen  # the 1.x on_connect(client, userdata, flags, rc) still runs
+        await announce(HOST, PORT)
+    """,
+    "client-in-loop-bound-function": """
+        from svc.heartbeat import Heartbeat
+        beat = Heartbeat()
+        await asyncio.wait_for(beat.start(HOST, PORT), 5)
+        assert beat.client.identifier == "heartbeat"
+    """,
 }
 SCENARIO_MAIN = """
 import asyncio, sys
@@ -678,6 +733,19 @@ def test_fixture_rewrites_run_on_aiomqtt_2_4_against_a_real_broker(tmp_path):
             if "scenario ok" not in run.stdout:
                 failures.append(f"{case}: {run.stderr.strip()[-800:]}")
     assert failures == []
+
+
+@pytest.mark.slow
+def test_unmigrated_paho_client_with_a_positional_id_fails_on_paho_2(tmp_path):
+    """MQ023 is load-bearing: migrated without it, the fixture's paho client raises on paho 2.1.0."""
+    python = aiomqtt_2_env(tmp_path / "requirements")
+    before = fixture_tree("paho-client-callback-version", "before")
+    without_mq023, _ = recipe_codemod.migrate_files(before, frozenset({"MQ023"}))
+    directory = write_service(tmp_path / "without-MQ023", {**before, **{p: new for p, (_, _, new) in without_mq023.items()}})
+    run = subprocess.run([str(python), "-c", "from svc.status import make_status_client; make_status_client('x', [])"],
+                         cwd=directory, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(directory), "PYTHONDONTWRITEBYTECODE": "1"})
+    assert run.returncode != 0 and "ValueError: Unsupported callback API version" in run.stderr, run.stderr
 
 
 @pytest.mark.slow

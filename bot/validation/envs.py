@@ -1,8 +1,8 @@
 """Cached, isolated virtual environments holding a service's own requirements.
 
 An environment is keyed by what it contains, not by who asked for it: the fully expanded requirement
-content (``-r``/``-c`` followed, comments and whitespace dropped, requirement lines sorted) plus the
-interpreter's version. So two services pinning the same things share one environment, and the
+content (``-r``/``-c`` followed, comments and whitespace dropped, requirement lines sorted; for a locked
+project the pins exported from its lock file and the lock's digest) plus the interpreter's version. So two services pinning the same things share one environment, and the
 baseline/after runs of a migration that does not touch requirements share it too.
 
 Builds go to ``<cache>/.<key>.building-*`` and are renamed to ``<cache>/<key>`` only once complete, under
@@ -32,6 +32,8 @@ import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from bot.validation.locked import (LOCK_FILES, UV_LOCK, LockReadError, lock_file, poetry_locked_pins,
+                                   uv_export_command, uv_locked_pins)
 from bot.validation.poetry_deps import poetry_requirements
 
 CACHE_DIR_VARIABLE = "UPGRADE_BOT_CACHE"
@@ -96,9 +98,11 @@ class ExpandedRequirements:
     constraints: list[RequirementLine] = field(default_factory=list)
     options: list[RequirementLine] = field(default_factory=list)  # index / find-links: order matters
     sources: list[Path] = field(default_factory=list)  # every file read, includes too
+    lock_digest: str = ""  # sha256 of the lock file the pins come from; "" when not locked
 
     def key_content(self) -> str:
-        lines = [f"option {line.key_text}" for line in self.options]
+        lines = [f"lock {self.lock_digest}"] if self.lock_digest else []
+        lines += [f"option {line.key_text}" for line in self.options]
         lines += sorted({f"require {line.key_text}" for line in self.requirements})
         lines += sorted({f"constrain {line.key_text}" for line in self.constraints})
         return "\n".join(lines)
@@ -130,11 +134,15 @@ class Interpreter:
 def requirement_sources(service_dir: Path) -> list[Path]:
     """The requirement files that describe a service's test environment.
 
-    Among ``requirements*.txt`` and ``requirements/*.txt``, those that no other one includes with
+    A ``uv.lock`` or ``poetry.lock`` beside the ``pyproject.toml`` wins: the env holds the locked
+    versions. Otherwise, among ``requirements*.txt`` and ``requirements/*.txt``, those that no other one includes with
     ``-r`` (the most complete one when they chain, all of them when unrelated). Without any, the
     ``pyproject.toml`` when it declares dependencies. ``[]`` for a directory that is no service.
     """
     service_dir = Path(service_dir)
+    locked = lock_file(service_dir)
+    if locked is not None:
+        return [locked]
     candidates = sorted(service_dir.glob("requirements*.txt")) + sorted(
         (service_dir / "requirements").glob("*.txt")
     )
@@ -195,6 +203,8 @@ def expand_requirements(
         if path.name == "pyproject.toml":
             expanded.sources.append(path)
             expanded.requirements += _expand_pyproject(path)
+        elif path.name in LOCK_FILES:
+            _expand_lock(path, expanded)
         else:
             _expand_requirements_file(path, expanded, into="requirements", stack=())
     inline_origin = Path("<requirement_lines>")
@@ -231,14 +241,42 @@ def _expand_requirements_file(path: Path, expanded: ExpandedRequirements, into: 
             expanded.requirements.append(entry)
 
 
+def _expand_lock(path: Path, expanded: ExpandedRequirements) -> None:
+    """The locked versions of what the pyproject beside the lock declares for runtime and tests."""
+    pyproject = path.parent / "pyproject.toml"
+    if not pyproject.is_file():
+        raise EnvBuildError("lock file without a pyproject.toml beside it", path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.name == UV_LOCK:
+            command = uv_export_command(find_uv(), _parse_toml(pyproject), TEST_EXTRA_NAMES)
+            pins = uv_locked_pins(path.parent, command, _uv_environment())
+        else:
+            declared = [line.text for line in _expand_pyproject(pyproject)]
+            pins = poetry_locked_pins(text, declared, path.parent)
+    except LockReadError as error:
+        raise EnvBuildError(str(error), path) from error
+    lines = text.splitlines()
+    for pin in pins:
+        number = next((i for i, line in enumerate(lines, 1) if pin.name and line.strip() == f'name = "{pin.name}"'), 0)
+        entry = RequirementLine(pin.text, path, number)
+        (expanded.options if pin.name is None else expanded.requirements).append(entry)
+    expanded.sources += [path, pyproject]
+    expanded.lock_digest = hashlib.sha256(text.encode()).hexdigest()
+
+
+def _parse_toml(path: Path) -> dict:
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+    except Exception as error:  # tomlkit raises several unrelated types
+        raise EnvBuildError(f"invalid TOML: {error}".splitlines()[0], path) from error
+
+
 def _expand_pyproject(path: Path) -> list[RequirementLine]:
     """Project dependencies plus test-ish extras and dependency groups (the project itself is not
     installed: checks run with the service dir as cwd, so flat-layout code is importable)."""
     text = path.read_text(encoding="utf-8")
-    try:
-        document = tomlkit.parse(text).unwrap()
-    except Exception as error:  # tomlkit raises several unrelated types
-        raise EnvBuildError(f"invalid TOML: {error}".splitlines()[0], path) from error
+    document = _parse_toml(path)
     project = document.get("project") or {}
     own_name = canonicalize_name(project["name"]) if project.get("name") else None
     optional = {canonicalize_name(k): v for k, v in (project.get("optional-dependencies") or {}).items()}

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
 from . import rules
 from .clients import ClientIndex
-from .consumers import ConsumerSite
+from .consumers import DISTRIBUTOR_SUGGESTION, ConsumerSite
 from .mqtt_names import CONSUMER_METHODS, REMOVED_CLIENT_METHODS
 from .plan import Plan
 from .source import Source
 
 PAHO_CLIENT_NAMES = frozenset({"paho.mqtt.client.Client"})
 PAHO_MESSAGE_NAMES = frozenset({"paho.mqtt.client.MQTTMessage"})
+# asyncio calls that raise RuntimeError when no event loop is running (get_event_loop() does not)
+LOOP_BOUND_CALLS = frozenset({"asyncio.create_task", "asyncio.get_running_loop", "asyncio.current_task"})
 REMOVED_KEYWORDS = {"client_id": ("identifier", rules.CLIENT_ID), "message_retry_set": (None, rules.MESSAGE_RETRY_SET)}
 CONTEXT_METHODS = {"connect": ("__aenter__", ""), "disconnect": ("__aexit__", "None, None, None")}
 DISCONNECT_SUGGESTIONS = {
@@ -50,13 +53,26 @@ def _plan_construction(source: Source, plan: Plan, call: cst.Call) -> None:
             plan.renamed_names[arg.keyword] = new_keyword  # type: ignore[index]
         plan.applied(rule)
     function = source.enclosing_function(call)
-    if not (isinstance(function, cst.FunctionDef) and function.asynchronous):
+    if not (isinstance(function, cst.FunctionDef) and function.asynchronous) and not _needs_running_loop_already(
+        source, function
+    ):
         plan.needs_human(
             rules.CLIENT_OUTSIDE_COROUTINE, source.line(call), source.statement_code(call),
             "aiomqtt 2 calls asyncio.get_running_loop() in Client.__init__ (0.16 used get_event_loop), so "
             "this raises RuntimeError unless it only ever runs while the event loop is running.",
             suggestion="Create the Client inside the coroutine that uses it (async with Client(...) as client:).",
         )
+
+
+def _needs_running_loop_already(source: Source, function: cst.FunctionDef | cst.Lambda | None) -> bool:
+    """A plain function that itself calls asyncio.create_task() or get_running_loop() already raises
+    RuntimeError on 0.16 without a running loop: aiomqtt 2's __init__ asks nothing more of its callers."""
+    if not isinstance(function, cst.FunctionDef):
+        return False
+    return any(
+        source.enclosing_function(call) is function and source.qualified_names(call.func) & LOOP_BOUND_CALLS
+        for call in m.findall(function.body, m.Call())
+    )
 
 
 class ClientUsagePlanner(cst.CSTVisitor):
@@ -81,15 +97,37 @@ class ClientUsagePlanner(cst.CSTVisitor):
         if method and not self._is_async_with_item(node):
             receiver = node.func.value  # type: ignore[attr-defined]
             if method != "messages" or self.index.resolve(receiver) is not None:
-                self.plan.needs_human(
-                    rules.STREAM_NOT_REWRITABLE, self.source.line(node), self.source.statement_code(node),
-                    f"{method}() is gone in aiomqtt 2 and is not used as `async with ... as stream: "
-                    "async for message in stream`, so the codemod cannot move its loop.",
-                    suggestion=f"async for message in {self.source.code(receiver)}.messages: ...",
-                )
+                self._plan_unwrapped_stream(node, method, receiver)
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in REMOVED_CLIENT_METHODS:
             if self.index.resolve(node.func.value) is not None:
                 self._plan_removed_method(node, node.func.attr.value)
+
+    def _plan_unwrapped_stream(self, node: cst.Call, method: str, receiver: cst.BaseExpression) -> None:
+        """A stream entered some other way (an exit stack, a manual __aenter__): listed, and when it is one of
+        several streams of that client (another in the same function, or itself made in a loop), listed as such."""
+        client = self.source.code(receiver)
+        unwrapped = (f"{method}() is gone in aiomqtt 2 and is not used as `async with ... as stream: "
+                     "async for message in stream`")
+        scope = self.source.enclosing_function(node) or self.source.module
+        others = [self.source.line(call) for call in m.findall(scope, m.Call(func=m.Attribute(attr=m.Name())))
+                  if call is not node and self._consumer_method(call) and self.source.code(call.func.value) == client]
+        in_loop = self.source.in_loop_within_function(node)
+        if not others and not in_loop:
+            self.plan.needs_human(
+                rules.STREAM_NOT_REWRITABLE, self.source.line(node), self.source.statement_code(node),
+                unwrapped + ", so the codemod cannot move its loop.",
+                suggestion=f"async for message in {client}.messages: ...",
+            )
+            return
+        why = ["it is made in a loop (one stream per iteration)"] if in_loop else []
+        why += [f"`{client}` has other streams at line{'s' if len(others) > 1 else ''} "
+                + ", ".join(str(line) for line in sorted(others))] if others else []
+        self.plan.needs_human(
+            rules.SEVERAL_CONSUMERS, self.source.line(node), self.source.statement_code(node),
+            f"{unwrapped}, and {' and '.join(why)}: aiomqtt 2 has one client-wide queue, so each message would "
+            "reach only one of these consumers.",
+            suggestion=DISTRIBUTOR_SUGGESTION.format(client=client),
+        )
 
     def _plan_removed_method(self, node: cst.Call, method: str) -> None:
         """connect()/disconnect() are the context manager's entry and exit (upstream migration guide)."""
@@ -151,6 +189,9 @@ class ClientUsagePlanner(cst.CSTVisitor):
             ):
                 return
             positional_id = first is not None and first.keyword is None and not first.star
+            if isinstance(node.func, cst.Attribute) and self.plan.wants(rules.PAHO_CALLBACK_API_VERSION):
+                self._pin_callback_api_version_1(node, node.func, positional_id)
+                return
             self.plan.needs_human(
                 rules.PAHO_INTERNALS, self.source.line(node), self.source.statement_code(node),
                 "paho-mqtt moves to 2.1.0 with aiomqtt: its Client's first parameter is now callback_api_version"
@@ -166,6 +207,23 @@ class ClientUsagePlanner(cst.CSTVisitor):
                 "no longer looks like the messages the client delivers (migrated code reads message.topic.value).",
                 suggestion="aiomqtt.Message(topic, payload, qos=0, retain=False, mid=0, properties=None)",
             )
+
+    def _pin_callback_api_version_1(self, node: cst.Call, func: cst.Attribute, positional_id: bool) -> None:
+        """paho 2's Client(callback_api_version, client_id, clean_session, ...) is 1.x's signature with one new
+        first parameter: passing VERSION1 there keeps every positional argument and every 1.x callback."""
+        module = self.source.code(func.value)
+        self.plan.prepended_args[node] = cst.parse_expression(f"{module}.CallbackAPIVersion.VERSION1")
+        self.plan.applied(rules.PAHO_CALLBACK_API_VERSION)
+        self.plan.needs_human(
+            rules.PAHO_INTERNALS, self.source.line(node), self.source.statement_code(node),
+            "paho-mqtt moves to 2.1.0 with aiomqtt: its Client's new first parameter callback_api_version is now "
+            f"passed as {module}.CallbackAPIVersion.VERSION1"
+            + (" (the positional client id stays the client id)" if positional_id else "")
+            + ", which keeps the 1.x callback signatures; paho warns (DeprecationWarning) on every such client, "
+            "so a test run with warnings as errors fails until the callbacks move to VERSION2.",
+            suggestion=f"{module}.Client({module}.CallbackAPIVersion.VERSION2, ...) with paho 2 callback signatures "
+            "(reason codes and properties arguments)",
+        )
 
     def _consumer_method(self, call: cst.Call) -> str | None:
         func = call.func

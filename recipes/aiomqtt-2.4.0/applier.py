@@ -45,9 +45,13 @@ class PlanApplier(cst.CSTTransformer):
             )
         removed = [o in self.plan.removed_args for o in original_node.args]
         added = self.plan.added_kwargs.get(original_node, [])
-        if not any(removed) and not added:
+        first = self.plan.prepended_args.get(original_node)
+        if not any(removed) and not added and first is None:
             return updated_node
         args = _without(updated_node.args, removed)
+        if first is not None:
+            separator = _leading_separator(args)
+            args = [cst.Arg(value=first.deep_clone(), comma=separator), *args]
         for keyword, value in added:
             args = _appended(args, cst.Arg(value=value.deep_clone(), keyword=cst.Name(keyword),
                                            equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
@@ -99,6 +103,17 @@ def _without(elements: Sequence[Element], removed: Sequence[bool]) -> list[Eleme
         trailing = {"whitespace_after_arg": last.whitespace_after_arg} if isinstance(last, cst.Arg) else {}
         kept[-1] = kept[-1].with_changes(comma=last.comma, **trailing)
     return kept
+
+
+def _leading_separator(args: list[cst.Arg]) -> cst.Comma | cst.MaybeSentinel:
+    """The comma after a new first argument: like the one after the old first argument when that one
+    breaks the line (one argument per line stays so), else `, `."""
+    if not args:
+        return cst.MaybeSentinel.DEFAULT
+    comma = args[0].comma
+    if len(args) > 1 and isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        return comma
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
 
 
 def _appended(args: list[cst.Arg], new_arg: cst.Arg) -> list[cst.Arg]:

@@ -31,6 +31,8 @@ class Plan:
     replaced_strings: dict[cst.SimpleString, str] = field(default_factory=dict)
     removed_args: set[cst.Arg] = field(default_factory=set)
     added_kwargs: dict[cst.Call, list[tuple[str, cst.BaseExpression]]] = field(default_factory=dict)
+    # call -> a first positional argument put before the others: paho's callback_api_version
+    prepended_args: dict[cst.Call, cst.BaseExpression] = field(default_factory=dict)
     unwrapped_items: dict[cst.With, set[cst.WithItem]] = field(default_factory=dict)
     # statements that open a `with` block's body: `stream = client.messages` for an unwrapped stream item
     stream_statements: dict[cst.With, list[cst.BaseStatement]] = field(default_factory=dict)

@@ -23,6 +23,7 @@ QUEUE_MAXSIZE_UNPLACED = "MQ019"
 NAME_WITHOUT_EQUIVALENT = "MQ020"
 CONNECT_AS_CONTEXT = "MQ021"
 MOCKED_CLIENT_KEYWORDS = "MQ022"
+PAHO_CALLBACK_API_VERSION = "MQ023"
 
 RULES = {
     IMPORT_RENAME: "asyncio_mqtt imports and module references -> aiomqtt",
@@ -50,6 +51,8 @@ RULES = {
     NAME_WITHOUT_EQUIVALENT: "manual: asyncio_mqtt name with no single aiomqtt 2.4.0 home",
     CONNECT_AS_CONTEXT: "client.connect() -> client.__aenter__(), client.disconnect() -> client.__aexit__(None, None, None)",
     MOCKED_CLIENT_KEYWORDS: "tests asserting a mocked Client's constructor keywords: client_id= -> identifier=",
+    PAHO_CALLBACK_API_VERSION: "paho mqtt.Client(...) -> mqtt.Client(mqtt.CallbackAPIVersion.VERSION1, ...)"
+    " (paho 2 signature, 1.x callbacks kept)",
 }
 
 MANUAL_RULES = frozenset(rule for rule, text in RULES.items() if text.startswith("manual:"))

@@ -26,11 +26,16 @@ class Source:
         return self.positions[node].start.line
 
     def code(self, node: cst.CSTNode) -> str:
-        """The node's source; compound statements are shown by their header with the body elided."""
+        """The node's source; compound statements are shown by their header with the body elided.
+
+        Comment lines above a statement are not its code: a checklist's "old" line shows the statement only.
+        """
         if isinstance(node, (cst.With, cst.For, cst.While, cst.If, cst.Try, cst.FunctionDef, cst.ClassDef)):
             node = node.with_changes(
                 leading_lines=(), body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Expr(cst.Ellipsis())])])
             )
+        elif isinstance(node, cst.SimpleStatementLine):
+            node = node.with_changes(leading_lines=())
         return self.module.code_for_node(node).strip()
 
     def statement_code(self, node: cst.CSTNode) -> str:
