@@ -345,3 +345,25 @@ def test_fleet_service_proven_by_execution(service, mode, tmp_path):
     floor = _outcomes(_python_for(directory, ("pytest==8.3.5",)), directory, "-W",
                       "error::pytest.PytestDeprecationWarning")
     assert {t for t in passing if floor.get(t) != "passed"} == set(), floor
+
+
+@pytest.mark.slow
+def test_custom_suite_wide_override_keeps_one_shared_loop_by_execution(tmp_path):
+    """A custom session override (it also sets debug) shared one loop between a module-scoped server
+    fixture and the tests that connect to it. Left as it was, 1.x runs the server in a module loop that
+    is idle while each test's own loop waits for the answer; the migration keeps one session loop."""
+    from bot.validation.envs import ensure_env
+
+    case = RECIPE.folder / "fixtures" / "event-loop-override-custom" / "before"
+    directory = tmp_path / "echo"
+    shutil.copytree(case, directory)
+    old = _outcomes(Path(ensure_env(requirement_lines=["pytest==7.4.4", "pytest-asyncio==0.21.2"])), directory)
+    assert set(old.values()) == {"passed"} and len(old) == 2, old
+
+    new_python = Path(ensure_env(requirement_lines=["pytest>=8.4,<10", "pytest-asyncio==1.3.0"]))
+    result = migrate(service_source(directory, "echo"))
+    assert [(m.file, m.rule) for m in result.manual] == [("tests/conftest.py", "PA009")]
+    for path, text in result.changed.items():
+        (directory / path).write_text(text)
+    new = _outcomes(new_python, directory, "-W", "error::pytest.PytestDeprecationWarning")
+    assert new == old, new

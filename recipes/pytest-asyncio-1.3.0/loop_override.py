@@ -145,6 +145,8 @@ class OverridePlan:
     manual: list[ManualItem] = field(default_factory=list)
 
 
+_CUSTOM_SUGGESTION = ("move a custom loop type to an event_loop_policy fixture (or a loop_factory), the loop "
+                      "lifetime to loop_scope=, then delete it")
 _PER_SCOPE_SUGGESTION = ("give the async tests that must share a loop @pytest.mark.asyncio(loop_scope=...) (or a "
                          "pytestmark) and their async fixtures @pytest_asyncio.fixture(loop_scope=...), then delete it")
 
@@ -163,8 +165,19 @@ def plan_override(overrides: list[EventLoopOverride], sync_requesters: int, test
         covers_all = all(root == "" or module.startswith(root + "/") for module in test_modules)
         conflicts = {key: value for key, value in configured.items()
                      if value is not None and value.strip() != override.scope}
-        if (override.plain and override.module_level and covers_all and not conflicts
-                and posixpath.basename(override.file) == "conftest.py"):
+        suite_wide = (override.module_level and covers_all and not conflicts and override.scope is not None
+                      and posixpath.basename(override.file) == "conftest.py")
+        if suite_wide and not override.plain:
+            # Its loop lifetime still translates (one loop per scope for every test and fixture, as on
+            # 0.21); what else it did (uvloop, a policy, debug, checks) is the human's part.
+            plan.loop_scope = override.scope
+            plan.manual.append(_manual(
+                override, f"custom event_loop fixture: its loop lifetime ({override.scope}) became the default "
+                          "test and fixture loop scope, but pytest-asyncio 1.x ignores the fixture itself, so "
+                          "whatever else it does (uvloop, a policy, debug, set_event_loop, checks) no longer "
+                          "happens", _CUSTOM_SUGGESTION))
+            return plan
+        if override.plain and suite_wide:
             plan.loop_scope = override.scope
             if sync_requesters:
                 plan.manual.append(_manual(
@@ -185,8 +198,7 @@ def plan_override(overrides: list[EventLoopOverride], sync_requesters: int, test
         if not override.plain:
             reason = ("custom event_loop fixture does more than create, yield and close a loop (policy, uvloop, "
                       "debug, set_event_loop, parameters...); pytest-asyncio 1.x ignores it for async tests")
-            suggestion = ("move a custom loop type to an event_loop_policy fixture (or a loop_factory), the loop "
-                          "lifetime to loop_scope=, then delete it")
+            suggestion = _CUSTOM_SUGGESTION
         elif len(overrides) > 1 or not override.module_level or posixpath.basename(override.file) != "conftest.py":
             reason = (f"event_loop override (scope {override.scope}) that applies to part of the suite only; "
                       "pytest-asyncio 1.x has no per-directory loop override")

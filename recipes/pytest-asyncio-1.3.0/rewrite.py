@@ -17,6 +17,7 @@ from .pytest_names import (
     ASYNCIO_MARK,
     OTHER_ASYNC_MARKS,
     PYTEST_FIXTURE,
+    SCOPE_ORDER,
     WIDE_SCOPES,
     FixtureDecorator,
     fixture_decorator,
@@ -42,6 +43,7 @@ class FilePlan:
     collection: Collection
     first_party: frozenset[str] = frozenset()  # the service's own top-level modules (import grouping)
     delete_override_line: int | None = None  # `def` line of the event_loop override to remove
+    suite_loop_scope: str | None = None  # the loop lifetime a suite-wide event_loop override gave everything
 
 
 @dataclass
@@ -256,11 +258,21 @@ class AsyncioRewriter(cst.CSTTransformer):
             self.outcome.counts[rules.ASYNCIO_FIXTURE_DECORATOR] += 1
         if needs_loop_scope:
             assert isinstance(expr, cst.Call) and fixture.scope_arg is not None
-            expr = expr.with_changes(args=_append_keyword(expr, "loop_scope", fixture.scope_arg))
+            expr = expr.with_changes(args=_append_keyword(expr, "loop_scope", self._loop_scope_arg(fixture)))
             self.outcome.counts[rules.FIXTURE_LOOP_SCOPE] += 1
         decorators = list(node.decorators)
         decorators[fixture.index] = decorator.with_changes(decorator=expr)
         return node.with_changes(decorators=decorators)
+
+    def _loop_scope_arg(self, fixture: FixtureDecorator) -> cst.Arg:
+        """The loop the fixture ran in before: its own scope's, unless a suite-wide event_loop override
+        of a wider scope gave every fixture and test one shared loop (then tests share it too)."""
+        arg, suite = fixture.scope_arg, self.plan.suite_loop_scope
+        assert arg is not None and fixture.scope is not None
+        if suite is None or SCOPE_ORDER.index(suite) <= SCOPE_ORDER.index(fixture.scope):
+            return arg
+        quote = arg.value.quote if isinstance(arg.value, cst.SimpleString) else '"'
+        return arg.with_changes(value=cst.SimpleString(f"{quote}{suite}{quote}"))
 
     # ------------------------------------------------------------------ calls
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:

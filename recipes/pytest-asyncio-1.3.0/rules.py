@@ -19,7 +19,7 @@ RULES = {
     ASYNCIO_FIXTURE_DECORATOR: "@pytest.fixture on an async def -> @pytest_asyncio.fixture (all modes for "
                                "wider-scoped fixtures, every async fixture in strict mode)",
     FIXTURE_LOOP_SCOPE: "class/module/package/session-scoped async fixture gets loop_scope equal to its scope "
-                        "(the loop it ran in on 0.23)",
+                        "(the loop it ran in on 0.23), or the wider scope of a suite-wide event_loop override",
     MARKER_LOOP_SCOPE: "@pytest.mark.asyncio(scope=...) -> @pytest.mark.asyncio(loop_scope=...)",
     EVENT_LOOP_PARAMETER: "event_loop parameter of an async test or async fixture -> "
                           "event_loop = asyncio.get_running_loop()",
