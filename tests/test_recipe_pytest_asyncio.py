@@ -71,6 +71,8 @@ CASE_RULES = {
     "event-loop-parameter": {"PA005"},
     "event-loop-override": {"PA006"},
     "event-loop-override-function-scope": {"PA006"},
+    "event-loop-override-custom": {"PA001", "PA002", "PA003", "PA008"},
+    "event-loop-override-get-loop": {"PA003", "PA006"},
     "config-addopts": {"PA007", "PA008"},
     "config-pyproject": {"PA007", "PA008"},
     "config-tox-ini": {"PA007", "PA008"},
@@ -347,22 +349,32 @@ def test_fleet_service_proven_by_execution(service, mode, tmp_path):
     assert {t for t in passing if floor.get(t) != "passed"} == set(), floor
 
 
+
+# Suite-wide event_loop overrides in shapes seen in real projects, each sharing one session loop between a
+# wider-scoped async fixture and the tests that talk to it; case -> manual items expected.
+SHARED_LOOP_CASES = {
+    # Also sets debug: the lifetime is migrated, the rest listed.
+    "event-loop-override-custom": [("tests/conftest.py", "PA009")],
+    # autouse + asyncio.get_event_loop(): still only a lifetime, so it is removed.
+    "event-loop-override-get-loop": [],
+}
+
+
 @pytest.mark.slow
-def test_custom_suite_wide_override_keeps_one_shared_loop_by_execution(tmp_path):
-    """A custom session override (it also sets debug) shared one loop between a module-scoped server
-    fixture and the tests that connect to it. Left as it was, 1.x runs the server in a module loop that
-    is idle while each test's own loop waits for the answer; the migration keeps one session loop."""
+@pytest.mark.parametrize("case", sorted(SHARED_LOOP_CASES))
+def test_suite_wide_override_keeps_one_shared_loop_by_execution(case, tmp_path):
+    """Left as it was (or with loop_scope = the fixture's own scope), 1.x runs the fixture's server or
+    worker task in a loop that is idle while each test's own loop waits for the answer."""
     from bot.validation.envs import ensure_env
 
-    case = RECIPE.folder / "fixtures" / "event-loop-override-custom" / "before"
-    directory = tmp_path / "echo"
-    shutil.copytree(case, directory)
+    directory = tmp_path / case
+    shutil.copytree(RECIPE.folder / "fixtures" / case / "before", directory)
     old = _outcomes(Path(ensure_env(requirement_lines=["pytest==7.4.4", "pytest-asyncio==0.21.2"])), directory)
     assert set(old.values()) == {"passed"} and len(old) == 2, old
 
     new_python = Path(ensure_env(requirement_lines=["pytest>=8.4,<10", "pytest-asyncio==1.3.0"]))
-    result = migrate(service_source(directory, "echo"))
-    assert [(m.file, m.rule) for m in result.manual] == [("tests/conftest.py", "PA009")]
+    result = migrate(service_source(directory, case))
+    assert [(m.file, m.rule) for m in result.manual] == SHARED_LOOP_CASES[case]
     for path, text in result.changed.items():
         (directory / path).write_text(text)
     new = _outcomes(new_python, directory, "-W", "error::pytest.PytestDeprecationWarning")

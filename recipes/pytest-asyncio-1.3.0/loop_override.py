@@ -1,9 +1,9 @@
 """Finding user-defined `event_loop` fixtures and telling the plain ones apart.
 
-A plain override only creates a loop, yields it and closes it (optionally in try/finally), with
-at most a literal `scope=`. Its one effect under 0.21/0.23 was the loop's lifetime, which 1.x
+A plain override only creates (or gets) a loop, yields it and closes it (optionally in try/finally),
+with at most a literal `scope=` (and `autouse`). Its one effect under 0.21/0.23 was the loop's lifetime, which 1.x
 expresses as loop-scope configuration. Anything else (uvloop, a policy, debug flags,
-set_event_loop, autouse, parameters) needs a human.
+set_event_loop, parameters) needs a human.
 """
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ from . import rules
 from .collection import Collection
 from .pytest_names import PYTEST_FIXTURE, FixtureDecorator, fixture_decorator, parameter_names
 
-_NEW_LOOP_CALLS = ("asyncio.new_event_loop()", "asyncio.get_event_loop_policy().new_event_loop()")
+# get_event_loop() is there too: in such an override it hands out the current (or a new) loop that the
+# fixture then closes, so its one effect was also the loop's lifetime.
+_NEW_LOOP_CALLS = ("asyncio.new_event_loop()", "asyncio.get_event_loop_policy().new_event_loop()",
+                   "asyncio.get_event_loop()")
 _EMPTY = cst.Module(body=[])
 
 
@@ -78,7 +81,7 @@ def _is_plain_body(body: cst.BaseSuite) -> bool:
 
 def is_plain_override(func: cst.FunctionDef, decorator: FixtureDecorator) -> bool:
     call = decorator.call
-    allowed_kwargs = {"scope", "name"}
+    allowed_kwargs = {"scope", "name", "autouse"}  # autouse only requested the loop everywhere: no effect of its own
     return (
         func.asynchronous is None
         and len(func.decorators) == 1
