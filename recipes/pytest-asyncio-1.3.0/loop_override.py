@@ -17,6 +17,7 @@ from bot.model import ManualItem
 
 from . import rules
 from .collection import Collection
+from .sync_fixture import can_become_async
 from .pytest_names import PYTEST_FIXTURE, FixtureDecorator, fixture_decorator, parameter_names
 
 # get_event_loop() is there too: in such an override it hands out the current (or a new) loop that the
@@ -100,7 +101,7 @@ class _OverrideFinder(cst.CSTVisitor):
     def __init__(self, path: str, lines: list[str], collection: Collection) -> None:
         self.path, self.lines, self.collection = path, lines, collection
         self.found: list[EventLoopOverride] = []
-        self.sync_requesters = 0  # sync tests/fixtures taking event_loop: they need the fixture to exist
+        self.sync_requesters = 0  # sync tests/fixtures taking event_loop that stay sync: they need the fixture
         self._depth = 0
 
     def _names(self, node: cst.CSTNode) -> set[str]:
@@ -114,7 +115,8 @@ class _OverrideFinder(cst.CSTVisitor):
                 self.path, line, self.lines[line - 1].strip(), decorator.scope,
                 is_plain_override(node, decorator), self._depth == 0))
         elif (node.asynchronous is None and "event_loop" in parameter_names(node.params)
-              and (decorator is not None or self.collection.is_test_function(node.name.value))):
+              and ((decorator is not None and not can_become_async(node))
+                   or (decorator is None and self.collection.is_test_function(node.name.value)))):
             self.sync_requesters += 1
         self._depth += 1
 

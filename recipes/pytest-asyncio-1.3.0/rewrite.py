@@ -12,6 +12,7 @@ from bot.model import ManualItem
 
 from . import imports, rules
 from .collection import Collection
+from .sync_fixture import can_become_async
 from .pytest_names import (
     ASYNCIO_FIXTURE,
     ASYNCIO_MARK,
@@ -200,6 +201,9 @@ class AsyncioRewriter(cst.CSTTransformer):
                    and all(scope.is_class and scope.collectable for scope in self._scopes)
                    and self.plan.collection.is_test_function(original_node.name.value))
         if EVENT_LOOP in parameter_names(original_node.params) and (is_test or fixture is not None):
+            if fixture is not None and can_become_async(original_node):
+                node = self._make_async_fixture(original_node, node)
+                is_async = True
             node = self._event_loop_parameter(original_node, node, is_async, fixture)
         if fixture is not None and is_async:
             node = self._async_fixture(original_node, node, fixture)
@@ -215,6 +219,15 @@ class AsyncioRewriter(cst.CSTTransformer):
         for scope in self._scopes:
             marks |= scope.marks
         return ASYNCIO_MARK not in marks and not (marks & OTHER_ASYNC_MARKS)
+
+    def _make_async_fixture(self, original: cst.FunctionDef, node: cst.FunctionDef) -> cst.FunctionDef:
+        """A sync fixture that only hands event_loop on becomes async: 1.x has no loop fixture for sync
+        code, and the running loop of an async fixture is the one the tests use (same scope rules)."""
+        self._manual(original.name, rules.EVENT_LOOP_PARAMETER,
+                     "sync fixture requested the event_loop fixture (removed in 1.0): it was made `async def` so "
+                     "it gets the running loop; its body now runs inside that loop",
+                     "check that nothing in it (or in what it calls) blocks or starts an event loop")
+        return node.with_changes(asynchronous=cst.Asynchronous())
 
     def _event_loop_parameter(self, original: cst.FunctionDef, node: cst.FunctionDef, is_async: bool,
                               fixture: FixtureDecorator | None) -> cst.FunctionDef:
