@@ -33,7 +33,8 @@ TEST_SCOPE_KEY = "asyncio_default_test_loop_scope"
 _DESCRIPTIONS = {
     rules.MARK_ASYNC_TESTS: "marked {n} async test(s) with @pytest.mark.asyncio",
     rules.ASYNCIO_FIXTURE_DECORATOR: "moved {n} async fixture(s) to @pytest_asyncio.fixture",
-    rules.FIXTURE_LOOP_SCOPE: "gave {n} wider-scoped async fixture(s) loop_scope equal to their scope",
+    rules.FIXTURE_LOOP_SCOPE: "gave {n} wider-scoped async fixture(s) the loop_scope of the loop they ran in "
+                              "(their scope's, or the event_loop override's when wider)",
     rules.MARKER_LOOP_SCOPE: "renamed scope= to loop_scope= in {n} asyncio marker(s)",
     rules.EVENT_LOOP_PARAMETER: "replaced the event_loop parameter of {n} async test(s)/fixture(s) with "
                                 "asyncio.get_running_loop()",
