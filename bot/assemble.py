@@ -18,6 +18,8 @@ def build_runner(repo: GitRepo, forge: Forge, config: Config, recipes: list[Reci
     if not checks:
         return Runner(repo, forge, config, recipes)
     if skip_checks:
-        return Runner(repo, forge, config, recipes, SkippedValidator(), Gate(repo, forge, None))
+        gate = Gate(repo, forge, None, config.untested_is_green)
+        return Runner(repo, forge, config, recipes, SkippedValidator(), gate)
     check_runner = CheckRunner(repo, config, step)
-    return Runner(repo, forge, config, recipes, CheckValidator(check_runner), Gate(repo, forge, check_runner))
+    gate = Gate(repo, forge, check_runner, config.untested_is_green)
+    return Runner(repo, forge, config, recipes, CheckValidator(check_runner), gate)

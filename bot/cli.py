@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -12,7 +13,8 @@ from pathlib import Path
 from bot.config import Config, Identity, check_recipe_settings, load_config
 from bot.errors import BotError, ConfigError, RecipeError, UsageError
 from bot.gitops import GitRepo
-from bot.recipe import Recipe, load_recipes, recipe_folders
+from bot.recipe import BrokenRecipe, Recipe, load_recipes, recipe_folders
+from bot.runlock import repo_lock
 from bot.status import format_table, status_rows, wave_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -121,13 +123,20 @@ def _parser() -> argparse.ArgumentParser:
 class Context:
     def __init__(self, args: argparse.Namespace) -> None:
         self.repo = GitRepo(args.repo or Path.cwd())
+        parser = getattr(args, "help_parser", None)  # names the lock's holder: "run", "local merge"...
+        self.command = parser.prog.removeprefix("upgrade-bot ") if parser else "?"
+        self.repo.prune_own_worktrees()  # what a killed run left registered
         self.config: Config = load_config(self.repo.path)
-        self.recipes: list[Recipe] = load_recipes(self.config.recipe_dirs, self.config.enabled_recipes)
+        # a broken recipe fails its own jobs; status, revert and the others still work
+        self.broken_recipes: list[BrokenRecipe] = []
+        self.recipes: list[Recipe] = load_recipes(self.config.recipe_dirs, self.config.enabled_recipes,
+                                                  self.broken_recipes)
         check_recipe_settings(self.config, recipe_folders(self.config.recipe_dirs))
         only = getattr(args, "recipes", None)
         if only:
             wanted = [r.strip() for r in only.split(",") if r.strip()]
-            unknown = sorted(set(wanted) - {r.id for r in self.recipes})
+            self.broken_recipes = [b for b in self.broken_recipes if b.id in wanted]
+            unknown = sorted(set(wanted) - {r.id for r in self.recipes} - {b.id for b in self.broken_recipes})
             if unknown:
                 raise ConfigError("--recipes", "", f"unknown recipe {unknown[0]!r}")
             self.recipes = [r for r in self.recipes if r.id in wanted]
@@ -139,10 +148,15 @@ class Context:
             from bot.forge.github import BOT_EMAIL, BOT_NAME, GitHubForge
             if self.config.identity == Identity():  # unset: commit as github-actions[bot]
                 self.config = dataclasses.replace(self.config, identity=Identity(BOT_NAME, BOT_EMAIL))
-            managed = set(self.config.labels) | {"checks-failing", "not-validated", "revert"}
+            from bot.pr_content import UNTESTED_LABEL
+            managed = set(self.config.labels) | {"checks-failing", "not-validated", UNTESTED_LABEL, "revert"}
             return GitHubForge.from_env(self.config.github_repository or None, None, managed_labels=managed)
         from bot.forge.local import LocalForge
         return LocalForge(self.repo.state_dir)
+
+    def exclusive(self):
+        """One mutating upgrade-bot process per repository (a second one exits naming the holder)."""
+        return repo_lock(self.repo.state_dir, self.command)
 
     def runner(self, *, checks: bool = False, skip_checks: bool = False):
         from bot.assemble import build_runner
@@ -157,8 +171,8 @@ def cmd_plan(args) -> int:
     if args.json:
         print(json.dumps({
             "base": base_sha,
-            "jobs": [{"service": j.service.name, "path": j.service.path, "recipe": j.recipe.id, "tier": j.tier,
-                      "wave": j.wave + 1, "branch": j.branch,
+            "jobs": [{"service": j.service.name, "job": j.key, "path": j.service.path, "recipe": j.recipe.id,
+                      "tier": j.tier, "wave": j.wave + 1, "branch": j.branch,
                       "declared": [f"{d.file}:{d.line} {d.raw_name}{d.spec}" for d in j.service.depends_on(j.recipe.package)],
                       "imports": sorted(set(j.recipe.imports) & j.service.imports),
                       "problems": j.service.problems, "notes": j.service.notes} for j in plan.jobs],
@@ -169,7 +183,7 @@ def cmd_plan(args) -> int:
         }, indent=2))
         _print_warnings(plan)
         return EXIT_FAILED if plan.broken else EXIT_OK
-    rows = [[str(j.wave + 1), j.tier, j.service.name, j.recipe.id, "; ".join(j.service.problems) or "ok"]
+    rows = [[str(j.wave + 1), j.tier, j.service.key, j.recipe.id, "; ".join(j.service.problems) or "ok"]
             for j in plan.jobs]
     print(format_table(["wave", "tier", "service", "recipe", "service status"], rows))
     print(f"\n{len(plan.jobs)} jobs in {len(plan.waves())} waves (base {base_sha[:12]})")
@@ -186,13 +200,20 @@ def cmd_plan(args) -> int:
 def cmd_run(args) -> int:
     ctx = Context(args)
     runner = ctx.runner(checks=not args.dry_run, skip_checks=args.skip_checks)
-    report = runner.run(dry_run=args.dry_run, all_waves=args.all_waves, progress=_progress())
+    with contextlib.nullcontext() if args.dry_run else ctx.exclusive():
+        report = runner.run(dry_run=args.dry_run, all_waves=args.all_waves, progress=_progress())
     if args.dry_run:
         for result in report.results:
             if result.diff:
                 print(result.diff, end="")
     _print_summary(report)
-    return EXIT_FAILED if report.failed else EXIT_OK
+    _print_broken_recipes(ctx)
+    return EXIT_FAILED if report.failed or ctx.broken_recipes else EXIT_OK
+
+
+def _print_broken_recipes(ctx: Context) -> None:
+    for broken in ctx.broken_recipes:
+        print(f"failed: recipe {broken.id} does not load, its jobs did not run: {broken.reason}")
 
 
 def cmd_status(args) -> int:
@@ -205,6 +226,8 @@ def cmd_status(args) -> int:
     _print_warnings(plan)
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows], "blocked": selection.blocked,
+                          "broken": [{"path": b.path, "reason": b.reason} for b in plan.broken],
+                          "broken_recipes": [{"id": b.id, "reason": b.reason} for b in ctx.broken_recipes],
                           "current_wave": None if selection.current_wave is None else selection.current_wave + 1},
                          indent=2))
         return EXIT_OK
@@ -213,6 +236,14 @@ def cmd_status(args) -> int:
                         for r in rows]))
     for line in selection.blocked:
         print(f"blocked: {line}")
+    for row in rows:
+        if row.reason:
+            print(f"blocked job {row.recipe}/{row.service}: {row.reason}")
+    for broken in plan.broken:
+        print(f"broken {broken.path}: {broken.reason}")
+    if any(r.state == "closed" for r in rows):
+        print("closed PRs stay closed: comment `/retry` on one to reopen it")
+    _print_broken_recipes(ctx)
     return EXIT_OK
 
 
@@ -285,7 +316,8 @@ def cmd_command(args) -> int:
     except ValueError as exc:
         raise ConfigError(str(args.event), "", f"malformed event payload: {exc}") from None
     ctx = Context(args)
-    outcome = _command_handler(ctx).handle(payload)
+    with ctx.exclusive():
+        outcome = _command_handler(ctx).handle(payload)
     print("ignored: not a command for upgrade-bot" if outcome.reply is None else outcome.reply)
     return EXIT_OK
 
@@ -293,17 +325,19 @@ def cmd_command(args) -> int:
 def cmd_revert(args) -> int:
     from bot.command_actions import CommandActions
     ctx = Context(args)
-    message, acted = CommandActions(ctx.runner()).revert(ctx.forge.get_pr(args.pr))
+    with ctx.exclusive():
+        message, acted = CommandActions(ctx.runner()).revert(ctx.forge.get_pr(args.pr))
     print(message)
     return EXIT_OK if acted else EXIT_FAILED
 
 
 def cmd_local_comment(args) -> int:
     ctx = Context(args)
-    comment = ctx.forge.comment(args.number, args.body, user=args.user, user_type="User")
-    payload = {"action": "created", "issue": {"number": args.number, "pull_request": {"url": f"local:{args.number}"}},
-               "comment": {"id": comment.id, "body": args.body, "user": {"login": args.user, "type": "User"}}}
-    outcome = _command_handler(ctx).handle(payload)
+    with ctx.exclusive():
+        comment = ctx.forge.comment(args.number, args.body, user=args.user, user_type="User")
+        payload = {"action": "created", "issue": {"number": args.number, "pull_request": {"url": f"local:{args.number}"}},
+                   "comment": {"id": comment.id, "body": args.body, "user": {"login": args.user, "type": "User"}}}
+        outcome = _command_handler(ctx).handle(payload)
     print("(no reply: not a command)" if outcome.reply is None else outcome.reply)
     return EXIT_OK
 
@@ -311,14 +345,16 @@ def cmd_local_comment(args) -> int:
 def cmd_local_merge(args) -> int:
     from bot.local_merge import merge_pr
     ctx = Context(args)
-    sha = merge_pr(ctx.repo, ctx.forge, args.number, ctx.config.identity)
+    with ctx.exclusive():
+        sha = merge_pr(ctx.repo, ctx.forge, args.number, ctx.config.identity)
     print(f"merged #{args.number} as {sha}")
     return EXIT_OK
 
 
 def cmd_local_close(args) -> int:
     ctx = Context(args)
-    ctx.forge.close_pr(args.number)
+    with ctx.exclusive():
+        ctx.forge.close_pr(args.number)
     print(f"closed #{args.number}")
     return EXIT_OK
 
@@ -380,7 +416,7 @@ def _print_warnings(plan) -> None:
 
 
 def _print_summary(report) -> None:
-    rows = [[str(r.job.wave + 1), r.job.service.name, r.job.recipe.id, r.status,
+    rows = [[str(r.job.wave + 1), r.job.service.key, r.job.recipe.id, r.status,
              f"#{r.pr.number}" if r.pr else "-", str(r.manual), r.message[:80]] for r in report.results]
     print(format_table(["wave", "service", "recipe", "result", "PR", "manual", "note"], rows))
     counts: dict[str, int] = {}
@@ -396,3 +432,7 @@ def _print_summary(report) -> None:
     for result in report.results:
         if result.status in ("failed", "blocked"):
             print(f"{result.status}: {result.job.key}: {result.message}")
+    attempted = {r.job.key for r in report.results}
+    for job in report.stuck:
+        if job.key not in attempted:
+            print(f"blocked: {job.key}: {job.blocked_reason}")

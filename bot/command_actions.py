@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bot.errors import BotError
 from bot.forge.base import PullRequest
-from bot.pr_content import commit_message, pr_body
+from bot.pr_content import commit_message, marker_job_key, pr_body
 from bot.render import marker, read_marker, render
 from bot.runner import Runner
 
@@ -14,12 +14,16 @@ class CommandActions:
         self.repo, self.forge, self.config = runner.repo, runner.forge, runner.config
 
     def retry(self, pr: PullRequest, *, force: bool) -> tuple[str, bool]:
-        if pr.state != "open":
-            return f"`/retry` works on open pull requests; this one is {pr.state}.", False
+        if pr.state == "merged":
+            return "`/retry` works on open or closed pull requests; this one is merged (`/revert` undoes it).", False
         meta = read_marker(pr.body) or {}
+        if pr.state == "closed":
+            current_pr = self.runner.pr_states().get(marker_job_key(meta))
+            if current_pr is not None and current_pr.number != pr.number and current_pr.state != "closed":
+                return (f"This job already has pull request #{current_pr.number} ({current_pr.state}); "
+                        f"nothing to reopen."), False
         plan, base_sha = self.runner.plan()
-        job = next((j for j in plan.jobs if j.recipe.id == meta.get("recipe")
-                    and j.service.name == meta.get("service")), None)
+        job = next((j for j in plan.jobs if j.key == marker_job_key(meta)), None)
         if job is None:
             return (f"`{meta.get('recipe')}` no longer applies to `{meta.get('service')}` on "
                     f"`{self.config.base_branch}`; nothing to regenerate. Close this PR if it is obsolete."), False
@@ -48,6 +52,9 @@ class CommandActions:
         validation = validator.validate(job, base_sha, head) if validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
         self.repo.push(head, pr.head, current, self.forge.push_url())
+        if pr.state == "closed":  # after the push: GitHub reopens a PR only while its branch exists
+            self.forge.reopen_pr(pr.number)
+            kept += "; reopened this pull request"
         self.forge.update_pr(pr.number, title=pr.title, body=body.text, labels=self.runner.labels_for(validation))
         return (f"Regenerated `{pr.head}` from `{self.config.base_branch}` at `{base_sha[:12]}` with recipe "
                 f"`{job.recipe.id}`{kept}."), True
@@ -56,7 +63,7 @@ class CommandActions:
         if pr.state != "merged" or not pr.merge_sha:
             return f"`/revert` works on merged pull requests; this one is {pr.state}.", False
         meta = read_marker(pr.body) or {}
-        branch = f"{self.config.branch_prefix}/revert/{meta.get('recipe')}/{meta.get('service')}"
+        branch = f"{self.config.branch_prefix}/revert/{marker_job_key(meta)}"
         existing = self.forge.find_pr(branch)
         if existing and existing.state == "open":
             return f"A revert PR is already open: #{existing.number}.", False

@@ -13,7 +13,8 @@ from bot.render import read_marker, render
 
 WRITE_LEVELS = ("admin", "maintain", "write")
 COMMANDS = {
-    "/retry": "regenerate the branch from the current base with the current recipe, keeping commits humans pushed",
+    "/retry": "regenerate the branch from the current base with the current recipe, keeping commits humans pushed "
+              "(on a closed PR: reopen it)",
     "/retry --force": "regenerate the branch and drop commits humans pushed",
     "/revert": "on a merged PR: open a PR that reverts it (git revert -m 1 of the merge commit)",
     "/help": "list these commands",

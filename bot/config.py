@@ -51,6 +51,8 @@ class Config:
     checks: tuple[CheckConfig, ...] = ()
     service_checks: Mapping[str, tuple[CheckConfig, ...]] = field(default_factory=dict)
     open_next_wave_early: bool = False
+    untested_is_green: bool = False  # a service whose checks ran no test counts as green for the gate
+    wait_for_blocked: bool = True  # later waves wait for jobs that can never get a PR until fixed
     max_open_prs: int = 0  # 0 = unlimited
     max_prs_per_run: int = 0
 
@@ -61,7 +63,8 @@ class Config:
 _KNOWN_KEYS = {
     "services", "base-branch", "branch-prefix", "recipe-dirs", "tiers", "default-tier", "labels",
     "reviewers", "identity", "recipes", "enabled-recipes", "forge", "github-repository", "checks",
-    "service-checks", "open-next-wave-early", "max-open-prs", "max-prs-per-run",
+    "service-checks", "open-next-wave-early", "max-open-prs", "max-prs-per-run", "untested-is-green",
+    "wait-for-blocked",
 }
 
 
@@ -143,6 +146,8 @@ def parse_config(data: Mapping[str, Any], source: str, repo_root: Path) -> Confi
             svc: _checks(v, source, f"service-checks.{svc}") for svc, v in service_checks_raw.items()
         },
         open_next_wave_early=get.bool("open-next-wave-early", False),
+        untested_is_green=get.bool("untested-is-green", False),
+        wait_for_blocked=get.bool("wait-for-blocked", True),
         max_open_prs=get.int("max-open-prs", 0),
         max_prs_per_run=get.int("max-prs-per-run", 0),
     )

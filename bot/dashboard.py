@@ -19,7 +19,8 @@ def dashboard_body(plan: Plan, rows: list[StatusRow], selection: Selection | Non
                       "done": sum(r.state in (*DONE_STATES, "reverted") for r in in_wave)})
     current = None if selection is None or selection.current_wave is None else selection.current_wave + 1
     context = dict(base_branch=base_branch, base_sha=base_sha, rows=rows, waves=waves, current_wave=current,
-                   blocked=selection.blocked if selection else [], marker=marker({"dashboard": True}))
+                   blocked=selection.blocked if selection else [], marker=marker({"dashboard": True}),
+                   broken=plan.broken)
     shown = len(rows)
     while True:  # drop table rows from the end until the body fits
         body = render("dashboard.md.j2", shown=rows[:shown], hidden=len(rows) - shown, **context)

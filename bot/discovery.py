@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import io
 import posixpath
+import re
 import tokenize
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from bot.snapshot import Snapshot, files_under, glob_dirs
 # The files a codemod may read or change: sources and the configuration pytest and pip read;
 # lock files and pip-tools inputs too, so lock updates see them (bot.locking).
 SOURCE_SUFFIXES = (".py", ".txt", ".toml", ".ini", ".cfg", ".in", ".lock")
+_GLOB = re.compile(r"[*?\[]")
 # Dotfiles a codemod may read besides those: the interpreter version a service declares.
 SOURCE_DOTFILES = (".python-version",)
 
@@ -28,6 +30,7 @@ SOURCE_DOTFILES = (".python-version",)
 class Service:
     name: str
     path: str  # repo-relative directory
+    key: str | None = None  # unique name in branch names and job keys (service_key; default: name)
     requirement_files: list[str] = field(default_factory=list)  # service-relative, dependency order
     has_pyproject: bool = False
     declarations: list[Declaration] = field(default_factory=list)
@@ -45,6 +48,10 @@ class Service:
     def is_shared(self, rel: str) -> bool:
         """A file outside the service's folder (`-r ../../shared/base.txt`, a symlink to one): read, never written."""
         return rel.startswith("../") or rel in self.links
+
+    def __post_init__(self) -> None:
+        if self.key is None:
+            self.key = self.name
 
     @property
     def usable(self) -> bool:
@@ -75,8 +82,25 @@ def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Servic
                 skipped.append(Skipped(directory, "not a service: no requirements*.txt, "
                                                   "requirements/*.txt or pyproject.toml"))
                 continue
-            services.append(_read_service(snapshot, directory, relative, known))
+            service = _read_service(snapshot, directory, relative, known)
+            service.key = service_key(pattern, directory) or service.name
+            services.append(service)
     return services, skipped
+
+
+def service_key(pattern: str, directory: str) -> str:
+    """A service's name in branch names and job keys: its path below the pattern's fixed leading folders.
+
+    `services/*` + `services/billing` -> `billing` (single-level layouts keep their branch names);
+    `teams/*/*` + `teams/a/api` -> `a/api`, so `teams/b/api` gets a branch of its own. The repository
+    root has none ("": its branches are `<prefix>/<recipe>`; its jobs go by the project's name)."""
+    if is_root(directory):
+        return ""
+    want = pattern.strip("/").split("/")
+    fixed = 0
+    while fixed < len(want) - 1 and not _GLOB.search(want[fixed]):
+        fixed += 1
+    return "/".join(directory.strip("/").split("/")[fixed:])
 
 
 def _is_service(relative: list[str]) -> bool:

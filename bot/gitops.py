@@ -20,6 +20,7 @@ from bot.errors import BotError, UsageError
 
 SYMLINK_MODE = 0o120000
 _SECRET_IN_URL = re.compile(r"(https?://)[^/@\s]+@")
+_OWN_WORKTREE = re.compile(r"upgrade-bot-wt-(\d+)-\w+")
 
 
 class GitError(BotError):
@@ -177,21 +178,59 @@ class GitRepo:
         except GitError:
             return None
 
-    def push(self, sha: str | None, branch: str, expected: str | None, url: str | None = None) -> None:
-        """Set (or delete, sha=None) the remote branch, only if it still is at `expected`."""
+    def push(self, sha: str | None, branch: str, expected: str | None, url: str | None = None) -> bool:
+        """Set (or delete, sha=None) the remote branch, only if it still is at `expected`.
+
+        Returns whether this push changed the ref: False when it already was at `sha` (another run
+        pushed the same commit), so a caller never undoes a push that was not its own."""
         lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
         src = f"{sha}:refs/heads/{branch}" if sha else f":refs/heads/{branch}"
-        self._git("push", "--quiet", "--porcelain", lease, url or self.remote, src)
+        out = self._git("push", "--porcelain", lease, url or self.remote, src)
         tracking = f"refs/remotes/{self.remote}/{branch}"
         if sha:
             self._git("update-ref", tracking, sha)
         else:
             self._git("update-ref", "-d", tracking)
+        return not any(line.startswith("=\t") for line in out.splitlines())
+
+    def is_ancestor(self, commit: str, of: str) -> bool:
+        try:
+            self._git("merge-base", "--is-ancestor", commit, of)
+        except GitError:
+            return False
+        return True
+
+    def merge_of(self, head: str, base: str) -> str | None:
+        """The oldest commit on base's first-parent line that brought `head` in (a merge, or head itself)."""
+        line = self._git("rev-list", "--first-parent", "--reverse", "--parents", f"{head}..{base}")
+        for entry in line.splitlines():
+            sha, *parents = entry.split()
+            if head in parents or any(self.is_ancestor(head, p) for p in parents[1:]):
+                return sha
+        return head if self.is_ancestor(head, base) else None
+
+    def prune_own_worktrees(self) -> list[str]:
+        """Remove the temporary worktrees a killed bot process left registered in this repository.
+
+        Only ours (named upgrade-bot-wt-<pid>-...) whose process is gone; the user's are never touched."""
+        from bot.runlock import pid_alive
+        removed = []
+        for line in self._git("worktree", "list", "--porcelain").splitlines():
+            if not line.startswith("worktree "):
+                continue
+            path = Path(line[len("worktree "):])
+            match = _OWN_WORKTREE.fullmatch(path.name)
+            if not match or pid_alive(int(match.group(1))):
+                continue
+            self._git("worktree", "remove", "--force", str(path))
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path))
+        return removed
 
     @contextmanager
     def temporary_worktree(self, sha: str) -> Iterator[Path]:
         """A detached checkout of sha in a temp dir, removed afterwards (even on error)."""
-        tmp = Path(tempfile.mkdtemp(prefix="upgrade-bot-wt-"))
+        tmp = Path(tempfile.mkdtemp(prefix=f"upgrade-bot-wt-{os.getpid()}-"))
         self._git("worktree", "add", "--detach", "--quiet", str(tmp), sha)
         try:
             yield tmp

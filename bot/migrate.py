@@ -50,12 +50,13 @@ class ServiceChange:
 def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | None = None) -> ServiceChange:
     if service.problems:
         raise MigrationError(service.problems[0])
-    codemod = recipe.codemod(options)
     try:
-        result = codemod.migrate(service.source())
-    except Exception as exc:  # a codemod bug must fail this job alone, with a reason
+        result = recipe.codemod(options).migrate(service.source())
+    except (KeyboardInterrupt, BotError):
+        raise
+    except BaseException as exc:  # a codemod bug (sys.exit() included) must fail this job alone, with a reason
         raise MigrationError(f"{service.path}: {recipe.id} codemod failed: "
-                             f"{type(exc).__name__}: {_first_line(exc)}") from exc
+                             f"{type(exc).__name__}: {_first_line(exc)}") from None
     change = ServiceChange(service.name, service.path, recipe.id, applied=list(result.applied),
                            manual=list(result.manual), notes=list(result.notes),
                            encodings=dict(service.encodings), links=dict(service.links))
@@ -140,6 +141,6 @@ def _home_file(service: Service, recipe: Recipe) -> str:
     return declared[0].file if declared else ""
 
 
-def _first_line(exc: Exception) -> str:
+def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else "no message"

@@ -6,6 +6,7 @@ from typing import Callable, Collection, Mapping, Sequence
 
 from bot.config import Config
 from bot.discovery import Service, Skipped
+from bot.layout import is_root
 from bot.model import TIERS
 from bot.recipe import Recipe
 from bot.refnames import ref_name_problem
@@ -22,7 +23,12 @@ class Job:
 
     @property
     def key(self) -> str:
-        return f"{self.recipe.id}/{self.service.name}"
+        return job_key(self.recipe.id, self.service)
+
+    @property
+    def blocked_reason(self) -> str:
+        """Why this job can never get a PR until a human fixes the service ("" when it can)."""
+        return self.service.problems[0] if self.service.problems else ""
 
     @property
     def wave(self) -> int:
@@ -48,38 +54,78 @@ class Plan:
         return [by_wave[w] for w in sorted(by_wave)]
 
 
+def job_key(recipe_id: str, service: Service) -> str:
+    """`<recipe>/<service key>`: the one name of a job in PR markers, status and branch names."""
+    return "/".join(p for p in (recipe_id, service.key) if p)
+
+
+def branch_name(prefix: str, recipe_id: str, service: Service) -> str:
+    """`<prefix>/<recipe>/<service key>`; the repository root, the one service, is `<prefix>/<recipe>`."""
+    return "/".join(p for p in (prefix, recipe_id, "" if is_root(service.path) else service.key) if p)
+
+
+def _colliding(services: Sequence[Service]) -> dict[str, str]:
+    """Services whose branches would clash (same key, or one key a folder of another: git cannot have
+    both refs), by path -> one-line reason naming the other service."""
+    by_key: dict[str, list[Service]] = {}
+    for service in services:
+        by_key.setdefault(service.key, []).append(service)
+    out: dict[str, str] = {}
+
+    def clash(service: Service, other: Service) -> None:
+        out.setdefault(service.path, f"{service.path} and {other.path} would share branch names "
+                                     f"(<prefix>/<recipe>/{service.key}): rename a folder, or change "
+                                     f"`services` so their paths below the pattern differ")
+
+    for service in services:
+        parts = service.key.split("/")
+        ancestors = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        for other in [*by_key[service.key], *(o for k in ancestors for o in by_key.get(k, []))]:
+            if other.path != service.path:
+                clash(service, other)
+                clash(other, service)
+    return out
+
+
 def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: Sequence[Recipe],
               config: Config, with_prs: Collection[str] = ()) -> Plan:
     """with_prs: keys of jobs that have a bot PR; they stay in the plan after their upgrade landed,
     so waves, gates and the dashboard still see them."""
     jobs, not_applicable, broken = [], [], []
-    for service in services:
+    seen_paths: set[str] = set()
+    unique = [s for s in services if not (s.path in seen_paths or seen_paths.add(s.path))]
+    collisions = _colliding(unique)
+    for service in unique:
+        if service.path in collisions:
+            broken.append(Skipped(service.path, collisions[service.path]))
+            continue
         matched = False
         for recipe in recipes:
             declared = service.depends_on(recipe.package)
-            if not declared and f"{recipe.id}/{service.name}" in with_prs:
+            key = job_key(recipe.id, service)
+            if not declared and key in with_prs:
                 declared = service.depends_on(recipe.target_package)
             if not declared:
                 continue
             matched = True
-            key = f"{recipe.id}/{service.name}"
             if key not in with_prs and recipe.package == recipe.target_package and all(
                     d.spec.replace(" ", "") == f"=={recipe.version}" for d in declared):
                 not_applicable.append(Skipped(service.path, f"{recipe.id}: already at {recipe.version}"))
                 continue
-            branch = f"{config.branch_prefix}/{recipe.id}" + ("" if service.path == "." else f"/{service.name}")
+            branch = branch_name(config.branch_prefix, recipe.id, service)
             problem = ref_name_problem(branch)
             if problem:  # refused now, not after its tests ran and the push failed
                 broken.append(Skipped(service.path, f"{service.path}: the folder name cannot be part of the git "
                                                     f"branch {branch!r} (it has {problem}); rename the folder"))
                 break
-            jobs.append(Job(service, recipe, config.tier_of(service.name), branch))
+            tier = config.tiers.get(service.key) or config.tier_of(service.name)
+            jobs.append(Job(service, recipe, tier, branch))
         if not matched and service.problems:
             broken.append(Skipped(service.path, service.problems[0]))
         elif not matched:
             names = ", ".join(r.package for r in recipes)
             not_applicable.append(Skipped(service.path, f"no recipe applies (depends on none of: {names})"))
-    jobs.sort(key=lambda j: (j.wave, j.service.name, j.recipe.id))
+    jobs.sort(key=lambda j: (j.wave, j.service.key, j.recipe.id))
     return Plan(jobs, list(skipped), not_applicable, broken)
 
 
@@ -112,7 +158,10 @@ def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all
     if not all_waves:
         for wave_jobs in plan.waves():
             wave = wave_jobs[0].wave
-            if all(pr_states.get(j.key) in DONE_STATES for j in wave_jobs):
+            stuck = [j for j in wave_jobs if j.blocked_reason and j.key not in pr_states]
+            waited_for = [j for j in wave_jobs if pr_states.get(j.key) not in DONE_STATES
+                          and (config.wait_for_blocked or j not in stuck)]
+            if not waited_for:
                 green, why = is_green(wave_jobs)
                 if green or config.open_next_wave_early:
                     continue
@@ -124,6 +173,8 @@ def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all
             later = [j for j in candidates if j.wave > wave]
             if later and not config.open_next_wave_early:
                 blocked.append(f"wave {wave + 2}+ waits for wave {wave + 1} ({TIERS[wave]}) to be merged or closed")
+                if stuck and config.wait_for_blocked:
+                    blocked.append(_stuck_line(stuck))
             if not config.open_next_wave_early:
                 candidates = [j for j in candidates if j.wave == wave]
             break
@@ -133,16 +184,24 @@ def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all
     return Selection(maintain, candidates, current, blocked)
 
 
+def _stuck_line(stuck: list[Job]) -> str:
+    """What a human has to do about jobs that can never get a PR as the base is."""
+    items = "; ".join(f"{j.key} ({j.blocked_reason})" for j in stuck[:5])
+    more = f" and {len(stuck) - 5} more" if len(stuck) > 5 else ""
+    return (f"{len(stuck)} job(s) can never get a PR until fixed on the base: {items}{more}. Fix them and "
+            f"run again, or set `wait-for-blocked = false` to let later waves go without them")
+
+
 def _one_critical_service_at_a_time(plan: Plan, candidates: list[Job], pr_states: Mapping[str, str],
                                     blocked: list[str], is_green: GreenCheck) -> list[Job]:
     in_flight = _critical_service_in_flight(plan, pr_states, is_green, blocked)
-    waiting = sorted({j.service.name for j in candidates if j.critical})
+    waiting = sorted({j.service.key for j in candidates if j.critical})
     allowed = {in_flight} if in_flight else set(waiting[:1])
     held = [name for name in waiting if name not in allowed]
     if held:
         blocked.append(f"critical services go one at a time: {', '.join(held)} wait for "
                        f"{', '.join(sorted(allowed))}")
-    return [j for j in candidates if not j.critical or j.service.name in allowed]
+    return [j for j in candidates if not j.critical or j.service.key in allowed]
 
 
 def _critical_service_in_flight(plan: Plan, pr_states: Mapping[str, str], is_green: GreenCheck,
@@ -151,7 +210,7 @@ def _critical_service_in_flight(plan: Plan, pr_states: Mapping[str, str], is_gre
     by_service: dict[str, list[Job]] = {}
     for job in plan.jobs:
         if job.critical:
-            by_service.setdefault(job.service.name, []).append(job)
+            by_service.setdefault(job.service.key, []).append(job)
     for name, jobs in sorted(by_service.items()):
         states = [pr_states.get(j.key) for j in jobs]
         if not any(s is not None for s in states):

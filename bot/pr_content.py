@@ -10,6 +10,9 @@ from bot.planning import Job
 from bot.render import Body, fit_body, marker, render
 
 
+UNTESTED_LABEL = "no-tests-ran"  # checks ran, but no test: never shown or counted as passed
+
+
 @dataclass
 class Validation:
     """What the PR's validation section says (issue-5 validators fill this in)."""
@@ -17,6 +20,7 @@ class Validation:
     summary: str
     ok: bool = True
     skipped: bool = False
+    untested: str = ""  # why no test ran on the branch (pytest exit 5, pytest missing...): not a pass
 
 
 def pr_title(job: Job) -> str:
@@ -36,7 +40,13 @@ def commit_message(job: Job, change: ServiceChange) -> str:
 
 def metadata(job: Job, base_sha: str, change: ServiceChange) -> dict[str, Any]:
     return {"recipe": job.recipe.id, "version": job.recipe.version, "service": job.service.name,
-            "path": job.service.path, "base": base_sha, "change": change.digest(job.recipe.fingerprint)}
+            "job": job.key, "path": job.service.path, "base": base_sha,
+            "change": change.digest(job.recipe.fingerprint)}
+
+
+def marker_job_key(meta: dict[str, Any]) -> str:
+    """The job a PR belongs to; PRs opened before job keys were recorded name recipe and service."""
+    return meta.get("job") or f"{meta.get('recipe')}/{meta.get('service')}"
 
 
 def pr_body(job: Job, base_branch: str, base_sha: str, change: ServiceChange,

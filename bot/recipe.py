@@ -8,6 +8,7 @@ import importlib.util
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -36,9 +37,13 @@ class Recipe:
     risk: tuple[str, ...]
     default_options: Mapping[str, Any]
     requirement_edits: tuple[RequirementEdit, ...]
-    codemod_class: type[Codemod]
+    codemod_ref: str  # "codemod.py:ClassName", imported on first use: a broken one fails its own jobs
     fingerprint: str = field(compare=False)  # hash of every file in the folder: changes re-run jobs
     option_specs: Mapping[str, OptionSpec] = field(default_factory=dict, compare=False)
+
+    @cached_property
+    def codemod_class(self) -> type[Codemod]:
+        return _load_codemod(self.folder, self.codemod_ref, str(self.folder / "recipe.toml"))
 
     def options(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         for key, value in (overrides or {}).items():
@@ -62,6 +67,14 @@ class Recipe:
 
     def rules(self) -> Mapping[str, str]:
         return dict(self.codemod_class.RULES)
+
+
+@dataclass(frozen=True)
+class BrokenRecipe:
+    """A recipe folder whose recipe.toml does not load: listed as failed, never stopping other commands."""
+
+    id: str
+    reason: str
 
 
 class OptionError(RecipeError, ValueError):
@@ -154,17 +167,28 @@ def _read_recipe_toml(folder: Path) -> dict:
         raise RecipeError(f"{folder / 'recipe.toml'}: cannot load: {exc}") from None
 
 
-def load_recipes(dirs: Sequence[Path], enabled: Sequence[str] = ()) -> list[Recipe]:
+def load_recipes(dirs: Sequence[Path], enabled: Sequence[str] = (),
+                 broken: list[BrokenRecipe] | None = None) -> list[Recipe]:
     """Every recipe folder under dirs (a later dir overrides an earlier one's recipe of the same id).
 
-    With `enabled`, only those recipes are loaded: a disabled recipe never breaks a run."""
+    With `enabled`, only those recipes are loaded: a disabled recipe never breaks a run. With `broken`,
+    a recipe that does not load is appended there instead of raising."""
     folders = recipe_folders(dirs)
     if enabled:
         missing = sorted(set(enabled) - set(folders))
         if missing:
             raise RecipeError(f"enabled-recipes: no recipe named {missing[0]!r} (have: {', '.join(sorted(folders))})")
+    else:
+        enabled = sorted(folders)
+    if broken is None:
         return [load_recipe(folders[r]) for r in enabled]
-    return [load_recipe(folders[r]) for r in sorted(folders)]
+    loaded = []
+    for rid in enabled:
+        try:
+            loaded.append(load_recipe(folders[rid]))
+        except RecipeError as exc:
+            broken.append(BrokenRecipe(rid, str(exc)))
+    return loaded
 
 
 def load_recipe(folder: Path) -> Recipe:
@@ -198,7 +222,7 @@ def load_recipe(folder: Path) -> Recipe:
         risk=tuple(meta.get("risk", [])),
         default_options={name: spec.default for name, spec in option_specs.items()},
         requirement_edits=edits,
-        codemod_class=_load_codemod(folder, meta["codemod"], where),
+        codemod_ref=_codemod_ref(folder, meta["codemod"], where),
         fingerprint=_fingerprint(folder),
         option_specs=option_specs,
     )
@@ -226,12 +250,17 @@ def _edit(raw: Any, where: str, index: int) -> RequirementEdit:
     )
 
 
-def _load_codemod(folder: Path, ref: str, where: str) -> type[Codemod]:
+def _codemod_ref(folder: Path, ref: str, where: str) -> str:
     module_file, _, class_name = ref.partition(":")
     if not module_file.endswith(".py") or not class_name:
         raise RecipeError(f"{where}: recipe.codemod must look like 'codemod.py:ClassName'")
     if not (folder / module_file).is_file():
         raise RecipeError(f"{where}: codemod module {module_file} not found in {folder}")
+    return ref
+
+
+def _load_codemod(folder: Path, ref: str, where: str) -> type[Codemod]:
+    module_file, _, class_name = ref.partition(":")
     # The folder is imported as a package so a codemod can import its sibling modules relatively.
     package = "upgrade_bot_recipe_" + re.sub(r"\W", "_", folder.name)
     if package not in sys.modules or list(sys.modules[package].__path__) != [str(folder)]:
@@ -242,7 +271,9 @@ def _load_codemod(folder: Path, ref: str, where: str) -> type[Codemod]:
             del sys.modules[name]
     try:
         module = importlib.import_module(f"{package}.{module_file[:-3]}")
-    except Exception as exc:  # a broken recipe must fail loudly, naming the file
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a broken recipe (sys.exit() at import too) must fail loudly, naming the file
         raise RecipeError(f"{folder / module_file}: import failed: {type(exc).__name__}: {exc}") from None
     cls = getattr(module, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, Codemod)):

@@ -15,9 +15,10 @@ from bot.locking import LockUpdater
 from bot.migrate import LOCKS_CANNOT_BUMP, ServiceChange, apply_recipe, hold_back_unbumped
 from bot.model import repo_path
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
-from bot.pr_content import (ROLLBACK_PLACEHOLDER, Validation, commit_message, metadata, pr_body, pr_title,
-                             with_merge_sha)
+from bot.pr_content import (ROLLBACK_PLACEHOLDER, UNTESTED_LABEL, Validation, commit_message, marker_job_key,
+                             metadata, pr_body, pr_title, with_merge_sha)
 from bot.recipe import Recipe
+from bot.reconcile import reconcile_local_merges
 from bot.render import read_marker
 from bot.status import status_rows
 
@@ -43,10 +44,11 @@ class RunReport:
     base_sha: str
     results: list[JobResult] = field(default_factory=list)
     dashboard: str = ""
+    stuck: list[Job] = field(default_factory=list)  # jobs that can never get a PR until a human fixes them
 
     @property
     def failed(self) -> bool:
-        return bool(self.plan.broken) or any(r.status == "failed" for r in self.results)
+        return bool(self.plan.broken or self.stuck) or any(r.status == "failed" for r in self.results)
 
 
 Progress = Callable[[int, int, JobResult], None]
@@ -63,23 +65,30 @@ class Runner:
     def plan(self, prs: dict[str, PullRequest] | None = None) -> tuple[Plan, str]:
         """prs: the bot's PRs by job key, when the caller already has them (one list call per run)."""
         self.repo.fetch(self.forge.push_url())
+        self._fetched = True
         base_sha = self.repo.remote_head(self.config.base_branch)
         if base_sha is None:
             raise ConfigError(self.config.source or "defaults", "base-branch",
                               f"origin has no branch {self.config.base_branch!r}")
         services, skipped = discover_configured(self.repo.snapshot(base_sha), self.config)
-        warnings = check_service_names(self.config, {s.name for s in services} | {s.path for s in services})
+        warnings = check_service_names(self.config, {n for s in services for n in (s.name, s.path, s.key)})
         with_prs = set(self.pr_states() if prs is None else prs)
         plan = make_plan(services, skipped, self.recipes, self.config, with_prs)
         plan.warnings += warnings
         return plan, base_sha
 
     def pr_states(self) -> dict[str, PullRequest]:
+        listed = self.forge.list_prs(self.config.branch_prefix + "/")
+        if self.forge.name == "local":  # a merge killed halfway left its PR open: git says it is merged
+            if not getattr(self, "_fetched", False):
+                self.repo.fetch(self.forge.push_url())
+                self._fetched = True
+            listed = reconcile_local_merges(self.repo, self.forge, listed)
         prs = {}
-        for pr in self.forge.list_prs(self.config.branch_prefix + "/"):
+        for pr in listed:
             meta = read_marker(pr.body)
             if meta and "revert_of" not in meta:  # a PR is the bot's only if it carries the marker
-                prs[f"{meta['recipe']}/{meta['service']}"] = pr
+                prs[marker_job_key(meta)] = pr
         return prs
 
     def reverted(self) -> set[int]:
@@ -96,7 +105,8 @@ class Runner:
         prs = self.pr_states()
         plan, base_sha = self.plan(prs)
         selection = self.select(plan, prs, base_sha, all_waves=all_waves or dry_run)
-        report = RunReport(plan, selection, base_sha)
+        report = RunReport(plan, selection, base_sha,
+                           stuck=[j for j in plan.jobs if j.blocked_reason and j.key not in prs])
         jobs = selection.maintain + selection.open
         for i, job in enumerate(jobs, 1):
             result = self.run_job(job, base_sha, prs.get(job.key), dry_run=dry_run)
@@ -173,8 +183,9 @@ class Runner:
             base_sha, change.repo_paths(), commit_message(job, change), self.config.identity)
         validation = self.validator.validate(job, base_sha, head) if self.validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
+        pushed = False
         if not up_to_date:
-            self.repo.push(head, job.branch, remote_sha, self.forge.push_url())
+            pushed = self.repo.push(head, job.branch, remote_sha, self.forge.push_url())
         title = pr_title(job)
         labels = self.labels_for(validation)
         if pr is None:
@@ -182,7 +193,9 @@ class Runner:
                 pr = self.forge.open_pr(head=job.branch, base=self.config.base_branch, title=title,
                                         body=body.text, labels=labels, reviewers=list(self.config.reviewers))
             except BotError:
-                if remote_sha is None:  # never leave a branch the bot made without its PR
+                # never leave a branch this run made without its PR, and never delete one it did not
+                # make: the lease is the exact commit this run pushed, and another run's open PR keeps it
+                if remote_sha is None and pushed and not self._open_pr_on(job.branch):
                     self.repo.push(None, job.branch, head, self.forge.push_url())
                 raise
             status = "opened"
@@ -191,7 +204,16 @@ class Runner:
             status = "updated"
         self._post_overflow(pr, body.overflow)
         message = "" if validation is None or validation.ok else "checks fail"
+        if validation is not None and validation.ok and validation.untested:
+            message = f"no test ran: {validation.untested}"
         return JobResult(job, status, message, pr, len(change.manual))
+
+    def _open_pr_on(self, branch: str) -> bool:
+        try:
+            found = self.forge.find_pr(branch)
+        except BotError:
+            return True  # cannot tell: keeping a branch is safe, deleting one is not
+        return found is not None and found.state == "open"
 
     def foreign_commits(self, branch: str, base_sha: str):
         head = self.repo.remote_head(branch)
@@ -205,6 +227,8 @@ class Runner:
             labels.append("checks-failing")
         if validation is not None and validation.skipped:
             labels.append("not-validated")
+        if validation is not None and validation.ok and validation.untested:
+            labels.append(UNTESTED_LABEL)
         return labels
 
     def _post_overflow(self, pr: PullRequest, parts: list[str]) -> None:

@@ -7,6 +7,7 @@ from typing import Mapping
 from bot.forge.base import PullRequest
 from bot.model import TIERS
 from bot.planning import Plan, Selection
+from bot.pr_content import UNTESTED_LABEL
 
 
 @dataclass
@@ -15,10 +16,11 @@ class StatusRow:
     tier: str
     service: str
     recipe: str
-    state: str  # planned|open|failing checks|needs manual work|merged|closed|reverted
+    state: str  # planned|blocked|open|failing checks|no tests ran|needs manual work|merged|closed|reverted
     pr: int | None
     url: str
     manual: int
+    reason: str = ""  # why a blocked job can never get a PR, and so what a human must fix
 
     def as_dict(self) -> dict:
         return dict(self.__dict__, wave=self.wave + 1)
@@ -29,8 +31,10 @@ def status_rows(plan: Plan, prs: Mapping[str, PullRequest], reverted: set[int] =
     for job in plan.jobs:
         pr = prs.get(job.key)
         manual = _manual_count(pr)
-        rows.append(StatusRow(job.wave, job.tier, job.service.name, job.recipe.id, _state(pr, manual, reverted),
-                              pr.number if pr else None, pr.url if pr else "", manual))
+        state = "blocked" if pr is None and job.blocked_reason else _state(pr, manual, reverted)
+        rows.append(StatusRow(job.wave, job.tier, job.service.key, job.recipe.id, state,
+                              pr.number if pr else None, pr.url if pr else "", manual,
+                              job.blocked_reason if state == "blocked" else ""))
     return rows
 
 
@@ -43,6 +47,8 @@ def _state(pr: PullRequest | None, manual: int, reverted: set[int]) -> str:
         return pr.state
     if "checks-failing" in pr.labels:
         return "failing checks"
+    if UNTESTED_LABEL in pr.labels:
+        return "no tests ran"
     return "needs manual work" if manual else "open"
 
 

@@ -21,7 +21,7 @@ from bot.validation.envs import CACHE_DIR_VARIABLE, default_cache_dir
 from bot.validation.locked import pinned_by
 from bot.validation.python_version import choose_python
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
-                            ensure_env, requirement_sources, run_checks)
+                            ensure_env, requirement_sources, run_checks, untested_reason)
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
 # Bump when what an env holds for the same tree changes (v2: locked versions), so old results are not reused.
@@ -90,9 +90,10 @@ class CheckValidator:
         except EnvBuildError as exc:
             return Validation(f"**Could not validate**: building the test environment failed: {exc}", ok=False)
         comparison = compare(before, after)
+        untested = untested_reason(after)
         python = self.checks.pythons.get((job.service.path, head_sha), "")
-        summary = render_comparison(comparison, before, after) + (f"\n\n{python}" if python else "")
-        return Validation(summary, ok=comparison.ok())
+        summary = render_comparison(comparison, before, after, untested) + (f"\n\n{python}" if python else "")
+        return Validation(summary, ok=comparison.ok(), untested=untested)
 
 
 class SkippedValidator:
@@ -100,9 +101,10 @@ class SkippedValidator:
         return Validation("", ok=True, skipped=True)
 
 
-def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun]) -> str:
+def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun],
+                      untested: str = "") -> str:
     return render("validation_details.md.j2", c=comparison, ok=comparison.ok(), max_listed=MAX_LISTED,
-                  before=before, after=after)
+                  before=before, after=after, untested=untested)
 
 
 def _compiled(sources: list) -> list:

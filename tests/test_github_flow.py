@@ -147,7 +147,8 @@ def test_run_opens_the_first_wave_and_a_rerun_writes_nothing(wave_world, capsys)
         assert (pr.user, pr.base, pr.title) == (BOT_LOGIN, "main", f"chore(deps): upgrade widgets to 2.0 in {service}")
         meta = read_marker(pr.body)
         assert meta.pop("change") and meta == {"recipe": RECIPE, "version": "2.0", "service": service,
-                                               "path": f"services/{service}", "base": base}
+                                               "job": f"{RECIPE}/{service}", "path": f"services/{service}",
+                                               "base": base}
         origin, head = wave_world.repo.origin, wave_world.repo.origin_branch(branch)
         assert git(origin, "log", "--format=%P|%an|%ae", "-n1", head) == f"{base}|{BOT_NAME}|{BOT_EMAIL}"
         assert "widgets.new_call(1)" in git(origin, "show", f"{head}:services/{service}/{service}/core.py")

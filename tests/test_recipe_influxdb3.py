@@ -262,6 +262,8 @@ def test_simple_flux_translates_to_sql(flux, sql):
      '|> last()', "changes the meaning"),
     ('from(bucket: "b") |> range(start: -1h) |> filter(fn: (r) => r.host =~ /web/)', "cannot read Flux"),
     ('import "strings"\nfrom(bucket: "b")', "unexpected"),
+    ('from(bucket: "b") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "m" and exists r.host)',
+     "`exists` in a filter"),
     ('from(bucket: "b") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "m" or r._field == "x")',
      "different columns"),
 ])
@@ -809,3 +811,21 @@ def test_a_v2_client_left_in_place_blocks_every_change(case):
     result = _codemod().migrate(ServiceSource(case, _read_tree(FIXTURES / case / "before")))
     assert result.changed == {}
     assert any("a v2 client silently drops a v3 Point" in note for note in result.notes)
+
+
+@pytest.mark.slow
+def test_an_optional_client_import_still_degrades_when_the_library_is_missing(pythons, tmp_path):
+    """The renamed fallback binding is what `is None` checks read when influxdb_client_3 is absent."""
+    directory = _migrated_case("inf002-optional-import-fallback", tmp_path)
+    probe = ("import json, svc.history as h\n"
+             "try:\n    h.open_client(); opened = 'built'\n"
+             "except RuntimeError as error:\n    opened = str(error)\n"
+             "print(json.dumps({'available': h.history_available(), 'opened': opened}))")
+    outcomes = {}
+    for kind in ("old", "new"):  # "old" has influxdb-client only: the import fails and the fallback applies
+        completed = subprocess.run([str(pythons[kind]), "-c", probe], cwd=directory, capture_output=True,
+                                   text=True, timeout=120, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        assert completed.returncode == 0, completed.stderr
+        outcomes[kind] = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert outcomes == {"old": {"available": False, "opened": "metrics client not installed"},
+                        "new": {"available": True, "opened": "built"}}

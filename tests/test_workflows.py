@@ -148,7 +148,13 @@ def test_rollout_runs_alone_with_least_privilege():
     doc = _load("upgrade-bot.yml")
     assert doc["permissions"] == BOT_PERMISSIONS
     assert doc["concurrency"]["cancel-in-progress"] is False
-    assert "${{ github.workflow }}" in doc["concurrency"]["group"]
+
+
+def test_rollout_and_commands_share_one_concurrency_group():
+    """Two writers at once lost branches and made duplicate PRs (issue 9, fault 1): never overlap."""
+    rollout, commands = _load("upgrade-bot.yml"), _load("upgrade-bot-commands.yml")
+    assert rollout["concurrency"]["group"] == commands["concurrency"]["group"]
+    assert "${{" not in rollout["concurrency"]["group"]  # one group for every run, whatever triggered it
 
 
 def test_rollout_passes_inputs_through_env_and_prefers_an_app_token():
@@ -170,7 +176,6 @@ def test_commands_listen_to_new_pr_comments_only_and_skip_bots():
     assert "github.event.comment.user.type != 'Bot'" in job["if"]
     assert doc["permissions"] == BOT_PERMISSIONS
     assert doc["concurrency"]["cancel-in-progress"] is False
-    assert "github.event.issue.number" in doc["concurrency"]["group"]
 
 
 def test_commands_read_the_comment_from_the_event_file_on_the_default_branch():

@@ -65,6 +65,9 @@ class Forge(Protocol):
 
     def close_pr(self, number: int) -> None: ...
 
+    def reopen_pr(self, number: int) -> None:
+        """Reopen a closed (not merged) PR; its head branch must exist."""
+
     def comment(self, number: int, body: str) -> Comment: ...
 
     def list_comments(self, number: int) -> list[Comment]: ...

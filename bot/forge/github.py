@@ -144,6 +144,9 @@ class GitHubForge:
     def close_pr(self, number: int) -> None:
         self._caller.write(f"close PR #{number}", lambda: self._repo.get_pull(number).edit(state="closed"))
 
+    def reopen_pr(self, number: int) -> None:
+        self._caller.write(f"reopen PR #{number}", lambda: self._repo.get_pull(number).edit(state="open"))
+
     # --- comments, reactions, permissions -------------------------------------------------
     def comment(self, number: int, body: str) -> Comment:
         _check_body(body, f"comment on #{number}")

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from bot.forge.base import CheckResult, Comment, ForgeError, PullRequest
 
@@ -21,6 +24,13 @@ class LocalForge:
         (self.root / "checks").mkdir(exist_ok=True)
 
     # --- storage -------------------------------------------------------------------------
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Check-then-write steps (one open PR per branch, numbering) are atomic across processes."""
+        with open(self.root / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
     def _meta(self) -> dict:
         path = self.root / "meta.json"
         meta = _read_json(path) if path.exists() else {}
@@ -49,6 +59,7 @@ class LocalForge:
         return PullRequest(**record["pr"])
 
     def _records(self) -> list[dict]:
+        # a process killed mid-write leaves a .tmp-*.json behind: not a PR
         files = sorted((p for p in self.root.glob("prs/*.json") if p.stem.isdigit()), key=lambda p: int(p.stem))
         return [_read_record(p) for p in files]
 
@@ -65,6 +76,12 @@ class LocalForge:
 
     def open_pr(self, *, head: str, base: str, title: str, body: str, labels: list[str],
                 reviewers: list[str], draft: bool = False) -> PullRequest:
+        with self._exclusive():
+            return self._open_pr(head=head, base=base, title=title, body=body, labels=labels,
+                                 reviewers=reviewers, draft=draft)
+
+    def _open_pr(self, *, head: str, base: str, title: str, body: str, labels: list[str],
+                 reviewers: list[str], draft: bool) -> PullRequest:
         existing = self.find_pr(head)
         if existing and existing.state == "open":
             raise ForgeError(f"local forge: a pull request for {head} is already open (#{existing.number})")
@@ -93,6 +110,19 @@ class LocalForge:
             record["pr"]["state"] = "closed"
             self._store(record)
 
+    def reopen_pr(self, number: int) -> None:
+        with self._exclusive():
+            self._reopen(number)
+
+    def _reopen(self, number: int) -> None:
+        record = self._load(number)
+        if record["pr"]["state"] == "closed":
+            existing = self.find_pr(record["pr"]["head"])
+            if existing and existing.state == "open" and existing.number != number:
+                raise ForgeError(f"local forge: #{existing.number} is already open for {record['pr']['head']}")
+            record["pr"]["state"] = "open"
+            self._store(record)
+
     def mark_merged(self, number: int, merge_sha: str) -> PullRequest:
         record = self._load(number)
         record["pr"]["state"] = "merged"
@@ -101,6 +131,10 @@ class LocalForge:
         return self._pr(record)
 
     def comment(self, number: int, body: str, user: str = "upgrade-bot", user_type: str = "Bot") -> Comment:
+        with self._exclusive():
+            return self._comment(number, body, user, user_type)
+
+    def _comment(self, number: int, body: str, user: str, user_type: str) -> Comment:
         record = self._load(number)
         meta = self._meta()
         comment = Comment(id=meta["next_comment"], user=user, body=body, user_type=user_type)
@@ -151,7 +185,7 @@ class LocalForge:
     def publish_dashboard(self, title: str, body: str) -> str:
         path = self.root / "dashboard.md"
         if not path.exists() or path.read_text() != body:
-            path.write_text(body)
+            _write_atomic(path, body)  # a run killed mid-write must not leave half a dashboard
         return str(path)
 
     def push_url(self) -> str | None:
@@ -183,10 +217,14 @@ def _read_record(path: Path) -> dict:
 
 def _write_json(path: Path, data: dict) -> None:
     """Atomic: a crash never leaves a half-written PR file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    _write_atomic(path, json.dumps(data, indent=2, sort_keys=True))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; others' tools read these like any file
     with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.write(text)
     os.replace(tmp, path)
 
 

@@ -1,7 +1,7 @@
 """Validation: run a service's checks in a cached isolated env, on the base commit and on the PR branch,
 and compare the outcomes per test id."""
 from bot.validation.checks import DEFAULT_CHECKS, CheckRun, CheckSpec, TestOutcome, run_checks
-from bot.validation.compare import CheckChange, Comparison, TestChange, compare
+from bot.validation.compare import CheckChange, Comparison, TestChange, compare, untested_reason
 from bot.validation.envs import EnvBuildError, ensure_env, requirement_sources
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "ensure_env",
     "requirement_sources",
     "run_checks",
+    "untested_reason",
 ]

@@ -21,6 +21,9 @@ class ClientRules:
                 if name.v2_name != v2_api.CLIENT:
                     continue
                 renamed = name.alias.asname is None
+                if renamed:
+                    for rebind in name.rebinds:
+                        self.plan.renames[rebind] = v2_api.MOVED_NAMES[v2_api.CLIENT]
                 for reference in name.references:
                     if isinstance(reference, cst.Name):
                         if renamed:

@@ -13,6 +13,9 @@ class NameImport:
     v2_name: str
     alias: cst.ImportAlias
     references: list[cst.CSTNode]
+    # Other plain `NAME = ...` bindings of the same name in the same scope (`except ImportError: X = None`):
+    # the references may read either one, so a renamed import renames them too.
+    rebinds: list[cst.Name] = field(default_factory=list)
 
 
 @dataclass

@@ -156,6 +156,8 @@ class Parser:
     def primary(self):
         if self.at("ident", "not"):
             raise UnsupportedFlux("`not` in a filter")
+        if self.at("ident", "exists"):  # valid Flux: name it, never report it as a parse error
+            raise UnsupportedFlux("`exists` in a filter (SQL would be an IS NOT NULL test, not translated)")
         if self.at("punct", "("):
             self.take()
             inner = self.disjunction()

@@ -43,14 +43,20 @@ class ImportRules:
         names = []
         for alias in statement.names:
             local = alias.evaluated_alias or alias.evaluated_name
-            references = []
+            references, rebinds = [], []
             if scope is not None:
                 for assignment in scope.assignments[local]:
                     if isinstance(assignment, ImportAssignment) and assignment.node is statement:
                         references.extend(access.node for access in assignment.references)
+                    elif isinstance(assignment.node, cst.Name) and self._is_plain_target(assignment.node):
+                        rebinds.append(assignment.node)
             references.sort(key=self._position)
-            names.append(NameImport(alias.evaluated_name, alias, references))
+            names.append(NameImport(alias.evaluated_name, alias, references, rebinds))
         self.from_imports.append(FromImport(line, statement, names))
+
+    def _is_plain_target(self, name: cst.Name) -> bool:
+        parent = self.ctx.parent(name)
+        return isinstance(parent, (cst.AssignTarget, cst.AnnAssign)) and parent.target is name
 
     def _module_import(self, line: cst.SimpleStatementLine, statement: cst.Import) -> None:
         for alias in statement.names:

@@ -11,7 +11,7 @@ from functools import cached_property
 
 import libcst as cst
 
-from bot.analysis import ServiceAnalysis
+from bot.analysis import ServiceAnalysis, dotted_name, import_from_module
 
 
 @dataclass
@@ -37,6 +37,26 @@ class ServiceIndex:
                     for attr, values in _assignments(statement.body.body).items():
                         fields.setdefault(attr, []).extend(values)
         return fields_by_class
+
+    def importers(self, module: str, name: str, besides: str) -> list[tuple[str, int]]:
+        """(path, line) of every other module reading `name` from `module`: `from module import name`
+        anywhere in the file, or the module itself imported where `.name` appears in the text."""
+        found = []
+        leaf = module.rpartition(".")[2]
+        for parsed in self.service.modules(self.service.files_mentioning(name)):
+            if parsed.path == besides:
+                continue
+            for node in parsed.nodes:
+                if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+                    source = import_from_module(node, parsed.package)
+                    names = {dotted_name(alias.name) for alias in node.names}
+                    if (source == module and name in names) or (
+                            f"{source}.{leaf}" == module and leaf in names and f".{name}" in parsed.text):
+                        found.append((parsed.path, parsed.line(node)))
+                elif isinstance(node, cst.Import):
+                    if module in {dotted_name(alias.name) for alias in node.names} and f".{name}" in parsed.text:
+                        found.append((parsed.path, parsed.line(node)))
+        return found
 
     def field_defaults(self, attr: str) -> list[cst.BaseExpression]:
         """Every class-level default of `attr` in the service (any class)."""

@@ -108,6 +108,11 @@ class WriteApiRules:
             target = holder.targets[0].target
         elif self._context_manager_target(holder) is not None:
             target = holder.asname.name
+        importers = self._importers(target)
+        if importers:  # dropping the binding would be an ImportError there, keeping it an AttributeError
+            self._escape(call, f"other modules import it ({', '.join(importers)}): make them import the client "
+                               "and call client.write(record=..., database=...)")
+            return
         usages = self._binding_usages(target) if target is not None else None
         if usages is None:
             self._escape(call, "the write API object is stored or passed where the codemod cannot follow "
@@ -196,6 +201,13 @@ class WriteApiRules:
             body[0] = body[0].with_changes(leading_lines=[*updated.leading_lines, *body[0].leading_lines])
             return cst.FlattenSentinel(body)
         return unwrap
+
+    def _importers(self, target) -> list[str]:
+        """path:line of the other modules importing a module-level write API binding."""
+        if not isinstance(target, cst.Name) or self.ctx.scope(target) is not self.ctx.scope(self.ctx.module):
+            return []
+        found = self.ctx.index.importers(self.ctx.parsed.dotted, target.value, self.ctx.path)
+        return [f"{path}:{line}" for path, line in found]
 
     def _binding_usages(self, target: cst.BaseExpression):
         """[(method, call, receiver node)] for every use of the binding, or None if one escapes."""

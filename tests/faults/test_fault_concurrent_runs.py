@@ -1,0 +1,96 @@
+"""Fault 1: two runs at once. A lock per repository makes the second one stop with one line naming the
+holder; a lock left by a killed run is taken over; a branch is deleted only with a lease on the exact
+commit this run pushed."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+
+import pytest
+from conftest import git, run_bot
+from faultkit import bot_process, finish, fleet, kill9, origin_branches, prs, violations, wait_for
+
+from bot.assemble import build_runner
+from bot.cli import main
+from bot.config import load_config
+from bot.forge.local import LocalForge
+from bot.gitops import GitRepo
+from bot.recipe import load_recipes
+
+pytestmark = pytest.mark.fault
+
+
+def test_a_second_run_while_one_runs_exits_naming_the_holder(tmp_path):
+    repo = fleet(tmp_path)
+    hold = tmp_path / "hold"
+    hold.write_text("")
+    first = bot_process(repo, "run", "--skip-checks", env={"FAULT_HOLD": str(hold)})
+    wait_for(tmp_path / "hold.held")  # the first run is inside its first job, holding the lock
+    code, output = finish(bot_process(repo, "run", "--skip-checks"))
+    assert code == 1
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "another upgrade-bot run holds" in lines[0]
+    assert f"pid {first.pid} on {socket.gethostname()}" in lines[0] and "upgrade-bot run" in lines[0]
+    hold.unlink()
+    assert finish(first)[0] == 0
+    assert [p["head"] for p in prs(repo)] == ["upgrade-bot/widgets-2.0/alpha", "upgrade-bot/widgets-2.0/beta"]
+    assert violations(repo, jobs=2) == []
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
+    repo = fleet(tmp_path)
+    hold = tmp_path / "hold"
+    hold.write_text("")
+    first = bot_process(repo, "run", "--skip-checks", env={"FAULT_HOLD": str(hold)})
+    wait_for(tmp_path / "hold.held")
+    kill9(first)
+    lock = repo.work / ".git/upgrade-bot/run.lock"
+    assert json.loads(lock.read_text())["pid"] == first.pid  # the dead run's lock is still there
+    assert run_bot(repo, "run") == 0
+    assert not lock.exists()
+    assert len(prs(repo)) == 2 and violations(repo, jobs=2) == []
+
+
+def test_a_live_lock_of_another_host_is_respected(tmp_path, capsys):
+    repo = fleet(tmp_path)
+    lock = repo.work / ".git/upgrade-bot/run.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text(json.dumps({"pid": 1, "host": "ci-runner-7", "command": "run", "started": time.time()}))
+    assert run_bot(repo, "run") == 1
+    assert "pid 1 on ci-runner-7" in capsys.readouterr().err
+    assert prs(repo) == [] and lock.exists()
+
+
+def test_read_only_commands_do_not_wait_for_the_lock(tmp_path, capsys):
+    from bot.runlock import repo_lock
+    repo = fleet(tmp_path)
+    with repo_lock(repo.work / ".git/upgrade-bot", "run"):
+        assert main(["--repo", str(repo.work), "status"]) == 0
+        assert main(["--repo", str(repo.work), "plan"]) == 0
+        assert main(["--repo", str(repo.work), "run", "--dry-run"]) == 0
+        assert run_bot(repo, "run") == 1  # ourselves holding it: refused like any other holder
+    assert "another upgrade-bot run holds" in capsys.readouterr().err
+
+
+def test_a_run_that_lost_the_race_never_deletes_the_winners_branch(tmp_path, monkeypatch):
+    """Two runners without a shared lock (two CI machines): both list the PRs before either opens one and
+    build the same commit in the same second. The loser's push changes nothing, its PR is refused, and its
+    cleanup must not delete the branch the winner's open PR stands on."""
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+    repo = fleet(tmp_path, names=("alpha",))
+    clone = tmp_path / "second-runner"
+    git(tmp_path, "clone", "-q", str(repo.origin), str(clone))
+    config = load_config(repo.work)
+    loser = build_runner(GitRepo(clone), LocalForge(repo.work / ".git/upgrade-bot"), config,
+                         load_recipes(config.recipe_dirs, config.enabled_recipes), checks=True, skip_checks=True)
+    plan, base_sha = loser.plan({})  # the loser looked before the winner pushed
+    assert run_bot(repo, "run") == 0  # the winner
+    branch = "upgrade-bot/widgets-2.0/alpha"
+    pushed = origin_branches(repo)[branch]
+    result = loser.run_job(plan.jobs[0], base_sha, None)
+    assert result.status == "failed" and "already open" in result.message
+    assert origin_branches(repo).get(branch) == pushed
+    assert [p["state"] for p in prs(repo)] == ["open"] and violations(repo) == []

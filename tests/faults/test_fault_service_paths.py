@@ -1,0 +1,50 @@
+"""Fault 2: two services with the same folder name (teams/a/api, teams/b/api) got one branch and one PR.
+Branch names and job keys are unique per service path, unchanged for single-level layouts, and `plan`
+refuses layouts whose services would still share a branch."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import Monorepo, run_bot, widgets_service
+from faultkit import fault_recipes, origin_branches, prs, violations
+
+pytestmark = pytest.mark.fault
+
+
+def nested(root, services, patterns) -> Monorepo:
+    recipes = fault_recipes(root)
+    files = {"upgrade-bot.toml": f'services = {json.dumps(patterns)}\nrecipe-dirs = ["{recipes.as_posix()}"]\n'
+                                 f'enabled-recipes = ["widgets-2.0"]\n'}
+    for path in services:
+        for rel, text in widgets_service("x").items():
+            files[rel.replace("services/x", path, 1)] = text
+    return Monorepo(root, files)
+
+
+def test_same_folder_name_in_two_teams_gets_two_branches_and_two_prs(tmp_path, capsys):
+    repo = nested(tmp_path, ["teams/a/api", "teams/b/api", "services/alpha"], ["teams/*/*", "services/*"])
+    assert run_bot(repo, "plan", "--json") == 0
+    jobs = json.loads(capsys.readouterr().out)["jobs"]
+    assert sorted(j["branch"] for j in jobs) == ["upgrade-bot/widgets-2.0/a/api", "upgrade-bot/widgets-2.0/alpha",
+                                                  "upgrade-bot/widgets-2.0/b/api"]
+    assert run_bot(repo, "run", "--all-waves") == 0
+    assert sorted(p["head"] for p in prs(repo)) == sorted(j["branch"] for j in jobs)
+    assert run_bot(repo, "run", "--all-waves") == 0  # a re-run finds each PR again: none is overwritten
+    assert len(prs(repo)) == 3 and violations(repo, jobs=3) == []
+    capsys.readouterr()
+    assert run_bot(repo, "status", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert sorted(r["service"] for r in rows) == ["a/api", "alpha", "b/api"]
+    assert {r["state"] for r in rows} == {"open"}
+
+
+def test_services_that_would_share_a_branch_are_refused_at_plan(tmp_path, capsys):
+    repo = nested(tmp_path, ["services/api", "legacy/api", "services/alpha"], ["services/*", "legacy/*"])
+    assert run_bot(repo, "plan") == 1
+    out = capsys.readouterr().out
+    assert "broken services/api: services/api and legacy/api would share branch names" in out
+    assert "broken legacy/api: legacy/api and services/api would share branch names" in out
+    assert run_bot(repo, "run", "--all-waves") == 1
+    assert [p["head"] for p in prs(repo)] == ["upgrade-bot/widgets-2.0/alpha"]  # the others go on
+    assert sorted(origin_branches(repo)) == ["main", "upgrade-bot/widgets-2.0/alpha"]
