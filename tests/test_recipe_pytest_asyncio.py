@@ -71,6 +71,9 @@ CASE_RULES = {
     "event-loop-parameter": {"PA005"},
     "event-loop-override": {"PA006"},
     "event-loop-override-function-scope": {"PA006"},
+    "event-loop-override-custom": {"PA001", "PA002", "PA003", "PA008"},
+    "event-loop-override-get-loop": {"PA003", "PA006"},
+    "event-loop-sync-fixture": {"PA002", "PA003", "PA005", "PA006"},
     "config-addopts": {"PA007", "PA008"},
     "config-pyproject": {"PA007", "PA008"},
     "config-tox-ini": {"PA007", "PA008"},
@@ -345,3 +348,61 @@ def test_fleet_service_proven_by_execution(service, mode, tmp_path):
     floor = _outcomes(_python_for(directory, ("pytest==8.3.5",)), directory, "-W",
                       "error::pytest.PytestDeprecationWarning")
     assert {t for t in passing if floor.get(t) != "passed"} == set(), floor
+
+
+
+# Suite-wide event_loop overrides in shapes seen in real projects, each sharing one session loop between a
+# wider-scoped async fixture and the tests that talk to it; case -> manual items expected.
+SHARED_LOOP_CASES = {
+    # Also sets debug: the lifetime is migrated, the rest listed.
+    "event-loop-override-custom": [("tests/conftest.py", "PA009")],
+    # autouse + asyncio.get_event_loop(): still only a lifetime, so it is removed.
+    "event-loop-override-get-loop": [],
+    # A sync module fixture hands event_loop to a reader callback: it becomes async on the running loop.
+    "event-loop-sync-fixture": [("tests/conftest.py", "PA005")],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(SHARED_LOOP_CASES))
+def test_suite_wide_override_keeps_one_shared_loop_by_execution(case, tmp_path):
+    """Left as it was (or with loop_scope = the fixture's own scope), 1.x runs the fixture's server or
+    worker task in a loop that is idle while each test's own loop waits for the answer."""
+    from bot.validation.envs import ensure_env
+
+    directory = tmp_path / case
+    shutil.copytree(RECIPE.folder / "fixtures" / case / "before", directory)
+    old = _outcomes(Path(ensure_env(requirement_lines=["pytest==7.4.4", "pytest-asyncio==0.21.2"])), directory)
+    assert set(old.values()) == {"passed"} and len(old) == 2, old
+
+    new_python = Path(ensure_env(requirement_lines=["pytest>=8.4,<10", "pytest-asyncio==1.3.0"]))
+    result = migrate(service_source(directory, case))
+    assert [(m.file, m.rule) for m in result.manual] == SHARED_LOOP_CASES[case]
+    for path, text in result.changed.items():
+        (directory / path).write_text(text)
+    new = _outcomes(new_python, directory, "-W", "error::pytest.PytestDeprecationWarning")
+    assert new == old, new
+
+
+SYNC_FIXTURE_BODIES = {
+    "hands the loop on": ("bell = Bell(event_loop)\nyield bell\nbell.close()", True),
+    "schedules a callback": ("event_loop.call_soon(print)\nreturn 1", True),
+    "drives the loop": ("return event_loop.run_until_complete(warm())", False),
+    "drives another loop": ("loop = other()\nloop.run_forever()", False),
+    "starts a loop": ("asyncio.run(warm())\nreturn 1", False),
+    "closes the loop": ("yield event_loop\nevent_loop.close()", False),
+    "generator returning a value": ("yield 1\nreturn 2", False),
+    "yield from": ("yield from parts(event_loop)", False),
+    "nested helper drives it": ("def later():\n    event_loop.run_until_complete(warm())\nreturn later", False),
+    "nested generator": ("def parts():\n    yield 1\n    return 2\nreturn list(parts())", True),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SYNC_FIXTURE_BODIES))
+def test_sync_fixture_becomes_async_only_when_its_body_can_run_inside_the_loop(shape):
+    import libcst as cst
+
+    body, expected = SYNC_FIXTURE_BODIES[shape]
+    source = "def fixture(event_loop):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+    func = cst.parse_module(source).body[0]
+    assert sys.modules[f"{_package.__name__}.sync_fixture"].can_become_async(func) is expected

@@ -33,7 +33,8 @@ TEST_SCOPE_KEY = "asyncio_default_test_loop_scope"
 _DESCRIPTIONS = {
     rules.MARK_ASYNC_TESTS: "marked {n} async test(s) with @pytest.mark.asyncio",
     rules.ASYNCIO_FIXTURE_DECORATOR: "moved {n} async fixture(s) to @pytest_asyncio.fixture",
-    rules.FIXTURE_LOOP_SCOPE: "gave {n} wider-scoped async fixture(s) loop_scope equal to their scope",
+    rules.FIXTURE_LOOP_SCOPE: "gave {n} wider-scoped async fixture(s) the loop_scope of the loop they ran in "
+                              "(their scope's, or the event_loop override's when wider)",
     rules.MARKER_LOOP_SCOPE: "renamed scope= to loop_scope= in {n} asyncio marker(s)",
     rules.EVENT_LOOP_PARAMETER: "replaced the event_loop parameter of {n} async test(s)/fixture(s) with "
                                 "asyncio.get_running_loop()",
@@ -72,7 +73,7 @@ class PytestAsyncioCodemod(Codemod):
         for path, (wrapper, text) in modules.items():
             delete = override_plan.delete
             plan = FilePlan(path, strict, collection, first_party,
-                            delete.line if delete and delete.file == path else None)
+                            delete.line if delete and delete.file == path else None, override_plan.loop_scope)
             outcome = rewrite_file(plan, wrapper, text)
             if outcome.text != text:
                 result.changed[path] = outcome.text
@@ -162,7 +163,10 @@ class PytestAsyncioCodemod(Codemod):
             notes.append(f"The event_loop override gave the suite one loop per {override_plan.loop_scope}; "
                          f"asyncio_default_test_loop_scope and asyncio_default_fixture_loop_scope = "
                          f"{override_plan.loop_scope} keep it that way in 1.x.")
-        if applied_rules[rules.FIXTURE_LOOP_SCOPE]:
+        if applied_rules[rules.FIXTURE_LOOP_SCOPE] and shared_loop:
+            notes.append(f"Wider-scoped async fixtures got loop_scope = {override_plan.loop_scope} where their own "
+                         "scope is narrower: they ran in the override's loop, together with the tests.")
+        elif applied_rules[rules.FIXTURE_LOOP_SCOPE]:
             notes.append("Wider-scoped async fixtures keep running in the loop of their own scope (loop_scope = "
                          "scope), as on 0.23" + ("." if shared_loop else "; tests still get a loop per test, so "
                          "a test cannot await a future or lock created in such a fixture (same as before)."))

@@ -1,9 +1,9 @@
 """Finding user-defined `event_loop` fixtures and telling the plain ones apart.
 
-A plain override only creates a loop, yields it and closes it (optionally in try/finally), with
-at most a literal `scope=`. Its one effect under 0.21/0.23 was the loop's lifetime, which 1.x
+A plain override only creates (or gets) a loop, yields it and closes it (optionally in try/finally),
+with at most a literal `scope=` (and `autouse`). Its one effect under 0.21/0.23 was the loop's lifetime, which 1.x
 expresses as loop-scope configuration. Anything else (uvloop, a policy, debug flags,
-set_event_loop, autouse, parameters) needs a human.
+set_event_loop, parameters) needs a human.
 """
 from __future__ import annotations
 
@@ -17,9 +17,13 @@ from bot.model import ManualItem
 
 from . import rules
 from .collection import Collection
+from .sync_fixture import can_become_async
 from .pytest_names import PYTEST_FIXTURE, FixtureDecorator, fixture_decorator, parameter_names
 
-_NEW_LOOP_CALLS = ("asyncio.new_event_loop()", "asyncio.get_event_loop_policy().new_event_loop()")
+# get_event_loop() is there too: in such an override it hands out the current (or a new) loop that the
+# fixture then closes, so its one effect was also the loop's lifetime.
+_NEW_LOOP_CALLS = ("asyncio.new_event_loop()", "asyncio.get_event_loop_policy().new_event_loop()",
+                   "asyncio.get_event_loop()")
 _EMPTY = cst.Module(body=[])
 
 
@@ -78,7 +82,7 @@ def _is_plain_body(body: cst.BaseSuite) -> bool:
 
 def is_plain_override(func: cst.FunctionDef, decorator: FixtureDecorator) -> bool:
     call = decorator.call
-    allowed_kwargs = {"scope", "name"}
+    allowed_kwargs = {"scope", "name", "autouse"}  # autouse only requested the loop everywhere: no effect of its own
     return (
         func.asynchronous is None
         and len(func.decorators) == 1
@@ -97,7 +101,7 @@ class _OverrideFinder(cst.CSTVisitor):
     def __init__(self, path: str, lines: list[str], collection: Collection) -> None:
         self.path, self.lines, self.collection = path, lines, collection
         self.found: list[EventLoopOverride] = []
-        self.sync_requesters = 0  # sync tests/fixtures taking event_loop: they need the fixture to exist
+        self.sync_requesters = 0  # sync tests/fixtures taking event_loop that stay sync: they need the fixture
         self._depth = 0
 
     def _names(self, node: cst.CSTNode) -> set[str]:
@@ -111,7 +115,8 @@ class _OverrideFinder(cst.CSTVisitor):
                 self.path, line, self.lines[line - 1].strip(), decorator.scope,
                 is_plain_override(node, decorator), self._depth == 0))
         elif (node.asynchronous is None and "event_loop" in parameter_names(node.params)
-              and (decorator is not None or self.collection.is_test_function(node.name.value))):
+              and ((decorator is not None and not can_become_async(node))
+                   or (decorator is None and self.collection.is_test_function(node.name.value)))):
             self.sync_requesters += 1
         self._depth += 1
 
@@ -145,6 +150,8 @@ class OverridePlan:
     manual: list[ManualItem] = field(default_factory=list)
 
 
+_CUSTOM_SUGGESTION = ("move a custom loop type to an event_loop_policy fixture (or a loop_factory), the loop "
+                      "lifetime to loop_scope=, then delete it")
 _PER_SCOPE_SUGGESTION = ("give the async tests that must share a loop @pytest.mark.asyncio(loop_scope=...) (or a "
                          "pytestmark) and their async fixtures @pytest_asyncio.fixture(loop_scope=...), then delete it")
 
@@ -163,8 +170,19 @@ def plan_override(overrides: list[EventLoopOverride], sync_requesters: int, test
         covers_all = all(root == "" or module.startswith(root + "/") for module in test_modules)
         conflicts = {key: value for key, value in configured.items()
                      if value is not None and value.strip() != override.scope}
-        if (override.plain and override.module_level and covers_all and not conflicts
-                and posixpath.basename(override.file) == "conftest.py"):
+        suite_wide = (override.module_level and covers_all and not conflicts and override.scope is not None
+                      and posixpath.basename(override.file) == "conftest.py")
+        if suite_wide and not override.plain:
+            # Its loop lifetime still translates (one loop per scope for every test and fixture, as on
+            # 0.21); what else it did (uvloop, a policy, debug, checks) is the human's part.
+            plan.loop_scope = override.scope
+            plan.manual.append(_manual(
+                override, f"custom event_loop fixture: its loop lifetime ({override.scope}) became the default "
+                          "test and fixture loop scope, but pytest-asyncio 1.x ignores the fixture itself, so "
+                          "whatever else it does (uvloop, a policy, debug, set_event_loop, checks) no longer "
+                          "happens", _CUSTOM_SUGGESTION))
+            return plan
+        if override.plain and suite_wide:
             plan.loop_scope = override.scope
             if sync_requesters:
                 plan.manual.append(_manual(
@@ -185,8 +203,7 @@ def plan_override(overrides: list[EventLoopOverride], sync_requesters: int, test
         if not override.plain:
             reason = ("custom event_loop fixture does more than create, yield and close a loop (policy, uvloop, "
                       "debug, set_event_loop, parameters...); pytest-asyncio 1.x ignores it for async tests")
-            suggestion = ("move a custom loop type to an event_loop_policy fixture (or a loop_factory), the loop "
-                          "lifetime to loop_scope=, then delete it")
+            suggestion = _CUSTOM_SUGGESTION
         elif len(overrides) > 1 or not override.module_level or posixpath.basename(override.file) != "conftest.py":
             reason = (f"event_loop override (scope {override.scope}) that applies to part of the suite only; "
                       "pytest-asyncio 1.x has no per-directory loop override")

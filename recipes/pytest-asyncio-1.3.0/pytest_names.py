@@ -14,6 +14,7 @@ ASYNCIO_MARK = "pytest.mark.asyncio"
 # Async tests that belong to another plugin: strict mode exists precisely to leave them alone.
 OTHER_ASYNC_MARKS = frozenset({"pytest.mark.anyio", "pytest.mark.trio", "pytest.mark.curio"})
 WIDE_SCOPES = ("class", "module", "package", "session")
+SCOPE_ORDER = ("function", *WIDE_SCOPES)  # narrowest first
 
 
 def string_value(node: cst.BaseExpression | None) -> str | None:

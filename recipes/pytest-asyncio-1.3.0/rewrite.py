@@ -12,11 +12,13 @@ from bot.model import ManualItem
 
 from . import imports, rules
 from .collection import Collection
+from .sync_fixture import can_become_async
 from .pytest_names import (
     ASYNCIO_FIXTURE,
     ASYNCIO_MARK,
     OTHER_ASYNC_MARKS,
     PYTEST_FIXTURE,
+    SCOPE_ORDER,
     WIDE_SCOPES,
     FixtureDecorator,
     fixture_decorator,
@@ -42,6 +44,7 @@ class FilePlan:
     collection: Collection
     first_party: frozenset[str] = frozenset()  # the service's own top-level modules (import grouping)
     delete_override_line: int | None = None  # `def` line of the event_loop override to remove
+    suite_loop_scope: str | None = None  # the loop lifetime a suite-wide event_loop override gave everything
 
 
 @dataclass
@@ -198,6 +201,9 @@ class AsyncioRewriter(cst.CSTTransformer):
                    and all(scope.is_class and scope.collectable for scope in self._scopes)
                    and self.plan.collection.is_test_function(original_node.name.value))
         if EVENT_LOOP in parameter_names(original_node.params) and (is_test or fixture is not None):
+            if fixture is not None and can_become_async(original_node):
+                node = self._make_async_fixture(original_node, node)
+                is_async = True
             node = self._event_loop_parameter(original_node, node, is_async, fixture)
         if fixture is not None and is_async:
             node = self._async_fixture(original_node, node, fixture)
@@ -213,6 +219,15 @@ class AsyncioRewriter(cst.CSTTransformer):
         for scope in self._scopes:
             marks |= scope.marks
         return ASYNCIO_MARK not in marks and not (marks & OTHER_ASYNC_MARKS)
+
+    def _make_async_fixture(self, original: cst.FunctionDef, node: cst.FunctionDef) -> cst.FunctionDef:
+        """A sync fixture that only hands event_loop on becomes async: 1.x has no loop fixture for sync
+        code, and the running loop of an async fixture is the one the tests use (same scope rules)."""
+        self._manual(original.name, rules.EVENT_LOOP_PARAMETER,
+                     "sync fixture requested the event_loop fixture (removed in 1.0): it was made `async def` so "
+                     "it gets the running loop; its body now runs inside that loop",
+                     "check that nothing in it (or in what it calls) blocks or starts an event loop")
+        return node.with_changes(asynchronous=cst.Asynchronous())
 
     def _event_loop_parameter(self, original: cst.FunctionDef, node: cst.FunctionDef, is_async: bool,
                               fixture: FixtureDecorator | None) -> cst.FunctionDef:
@@ -256,11 +271,21 @@ class AsyncioRewriter(cst.CSTTransformer):
             self.outcome.counts[rules.ASYNCIO_FIXTURE_DECORATOR] += 1
         if needs_loop_scope:
             assert isinstance(expr, cst.Call) and fixture.scope_arg is not None
-            expr = expr.with_changes(args=_append_keyword(expr, "loop_scope", fixture.scope_arg))
+            expr = expr.with_changes(args=_append_keyword(expr, "loop_scope", self._loop_scope_arg(fixture)))
             self.outcome.counts[rules.FIXTURE_LOOP_SCOPE] += 1
         decorators = list(node.decorators)
         decorators[fixture.index] = decorator.with_changes(decorator=expr)
         return node.with_changes(decorators=decorators)
+
+    def _loop_scope_arg(self, fixture: FixtureDecorator) -> cst.Arg:
+        """The loop the fixture ran in before: its own scope's, unless a suite-wide event_loop override
+        of a wider scope gave every fixture and test one shared loop (then tests share it too)."""
+        arg, suite = fixture.scope_arg, self.plan.suite_loop_scope
+        assert arg is not None and fixture.scope is not None
+        if suite is None or SCOPE_ORDER.index(suite) <= SCOPE_ORDER.index(fixture.scope):
+            return arg
+        quote = arg.value.quote if isinstance(arg.value, cst.SimpleString) else '"'
+        return arg.with_changes(value=cst.SimpleString(f"{quote}{suite}{quote}"))
 
     # ------------------------------------------------------------------ calls
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:

@@ -19,10 +19,11 @@ RULES = {
     ASYNCIO_FIXTURE_DECORATOR: "@pytest.fixture on an async def -> @pytest_asyncio.fixture (all modes for "
                                "wider-scoped fixtures, every async fixture in strict mode)",
     FIXTURE_LOOP_SCOPE: "class/module/package/session-scoped async fixture gets loop_scope equal to its scope "
-                        "(the loop it ran in on 0.23)",
+                        "(the loop it ran in on 0.23), or the wider scope of a suite-wide event_loop override",
     MARKER_LOOP_SCOPE: "@pytest.mark.asyncio(scope=...) -> @pytest.mark.asyncio(loop_scope=...)",
     EVENT_LOOP_PARAMETER: "event_loop parameter of an async test or async fixture -> "
-                          "event_loop = asyncio.get_running_loop()",
+                          "event_loop = asyncio.get_running_loop(); a sync fixture that only hands the loop on "
+                          "becomes async first (listed: its body now runs inside the loop)",
     EVENT_LOOP_OVERRIDE: "plain root-conftest event_loop override (new loop, yield, close) -> removed, its scope "
                          "becomes asyncio_default_fixture_loop_scope and asyncio_default_test_loop_scope",
     STRICT_MODE_CONFIG: "strict mode: asyncio_mode / --asyncio-mode in addopts switched from auto to strict in "
