@@ -1,11 +1,12 @@
 """Which Python versions a service says it supports, and checklist items when a new library needs more.
 
 Read from every place projects declare it: `requires-python` and `classifiers` in pyproject.toml's
-[project], Poetry's `python` dependency, setup.cfg's `python_requires` and classifiers, and
-`.python-version`. Pure: service files in, ManualItems out. Used by recipes whose target release
+[project], Poetry's `python` dependency, setup.cfg's `python_requires` and classifiers, setup.py's
+`python_requires` (a literal, or a module-level string constant it is built from), and `.python-version`. Pure: service files in, ManualItems out. Used by recipes whose target release
 raised its Python floor (pytest-asyncio 1.x: 3.10; tenacity 9.1: 3.9)."""
 from __future__ import annotations
 
+import ast
 import configparser
 import re
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ def declarations(files: Mapping[str, str], floor: str) -> Iterator[Declaration]:
         yield from _pyproject(files["pyproject.toml"], floor)
     if "setup.cfg" in files:
         yield from _setup_cfg(files["setup.cfg"], floor)
+    if "setup.py" in files:
+        yield from _setup_py(files["setup.py"], floor)
     if ".python-version" in files:
         yield from _python_version(files[".python-version"], floor)
 
@@ -86,6 +89,49 @@ def _setup_cfg(text: str, floor: str) -> Iterator[Declaration]:
         yield _from_spec("setup.cfg", "python_requires", spec.strip(), floor, quoted=False)
     classifiers = parser.get("metadata", "classifiers", fallback="").splitlines()
     yield from _classifiers("setup.cfg", classifiers, floor)
+
+
+def _setup_py(text: str, floor: str) -> Iterator[Declaration]:
+    """`setup(python_requires=...)` or a `{'python_requires': ...}` dict handed to setup(); the value may be
+    built from module-level string constants (`f">={PYTHON_REQUIRES}"`), as real setup.py files often do."""
+    try:
+        module = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return
+    constants = {target.id: node.value.value for node in module.body if isinstance(node, ast.Assign)
+                 and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                 for target in node.targets if isinstance(target, ast.Name)}
+    for node in ast.walk(module):
+        values = []
+        if isinstance(node, ast.Call):
+            values = [(k.value, "python_requires={}") for k in node.keywords if k.arg == "python_requires"]
+        elif isinstance(node, ast.Dict):
+            values = [(v, '"python_requires": {}') for k, v in zip(node.keys, node.values)
+                      if isinstance(k, ast.Constant) and k.value == "python_requires"]
+        for value, shape in values:
+            spec = _string_value(value, constants)
+            if not (spec and spec.strip()):
+                continue
+            versions = _admitted(spec.strip())
+            fixed = _from_spec("setup.py", "python_requires", spec.strip(), floor, quoted=False).fix
+            fix = shape.format(f'"{fixed.split(" = ", 1)[1]}"')
+            built_from = sorted({n.id for n in ast.walk(value) if isinstance(n, ast.Name) and n.id in constants})
+            if built_from:
+                fix += f"  # or raise {', '.join(built_from)}, which it is built from"
+            source_line = text.splitlines()[value.lineno - 1]
+            yield Declaration("setup.py", "python_requires", f"^{re.escape(source_line)}$", versions, fix)
+
+
+def _string_value(node: ast.expr, constants: Mapping[str, str]) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    if isinstance(node, ast.JoinedStr):
+        parts = [_string_value(part.value if isinstance(part, ast.FormattedValue) else part, constants)
+                 for part in node.values]
+        return "".join(parts) if all(p is not None for p in parts) else None
+    return None
 
 
 def _python_version(text: str, floor: str) -> Iterator[Declaration]:

@@ -829,3 +829,19 @@ def test_an_optional_client_import_still_degrades_when_the_library_is_missing(py
         outcomes[kind] = json.loads(completed.stdout.strip().splitlines()[-1])
     assert outcomes == {"old": {"available": False, "opened": "metrics client not installed"},
                         "new": {"available": True, "opened": "built"}}
+
+
+@pytest.mark.slow
+def test_an_imported_module_write_api_imports_and_writes_through_the_client(pythons, tmp_path):
+    directory = _migrated_case("inf006-imported-module-write-api", tmp_path)
+    outcome = _drive(pythons["new"], directory, r'''
+os.environ["INFLUX_URL"] = CAPTURE
+from influxdb_client_3 import Point
+import svc.storage.influx_store as store, svc.collector as collector, svc.report as report
+collector.record_reading("s1", 1.5)
+report.send_summary(Point("summary").field("n", 2))
+store.save(Point("m").field("v", 3.0))
+print(json.dumps(WRITES))
+''')
+    assert [(w["params"]["bucket"], w["lines"]) for w in outcome] == [
+        ("readings", ["reading,sensor=s1 value=1.5"]), ("summaries", ["summary n=2i"]), ("readings", ["m v=3"])]

@@ -63,7 +63,7 @@ def case_source(case: str, tree: str = "before") -> ServiceSource:
 
 def test_recipe_metadata_rules_and_default_options():
     assert RECIPE.package == "tenacity" and RECIPE.version == "9.1.2"
-    assert sorted(RECIPE.rules()) == [f"TEN{n:03d}" for n in range(1, 12)]
+    assert sorted(RECIPE.rules()) == [f"TEN{n:03d}" for n in range(1, 13)]
     assert RECIPE.default_options == {"add_reraise": False}
     [bump] = RECIPE.requirement_edits
     assert (bump.action, bump.package, bump.spec) == ("set", "tenacity", "==9.1.2")
@@ -164,6 +164,22 @@ def test_every_wait_callable_that_is_not_tenacitys_is_reviewed_with_what_it_does
     assert by_line[38].startswith("custom wait: passed for `wait` at svc/jobs.py:44")
 
 
+SETUP_PY_FLOORS = {
+    "keyword literal": ('from setuptools import setup\nsetup(name="s", python_requires=">=3.8, <4")\n',
+                        [(2, 'python_requires=">=3.9, <4"')]),
+    "dict value from a constant": ('V = "3.7"\nINFO = {\n    "name": "s",\n    "python_requires": f">={V}",\n}\n',
+                                   [(4, '"python_requires": ">=3.9"  # or raise V, which it is built from')]),
+    "already new enough": ('from setuptools import setup\nsetup(python_requires=">=3.10")\n', []),
+    "computed at run time": ('from setuptools import setup\nsetup(python_requires=read_floor())\n', []),
+}
+
+
+@pytest.mark.parametrize("text, expected", SETUP_PY_FLOORS.values(), ids=SETUP_PY_FLOORS.keys())
+def test_setup_py_python_requires_below_the_floor_is_listed(text, expected):
+    result = migrate(ServiceSource("svc", {"setup.py": text, "svc.py": "import tenacity\n"}))
+    assert [(m.line, m.suggestion) for m in result.manual if m.rule == "TEN010"] == expected
+
+
 def test_statistics_of_methods_are_rewritten_wherever_the_object_comes_from():
     result = migrate(case_source("statistics-methods"))
     assert {(a.file, a.count) for a in result.applied if a.rule == "TEN001"} == {
@@ -250,7 +266,9 @@ def test_asyncio_import_rewrites_import_on_old_and_new_tenacity(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case, rewrites", [("statistics-methods", True), ("manual-custom-wait-callables", False)])
+@pytest.mark.parametrize("case, rewrites", [("statistics-methods", True), ("statistics-stacked-decorators", True),
+                                             ("statistics-read-during-the-call", True),
+                                             ("manual-custom-wait-callables", False)])
 def test_fixture_case_proven_by_execution(case, rewrites, tmp_path):
     """Methods reached through instances, attribute chains, fixtures and nested scopes: their tests pass on
     8.2.3, and after migration on 9.1.2 (before migration they fail there: the old spelling reads {})."""

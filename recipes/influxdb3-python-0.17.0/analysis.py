@@ -60,6 +60,7 @@ class ModuleAnalysis(ImportRules, ClientRules, WriteApiRules, OtherApiRules, Dat
         self._collect_client_codes()
         self._write_apis()
         self._helper_parameters()
+        self._shared_write_api_uses()
         self._other_apis()
         self._database()
         self._plan_imports()

@@ -92,6 +92,7 @@ def _analyse(service: ServiceAnalysis, index: ServiceIndex, flow: HelperFlow):
     # A plain-text prefilter: most modules never touch InfluxDB, and parsing plus metadata is the cost.
     paths = set(service.files_mentioning("influx", *v2_api.API_FACTORIES))
     paths |= {function.module.path for function, _ in flow.approved}
+    paths |= {reference.module.path for binding in flow.shared_bindings() for reference in service.references_to(binding)}
     for path in sorted(paths):
         parsed = service.module(path)
         if parsed is None:

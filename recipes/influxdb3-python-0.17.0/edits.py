@@ -60,8 +60,44 @@ class PlanTransformer(cst.CSTTransformer):
     def __init__(self, plan: Plan) -> None:
         super().__init__()
         self.plan = plan
+        # Per open block: the comment lines of statements dropped so far, for the next statement kept
+        # (a comment above a dropped statement is the author's; dropping it with the code loses it).
+        self._orphaned_comments: list[list[cst.EmptyLine]] = []
+        self._elifs: set[int] = set()  # an `elif` is an If in another If's orelse, not a statement of the block
+
+    def on_visit(self, node) -> bool:
+        if isinstance(node, (cst.Module, cst.IndentedBlock)):
+            self._orphaned_comments.append([])
+        elif isinstance(node, cst.If) and isinstance(node.orelse, cst.If):
+            self._elifs.add(id(node.orelse))
+        return super().on_visit(node)
 
     def on_leave(self, original_node, updated_node):
+        result = self._apply(original_node, updated_node)
+        if isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) \
+                and id(original_node) not in self._elifs:
+            return self._carry_comments(updated_node, result)
+        if isinstance(original_node, (cst.Module, cst.IndentedBlock)):
+            orphaned = self._orphaned_comments.pop()
+            if orphaned and isinstance(result, (cst.Module, cst.IndentedBlock)):
+                return result.with_changes(footer=[*orphaned, *result.footer])
+        return result
+
+    def _carry_comments(self, statement, result):
+        pending = self._orphaned_comments[-1]
+        if result is cst.RemovalSentinel.REMOVE:
+            if any(line.comment is not None for line in statement.leading_lines):
+                pending.extend(statement.leading_lines)
+            return result
+        if not pending:
+            return result
+        lines, pending[:] = list(pending), []
+        if isinstance(result, cst.FlattenSentinel):
+            first, *rest = result.nodes
+            return cst.FlattenSentinel([first.with_changes(leading_lines=[*lines, *first.leading_lines]), *rest])
+        return result.with_changes(leading_lines=[*lines, *result.leading_lines])
+
+    def _apply(self, original_node, updated_node):
         plan = self.plan
         if original_node in plan.renames and isinstance(updated_node, cst.Name):
             updated_node = updated_node.with_changes(value=plan.renames[original_node])

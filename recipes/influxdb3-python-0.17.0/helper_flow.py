@@ -18,7 +18,14 @@ import libcst as cst
 
 from bot.analysis import Definition, ParsedModule, ServiceAnalysis
 
-HelperKey = tuple[Definition, str]  # (function receiving the object, parameter name)
+HelperKey = tuple[Definition, str | None]  # (function receiving the object, parameter name)
+# (module-level write API binding, SHARED): other modules import it; its defining module checked that every
+# use of it elsewhere is a write it can rewrite, and rewrites it once the key is approved on the next pass.
+SHARED = None
+
+
+def shared_key(binding: Definition) -> HelperKey:
+    return binding, SHARED
 
 
 @dataclass
@@ -38,6 +45,10 @@ class HelperFlow:
     def offer(self, key: HelperKey, argument: cst.CSTNode) -> None:
         self.offered.setdefault(key, set()).add(id(argument))
 
+    def shared_bindings(self) -> list[Definition]:
+        """Module-level write APIs approved for rewriting; their importers rewrite their uses of them."""
+        return [binding for binding, parameter in self.approved if parameter is SHARED]
+
     def refuse(self, key: HelperKey, why: str) -> None:
         self.refused.setdefault(key, why)
 
@@ -49,6 +60,9 @@ class HelperFlow:
         approved = set()
         for key, offered in self.offered.items():
             if key in self.refused:
+                continue
+            if key[1] is SHARED:
+                approved.add(key)
                 continue
             arguments = arguments_at_every_call(self.service, *key)
             if arguments is None:

@@ -132,6 +132,7 @@ class ImportRules:
 
     def _plan_imports(self) -> None:
         merged: list[cst.ImportAlias] = []
+        merged_comments: list[cst.TrailingWhitespace] = []  # of the top-level lines merged into one
         first_top_level = None
         top_level = set(self.ctx.module.body)
         moved_count = 0
@@ -161,8 +162,11 @@ class ImportRules:
             if not moved and not elsewhere and len(leftover) == len(from_import.names):
                 continue
             lines = []
+            trailing = from_import.line.trailing_whitespace  # `# type: ignore`, `# noqa` apply to the new lines too
             if from_import.line in top_level:
                 merged.extend(moved)
+                if moved:
+                    merged_comments.append(trailing)
                 if first_top_level is None:
                     first_top_level = from_import.line
                     lines.append(None)  # placeholder for the merged v3 import
@@ -171,12 +175,14 @@ class ImportRules:
             lines.extend(elsewhere)
             if leftover:
                 lines.append(from_line(cst.helpers.get_full_name_for_node(from_import.statement.module), leftover))
-            self.plan.lines[from_import.line] = lines
+            self.plan.lines[from_import.line] = [
+                line if line is None else line.with_changes(trailing_whitespace=trailing) for line in lines]
         if first_top_level is not None:
             lines = self.plan.lines[first_top_level]
             index = lines.index(None)
             if merged:
-                lines[index] = from_line(v2_api.V3_PACKAGE, merged)
+                lines[index] = from_line(v2_api.V3_PACKAGE, merged).with_changes(
+                    trailing_whitespace=_joined_comments(merged_comments))
             else:
                 del lines[index]
         moved_count += self._plan_module_imports()
@@ -225,3 +231,11 @@ def from_line(module: str, aliases: list[cst.ImportAlias]) -> cst.SimpleStatemen
     names = [alias.with_changes(comma=cst.MaybeSentinel.DEFAULT) for alias in aliases]
     statement = cst.ImportFrom(module=cst.parse_expression(module), names=names)
     return cst.SimpleStatementLine(body=[statement])
+
+
+def _joined_comments(trailing: list[cst.TrailingWhitespace]) -> cst.TrailingWhitespace:
+    """One line's trailing comment carrying every distinct comment of the lines merged into it."""
+    comments = list(dict.fromkeys(t.comment.value for t in trailing if t.comment is not None))
+    if not comments:
+        return cst.TrailingWhitespace()
+    return cst.TrailingWhitespace(whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment("  ".join(comments)))

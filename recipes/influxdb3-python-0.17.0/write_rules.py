@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from bot.analysis import ParsedModule, dotted_name, import_from_module
+
 from . import helper_flow, rules, v2_api
 from .cst_helpers import chain_base, is_method_call, last_name, names_in, with_base
 from .edits import CallEdit, KeepArg
@@ -109,15 +111,20 @@ class WriteApiRules:
         elif self._context_manager_target(holder) is not None:
             target = holder.asname.name
         importers = self._importers(target)
-        if importers:  # dropping the binding would be an ImportError there, keeping it an AttributeError
-            self._escape(call, f"other modules import it ({', '.join(importers)}): make them import the client "
-                               "and call client.write(record=..., database=...)")
+        # Imported elsewhere: the name stays (dropping it is an ImportError there) and holds the client, so
+        # every use of it in the service must be a write the codemod rewrites; otherwise nothing moves (a
+        # kept `client.write_api(...)` on an InfluxDBClient3 is an AttributeError when the module is imported).
+        shared = self._shared_binding(target, holder, importers) if importers else None
+        if isinstance(shared, str):
+            self._escape(call, shared, blocking=True)
             return
         usages = self._binding_usages(target) if target is not None else None
         if usages is None:
-            self._escape(call, "the write API object is stored or passed where the codemod cannot follow "
-                               "every use (it rewrites only .write/.flush/.close on a variable or self attribute "
-                               "assigned once)")
+            why = ("the write API object is stored or passed where the codemod cannot follow every use (it "
+                   "rewrites only .write/.flush/.close on a variable or self attribute assigned once)")
+            if shared is not None:
+                self.flow.refuse(shared, why)
+            self._escape(call, why, blocking=shared is not None)
             return
         sites = []
         handed = [(usage_call, node) for method, usage_call, node in usages if method == "pass"]
@@ -144,7 +151,7 @@ class WriteApiRules:
             self._escape(call, self._not_followed(refused))
             return
         factories = {id(node): self._stable_receiver(receiver, call, node, target) for _, _, node in usages}
-        proper = all(factory is not None for factory in factories.values())
+        proper = shared is None and all(factory is not None for factory in factories.values())
         for _, node in handed:
             if proper:  # the helper gets the client itself; else the variable keeps holding it
                 self.plan.replacements[node] = factories[id(node)]
@@ -201,6 +208,45 @@ class WriteApiRules:
             body[0] = body[0].with_changes(leading_lines=[*updated.leading_lines, *body[0].leading_lines])
             return cst.FlattenSentinel(body)
         return unwrap
+
+    def _shared_binding(self, target: cst.Name, holder: cst.CSTNode, importers: list[str]):
+        """The flow key of a module-level write API other modules import, once every use of it outside this
+        module is a rewritable write and the key is approved (next pass); otherwise why it cannot move."""
+        prefix = f"other modules import it ({', '.join(importers)}) and "
+        binding = self.ctx.service.definition(f"{self.ctx.parsed.dotted}.{target.value}")
+        if binding is None or isinstance(holder, cst.WithItem):
+            return prefix + "the codemod cannot follow their uses of it; nothing was changed in the service"
+        key = helper_flow.shared_key(binding)
+        why = _hidden_uses(self.ctx.service, self.ctx.parsed.dotted, target.value)
+        for reference in self.ctx.service.references_to(binding):
+            if why is not None:
+                break
+            if reference.module.path != self.ctx.path:
+                why = shared_use_problem(reference.module, reference.node)
+        if why is not None:
+            self.flow.refuse(key, why)
+        self.flow.offer(key, target)
+        if key not in self.flow.approved:
+            return (prefix + f"{self.flow.refused.get(key, 'the codemod could not follow every use')}; nothing "
+                    "was changed in the service (kept, the name would hold an InfluxDBClient3, which has no "
+                    "write_api(): an AttributeError at import)")
+        self.flow.confirmed.add(key)
+        return key
+
+    def _shared_write_api_uses(self) -> None:
+        """This module's uses of another module's write API binding, which now holds the client."""
+        for binding in self.flow.shared_bindings():
+            if binding.module.path == self.ctx.path:
+                continue
+            for reference in self.ctx.service.references_to(binding):
+                if reference.module.path != self.ctx.path:
+                    continue
+                edit = self._write_api_use(reference.node)
+                if isinstance(edit, str):  # checked by the defining module; a mismatch refuses the move
+                    self.flow.refuse(helper_flow.shared_key(binding), edit)
+                    self._escape(reference.node, edit, blocking=True)
+                    continue
+                edit()
 
     def _importers(self, target) -> list[str]:
         """path:line of the other modules importing a module-level write API binding."""
@@ -289,7 +335,7 @@ class WriteApiRules:
     def _helper_parameters(self) -> None:
         for key in self.flow.approved:
             function, parameter = key
-            if function.module.path != self.ctx.path:
+            if function.module.path != self.ctx.path or parameter is helper_flow.SHARED:
                 continue
             edits = self._helper_edits(key)
             if isinstance(edits, str):
@@ -387,17 +433,8 @@ class WriteApiRules:
         return lambda: self._applied(rules.WRITE_API_LIFECYCLE, "write_api.flush() -> client.flush()")
 
     def _write_site(self, call: cst.Call) -> WriteSite | None:
-        keywords: dict[str, int] = {}
-        for index, arg in enumerate(call.args):
-            if arg.star:
-                return None
-            if arg.keyword is not None:
-                keywords[arg.keyword.value] = index
-            elif index < len(v2_api.WRITE_POSITIONAL):
-                keywords[v2_api.WRITE_POSITIONAL[index]] = index
-            else:
-                return None
-        if "bucket" not in keywords or "record" not in keywords:
+        keywords = write_keywords(call)
+        if keywords is None:
             return None
         specs = [KeepArg(keywords["record"], "record"), KeepArg(keywords["bucket"], "database")]
         for keyword, index in keywords.items():
@@ -408,8 +445,52 @@ class WriteApiRules:
             specs.append(KeepArg(index, keyword))
         return WriteSite(call, call.args[keywords["bucket"]].value, specs)
 
-    def _escape(self, node: cst.CSTNode, why: str) -> None:
+    def _escape(self, node: cst.CSTNode, why: str, blocking: bool = False) -> None:
         self.unrewritten_write_apis += 1
         self._item(rules.WRITE_API_ESCAPES, node,
                    f"InfluxDBClient3 has no write_api(); {why}, so it was left unchanged.",
-                   "client.write(record=..., database=...)  # on the InfluxDBClient3 itself")
+                   "client.write(record=..., database=...)  # on the InfluxDBClient3 itself", blocking=blocking)
+
+
+def write_keywords(call: cst.Call) -> dict[str, int] | None:
+    """v2 write() keyword -> argument index; None when the call cannot be mapped (*/**, no bucket or record)."""
+    keywords: dict[str, int] = {}
+    for index, arg in enumerate(call.args):
+        if arg.star:
+            return None
+        if arg.keyword is not None:
+            keywords[arg.keyword.value] = index
+        elif index < len(v2_api.WRITE_POSITIONAL):
+            keywords[v2_api.WRITE_POSITIONAL[index]] = index
+        else:
+            return None
+    return keywords if "bucket" in keywords and "record" in keywords else None
+
+
+def shared_use_problem(parsed: ParsedModule, node: cst.CSTNode) -> str | None:
+    """Why this use (in another module) of an imported write API binding cannot hold the client; None if it can."""
+    attribute = parsed.parent(node)
+    call = parsed.parent(attribute) if isinstance(attribute, cst.Attribute) and attribute.value is node else None
+    where = f"{parsed.path}:{parsed.line(node)}"
+    if not (isinstance(call, cst.Call) and call.func is attribute and attribute.attr.value in v2_api.WRITE_API_METHODS):
+        return f"{where} uses it as `{parsed.code(parsed.parent(node))}`, not only for .write/.flush/.close"
+    if attribute.attr.value == "write" and write_keywords(call) is None:
+        return f"a write at {where} cannot be rewritten (positional */** arguments, or no bucket or record)"
+    if attribute.attr.value == "close" and not isinstance(parsed.parent(call), cst.Expr):
+        return f"write_api.close() at {where} is used as a value"
+    return None
+
+
+def _hidden_uses(service, module: str, name: str) -> str | None:
+    """Uses of the binding a search by name misses: `from module import name as other`, or the binding
+    replaced from outside (`module.name = ...`, as tests do with a fake)."""
+    for parsed in service.modules(service.files_mentioning(name)):
+        for node in parsed.nodes:
+            if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar) \
+                    and import_from_module(node, parsed.package) == module:
+                if any(dotted_name(alias.name) == name and alias.asname is not None for alias in node.names):
+                    return f"{parsed.path}:{parsed.line(node)} imports it under another name"
+            elif (isinstance(node, cst.Attribute) and node.attr.value == name and not parsed.is_load(node)
+                  and service.names_of(parsed, node.value) == {module}):
+                return f"{parsed.path}:{parsed.line(node)} replaces it"
+    return None
