@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.forge.base import Forge, PullRequest
+from bot.gitops import GitError
 from bot.render import read_marker, render
 
 WRITE_LEVELS = ("admin", "maintain", "write")
@@ -121,10 +122,15 @@ class CommandHandler:
             return self._reply(pr, help_text())
         if command.name == "unknown":
             return self._reply(pr, help_text(f"Unknown command or arguments: `{command.shown_as}`."))
-        if command.name == "retry":
-            message, acted = self.actions.retry(pr, force=command.force)
-        else:
-            message, acted = self.actions.revert(pr)
+        try:
+            if command.name == "retry":
+                message, acted = self.actions.retry(pr, force=command.force)
+            else:
+                message, acted = self.actions.revert(pr)
+        except GitError as exc:  # e.g. a lease refused the push: a rollout or another command moved it first
+            self._reply(pr, f"`{command.shown_as}` stopped: {exc}. Comment it again to start from what is "
+                            f"there now.")
+            raise
         outcome = self._reply(pr, message)
         outcome.acted = acted
         return outcome

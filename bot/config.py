@@ -11,7 +11,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from bot.errors import ConfigError
 from bot.model import TIERS
-from bot.recipe import load_option_specs
+from bot.recipe import RecipeError, load_option_specs
 from bot.refnames import ref_name_problem
 
 CONFIG_FILE = "upgrade-bot.toml"
@@ -203,12 +203,16 @@ def _recipe_tables(raw: Mapping[str, Any], source: str) -> dict[str, dict]:
 
 def check_recipe_settings(config: Config, folders: Mapping[str, Path]) -> None:
     """Every [recipes."<id>"] names a recipe folder, and each option has the type recipe.toml declares
-    (enabled or not: a typo must not wait until the recipe is switched on)."""
+    (enabled or not: a typo must not wait until the recipe is switched on). A recipe whose recipe.toml
+    does not load is skipped: its own jobs fail with that reason, and every other command still works."""
     for rid, options in config.recipe_options.items():
         key = f'recipes."{rid}"'
         if rid not in folders:
             raise ConfigError(config.source, key, f"no such recipe (have: {', '.join(sorted(folders)) or 'none'})")
-        specs = load_option_specs(folders[rid])
+        try:
+            specs = load_option_specs(folders[rid])
+        except RecipeError:
+            continue
         for name, value in options.items():
             spec = specs.get(name)
             problem = spec.problem(value) if spec else f"unknown option (known: {', '.join(sorted(specs)) or 'none'})"

@@ -40,6 +40,8 @@ def git_failure(args: tuple[str, ...] | list[str], stderr: str, stdout: str, sta
     text = (stderr or stdout or "").strip()
     text = text.removeprefix("stderr:").strip().strip("'").strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if stderr:  # `push --porcelain` gives why a ref was refused on stdout ("!<tab>src:dst<tab>[rejected] (why)")
+        lines += [line.strip("! \t").replace("\t", " ") for line in (stdout or "").splitlines() if line.startswith("!")]
     if len(lines) > MAX_GIT_MESSAGE_LINES:
         lines = [*lines[:MAX_GIT_MESSAGE_LINES - 1], f"... ({len(lines) - MAX_GIT_MESSAGE_LINES + 1} more lines)"]
     detail = " ".join(lines) if lines else f"exit status {status}"

@@ -62,28 +62,41 @@ def job_key(recipe_id: str, service: Service) -> str:
     return "/".join(p for p in (recipe_id, service.key) if p)
 
 
-def branch_name(prefix: str, recipe_id: str, service: Service) -> str:
-    """`<prefix>/<recipe>/<service key>`; the repository root, the one service, is `<prefix>/<recipe>`."""
-    return "/".join(p for p in (prefix, recipe_id, "" if is_root(service.path) else service.key) if p)
+ROOT_BRANCH_KEY = "root"
 
 
-def _colliding(services: Sequence[Service]) -> dict[str, str]:
+def branch_key(service: Service, root_beside_others: bool) -> str:
+    """The service's part of its branch name. The repository root alone has none (`<prefix>/<recipe>`);
+    beside other services it is `root`, since git cannot hold `<prefix>/<recipe>` and
+    `<prefix>/<recipe>/<service>` at once (one ref would be a folder of the other)."""
+    if is_root(service.path):
+        return ROOT_BRANCH_KEY if root_beside_others else ""
+    return service.key
+
+
+def branch_name(prefix: str, recipe_id: str, service: Service, root_beside_others: bool = False) -> str:
+    """`<prefix>/<recipe>/<branch key>` (see branch_key)."""
+    return "/".join(p for p in (prefix, recipe_id, branch_key(service, root_beside_others)) if p)
+
+
+def _colliding(services: Sequence[Service], root_beside_others: bool) -> dict[str, str]:
     """Services whose branches would clash (same key, or one key a folder of another: git cannot have
     both refs), by path -> one-line reason naming the other service."""
     by_key: dict[str, list[Service]] = {}
+    keys = {service.path: branch_key(service, root_beside_others) for service in services}
     for service in services:
-        by_key.setdefault(service.key, []).append(service)
+        by_key.setdefault(keys[service.path], []).append(service)
     out: dict[str, str] = {}
 
     def clash(service: Service, other: Service) -> None:
         out.setdefault(service.path, f"{service.path} and {other.path} would share branch names "
-                                     f"(<prefix>/<recipe>/{service.key}): rename a folder, or change "
+                                     f"(<prefix>/<recipe>/{keys[service.path]}): rename a folder, or change "
                                      f"`services` so their paths below the pattern differ")
 
     for service in services:
-        parts = service.key.split("/")
+        parts = keys[service.path].split("/")
         ancestors = ["/".join(parts[:i]) for i in range(1, len(parts))]
-        for other in [*by_key[service.key], *(o for k in ancestors for o in by_key.get(k, []))]:
+        for other in [*by_key[keys[service.path]], *(o for k in ancestors for o in by_key.get(k, []))]:
             if other.path != service.path:
                 clash(service, other)
                 clash(other, service)
@@ -97,7 +110,8 @@ def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: 
     jobs, not_applicable, broken = [], [], []
     seen_paths: set[str] = set()
     unique = [s for s in services if not (s.path in seen_paths or seen_paths.add(s.path))]
-    collisions = _colliding(unique)
+    root_beside_others = len(unique) > 1 and any(is_root(s.path) for s in unique)
+    collisions = _colliding(unique, root_beside_others)
     for service in unique:
         if service.path in collisions:
             broken.append(Skipped(service.path, collisions[service.path]))
@@ -115,7 +129,7 @@ def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: 
                     d.spec.replace(" ", "") == f"=={recipe.version}" for d in declared):
                 not_applicable.append(Skipped(service.path, f"{recipe.id}: already at {recipe.version}"))
                 continue
-            branch = branch_name(config.branch_prefix, recipe.id, service)
+            branch = branch_name(config.branch_prefix, recipe.id, service, root_beside_others)
             problem = ref_name_problem(branch)
             if problem:  # refused now, not after its tests ran and the push failed
                 broken.append(Skipped(service.path, f"{service.path}: the folder name cannot be part of the git "

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from conftest import git
-from faultkit import bot_process, finish, fleet, kill9, origin_branches, prs, violations
+from faultkit import HOLD_BEFORE_PUSH, bot_process, finish, fleet, kill9, origin_branches, prs, violations
 
 from bot.assemble import build_runner
 from bot.cli import main
@@ -28,19 +28,6 @@ JOBS = 3
 KILL_AFTER_PUSH = ("import os, signal\nimport bot.forge.local as local\n"
                    "local.LocalForge.mark_merged = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n")
 SAME_SECOND = {"GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
-HOLD_BEFORE_PUSH = """
-import os, pathlib, time
-import bot.gitops as gitops
-_push = gitops.GitRepo.push
-def _held_push(self, *args, **kwargs):
-    hold = pathlib.Path(os.environ["FAULT_PUSH_HOLD"])
-    if hold.exists():
-        hold.with_name(hold.name + ".held").write_text("")
-        while hold.exists():
-            time.sleep(0.02)
-    return _push(self, *args, **kwargs)
-gitops.GitRepo.push = _held_push
-"""
 FIGURES = {"steps": 0, "faults injected": 0, "kills": 0, "overlapping runs": 0, "refused by the lock": 0,
            "seeds": 0, "converged": 0, "branches or PRs lost": 0, "invariant violations": 0}
 

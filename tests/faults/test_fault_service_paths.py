@@ -48,3 +48,35 @@ def test_services_that_would_share_a_branch_are_refused_at_plan(tmp_path, capsys
     assert run_bot(repo, "run", "--all-waves") == 1
     assert [p["head"] for p in prs(repo)] == ["upgrade-bot/widgets-2.0/alpha"]  # the others go on
     assert sorted(origin_branches(repo)) == ["main", "upgrade-bot/widgets-2.0/alpha"]
+
+
+def root_and_services(root, extra: tuple[str, ...] = ()) -> Monorepo:
+    recipes = fault_recipes(root)
+    files = {"upgrade-bot.toml": f'services = [".", "services/*"]\nrecipe-dirs = ["{recipes.as_posix()}"]\n'
+                                 f'enabled-recipes = ["widgets-2.0"]\n'}
+    for name in ("x", "alpha", *extra):
+        for rel, text in widgets_service(name).items():
+            files[rel.replace("services/x/", "", 1) if name == "x" else rel] = text
+    return Monorepo(root, files)
+
+
+def test_a_root_service_beside_sub_services_gets_a_branch_git_can_hold_with_theirs(tmp_path, capsys):
+    """`<prefix>/<recipe>` and `<prefix>/<recipe>/alpha` cannot both exist in git: beside other services
+    the root's branch is `<prefix>/<recipe>/root`."""
+    repo = root_and_services(tmp_path)
+    assert run_bot(repo, "plan", "--json") == 0
+    jobs = json.loads(capsys.readouterr().out)["jobs"]
+    assert sorted(j["branch"] for j in jobs) == ["upgrade-bot/widgets-2.0/alpha", "upgrade-bot/widgets-2.0/root"]
+    assert run_bot(repo, "run", "--all-waves") == 0
+    assert sorted(p["head"] for p in prs(repo)) == sorted(j["branch"] for j in jobs)
+    assert sorted(origin_branches(repo)) == ["main", *sorted(j["branch"] for j in jobs)]
+    assert run_bot(repo, "run", "--all-waves") == 0 and len(prs(repo)) == 2
+
+
+def test_a_sub_service_named_root_beside_the_root_service_is_refused_at_plan(tmp_path, capsys):
+    repo = root_and_services(tmp_path, extra=("root",))
+    assert run_bot(repo, "plan") == 1
+    out = capsys.readouterr().out
+    assert "broken services/root: services/root and . would share branch names (<prefix>/<recipe>/root)" in out
+    assert run_bot(repo, "run", "--all-waves") == 1
+    assert [p["head"] for p in prs(repo)] == ["upgrade-bot/widgets-2.0/alpha"]
