@@ -32,15 +32,11 @@ class ModuleContext:
         return self.parsed.ancestors(node)
 
     def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | None:
-        return next((a for a in self.ancestors(node) if isinstance(a, cst.FunctionDef)), None)
+        return self.parsed.enclosing_function(node)
 
     def method_class(self, function: cst.FunctionDef | None) -> cst.ClassDef | None:
         """The class `function` is a method of (directly in its body), else None."""
-        if function is None:
-            return None
-        block = self.parent(function)
-        owner = self.parent(block) if block is not None else None
-        return owner if isinstance(owner, cst.ClassDef) else None
+        return self.parsed.method_class(function)
 
     def self_name(self, function: cst.FunctionDef | None) -> str | None:
         if function is None or self.method_class(function) is None or not function.params.params:
