@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import tomlkit
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "fleet"
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
        "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
@@ -47,16 +49,21 @@ def generate(root: Path, count: int, ordinary: int = 8) -> Path:
     work, origin = root / "work", root / "origin.git"
     templates = service_dirs()
     (work / "services").mkdir(parents=True)
-    config = (EXAMPLE / "upgrade-bot.toml").read_text()
-    (work / "upgrade-bot.toml").write_text(config)
+    config = tomlkit.parse((EXAMPLE / "upgrade-bot.toml").read_text())
+    example_tiers = dict(config["tiers"])
+    tiers = tomlkit.table()
     for i in range(count):
         template = templates[i % len(templates)]
         name = template.name if count <= len(templates) else f"{template.name}-{i:04d}"
+        if template.name in example_tiers:  # the copy keeps its example's tier, under its own name
+            tiers[name] = example_tiers[template.name]
         target = work / "services" / name
         shutil.copytree(template, target)
         package = next((p for p in sorted(target.iterdir()) if (p / "__init__.py").is_file()), target)
         for k in range(ordinary):
             (package / f"ordinary_{k}.py").write_text(ordinary_module(k))
+    config["tiers"] = tiers
+    (work / "upgrade-bot.toml").write_text(tomlkit.dumps(config))
     git = lambda *args, cwd=root: subprocess.run(["git", *args], cwd=cwd, check=True, env=ENV,
                                                   capture_output=True)
     git("init", "-q", "--bare", "--initial-branch=main", str(origin))
