@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 import git
+from git.objects.fun import tree_entries_from_data, tree_to_stream
 from gitdb import IStream
+from gitdb.util import bin_to_hex
 
 from bot.config import Identity
 from bot.errors import BotError, UsageError
@@ -22,6 +24,9 @@ from bot.service_files import GitBlobs
 SYMLINK_MODE = 0o120000
 _SECRET_IN_URL = re.compile(r"(https?://)[^/@\s]+@")
 _OWN_WORKTREE = re.compile(r"upgrade-bot-wt-(\d+)-\w+")
+
+
+TREE_MODE = 0o040000
 
 
 class GitError(BotError):
@@ -173,27 +178,62 @@ class GitRepo:
                      identity: Identity) -> str:
         """A new commit on `parent` with `files` (path -> text (UTF-8) or bytes, None = delete); no ref moves.
 
-        Four git processes whatever the number of files: read-tree, update-index (all paths on stdin),
-        write-tree, commit-tree. Modes and blobs are read and written by GitPython in-process."""
+        One git process (commit-tree) whatever the number of files or the size of the repository: blobs
+        and the trees on the changed paths are written by GitPython in-process, every other tree is
+        reused by its id. (A temporary index cost a read-tree and write-tree of the whole monorepo per
+        commit, which made a first run quadratic in the number of services.)"""
         modes = self._modes(parent, list(files))
-        lines = []
-        for path, text in sorted(files.items()):
+        changes: dict[str, tuple[int, bytes] | None] = {}
+        for path, text in files.items():
             if text is None:
-                lines.append(f"0 {'0' * 40}\t{path}")
+                changes[path] = None
                 continue
             data = text if isinstance(text, bytes) else text.encode("utf-8")
-            blob = self.repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).hexsha
-            blob = blob.decode() if isinstance(blob, bytes) else blob
-            lines.append(f"{modes.get(path, '100644')} {blob}\t{path}")
-        with tempfile.TemporaryDirectory(prefix="upgrade-bot-index-") as tmp:
-            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
-            self._git("read-tree", parent, env=env)
-            info = Path(tmp, "index-info")
-            info.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-            with info.open("rb") as stdin:
-                self._git("update-index", "--index-info", env=env, stdin=stdin)
-            tree = self._git("write-tree", env=env)
-        return self.commit_tree(tree, [parent], message, identity)
+            blob = self.repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).binsha
+            changes[path] = (int(modes.get(path, "100644"), 8), blob)
+        root = self.repo.commit(parent).tree.binsha
+        tree = self._write_tree(root, changes)
+        return self.commit_tree(bin_to_hex(tree).decode() if tree else self._empty_tree(), [parent],
+                                message, identity)
+
+    def _write_tree(self, base: bytes | None, changes: Mapping[str, tuple[int, bytes] | None]) -> bytes | None:
+        """The id of `base` (a tree id, or None for none) with `changes` (paths relative to it) applied;
+        None when the result is empty, as git drops empty folders."""
+        entries = {name: (sha, mode) for sha, mode, name in self._tree_entries(base)}
+        below: dict[str, dict[str, tuple[int, bytes] | None]] = {}
+        for path, change in changes.items():
+            head, _, rest = path.partition("/")
+            if rest:
+                below.setdefault(head, {})[rest] = change
+            elif change is None:
+                entries.pop(head, None)
+            else:
+                entries[head] = (change[1], change[0])
+        for name, sub in below.items():
+            current = entries.get(name)
+            subtree = current[0] if current is not None and current[1] == TREE_MODE else None
+            written = self._write_tree(subtree, sub)
+            if written is None:
+                entries.pop(name, None)
+            else:
+                entries[name] = (written, TREE_MODE)
+        if not entries:
+            return None
+        # git orders a tree's entries by name, a folder's name compared as if it ended with "/"
+        ordered = sorted(((sha, mode, name) for name, (sha, mode) in entries.items()),
+                         key=lambda e: e[2] + ("/" if e[1] == TREE_MODE else ""))
+        stream = io.BytesIO()
+        tree_to_stream(ordered, stream.write)
+        data = stream.getvalue()
+        return self.repo.odb.store(IStream("tree", len(data), io.BytesIO(data))).binsha
+
+    def _tree_entries(self, tree: bytes | None) -> list[tuple[bytes, int, str]]:
+        if tree is None:
+            return []
+        return tree_entries_from_data(self.repo.odb.stream(tree).read())
+
+    def _empty_tree(self) -> str:
+        return bin_to_hex(self.repo.odb.store(IStream("tree", 0, io.BytesIO(b""))).binsha).decode()
 
     def commit_tree(self, tree: str, parents: list[str], message: str, identity: Identity) -> str:
         env = {"GIT_AUTHOR_NAME": identity.name, "GIT_AUTHOR_EMAIL": identity.email,

@@ -3,8 +3,10 @@ sharded runs make the same branches and PR bodies, and the GitHub request count 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 import threading
 from collections import Counter
 
@@ -207,10 +209,46 @@ def test_a_commit_costs_the_same_git_processes_for_one_file_or_forty(tmp_path, m
     many = {f"services/alpha/alpha/gen_{i}.py": f"X = {i}\n" for i in range(40)}
     many["services/alpha/alpha/core.py"] = None
     forty = git_repo.commit_files(head, many, "forty", Identity())
-    assert calls == single == ["read-tree", "update-index", "write-tree", "commit-tree"]
+    assert calls == single == ["commit-tree"]
     assert git(repo.work, "show", f"{one}:services/alpha/alpha/core.py") == "X = 1"
     listed = git(repo.work, "ls-tree", "--name-only", f"{forty}:services/alpha/alpha").split()
     assert "core.py" not in listed and len([n for n in listed if n.startswith("gen_")]) == 40
+
+
+def test_a_commit_has_the_tree_git_itself_makes_from_an_index(tmp_path):
+    """git as the oracle: the same changes applied through a temporary index give the same tree id
+    (new nested folders, a folder emptied by deletions, an executable and a symlink kept, names that
+    sort differently as files and as folders)."""
+    from bot.config import Identity
+    from bot.gitops import GitRepo
+    repo = fleet(tmp_path, names=("alpha", "beta"))
+    work = repo.work
+    (work / "services/alpha/run.sh").write_text("#!/bin/sh\n")
+    (work / "services/alpha/run.sh").chmod(0o755)
+    (work / "services/alpha/link.py").symlink_to("alpha/core.py")
+    (work / "services/beta/only").mkdir()
+    (work / "services/beta/only/gone.txt").write_text("x\n")
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "shapes")
+    head = git(work, "rev-parse", "HEAD")
+    changes = {"services/alpha/alpha/core.py": "X = 2\n", "services/alpha/run.sh": "#!/bin/sh\nexit 0\n",
+               "services/alpha/link.py": b"alpha/other.py", "services/beta/only/gone.txt": None,
+               "services/alpha/new/deep/mod.py": "Y = 1\n", "services/alpha/alpha.py": "Z = 1\n",
+               "services/alpha/alpha-x.py": "Z = 2\n", "services/nowhere.txt": None}
+    made = GitRepo(work).commit_files(head, changes, "shapes", Identity())
+    env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "oracle-index")}
+    run = lambda *args, **kw: subprocess.run(["git", *args], cwd=work, env=env, check=True,
+                                             capture_output=True, text=True, **kw).stdout.strip()
+    run("read-tree", head)
+    modes = {"services/alpha/run.sh": "100755", "services/alpha/link.py": "120000"}
+    for path, text in changes.items():
+        if text is None:
+            run("update-index", "--force-remove", path)
+            continue
+        data = text if isinstance(text, str) else text.decode()
+        blob = run("hash-object", "-w", "--stdin", input=data)
+        run("update-index", "--add", "--cacheinfo", f"{modes.get(path, '100644')},{blob},{path}")
+    assert git(work, "rev-parse", f"{made}^{{tree}}") == run("write-tree")
 
 
 def test_workers_get_a_service_at_a_time_and_results_keep_job_order(tmp_path):
