@@ -15,6 +15,7 @@ from typing import Iterable, Iterator, Mapping
 import git
 from git.objects.fun import tree_entries_from_data, tree_to_stream
 from gitdb import IStream
+from gitdb.db import LooseObjectDB
 from gitdb.util import bin_to_hex
 
 from bot.config import Identity
@@ -27,6 +28,9 @@ _OWN_WORKTREE = re.compile(r"upgrade-bot-wt-(\d+)-\w+")
 
 
 TREE_MODE = 0o040000
+DEFAULT_FILE_MODE = 0o100644
+FILE_MODES = (DEFAULT_FILE_MODE, 0o100755, SYMLINK_MODE)  # what a path written as a file may keep
+PARSED_TREES_KEPT = 4096
 
 
 class GitError(BotError):
@@ -66,6 +70,15 @@ _GIT_HINTS = (
 
 def scrub(text: str) -> str:
     return _SECRET_IN_URL.sub(r"\1***@", text)
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """Set a remote branch to sha (None: delete it) only if it still is at expected (None: absent)."""
+
+    branch: str
+    sha: str | None
+    expected: str | None
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,7 @@ class GitRepo:
             raise NotSetUp(f"{path}: not inside a git repository (use --repo PATH, or run it in one)") from None
         self.path = Path(self.repo.working_tree_dir or self.repo.git_dir)
         self.remote = remote
+        self._parsed_trees: dict[bytes, list[tuple[bytes, int, str]]] = {}
 
     @property
     def state_dir(self) -> Path:
@@ -179,36 +193,36 @@ class GitRepo:
         """A new commit on `parent` with `files` (path -> text (UTF-8) or bytes, None = delete); no ref moves.
 
         One git process (commit-tree) whatever the number of files or the size of the repository: blobs
-        and the trees on the changed paths are written by GitPython in-process, every other tree is
-        reused by its id. (A temporary index cost a read-tree and write-tree of the whole monorepo per
-        commit, which made a first run quadratic in the number of services.)"""
-        modes = self._modes(parent, list(files))
-        changes: dict[str, tuple[int, bytes] | None] = {}
+        and the trees on the changed paths are written in-process, every other tree is reused by its id.
+        (A temporary index cost a read-tree and write-tree of the whole monorepo per commit, which made a
+        first run quadratic in the number of services.) A file keeps its mode (an executable stays one)."""
+        changes: dict[str, bytes | None] = {}
         for path, text in files.items():
-            if text is None:
-                changes[path] = None
-                continue
-            data = text if isinstance(text, bytes) else text.encode("utf-8")
-            blob = self.repo.odb.store(IStream("blob", len(data), io.BytesIO(data))).binsha
-            changes[path] = (int(modes.get(path, "100644"), 8), blob)
+            data = text if text is None or isinstance(text, bytes) else text.encode("utf-8")
+            changes[path] = None if data is None else self._store("blob", data)
         root = self.repo.commit(parent).tree.binsha
         tree = self._write_tree(root, changes)
         return self.commit_tree(bin_to_hex(tree).decode() if tree else self._empty_tree(), [parent],
                                 message, identity)
 
-    def _write_tree(self, base: bytes | None, changes: Mapping[str, tuple[int, bytes] | None]) -> bytes | None:
-        """The id of `base` (a tree id, or None for none) with `changes` (paths relative to it) applied;
-        None when the result is empty, as git drops empty folders."""
+    def _store(self, kind: str, data: bytes) -> bytes:
+        """Writes a loose object in this process (GitPython's own store runs `git hash-object` per object)."""
+        return LooseObjectDB.store(self.repo.odb, IStream(kind, len(data), io.BytesIO(data))).binsha
+
+    def _write_tree(self, base: bytes | None, changes: Mapping[str, bytes | None]) -> bytes | None:
+        """The id of `base` (a tree id, or None for none) with `changes` (paths relative to it -> blob id,
+        None to delete) applied; None when the result is empty, as git drops empty folders."""
         entries = {name: (sha, mode) for sha, mode, name in self._tree_entries(base)}
-        below: dict[str, dict[str, tuple[int, bytes] | None]] = {}
-        for path, change in changes.items():
+        below: dict[str, dict[str, bytes | None]] = {}
+        for path, blob in changes.items():
             head, _, rest = path.partition("/")
             if rest:
-                below.setdefault(head, {})[rest] = change
-            elif change is None:
+                below.setdefault(head, {})[rest] = blob
+            elif blob is None:
                 entries.pop(head, None)
             else:
-                entries[head] = (change[1], change[0])
+                mode = entries.get(head, (b"", DEFAULT_FILE_MODE))[1]
+                entries[head] = (blob, mode if mode in FILE_MODES else DEFAULT_FILE_MODE)
         for name, sub in below.items():
             current = entries.get(name)
             subtree = current[0] if current is not None and current[1] == TREE_MODE else None
@@ -224,16 +238,22 @@ class GitRepo:
                          key=lambda e: e[2] + ("/" if e[1] == TREE_MODE else ""))
         stream = io.BytesIO()
         tree_to_stream(ordered, stream.write)
-        data = stream.getvalue()
-        return self.repo.odb.store(IStream("tree", len(data), io.BytesIO(data))).binsha
+        return self._store("tree", stream.getvalue())
 
     def _tree_entries(self, tree: bytes | None) -> list[tuple[bytes, int, str]]:
+        """A tree's entries, parsed once per process: every commit on one base walks the same big trees
+        (the repository's root, the folder of all services)."""
         if tree is None:
             return []
-        return tree_entries_from_data(self.repo.odb.stream(tree).read())
+        entries = self._parsed_trees.get(tree)
+        if entries is None:
+            if len(self._parsed_trees) >= PARSED_TREES_KEPT:
+                self._parsed_trees.clear()
+            entries = self._parsed_trees[tree] = tree_entries_from_data(self.repo.odb.stream(tree).read())
+        return entries
 
     def _empty_tree(self) -> str:
-        return bin_to_hex(self.repo.odb.store(IStream("tree", 0, io.BytesIO(b""))).binsha).decode()
+        return bin_to_hex(self._store("tree", b"")).decode()
 
     def commit_tree(self, tree: str, parents: list[str], message: str, identity: Identity) -> str:
         env = {"GIT_AUTHOR_NAME": identity.name, "GIT_AUTHOR_EMAIL": identity.email,
@@ -242,17 +262,6 @@ class GitRepo:
         for p in parents:
             args += ["-p", p]
         return self._git(*args, env=env).strip()
-
-    def _modes(self, commit: str, paths: list[str]) -> dict[str, str]:
-        """File modes of the paths that exist at commit (an executable stays executable), read in-process."""
-        tree = self.repo.commit(commit).tree
-        modes = {}
-        for path in paths:
-            try:
-                modes[path] = f"{tree[path].mode:o}"
-            except KeyError:
-                pass
-        return modes
 
     def merge_tree(self, base: str, head: str) -> str | None:
         """The tree of merging head into base, or None on conflict (git >= 2.38)."""
@@ -266,15 +275,48 @@ class GitRepo:
 
         Returns whether this push changed the ref: False when it already was at `sha` (another run
         pushed the same commit), so a caller never undoes a push that was not its own."""
-        lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
-        src = f"{sha}:refs/heads/{branch}" if sha else f":refs/heads/{branch}"
-        out = self._git("push", "--porcelain", lease, url or self.remote, src)
-        tracking = f"refs/remotes/{self.remote}/{branch}"
-        if sha:
-            self._git("update-ref", tracking, sha)
-        else:
-            self._git("update-ref", "-d", tracking)
-        return not any(line.startswith("=\t") for line in out.splitlines())
+        outcome = self.push_many([RefUpdate(branch, sha, expected)], url)[branch]
+        if isinstance(outcome, GitError):
+            raise outcome
+        return outcome
+
+    def push_many(self, updates: list[RefUpdate], url: str | None = None) -> dict[str, bool | GitError]:
+        """Every update in one `git push`, each leased on its own expected sha and not atomic: one refused
+        ref does not hold back the others. Per branch: whether the push changed it (as `push`), or why
+        git refused it. One process for the push and one for the tracking refs, whatever their number."""
+        if not updates:
+            return {}
+        args = ["push", "--porcelain"]
+        args += [f"--force-with-lease=refs/heads/{u.branch}:{u.expected or ''}" for u in updates]
+        args.append(url or self.remote)
+        args += [f"{u.sha}:refs/heads/{u.branch}" if u.sha else f":refs/heads/{u.branch}" for u in updates]
+        status, out, err = self.repo.git.execute(["git", *args], with_extended_output=True, with_exceptions=False)
+        flags = {}
+        for line in out.splitlines():
+            flag, _, rest = line.partition("\t")
+            target = rest.split("\t", 1)[0].rpartition(":")[2]
+            if len(flag) == 1 and target.startswith("refs/heads/"):
+                flags[target[len("refs/heads/"):]] = (flag, line)
+        outcomes: dict[str, bool | GitError] = {}
+        for u in updates:
+            flag, line = flags.get(u.branch, ("", ""))
+            if flag in ("", "!"):  # refused, or the push as a whole failed (no line for the ref)
+                outcomes[u.branch] = GitError(git_failure(args, err, line or out, status))
+            else:
+                outcomes[u.branch] = flag != "="
+        self._set_tracking({u.branch: u.sha for u in updates if not isinstance(outcomes[u.branch], GitError)})
+        return outcomes
+
+    def _set_tracking(self, heads: Mapping[str, str | None]) -> None:
+        """refs/remotes/<remote>/<branch> as the remote now has them (None: deleted), in one process."""
+        if not heads:
+            return
+        commands = "".join(f"update refs/remotes/{self.remote}/{b} {sha}\n" if sha
+                           else f"delete refs/remotes/{self.remote}/{b}\n" for b, sha in heads.items())
+        with tempfile.TemporaryFile() as stdin:  # a pipe's end must be a real file for the child
+            stdin.write(commands.encode())
+            stdin.seek(0)
+            self._git("update-ref", "--stdin", stdin=stdin)
 
     def is_ancestor(self, commit: str, of: str) -> bool:
         try:

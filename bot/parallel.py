@@ -56,6 +56,8 @@ def compute_changes(jobs: Sequence[Job], options: Mapping[str, Mapping[str, Any]
         for job in jobs:
             yield _apply(job.service, job.recipe, options.get(job.recipe.id))
         return
+    if context.get_start_method() == "fork":  # forked workers start with the recipes already loaded
+        _recipes.update({str(job.recipe.folder): job.recipe for job in jobs})
     pool = ProcessPoolExecutor(max_workers=min(workers, len(by_service)), mp_context=context)
     try:
         tasks = {path: pool.submit(_apply_in_worker, jobs[indices[0]].service,
@@ -63,7 +65,10 @@ def compute_changes(jobs: Sequence[Job], options: Mapping[str, Mapping[str, Any]
                  for path, indices in by_service.items()}
         position = {i: n for indices in by_service.values() for n, i in enumerate(indices)}
         for i, job in enumerate(jobs):
-            yield tasks[job.service.path].result()[position[i]]
+            outcomes, source_problems = tasks[job.service.path].result()
+            if source_problems is not None:  # the worker read every source: the parent need not again
+                job.service._source_problems = source_problems
+            yield outcomes[position[i]]
     finally:  # a caller that stops early (an exception) does not wait for the rest
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -96,11 +101,14 @@ def _apply(service: Service, recipe: Recipe, overrides) -> ServiceChange | BotEr
 
 
 _recipes: dict[str, Recipe] = {}
+_repos: dict[str, GitRepo] = {}  # one per worker: its object reader and parsed trees serve every job
 
 
 def _apply_in_worker(service: Service, jobs: list[tuple[str, Any, str, str, CommitOn | None]]
-                     ) -> list[ServiceChange | BotError]:
-    return [_apply_job_in_worker(service, *job) for job in jobs]
+                     ) -> tuple[list[ServiceChange | BotError], list[str] | None]:
+    """The outcome of each job, and the problems found in the service's sources (if they were read)."""
+    outcomes = [_apply_job_in_worker(service, *job) for job in jobs]
+    return outcomes, service._source_problems
 
 
 def _apply_job_in_worker(service: Service, folder: str, overrides, tier: str, branch: str,
@@ -112,7 +120,10 @@ def _apply_job_in_worker(service: Service, folder: str, overrides, tier: str, br
     if commit_on is not None and isinstance(outcome, ServiceChange) and outcome.changed:
         job = Job(service, recipe, tier, branch)
         try:
-            outcome.head = GitRepo(Path(commit_on.git_dir)).commit_files(
+            repo = _repos.get(commit_on.git_dir)
+            if repo is None:
+                repo = _repos[commit_on.git_dir] = GitRepo(Path(commit_on.git_dir))
+            outcome.head = repo.commit_files(
                 commit_on.base_sha, outcome.repo_paths(), commit_message(job, outcome), commit_on.identity)
             outcome.head_key = commit_key(job, outcome)
         except BotError as exc:

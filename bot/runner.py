@@ -10,7 +10,7 @@ from bot.dashboard import DASHBOARD_TITLE, dashboard_body
 from bot.discovery import discover_configured
 from bot.errors import BotError, ConfigError
 from bot.forge.base import Forge, PullRequest
-from bot.gitops import GitRepo
+from bot.gitops import GitRepo, RefUpdate
 from bot.job_inputs import job_inputs, unchanged_since
 from bot.locking import LockUpdater
 from bot.migrate import LOCKS_CANNOT_BUMP, ServiceChange, apply_recipe, hold_back_unbumped
@@ -21,7 +21,7 @@ from bot.pr_content import (ROLLBACK_PLACEHOLDER, UNTESTED_LABEL, Validation, co
                              metadata, pr_body, pr_title, with_merge_sha)
 from bot.recipe import Recipe
 from bot.reconcile import reconcile_local_merges
-from bot.render import read_marker
+from bot.render import Body, read_marker
 from bot.sharding import Shard
 from bot.status import manual_count, status_rows
 
@@ -54,7 +54,21 @@ class RunReport:
         return bool(self.plan.broken or self.stuck) or any(r.status == "failed" for r in self.results)
 
 
+@dataclass
+class Publication:
+    """A job whose commit is made and checked: what its push and its PR need."""
+    job: Job
+    pr: PullRequest | None
+    change: ServiceChange
+    head: str
+    remote_sha: str | None  # the lease: where the branch was when this run looked
+    body: Body
+    validation: Validation | None
+    push: bool  # False: the branch already holds head
+
+
 Progress = Callable[[int, int, JobResult], None]
+PUSH_BATCH = 64  # publications per push: PRs appear in steps of this many, and a push stays small
 
 
 class Runner:
@@ -122,7 +136,7 @@ class Runner:
         plan, base_sha, prs, reverted = self.state()
         selection = self.select(plan, prs, base_sha, all_waves=all_waves or dry_run)
         mine = [j for j in plan.jobs if shard is None or shard.owns(j.service.path)]
-        report = RunReport(plan, selection, base_sha, stuck=[j for j in mine if j.key not in prs and j.blocked_reason])
+        report = RunReport(plan, selection, base_sha)
         jobs = selection.maintain + selection.open
         if shard is not None:
             opening = [j for j in selection.open if shard.owns(j.service.path)]
@@ -134,17 +148,30 @@ class Runner:
                              frozenset(j.key for j in jobs if j.key not in prs))
         changes = compute_changes([j for j in jobs if j.key not in current], self.config.recipe_options, workers,
                                   None if dry_run else commit_on)
-        for i, job in enumerate(jobs, 1):
+        pending: list[JobResult | Publication] = []
+
+        def flush() -> None:
+            published = iter(self.publish([p for p in pending if isinstance(p, Publication)]))
+            for item in pending:
+                result = next(published) if isinstance(item, Publication) else item
+                if result.pr is not None:
+                    prs[result.job.key] = result.pr
+                report.results.append(result)
+                if progress:
+                    progress(len(report.results), len(jobs), result)
+            pending.clear()
+
+        for job in jobs:
             pr = prs.get(job.key)
             if job.key in current:
-                result = JobResult(job, "unchanged", "", pr, manual_count(pr))
+                pending.append(JobResult(job, "unchanged", "", pr, manual_count(pr)))
             else:
-                result = self.finish_job(job, base_sha, pr, next(changes), dry_run=dry_run)
-            if result.pr is not None:
-                prs[job.key] = result.pr
-            report.results.append(result)
-            if progress:
-                progress(i, len(jobs), result)
+                pending.append(self.prepare(job, base_sha, pr, next(changes), dry_run=dry_run))
+            if sum(isinstance(p, Publication) for p in pending) >= PUSH_BATCH:
+                flush()
+        flush()
+        # after the jobs: the workers have read the sources of the services they migrated
+        report.stuck = [j for j in mine if j.key not in prs and j.blocked_reason]
         if not dry_run and shard is None:  # after sharded runs, `upgrade-bot dashboard` does both, once
             self.fill_merge_shas(prs)
             report.dashboard = self.publish_dashboard(plan, base_sha, prs, reverted)
@@ -204,6 +231,12 @@ class Runner:
 
     def finish_job(self, job: Job, base_sha: str, pr: PullRequest | None, change: ServiceChange | BotError, *,
                    dry_run: bool = False) -> JobResult:
+        outcome = self.prepare(job, base_sha, pr, change, dry_run=dry_run)
+        return self.publish([outcome])[0] if isinstance(outcome, Publication) else outcome
+
+    def prepare(self, job: Job, base_sha: str, pr: PullRequest | None, change: ServiceChange | BotError, *,
+                dry_run: bool = False) -> JobResult | Publication:
+        """The job's result when it ends here, or its commit, checked and described, ready to publish."""
         try:
             if isinstance(change, BotError):
                 raise change
@@ -217,11 +250,11 @@ class Runner:
         if dry_run:
             return JobResult(job, "dry-run", "", pr, len(change.manual), diff=_diff(job, change))
         try:
-            return self._publish(job, base_sha, pr, change)
+            return self._build(job, base_sha, pr, change)
         except BotError as exc:
             return JobResult(job, "failed", str(exc), pr, len(change.manual))
 
-    def _publish(self, job: Job, base_sha: str, pr: PullRequest | None, change: ServiceChange) -> JobResult:
+    def _build(self, job: Job, base_sha: str, pr: PullRequest | None, change: ServiceChange) -> JobResult | Publication:
         remote_sha = self.repo.remote_head(job.branch)
         if remote_sha:
             foreign = self.foreign_commits(job.branch, base_sha)
@@ -242,30 +275,49 @@ class Runner:
             base_sha, change.repo_paths(), commit_message(job, change), self.config.identity)
         validation = self.validator.validate(job, base_sha, head) if self.validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
-        pushed = False
-        if not up_to_date:
-            pushed = self.repo.push(head, job.branch, remote_sha, self.forge.push_url())
+        return Publication(job, pr, change, head, remote_sha, body, validation, push=not up_to_date)
+
+    def publish(self, batch: list[Publication]) -> list[JobResult]:
+        """One push for the branches of the whole batch (a push costs a process and a round trip, whatever
+        its number of refs), then each PR opened or updated, in order."""
+        pushed = self.repo.push_many([RefUpdate(p.job.branch, p.head, p.remote_sha) for p in batch if p.push],
+                                     self.forge.push_url())
+        results = []
+        for publication in batch:
+            outcome = pushed.get(publication.job.branch, False)
+            try:
+                if isinstance(outcome, BotError):
+                    raise outcome
+                results.append(self._open_or_update(publication, outcome))
+            except BotError as exc:
+                results.append(JobResult(publication.job, "failed", str(exc), publication.pr,
+                                         len(publication.change.manual)))
+        return results
+
+    def _open_or_update(self, publication: Publication, pushed: bool) -> JobResult:
+        job, pr, head, validation = publication.job, publication.pr, publication.head, publication.validation
         title = pr_title(job)
         labels = self.labels_for(validation)
         if pr is None:
             try:
                 pr = self.forge.open_pr(head=job.branch, base=self.config.base_branch, title=title,
-                                        body=body.text, labels=labels, reviewers=list(self.config.reviewers))
+                                        body=publication.body.text, labels=labels,
+                                        reviewers=list(self.config.reviewers))
             except BotError:
                 # never leave a branch this run made without its PR, and never delete one it did not
                 # make: the lease is the exact commit this run pushed, and another run's open PR keeps it
-                if remote_sha is None and pushed and not self._open_pr_on(job.branch):
+                if publication.remote_sha is None and pushed and not self._open_pr_on(job.branch):
                     self.repo.push(None, job.branch, head, self.forge.push_url())
                 raise
             status = "opened"
         else:
-            pr = self.forge.update_pr(pr.number, title=title, body=body.text, labels=labels)
+            pr = self.forge.update_pr(pr.number, title=title, body=publication.body.text, labels=labels)
             status = "updated"
-        self._post_overflow(pr, body.overflow)
+        self._post_overflow(pr, publication.body.overflow)
         message = "" if validation is None or validation.ok else "checks fail"
         if validation is not None and validation.ok and validation.untested:
             message = f"no test ran: {validation.untested}"
-        return JobResult(job, status, message, pr, len(change.manual))
+        return JobResult(job, status, message, pr, len(publication.change.manual))
 
     def _open_pr_on(self, branch: str) -> bool:
         try:

@@ -195,21 +195,31 @@ def test_a_noop_run_costs_a_constant_number_of_requests(wave_world):  # noqa: F8
 
 
 def test_a_commit_costs_the_same_git_processes_for_one_file_or_forty(tmp_path, monkeypatch):
+    """Every process started is counted (GitPython's object store would start one `git hash-object` per
+    blob and tree): a commit is one `git commit-tree`, besides the object reader started once per repo."""
+    import subprocess as sp
     from bot.config import Identity
     from bot.gitops import GitRepo
     repo = fleet(tmp_path, names=("alpha",))
-    git_repo = GitRepo(repo.work)
-    calls = []
-    real = GitRepo._git
-    monkeypatch.setattr(GitRepo, "_git", lambda self, *args, **kw: calls.append(args[0]) or real(self, *args, **kw))
     head = git(repo.work, "rev-parse", "HEAD")
+    git_repo = GitRepo(repo.work)
+    started = []
+    real_init = sp.Popen.__init__
+
+    def counting_init(self, args, *rest, **kw):
+        started.append(args[1] if isinstance(args, (list, tuple)) else str(args))  # git's subcommand
+        real_init(self, args, *rest, **kw)
+
+    monkeypatch.setattr(sp.Popen, "__init__", counting_init)
     one = git_repo.commit_files(head, {"services/alpha/alpha/core.py": "X = 1\n"}, "one", Identity())
-    single = list(calls)
-    calls.clear()
+    first = list(started)
+    started.clear()
     many = {f"services/alpha/alpha/gen_{i}.py": f"X = {i}\n" for i in range(40)}
     many["services/alpha/alpha/core.py"] = None
     forty = git_repo.commit_files(head, many, "forty", Identity())
-    assert calls == single == ["commit-tree"]
+    monkeypatch.undo()
+    assert started == ["commit-tree"]
+    assert [c for c in first if c != "cat-file"] == ["commit-tree"]  # the object reader: once per repo
     assert git(repo.work, "show", f"{one}:services/alpha/alpha/core.py") == "X = 1"
     listed = git(repo.work, "ls-tree", "--name-only", f"{forty}:services/alpha/alpha").split()
     assert "core.py" not in listed and len([n for n in listed if n.startswith("gen_")]) == 40

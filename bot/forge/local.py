@@ -23,6 +23,9 @@ class LocalForge:
         (self.root / "prs").mkdir(parents=True, exist_ok=True)
         (self.root / "checks").mkdir(exist_ok=True)
         self._parsed: dict[Path, tuple[tuple[int, int, int], dict]] = {}
+        self._heads: dict[str, list[int]] = {}  # PR numbers by head, for the numbers below _indexed_upto
+        self._indexed_upto = 1
+        self._unread: set[int] = set()  # numbers below _indexed_upto whose file was not there
 
     # --- storage -------------------------------------------------------------------------
     @contextmanager
@@ -65,22 +68,41 @@ class LocalForge:
         return [_read_record(p) for p in files]
 
     def _all_prs(self) -> list[PullRequest]:
-        """Every PR, read-only. Parsed files are kept while their inode, mtime and size hold (every write
-        replaces the file), so opening the Nth PR of a run parses one file, not N."""
-        prs = []
-        for path in sorted((p for p in self.root.glob("prs/*.json") if p.stem.isdigit()), key=lambda p: int(p.stem)):
-            stat = path.stat()
-            key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-            cached = self._parsed.get(path)
-            if cached is None or cached[0] != key:
-                cached = self._parsed[path] = (key, _read_record(path)["pr"])
-            prs.append(PullRequest(**dict(cached[1], labels=list(cached[1]["labels"]))))
-        return prs
+        """Every PR, read-only."""
+        paths = sorted((p for p in self.root.glob("prs/*.json") if p.stem.isdigit()), key=lambda p: int(p.stem))
+        return [self._cached_pr(path) for path in paths]
+
+    def _cached_pr(self, path: Path) -> PullRequest:
+        """Parsed files are kept while their inode, mtime and size hold (every write replaces the file)."""
+        stat = path.stat()
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        cached = self._parsed.get(path)
+        if cached is None or cached[0] != key:
+            cached = self._parsed[path] = (key, _read_record(path)["pr"])
+        return PullRequest(**dict(cached[1], labels=list(cached[1]["labels"])))
+
+    def _numbers_of(self, head: str) -> list[int]:
+        """The numbers of head's PRs, oldest first. Numbers only grow and a PR's head never changes, so
+        only the files numbered since the last look are read: opening the Nth PR of a run reads one file
+        and checks its head's, not all N (which made a first run quadratic in the number of PRs)."""
+        upto = self._meta()["next_pr"]
+        for number in sorted(self._unread | set(range(self._indexed_upto, upto))):
+            path = self._pr_path(number)
+            if path.exists():
+                self._unread.discard(number)
+                self._heads.setdefault(self._cached_pr(path).head, []).append(number)
+            else:  # being written by another process, or deleted by hand
+                self._unread.add(number)
+        self._indexed_upto = max(self._indexed_upto, upto)
+        return sorted(self._heads.get(head, []))
 
     # --- Forge protocol ------------------------------------------------------------------
     def find_pr(self, head: str) -> PullRequest | None:
-        matches = [pr for pr in self._all_prs() if pr.head == head]
-        return matches[-1] if matches else None
+        for number in reversed(self._numbers_of(head)):
+            path = self._pr_path(number)
+            if path.exists():
+                return self._cached_pr(path)
+        return None
 
     def list_prs(self, head_prefix: str) -> list[PullRequest]:
         return [pr for pr in self._all_prs() if pr.head.startswith(head_prefix)]

@@ -21,19 +21,20 @@ ROW = re.compile(r"^\| \d+ \((\w+)\) \| `([^`]+)` \| `([^`]+)` \| ([^|]+) \|")
 STATES = {"planned", "blocked", "open", "failing checks", "no tests ran", "needs manual work", "merged",
           "closed", "reverted"}
 
-# a bot process that waits before each push while $FAULT_PUSH_HOLD exists (after writing <it>.held)
+# a bot process that waits before each push while $FAULT_PUSH_HOLD exists (after writing <it>.held);
+# every push (one branch or a run's batch) goes through push_many
 HOLD_BEFORE_PUSH = """
 import os, pathlib, time
 import bot.gitops as gitops
-_push = gitops.GitRepo.push
+_push_many = gitops.GitRepo.push_many
 def _held_push(self, *args, **kwargs):
     hold = pathlib.Path(os.environ["FAULT_PUSH_HOLD"])
     if hold.exists():
         hold.with_name(hold.name + ".held").write_text("")
         while hold.exists():
             time.sleep(0.02)
-    return _push(self, *args, **kwargs)
-gitops.GitRepo.push = _held_push
+    return _push_many(self, *args, **kwargs)
+gitops.GitRepo.push_many = _held_push
 """
 
 HELD_CODEMOD = '''
