@@ -1,5 +1,5 @@
 """Every git effect the bot has, through GitPython. Works on objects and refs only: the user's
-checkout, index and working tree are never touched (commits are built in a temporary index)."""
+checkout, index and working tree are never touched (commits are written as objects, refs moved by push)."""
 from __future__ import annotations
 
 import io
@@ -66,6 +66,17 @@ _GIT_HINTS = (
     ("Authentication failed", "check the token (UPGRADE_BOT_TOKEN or GITHUB_TOKEN)"),
     ("unable to access", "check the network and the remote's URL"),
 )
+
+
+def _names(line: str, ref: str) -> bool:
+    """Whether a line of git's output is about ref (not merely about a ref whose name starts like it)."""
+    at = line.find(ref)
+    while at >= 0:
+        end = at + len(ref)
+        if end == len(line) or not (line[end].isalnum() or line[end] in "-_./"):
+            return True
+        at = line.find(ref, end)
+    return False
 
 
 def scrub(text: str) -> str:
@@ -301,7 +312,9 @@ class GitRepo:
         for u in updates:
             flag, line = flags.get(u.branch, ("", ""))
             if flag in ("", "!"):  # refused, or the push as a whole failed (no line for the ref)
-                outcomes[u.branch] = GitError(git_failure(args, err, line or out, status))
+                others = [f"refs/heads/{o.branch}" for o in updates if o.branch != u.branch]
+                own = "\n".join(e for e in err.splitlines() if not any(_names(e, ref) for ref in others))
+                outcomes[u.branch] = GitError(git_failure(args, own, line or out, status))
             else:
                 outcomes[u.branch] = flag != "="
         self._set_tracking({u.branch: u.sha for u in updates if not isinstance(outcomes[u.branch], GitError)})

@@ -19,9 +19,10 @@ from bot.parallel import CommitOn, commit_key, compute_changes
 from bot.planning import Job, Plan, Selection, make_plan, select_jobs
 from bot.pr_content import (ROLLBACK_PLACEHOLDER, UNTESTED_LABEL, Validation, commit_message, marker_job_key,
                              metadata, pr_body, pr_title, with_merge_sha)
+from bot.publish_batch import Publication, PublishBatch
 from bot.recipe import Recipe
 from bot.reconcile import reconcile_local_merges
-from bot.render import Body, read_marker
+from bot.render import read_marker
 from bot.sharding import Shard
 from bot.status import manual_count, status_rows
 
@@ -54,21 +55,7 @@ class RunReport:
         return bool(self.plan.broken or self.stuck) or any(r.status == "failed" for r in self.results)
 
 
-@dataclass
-class Publication:
-    """A job whose commit is made and checked: what its push and its PR need."""
-    job: Job
-    pr: PullRequest | None
-    change: ServiceChange
-    head: str
-    remote_sha: str | None  # the lease: where the branch was when this run looked
-    body: Body
-    validation: Validation | None
-    push: bool  # False: the branch already holds head
-
-
 Progress = Callable[[int, int, JobResult], None]
-PUSH_BATCH = 64  # publications per push: PRs appear in steps of this many, and a push stays small
 
 
 class Runner:
@@ -148,28 +135,21 @@ class Runner:
                              frozenset(j.key for j in jobs if j.key not in prs))
         changes = compute_changes([j for j in jobs if j.key not in current], self.config.recipe_options, workers,
                                   None if dry_run else commit_on)
-        pending: list[JobResult | Publication] = []
+        def record(result: JobResult) -> None:
+            if result.pr is not None:
+                prs[result.job.key] = result.pr
+            report.results.append(result)
+            if progress:
+                progress(len(report.results), len(jobs), result)
 
-        def flush() -> None:
-            published = iter(self.publish([p for p in pending if isinstance(p, Publication)]))
-            for item in pending:
-                result = next(published) if isinstance(item, Publication) else item
-                if result.pr is not None:
-                    prs[result.job.key] = result.pr
-                report.results.append(result)
-                if progress:
-                    progress(len(report.results), len(jobs), result)
-            pending.clear()
-
+        batch = PublishBatch(self.publish, record)
         for job in jobs:
             pr = prs.get(job.key)
             if job.key in current:
-                pending.append(JobResult(job, "unchanged", "", pr, manual_count(pr)))
+                batch.add(JobResult(job, "unchanged", "", pr, manual_count(pr)))
             else:
-                pending.append(self.prepare(job, base_sha, pr, next(changes), dry_run=dry_run))
-            if sum(isinstance(p, Publication) for p in pending) >= PUSH_BATCH:
-                flush()
-        flush()
+                batch.add(self.prepare(job, base_sha, pr, next(changes), dry_run=dry_run))
+        batch.flush()
         # after the jobs: the workers have read the sources of the services they migrated
         report.stuck = [j for j in mine if j.key not in prs and j.blocked_reason]
         if not dry_run and shard is None:  # after sharded runs, `upgrade-bot dashboard` does both, once

@@ -130,6 +130,59 @@ def test_serial_parallel_and_sharded_runs_make_the_same_branches_and_prs(tmp_pat
     assert dashboards[0] == dashboards[1] == dashboards[2] and dashboards[0].count("| PR |") >= len(SERVICES)
 
 
+def test_a_run_pushes_its_branches_together_and_a_rerun_pushes_nothing(tmp_path):
+    """A push costs a process and a round trip whatever its number of branches: the first run's seven
+    branches go in one push (the origin's pre-receive hook runs once per push), each with its own lease."""
+    repo = fleet(tmp_path)
+    log = repo.origin / "pushes.log"
+    hook = repo.origin / "hooks" / "pre-receive"
+    hook.write_text(f'#!/bin/sh\necho push >> "{log}"\ncat >> "{log}"\n')
+    hook.chmod(0o755)
+    assert run_bot(repo, "run", "--all-waves", "-j", "1") == 0
+    lines = log.read_text().splitlines()
+    assert lines.count("push") == 1
+    zero = "0" * 40
+    assert sorted(line.split()[2] for line in lines[1:]) == sorted(
+        f"refs/heads/upgrade-bot/widgets-2.0/{name}" for name in SERVICES)
+    assert all(line.split()[0] == zero for line in lines[1:])  # every branch new: leased on "absent"
+    assert len(local_forge(repo).list_prs("upgrade-bot/")) == len(SERVICES)
+    log.write_text("")
+    assert run_bot(repo, "run", "--all-waves", "-j", "1") == 0
+    assert log.read_text() == ""
+
+
+def test_publications_wait_to_be_pushed_together_and_results_keep_job_order():
+    """Plain data: a batch goes when it is full or its oldest publication has waited long enough; a result
+    with nothing waiting before it is reported at once; the order of results is the order of jobs."""
+    from bot.publish_batch import PUSH_BATCH, PUSH_WAIT_SECONDS, Publication, PublishBatch
+    now = [0.0]
+    pushes, reported = [], []
+
+    def publish(publications):
+        pushes.append([p.job for p in publications])
+        return [f"published {p.job}" for p in publications]
+
+    def publication(name):
+        return Publication(name, None, None, "sha", None, None, None, push=True)
+
+    batch = PublishBatch(publish, reported.append, clock=lambda: now[0])
+    batch.add("unchanged a")  # nothing waits: reported now
+    assert reported == ["unchanged a"] and pushes == [[]]
+    for i in range(PUSH_BATCH - 1):
+        batch.add(publication(f"p{i}"))
+    batch.add("failed b")  # waits behind the publications, to keep the order
+    assert len(pushes) == 1 and reported == ["unchanged a"]
+    batch.add(publication("last"))  # the batch is full
+    assert pushes[-1] == [f"p{i}" for i in range(PUSH_BATCH - 1)] + ["last"]
+    assert reported[1:] == [f"published p{i}" for i in range(PUSH_BATCH - 1)] + ["failed b", "published last"]
+    batch.add(publication("slow"))
+    now[0] += PUSH_WAIT_SECONDS
+    batch.add("unchanged c")  # the oldest has waited long enough
+    assert pushes[-1] == ["slow"] and reported[-2:] == ["published slow", "unchanged c"]
+    batch.flush()
+    assert pushes[-1] == [] and len(reported) == PUSH_BATCH + 4
+
+
 def test_shards_split_a_per_run_limit(tmp_path):
     repo = fleet(tmp_path)
     config = WIDGETS_CONFIG.replace("[tiers]", "max-prs-per-run = 3\n\n[tiers]")

@@ -48,6 +48,7 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
     kill9(first)
     lock = repo.work / ".git/upgrade-bot/run.lock"
     assert json.loads(lock.read_text())["pid"] == first.pid  # the dead run's lock is still there
+    hold.unlink()  # its orphaned codemod workers finish their job and exit, instead of waiting forever
     assert run_bot(repo, "run") == 0
     assert not lock.exists()
     assert len(prs(repo)) == 2 and violations(repo, jobs=2) == []
@@ -94,3 +95,27 @@ def test_a_run_that_lost_the_race_never_deletes_the_winners_branch(tmp_path, mon
     assert result.status == "failed" and "already open" in result.message
     assert origin_branches(repo).get(branch) == pushed
     assert [p["state"] for p in prs(repo)] == ["open"] and violations(repo) == []
+
+
+def test_a_branch_refused_in_a_shared_push_fails_its_job_alone(tmp_path, capsys):
+    """Branches are pushed together, each on its own lease and not atomically: the remote refusing some
+    (its `update` hook runs per branch) fails those jobs, each with git's reason about its own branch, no
+    PR and no tracking ref, while the others get their PRs; the next run opens the missing ones."""
+    repo = fleet(tmp_path, names=("alpha", "beta", "gamma"))
+    hook = repo.origin / "hooks" / "update"
+    hook.write_text('#!/bin/sh\ncase "$1" in */beta|*/gamma) echo "${1##*/} is frozen" >&2; exit 1;; esac\n')
+    hook.chmod(0o755)
+    assert run_bot(repo, "run") == 1
+    out = capsys.readouterr().out.splitlines()
+    for name, other in (("beta", "gamma"), ("gamma", "beta")):
+        line = next(line for line in out if line.startswith(f"failed: widgets-2.0/{name}:"))
+        assert f"hook declined to update refs/heads/upgrade-bot/widgets-2.0/{name}" in line, line
+        # the remote's own words are shown (not attributable to a branch); git's lines about the other not
+        assert f"{name} is frozen" in line and f"widgets-2.0/{other}" not in line, line
+    assert sorted(origin_branches(repo)) == ["main", "upgrade-bot/widgets-2.0/alpha"]
+    assert [p["head"] for p in prs(repo)] == ["upgrade-bot/widgets-2.0/alpha"]
+    assert git(repo.work, "for-each-ref", "refs/remotes/origin/upgrade-bot/") .split()[-1].endswith("/alpha")
+    hook.unlink()
+    assert run_bot(repo, "run") == 0
+    assert sorted(p["head"] for p in prs(repo)) == [f"upgrade-bot/widgets-2.0/{n}" for n in ("alpha", "beta", "gamma")]
+    assert violations(repo, jobs=3) == []
