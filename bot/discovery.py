@@ -6,8 +6,8 @@ import hashlib
 import posixpath
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import libcst as cst
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
@@ -17,6 +17,9 @@ from bot.pyproject_deps import parse_pyproject
 from bot.requirements_file import Declaration, parse_requirements
 from bot.service_files import ServiceFiles, tokenize_encoding  # noqa: F401 (tokenize_encoding: public here too)
 from bot.snapshot import Snapshot, files_by_dir, glob_dirs
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 # The files a codemod may read or change: sources and the configuration pytest and pip read;
 # lock files and pip-tools inputs too, so lock updates see them (bot.locking).
@@ -256,6 +259,7 @@ def _check_sources(service: Service) -> list[str]:
 def _libcst_parses(text: str) -> bool:
     """The bot's own Python may be older than the service's (PEP 695 generics on a 3.11 bot): the
     codemods parse with libcst, so only what libcst cannot parse either is refused."""
+    import libcst as cst  # here: a run with nothing to compute never loads it
     try:
         cst.parse_module(text)
     except cst.ParserSyntaxError:
@@ -271,6 +275,7 @@ def _imports(service: Service) -> set[str]:
         try:
             tree = ast.parse(text, filename=rel)
         except SyntaxError:
+            import libcst as cst
             try:
                 imports.update(_cst_imports(cst.parse_module(text)))
             except cst.ParserSyntaxError:
@@ -286,6 +291,7 @@ def _imports(service: Service) -> set[str]:
 
 def _cst_imports(module: cst.Module) -> set[str]:
     """Top-level package names imported anywhere in the module (absolute imports only)."""
+    import libcst as cst
     found: set[str] = set()
     stack: list[cst.CSTNode] = [module]
     while stack:

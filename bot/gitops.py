@@ -152,6 +152,7 @@ class GitRepo:
         self.path = Path(self.repo.working_tree_dir or self.repo.git_dir)
         self.remote = remote
         self._parsed_trees: dict[bytes, list[tuple[bytes, int, str]]] = {}
+        self._remote_heads: dict[str, str] | None = None  # branch -> sha, listed on first use
 
     @property
     def state_dir(self) -> Path:
@@ -173,12 +174,24 @@ class GitRepo:
                            f"`git remote add {self.remote} <url>` (the bot pushes its branches there)")
         self._git("fetch", "--prune", "--quiet", source,
                   f"+refs/heads/*:refs/remotes/{self.remote}/*")
+        self._remote_heads = None
 
     def remote_head(self, branch: str) -> str | None:
-        try:
-            return self.repo.rev_parse(f"refs/remotes/{self.remote}/{branch}").hexsha
-        except (git.BadName, ValueError):
-            return None
+        """Where the remote's branch was at the last fetch or push of this process: the remote-tracking
+        refs, listed by one `git for-each-ref` (a run asks for every job's branch; only fetch and push,
+        both here, move them)."""
+        if self._remote_heads is None:
+            prefix = f"refs/remotes/{self.remote}/"
+            listing = self._git("for-each-ref", "--format=%(objectname) %(refname)", prefix)
+            self._remote_heads = {ref[len(prefix):]: sha for sha, _, ref in
+                                  (line.partition(" ") for line in listing.splitlines())}
+        return self._remote_heads.get(branch)
+
+    def remote_heads_merged_into(self, commit: str) -> set[str]:
+        """The tips of remote-tracking branches that `commit` contains, in one process."""
+        listing = self._git("for-each-ref", f"--merged={commit}", "--format=%(objectname)",
+                            f"refs/remotes/{self.remote}/")
+        return set(listing.split())
 
     def snapshot(self, sha: str) -> GitSnapshot:
         return GitSnapshot(self, sha)
@@ -329,7 +342,10 @@ class GitRepo:
         with tempfile.TemporaryFile() as stdin:  # a pipe's end must be a real file for the child
             stdin.write(commands.encode())
             stdin.seek(0)
-            self._git("update-ref", "--stdin", stdin=stdin)
+            try:
+                self._git("update-ref", "--stdin", stdin=stdin)
+            finally:
+                self._remote_heads = None
 
     def is_ancestor(self, commit: str, of: str) -> bool:
         try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import importlib
 import importlib.machinery
 import importlib.util
@@ -281,9 +282,17 @@ def _load_codemod(folder: Path, ref: str, where: str) -> type[Codemod]:
     return cls
 
 
+_NOT_FINGERPRINTED = ("__pycache__", "fixtures")
+
+
 def _fingerprint(folder: Path) -> str:
+    """The recipe's files, fixtures and bytecode left out (every run computes it: those are never walked)."""
+    files = []
+    for top, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in _NOT_FINGERPRINTED]
+        files += [Path(top, name) for name in names
+                  if name not in _NOT_FINGERPRINTED and os.path.isfile(os.path.join(top, name))]
     digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and "fixtures" not in path.relative_to(folder).parts:
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    for path in sorted(files):  # Path order (by parts), which the fingerprints in open PRs were made with
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]

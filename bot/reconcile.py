@@ -10,13 +10,16 @@ from bot.pr_content import with_merge_sha
 from bot.render import read_marker
 
 
-def merged_in_git(repo: GitRepo, pr: PullRequest, base_sha: str) -> str | None:
+def merged_in_git(repo: GitRepo, pr: PullRequest, base_sha: str, in_base: set[str] | None = None) -> str | None:
     """The merge commit that brought this open PR's head into the base, or None when it is not merged.
+    in_base: the remote branch tips the base contains, when the caller listed them (one process for all).
 
     A head that the PR's own base commit already contains carries no change (a branch reset to the
     base): that is not a merge."""
     head = repo.remote_head(pr.head)
-    if head is None or head == base_sha or not repo.is_ancestor(head, base_sha):
+    if head is None or head == base_sha:
+        return None
+    if not (head in in_base if in_base is not None else repo.is_ancestor(head, base_sha)):
         return None
     recorded_base = (read_marker(pr.body) or {}).get("base")
     if recorded_base and repo.is_ancestor(head, recorded_base):
@@ -27,10 +30,13 @@ def merged_in_git(repo: GitRepo, pr: PullRequest, base_sha: str) -> str | None:
 def reconcile_local_merges(repo: GitRepo, forge, prs: list[PullRequest]) -> list[PullRequest]:
     """Marks merged every open PR whose head is merged into its base; returns the PRs, updated."""
     out = []
+    in_base: dict[str, set[str]] = {}  # base sha -> the branch tips it contains
     for pr in prs:
         if pr.state == "open":
             base_sha = repo.remote_head(pr.base)
-            merge = merged_in_git(repo, pr, base_sha) if base_sha else None
+            if base_sha and base_sha not in in_base:
+                in_base[base_sha] = repo.remote_heads_merged_into(base_sha)
+            merge = merged_in_git(repo, pr, base_sha, in_base[base_sha]) if base_sha else None
             if merge:
                 pr = mark_merged(forge, pr, merge)
         out.append(pr)

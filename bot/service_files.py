@@ -122,3 +122,35 @@ def tokenize_encoding(data: bytes) -> str:
     except SyntaxError:  # an unknown codec named in the coding line
         return "utf-8"
     return "utf-8" if encoding == "utf-8" else encoding
+
+
+class Overlay(Mapping[str, str]):
+    """`changes` (path -> new text) over `base` (a service's files), without reading base's other files:
+    a lookup reads one file; only iterating reads them all (a ServiceFiles checks each one decodes)."""
+
+    def __init__(self, base: Mapping[str, str], changes: Mapping[str, str]) -> None:
+        self.base, self.changes = base, changes
+
+    def __getitem__(self, path: str) -> str:
+        return self.changes[path] if path in self.changes else self.base[path]
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.changes or path in self.base
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(set(self.base) | set(self.changes)))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def paths(self) -> list[str]:
+        return sorted(set(paths_of(self.base)) | set(self.changes))
+
+    def differing(self) -> set[str]:
+        """The paths whose text is not the base's (reads those files of base only)."""
+        return {p for p in self.changes if self.base.get(p) != self.changes[p]}
+
+
+def paths_of(files: Mapping[str, str]) -> list[str]:
+    """Every path of a file mapping without reading the files (a file that does not decode included)."""
+    return files.paths() if isinstance(files, (ServiceFiles, Overlay)) else sorted(files)

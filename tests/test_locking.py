@@ -47,6 +47,25 @@ def test_uv_compiled_file_without_output_option_is_read_from_stdout():
     assert pip_compile.task("requirements.txt", {"requirements.txt": escaping}, TENACITY) is None
 
 
+def test_planning_the_locks_of_a_change_reads_only_the_files_it_needs():
+    """The parent process plans the locks of every job a worker computed: it reads the changed files and
+    the candidate pip-compile outputs, never the service's Python sources (a worker already did)."""
+    from types import SimpleNamespace
+
+    from bot.migrate import ServiceChange
+    from bot.model import RequirementEdit
+    from bot.service_files import ServiceFiles
+    blobs = {"r": b"tenacity==8.2.3\n", "d": b"pytest\n", **{f"m{i}": b"x = 1\n" for i in range(50)}}
+    read = []
+    files = ServiceFiles({"requirements.txt": "r", "requirements-dev.txt": "d",
+                          **{f"app/m{i}.py": f"m{i}" for i in range(50)}},
+                         lambda blob: read.append(blob) or blobs[blob])
+    change = ServiceChange("svc", "services/svc", "tenacity-9.1.2", changed={"requirements.txt": "tenacity==9.1.2\n"},
+                           requirement_edits=[RequirementEdit("set", "tenacity", ">=9.1.2,<10")])
+    LockUpdater().update(SimpleNamespace(files=files, path="services/svc"), change)
+    assert sorted(read) == ["d", "r"] and change.changed == {"requirements.txt": "tenacity==9.1.2\n"}
+
+
 def test_poetry_generation_follows_the_lock_format():
     assert poetry.generation('[metadata]\nlock-version = "2.0"\n') == poetry.POETRY_1
     assert poetry.generation('[metadata]\nlock-version = "2.1"\n') == poetry.POETRY_2

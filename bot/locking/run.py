@@ -21,6 +21,7 @@ from bot.locking import hashes as hashing
 from bot.locking import pdm
 from bot.locking.tasks import LockTask, Upgrade, lock_tasks, upgrades_of
 from bot.model import AppliedChange, repo_path
+from bot.service_files import Overlay
 from bot.validation.envs import default_cache_dir, find_uv
 
 TIMEOUT = 600.0
@@ -55,7 +56,7 @@ class LockUpdater:
     def update(self, service, change) -> None:
         """Adds the regenerated locks (and hash-pinned entries) to `change` in place."""
         upgrades = upgrades_of(change.requirement_edits)
-        after = {**service.files, **change.changed}
+        after = Overlay(service.files, change.changed)
         tasks = lock_tasks(service.files, after, upgrades)
         for task in tasks:
             text = self._run(task, service, after)

@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 from packaging.utils import canonicalize_name
 
 from bot.model import RequirementEdit
+from bot.service_files import Overlay, paths_of
 from bot.spec_style import exact_version
 
 
@@ -58,14 +59,17 @@ def lock_tasks(before: Mapping[str, str], after: Mapping[str, str], upgrades: Se
 
     if not upgrades:
         return []
-    changed = {p for p in after if before.get(p) != after[p]}
+    # a service's files are read on use: only the changed ones and the candidate locks are read here
+    changed = after.differing() if isinstance(after, Overlay) else {p for p in after if before.get(p) != after[p]}
     tasks: list[LockTask] = []
     for module in (poetry, uv_lock):
         task = module.task(before, upgrades)
         if task is not None and changed & set(task.inputs):
             tasks.append(task)
     names = {u.name for u in upgrades}
-    for rel in sorted(before):
+    for rel in paths_of(before):
+        if not rel.endswith(".txt") or rel not in before:  # a pip-compile output, and decodable
+            continue
         task = pip_compile.task(rel, before, upgrades)
         if task is None:
             continue
