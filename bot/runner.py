@@ -260,6 +260,8 @@ class Runner:
     def publish(self, batch: list[Publication]) -> list[JobResult]:
         """One push for the branches of the whole batch (a push costs a process and a round trip, whatever
         its number of refs), then each PR opened or updated, in order."""
+        if not batch:
+            return []
         pushed = self.repo.push_many([RefUpdate(p.job.branch, p.head, p.remote_sha) for p in batch if p.push],
                                      self.forge.push_url())
         results = []
