@@ -4,9 +4,11 @@ Only pure work happens in workers; every effect (commit, push, forge write) stay
 same order as a serial run, so branches and PR bodies do not depend on the number of workers."""
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from bot.pr_content import commit_message
 from bot.recipe import Recipe, load_recipe
 
 MAX_DEFAULT_WORKERS = 4
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 SPAWN_WORTH_IT = 8  # jobs
 
 
@@ -58,7 +61,8 @@ def compute_changes(jobs: Sequence[Job], options: Mapping[str, Mapping[str, Any]
         return
     if context.get_start_method() == "fork":  # forked workers start with the recipes already loaded
         _recipes.update({str(job.recipe.folder): job.recipe for job in jobs})
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(by_service)), mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(by_service)), mp_context=context,
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
     try:
         tasks = {path: pool.submit(_apply_in_worker, jobs[indices[0]].service,
                                    [_worker_job(jobs[i], options, commit_on) for i in indices])
@@ -71,6 +75,18 @@ def compute_changes(jobs: Sequence[Job], options: Mapping[str, Mapping[str, Any]
             yield outcomes[position[i]]
     finally:  # a caller that stops early (an exception) does not wait for the rest
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker of a run killed with SIGKILL would wait for work forever (its siblings hold the queues
+    open): on Linux the kernel kills it with its parent. Elsewhere it lingers until its task ends."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # no prctl here
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _worker_job(job: Job, options: Mapping[str, Mapping[str, Any]], commit_on: CommitOn | None):

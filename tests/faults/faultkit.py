@@ -99,10 +99,36 @@ def kill9(process: subprocess.Popen) -> None:
 
 
 def wait_for(path: Path, timeout: float = 30) -> None:
+    wait_until(path.exists, timeout, f"{path} never appeared")
+
+
+def wait_until(condition, timeout: float = 30, what: str = "the condition never held") -> None:
     deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path} never appeared"
+    while not condition():
+        assert time.monotonic() < deadline, what
         time.sleep(0.02)
+
+
+def children_of(pid: int) -> list[int]:
+    """The live child processes of pid (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def origin_branches(repo: Monorepo) -> dict[str, str]:

@@ -10,7 +10,8 @@ import time
 
 import pytest
 from conftest import git, run_bot
-from faultkit import bot_process, finish, fleet, kill9, origin_branches, prs, violations, wait_for
+from faultkit import (alive, bot_process, children_of, finish, fleet, kill9, origin_branches, prs, violations,
+                      wait_for, wait_until)
 
 from bot.assemble import build_runner
 from bot.cli import main
@@ -45,10 +46,13 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
     hold.write_text("")
     first = bot_process(repo, "run", "--skip-checks", env={"FAULT_HOLD": str(hold)})
     wait_for(tmp_path / "hold.held")
+    workers = children_of(first.pid)
+    assert workers  # the codemods run (and are held) in worker processes
     kill9(first)
     lock = repo.work / ".git/upgrade-bot/run.lock"
     assert json.loads(lock.read_text())["pid"] == first.pid  # the dead run's lock is still there
-    hold.unlink()  # its orphaned codemod workers finish their job and exit, instead of waiting forever
+    wait_until(lambda: not any(alive(w) for w in workers))  # its workers died with it, held or not
+    hold.unlink()
     assert run_bot(repo, "run") == 0
     assert not lock.exists()
     assert len(prs(repo)) == 2 and violations(repo, jobs=2) == []
