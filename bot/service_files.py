@@ -143,14 +143,7 @@ class Overlay(Mapping[str, str]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
-    def paths(self) -> list[str]:
-        return sorted(set(paths_of(self.base)) | set(self.changes))
-
-    def differing(self) -> set[str]:
-        """The paths whose text is not the base's (reads those files of base only)."""
-        return {p for p in self.changes if self.base.get(p) != self.changes[p]}
-
 
 def paths_of(files: Mapping[str, str]) -> list[str]:
     """Every path of a file mapping without reading the files (a file that does not decode included)."""
-    return files.paths() if isinstance(files, (ServiceFiles, Overlay)) else sorted(files)
+    return files.paths() if isinstance(files, ServiceFiles) else sorted(files)

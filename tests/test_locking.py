@@ -28,7 +28,7 @@ tenacity==8.2.3 \\
 
 def test_pip_compile_output_is_regenerated_with_its_own_command_and_header():
     files = {"requirements.in": "tenacity>=8.2,<8.3\n", "requirements.txt": PIP_COMPILE_HEADER}
-    [task] = lock_tasks(files, {**files, "requirements.in": "tenacity>=9.1.2,<9.2\n"}, TENACITY)
+    [task] = lock_tasks(files, {"requirements.in": "tenacity>=9.1.2,<9.2\n"}, TENACITY)
     assert task.tool == "pip-compile" and task.output == "requirements.txt" and task.keep_base_output
     assert task.argv[:6] == ("uv", "tool", "run", "--from", f"pip-tools=={pip_compile.PIP_TOOLS}", "pip-compile")
     assert task.argv[6:] == ("--generate-hashes", "requirements.in", "--upgrade-package", "tenacity==9.1.2",
@@ -70,7 +70,7 @@ def test_poetry_generation_follows_the_lock_format():
     assert poetry.generation('[metadata]\nlock-version = "2.0"\n') == poetry.POETRY_1
     assert poetry.generation('[metadata]\nlock-version = "2.1"\n') == poetry.POETRY_2
     files = {"pyproject.toml": "[tool.poetry]\n", "poetry.lock": '[metadata]\nlock-version = "2.0"\n'}
-    [task] = lock_tasks(files, {**files, "pyproject.toml": "[tool.poetry]\nx = 1\n"}, TENACITY)
+    [task] = lock_tasks(files, {"pyproject.toml": "[tool.poetry]\nx = 1\n"}, TENACITY)
     assert task.argv[-2:] == ("lock", "--no-update")
     assert lock_tasks(files, files, TENACITY) == []  # pyproject unchanged: the lock is not touched
 

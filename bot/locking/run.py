@@ -57,7 +57,7 @@ class LockUpdater:
         """Adds the regenerated locks (and hash-pinned entries) to `change` in place."""
         upgrades = upgrades_of(change.requirement_edits)
         after = Overlay(service.files, change.changed)
-        tasks = lock_tasks(service.files, after, upgrades)
+        tasks = lock_tasks(service.files, change.changed, upgrades)
         for task in tasks:
             text = self._run(task, service, after)
             change.manual = [m for m in change.manual if m.file != task.output]  # regenerated, not manual

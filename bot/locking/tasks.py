@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 from packaging.utils import canonicalize_name
 
 from bot.model import RequirementEdit
-from bot.service_files import Overlay, paths_of
+from bot.service_files import paths_of
 from bot.spec_style import exact_version
 
 
@@ -53,14 +53,16 @@ def upgrades_of(edits: Sequence[RequirementEdit]) -> list[Upgrade]:
     return list(out.values())
 
 
-def lock_tasks(before: Mapping[str, str], after: Mapping[str, str], upgrades: Sequence[Upgrade]) -> list[LockTask]:
-    """The locks to regenerate for a change from `before` to `after` (service-relative path -> text)."""
+def lock_tasks(before: Mapping[str, str], written: Mapping[str, str], upgrades: Sequence[Upgrade]) -> list[LockTask]:
+    """The locks to regenerate when a change writes `written` over `before` (service-relative path -> text).
+
+    Reads only the written files' old texts and the candidate pip-compile outputs: `before` may be a
+    service's files, read from git on use."""
     from bot.locking import pip_compile, poetry, uv_lock
 
     if not upgrades:
         return []
-    # a service's files are read on use: only the changed ones and the candidate locks are read here
-    changed = after.differing() if isinstance(after, Overlay) else {p for p in after if before.get(p) != after[p]}
+    changed = {p for p, text in written.items() if before.get(p) != text}
     tasks: list[LockTask] = []
     for module in (poetry, uv_lock):
         task = module.task(before, upgrades)
@@ -68,7 +70,7 @@ def lock_tasks(before: Mapping[str, str], after: Mapping[str, str], upgrades: Se
             tasks.append(task)
     names = {u.name for u in upgrades}
     for rel in paths_of(before):
-        if not rel.endswith(".txt") or rel not in before:  # a pip-compile output, and decodable
+        if not rel.endswith(".txt") or rel not in before:  # only a pip-compile output is read
             continue
         task = pip_compile.task(rel, before, upgrades)
         if task is None:
