@@ -15,9 +15,9 @@ from collections import Counter
 
 from bot.analysis import ServiceAnalysis
 from bot.codemod import Codemod
+from bot.declared.python_support import below_floor
+from bot.declared.setup_pins import pins_excluding
 from bot.model import AppliedChange, CodemodResult, ServiceSource
-from bot.python_support import below_floor
-from bot.setup_pins import pins_excluding
 
 from .asyncio_usage import analyze
 from .reraise_policy import Blocker, find_blockers

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import tomlkit
 
+from bot.change.recipe import Recipe
 from bot.model import ServiceSource
-from bot.recipe import Recipe
 
 
 @dataclass
