@@ -284,7 +284,8 @@ def cmd_recipes_list(args) -> int:
 
 
 def cmd_recipes_test(args) -> int:
-    from bot.fixtures import run_fixtures
+    from bot.change.examples import rule_example_outcomes
+    from bot.fixtures import FixtureOutcome, run_fixtures
     config = _config_or_default(args)
     recipes = load_recipes(config.recipe_dirs)
     if args.ids:
@@ -295,6 +296,10 @@ def cmd_recipes_test(args) -> int:
     failed = 0
     for recipe in recipes:
         outcomes = run_fixtures(recipe)
+        try:
+            outcomes += rule_example_outcomes(recipe)
+        except RecipeError as exc:  # a rule module that does not import: its recipe fails, the others run
+            outcomes.append(FixtureOutcome(recipe.id, "rules", [str(exc)]))
         for outcome in outcomes:
             print(f"{'ok  ' if outcome.ok else 'FAIL'} {recipe.id}/{outcome.case}")
             for problem in outcome.problems:

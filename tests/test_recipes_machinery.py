@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import TEST_RECIPES
 
+from bot.change.examples import rule_example_outcomes
 from bot.cli import main
 from bot.config import BUNDLED_RECIPES
 from bot.errors import RecipeError
@@ -17,11 +18,19 @@ from bot.recipe import load_recipe, load_recipes
 ALL_RECIPES = load_recipes([BUNDLED_RECIPES, TEST_RECIPES])
 CASES = [pytest.param(recipe, case, id=f"{recipe.id}/{case.name}")
          for recipe in ALL_RECIPES for case in fixture_cases(recipe)]
+EXAMPLES = [pytest.param(outcome, id=f"{outcome.recipe}/{outcome.case}")
+            for recipe in ALL_RECIPES for outcome in rule_example_outcomes(recipe)]
 
 
 @pytest.mark.parametrize(("recipe", "case"), CASES)
 def test_fixture_case(recipe, case):
     outcome = run_case(recipe, case)
+    assert outcome.problems == []
+
+
+@pytest.mark.parametrize("outcome", EXAMPLES)
+def test_rule_example(outcome):
+    """Every VALID/INVALID example of every rule of the recipes in the rule form (bot.change.examples)."""
     assert outcome.problems == []
 
 
