@@ -236,6 +236,44 @@ def test_a_rule_that_cannot_work_fails_at_import(body, message):
         exec("class Broken(Rule):\n" + textwrap.indent(body, "    "), {"Rule": Rule})
 
 
+# ----- disable in the configuration ---------------------------------------------------------------
+
+def _config_error(tmp_path, options: str) -> str:
+    from bot.config import ConfigError, check_recipe_settings, load_config
+    from bot.recipe import recipe_folders
+    (tmp_path / "upgrade-bot.toml").write_text(f'[recipes."tenacity-9.1.2"]\n{options}\n')
+    config = load_config(tmp_path)
+    try:
+        check_recipe_settings(config, recipe_folders(config.recipe_dirs))
+    except ConfigError as exc:
+        return str(exc)
+    return ""
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ('disable = ["TEN011"]', ""),
+    ('disable = ["TEN0011"]', 'upgrade-bot.toml: recipes."tenacity-9.1.2".disable: no rule \'TEN0011\' in '
+                              "tenacity-9.1.2; did you mean 'TEN011'?"),
+    ('disable = "TEN011"', "must be an array of rule ids, got 'TEN011'"),
+])
+def test_disable_names_rules_of_the_recipe(tmp_path, options, message):
+    error = _config_error(tmp_path, options)
+    assert (message in error) if message else error == "", error
+
+
+def test_a_disabled_rule_leaves_its_sites_alone_in_a_real_recipe():
+    from bot.config import BUNDLED_RECIPES
+    from bot.recipe import load_recipe
+    recipe = load_recipe(BUNDLED_RECIPES / "tenacity-9.1.2")
+    files = {"svc/a.py": "from tenacity import retry\n\n@retry\ndef f():\n    pass\n\nS = f.retry.statistics\n"
+                         "from tenacity._asyncio import AsyncRetrying\n"}
+    both = recipe.codemod().migrate(ServiceSource("svc", files))
+    without = recipe.codemod({"disable": ["TEN002"]}).migrate(ServiceSource("svc", files))
+    assert {a.rule for a in both.applied} == {"TEN002"} and "tenacity import AsyncRetrying" in both.changed["svc/a.py"]
+    assert not without.changed and not without.applied
+    assert [m.rule for m in without.manual] == ["TEN001"]  # captured at import time: listed either way
+
+
 def test_a_service_wide_rule_edits_and_lists_in_any_file():
     class MoveQueueSize(Rule):
         ID = "TST005"
