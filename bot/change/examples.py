@@ -9,19 +9,17 @@ A rule without an INVALID example fails: an example is how a reader learns what 
 """
 from __future__ import annotations
 
-import difflib
 from typing import Any, Mapping
 
+from bot.fixtures import FixtureOutcome, text_diff
 from bot.model import ServiceSource
 
 from .engine import DISABLE_OPTION, RuleCodemod
 from .rule import Invalid, Rule, Valid, example_files
 
 
-def rule_example_outcomes(recipe) -> list["FixtureOutcome"]:
+def rule_example_outcomes(recipe) -> list[FixtureOutcome]:
     """One outcome per example of every rule of a recipe in the rule form; [] for any other recipe."""
-    from bot.fixtures import FixtureOutcome
-
     codemod_class = recipe.codemod_class
     if not issubclass(codemod_class, RuleCodemod):
         return []
@@ -78,13 +76,6 @@ def _file_problems(before: dict[str, str], got: dict[str, str], expected: dict[s
         if got.get(path) != expected.get(path):
             problems.append(f"{path}: {what}\n{text_diff(expected.get(path, ''), got.get(path, ''), path)}")
     return problems
-
-
-def text_diff(expected: str, got: str, path: str) -> str:
-    """A unified diff from what was expected to what came out, indented under its problem line."""
-    lines = difflib.unified_diff(expected.splitlines(keepends=True), got.splitlines(keepends=True),
-                                 f"expected/{path}", f"got/{path}")
-    return "".join("    " + line if line.endswith("\n") else "    " + line + "\n" for line in lines).rstrip("\n")
 
 
 def _places(places: list[tuple[str, int]]) -> str:
