@@ -110,6 +110,14 @@ class EditPlan:
     def is_removed(self, node: cst.CSTNode) -> bool:
         return node in self._removed
 
+    def touched(self, node: cst.CSTNode) -> bool:
+        """`node` already has an edit, or sits inside a node that was removed or replaced whole (a new edit
+        there would conflict or be lost): a rule that only follows others' edits leaves such nodes alone."""
+        if node in self._edits or node in self._removed:
+            return True
+        return any(ancestor in self._removed or any(e.whole for e in self._edits.get(ancestor, ()))
+                   for ancestor in self.parsed.ancestors(node))
+
     def _statement(self, node: cst.CSTNode) -> cst.CSTNode:
         statement = self.parsed.statement_of(node)
         parent = self.parsed.parent(statement)
