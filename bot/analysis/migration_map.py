@@ -30,7 +30,8 @@ The shared rules that carry a service's tests along (bot.change.doubles) and the
 A signature change (`init`, a member table, a function) says how the MIGRATED SOURCE calls it, so call
 expectations in tests can follow: `keywords` renamed, `dropped` (the source no longer passes them: an
 expectation drops them too), `unsupported` (keyword -> why: no counterpart, expectations naming it are
-listed), `positional` (the old positional parameters, when the migrated source passes them by keyword).
+listed), `positional` (the old positional parameters, when the migrated source passes them by keyword),
+`prepend` (arguments, as code, the migrated source passes first: `disconnect()` -> `__aexit__(None, None, None)`).
 
 A member path is written from an instance: `connect`, `write_api().write` (the `write` of what
 `write_api()` returns). `to` is the new member path (default: the same name).
@@ -59,9 +60,10 @@ class Signature:
     dropped: frozenset[str] = frozenset()  # keywords the migration drops from calls
     unsupported: Mapping[str, str] = field(default_factory=dict)  # keyword -> why (listed)
     positional: tuple[str, ...] = ()  # old positional parameters the migrated source passes by keyword
+    prepend: tuple[str, ...] = ()  # positional arguments (source code) the migrated source passes first
 
     def is_empty(self) -> bool:
-        return not (self.keywords or self.dropped or self.unsupported or self.positional)
+        return not (self.keywords or self.dropped or self.unsupported or self.positional or self.prepend)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,25 @@ class MigrationMap:
                 return found
             if ".".join(parts[:cut]) in self.names:
                 return None
+        return None
+
+    def replacement_for(self, missing: str) -> str | None:
+        """A known replacement for a name the new version does not have: its own entry (a name that moved
+        within the same package, `pytest_asyncio.plugin.SubRequest`), or the entry of the old name that a
+        module-wide rename turned into it (`asyncio_mqtt.error.MqttError` -> `aiomqtt.error.MqttError` when
+        the map says `asyncio_mqtt.error.MqttError` = `aiomqtt.MqttError`)."""
+        if missing in self.names:
+            return self.names[missing]
+        for old, new in self.names.items():
+            if new == missing:
+                continue
+            parts = old.split(".")
+            for cut in range(len(parts) - 1, 0, -1):
+                prefix = ".".join(parts[:cut])
+                if prefix in self.names:
+                    if ".".join([self.names[prefix], *parts[cut:]]) == missing:
+                        return new
+                    break
         return None
 
     def is_old(self, name: str) -> bool:
@@ -263,7 +284,8 @@ def _member(old: str, value: Any, where: str) -> MemberChange:
     if isinstance(value, str):
         return MemberChange(old_path, _path(value, where))
     entry = _mapping(value, where)
-    _only(entry, {"to", "removed", "suggestion", "keywords", "dropped", "unsupported", "positional"}, where)
+    _only(entry, {"to", "removed", "suggestion", "keywords", "dropped", "unsupported", "positional", "prepend"},
+          where)
     if "removed" in entry and "to" in entry:
         raise MigrationMapError(f"{where}: a member is either removed or moved (`to`), not both")
     new = None if "removed" in entry else _path(entry.get("to", old), where)
@@ -280,13 +302,14 @@ def _path(text: str, where: str) -> tuple[str, ...]:
 
 
 def _signature(entry: Mapping[str, Any], where: str, other_keys: set[str]) -> Signature:
-    _only(entry, {"keywords", "dropped", "unsupported", "positional", *other_keys}, where)
+    _only(entry, {"keywords", "dropped", "unsupported", "positional", "prepend", *other_keys}, where)
     keywords = {str(k): _string(v, f"{where}.keywords.{k}") for k, v in _mapping(entry.get("keywords", {}),
                                                                               f"{where}.keywords").items()}
     unsupported = {str(k): _string(v, f"{where}.unsupported.{k}")
                    for k, v in _mapping(entry.get("unsupported", {}), f"{where}.unsupported").items()}
     return Signature(keywords, frozenset(_strings(entry.get("dropped", []), f"{where}.dropped")), unsupported,
-                     tuple(_strings(entry.get("positional", []), f"{where}.positional")))
+                     tuple(_strings(entry.get("positional", []), f"{where}.positional")),
+                     tuple(_strings(entry.get("prepend", []), f"{where}.prepend")))
 
 
 def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import libcst as cst
 
@@ -40,7 +39,7 @@ from bot.analysis.migration_map import (
     MIGRATION_FILE, MemberChange, MigrationMap, Signature, format_path, load_migration_map,
 )
 
-from .rule import REWRITE, Invalid, Rule, Valid
+from .rule import REWRITE, Rule
 
 
 # ----- the facts the three rules share ------------------------------------------------------------
@@ -173,6 +172,56 @@ class Doubles:
         if klass is not None:
             return self.map.signature(klass, double.member_path)
         return self.map.functions.get(double.before) if not double.steps else None
+
+
+    # ----- what the migrated source's calls look like (learned from the edits) ----------------------
+
+    def added_keywords(self, double: Double) -> list[str]:
+        """Keywords every migrated call of the class `double` stands for passes that no original call passed
+        (after the map's renames): the recipe added them (influx adds `database=`), so an expectation of the
+        old constructor call misses them."""
+        if double.steps or double.spelling is None:
+            return []
+        outcome = self.target(double.spelling)
+        if outcome.after in (None, double.before):
+            return []
+        new_calls = self._keywords_of_calls(outcome.after, after=True)
+        old_calls = self._keywords_of_calls(double.before, after=False)
+        if not new_calls or not old_calls:
+            return []
+        signature = self.signature(double) or Signature()
+        known = {signature.keywords.get(k, k) for keywords in old_calls for k in keywords}
+        return sorted(set.intersection(*new_calls) - known)
+
+    def _keywords_of_calls(self, name: str, after: bool) -> list[set[str]]:
+        found = []
+        analysis = self.meanings.original if not after else self.meanings.analysis
+        short = name.rsplit(".", 1)[-1]
+        for path in analysis.files_mentioning(short):
+            if is_test_path(path):
+                continue
+            dotted = analysis.module(path).dotted if analysis.module(path) is not None else ""
+            module = self.meanings.module(dotted, after) if dotted else None
+            if module is None:
+                continue
+            for node in _calls(module.tree):
+                callee = dotted_name(node.func)
+                if not callee:
+                    continue
+                head, _, rest = callee.partition(".")
+                target = module.import_bindings.get(head)
+                if target is not None and (f"{target}.{rest}" if rest else target) == name:
+                    found.append({a.keyword.value for a in node.args if a.keyword is not None})
+        return found
+
+
+def _calls(tree: cst.CSTNode):
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call):
+            yield node
+        stack.extend(node.children)
 
 
 def _doubles_fact(run, mapping: MigrationMap) -> Doubles:
@@ -612,11 +661,21 @@ class CallExpectations(_DoublesRule):
                 problems.append(f"{keyword}=: {signature.unsupported[keyword]}")
             elif keyword in signature.dropped or keyword in signature.keywords:
                 edits.append(arg)
-        if problems:
-            self.list_site(call, f"{what}(...) expects the old call: " + "; ".join(problems),
-                           _suggested(call, signature))
+        expected = {signature.keywords.get(a.keyword.value, a.keyword.value) for a in call.args
+                    if a.keyword is not None}
+        added = [k for k in self.doubles.added_keywords(callee) if k not in expected]
+        if problems or added:
+            if added:
+                problems.append(f"the migrated code also passes {', '.join(k + '=' for k in added)} (the recipe "
+                                "added it)")
+            suggestion = _suggested(call, signature)
+            if suggestion and added:
+                suggestion = suggestion[:-1] + "".join(f", {k}=..." for k in added) + ")"
+            self.list_site(call, f"{what}(...) expects the old call: " + "; ".join(problems), suggestion)
+            if added and not [p for p in problems if "added it" not in p] and self.free(call):
+                self.replace(call, lambda updated: _migrated_call(updated, signature))
             return
-        if not edits and not (positional and signature.positional):
+        if not edits and not (positional and signature.positional) and not signature.prepend:
             return
         if not self.free(call):
             return
@@ -719,7 +778,7 @@ def _index(subscript: cst.Subscript) -> int | None:
 
 
 def _migrated_call(call: cst.Call, signature: Signature) -> cst.Call:
-    args = []
+    args = [cst.Arg(cst.parse_expression(code)) for code in signature.prepend]
     keyworded = 0
     for index, arg in enumerate(call.args):
         if arg.keyword is None and signature.positional and index < len(signature.positional):
@@ -733,9 +792,10 @@ def _migrated_call(call: cst.Call, signature: Signature) -> cst.Call:
             if keyword in signature.keywords:
                 arg = arg.with_changes(keyword=cst.Name(signature.keywords[keyword]))
         args.append(arg)
-    if args and len(args) < len(call.args):
-        last = call.args[-1]
-        args[-1] = args[-1].with_changes(comma=last.comma)
+    args = [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if i < len(args) - 1
+            and a.comma == cst.MaybeSentinel.DEFAULT else a for i, a in enumerate(args)]
+    if args and call.args and len(args) != len(call.args):
+        args[-1] = args[-1].with_changes(comma=call.args[-1].comma)
     return call.with_changes(args=args)
 
 
@@ -781,9 +841,16 @@ def test_double_rules(mapping: MigrationMap | str | Path) -> tuple[type[Rule], .
     return tuple(bound)
 
 
-def iter_bound(rules: Iterable[type[Rule]]) -> Iterator[type[_DoublesRule]]:
-    return (r for r in rules if isinstance(r, type) and issubclass(r, _DoublesRule))
+def migration_rules(where: MigrationMap | str | Path) -> tuple[type[Rule], ...]:
+    """Every shared rule a recipe's migration map drives, bound to it, in the order they must run (LAST in
+    the recipe's RULES): the test-double rules (DBL001-DBL003), then the import audit (AUD001) when the map
+    has an [audit] table. In a recipe's codemod module: `RULES = (..., *migration_rules(__file__))`."""
+    mapping = where if isinstance(where, MigrationMap) else recipe_map(where)
+    from .import_audit import import_audit_rule
+
+    audit = import_audit_rule(mapping)
+    return (*test_double_rules(mapping), *((audit,) if audit is not None else ()))
 
 
 __all__ = ["CallExpectations", "Doubles", "MockedMembers", "PatchTargets", "SHARED_RULES", "TargetOutcome",
-           "recipe_map", "test_double_rules", "Valid", "Invalid"]
+           "migration_rules", "recipe_map", "test_double_rules"]

@@ -21,12 +21,13 @@ def examples_for(rule_id: str, mapping: MigrationMap) -> tuple[list[Valid], list
 
 def _renamed_names(mapping: MigrationMap) -> list[tuple[str, str]]:
     """(old, new) dotted names with a module part, from explicit entries and the classes the map lists."""
-    found = [(old, new) for old, new in mapping.names.items() if "." in old and old != new]
-    for klass in [*mapping.members, *mapping.inits]:
+    found = []
+    for klass in [*mapping.members, *mapping.inits]:  # a class first: what tests patch most
         new = mapping.new_name(klass)
         if new is not None and new != klass and (klass, new) not in found:
             found.append((klass, new))
-    return found
+    return found + [(old, new) for old, new in mapping.names.items()
+                    if "." in old and old != new and (old, new) not in found]
 
 
 def _patch(target: str, body: str, name: str = "patched") -> dict[str, str]:

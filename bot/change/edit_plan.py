@@ -64,6 +64,7 @@ class EditPlan:
         self._before: dict[cst.CSTNode, list[cst.BaseStatement]] = {}
         self._after: dict[cst.CSTNode, list[cst.BaseStatement]] = {}
         self._late: list[tuple[str, Callable[[cst.Module], cst.Module]]] = []
+        self._origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}  # id(new statement) -> (it, original)
 
     # ----- recording -------------------------------------------------------------------------
 
@@ -131,8 +132,17 @@ class EditPlan:
 
     # ----- applying --------------------------------------------------------------------------
 
+    def origin(self, statement: cst.CSTNode) -> cst.CSTNode | None:
+        """The original statement a statement of the last apply()'s tree came from: itself when untouched, the
+        statement it replaced, or the one it was inserted next to; None for lines added as a whole (imports)."""
+        if statement in self.parsed.parents or statement is self.parsed.tree:
+            return statement
+        found = self._origins.get(id(statement))
+        return found[1] if found is not None and found[0] is statement else None
+
     def apply(self) -> cst.Module:
         """The file's tree with every edit made (the original tree when there is none)."""
+        self._origins = {}
         tree = self.parsed.tree
         if self._edits or self._removed or self._before or self._after:
             touched = {*self._edits, *self._removed, *self._before, *self._after}
@@ -191,7 +201,9 @@ class _Applier(cst.CSTTransformer):
         if id(original) not in self.dirty:  # unchanged; it may still get the comments of a removed statement
             if (self._orphaned and self._orphaned[-1] and isinstance(original, _STATEMENTS)
                     and id(original) not in self._elifs):
-                return self._with_pending([updated], self._orphaned[-1])
+                moved = self._with_pending([updated], self._orphaned[-1])
+                self.plan._origins[id(moved)] = (moved, original)
+                return moved
             return updated
         result: NodeResult = self._fix_removed_elements(original, updated)
         for edit in self.plan._edits.get(original, ()):
@@ -204,6 +216,8 @@ class _Applier(cst.CSTTransformer):
             result = cst.RemovalSentinel.REMOVE
         if isinstance(original, _STATEMENTS) and id(original) not in self._elifs:
             result = self._statement(original, result)
+            for node in _flatten(result):
+                self.plan._origins[id(node)] = (node, original)
         if isinstance(original, _BLOCKS):
             orphaned = self._orphaned.pop()
             if orphaned and isinstance(result, _BLOCKS):

@@ -20,7 +20,8 @@ from .rule import Invalid, Rule, Valid, example_files
 
 def rule_example_outcomes(recipe) -> list[FixtureOutcome]:
     """One outcome per example of every rule of a recipe in the rule form; [] for any other recipe."""
-    codemod_class = recipe.codemod_class
+    # A recipe not in the rule form may still carry the shared rules of its migration map (bot.change.followed)
+    codemod_class = getattr(recipe.codemod_class, "SHARED", recipe.codemod_class)
     if not issubclass(codemod_class, RuleCodemod):
         return []
     outcomes = []

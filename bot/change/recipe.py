@@ -18,7 +18,7 @@ import tomlkit
 from packaging.utils import canonicalize_name
 from tomlkit.exceptions import TOMLKitError
 
-from bot.codemod import Codemod
+from bot.codemod import Codemod, NoCodemod
 from bot.errors import RecipeError
 from bot.model import RequirementEdit
 
@@ -45,7 +45,8 @@ class Recipe:
 
     @cached_property
     def codemod_class(self) -> type[Codemod]:
-        return _load_codemod(self.folder, self.codemod_ref, str(self.folder / "recipe.toml"))
+        loaded = _load_codemod(self.folder, self.codemod_ref, str(self.folder / "recipe.toml"))
+        return _with_migration_map(loaded, self.folder)
 
     def options(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         for key, value in (overrides or {}).items():
@@ -305,6 +306,24 @@ def _load_codemod(folder: Path, ref: str, where: str) -> type[Codemod]:
     if not (isinstance(cls, type) and issubclass(cls, Codemod)):
         raise RecipeError(f"{folder / module_file}: {class_name} is not a bot.codemod.Codemod subclass")
     return cls
+
+
+def _with_migration_map(codemod_class: type[Codemod], folder: Path) -> type[Codemod]:
+    """A codemod not in the rule form gets its recipe's migration.toml rules after it (bot.change.followed);
+    one in the rule form lists them in its RULES itself."""
+    from bot.analysis.migration_map import MIGRATION_FILE, MigrationMapError
+
+    path = folder / MIGRATION_FILE
+    if not path.is_file() or codemod_class is NoCodemod:
+        return codemod_class
+    from bot.change.engine import RuleCodemod
+    if issubclass(codemod_class, RuleCodemod):
+        return codemod_class
+    from bot.change.followed import followed_codemod
+    try:
+        return followed_codemod(codemod_class, path)
+    except MigrationMapError as exc:
+        raise RecipeError(str(exc)) from None
 
 
 _NOT_FINGERPRINTED = ("__pycache__", "fixtures")
