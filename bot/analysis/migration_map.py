@@ -159,6 +159,14 @@ class MigrationMap:
         return self.new_name(name) is not None or self.gone_reason(name) is not None or any(
             name == c or name.startswith(c + ".") for c in [*self.members, *self.inits, *self.functions])
 
+    def upgraded_in_place(self, name: str) -> bool:
+        """`name`'s package is the new version itself (tenacity 8 -> 9), not a package the migration leaves
+        behind (asyncio_mqtt -> aiomqtt), which may stay installed for what a service keeps of it."""
+        top = name.split(".")[0]
+        if self.audit is not None:
+            return top in {p.split(".")[0] for p in self.audit.packages}
+        return any(new == top or new.startswith(top + ".") for new in self.names.values())
+
     @property
     def old_modules(self) -> frozenset[str]:
         """Top-level modules the map's old names live in (what a test must mention to be read)."""

@@ -4,7 +4,7 @@ A recipe declares what its new version renamed, moved or removed in `migration.t
 (bot.analysis.migration_map) and puts these rules LAST in its registry:
 
     class AiomqttCodemod(RuleCodemod):
-        RULES = (..., *test_double_rules(__file__))      # reads migration.toml next to this module
+        RULES = (..., *double_rules(__file__))      # reads migration.toml next to this module
 
 They act in end_service, once every other rule of the recipe has recorded its edits, and learn from those
 edits: what a service module imports after the run is read from its edit plan (bot.analysis.doubles.Meanings
@@ -65,6 +65,7 @@ class Doubles:
         self.values = DoubleValues(run.analysis, canonical=original.canonical)
         self.meanings = Meanings(run.analysis, edited=self._edited, original=original)
         self._outcomes: dict[str, TargetOutcome] = {}
+        self._test_files: list[ParsedModule] | None = None
         self._acts = bool(original.files_mentioning(*mapping.old_modules)) if mapping.old_modules else False
 
     def _edited(self, path: str) -> cst.Module | None:
@@ -77,7 +78,11 @@ class Doubles:
         return self._acts
 
     def test_files(self) -> list[ParsedModule]:
-        return [p for p in self.values.mock_files() if is_test_path(p.path)]
+        """Every test file: one that never mentions a mock may still use a fixture that is one."""
+        if self._test_files is None:
+            analysis = self.values.analysis
+            self._test_files = list(analysis.modules(p for p in sorted(analysis.files) if is_test_path(p)))
+        return self._test_files
 
     # ----- names -------------------------------------------------------------------------------
 
@@ -116,12 +121,16 @@ class Doubles:
         new, _change, gone, suggestion = self.new_meaning(before)
         after_as_is = self.meanings.after(spelling)
         if new is None and gone is None:  # the map says nothing: it must still exist
-            if after_as_is is None and prefix is not None:
+            existed = self.meanings.follow(spelling, after=False) is not None
+            if after_as_is is None and prefix is not None and existed:
                 return TargetOutcome(before, None, problem=f"{prefix} no longer binds "
                                      f"`{spelling[len(prefix) + 1:].split('.')[0]}` after the migration")
             return TargetOutcome(before, after_as_is)
         if prefix is None:  # the library's own name
-            if self.meanings.service_still_imports(before):
+            # a package the migration leaves behind may stay installed for what the service kept of it; one
+            # upgraded in place (tenacity) no longer has the old name, whatever else of it the service imports
+            left_behind = not self.map.upgraded_in_place(before)
+            if self.meanings.service_still_imports(before, through_packages=left_behind):
                 return TargetOutcome(before, before)  # the service keeps the old package for it
             if gone is not None:
                 return TargetOutcome(before, None, problem=gone, suggestion=suggestion)
@@ -438,6 +447,12 @@ class MockedMembers(_DoublesRule):
         returned moved onto the client (`write_api().write` -> `write`): the alias is re-made on the client."""
         values = self.doubles.values
         for node in parsed.nodes:
+            if isinstance(node, cst.Return) and node.value is not None:
+                raw = values.raw(parsed, node.value)
+                made = values.value(parsed, node.value) if not (isinstance(raw, Double) and raw.anon) else None
+                if made is not None:
+                    self._bound_alias(parsed, node, made)
+                continue
             if not isinstance(node, cst.Assign) or len(node.targets) != 1:
                 continue
             target = node.targets[0].target
@@ -508,7 +523,7 @@ class MockedMembers(_DoublesRule):
             self.replace_code(line, new_lines[0])
             self.insert_after(line, new_lines[1:])
 
-    def _bound_alias(self, parsed: ParsedModule, statement: cst.Assign, made: Double) -> None:
+    def _bound_alias(self, parsed: ParsedModule, statement: cst.Assign | cst.Return, made: Double) -> None:
         found = self._collapsing(made)
         if found is None:
             return
@@ -517,10 +532,11 @@ class MockedMembers(_DoublesRule):
         instance = _instance_expression_of_prefix(parsed, self.doubles.values, statement.value, made)
         same = all(m in changes and not changes[m].removed and changes[m].new == (m,) for m in used)
         if instance is None or not same:
+            holder = (f"{parsed.code(statement.targets[0].target)} = " if isinstance(statement, cst.Assign)
+                      else "return ")
             self.list_site(statement, f"{klass}: {format_path(made.member_path)} is gone in the new version; "
                            f"its members {', '.join(sorted(used)) or '(none used)'} moved onto the client",
-                           f"{parsed.code(statement.targets[0].target)} = "
-                           f"{parsed.code(instance) if instance is not None else 'the client mock'}")
+                           f"{holder}{parsed.code(instance) if instance is not None else 'the client mock'}")
             return
         if self.free(statement.value):
             depth = _depth(statement.value, instance)
@@ -819,10 +835,12 @@ def recipe_map(where: str | Path) -> MigrationMap:
 
 
 SHARED_RULES = (PatchTargets, MockedMembers, CallExpectations)
+#: the ids of the shared rules a migration map drives (the same in every recipe that binds them)
+SHARED_RULE_IDS = ("DBL001", "DBL002", "DBL003", "AUD001")
 
 
-def test_double_rules(mapping: MigrationMap | str | Path) -> tuple[type[Rule], ...]:
-    """The shared rules bound to one recipe's map, to put LAST in its RULES: `*test_double_rules(__file__)`
+def double_rules(mapping: MigrationMap | str | Path) -> tuple[type[Rule], ...]:
+    """The shared rules bound to one recipe's map, to put LAST in its RULES: `*double_rules(__file__)`
     reads migration.toml beside the codemod module. Each bound rule carries examples made from the map
     (`recipes test` runs them); a rule the map gives nothing to do is left out."""
     if not isinstance(mapping, MigrationMap):
@@ -849,8 +867,9 @@ def migration_rules(where: MigrationMap | str | Path) -> tuple[type[Rule], ...]:
     from .import_audit import import_audit_rule
 
     audit = import_audit_rule(mapping)
-    return (*test_double_rules(mapping), *((audit,) if audit is not None else ()))
+    return (*double_rules(mapping), *((audit,) if audit is not None else ()))
 
 
-__all__ = ["CallExpectations", "Doubles", "MockedMembers", "PatchTargets", "SHARED_RULES", "TargetOutcome",
-           "migration_rules", "recipe_map", "test_double_rules"]
+__all__ = ["CallExpectations", "Doubles", "MockedMembers", "PatchTargets", "SHARED_RULES", "SHARED_RULE_IDS",
+           "TargetOutcome",
+           "migration_rules", "recipe_map", "double_rules"]

@@ -38,7 +38,9 @@ def followed_codemod(codemod_class: type[Codemod], mapping_path) -> type[Codemod
 
 
 def combined(first: CodemodResult, second: CodemodResult) -> CodemodResult:
-    manual = list(dict.fromkeys([*first.manual, *second.manual]))
+    """Both results; a line the recipe's codemod already lists is not listed again by the shared rules."""
+    listed = {(item.file, item.line) for item in first.manual}
+    manual = list(dict.fromkeys([*first.manual, *(i for i in second.manual if (i.file, i.line) not in listed)]))
     return CodemodResult(changed={**first.changed, **second.changed}, applied=[*first.applied, *second.applied],
                          manual=sorted(manual, key=lambda item: (item.file, item.line, item.rule)),
                          requirement_edits=[*first.requirement_edits, *second.requirement_edits],

@@ -99,8 +99,9 @@ class Meanings:
                 return prefix
         return None
 
-    def service_still_imports(self, old: str) -> bool:
-        """Some module of the service (tests aside) still imports `old` or something inside it, after the edits."""
+    def service_still_imports(self, old: str, through_packages: bool = True) -> bool:
+        """Some module of the service (tests aside) still imports `old` or something inside it, after the edits;
+        through_packages: an import of a package holding `old` counts too (`import asyncio_mqtt` kept)."""
         from ..names import is_test_path
 
         for path in self.analysis.files_mentioning(old.split(".")[0]):
@@ -110,6 +111,6 @@ class Meanings:
             if module is None:
                 continue
             for target in module.import_bindings.values():
-                if target == old or target.startswith(old + ".") or old.startswith(target + "."):
+                if target == old or target.startswith(old + ".") or (through_packages and old.startswith(target + ".")):
                     return True
         return False
