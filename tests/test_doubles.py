@@ -304,6 +304,24 @@ def test_plain_mocks_plugged_into_a_patch_stand_for_what_they_replace():
     assert [(m.line, m.rule) for m in result.manual] == [(13, "DBL002")]
 
 
+def test_mocks_handed_out_one_per_call_by_side_effect_stand_for_instances():
+    files, result = migrate(service(test_a="""
+        from unittest import mock
+
+
+        def test_it(mocker):
+            first, second = mock.MagicMock(), mock.MagicMock()
+            client_cls = mocker.patch("pkg.adapter.Client")
+            client_cls.side_effect = [first, second]
+            first.connect.side_effect = OSError
+            third = mock.MagicMock()
+            mocker.patch("pkg.adapter.Client", side_effect=[third])
+            third.stream.return_value = []
+        """))
+    assert "first.open.side_effect" in files["tests/test_a.py"]
+    assert [(m.line, m.rule) for m in result.manual] == [(11, "DBL002")]
+
+
 def test_an_accessor_alias_is_remade_on_the_client_or_listed():
     files, result = migrate(service(test_a="""
         from unittest import mock

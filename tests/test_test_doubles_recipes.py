@@ -228,7 +228,7 @@ def test_aiomqtt_mock_of_a_removed_method_is_listed():
     _, result = migrate("aiomqtt-2.4.0", MQTT_SERVICE)
     [item] = [m for m in result.manual if m.file == "tests/test_listener.py"]
     assert item.rule == "DBL002" and item.line == 23 and "unfiltered_messages" in item.reason
-    assert "client.messages" in item.suggestion
+    assert "PropertyMock" in item.suggestion and ".messages" in item.suggestion
 
 
 # ----- pytest-asyncio: the import audit -------------------------------------------------------------------

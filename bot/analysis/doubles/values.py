@@ -341,13 +341,16 @@ class DoubleValues:
                 for node in parsed.nodes:
                     if isinstance(node, cst.Assign):
                         for target in node.targets:
-                            if isinstance(target.target, cst.Attribute):
-                                self._plug(parsed, node.value, self._target_value(parsed, target.target))
+                            if isinstance(target.target, cst.Attribute) and target.target.attr.value == "side_effect":
+                                self._plug_each(parsed, node.value, self.raw(parsed, target.target.value))
+                            elif isinstance(target.target, cst.Attribute):
+                                self._plug(parsed, node.value, self.plugged_target(parsed, target.target))
                     elif isinstance(node, cst.Call):
                         self._plug_call(parsed, node)
         return self._equations
 
-    def _target_value(self, parsed: ParsedModule, target: cst.Attribute) -> Double | None:
+    def plugged_target(self, parsed: ParsedModule, target: cst.Attribute) -> Double | None:
+        """What `target` of `target = value` is on the mock it belongs to (`client.return_value` -> Client ())."""
         base = self.raw(parsed, target.value)
         if not isinstance(base, Double):
             return None
@@ -367,6 +370,13 @@ class DoubleValues:
             if not (into.anon == plugged.anon):
                 self._equations.setdefault(plugged.anon, []).append(into)
 
+    def _plug_each(self, parsed: ParsedModule, values: cst.BaseExpression, mock: Value) -> None:
+        """`m.side_effect = [a, b]` / `side_effect=[a, b]`: each call of m returns the next one."""
+        if isinstance(mock, Double) and isinstance(values, (cst.List, cst.Tuple)):
+            for element in values.elements:
+                if isinstance(element, cst.Element):
+                    self._plug(parsed, element.value, mock.then(CALL))
+
     def _plug_call(self, parsed: ParsedModule, call: cst.Call) -> None:
         names = self.names(parsed)
         site = names.patch_site(call)
@@ -378,6 +388,10 @@ class DoubleValues:
                     self._plug(parsed, site.value, target)
                 if site.return_value is not None:
                     self._plug(parsed, site.return_value, target.then(CALL))
+                side_effect = next((a.value for a in call.args if a.keyword is not None
+                                    and a.keyword.value == "side_effect"), None)
+                if side_effect is not None:
+                    self._plug_each(parsed, side_effect, target)
             return
         if names.mock_factory(call) is not None:
             for arg in call.args:
@@ -385,6 +399,8 @@ class DoubleValues:
                     made = self.raw(parsed, call)
                     if isinstance(made, Double):
                         self._plug(parsed, arg.value, made.then(CALL))
+                elif arg.keyword is not None and arg.keyword.value == "side_effect":
+                    self._plug_each(parsed, arg.value, self.raw(parsed, call))
 
     # ----- hand-written fakes ---------------------------------------------------------------------
 
