@@ -5,16 +5,17 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
+from bot.closed_pipe import reader_may_leave
 from bot.config import Config, Identity, check_recipe_settings, load_config
 from bot.errors import BotError, ConfigError, RecipeError, UsageError
 from bot.gitops import GitRepo
 from bot.parallel import MAX_DEFAULT_WORKERS, default_workers
 from bot.recipe import BrokenRecipe, Recipe, load_recipes, recipe_folders
+from bot.recipe_sources import installed_sources, no_recipes_found, recipe_origins
 from bot.runlock import repo_lock
 from bot.sharding import matrix, parse_shard
 from bot.status import format_table, status_rows, wave_name
@@ -23,18 +24,18 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: list[str] | None = None) -> int:
+    with reader_may_leave():  # `upgrade-bot status | head -1` is not an error; the exit code stays the command's
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         args.help_parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        code = args.handler(args)
-        sys.stdout.flush()  # a closed pipe surfaces here, not at interpreter exit
-        return code
-    except BrokenPipeError:  # `upgrade-bot status | head`: the reader has all it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_FAILED
+        return args.handler(args)
     except (ConfigError, RecipeError, UsageError) as exc:
         print(f"upgrade-bot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -74,6 +75,8 @@ class _Parsers:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="upgrade-bot", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="print the installed version and exit")
     _global_options(parser, top=True)
     sub = _Parsers(parser, "commands")
     json_help = "print JSON instead of a table"
@@ -131,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
 
 # --- shared setup -------------------------------------------------------------------------
 class Context:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, *, needs_recipes: bool = False) -> None:
         self.repo = GitRepo(args.repo or Path.cwd())
         parser = getattr(args, "help_parser", None)  # names the lock's holder: "run", "local merge"...
         self.command = parser.prog.removeprefix("upgrade-bot ") if parser else "?"
@@ -141,6 +144,12 @@ class Context:
         self.broken_recipes: list[BrokenRecipe] = []
         self.recipes: list[Recipe] = load_recipes(self.config.recipe_dirs, self.config.enabled_recipes,
                                                   self.broken_recipes)
+        # a package whose registered recipes do not load fails like a broken recipe: said, never skipped
+        self.broken_recipes += [BrokenRecipe(b.origin, b.reason) for b in installed_sources()[1]]
+        if not self.recipes and not self.broken_recipes:
+            if needs_recipes:
+                raise RecipeError(no_recipes_found(self.config.repo_recipe_dirs))
+            print(f"upgrade-bot: warning: {no_recipes_found(self.config.repo_recipe_dirs)}", file=sys.stderr)
         check_recipe_settings(self.config, recipe_folders(self.config.recipe_dirs))
         only = getattr(args, "recipes", None)
         if only:
@@ -176,7 +185,7 @@ class Context:
 
 # --- commands -----------------------------------------------------------------------------
 def cmd_plan(args) -> int:
-    ctx = Context(args)
+    ctx = Context(args, needs_recipes=True)
     if args.matrix:  # the services' shards only: no forge call, so the plan job needs no token
         plan, _ = ctx.runner().plan(prs={})
         print(json.dumps(matrix(plan.jobs), separators=(",", ":")))
@@ -212,7 +221,7 @@ def cmd_plan(args) -> int:
 
 
 def cmd_run(args) -> int:
-    ctx = Context(args)
+    ctx = Context(args, needs_recipes=True)
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError("-j", "", f"must be at least 1, got {args.jobs}")
     shard = parse_shard(args.shard) if args.shard else None
@@ -276,17 +285,22 @@ def cmd_status(args) -> int:
 
 def cmd_recipes_list(args) -> int:
     config = _config_or_default(args)
-    for recipe in load_recipes(config.recipe_dirs, config.enabled_recipes):
-        print(f"{recipe.id}: {recipe.title} ({recipe.package} -> {recipe.target_package} {recipe.version})")
+    recipes = load_recipes(config.recipe_dirs, config.enabled_recipes)
+    _require_recipes(config, recipes)
+    origins = recipe_origins(config.repo_recipe_dirs)
+    for recipe in recipes:
+        print(f"{recipe.id}: {recipe.title} ({recipe.package} -> {recipe.target_package} {recipe.version})"
+              f" [{origins.get(recipe.folder.parent, recipe.folder.parent)}]")
         for rule, text in sorted(recipe.rules().items()):
             print(f"    {rule}  {text}")
-    return EXIT_OK
+    return _report_broken_sources()
 
 
 def cmd_recipes_test(args) -> int:
     from bot.fixtures import run_fixtures
     config = _config_or_default(args)
     recipes = load_recipes(config.recipe_dirs)
+    _require_recipes(config, recipes)
     if args.ids:
         unknown = sorted(set(args.ids) - {r.id for r in recipes})
         if unknown:
@@ -303,7 +317,20 @@ def cmd_recipes_test(args) -> int:
         if not outcomes:
             print(f"FAIL {recipe.id}: no fixtures")
             failed += 1
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if failed or _report_broken_sources() else EXIT_OK
+
+
+def _require_recipes(config: Config, recipes: list[Recipe]) -> None:
+    if not recipes and not installed_sources()[1]:
+        raise RecipeError(no_recipes_found(config.repo_recipe_dirs))
+
+
+def _report_broken_sources() -> int:
+    """Packages registered in the recipes entry-point group whose recipes could not be found."""
+    broken = installed_sources()[1]
+    for source in broken:
+        print(f"upgrade-bot: error: {source}", file=sys.stderr)
+    return EXIT_FAILED if broken else EXIT_OK
 
 
 def cmd_demo(args) -> int:
@@ -397,6 +424,11 @@ def cmd_local_show(args) -> int:
     for comment in ctx.forge.list_comments(pr.number):
         print(f"\n--- comment by {comment.user} ---\n{comment.body}")
     return EXIT_OK
+
+
+def _version() -> str:
+    import bot
+    return bot.__version__
 
 
 def _config_or_default(args) -> Config:

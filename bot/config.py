@@ -11,11 +11,13 @@ from tomlkit.exceptions import TOMLKitError
 
 from bot.errors import ConfigError
 from bot.model import TIERS
+from bot.bundled import bundled
 from bot.recipe import RecipeError, load_option_specs
+from bot.recipe_sources import installed_recipe_dirs
 from bot.refnames import ref_name_problem
 
 CONFIG_FILE = "upgrade-bot.toml"
-BUNDLED_RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+BUNDLED_RECIPES = bundled("recipes")
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,9 @@ class Config:
     services_configured: bool = False  # False: bot.layout picks services/* or the repository root
     base_branch: str = "main"
     branch_prefix: str = "upgrade-bot"
-    recipe_dirs: tuple[Path, ...] = (BUNDLED_RECIPES,)
+    # bundled, then registered packages' (bot.recipe_sources), then recipe-dirs: a later one's recipe wins
+    recipe_dirs: tuple[Path, ...] = field(default_factory=installed_recipe_dirs)
+    repo_recipe_dirs: tuple[Path, ...] = ()  # the recipe-dirs part of recipe_dirs
     tiers: Mapping[str, str] = field(default_factory=dict)
     default_tier: str = "medium"
     labels: tuple[str, ...] = ("dependencies", "upgrade-bot")
@@ -129,7 +133,8 @@ def parse_config(data: Mapping[str, Any], source: str, repo_root: Path) -> Confi
         services_configured="services" in data,
         base_branch=get.str("base-branch", "main"),
         branch_prefix=get.str("branch-prefix", "upgrade-bot").strip("/"),
-        recipe_dirs=(BUNDLED_RECIPES, *extra_dirs),
+        recipe_dirs=(*installed_recipe_dirs(), *extra_dirs),
+        repo_recipe_dirs=extra_dirs,
         tiers=dict(tiers),
         default_tier=default_tier,
         labels=tuple(get.str_list("labels", ["dependencies", "upgrade-bot"])),
