@@ -109,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add("demo", "roll the bundled example fleet out with the local forge", cmd_demo)
     p.add_argument("--dir", type=Path, metavar="DIR", help="where to create the demo repos (default: a new temp dir)")
     p.add_argument("--skip-checks", action="store_true", help="do not run the services' tests")
+    p.add_argument("--fleet", choices=("fleet", "second-fleet"), default="fleet",
+                   help="which bundled example fleet (default: fleet, the 31 services of the Phase 2 migration)")
 
     p = sub.add("command", "handle a PR comment command from an issue_comment event file", cmd_command)
     p.add_argument("--event", type=Path, required=True, metavar="FILE",
@@ -336,7 +338,9 @@ def _report_broken_sources() -> int:
 def cmd_demo(args) -> int:
     from bot.demo import run_demo
     from bot.forge.local import LocalForge
-    work, reports = run_demo(args.dir, print, checks=not args.skip_checks, step=_step_printer())
+    from bot.bundled import bundled
+    work, reports = run_demo(args.dir, print, checks=not args.skip_checks, fleet=bundled(f"examples/{args.fleet}"),
+                             step=_step_printer())
     failed = [r for rep in reports for r in rep.results if r.status == "failed"]
     prs = LocalForge(GitRepo(work).state_dir).list_prs("")
     by_state: dict[str, int] = {}
