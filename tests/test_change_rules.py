@@ -240,7 +240,7 @@ def test_a_rule_that_cannot_work_fails_at_import(body, message):
 
 def _config_error(tmp_path, options: str) -> str:
     from bot.config import ConfigError, check_recipe_settings, load_config
-    from bot.recipe import recipe_folders
+    from bot.change.recipe import recipe_folders
     (tmp_path / "upgrade-bot.toml").write_text(f'[recipes."tenacity-9.1.2"]\n{options}\n')
     config = load_config(tmp_path)
     try:
@@ -263,7 +263,7 @@ def test_disable_names_rules_of_the_recipe(tmp_path, options, message):
 
 def test_a_disabled_rule_leaves_its_sites_alone_in_a_real_recipe():
     from bot.config import BUNDLED_RECIPES
-    from bot.recipe import load_recipe
+    from bot.change.recipe import load_recipe
     recipe = load_recipe(BUNDLED_RECIPES / "tenacity-9.1.2")
     files = {"svc/a.py": "from tenacity import retry\n\n@retry\ndef f():\n    pass\n\nS = f.retry.statistics\n"
                          "from tenacity._asyncio import AsyncRetrying\n"}

@@ -26,9 +26,9 @@ from functools import cached_property
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from bot.analysis import ParsedModule, ServiceAnalysis
+from bot.change.recipe import DISABLE_OPTION
 from bot.codemod import Codemod
 from bot.model import AppliedChange, CodemodResult, ManualItem, RequirementEdit, ServiceSource
-from bot.recipe import DISABLE_OPTION
 
 from .edit_plan import EditPlan
 from .import_editor import ImportEditor, first_party_names

@@ -204,7 +204,8 @@ class Rule:
         self.run.add_item(ManualItem(path, line, old_code, reason, self.ID, suggestion))
 
     def add_items(self, items: Iterable[ManualItem]) -> None:
-        """Items made by a shared helper (bot.python_support, bot.setup_pins): they must carry this id."""
+        """Items made by a shared helper (bot.declared.python_support, bot.declared.setup_pins): they must carry
+        this id."""
         for item in items:
             if item.rule != self.ID:
                 raise ValueError(f"rule {self.ID} cannot list an item of rule {item.rule}")
