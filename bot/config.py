@@ -9,11 +9,11 @@ from typing import Any, Mapping
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
+from bot.bundled import bundled
+from bot.change.recipe import DISABLE_OPTION, RecipeError, disable_problem, load_option_specs, load_recipe
+from bot.change.recipe_sources import installed_recipe_dirs
 from bot.errors import ConfigError
 from bot.model import TIERS
-from bot.bundled import bundled
-from bot.recipe import DISABLE_OPTION, RecipeError, disable_problem, load_option_specs, load_recipe
-from bot.recipe_sources import installed_recipe_dirs
 from bot.refnames import ref_name_problem
 
 CONFIG_FILE = "upgrade-bot.toml"
@@ -37,10 +37,10 @@ class CheckConfig:
 class Config:
     source: str  # the file the settings came from ("" = defaults)
     services: tuple[str, ...] = ("services/*",)
-    services_configured: bool = False  # False: bot.layout picks services/* or the repository root
+    services_configured: bool = False  # False: bot.discover.layout picks services/* or the repository root
     base_branch: str = "main"
     branch_prefix: str = "upgrade-bot"
-    # bundled, then registered packages' (bot.recipe_sources), then recipe-dirs: a later one's recipe wins
+    # bundled, then registered packages' (bot.change.recipe_sources), then recipe-dirs: a later one's recipe wins
     recipe_dirs: tuple[Path, ...] = field(default_factory=installed_recipe_dirs)
     repo_recipe_dirs: tuple[Path, ...] = ()  # the recipe-dirs part of recipe_dirs
     tiers: Mapping[str, str] = field(default_factory=dict)

@@ -7,15 +7,15 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from bot.assemble import build_runner
 from bot.bundled import bundled
+from bot.change.recipe import load_recipes
+from bot.change.recipe_sources import no_recipes_found
 from bot.config import Identity, load_config
 from bot.errors import BotError, RecipeError, UsageError
 from bot.forge.local import LocalForge
 from bot.gitops import GitError, GitRepo, git_failure
-from bot.local_merge import merge_pr
-from bot.recipe import load_recipes
-from bot.recipe_sources import no_recipes_found
-from bot.assemble import build_runner
+from bot.publish.local_merge import merge_pr
 from bot.runner import RunReport
 
 FLEET = bundled("examples/fleet")

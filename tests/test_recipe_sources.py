@@ -12,7 +12,7 @@ import pytest
 from cli_process import BOT_ROOT, bot_env, one_line, run_cli
 from conftest import TEST_RECIPES, Monorepo, widgets_service
 
-from bot.recipe_sources import ENTRY_POINT_GROUP
+from bot.change.recipe_sources import ENTRY_POINT_GROUP
 
 BUNDLED = ("aiomqtt-2.4.0", "influxdb3-python-0.17.0", "pytest-asyncio-1.3.0", "tenacity-9.1.2")
 
