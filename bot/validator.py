@@ -8,24 +8,25 @@ import dataclasses
 import hashlib
 import json
 import tempfile
+from pathlib import Path
 from typing import Callable
 
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.gitops import GitRepo
-from bot.locking.pip_compile import header_command
 from bot.planning import Job
 from bot.pr_content import Validation
 from bot.render import render
 from bot.validation.envs import CACHE_DIR_VARIABLE, default_cache_dir
-from bot.validation.locked import pinned_by
-from bot.validation.python_version import choose_python
+from bot.validation.environment import service_environment
+from bot.validation.envs import Interpreter
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
-                            ensure_env, requirement_sources, run_checks, untested_reason)
+                            run_checks, untested_reason)
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
-# Bump when what an env holds for the same tree changes (v2: locked versions), so old results are not reused.
-RESULTS_SCHEMA = 2
+# Bump when what an env holds for the same tree changes (v2: locked versions; v3: the project installed, test
+# dependencies by source, the Python by declaration), so old results are not reused.
+RESULTS_SCHEMA = 3
 
 
 class CheckRunner:
@@ -37,7 +38,8 @@ class CheckRunner:
         self.cache_dir = repo.state_dir / "validation"
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         check_env_cache()
-        self.pythons: dict[tuple[str, str], str] = {}  # (service path, sha) -> which Python ran the checks
+        self.pythons: dict[tuple[str, str], str] = {}  # (service path, sha) -> the environment, in the PR's words
+        self.interpreters: dict[tuple[str, str], Interpreter] = {}  # (service path, sha) -> the Python that ran
 
     def specs(self, service: str) -> list[CheckSpec]:
         configured = self.config.service_checks.get(service) or self.config.checks
@@ -45,26 +47,32 @@ class CheckRunner:
             return list(DEFAULT_CHECKS)
         return [CheckSpec(c.name, list(c.command), c.timeout) for c in configured]
 
-    def results(self, service: str, service_path: str, sha: str, label: str = "") -> list[CheckRun]:
+    def results(self, service: str, service_path: str, sha: str, label: str = "",
+                prefer: Interpreter | None = None) -> list[CheckRun]:
+        """prefer: the interpreter to try first (the one the branch ran on, so the base runs on it too)."""
         specs = self.specs(service)
         tree = self.repo.repo.rev_parse(f"{sha}^{{tree}}" if service_path == "." else f"{sha}:{service_path}").hexsha
-        key = hashlib.sha256(json.dumps([RESULTS_SCHEMA, tree, [dataclasses.asdict(s) for s in specs]]).encode()).hexdigest()[:24]
+        settings = self.config.check_env_for(service)
+        key = hashlib.sha256(json.dumps([RESULTS_SCHEMA, tree, [dataclasses.asdict(s) for s in specs],
+                                         prefer.key_text if prefer else "", repr(settings)]).encode()).hexdigest()[:24]
         cached = self.cache_dir / f"{key}.json"
         stored = json.loads(cached.read_text()) if cached.exists() else None
-        if isinstance(stored, dict):  # {"runs": [...], "python": which interpreter ran them}
+        if isinstance(stored, dict) and "interpreter" in stored:
             self.pythons[(service_path, sha)] = stored["python"]
+            self.interpreters[(service_path, sha)] = Interpreter(Path(stored["interpreter"][0]), *stored["interpreter"][1:])
             return [_run_from_json(r) for r in stored["runs"]]
         with self.repo.temporary_worktree(sha) as checkout:
             service_dir = checkout / service_path
             self.step(f"{service}: environment for {label or sha[:12]} (built once, then cached)")
-            choice = choose_python(service_dir)
-            sources = requirement_sources(service_dir)
-            python = ensure_env(sources, python=choice.path)
-            self.step(f"{service}: testing {label or sha[:12]}")
-            runs = run_checks(service_dir, python, specs)
-            environment = " ".join(filter(None, [choice.describe(), pinned_by(sources, _compiled(sources))]))
-        cached.write_text(json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": environment}))
-        self.pythons[(service_path, sha)] = environment
+            with service_environment(service_dir, settings, prefer) as prepared:
+                self.step(f"{service}: testing {label or sha[:12]}")
+                runs = run_checks(service_dir, prepared.python, specs)
+        interpreter = prepared.interpreter
+        cached.write_text(json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": prepared.description,
+                                      "interpreter": [str(interpreter.path), interpreter.implementation,
+                                                      interpreter.version, interpreter.machine]}))
+        self.pythons[(service_path, sha)] = prepared.description
+        self.interpreters[(service_path, sha)] = interpreter
         return runs
 
 
@@ -85,8 +93,10 @@ class CheckValidator:
 
     def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
         try:
-            before = self.checks.results(job.service.name, job.service.path, base_sha, "the base")
+            # the branch first: the base then runs on the Python the branch installs on, so both sides compare
             after = self.checks.results(job.service.name, job.service.path, head_sha, "the branch")
+            ran = self.checks.interpreters.get((job.service.path, head_sha))
+            before = self.checks.results(job.service.name, job.service.path, base_sha, "the base", prefer=ran)
         except EnvBuildError as exc:
             return Validation(f"**Could not validate**: building the test environment failed: {exc}", ok=False)
         comparison = compare(before, after)
@@ -105,12 +115,6 @@ def render_comparison(comparison: Comparison, before: list[CheckRun], after: lis
                       untested: str = "") -> str:
     return render("validation_details.md.j2", c=comparison, ok=comparison.ok(), max_listed=MAX_LISTED,
                   before=before, after=after, untested=untested)
-
-
-def _compiled(sources: list) -> list:
-    """The requirement files pip-compile (or uv pip compile) generated: already the locked versions."""
-    return [path for path in sources if path.suffix == ".txt"
-            and header_command(path.read_text(encoding="utf-8", errors="replace")) is not None]
 
 
 def _run_from_json(data: dict) -> CheckRun:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Tests use the Python interpreters on the machine; they never download one (validation would on a CI runner).
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
 DATA = Path(__file__).parent / "data"
 TEST_RECIPES = DATA / "recipes"
 HUMAN = {"GIT_AUTHOR_NAME": "Dana Human", "GIT_AUTHOR_EMAIL": "dana@example.com",

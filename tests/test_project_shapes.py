@@ -24,7 +24,7 @@ from bot.render import read_marker
 
 REAL_WHEELS = (
     "pytest==8.3.5", "pluggy==1.5.0", "iniconfig==2.0.0", "packaging==24.2", "exceptiongroup==1.2.2",
-    "tomli==2.2.1", "colorama==0.4.6", "setuptools==75.8.0", "setuptools-scm==8.1.0",
+    "tomli==2.0.1", "colorama==0.4.6", "setuptools==75.8.0", "setuptools-scm==8.1.0",
     "typing-extensions==4.12.2", "poetry-core==2.1.2",
 )
 PLATFORM_TAG = sysconfig.get_platform().replace("-", "_").replace(".", "_")

@@ -437,8 +437,13 @@ def _describe_interpreter(path: str) -> Interpreter:
     return Interpreter(Path(path), implementation.lower(), version, machine)
 
 
+# uv's own settings that change where packages come from: the same pins from another index are another env
+INDEX_VARIABLES = ("UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_FIND_LINKS")
+
+
 def env_key(expanded: ExpandedRequirements, interpreter: Interpreter) -> str:
-    content = f"schema {KEY_SCHEMA}\npython {interpreter.key_text}\n{expanded.key_content()}"
+    indexes = "".join(f"index {name}={os.environ[name]}\n" for name in INDEX_VARIABLES if os.environ.get(name))
+    content = f"schema {KEY_SCHEMA}\npython {interpreter.key_text}\n{indexes}{expanded.key_content()}"
     return hashlib.sha256(content.encode()).hexdigest()[:24]
 
 
@@ -470,10 +475,12 @@ def ensure_env(
     requirement_lines: Sequence[str] = (),
     cache_dir: Path | None = None,
     python: str | None = None,
+    selection: Selection | None = None,
+    inline: Sequence[InlineRequirements] = (),
 ) -> Path:
     """The python executable of a cached env holding these requirements, built when missing."""
     interpreter = resolve_interpreter(python)
-    expanded = expand_requirements(requirement_files or (), requirement_lines)
+    expanded = expand_requirements(requirement_files or (), requirement_lines, selection, inline)
     key = env_key(expanded, interpreter)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     final = cache / key
