@@ -13,7 +13,6 @@ from bot.errors import ConfigError
 from bot.model import TIERS
 from bot.recipe import RecipeError, load_option_specs
 from bot.refnames import ref_name_problem
-from bot.validation.test_deps import CheckEnvSettings
 
 CONFIG_FILE = "upgrade-bot.toml"
 BUNDLED_RECIPES = Path(__file__).resolve().parent.parent / "recipes"
@@ -30,6 +29,18 @@ class CheckConfig:
     name: str
     command: tuple[str, ...]
     timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class CheckEnvSettings:
+    """[check-env] / [service-check-env.<name>]: how a service's test environment is made; it wins over what
+    the bot finds in the service (bot.validation.test_deps)."""
+
+    requirements: tuple[str, ...] = ()  # files, relative to the service
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    python: str = ""
+    install_project: bool | None = None  # None: when the service is a package
 
 
 @dataclass(frozen=True)

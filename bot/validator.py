@@ -18,7 +18,8 @@ from bot.planning import Job
 from bot.pr_content import Validation
 from bot.render import render
 from bot.validation.envs import CACHE_DIR_VARIABLE, default_cache_dir
-from bot.validation.environment import service_environment
+from bot.validation.conflicts import Diagnosis
+from bot.validation.environment import import_check, service_environment
 from bot.validation.envs import Interpreter
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
                             run_checks, untested_reason)
@@ -40,6 +41,8 @@ class CheckRunner:
         check_env_cache()
         self.pythons: dict[tuple[str, str], str] = {}  # (service path, sha) -> the environment, in the PR's words
         self.interpreters: dict[tuple[str, str], Interpreter] = {}  # (service path, sha) -> the Python that ran
+        self.installed: dict[tuple[str, str], dict[str, str]] = {}  # what the environment held (with `imports`)
+        self.diagnoses: dict[tuple[str, str], Diagnosis] = {}  # the migrated package does not import: why
 
     def specs(self, service: str) -> list[CheckSpec]:
         configured = self.config.service_checks.get(service) or self.config.checks
@@ -48,18 +51,23 @@ class CheckRunner:
         return [CheckSpec(c.name, list(c.command), c.timeout) for c in configured]
 
     def results(self, service: str, service_path: str, sha: str, label: str = "",
-                prefer: Interpreter | None = None) -> list[CheckRun]:
-        """prefer: the interpreter to try first (the one the branch ran on, so the base runs on it too)."""
+                prefer: Interpreter | None = None, imports: tuple[str, ...] = ()) -> list[CheckRun]:
+        """prefer: the interpreter to try first (the one the branch ran on, so the base runs on it too).
+        imports: distributions whose import is checked in the environment (the migrated ones), and diagnosed
+        when it fails (bot.validation.conflicts)."""
         specs = self.specs(service)
         tree = self.repo.repo.rev_parse(f"{sha}^{{tree}}" if service_path == "." else f"{sha}:{service_path}").hexsha
         settings = self.config.check_env_for(service)
         key = hashlib.sha256(json.dumps([RESULTS_SCHEMA, tree, [dataclasses.asdict(s) for s in specs],
-                                         prefer.key_text if prefer else "", repr(settings)]).encode()).hexdigest()[:24]
+                                         prefer.key_text if prefer else "", repr(settings), imports]).encode()).hexdigest()[:24]
         cached = self.cache_dir / f"{key}.json"
         stored = json.loads(cached.read_text()) if cached.exists() else None
         if isinstance(stored, dict) and "interpreter" in stored:
             self.pythons[(service_path, sha)] = stored["python"]
             self.interpreters[(service_path, sha)] = Interpreter(Path(stored["interpreter"][0]), *stored["interpreter"][1:])
+            self.installed[(service_path, sha)] = stored.get("installed", {})
+            if stored.get("diagnosis"):
+                self.diagnoses[(service_path, sha)] = Diagnosis(**stored["diagnosis"])
             return [_run_from_json(r) for r in stored["runs"]]
         with self.repo.temporary_worktree(sha) as checkout:
             service_dir = checkout / service_path
@@ -67,10 +75,16 @@ class CheckRunner:
             with service_environment(service_dir, settings, prefer) as prepared:
                 self.step(f"{service}: testing {label or sha[:12]}")
                 runs = run_checks(service_dir, prepared.python, specs)
+                probe, diagnosis = import_check(prepared, list(imports))
         interpreter = prepared.interpreter
         cached.write_text(json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": prepared.description,
                                       "interpreter": [str(interpreter.path), interpreter.implementation,
-                                                      interpreter.version, interpreter.machine]}))
+                                                      interpreter.version, interpreter.machine],
+                                      "installed": probe.installed,
+                                      "diagnosis": dataclasses.asdict(diagnosis) if diagnosis else None}))
+        self.installed[(service_path, sha)] = probe.installed
+        if diagnosis is not None:
+            self.diagnoses[(service_path, sha)] = diagnosis
         self.pythons[(service_path, sha)] = prepared.description
         self.interpreters[(service_path, sha)] = interpreter
         return runs
@@ -94,16 +108,32 @@ class CheckValidator:
     def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
         try:
             # the branch first: the base then runs on the Python the branch installs on, so both sides compare
-            after = self.checks.results(job.service.name, job.service.path, head_sha, "the branch")
+            migrated = migrated_distributions(job)
+            after = self.checks.results(job.service.name, job.service.path, head_sha, "the branch", imports=migrated)
             ran = self.checks.interpreters.get((job.service.path, head_sha))
-            before = self.checks.results(job.service.name, job.service.path, base_sha, "the base", prefer=ran)
+            before = self.checks.results(job.service.name, job.service.path, base_sha, "the base", prefer=ran,
+                                         imports=migrated)
         except EnvBuildError as exc:
             return Validation(f"**Could not validate**: building the test environment failed: {exc}", ok=False)
         comparison = compare(before, after)
         untested = untested_reason(after)
         python = self.checks.pythons.get((job.service.path, head_sha), "")
-        summary = render_comparison(comparison, before, after, untested) + (f"\n\n{python}" if python else "")
+        diagnosis = self.checks.diagnoses.get((job.service.path, head_sha))
+        if diagnosis is not None and diagnosis.culprit:
+            base_version = self.checks.installed.get((job.service.path, base_sha), {}).get(diagnosis.culprit.split()[0], "")
+            diagnosis = dataclasses.replace(diagnosis, on_base=f"{diagnosis.culprit.split()[0]} {base_version}".strip()
+                                            if base_version else "")
+        notes = [diagnosis.describe() if diagnosis else "", python]
+        summary = render_comparison(comparison, before, after, untested) + "".join(f"\n\n{n}" for n in notes if n)
         return Validation(summary, ok=comparison.ok(), untested=untested)
+
+
+def migrated_distributions(job: Job) -> tuple[str, ...]:
+    """The distributions a job's branch installs for the recipe: its target and the packages it adds."""
+    names = [job.recipe.target_package or job.recipe.package]
+    names += [edit.new_package or edit.package for edit in job.recipe.requirement_edits
+              if edit.action in ("add", "replace")]
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 class SkippedValidator:

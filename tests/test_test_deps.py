@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.validation.envs import expand_requirements
-from bot.validation.test_deps import CheckEnvSettings, plan_environment, is_test_name
+from bot.config import CheckEnvSettings
+from bot.validation.test_deps import is_test_name, plan_environment
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

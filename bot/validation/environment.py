@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.locking.pip_compile import header_command
-from bot.validation.envs import EnvBuildError, Interpreter, drop_included, ensure_env
+from bot.validation.conflicts import Diagnosis, diagnose
+from bot.validation.envs import EnvBuildError, Interpreter, drop_included, ensure_env, expand_requirements
+from bot.validation.import_probe import ProbeResult, probe_imports
 from bot.validation.locked import pinned_by
 from bot.validation.project_install import project_layer
 from bot.validation.python_version import MAX_ATTEMPTS, python_plan
@@ -48,8 +50,8 @@ def service_environment(service_dir: Path, settings: CheckEnvSettings | None = N
                                             if others else ""), first.source)
     interpreter, base_python = built
     tried = tuple((i, _short(error)) for i, error in failures)
-    description = " ".join(filter(None, [pythons.describe(interpreter, tried), plan.describe(),
-                                         pinned_by(files, _compiled(files))]))
+    pinned = "" if plan.runtime_source.startswith("the versions locked") else pinned_by(files, _compiled(files))
+    description = " ".join(filter(None, [pythons.describe(interpreter, tried), plan.describe(), pinned]))
     with project_layer(base_python, plan.project) as python:
         yield PreparedEnv(python, interpreter, description, plan)
 
@@ -62,3 +64,22 @@ def _compiled(files: list[Path]) -> list[Path]:
     """The requirement files pip-compile (or uv pip compile) generated: already the locked versions."""
     return [path for path in files if path.suffix == ".txt"
             and header_command(path.read_text(encoding="utf-8", errors="replace")) is not None]
+
+
+def import_check(prepared: PreparedEnv, distributions: list[str], cache_dir: Path | None = None
+                 ) -> tuple[ProbeResult, Diagnosis | None]:
+    """Do the migrated distributions import here? When not, why, and a constraint that fixes it (checked by
+    resolving this environment again with it and importing again)."""
+    probe = probe_imports(prepared.python, distributions)
+    if probe.ok:
+        return probe, None
+    plan = prepared.plan
+    files = drop_included(plan.files)
+    declared = expand_requirements(files, selection=plan.selection, inline=plan.inline)
+
+    def retry(constraint: str) -> ProbeResult:
+        python = ensure_env(files, python=str(prepared.interpreter.path), selection=plan.selection, inline=plan.inline,
+                            requirement_lines=[constraint], cache_dir=cache_dir)
+        return probe_imports(python, distributions)
+
+    return probe, diagnose(probe, distributions, declared, retry)

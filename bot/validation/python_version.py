@@ -51,7 +51,7 @@ class PythonPlan:
         version = ran.version
         if not self.declared.request:
             return f"Python {version} ran the tests (the bot's own: the service declares no Python version)."
-        failed = "; ".join(f"{minor(i.version)} does not install: {reason}" for i, reason in failures)
+        failed = "; ".join(f"{minor(i.version)} does not install: {reason.rstrip('.')}" for i, reason in failures)
         if self.unavailable:
             return (f"Declared {self.declared.words}; ran {minor(version)} ({version}, the bot's own); not validated "
                     f"on {self.lowest or self.declared.request}: {self.unavailable}.")

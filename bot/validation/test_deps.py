@@ -27,6 +27,7 @@ import tomlkit
 from packaging.utils import canonicalize_name
 from tomlkit.exceptions import TOMLKitError
 
+from bot.config import CheckEnvSettings
 from bot.validation.locked import lock_file
 
 TEST_WORDS = frozenset({"test", "tests", "testing", "unittest", "unittests", "pytest", "dev", "develop", "development"})
@@ -57,17 +58,6 @@ class InlineRequirements:
 
 
 @dataclass(frozen=True)
-class CheckEnvSettings:
-    """A configured check environment: it wins over everything the bot would find."""
-
-    requirements: tuple[str, ...] = ()  # files, relative to the service
-    extras: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()
-    python: str = ""
-    install_project: bool | None = None  # None: when the service is a package
-
-
-@dataclass(frozen=True)
 class EnvPlan:
     files: tuple[Path, ...] = ()  # requirement files, a lock, or a pyproject.toml (expanded with `selection`)
     selection: Selection = Selection()
@@ -86,7 +76,7 @@ class EnvPlan:
             parts.append("No test dependencies declared (looked for: test/dev dependency groups and extras, Poetry "
                          "groups, test/dev requirements files, tox deps)")
         if self.runtime_source:
-            parts[-1] += f", beside {self.runtime_source}"
+            parts.append(f"runtime dependencies from {self.runtime_source}")
         if self.project is not None:
             parts.append(f"installed the service itself ({self.project_reason}), as `pip install -e .` would")
         return "; ".join(parts) + "."
