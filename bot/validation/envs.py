@@ -127,12 +127,24 @@ def requirement_sources(service_dir: Path) -> list[Path]:
 
 
 def drop_included(files: Sequence[Path]) -> list[Path]:
-    """The files no other one of them includes (``-r``): the most complete one when they chain."""
+    """The files no other one of them includes (``-r``), nor covers: a pip-compile'd test file already pins
+    every runtime package, and installing the runtime file beside it could only disagree with it."""
     included: set[Path] = set()
     for path in files:
         if path.suffix == ".txt":
             included |= _transitively_included(path) - {path.resolve()}
-    return [path for path in files if path.resolve() not in included]
+    kept = [path for path in files if path.resolve() not in included]
+    names = {path: _package_names(path) for path in kept if path.suffix == ".txt"}
+    return [path for path in kept if not (names.get(path) and any(
+        other != path and names[path] <= names[other] for other in names if kept.index(other) > kept.index(path)))]
+
+
+def _package_names(path: Path) -> set[str]:
+    try:
+        expanded = expand_requirements([path])
+    except EnvBuildError:
+        return set()
+    return {line.package_name for line in expanded.requirements if line.package_name}
 
 
 def _transitively_included(path: Path) -> set[Path]:
