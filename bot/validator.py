@@ -20,6 +20,7 @@ from bot.render import render
 from bot.validation.envs import CACHE_DIR_VARIABLE, default_cache_dir
 from bot.validation.conflicts import Diagnosis
 from bot.validation.environment import import_check, service_environment
+from bot.validation.prefetch import EnvPrefetch
 from bot.validation.envs import Interpreter
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
                             run_checks, untested_reason)
@@ -104,8 +105,22 @@ def check_env_cache() -> None:
 class CheckValidator:
     def __init__(self, checks: CheckRunner) -> None:
         self.checks = checks
+        self.prefetch = EnvPrefetch(checks.repo.repo.git_dir, checks.config.check_env_for)
+        self.expected: tuple[list[tuple[str, str]], str] | None = None
+
+    def expect(self, jobs: list[Job], base_sha: str) -> None:
+        """The jobs this run will validate: their base environments are built in the background from the first
+        validation on (not before: the codemod workers are forked first, and a fork must not copy a thread)."""
+        self.expected = ([(job.service.name, job.service.path) for job in jobs], base_sha)
+
+    def finish(self) -> None:
+        self.prefetch.stop()
+        self.expected = None
 
     def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
+        if self.expected is not None:
+            self.prefetch.start(*self.expected)
+            self.expected = None
         try:
             # the branch first: the base then runs on the Python the branch installs on, so both sides compare
             migrated = migrated_distributions(job)
