@@ -76,3 +76,18 @@ def test_the_pr_says_which_python_ran_and_which_did_not_install():
                                          (">3.9", "3.9"), (">=3.9,!=3.9.*", "3.10"), ("<3.13", ""), ("==3.11.*", "3.11")])
 def test_the_lowest_minor_a_range_allows(spec, lowest):
     assert floor_minor(SpecifierSet(spec)) == lowest
+
+
+def test_python_version_file_comes_first_then_newer_ones_when_it_does_not_install(tmp_path):
+    present = present_interpreters()
+    if len(present) < 2:
+        pytest.skip("needs two Python minor versions on this machine (pyenv, uv or the runner's tool cache)")
+    pinned = minor(present[0].version)
+    (tmp_path / ".python-version").write_text(f"{pinned}\n")
+    plan = python_plan(tmp_path)
+    assert [minor(i.version) for i in plan.candidates] == [minor(i.version) for i in present]
+    assert plan.describe(present[0]) == f"Python {present[0].version} ran the tests, as `{pinned}` (.python-version) says."
+    text = plan.describe(present[1], ((present[0], "pytest-asyncio==1.3.0 depends on Python>=3.10."),))
+    assert text == (f"Declared `{pinned}` (.python-version); ran {minor(present[1].version)} ({present[1].version}); "
+                    f"not validated on {pinned}: {pinned} does not install: pytest-asyncio==1.3.0 depends on Python>=3.10.")
+    assert python_plan(tmp_path, configured=pinned).candidates == (present[0],)  # configured: that one only

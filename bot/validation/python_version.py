@@ -55,9 +55,8 @@ class PythonPlan:
         if self.unavailable:
             return (f"Declared {self.declared.words}; ran {minor(version)} ({version}, the bot's own); not validated "
                     f"on {self.lowest or self.declared.request}: {self.unavailable}.")
-        if self.declared.exact:
-            text = f"Python {version} ran the tests, as {self.declared.words} says."
-            return text + (f" Tried first: {failed}." if failed else "")
+        if self.declared.exact and _matches(version, self.declared.request):
+            return f"Python {version} ran the tests, as {self.declared.words} says."
         if self.lowest and minor(version) != self.lowest:
             why = failed or "no interpreter of that version here, and none could be downloaded"
             return (f"Declared {self.declared.words}; ran {minor(version)} ({version}); not validated on "
@@ -144,8 +143,12 @@ def python_plan(service_dir: Path, configured: str = "", prefer: Interpreter | N
     present = present_interpreters()
     if declared.exact:
         matching = tuple(i for i in present if _matches(i.version, declared.request))
+        # `.python-version` is the version developers run, not a limit: when the environment does not install
+        # there (the new package dropped it), newer ones are tried and the PR says so. A configured one is exact.
+        newer = () if declared.source == "configured" else tuple(
+            i for i in present if version_key(i) > Version(declared.request) and not _matches(i.version, declared.request))
         if matching:
-            return PythonPlan(declared, _first(prefer, matching[-1:]), lowest=minor(declared.request))
+            return PythonPlan(declared, _first(prefer, (*matching[-1:], *newer)), lowest=minor(declared.request))
         try:
             return PythonPlan(declared, (download(declared.request),), lowest=minor(declared.request))
         except EnvBuildError as error:
