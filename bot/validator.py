@@ -21,6 +21,7 @@ from bot.validation.envs import CACHE_DIR_VARIABLE, default_cache_dir
 from bot.validation.conflicts import Diagnosis
 from bot.validation.environment import import_check, service_environment
 from bot.validation.prefetch import EnvPrefetch
+from bot.validation.python_version import MAX_ATTEMPTS, python_plan
 from bot.validation.envs import Interpreter
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
                             run_checks, untested_reason)
@@ -72,11 +73,23 @@ class CheckRunner:
             return [_run_from_json(r) for r in stored["runs"]]
         with self.repo.temporary_worktree(sha) as checkout:
             service_dir = checkout / service_path
-            self.step(f"{service}: environment for {label or sha[:12]} (built once, then cached)")
-            with service_environment(service_dir, settings, prefer) as prepared:
-                self.step(f"{service}: testing {label or sha[:12]}")
-                runs = run_checks(service_dir, prepared.python, specs)
-                probe, diagnosis = import_check(prepared, list(imports))
+            earlier: tuple[tuple[Interpreter, str], ...] = ()
+            first = None
+            while True:
+                self.step(f"{service}: environment for {label or sha[:12]} (built once, then cached)")
+                with service_environment(service_dir, settings, prefer, earlier=earlier) as prepared:
+                    self.step(f"{service}: testing {label or sha[:12]}")
+                    runs = run_checks(service_dir, prepared.python, specs)
+                    probe, diagnosis = import_check(prepared, list(imports))
+                unusable = python_unusable(runs)
+                if first is not None and unusable == first[4]:  # the same error everywhere: not the Python's doing
+                    prepared, runs, probe, diagnosis, _ = first
+                    break
+                first = first or (prepared, runs, probe, diagnosis, unusable)
+                if not unusable or prefer is not None or len(earlier) + 1 >= MAX_ATTEMPTS \
+                        or not more_pythons(service_dir, settings, (*earlier, (prepared.interpreter, unusable))):
+                    break
+                earlier = (*earlier, (prepared.interpreter, unusable))
         interpreter = prepared.interpreter
         cached.write_text(json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": prepared.description,
                                       "interpreter": [str(interpreter.path), interpreter.implementation,
@@ -89,6 +102,24 @@ class CheckRunner:
         self.pythons[(service_path, sha)] = prepared.description
         self.interpreters[(service_path, sha)] = interpreter
         return runs
+
+
+def python_unusable(runs: list[CheckRun]) -> str:
+    """Why these runs say nothing about the code on this Python: no test passed and every test errored the
+    same way, as when the suite needs a newer Python than the service declares (`enum.StrEnum` on 3.10)."""
+    outcomes = [o for run in runs for o in run.outcomes.values()]
+    if not outcomes or any(o.outcome != "error" for o in outcomes):
+        return ""
+    messages = {o.message.splitlines()[-1].strip() if o.message else "" for o in outcomes}
+    if len(messages) != 1 or not next(iter(messages)):
+        return ""
+    return f"every test errors there ({next(iter(messages))})"
+
+
+def more_pythons(service_dir: Path, settings, earlier: tuple[tuple[Interpreter, str], ...]) -> bool:
+    tried = {interpreter.key_text for interpreter, _ in earlier}
+    plan = python_plan(service_dir, settings.python if settings else "")
+    return any(c.key_text not in tried for c in plan.candidates)
 
 
 def check_env_cache() -> None:

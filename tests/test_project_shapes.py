@@ -21,6 +21,7 @@ from wheels import build_wheel
 from bot.cli import main
 from bot.forge.local import LocalForge
 from bot.render import read_marker
+from bot.validation.interpreters import minor, present_interpreters
 
 REAL_WHEELS = (
     "pytest==8.3.5", "pluggy==1.5.0", "iniconfig==2.0.0", "packaging==24.2", "exceptiongroup==1.2.2",
@@ -115,6 +116,13 @@ SERVICES: dict[str, dict[str, str]] = {
         "conftest_app/__init__.py": app("conftest_app"),
         "tests/test_double.py": double_test("conftest_app"),
     },
+    # declares >=3.10 but its code needs 3.11 (enum.StrEnum): on 3.10 every test errors the same way
+    "strenum-app": {
+        "pyproject.toml": '[project]\nname = "strenum-app"\nversion = "1.0"\nrequires-python = ">=3.10"\n'
+                          'dependencies = ["widgets==1.4"]\n\n[dependency-groups]\ndev = ["pytest"]\n',
+        "strenum_app/__init__.py": "import enum\n\n\nclass Mode(enum.StrEnum):\n    FAST = 'fast'\n\n\n" + app("strenum_app"),
+        "tests/test_double.py": double_test("strenum_app"),
+    },
     # the new widgets pulls arrowish 2.0, which cannot import beside this service's numbers-lib<2 pin
     "newtree-app": {
         "requirements.txt": "widgets==1.4\nnumbers-lib<2\n",
@@ -135,6 +143,8 @@ LOCKED_SERVICE = {
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
+    if not {"3.9", "3.10", "3.11"} <= {minor(i.version) for i in present_interpreters()}:
+        pytest.skip("needs CPython 3.9, 3.10 and 3.11 on this machine (pyenv, uv or a runner's tool cache)")
     folder = tmp_path_factory.mktemp("wheels")
     root = build_simple_index(tmp_path_factory.mktemp("index"), fixture_wheels(folder) + cached_wheels(*REAL_WHEELS))
     with serve_index(root) as url:
@@ -208,7 +218,15 @@ def test_a_lock_that_only_installs_on_an_older_python_runs_there_and_says_so(rol
     _, prs = rollout
     pr = prs["lock-app"]
     assert "**Passed**" in pr.body, pr.body
-    assert "ran 3.10" in pr.body and "not validated on 3.9" in pr.body
+    assert "ran 3.10" in pr.body and "not validated on 3.9: the environment does not install there" in pr.body
+
+
+@pytest.mark.slow
+def test_a_declared_python_the_code_cannot_run_on_is_said_and_the_next_one_runs(rollout):
+    _, prs = rollout
+    pr = prs["strenum-app"]
+    assert "**Passed**" in pr.body and "| passed | 1 | 1 |" in pr.body, pr.body
+    assert "not validated on 3.10: every test errors there" in pr.body and "StrEnum" in pr.body
 
 
 @pytest.mark.slow

@@ -29,14 +29,18 @@ class PreparedEnv:
 
 @contextmanager
 def service_environment(service_dir: Path, settings: CheckEnvSettings | None = None,
-                        prefer: Interpreter | None = None, cache_dir: Path | None = None) -> Iterator[PreparedEnv]:
-    """prefer: an interpreter to try first when the service's declaration allows it (the branch's, for the base)."""
+                        prefer: Interpreter | None = None, cache_dir: Path | None = None,
+                        earlier: tuple[tuple[Interpreter, str], ...] = ()) -> Iterator[PreparedEnv]:
+    """prefer: an interpreter to try first when the service's declaration allows it (the branch's, for the base).
+    earlier: interpreters already tried for this checkout, and why they did not do (their tests could not
+    even import there): they are not tried again, and the PR says why."""
     plan = plan_environment(service_dir, settings)
     pythons = python_plan(service_dir, settings.python if settings else "", prefer)
     files = drop_included(plan.files)
     failures: list[tuple[Interpreter, EnvBuildError]] = []
     built: tuple[Interpreter, Path] | None = None
-    for interpreter in pythons.candidates[:MAX_ATTEMPTS]:
+    skipped = {interpreter.key_text for interpreter, _ in earlier}
+    for interpreter in [c for c in pythons.candidates if c.key_text not in skipped][:MAX_ATTEMPTS - len(earlier)]:
         try:
             built = interpreter, ensure_env(files, python=str(interpreter.path), selection=plan.selection,
                                             inline=plan.inline, cache_dir=cache_dir)
@@ -44,12 +48,14 @@ def service_environment(service_dir: Path, settings: CheckEnvSettings | None = N
         except EnvBuildError as error:
             failures.append((interpreter, error))
     if built is None:
+        if not failures:
+            raise EnvBuildError("no other Python to try: " + "; ".join(f"{i.version}: {why}" for i, why in earlier))
         first = failures[0][1]
         others = ", ".join(i.version for i, _ in failures[1:])
         raise EnvBuildError(first.reason + (f" (on Python {failures[0][0].version}; also failed on {others})"
                                             if others else ""), first.source)
     interpreter, base_python = built
-    tried = tuple((i, _short(error)) for i, error in failures)
+    tried = (*earlier, *((i, f"the environment does not install there: {_short(error)}") for i, error in failures))
     pinned = "" if plan.runtime_source.startswith("the versions locked") else pinned_by(files, _compiled(files))
     description = " ".join(filter(None, [pythons.describe(interpreter, tried), plan.describe(), pinned]))
     with project_layer(base_python, plan.project) as python:

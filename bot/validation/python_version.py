@@ -51,7 +51,8 @@ class PythonPlan:
         version = ran.version
         if not self.declared.request:
             return f"Python {version} ran the tests (the bot's own: the service declares no Python version)."
-        failed = "; ".join(f"{minor(i.version)} does not install: {reason.rstrip('.')}" for i, reason in failures)
+        reasons = [(minor(i.version), reason.rstrip(".")) for i, reason in failures]
+        failed = reasons[0][1] if len(reasons) == 1 else "; ".join(f"on {m}, {why}" for m, why in reasons)
         if self.unavailable:
             return (f"Declared {self.declared.words}; ran {minor(version)} ({version}, the bot's own); not validated "
                     f"on {self.lowest or self.declared.request}: {self.unavailable}.")
