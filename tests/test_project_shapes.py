@@ -20,7 +20,7 @@ from wheels import build_wheel
 
 from bot.cli import main
 from bot.forge.local import LocalForge
-from bot.render import read_marker
+from bot.publish.render import read_marker
 from bot.validation.interpreters import minor, present_interpreters
 
 REAL_WHEELS = (

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.locking.pip_compile import header_command
+from bot.declared.compile_header import header_command
 from bot.validation.conflicts import Diagnosis, diagnose
 from bot.validation.envs import EnvBuildError, Interpreter, drop_included, ensure_env, expand_requirements
 from bot.validation.import_probe import ProbeResult, probe_imports
