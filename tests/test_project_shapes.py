@@ -205,6 +205,8 @@ def test_the_pr_says_where_the_test_dependencies_came_from(rollout):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="the verdict model (issue 16 item 3, helper G): every test erroring on both "
+                                       "sides must read as no tests ran, with the cause")
 def test_a_conftest_importing_a_missing_module_is_not_passed(rollout, capsys):
     repo, prs = rollout
     pr = prs["conftest-app"]
