@@ -17,6 +17,8 @@ def interpreter(version: str) -> Interpreter:
 
 def test_declarations_in_order_of_precedence(tmp_path):
     assert declared_python(tmp_path) == Declared()
+    (tmp_path / "setup.py").write_text('from setuptools import setup\n\nsetup(**{"name": "a", "python_requires": ">=3.9"})\n')
+    assert declared_python(tmp_path) == Declared(">=3.9", "setup.py")
     (tmp_path / "setup.cfg").write_text("[options]\npython_requires = >=3.8\n")
     assert declared_python(tmp_path) == Declared(">=3.8", "setup.cfg")
     (tmp_path / "pyproject.toml").write_text('[tool.poetry.dependencies]\npython = "^3.11"\n')

@@ -126,10 +126,13 @@ def _setup_python_requires(service_dir: Path) -> tuple[str, str] | None:
             module = ast.parse(setup.read_text(encoding="utf-8", errors="replace"))
         except (SyntaxError, ValueError):
             return None
-        for node in ast.walk(module):
-            if isinstance(node, ast.keyword) and node.arg == "python_requires" and isinstance(node.value, ast.Constant) \
-                    and isinstance(node.value.value, str):
-                return node.value.value, "setup.py"
+        for node in ast.walk(module):  # setup(python_requires=...) or a dict of setup's arguments
+            pairs = [(node.arg, node.value)] if isinstance(node, ast.keyword) else (
+                [(k.value, v) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)]
+                if isinstance(node, ast.Dict) else [])
+            for name, value in pairs:
+                if name == "python_requires" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    return value.value, "setup.py"
     return None
 
 

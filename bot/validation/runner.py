@@ -168,8 +168,8 @@ class CheckValidator:
             base_version = self.checks.installed.get((job.service.path, base_sha), {}).get(diagnosis.culprit.split()[0], "")
             diagnosis = dataclasses.replace(diagnosis, on_base=f"{diagnosis.culprit.split()[0]} {base_version}".strip()
                                             if base_version else "")
-        notes = [diagnosis.describe() if diagnosis else "", python]
-        summary = render_comparison(comparison, before, after, untested) + "".join(f"\n\n{n}" for n in notes if n)
+        notes = [note for note in (diagnosis.describe() if diagnosis else "", python) if note]
+        summary = render_comparison(comparison, before, after, untested, notes)
         return Validation(summary, ok=comparison.ok(), untested=untested)
 
 
@@ -187,9 +187,11 @@ class SkippedValidator:
 
 
 def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun],
-                      untested: str = "") -> str:
+                      untested: str = "", environment: list[str] | None = None) -> str:
+    """environment: how the test environment was made and what its import check found (right below the
+    table, so a long list of failing tests never pushes it out of the PR body)."""
     return render("validation_details.md.j2", c=comparison, ok=comparison.ok(), max_listed=MAX_LISTED,
-                  before=before, after=after, untested=untested)
+                  before=before, after=after, untested=untested, environment=environment or [])
 
 
 def _run_from_json(data: dict) -> CheckRun:
