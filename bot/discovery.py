@@ -14,6 +14,7 @@ from tomlkit.exceptions import TOMLKitError
 from bot.layout import is_root, require_services, service_patterns
 from bot.model import ServiceSource
 from bot.pyproject_deps import parse_pyproject
+from bot.pytest_config import pytest_configs_above
 from bot.requirements_file import Declaration, parse_requirements
 from bot.service_files import ServiceFiles, tokenize_encoding  # noqa: F401 (tokenize_encoding: public here too)
 from bot.snapshot import Snapshot, files_by_dir, glob_dirs
@@ -87,6 +88,23 @@ class Service:
         return ServiceSource(self.name, dict(self.files))
 
 
+class _TextCache:
+    """Files above the services (a monorepo's root pytest.ini) read once per discovery, however many services."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot, self.texts = snapshot, {}
+
+    def __call__(self, path: str) -> str | None:
+        if path not in self.texts:
+            read_link = getattr(self.snapshot, "link_target", None)
+            try:
+                linked = read_link is not None and read_link(path) is not None
+                self.texts[path] = None if linked else self.snapshot.read(path).decode("utf-8")
+            except (KeyError, UnicodeDecodeError):
+                self.texts[path] = None
+        return self.texts[path]
+
+
 @dataclass(frozen=True)
 class Skipped:
     path: str
@@ -96,6 +114,7 @@ class Skipped:
 def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Service], list[Skipped]]:
     all_paths = list(snapshot.paths())
     known = set(all_paths)
+    texts = _TextCache(snapshot)
     services, skipped = [], []
     for pattern in patterns:
         directories = ["."] if is_root(pattern) else glob_dirs(all_paths, pattern)
@@ -108,6 +127,9 @@ def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Servic
                                                   "requirements/*.txt or pyproject.toml"))
                 continue
             service = _read_service(snapshot, directory, relative, known)
+            for rel, repo_path in pytest_configs_above(directory, known, texts):
+                service.files.add(rel, snapshot.blob_id(repo_path))  # shared: read, never written
+            service.tree = _content_id(snapshot, service)
             service.key = service_key(pattern, directory) or service.name
             services.append(service)
     return services, skipped
@@ -167,7 +189,6 @@ def _read_service(snapshot: Snapshot, directory: str, relative: list[str], all_p
             service.problems.append(f"{directory}/pyproject.toml: {exc}")
     if directory == ".":
         service.name = _project_name(service.files.get("pyproject.toml", ""))
-    service.tree = _content_id(snapshot, service)
     return service
 
 
