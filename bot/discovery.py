@@ -16,6 +16,8 @@ from bot.model import ServiceSource
 from bot.pyproject_deps import parse_pyproject
 from bot.pytest_config import pytest_configs_above
 from bot.requirements_file import Declaration, parse_requirements
+from bot.setup_cfg_deps import parse_setup_cfg
+from bot.setup_py_deps import parse_setup_py
 from bot.service_files import ServiceFiles, tokenize_encoding  # noqa: F401 (tokenize_encoding: public here too)
 from bot.snapshot import Snapshot, files_by_dir, glob_dirs
 
@@ -37,6 +39,7 @@ class Service:
     key: str | None = None  # unique name in branch names and job keys (service_key; default: name)
     requirement_files: list[str] = field(default_factory=list)  # service-relative, dependency order
     has_pyproject: bool = False
+    setup_files: list[str] = field(default_factory=list)  # setup.py / setup.cfg when they declare dependencies
     declarations: list[Declaration] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # each one line: "<file>: <reason>"
     # read on first use: planning needs only the requirement files, a job whose PR is current needs nothing
@@ -124,7 +127,7 @@ def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Servic
             relative = sorted(own) if directory == "." else [p[len(directory) + 1:] for p in own]
             if not _is_service(relative):
                 skipped.append(Skipped(directory, "not a service: no requirements*.txt, "
-                                                  "requirements/*.txt or pyproject.toml"))
+                                                  "requirements/*.txt, pyproject.toml, setup.py or setup.cfg"))
                 continue
             service = _read_service(snapshot, directory, relative, known)
             for rel, repo_path in pytest_configs_above(directory, known, texts):
@@ -150,8 +153,12 @@ def service_key(pattern: str, directory: str) -> str:
     return "/".join(directory.strip("/").split("/")[fixed:])
 
 
+SETUP_FILES = ("setup.py", "setup.cfg")
+_SETUP_PARSERS = {"setup.py": parse_setup_py, "setup.cfg": parse_setup_cfg}
+
+
 def _is_service(relative: list[str]) -> bool:
-    return any(_is_requirements(p) for p in relative) or "pyproject.toml" in relative
+    return any(_is_requirements(p) for p in relative) or any(n in relative for n in ("pyproject.toml", *SETUP_FILES))
 
 
 def _is_requirements(path: str) -> bool:
@@ -178,9 +185,17 @@ def _read_service(snapshot: Snapshot, directory: str, relative: list[str], all_p
                 continue  # the target is one of the service's own files, read as itself
             service.links[rel] = source = target
         service.files.add(rel, snapshot.blob_id(source))
-    for rel in [r for r in relative if _is_requirements(r) or r == "pyproject.toml"]:
+    for rel in [r for r in relative if _is_requirements(r) or r in ("pyproject.toml", *SETUP_FILES)]:
         _check_readable(service, rel)
     _read_requirements(service, directory, snapshot, all_paths)
+    for rel in SETUP_FILES:
+        text = service.files.get(rel)
+        # setup.py is parsed with libcst only when it may declare something: most runs never load libcst
+        if text is not None and ("install_requires" in text or "extras_require" in text):
+            declared = _SETUP_PARSERS[rel](text, rel)
+            if declared:
+                service.setup_files.append(rel)
+                service.declarations += declared
     if "pyproject.toml" in service.files:
         service.has_pyproject = True
         try:

@@ -20,7 +20,8 @@ from tomlkit.exceptions import TOMLKitError
 
 from bot.model import RequirementEdit
 
-RUNTIME_SECTIONS = ("project.dependencies", "tool.poetry.dependencies")
+RUNTIME_SECTIONS = ("project.dependencies", "tool.poetry.dependencies", "install_requires")
+SETUP_FILES = ("setup.py", "setup.cfg")  # always a package others install
 _EXACT_RE = re.compile(r"^==\s*([0-9][0-9A-Za-z.!+-]*)$")
 
 
@@ -112,7 +113,7 @@ def _next(version: Version, parts: int) -> str:
 
 def styled_edits(service, file: str, edits: Sequence[RequirementEdit]) -> list[RequirementEdit]:
     """The recipe's edits for one of the service's files, each spec in the style already written there."""
-    library = False
+    library = file in SETUP_FILES
     if file == "pyproject.toml":
         try:
             library = is_library(tomlkit.parse(service.files.get(file, "")).unwrap())
@@ -121,6 +122,10 @@ def styled_edits(service, file: str, edits: Sequence[RequirementEdit]) -> list[R
     out = []
     for edit in edits:
         declared = [d for d in service.declarations if d.file == file and d.name == canonicalize_name(edit.package)]
+        if edit.action == "add" and not declared and library:
+            # a package the recipe adds to a library lands in its runtime dependencies: a floor, never `==`
+            out.append(dataclasses.replace(edit, spec=styled_spec("", edit.spec, poetry=False, library_runtime=True)))
+            continue
         if edit.action not in ("set", "add", "replace") or not declared:
             out.append(edit)
             continue

@@ -17,7 +17,6 @@ from bot.analysis import ServiceAnalysis
 from bot.codemod import Codemod
 from bot.model import AppliedChange, CodemodResult, ServiceSource
 from bot.python_support import below_floor
-from bot.setup_pins import pins_excluding
 
 from .asyncio_usage import analyze
 from .reraise_policy import Blocker, find_blockers
@@ -35,7 +34,6 @@ _CHANGE_DESCRIPTIONS = {
 }
 
 PYTHON_FLOOR = "3.9"  # tenacity 9.1 requires-python
-TARGET_VERSION = "9.1.2"
 
 
 class TenacityCodemod(Codemod):
@@ -54,8 +52,6 @@ class TenacityCodemod(Codemod):
         "TEN009": "review: @retry around functools.partial (async callables now retried asynchronously)",
         "TEN010": "review: service declares Python < 3.9 (tenacity 9.1 requires >= 3.9)",
         "TEN011": "option add_reraise: add reraise=True where nothing depends on RetryError",
-        "TEN012": "review: setup.py/setup.cfg install_requires excludes tenacity 9.1.2 (only requirements files and "
-                  "pyproject.toml are bumped)",
     }
 
     def migrate(self, service: ServiceSource) -> CodemodResult:
@@ -79,7 +75,6 @@ class TenacityCodemod(Codemod):
             result.manual.extend(rewriter.manual)
             result.manual.extend(review(index, parsed, usage))
         result.manual.extend(below_floor(service.files, PYTHON_FLOOR, "tenacity 9.1", "TEN010"))
-        result.manual.extend(pins_excluding(service.files, "tenacity", TARGET_VERSION, "TEN012"))
         result.manual.sort(key=lambda m: (m.file, m.line, m.rule))
         result.notes.extend(_notes(totals, retry_sites, add_reraise, blockers))
         result.notes.extend(f"{path} was not migrated: it does not parse ({error})"
