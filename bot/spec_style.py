@@ -83,7 +83,7 @@ def _ranged(current: str, version: str) -> str | None:
                 out.append(f"<{_next(new, parts - 1)}")
             lower_written = True
         elif op in ("<", "<="):
-            out.append(str(clause) if clause.contains(new) else f"<{_next(new, len(bound.split('.')))}")
+            out.append(str(clause) if clause.contains(new) else f"<{_next_bound(new, bound)}")
         elif op == "==" and bound.endswith(".*"):
             parts = len(bound[:-2].split("."))
             out.append(str(clause) if clause.contains(new) else f"=={'.'.join(map(str, new.release[:parts]))}.*")
@@ -101,6 +101,17 @@ def _ranged(current: str, version: str) -> str | None:
 def _in_written_order(text: str, clauses: list[Specifier]) -> list[Specifier]:
     compact = text.replace(" ", "")
     return sorted(clauses, key=lambda c: compact.find(f"{c.operator}{c.version}"))
+
+
+def _next_bound(version: Version, bound: str) -> str:
+    """A new upper bound as coarse as the old one: `<0.22.0` capped the next minor (its trailing zero is no
+    patch granularity), so 1.3.0 gets `<1.4.0`, written with as many components as the old bound."""
+    written = bound.split(".")
+    significant = len(written)
+    while significant > 1 and written[significant - 1] == "0":
+        significant -= 1
+    parts = _next(version, significant).split(".")
+    return ".".join(parts + ["0"] * (len(written) - len(parts)))
 
 
 def _next(version: Version, parts: int) -> str:
