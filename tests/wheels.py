@@ -7,11 +7,14 @@ import zipfile
 from pathlib import Path
 
 
-def build_wheel(directory: Path, name: str, version: str, modules: dict[str, str]) -> Path:
+def build_wheel(directory: Path, name: str, version: str, modules: dict[str, str], requires: tuple[str, ...] = (),
+                requires_python: str = "") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     dist_info = f"{name}-{version}.dist-info"
     files = {f"{name}/{path}": text for path, text in modules.items()}
-    files[f"{dist_info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += f"Requires-Python: {requires_python}\n" if requires_python else ""
+    files[f"{dist_info}/METADATA"] = metadata + "".join(f"Requires-Dist: {r}\n" for r in requires)
     files[f"{dist_info}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: upgrade-bot-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     record = []
     for path, text in files.items():

@@ -17,6 +17,7 @@ class Upgrade:
 
     name: str
     version: str | None = None
+    replaces: str | None = None  # the package it replaces (a rename): a lock pinning that one is stale too
 
     @property
     def pinned(self) -> str:
@@ -31,13 +32,22 @@ class LockTask:
     inputs: tuple[str, ...] = ()  # files whose change makes this lock stale
     stdout: bool = False  # the tool prints the file instead of writing it
     keep_base_output: bool = False  # the tool reads its previous output as preferences
+    env: tuple[tuple[str, str], ...] = ()  # set for the tool (pip-tools takes its header command this way)
+    pin_first: bool = False  # lock once with the upgrades pinned exactly, then as declared (Poetry: no --upgrade-package)
+    cwd: str | None = None  # service-relative folder the tool runs in (default: the output's)
 
     @property
     def display(self) -> str:
         shown = list(self.argv)
         if shown[:3] == ["uv", "tool", "run"]:
-            shown = shown[5:]  # "uv tool run --from poetry==X poetry lock" -> "poetry lock"
+            # "uv tool run --python 3.10 --from pip-tools==X --with pip==Y pip-compile ..." -> "pip-compile ..."
+            shown = shown[3:]
+            while shown and shown[0] in _TOOL_RUN_OPTIONS:
+                shown = shown[2:]
         return " ".join(shown)
+
+
+_TOOL_RUN_OPTIONS = ("--from", "--with", "--python")
 
 
 def upgrades_of(edits: Sequence[RequirementEdit]) -> list[Upgrade]:
@@ -49,7 +59,9 @@ def upgrades_of(edits: Sequence[RequirementEdit]) -> list[Upgrade]:
             name = edit.new_package
         else:
             continue
-        out[canonicalize_name(name)] = Upgrade(canonicalize_name(name), exact_version(edit.spec))
+        replaces = canonicalize_name(edit.package) if edit.action == "replace" else None
+        out[canonicalize_name(name)] = Upgrade(canonicalize_name(name), exact_version(edit.spec),
+                                               replaces if replaces != canonicalize_name(name) else None)
     return list(out.values())
 
 
@@ -68,7 +80,7 @@ def lock_tasks(before: Mapping[str, str], written: Mapping[str, str], upgrades: 
         task = module.task(before, upgrades)
         if task is not None and changed & set(task.inputs):
             tasks.append(task)
-    names = {u.name for u in upgrades}
+    names = {u.name for u in upgrades} | {u.replaces for u in upgrades if u.replaces}
     for rel in paths_of(before):
         if not rel.endswith(".txt") or rel not in before:  # only a pip-compile output is read
             continue
