@@ -20,17 +20,17 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from bot.fixtures import fixture_cases
+from bot.change.fixtures import fixture_cases
+from bot.change.recipe import load_recipe
+from bot.declared.requirements import edit_requirements
 from bot.model import ServiceSource
-from bot.recipe import load_recipe
-from bot.requirements_file import edit_requirements
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = load_recipe(ROOT / "recipes" / "pytest-asyncio-1.3.0")
 FLEET = ROOT / "examples" / "fleet" / "services"
 _package = sys.modules[RECIPE.codemod_class.__module__.rpartition(".")[0]]
 pytest_config = sys.modules[f"{_package.__name__}.pytest_config"]
-from bot import ini_text  # noqa: E402
+from bot.declared import ini_text  # noqa: E402
 
 # The fleet's pytest-asyncio users ("pa" in the fleet generator) and what is special about each suite.
 PA_SERVICES = {
@@ -159,9 +159,9 @@ def test_declared_python_below_the_floor_is_listed_once_per_declaration(case):
 
 @pytest.mark.parametrize("declared", ["pytest==7.4.4", "pytest>=7,<8", "pytest~=8.1.0"])
 def test_pytest_older_than_8_2_is_raised_with_the_bump(declared):
-    from bot.discovery import discover
-    from bot.migrate import apply_recipe
-    from bot.snapshot import MemorySnapshot
+    from bot.discover.services import discover
+    from bot.change.apply import apply_recipe
+    from bot.discover.snapshot import MemorySnapshot
     files = {"services/s/requirements.txt": f"{declared}\npytest-asyncio==0.23.8\n",
              "services/s/pytest.ini": "[pytest]\nasyncio_mode = auto\n"}
     (service,), _ = discover(MemorySnapshot(files), ("services/*",))
@@ -415,8 +415,8 @@ ASYNC_TEST = "async def test_reads():\n    assert True\n"
 
 
 def _discovered(files: dict[str, str], pattern: str = "services/*"):
-    from bot.discovery import discover
-    from bot.snapshot import MemorySnapshot
+    from bot.discover.services import discover
+    from bot.discover.snapshot import MemorySnapshot
     services, _ = discover(MemorySnapshot(files), (pattern,))
     return {s.path: s for s in services}
 
@@ -425,7 +425,7 @@ def test_root_pytest_ini_is_not_shadowed_by_a_table_in_the_services_pyproject():
     """The monorepo's settings live in the root pytest.ini; the service's pyproject.toml has no pytest table.
     pytest reads the root file for the service, so the recipe must not add [tool.pytest.ini_options] to the
     service's pyproject.toml (pytest would read that instead and lose import mode and asyncio mode)."""
-    from bot.migrate import apply_recipe
+    from bot.change.apply import apply_recipe
     pyproject = '[project]\nname = "api"\nversion = "1"\ndependencies = ["pytest-asyncio==0.23.8"]\n'
     services = _discovered({"pytest.ini": MONOREPO_ROOT_INI, "services/api/pyproject.toml": pyproject,
                             "services/api/tests/test_api.py": ASYNC_TEST,
@@ -466,7 +466,7 @@ MONOREPO_LAYOUTS = {
 def test_config_above_the_service_is_found_as_pytest_finds_it(layout, tmp_path):
     """Asked of pytest itself, run in the service folder of a repository laid out this way."""
     from bot.model import repo_path
-    from bot.pytest_config import locate
+    from bot.declared.pytest_config import locate
     files, expected = MONOREPO_LAYOUTS[layout]
     files = {**files, "services/a/tests/test_a.py": "def test_a():\n    pass\n"}
     files.setdefault("services/a/requirements.txt", "pytest\n")
@@ -486,7 +486,7 @@ def test_config_above_the_service_is_found_as_pytest_finds_it(layout, tmp_path):
 
 def test_suite_wide_override_stays_when_the_config_is_shared():
     """Its loop lifetime would move to keys of a config other services share: listed, and the override kept."""
-    from bot.migrate import apply_recipe
+    from bot.change.apply import apply_recipe
     conftest = ("import asyncio\n\nimport pytest\n\n\n@pytest.fixture(scope=\"session\")\ndef event_loop():\n"
                 "    loop = asyncio.new_event_loop()\n    yield loop\n    loop.close()\n")
     services = _discovered({"tox.ini": "[tox]\n\n[pytest]\nasyncio_mode = auto\n",
@@ -503,7 +503,7 @@ def test_suite_wide_override_stays_when_the_config_is_shared():
 
 
 def test_the_services_own_config_is_edited_and_a_root_one_is_left_alone():
-    from bot.migrate import apply_recipe
+    from bot.change.apply import apply_recipe
     services = _discovered({"pytest.ini": MONOREPO_ROOT_INI,
                             "services/api/requirements.txt": "pytest-asyncio==0.23.8\n",
                             "services/api/pytest.ini": "[pytest]\nasyncio_mode = auto\n",
@@ -518,7 +518,7 @@ def test_a_change_to_the_root_config_is_a_change_of_the_service(tmp_path):
     """Job inputs (the service's content id) cover the config read from above, through the git snapshot, so the
     service's PR is recomputed when it changes, and not when an unrelated file above it changes."""
     from conftest import Monorepo
-    from bot.discovery import discover
+    from bot.discover.services import discover
     from bot.gitops import GitRepo
     repo = Monorepo(tmp_path, {"pytest.ini": "[pytest]\n", "services/api/requirements.txt": "pytest-asyncio==0.23.8\n",
                                "README.md": "hello\n"})

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot.change.apply import apply_recipe
+from bot.change.recipe import load_recipes
 from bot.config import BUNDLED_RECIPES, Config
-from bot.discovery import discover, discover_configured
-from bot.migrate import apply_recipe
-from bot.planning import make_plan
-from bot.recipe import load_recipes
-from bot.snapshot import MemorySnapshot
+from bot.discover.services import discover, discover_configured
+from bot.discover.snapshot import MemorySnapshot
+from bot.plan.jobs import make_plan
 
 RECIPES = {r.id: r for r in load_recipes([BUNDLED_RECIPES])}
 TENACITY = RECIPES["tenacity-9.1.2"]

@@ -9,11 +9,11 @@ from typing import Sequence
 
 from packaging.utils import canonicalize_name
 
-from bot.locking.tasks import Upgrade
+from bot.declared.pyproject import edit_pyproject
+from bot.declared.requirements import parse_requirements
+from bot.declared.spec_style import exact_version
+from bot.locking.model import Upgrade
 from bot.model import RequirementEdit
-from bot.pyproject_deps import edit_pyproject
-from bot.requirements_file import parse_requirements
-from bot.spec_style import exact_version
 
 _TOML_PACKAGE = re.compile(r'^\[\[package\]\]\s*\nname\s*=\s*"([^"]+)"\s*\nversion\s*=\s*"([^"]+)"', re.MULTILINE)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Mapping, Sequence
 
-from bot.locking.tasks import LockTask, Upgrade
+from bot.locking.model import LockTask, Upgrade
 
 POETRY_1_1 = "1.2.2"  # the last to write lock-version 1.1 (Poetry 1.0-1.2)
 POETRY_1 = "1.8.5"  # writes lock-version 2.0 (Poetry 1.3-1.8)

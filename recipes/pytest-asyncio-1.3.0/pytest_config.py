@@ -1,5 +1,5 @@
-"""pytest-asyncio's view of the configuration pytest reads for a service (found by bot.pytest_config, the way
-pytest finds it, also above the service), and edits to it. INI files are edited as text (bot.ini_text), TOML
+"""pytest-asyncio's view of the configuration pytest reads for a service (found by bot.declared.pytest_config, the way
+pytest finds it, also above the service), and edits to it. INI files are edited as text (bot.declared.ini_text), TOML
 files with tomlkit. A configuration shared with other services (above the service folder) is never written:
 the edits it needs are listed instead (ConfigEditor.edits).
 """
@@ -10,8 +10,8 @@ from typing import Any, Mapping
 
 import tomlkit
 
-from bot.ini_text import IniSection
-from bot.pytest_config import INI, PytestConfig, locate  # noqa: F401 (locate: the recipe's entry point)
+from bot.declared.ini_text import IniSection
+from bot.declared.pytest_config import INI, PytestConfig, locate  # noqa: F401 (locate: the recipe's entry point)
 
 _ADDOPTS_MODE = re.compile(r"(--asyncio-mode(?:=|[ \t]+))auto\b")
 

@@ -1,11 +1,11 @@
 """TEN010: what the service declares outside its code (its Python floor).
 
 (TEN012 listed setup.py/setup.cfg install_requires pins excluding 9.1.2: they are bumped like requirements files
-now, by bot.migrate after the codemod, so it is retired.)"""
+now, by bot.change.apply after the codemod, so it is retired.)"""
 from __future__ import annotations
 
 from bot.change.rule import MANUAL, Invalid, Rule, Valid
-from bot.python_support import below_floor
+from bot.declared.python_support import below_floor
 
 PYTHON_FLOOR = "3.9"  # tenacity 9.1 requires-python
 
