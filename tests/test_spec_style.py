@@ -75,3 +75,8 @@ def test_a_package_added_to_a_librarys_runtime_dependencies_gets_a_floor_not_an_
                            (".",))
     text = apply_recipe(services[0], aiomqtt).changed["pyproject.toml"]
     assert 'dependencies = ["aiomqtt>=2.4.0", "paho-mqtt>=2.1.0"]' in text, text
+
+
+def test_clauses_stay_separated_as_written():
+    change = _migrate({"requirements.txt": "tenacity>=8.1.0, <9\n", "app.py": "import tenacity\n"})
+    assert change.changed["requirements.txt"] == "tenacity>=9.1.2, <10\n"
