@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bot.errors import BotError
 from bot.forge.base import PullRequest
+from bot.killpoints import kill_point
 from bot.pr_content import commit_message, marker_job_key, pr_body
 from bot.render import marker, read_marker, render
 from bot.runner import Runner
@@ -52,6 +53,7 @@ class CommandActions:
         validation = validator.validate(job, base_sha, head) if validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
         self.repo.push(head, pr.head, current, self.forge.push_url())
+        kill_point("retry-pushed")
         if pr.state == "closed":  # after the push: GitHub reopens a PR only while its branch exists
             self.forge.reopen_pr(pr.number)
             kept += "; reopened this pull request"
@@ -74,6 +76,7 @@ class CommandActions:
             return (f"`git revert -m 1 {pr.merge_sha[:12]}` conflicts with `{self.config.base_branch}` now; "
                     f"revert it by hand."), False
         self.repo.push(head, branch, self.repo.remote_head(branch), self.forge.push_url())
+        kill_point("revert-pushed")
         hidden = marker({**meta, "revert_of": pr.number, "merge": pr.merge_sha})
         body = render("revert_body.md.j2", original=pr, merge_sha=pr.merge_sha, base_branch=self.config.base_branch,
                       manual=_manual_lines(pr.body), marker=hidden)

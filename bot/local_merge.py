@@ -5,6 +5,7 @@ from bot.config import Identity
 from bot.errors import BotError
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
+from bot.killpoints import kill_point
 from bot.reconcile import mark_merged, merged_in_git
 
 
@@ -27,5 +28,6 @@ def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) 
     message = f"Merge pull request #{number} from {pr.head}\n\n{pr.title}\n"
     merge_sha = repo.commit_tree(tree, [base_sha, head_sha], message, identity)
     repo.push(merge_sha, pr.base, base_sha)
+    kill_point("merge-pushed")
     mark_merged(forge, pr, merge_sha)
     return merge_sha

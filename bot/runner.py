@@ -12,6 +12,7 @@ from bot.errors import BotError, ConfigError
 from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo, RefUpdate
 from bot.job_inputs import job_inputs, unchanged_since
+from bot.killpoints import kill_point
 from bot.locking import LockUpdater
 from bot.migrate import LOCKS_CANNOT_BUMP, ServiceChange, apply_recipe, hold_back_unbumped
 from bot.model import repo_path
@@ -130,6 +131,7 @@ class Runner:
             if self.config.max_prs_per_run:
                 opening = opening[:shard.quota(self.config.max_prs_per_run)]
             jobs = [j for j in selection.maintain if shard.owns(j.service.path)] + opening
+        kill_point("planned")
         current = {j.key for j in jobs if not dry_run and self.is_current(j, prs.get(j.key), base_sha)}
         commit_on = CommitOn(self.repo.repo.git_dir, base_sha, self.config.identity,
                              frozenset(j.key for j in jobs if j.key not in prs))
@@ -153,6 +155,7 @@ class Runner:
         # after the jobs: the workers have read the sources of the services they migrated
         report.stuck = [j for j in mine if j.key not in prs and j.blocked_reason]
         if not dry_run and shard is None:  # after sharded runs, `upgrade-bot dashboard` does both, once
+            kill_point("dashboard")
             self.fill_merge_shas(prs)
             report.dashboard = self.publish_dashboard(plan, base_sha, prs, reverted)
         return report
@@ -223,6 +226,7 @@ class Runner:
             change = self.update_locks(job, change)
         except BotError as exc:
             return JobResult(job, "failed", str(exc))
+        kill_point("migrated")
         if not change.changed:
             why = f"{len(change.manual)} manual item(s), nothing to rewrite" if change.manual else "nothing to change"
             why = f"not migrated: {change.held_back}" if change.held_back else why
@@ -253,6 +257,7 @@ class Runner:
         ready = change.head if change.head and change.head_key == commit_key(job, change) else ""  # locks changed it?
         head = remote_sha if up_to_date else ready or self.repo.commit_files(
             base_sha, change.repo_paths(), commit_message(job, change), self.config.identity)
+        kill_point("committed")
         validation = self.validator.validate(job, base_sha, head) if self.validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
         return Publication(job, pr, change, head, remote_sha, body, validation, push=not up_to_date)
@@ -264,6 +269,7 @@ class Runner:
             return []
         pushed = self.repo.push_many([RefUpdate(p.job.branch, p.head, p.remote_sha) for p in batch if p.push],
                                      self.forge.push_url())
+        kill_point("pushed")
         results = []
         for publication in batch:
             outcome = pushed.get(publication.job.branch, False)
@@ -271,6 +277,7 @@ class Runner:
                 if isinstance(outcome, BotError):
                     raise outcome
                 results.append(self._open_or_update(publication, outcome))
+                kill_point("pr-opened")
             except BotError as exc:
                 results.append(JobResult(publication.job, "failed", str(exc), publication.pr,
                                          len(publication.change.manual)))

@@ -13,6 +13,7 @@ from typing import Callable
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.gitops import GitRepo
+from bot.killpoints import kill_point
 from bot.locking.pip_compile import header_command
 from bot.planning import Job
 from bot.pr_content import Validation
@@ -55,6 +56,7 @@ class CheckRunner:
             self.pythons[(service_path, sha)] = stored["python"]
             return [_run_from_json(r) for r in stored["runs"]]
         with self.repo.temporary_worktree(sha) as checkout:
+            kill_point("validating")
             service_dir = checkout / service_path
             self.step(f"{service}: environment for {label or sha[:12]} (built once, then cached)")
             choice = choose_python(service_dir)
