@@ -178,8 +178,16 @@ class Runner:
         head = self.repo.remote_head(job.branch)
         if head is None:
             return False
-        commit = self.repo.commit(head)
+        commit = self.own_commit(head, base_sha)
         return commit.parents == (meta.get("base"),) and commit.author_email == self.config.identity.email
+
+    def own_commit(self, head: str, base_sha: str):
+        """The branch's commit below the merges of the base people put on top of it ("Update branch"):
+        those bring nothing but the base, so the PR still holds exactly the bot's change."""
+        commit = self.repo.commit(head)
+        while len(commit.parents) > 1 and self.repo.merges_only(commit, base_sha):
+            commit = self.repo.commit(commit.parents[0])
+        return commit
 
     def publish_dashboard(self, plan: Plan, base_sha: str, prs: dict[str, PullRequest], reverted: set[int]) -> str:
         selection = self.select(plan, prs, base_sha)
@@ -316,10 +324,12 @@ class Runner:
         return found is not None and found.state == "open"
 
     def foreign_commits(self, branch: str, base_sha: str):
+        """Commits on the branch that hold a person's work: not the bot's, and not a plain merge of the base
+        (regenerating from the current base keeps everything such a merge brought)."""
         head = self.repo.remote_head(branch)
         fork_point = self.repo.merge_base(head, base_sha) or base_sha
         return [c for c in self.repo.commits_between(fork_point, head)
-                if c.author_email != self.config.identity.email]
+                if c.author_email != self.config.identity.email and not self.repo.merges_only(c, base_sha)]
 
     def labels_for(self, validation: Validation | None) -> list[str]:
         labels = list(self.config.labels)
