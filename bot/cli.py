@@ -14,6 +14,7 @@ from bot.config import Config, Identity, check_recipe_settings, load_config
 from bot.errors import BotError, ConfigError, RecipeError, UsageError
 from bot.gitops import GitRepo
 from bot.parallel import MAX_DEFAULT_WORKERS, default_workers
+from bot.reviewers import check_reviewers
 from bot.recipe import BrokenRecipe, Recipe, load_recipes, recipe_folders
 from bot.runlock import repo_lock
 from bot.sharding import matrix, parse_shard
@@ -119,6 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     local.add("merge", "merge PR N with a real merge commit on its base", cmd_local_merge).add_argument(
         "number", type=int, metavar="N", help=number_help)
     local.add("close", "close PR N", cmd_local_close).add_argument("number", type=int, metavar="N", help=number_help)
+    local.add("ready", "mark draft PR N ready for review", cmd_local_ready).add_argument(
+        "number", type=int, metavar="N", help=number_help)
     c = local.add("comment", "comment on PR N as USER; a /command in it is handled at once", cmd_local_comment)
     c.add_argument("number", type=int, metavar="N", help=number_help)
     c.add_argument("body", metavar="TEXT", help="the comment text")
@@ -131,7 +134,9 @@ def _parser() -> argparse.ArgumentParser:
 
 # --- shared setup -------------------------------------------------------------------------
 class Context:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, *, reads_only: bool = False) -> None:
+        """reads_only: a command that writes nothing to the forge (`plan`, `run --dry-run`): without a token
+        it works from git alone instead of failing (bot.forge.offline)."""
         self.repo = GitRepo(args.repo or Path.cwd())
         parser = getattr(args, "help_parser", None)  # names the lock's holder: "run", "local merge"...
         self.command = parser.prog.removeprefix("upgrade-bot ") if parser else "?"
@@ -151,16 +156,23 @@ class Context:
                 raise ConfigError("--recipes", "", f"unknown recipe {unknown[0]!r}")
             self.recipes = [r for r in self.recipes if r.id in wanted]
         self.forge_name = args.forge or self.config.forge
-        self.forge = self._forge()
+        self.forge = self._forge(reads_only)
 
-    def _forge(self):
+    def _forge(self, reads_only: bool = False):
         if self.forge_name == "github":
             from bot.forge.github import BOT_EMAIL, BOT_NAME, GitHubForge
+            from bot.forge.github_retry import GitHubError
             if self.config.identity == Identity():  # unset: commit as github-actions[bot]
                 self.config = dataclasses.replace(self.config, identity=Identity(BOT_NAME, BOT_EMAIL))
             from bot.pr_content import UNTESTED_LABEL
             managed = set(self.config.labels) | {"checks-failing", "not-validated", UNTESTED_LABEL, "revert"}
-            return GitHubForge.from_env(self.config.github_repository or None, None, managed_labels=managed)
+            try:
+                return GitHubForge.from_env(self.config.github_repository or None, None, managed_labels=managed)
+            except GitHubError as exc:
+                if not reads_only:
+                    raise
+                from bot.forge.offline import OfflineForge
+                return OfflineForge(str(exc))
         from bot.forge.local import LocalForge
         return LocalForge(self.repo.state_dir)
 
@@ -176,12 +188,13 @@ class Context:
 
 # --- commands -----------------------------------------------------------------------------
 def cmd_plan(args) -> int:
-    ctx = Context(args)
+    ctx = Context(args, reads_only=True)
     if args.matrix:  # the services' shards only: no forge call, so the plan job needs no token
         plan, _ = ctx.runner().plan(prs={})
         print(json.dumps(matrix(plan.jobs), separators=(",", ":")))
         return EXIT_OK
     plan, base_sha = ctx.runner().plan()
+    plan.warnings += _offline_notes(ctx) + check_reviewers(ctx.forge, ctx.config.reviewers, ctx.config.source)
     if args.json:
         print(json.dumps({
             "base": base_sha,
@@ -212,7 +225,7 @@ def cmd_plan(args) -> int:
 
 
 def cmd_run(args) -> int:
-    ctx = Context(args)
+    ctx = Context(args, reads_only=args.dry_run)
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError("-j", "", f"must be at least 1, got {args.jobs}")
     shard = parse_shard(args.shard) if args.shard else None
@@ -221,12 +234,19 @@ def cmd_run(args) -> int:
         report = runner.run(dry_run=args.dry_run, all_waves=args.all_waves, progress=_progress(),
                             workers=args.jobs or default_workers(), shard=shard)
     if args.dry_run:
+        report.plan.warnings += _offline_notes(ctx)[:1]
         for result in report.results:
             if result.diff:
                 print(result.diff, end="")
     _print_summary(report)
     _print_broken_recipes(ctx)
     return EXIT_FAILED if report.failed or ctx.broken_recipes else EXIT_OK
+
+
+def _offline_notes(ctx: Context) -> list[str]:
+    """What a command that ran without GitHub could not read (nothing when the forge was there)."""
+    notes = getattr(ctx.forge, "notes", None)
+    return notes() if notes else []
 
 
 def _print_broken_recipes(ctx: Context) -> None:
@@ -386,10 +406,18 @@ def cmd_local_close(args) -> int:
     return EXIT_OK
 
 
+def cmd_local_ready(args) -> int:
+    ctx = Context(args)
+    with ctx.exclusive():
+        ctx.forge.mark_ready(args.number)
+    print(f"#{args.number} is ready for review")
+    return EXIT_OK
+
+
 def cmd_local_show(args) -> int:
     ctx = Context(args)
     pr = ctx.forge.get_pr(args.number)
-    print(f"#{pr.number} [{pr.state}] {pr.title}\nhead {pr.head} -> base {pr.base}; labels: {', '.join(pr.labels)}")
+    print(f"#{pr.number} [{pr.state}{', draft' if pr.draft else ''}] {pr.title}\nhead {pr.head} -> base {pr.base}; labels: {', '.join(pr.labels)}")
     if pr.merge_sha:
         print(f"merged as {pr.merge_sha}; roll back with: git revert -m 1 {pr.merge_sha}")
     print()

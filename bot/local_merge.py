@@ -13,6 +13,8 @@ def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) 
     pr = forge.get_pr(number)
     if pr.state != "open":
         raise BotError(f"pull request #{number} is {pr.state}, not open")
+    if pr.draft:  # as GitHub: 405 "Pull Request is still a draft"
+        raise BotError(f"pull request #{number} is a draft: mark it ready first (upgrade-bot local ready {number})")
     repo.fetch()
     base_sha = repo.remote_head(pr.base)
     head_sha = repo.remote_head(pr.head)

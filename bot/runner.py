@@ -299,7 +299,7 @@ class Runner:
             try:
                 pr = self.forge.open_pr(head=job.branch, base=self.config.base_branch, title=title,
                                         body=publication.body.text, labels=labels,
-                                        reviewers=list(self.config.reviewers))
+                                        reviewers=list(self.config.reviewers), draft=self.config.draft)
             except BotError:
                 # never leave a branch this run made without its PR, and never delete one it did not
                 # make: the lease is the exact commit this run pushed, and another run's open PR keeps it

@@ -99,8 +99,8 @@ class GitHubWorld:
                                 headers={"Authorization": f"token {token}"}, timeout=10, **kw)
 
 
-def _world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, low_services: tuple[str, ...]):
-    files = {"upgrade-bot.toml": CONFIG, "README.md": "fleet\n"}
+def _world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, low_services: tuple[str, ...], config: str = CONFIG):
+    files = {"upgrade-bot.toml": config, "README.md": "fleet\n"}
     for name in (*low_services, *LATER_SERVICES):
         files.update(widgets_service(name))
     repo = Monorepo(tmp_path, files)
