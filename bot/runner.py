@@ -77,7 +77,8 @@ class Runner:
                               f"origin has no branch {self.config.base_branch!r}")
         services, skipped = discover_configured(self.repo.snapshot(base_sha), self.config)
         warnings = check_service_names(self.config, {n for s in services for n in (s.name, s.path, s.key)})
-        with_prs = set(self.pr_states() if prs is None else prs)
+        prs = self.pr_states() if prs is None else prs
+        with_prs = {key: (read_marker(pr.body) or {}).get("path") for key, pr in prs.items()}
         plan = make_plan(services, skipped, self.recipes, self.config, with_prs)
         plan.warnings += warnings
         return plan, base_sha

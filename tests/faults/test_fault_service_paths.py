@@ -39,15 +39,49 @@ def test_same_folder_name_in_two_teams_gets_two_branches_and_two_prs(tmp_path, c
     assert {r["state"] for r in rows} == {"open"}
 
 
-def test_services_that_would_share_a_branch_are_refused_at_plan(tmp_path, capsys):
+def test_the_same_folder_name_under_two_patterns_keeps_its_leading_folder(tmp_path, capsys):
+    """services/api and legacy/api: each gets a branch of its own, named with its leading folder; the
+    keys of services no other pattern shares stay as they were (their PRs are found again)."""
     repo = nested(tmp_path, ["services/api", "legacy/api", "services/alpha"], ["services/*", "legacy/*"])
+    assert run_bot(repo, "plan", "--json") == 0
+    jobs = json.loads(capsys.readouterr().out)["jobs"]
+    assert sorted(j["branch"] for j in jobs) == ["upgrade-bot/widgets-2.0/alpha", "upgrade-bot/widgets-2.0/legacy/api",
+                                                  "upgrade-bot/widgets-2.0/services/api"]
+    assert run_bot(repo, "run", "--all-waves") == 0
+    assert sorted(p["head"] for p in prs(repo)) == sorted(j["branch"] for j in jobs)
+    assert run_bot(repo, "run", "--all-waves") == 0 and len(prs(repo)) == 3
+    assert violations(repo, jobs=3) == []
+    capsys.readouterr()
+    assert run_bot(repo, "status", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert sorted(r["service"] for r in rows) == ["alpha", "legacy/api", "services/api"]
+
+
+def test_a_service_added_later_under_another_pattern_leaves_the_open_pr_where_it_is(tmp_path, capsys):
+    """services/api has its PR under `api`; legacy/api appears: services/api keeps its key (its PR is
+    still found and updated in place, never a second one), the newcomer keeps its leading folder."""
+    repo = nested(tmp_path, ["services/api"], ["services/*", "legacy/*"])
+    assert run_bot(repo, "run", "--all-waves") == 0
+    assert [p["head"] for p in prs(repo)] == ["upgrade-bot/widgets-2.0/api"]
+    added = {rel.replace("services/x", "legacy/api", 1): text for rel, text in widgets_service("x").items()}
+    repo.commit_on_main({**added, "services/api/x/extra.py": "X = 1\n"})
+    assert run_bot(repo, "run", "--all-waves") == 0
+    assert sorted(p["head"] for p in prs(repo)) == ["upgrade-bot/widgets-2.0/api", "upgrade-bot/widgets-2.0/legacy/api"]
+    assert [p["state"] for p in prs(repo)] == ["open", "open"] and violations(repo, jobs=2) == []
+    assert run_bot(repo, "run", "--all-waves") == 0 and len(prs(repo)) == 2
+
+
+def test_services_whose_branches_git_cannot_hold_together_are_still_refused(tmp_path, capsys):
+    """legacy/api keeps its leading folder (services/api is there too), and services/legacy is `legacy`:
+    one ref would be a folder of the other."""
+    repo = nested(tmp_path, ["services/api", "legacy/api", "services/legacy", "services/alpha"],
+                  ["services/*", "legacy/*"])
     assert run_bot(repo, "plan") == 1
     out = capsys.readouterr().out
-    assert "broken services/api: services/api and legacy/api would share branch names" in out
-    assert "broken legacy/api: legacy/api and services/api would share branch names" in out
+    assert "broken legacy/api: legacy/api and services/legacy would share branch names" in out
     assert run_bot(repo, "run", "--all-waves") == 1
-    assert [p["head"] for p in prs(repo)] == ["upgrade-bot/widgets-2.0/alpha"]  # the others go on
-    assert sorted(origin_branches(repo)) == ["main", "upgrade-bot/widgets-2.0/alpha"]
+    assert sorted(p["head"] for p in prs(repo)) == ["upgrade-bot/widgets-2.0/alpha",  # the others go on
+                                                     "upgrade-bot/widgets-2.0/services/api"]
 
 
 def root_and_services(root, extra: tuple[str, ...] = ()) -> Monorepo:
