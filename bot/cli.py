@@ -112,8 +112,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--event", type=Path, required=True, metavar="FILE",
                    help="the event payload ($GITHUB_EVENT_PATH)")
 
-    p = sub.add("revert", "open a PR reverting a merged bot PR", cmd_revert)
+    p = sub.add("revert", "open a PR reverting a merged bot PR (validated like any PR)", cmd_revert)
     p.add_argument("--pr", type=int, required=True, metavar="N", help="the merged bot PR to revert")
+    p.add_argument("--skip-checks", action="store_true", help="emergencies only: the PR says nothing was validated")
 
     local = _Parsers(sub.add("local", "act on the local forge as a maintainer would"), "local forge commands")
     number_help = "the pull request number"
@@ -373,7 +374,8 @@ def cmd_revert(args) -> int:
     from bot.command_actions import CommandActions
     ctx = Context(args)
     with ctx.exclusive():
-        message, acted = CommandActions(ctx.runner()).revert(ctx.forge.get_pr(args.pr))
+        runner = ctx.runner(checks=True, skip_checks=args.skip_checks)
+        message, acted = CommandActions(runner).revert(ctx.forge.get_pr(args.pr))
     print(message)
     return EXIT_OK if acted else EXIT_FAILED
 

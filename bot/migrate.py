@@ -10,7 +10,7 @@ from packaging.utils import canonicalize_name
 
 from bot.discovery import Service
 from bot.errors import BotError
-from bot.job_inputs import job_inputs
+from bot.job_inputs import job_inputs, recipe_inputs
 from bot.model import AppliedChange, ManualItem, RequirementEdit, repo_path
 from bot.pyproject_deps import edit_pyproject
 from bot.recipe import Recipe
@@ -36,6 +36,7 @@ class ServiceChange:
     encodings: dict[str, str] = field(default_factory=dict)  # path -> encoding, files not in UTF-8
     links: dict[str, str] = field(default_factory=dict)  # symlinked path -> the repo path of its target
     inputs: str = ""  # bot.job_inputs digest: what this change was computed from
+    recipe_inputs: str = ""  # the recipe and its options alone (bot.job_inputs.recipe_inputs)
     tree: str = ""  # the service's tree at the base it was computed on
     head: str = ""  # a commit of this change on the base, when a worker already wrote it (bot.parallel)
     head_key: str = ""  # bot.parallel.commit_key of what `head` holds
@@ -66,7 +67,8 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
     change = ServiceChange(service.name, service.path, recipe.id, applied=list(result.applied),
                            manual=list(result.manual), notes=list(result.notes),
                            encodings=dict(service.encodings), links=dict(service.links),
-                           inputs=job_inputs(service, recipe, options), tree=service.tree)
+                           inputs=job_inputs(service, recipe, options), tree=service.tree,
+                           recipe_inputs=recipe_inputs(recipe, options))
     files = {**service.files, **result.changed}
     edits = [*recipe.requirement_edits, *result.requirement_edits]
     change.requirement_edits = edits

@@ -11,7 +11,7 @@ from bot.discovery import discover_configured
 from bot.errors import BotError, ConfigError
 from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo, RefUpdate
-from bot.job_inputs import job_inputs, unchanged_since
+from bot.job_inputs import job_inputs, recipe_inputs, unchanged_since
 from bot.killpoints import kill_point
 from bot.locking import LockUpdater
 from bot.migrate import LOCKS_CANNOT_BUMP, ServiceChange, apply_recipe, hold_back_unbumped
@@ -84,11 +84,26 @@ class Runner:
         return plan, base_sha
 
     def state(self) -> tuple[Plan, str, dict[str, PullRequest], set[int]]:
-        """The plan, the base, the bot's PRs by job key and the reverted ones, from one PR listing."""
+        """The plan, the base, the bot's PRs by job key and the reverted ones, from one PR listing.
+
+        A job whose migration was reverted keeps its merged PR (it shows as reverted and opens nothing)
+        until the recipe or its options change: then it has no PR, and the rollout opens it again."""
         listing = self.listing()
         prs = self.pr_states(listing)
+        reverted = self.reverted(listing)
         plan, base_sha = self.plan(prs)
-        return plan, base_sha, prs, self.reverted(listing)
+        for job in plan.jobs:
+            if self.opens_again(job, prs.get(job.key), reverted):
+                del prs[job.key]
+        return plan, base_sha, prs, reverted
+
+    def opens_again(self, job: Job, pr: PullRequest | None, reverted: set[int]) -> bool:
+        """The job's PR was merged then reverted, and the recipe or its options changed since (a marker that
+        does not record them, from before this was recorded, counts as unchanged: `/retry` opens it)."""
+        if pr is None or pr.number not in reverted:
+            return False
+        made_with = (read_marker(pr.body) or {}).get("recipe_inputs")
+        return bool(made_with) and made_with != recipe_inputs(job.recipe, self.config.recipe_options.get(job.recipe.id))
 
     def listing(self) -> list[PullRequest]:
         """Every PR under the branch prefix, reverts included: the one PR list request (set) of a run."""

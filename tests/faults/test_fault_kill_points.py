@@ -66,11 +66,10 @@ def test_a_run_killed_before_or_after_its_effects_is_finished_by_the_next(tmp_pa
     assert (repo.work / ".git/upgrade-bot/forge/dashboard.md").exists()
 
 
-def test_a_run_killed_during_validation_leaves_no_branch_and_no_checkout(tmp_path):
+def test_a_run_killed_during_validation_leaves_no_branch_and_no_checkout(tmp_path, offline):
     """Validation runs in a temporary checkout before anything is pushed: killed there, nothing is on
     origin, and the next command removes the checkout the dead process left registered."""
     repo = fleet(tmp_path, names=("alpha",))
-    offline = {"UV_OFFLINE": "1", "UPGRADE_BOT_CACHE": str(tmp_path / "envs")}
     killed(repo, "run", at="validating", env=offline)
     assert set(origin_branches(repo)) == {"main"} and prs(repo) == []
     assert "upgrade-bot-wt-" in git(repo.work, "worktree", "list")
@@ -80,11 +79,20 @@ def test_a_run_killed_during_validation_leaves_no_branch_and_no_checkout(tmp_pat
     assert violations(repo, jobs=1) == []
 
 
-def test_retry_killed_after_its_push_is_finished_by_a_second_retry(tmp_path):
+@pytest.fixture
+def offline(tmp_path, monkeypatch) -> dict:
+    """/retry and /revert validate: the widgets world has no package, so the env build fails at once, offline."""
+    env = {"UV_OFFLINE": "1", "UPGRADE_BOT_CACHE": str(tmp_path / "envs")}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def test_retry_killed_after_its_push_is_finished_by_a_second_retry(tmp_path, offline):
     repo = fleet(tmp_path, names=("alpha",))
     assert run_bot(repo, "run") == 0
     repo.commit_on_main({"services/alpha/alpha/extra.py": "X = 1\n"})
-    killed(repo, "local", "comment", "1", "/retry", at="retry-pushed")
+    killed(repo, "local", "comment", "1", "/retry", at="retry-pushed", env=offline)
     assert run_bot(repo, "local", "comment", "1", "/retry") == 0
     [pr] = prs(repo)
     head = origin_branches(repo)["upgrade-bot/widgets-2.0/alpha"]
@@ -92,11 +100,11 @@ def test_retry_killed_after_its_push_is_finished_by_a_second_retry(tmp_path):
     assert violations(repo, jobs=1) == []
 
 
-def test_revert_killed_after_its_push_is_opened_by_the_next_revert(tmp_path):
+def test_revert_killed_after_its_push_is_opened_by_the_next_revert(tmp_path, offline):
     repo = fleet(tmp_path, names=("alpha",))
     assert run_bot(repo, "run") == 0
     assert run_bot(repo, "local", "merge", "1") == 0
-    killed(repo, "revert", "--pr", "1", at="revert-pushed")
+    killed(repo, "revert", "--pr", "1", at="revert-pushed", env=offline)
     assert "upgrade-bot/revert/widgets-2.0/alpha" in origin_branches(repo) and len(prs(repo)) == 1
     assert run_bot(repo, "revert", "--pr", "1") == 0
     assert [p["head"] for p in prs(repo)][-1] == "upgrade-bot/revert/widgets-2.0/alpha"

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.fault
 KILL_AFTER_PUSH = {KILL_AT: "merge-pushed"}
 
 
-def test_merge_killed_after_its_push_is_reconciled_and_never_merged_twice(tmp_path, capsys):
+def test_merge_killed_after_its_push_is_reconciled_and_never_merged_twice(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("UV_OFFLINE", "1")  # the revert below validates: no package here, the build fails at once
+    monkeypatch.setenv("UPGRADE_BOT_CACHE", str(tmp_path / "envs"))
     repo = fleet(tmp_path, names=("alpha",))
     assert run_bot(repo, "run") == 0
     code, _ = finish(bot_process(repo, "local", "merge", "1", env=KILL_AFTER_PUSH))
