@@ -11,7 +11,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from bot.errors import ConfigError
 from bot.model import TIERS
-from bot.recipe import RecipeError, load_option_specs
+from bot.recipe import DISABLE_OPTION, RecipeError, disable_problem, load_option_specs, load_recipe
 from bot.refnames import ref_name_problem
 from bot.reviewers import spelling_problem
 
@@ -222,9 +222,23 @@ def check_recipe_settings(config: Config, folders: Mapping[str, Path]) -> None:
             continue
         for name, value in options.items():
             spec = specs.get(name)
-            problem = spec.problem(value) if spec else f"unknown option (known: {', '.join(sorted(specs)) or 'none'})"
+            if name == DISABLE_OPTION and spec is None:
+                problem = _disable_problem(rid, folders[rid], value)
+            else:
+                problem = spec.problem(value) if spec else f"unknown option (known: {', '.join(sorted(specs)) or 'none'})"
             if problem:
                 raise ConfigError(config.source, f"{key}.{name}", problem)
+
+
+def _disable_problem(recipe_id: str, folder: Path, value: Any) -> str:
+    """`disable` names rules, so the recipe's rule module is imported (only when the option is set); a
+    recipe whose code does not import is left to fail its own jobs, as any broken recipe does."""
+    try:
+        recipe = load_recipe(folder)
+        rules = recipe.rules() if recipe.in_rule_form() else None
+    except RecipeError:
+        return ""
+    return disable_problem(recipe_id, rules, value)
 
 
 def check_service_names(config: Config, names: set[str]) -> list[str]:

@@ -1,12 +1,14 @@
 """Runs a recipe's before/after/unchanged fixtures: `upgrade-bot recipes test` and the generic test."""
 from __future__ import annotations
 
+import difflib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import tomlkit
 
-from bot.model import ServiceSource
+from bot.model import ManualItem, ServiceSource
 from bot.recipe import Recipe
 
 
@@ -32,6 +34,9 @@ def _read_tree(root: Path) -> dict[str, str]:
 
 
 def run_case(recipe: Recipe, case: Path) -> FixtureOutcome:
+    """A fixture holds when the output is exactly after/ (before/ without after/), the manual items are
+    exactly case.toml's [[manual]] (rule, file, line; none when it lists none), and a second run changes
+    nothing. Problems carry a diff of what was expected against what came out."""
     settings = {}
     if (case / "case.toml").is_file():
         settings = tomlkit.parse((case / "case.toml").read_text(encoding="utf-8")).unwrap()
@@ -47,20 +52,40 @@ def run_case(recipe: Recipe, case: Path) -> FixtureOutcome:
     got = {**before, **result.changed}
     for path in sorted(set(expected) | set(got)):
         if got.get(path) != expected.get(path):
-            problems.append(f"{path}: output differs from {'after' if (case / 'after').is_dir() else 'before (unchanged case)'}")
+            what = "after" if (case / "after").is_dir() else "before (unchanged case)"
+            problems.append(f"{path}: output differs from {what}\n"
+                            f"{text_diff(expected.get(path, ''), got.get(path, ''), path)}")
     for path, text in result.changed.items():
         if before.get(path) == text:
             problems.append(f"{path}: reported as changed but its text is identical")
-    found = {(m.rule, m.file, m.line) for m in result.manual}
-    for want in settings.get("manual", []):
-        key = (want.get("rule"), want.get("file"), want.get("line"))
-        if key not in found:
-            problems.append(f"missing manual item {key}; got {sorted(found)}")
+    problems += manual_item_problems(settings.get("manual", []), result.manual)
     again = codemod.migrate(ServiceSource(case.name, got))
     if again.changed:
         problems.append(f"not idempotent: a second run changes {', '.join(sorted(again.changed))}")
     return FixtureOutcome(recipe.id, case.name, problems)
 
 
+def manual_item_problems(wanted: list[dict], items: list[ManualItem]) -> list[str]:
+    """The items a case expects against those listed, exactly (as a multiset of rule, file, line)."""
+    expected = sorted((str(w.get("rule")), str(w.get("file")), int(w.get("line", 0))) for w in wanted)
+    found = sorted((m.rule, m.file, m.line) for m in items)
+    if expected == found:
+        return []
+    missing, extra = Counter(expected) - Counter(found), Counter(found) - Counter(expected)
+    lines = [f"    - {rule} {file}:{line} (expected, not listed)" for rule, file, line in sorted(missing.elements())]
+    reasons = {(m.rule, m.file, m.line): m for m in items}
+    for key in sorted(extra.elements()):
+        item = reasons[key]
+        lines.append(f"    + {item.rule} {item.file}:{item.line} (listed, not expected): `{item.old_code}`: {item.reason}")
+    return ["manual items differ from case.toml:\n" + "\n".join(lines)]
+
+
 def run_fixtures(recipe: Recipe) -> list[FixtureOutcome]:
     return [run_case(recipe, case) for case in fixture_cases(recipe)]
+
+
+def text_diff(expected: str, got: str, path: str) -> str:
+    """A unified diff from what was expected to what came out, indented under its problem line."""
+    lines = difflib.unified_diff(expected.splitlines(keepends=True), got.splitlines(keepends=True),
+                                 f"expected/{path}", f"got/{path}")
+    return "".join("    " + line if line.endswith("\n") else "    " + line + "\n" for line in lines).rstrip("\n")

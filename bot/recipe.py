@@ -1,6 +1,7 @@
 """Loads and validates recipe folders: recipe.toml + codemod module + fixtures."""
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import importlib
@@ -56,6 +57,8 @@ class Recipe:
 
     def option_problem(self, key: str, value: Any) -> str:
         """Why `key = value` is not a valid setting of this recipe ("" when it is)."""
+        if key == DISABLE_OPTION and key not in self.option_specs:
+            return disable_problem(self.id, self.rules() if self.in_rule_form() else None, value)
         spec = self.option_specs.get(key)
         if spec is None and key in self.default_options:  # a Recipe built without specs: type of the default
             spec = OptionSpec(_type_name(self.default_options[key]), self.default_options[key])
@@ -67,7 +70,29 @@ class Recipe:
         return self.codemod_class(self.options(overrides))
 
     def rules(self) -> Mapping[str, str]:
-        return dict(self.codemod_class.RULES)
+        return self.codemod_class.rule_texts()
+
+    def in_rule_form(self) -> bool:
+        from bot.change.engine import RuleCodemod  # libcst, only for recipes actually used
+        return issubclass(self.codemod_class, RuleCodemod)
+
+
+#: `disable = ["ID", ...]` is an option of every recipe in the rule form (bot.change): those rules do not run.
+DISABLE_OPTION = "disable"
+
+
+def disable_problem(recipe_id: str, rules: Mapping[str, str] | None, value: Any) -> str:
+    """Why `disable = value` is wrong for this recipe ("" when it is fine); rules None: not in the rule form."""
+    if rules is None:
+        return f"rules of {recipe_id} cannot be disabled: its codemod is not written as rules (bot.change)"
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return f"must be an array of rule ids, got {value!r}"
+    for rule in value:
+        if rule not in rules:
+            close = difflib.get_close_matches(rule, sorted(rules), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"rules: {', '.join(sorted(rules))}"
+            return f"no rule {rule!r} in {recipe_id}; {hint}"
+    return ""
 
 
 @dataclass(frozen=True)
