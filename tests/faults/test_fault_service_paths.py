@@ -1,6 +1,6 @@
-"""Fault 2: two services with the same folder name (teams/a/api, teams/b/api) got one branch and one PR.
-Branch names and job keys are unique per service path, unchanged for single-level layouts, and `plan`
-refuses layouts whose services would still share a branch."""
+"""Fault 2: two services with the same folder name (teams/a/api, teams/b/api; services/api and legacy/api)
+got one branch and one PR. Branch names and job keys are unique per service path, unchanged for single-level
+layouts, and `plan` refuses layouts whose services git still cannot give a branch each."""
 from __future__ import annotations
 
 import json
@@ -22,12 +22,17 @@ def nested(root, services, patterns) -> Monorepo:
     return Monorepo(root, files)
 
 
-def test_same_folder_name_in_two_teams_gets_two_branches_and_two_prs(tmp_path, capsys):
-    repo = nested(tmp_path, ["teams/a/api", "teams/b/api", "services/alpha"], ["teams/*/*", "services/*"])
+@pytest.mark.parametrize("services, patterns, keys", [
+    (["teams/a/api", "teams/b/api", "services/alpha"], ["teams/*/*", "services/*"], ["a/api", "alpha", "b/api"]),
+    # the same folder name under two patterns keeps its leading folder; keys no other pattern shares stay
+    (["services/api", "legacy/api", "services/alpha"], ["services/*", "legacy/*"],
+     ["alpha", "legacy/api", "services/api"]),
+], ids=["two-teams", "two-patterns"])
+def test_one_folder_name_in_two_places_gets_two_branches_and_two_prs(tmp_path, capsys, services, patterns, keys):
+    repo = nested(tmp_path, services, patterns)
     assert run_bot(repo, "plan", "--json") == 0
     jobs = json.loads(capsys.readouterr().out)["jobs"]
-    assert sorted(j["branch"] for j in jobs) == ["upgrade-bot/widgets-2.0/a/api", "upgrade-bot/widgets-2.0/alpha",
-                                                  "upgrade-bot/widgets-2.0/b/api"]
+    assert sorted(j["branch"] for j in jobs) == [f"upgrade-bot/widgets-2.0/{key}" for key in keys]
     assert run_bot(repo, "run", "--all-waves") == 0
     assert sorted(p["head"] for p in prs(repo)) == sorted(j["branch"] for j in jobs)
     assert run_bot(repo, "run", "--all-waves") == 0  # a re-run finds each PR again: none is overwritten
@@ -35,26 +40,8 @@ def test_same_folder_name_in_two_teams_gets_two_branches_and_two_prs(tmp_path, c
     capsys.readouterr()
     assert run_bot(repo, "status", "--json") == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
-    assert sorted(r["service"] for r in rows) == ["a/api", "alpha", "b/api"]
+    assert sorted(r["service"] for r in rows) == keys
     assert {r["state"] for r in rows} == {"open"}
-
-
-def test_the_same_folder_name_under_two_patterns_keeps_its_leading_folder(tmp_path, capsys):
-    """services/api and legacy/api: each gets a branch of its own, named with its leading folder; the
-    keys of services no other pattern shares stay as they were (their PRs are found again)."""
-    repo = nested(tmp_path, ["services/api", "legacy/api", "services/alpha"], ["services/*", "legacy/*"])
-    assert run_bot(repo, "plan", "--json") == 0
-    jobs = json.loads(capsys.readouterr().out)["jobs"]
-    assert sorted(j["branch"] for j in jobs) == ["upgrade-bot/widgets-2.0/alpha", "upgrade-bot/widgets-2.0/legacy/api",
-                                                  "upgrade-bot/widgets-2.0/services/api"]
-    assert run_bot(repo, "run", "--all-waves") == 0
-    assert sorted(p["head"] for p in prs(repo)) == sorted(j["branch"] for j in jobs)
-    assert run_bot(repo, "run", "--all-waves") == 0 and len(prs(repo)) == 3
-    assert violations(repo, jobs=3) == []
-    capsys.readouterr()
-    assert run_bot(repo, "status", "--json") == 0
-    rows = json.loads(capsys.readouterr().out)["rows"]
-    assert sorted(r["service"] for r in rows) == ["alpha", "legacy/api", "services/api"]
 
 
 def test_a_service_added_later_under_another_pattern_leaves_the_open_pr_where_it_is(tmp_path, capsys):
