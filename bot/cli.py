@@ -10,15 +10,15 @@ import sys
 import time
 from pathlib import Path
 
+from bot.change.recipe import BrokenRecipe, Recipe, load_recipe, load_recipes, recipe_folders
 from bot.config import BUNDLED_RECIPES, Config, Identity, check_recipe_settings, load_config
 from bot.errors import BotError, ConfigError, RecipeError, UsageError
 from bot.gitops import GitRepo
 from bot.parallel import MAX_DEFAULT_WORKERS, default_workers
-from bot.recipe import BrokenRecipe, Recipe, load_recipe, load_recipes, recipe_folders
+from bot.plan.shards import matrix, parse_shard
+from bot.publish.status import format_table, status_rows, wave_name
 from bot.reviewers import check_reviewers
 from bot.runlock import repo_lock
-from bot.sharding import matrix, parse_shard
-from bot.status import format_table, status_rows, wave_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -169,7 +169,7 @@ class Context:
             from bot.forge.github_retry import GitHubError
             if self.config.identity == Identity():  # unset: commit as github-actions[bot]
                 self.config = dataclasses.replace(self.config, identity=Identity(BOT_NAME, BOT_EMAIL))
-            from bot.pr_content import UNTESTED_LABEL
+            from bot.publish.pr_content import UNTESTED_LABEL
             managed = set(self.config.labels) | {"checks-failing", "not-validated", UNTESTED_LABEL, "revert"}
             try:
                 return GitHubForge.from_env(self.config.github_repository or None, None, managed_labels=managed)
@@ -310,7 +310,7 @@ def cmd_recipes_list(args) -> int:
 
 def cmd_recipes_test(args) -> int:
     from bot.change.examples import rule_example_outcomes
-    from bot.fixtures import FixtureOutcome, fixture_cases, run_fixtures
+    from bot.change.fixtures import FixtureOutcome, fixture_cases, run_fixtures
     config = _config_or_default(args)
     recipes = _recipes_named(args.ids, config)
     failed = 0
@@ -391,13 +391,13 @@ def cmd_demo(args) -> int:
 
 
 def _command_handler(ctx: Context):
-    from bot.command_actions import CommandActions
-    from bot.commands import CommandHandler
+    from bot.commands.actions import CommandActions
+    from bot.commands.parse import CommandHandler
     return CommandHandler(ctx.forge, CommandActions(ctx.runner(checks=True)))
 
 
 def cmd_command(args) -> int:
-    from bot.commands import parse_event
+    from bot.commands.parse import parse_event
     try:
         payload = json.loads(args.event.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -414,7 +414,7 @@ def cmd_command(args) -> int:
 
 
 def cmd_revert(args) -> int:
-    from bot.command_actions import CommandActions
+    from bot.commands.actions import CommandActions
     ctx = Context(args)
     with ctx.exclusive():
         runner = ctx.runner(checks=True, skip_checks=args.skip_checks)
@@ -435,7 +435,7 @@ def cmd_local_comment(args) -> int:
 
 
 def cmd_local_merge(args) -> int:
-    from bot.local_merge import merge_pr
+    from bot.publish.local_merge import merge_pr
     ctx = Context(args)
     with ctx.exclusive():
         sha = merge_pr(ctx.repo, ctx.forge, args.number, ctx.config.identity)

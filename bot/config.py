@@ -9,9 +9,9 @@ from typing import Any, Mapping
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
+from bot.change.recipe import DISABLE_OPTION, RecipeError, disable_problem, load_option_specs, load_recipe
 from bot.errors import ConfigError
 from bot.model import TIERS
-from bot.recipe import DISABLE_OPTION, RecipeError, disable_problem, load_option_specs, load_recipe
 from bot.refnames import ref_name_problem
 from bot.reviewers import spelling_problem
 
@@ -36,7 +36,7 @@ class CheckConfig:
 class Config:
     source: str  # the file the settings came from ("" = defaults)
     services: tuple[str, ...] = ("services/*",)
-    services_configured: bool = False  # False: bot.layout picks services/* or the repository root
+    services_configured: bool = False  # False: bot.discover.layout picks services/* or the repository root
     base_branch: str = "main"
     branch_prefix: str = "upgrade-bot"
     recipe_dirs: tuple[Path, ...] = (BUNDLED_RECIPES,)

@@ -240,7 +240,7 @@ def test_a_rule_that_cannot_work_fails_at_import(body, message):
 
 def _config_error(tmp_path, options: str) -> str:
     from bot.config import ConfigError, check_recipe_settings, load_config
-    from bot.recipe import recipe_folders
+    from bot.change.recipe import recipe_folders
     (tmp_path / "upgrade-bot.toml").write_text(f'[recipes."tenacity-9.1.2"]\n{options}\n')
     config = load_config(tmp_path)
     try:
@@ -263,7 +263,7 @@ def test_disable_names_rules_of_the_recipe(tmp_path, options, message):
 
 def test_a_disabled_rule_leaves_its_sites_alone_in_a_real_recipe():
     from bot.config import BUNDLED_RECIPES
-    from bot.recipe import load_recipe
+    from bot.change.recipe import load_recipe
     recipe = load_recipe(BUNDLED_RECIPES / "tenacity-9.1.2")
     files = {"svc/a.py": "from tenacity import retry\n\n@retry\ndef f():\n    pass\n\nS = f.retry.statistics\n"
                          "from tenacity._asyncio import AsyncRetrying\n"}
@@ -341,3 +341,26 @@ def test_a_wrong_example_fails_with_a_diff_and_a_rule_without_invalid_example_fa
     invalid = problems["TST006 invalid 1"]
     assert "-pkg.other_call()\n    +pkg.new_call()" in invalid[0]
     assert invalid[1] == "INVALID: TST006 items at none, expected example.py:2"
+
+
+def test_a_rule_edits_a_config_file_as_text_and_a_recipe_chooses_its_files():
+    class StrictMode(Rule):
+        ID = "TST008"
+        MESSAGE = "asyncio_mode = strict"
+
+        def end_service(self) -> None:
+            ini = self.text("pytest.ini")
+            if ini is not None and "asyncio_mode = auto" in ini:
+                self.set_text("pytest.ini", ini.replace("= auto", "= strict"))
+
+    class TestsOnly(RuleCodemod):
+        RULES = (StrictMode, RenameOldCall)
+
+        def files_to_read(self, run):
+            return [p for p in run.analysis.files if p.startswith("tests/")]
+
+    files = {"pytest.ini": "[pytest]\nasyncio_mode = auto\n", "tests/t.py": "import pkg\npkg.old_call()\n",
+             "app.py": "import pkg\npkg.old_call()\n"}
+    result = TestsOnly().migrate(ServiceSource("svc", files))
+    assert result.changed == {"pytest.ini": "[pytest]\nasyncio_mode = strict\n", "tests/t.py": "import pkg\npkg.new_call()\n"}
+    assert [(a.file, a.rule) for a in result.applied] == [("pytest.ini", "TST008"), ("tests/t.py", "TST001")]

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import TEST_RECIPES, WIDGETS_CONFIG, Monorepo, widgets_service
 
+from bot.change.recipe import load_recipe, recipe_folders
 from bot.cli import main
 from bot.config import CONFIG_FILE, ConfigError, check_recipe_settings, load_config, parse_config
 from bot.errors import RecipeError
-from bot.recipe import load_recipe, recipe_folders
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 FOUR = ("alpha", "beta", "gamma", "delta")

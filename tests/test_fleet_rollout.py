@@ -17,8 +17,8 @@ from bot.config import load_config
 from bot.demo import FLEET, run_demo
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
-from bot.render import read_marker
-from bot.validator import CheckRunner
+from bot.publish.render import read_marker
+from bot.validation.runner import CheckRunner
 
 PRE_EXISTING = {"ai-training-service": {"tests/test_db_migrations.py"}}
 NEWLY_FAILING = re.compile(r"^- `([^`]+)` \((?:passed|new) → (?:failed|error)\)", re.M)

@@ -11,7 +11,7 @@ from conftest import git
 from test_github_flow import CONFIG, MAINTAINER_TOKEN, OWNER, REPO, REVIEWER, _world, branch_of
 
 from bot.cli import main
-from bot.render import read_marker
+from bot.publish.render import read_marker
 
 TEAM = "platform"
 

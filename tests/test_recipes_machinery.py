@@ -10,11 +10,11 @@ import pytest
 from conftest import TEST_RECIPES
 
 from bot.change.examples import rule_example_outcomes
+from bot.change.fixtures import fixture_cases, run_case, run_fixtures
+from bot.change.recipe import load_recipe, load_recipes
 from bot.cli import main
 from bot.config import BUNDLED_RECIPES
 from bot.errors import RecipeError
-from bot.fixtures import fixture_cases, run_case, run_fixtures
-from bot.recipe import load_recipe, load_recipes
 
 ALL_RECIPES = load_recipes([BUNDLED_RECIPES, TEST_RECIPES])
 CASES = [pytest.param(recipe, case, id=f"{recipe.id}/{case.name}")

@@ -10,7 +10,7 @@ from conftest import TEST_RECIPES, WIDGETS_CONFIG, Monorepo, git, local_forge, r
 from wheels import widgets_wheels
 
 from bot.cli import main
-from bot.render import read_marker
+from bot.publish.render import read_marker
 
 BRANCH = "upgrade-bot/widgets-2.0/alpha"
 REVERT_BRANCH = "upgrade-bot/revert/widgets-2.0/alpha"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from bot.fixtures import FixtureOutcome, text_diff
+from bot.change.fixtures import FixtureOutcome, text_diff
 from bot.model import ServiceSource
 
 from .engine import DISABLE_OPTION, RuleCodemod

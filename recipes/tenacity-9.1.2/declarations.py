@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from bot.change.rule import MANUAL, Invalid, Rule, Valid
-from bot.python_support import below_floor
-from bot.setup_pins import pins_excluding
+from bot.declared.python_support import below_floor
+from bot.declared.setup_pins import pins_excluding
 
 PYTHON_FLOOR = "3.9"  # tenacity 9.1 requires-python
 TARGET_VERSION = "9.1.2"

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
-from bot.layout import is_root, require_services, service_patterns
+from bot.declared.pyproject import parse_pyproject
+from bot.declared.requirements import Declaration, parse_requirements
+from bot.discover.layout import is_root, require_services, service_patterns
+from bot.discover.service_files import ServiceFiles, tokenize_encoding  # noqa: F401 (tokenize_encoding: public here too)
+from bot.discover.snapshot import Snapshot, files_by_dir, glob_dirs
 from bot.model import ServiceSource
-from bot.pyproject_deps import parse_pyproject
-from bot.requirements_file import Declaration, parse_requirements
-from bot.service_files import ServiceFiles, tokenize_encoding  # noqa: F401 (tokenize_encoding: public here too)
-from bot.snapshot import Snapshot, files_by_dir, glob_dirs
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -307,7 +307,7 @@ def _cst_imports(module: cst.Module) -> set[str]:
 
 
 def discover_configured(snapshot: Snapshot, config) -> tuple[list[Service], list[Skipped]]:
-    """discover() with the config's globs, or the layout bot.layout infers when `services` is not set;
+    """discover() with the config's globs, or the layout bot.discover.layout infers when `services` is not set;
     raises ConfigError (one line: the globs, what they saw) when no service is found."""
     paths = list(snapshot.paths())
     configured = config.services if config.services_configured else None

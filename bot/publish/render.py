@@ -10,7 +10,7 @@ from typing import Any
 
 import jinja2
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 MAX_BODY = 65_536
 MARKER_PREFIX = "<!-- upgrade-bot:"
 _MARKER = re.compile(r"<!-- upgrade-bot:(\{.*?\}) -->", re.S)

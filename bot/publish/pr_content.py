@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.migrate import ServiceChange
+from bot.change.apply import ServiceChange
 from bot.model import TIERS, repo_path
-from bot.planning import Job
-from bot.render import Body, fit_body, marker, render
+from bot.plan.jobs import Job
+from bot.publish.render import Body, fit_body, marker, render
 
 
 UNTESTED_LABEL = "no-tests-ran"  # checks ran, but no test: never shown or counted as passed
@@ -42,7 +42,7 @@ def metadata(job: Job, base_sha: str, change: ServiceChange) -> dict[str, Any]:
     meta = {"recipe": job.recipe.id, "version": job.recipe.version, "service": job.service.name,
             "job": job.key, "path": job.service.path, "base": base_sha,
             "change": change.digest(job.recipe.fingerprint)}
-    if change.inputs:  # lets a re-run skip the job while they hold (bot.job_inputs)
+    if change.inputs:  # lets a re-run skip the job while they hold (bot.change.inputs)
         meta.update(inputs=change.inputs, tree=change.tree)
     if change.recipe_inputs:  # after a revert: the migration opens again once these differ
         meta["recipe_inputs"] = change.recipe_inputs

@@ -6,8 +6,8 @@ import hashlib
 import json
 from typing import Any, Mapping
 
-from bot.discovery import Service
-from bot.recipe import Recipe
+from bot.change.recipe import Recipe
+from bot.discover.services import Service
 
 # Bump when the bot's own rewriting (requirements editing, PR body) changes what a job produces.
 INPUTS_VERSION = 2  # 2: markers name their job key

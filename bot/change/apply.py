@@ -8,14 +8,14 @@ from typing import Any, Mapping
 
 from packaging.utils import canonicalize_name
 
-from bot.discovery import Service
+from bot.change.inputs import job_inputs, recipe_inputs
+from bot.change.recipe import Recipe
+from bot.declared.pyproject import edit_pyproject
+from bot.declared.requirements import HASH_RULE, UNSUPPORTED_RULE, edit_requirements
+from bot.declared.spec_style import styled_edits
+from bot.discover.services import Service
 from bot.errors import BotError
-from bot.job_inputs import job_inputs, recipe_inputs
 from bot.model import AppliedChange, ManualItem, RequirementEdit, repo_path
-from bot.pyproject_deps import edit_pyproject
-from bot.recipe import Recipe
-from bot.requirements_file import HASH_RULE, UNSUPPORTED_RULE, edit_requirements
-from bot.spec_style import styled_edits
 
 
 class MigrationError(BotError):
@@ -35,8 +35,8 @@ class ServiceChange:
     held_back: str = ""  # why nothing is changed although the recipe applies (a pin the bot cannot bump)
     encodings: dict[str, str] = field(default_factory=dict)  # path -> encoding, files not in UTF-8
     links: dict[str, str] = field(default_factory=dict)  # symlinked path -> the repo path of its target
-    inputs: str = ""  # bot.job_inputs digest: what this change was computed from
-    recipe_inputs: str = ""  # the recipe and its options alone (bot.job_inputs.recipe_inputs)
+    inputs: str = ""  # bot.change.inputs digest: what this change was computed from
+    recipe_inputs: str = ""  # the recipe and its options alone (bot.change.inputs.recipe_inputs)
     tree: str = ""  # the service's tree at the base it was computed on
     head: str = ""  # a commit of this change on the base, when a worker already wrote it (bot.parallel)
     head_key: str = ""  # bot.parallel.commit_key of what `head` holds

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from bot.forge.base import PullRequest
 from bot.gitops import GitRepo
-from bot.pr_content import with_merge_sha
-from bot.render import read_marker
+from bot.publish.pr_content import with_merge_sha
+from bot.publish.render import read_marker
 
 
 def merged_in_git(repo: GitRepo, pr: PullRequest, base_sha: str, in_base: set[str] | None = None) -> str | None:

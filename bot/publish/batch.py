@@ -10,11 +10,11 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Generic, TypeVar
 
+from bot.change.apply import ServiceChange
 from bot.forge.base import PullRequest
-from bot.migrate import ServiceChange
-from bot.planning import Job
-from bot.pr_content import Validation
-from bot.render import Body
+from bot.plan.jobs import Job
+from bot.publish.pr_content import Validation
+from bot.publish.render import Body
 
 PUSH_BATCH = 64
 PUSH_WAIT_SECONDS = 5.0

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitError
-from bot.render import read_marker, render
+from bot.publish.render import read_marker, render
 
 WRITE_LEVELS = ("admin", "maintain", "write")
 COMMANDS = {
@@ -97,7 +97,7 @@ class Outcome:
 class CommandHandler:
     def __init__(self, forge: Forge, actions) -> None:
         self.forge = forge
-        self.actions = actions  # bot.command_actions.CommandActions: the git/PR effects
+        self.actions = actions  # bot.commands.actions.CommandActions: the git/PR effects
 
     def handle(self, payload: dict[str, Any]) -> Outcome:
         event = parse_event(payload)

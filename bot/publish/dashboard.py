@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from bot.model import TIERS
-from bot.planning import DONE_STATES, Plan, Selection
-from bot.render import MAX_BODY, marker, render
-from bot.status import StatusRow
+from bot.plan.jobs import DONE_STATES, Plan, Selection
+from bot.publish.render import MAX_BODY, marker, render
+from bot.publish.status import StatusRow
 
 DASHBOARD_TITLE = "upgrade-bot rollout dashboard"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from bot.errors import BotError
 from bot.forge.base import PullRequest
 from bot.killpoints import kill_point
-from bot.pr_content import Validation, commit_message, marker_job_key, pr_body
-from bot.render import marker, read_marker, render
+from bot.publish.pr_content import Validation, commit_message, marker_job_key, pr_body
+from bot.publish.render import marker, read_marker, render
 from bot.runner import Runner
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from bot.errors import ConfigError
-from bot.planning import Job
+from bot.plan.jobs import Job
 
 MAX_SHARDS = 8  # with max-parallel in the workflow, this bounds concurrent API clients
 SERVICES_PER_SHARD = 50  # below this a shard costs more in runner start-up than it saves

@@ -6,8 +6,8 @@ from typing import Mapping
 
 from bot.forge.base import PullRequest
 from bot.model import TIERS
-from bot.planning import Plan, Selection
-from bot.pr_content import UNTESTED_LABEL
+from bot.plan.jobs import Plan, Selection
+from bot.publish.pr_content import UNTESTED_LABEL
 
 
 @dataclass

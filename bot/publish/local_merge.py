@@ -6,7 +6,7 @@ from bot.errors import BotError
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
 from bot.killpoints import kill_point
-from bot.reconcile import mark_merged, merged_in_git
+from bot.publish.reconcile import mark_merged, merged_in_git
 
 
 def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import tomlkit
 
+from bot.change.recipe import Recipe
 from bot.model import ManualItem, ServiceSource
-from bot.recipe import Recipe
 
 
 @dataclass

@@ -25,8 +25,7 @@ from packaging.utils import canonicalize_name
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import InlineTable, String, StringType, Table
 
-from bot.model import ManualItem, RequirementEdit
-from bot.requirements_file import (
+from bot.declared.requirements import (
     EDIT_ACTIONS,
     UNSUPPORTED_RULE,
     URL_REASON,
@@ -36,6 +35,7 @@ from bot.requirements_file import (
     merged_extras,
     parse_requirements,
 )
+from bot.model import ManualItem, RequirementEdit
 
 _SENTINEL = "@@upgrade-bot-locate@@"
 _POETRY_SOURCE_KEYS = ("git", "path", "url", "file")

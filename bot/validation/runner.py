@@ -11,18 +11,18 @@ import tempfile
 from typing import Callable
 
 from bot.config import Config
+from bot.declared.compile_header import header_command
 from bot.errors import ConfigError
 from bot.gitops import GitRepo
 from bot.killpoints import kill_point
-from bot.locking.pip_compile import header_command
-from bot.planning import Job
-from bot.pr_content import Validation
-from bot.render import render
+from bot.plan.jobs import Job
+from bot.publish.pr_content import Validation
+from bot.publish.render import render
+from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
+                            ensure_env, requirement_sources, run_checks, untested_reason)
 from bot.validation.envs import CACHE_DIR_VARIABLE, default_cache_dir
 from bot.validation.locked import pinned_by
 from bot.validation.python_version import choose_python
-from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
-                            ensure_env, requirement_sources, run_checks, untested_reason)
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
 # Bump when what an env holds for the same tree changes (v2: locked versions), so old results are not reused.

@@ -5,7 +5,7 @@ import hashlib
 from fnmatch import fnmatchcase
 from typing import Iterable, Mapping, Protocol
 
-from bot.service_files import BlobReader
+from bot.discover.service_files import BlobReader
 
 
 class Snapshot(Protocol):

@@ -5,10 +5,10 @@ from typing import Mapping
 
 from bot.forge.base import Forge, PullRequest
 from bot.gitops import GitRepo
-from bot.planning import Job
-from bot.render import read_marker
+from bot.plan.jobs import Job
+from bot.publish.render import read_marker
 from bot.validation import EnvBuildError, compare, untested_reason
-from bot.validator import CheckRunner
+from bot.validation.runner import CheckRunner
 
 
 class Gate:

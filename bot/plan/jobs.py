@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Collection, Mapping, Sequence
 
+from bot.change.recipe import Recipe
 from bot.config import Config
-from bot.discovery import Service, Skipped
-from bot.layout import is_root
+from bot.discover.layout import is_root
+from bot.discover.services import Service, Skipped
 from bot.model import TIERS
-from bot.recipe import Recipe
 from bot.refnames import ref_name_problem
 
 DONE_STATES = ("merged", "closed")
