@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from packaging.utils import canonicalize_name
 
-from bot.change.inputs import job_inputs
+from bot.change.inputs import job_inputs, recipe_inputs
 from bot.change.recipe import Recipe
 from bot.declared.pyproject import edit_pyproject
 from bot.declared.requirements import HASH_RULE, UNSUPPORTED_RULE, edit_requirements
@@ -38,6 +38,7 @@ class ServiceChange:
     encodings: dict[str, str] = field(default_factory=dict)  # path -> encoding, files not in UTF-8
     links: dict[str, str] = field(default_factory=dict)  # symlinked path -> the repo path of its target
     inputs: str = ""  # bot.change.inputs digest: what this change was computed from
+    recipe_inputs: str = ""  # the recipe and its options alone (bot.change.inputs.recipe_inputs)
     tree: str = ""  # the service's tree at the base it was computed on
     head: str = ""  # a commit of this change on the base, when a worker already wrote it (bot.parallel)
     head_key: str = ""  # bot.parallel.commit_key of what `head` holds
@@ -68,7 +69,8 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
     change = ServiceChange(service.name, service.path, recipe.id, applied=list(result.applied),
                            manual=list(result.manual), notes=list(result.notes),
                            encodings=dict(service.encodings), links=dict(service.links),
-                           inputs=job_inputs(service, recipe, options), tree=service.tree)
+                           inputs=job_inputs(service, recipe, options), tree=service.tree,
+                           recipe_inputs=recipe_inputs(recipe, options))
     files = {**service.files, **result.changed}
     edits = [*recipe.requirement_edits, *result.requirement_edits]
     change.requirement_edits = edits
