@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Tests use the Python interpreters on the machine; they never download one (validation would on a CI runner).
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
 TEST_RECIPES = Path(__file__).resolve().parent.parent / "examples" / "recipes"  # the example of docs/recipes.md
 # tests/data/ holds services whose own tests the execution tests run in their envs, never in this suite
 collect_ignore = ["data"]

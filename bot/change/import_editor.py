@@ -101,7 +101,7 @@ class ImportEditor:
 
     def _schedule(self, rule: str) -> None:
         if not self._added and not self._unused and not self._moved:
-            self.plan.finally_apply(self._apply, rule)
+            self.plan.apply_after_edits(self._apply, rule)
 
     def _apply(self, module: cst.Module) -> cst.Module:
         for source, name, new_source, new_name in self._moved:
