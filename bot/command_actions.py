@@ -1,6 +1,7 @@
 """The effects behind /retry and /revert (also `upgrade-bot revert --pr N`)."""
 from __future__ import annotations
 
+from bot.acceptance import accept
 from bot.errors import BotError
 from bot.forge.base import PullRequest
 from bot.pr_content import commit_message, marker_job_key, pr_body
@@ -49,7 +50,7 @@ class CommandActions:
         elif human:
             kept = f"; dropped {len(human)} commit(s) pushed by humans (`--force`)"
         validator = self.runner.validator
-        validation = validator.validate(job, base_sha, head) if validator else None
+        validation = validator.validate(job, base_sha, head, change) if validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
         self.repo.push(head, pr.head, current, self.forge.push_url())
         if pr.state == "closed":  # after the push: GitHub reopens a PR only while its branch exists
@@ -58,6 +59,15 @@ class CommandActions:
         self.forge.update_pr(pr.number, title=pr.title, body=body.text, labels=self.runner.labels_for(validation))
         return (f"Regenerated `{pr.head}` from `{self.config.base_branch}` at `{base_sha[:12]}` with recipe "
                 f"`{job.recipe.id}`{kept}."), True
+
+    def accept_wave(self, pr: PullRequest, user: str) -> tuple[str, bool]:
+        if pr.state != "merged":
+            return f"`/accept-wave` works on merged pull requests; this one is {pr.state}.", False
+        self.repo.fetch(self.forge.push_url())
+        base_sha = self.repo.remote_head(self.config.base_branch) or ""
+        accept(self.forge, pr, user, base_sha)
+        return (f"Accepted by @{user}: this PR's wave counts as done although `{self.config.base_branch}` (at "
+                f"`{base_sha[:12]}`) is not green; the next run opens the next wave."), True
 
     def revert(self, pr: PullRequest) -> tuple[str, bool]:
         if pr.state != "merged" or not pr.merge_sha:

@@ -14,6 +14,7 @@ from bot.config import Config
 from bot.errors import ConfigError
 from bot.gitops import GitRepo
 from bot.locking.pip_compile import header_command
+from bot.migrate import ServiceChange
 from bot.planning import Job
 from bot.pr_content import Validation
 from bot.render import render
@@ -21,7 +22,9 @@ from bot.validation.envs import CACHE_DIR_VARIABLE, default_cache_dir
 from bot.validation.locked import pinned_by
 from bot.validation.python_version import choose_python
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
-                            ensure_env, requirement_sources, run_checks, untested_reason)
+                            ensure_env, requirement_sources, run_checks)
+from bot.validation.exercised import exercising_tests
+from bot.validation.verdict import NOT_VALIDATED, Verdict, judge, not_validated, unverified_tests
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
 # Bump when what an env holds for the same tree changes (v2: locked versions), so old results are not reused.
@@ -57,9 +60,12 @@ class CheckRunner:
         with self.repo.temporary_worktree(sha) as checkout:
             service_dir = checkout / service_path
             self.step(f"{service}: environment for {label or sha[:12]} (built once, then cached)")
-            choice = choose_python(service_dir)
-            sources = requirement_sources(service_dir)
-            python = ensure_env(sources, python=choice.path)
+            try:
+                choice = choose_python(service_dir)
+                sources = requirement_sources(service_dir)
+                python = ensure_env(sources, python=choice.path)
+            except EnvBuildError as exc:  # name files as the repository does, not the temporary checkout
+                raise EnvBuildError(str(exc).replace(f"{checkout}/", "")) from exc
             self.step(f"{service}: testing {label or sha[:12]}")
             runs = run_checks(service_dir, python, specs)
             environment = " ".join(filter(None, [choice.describe(), pinned_by(sources, _compiled(sources))]))
@@ -83,28 +89,39 @@ class CheckValidator:
     def __init__(self, checks: CheckRunner) -> None:
         self.checks = checks
 
-    def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
+    def validate(self, job: Job, base_sha: str, head_sha: str, change: ServiceChange | None = None) -> Validation:
+        """change: what the branch holds (which test modules exercise it); None judges without knowing."""
         try:
             before = self.checks.results(job.service.name, job.service.path, base_sha, "the base")
             after = self.checks.results(job.service.name, job.service.path, head_sha, "the branch")
         except EnvBuildError as exc:
-            return Validation(f"**Could not validate**: building the test environment failed: {exc}", ok=False)
+            verdict = not_validated(f"building the test environment failed: {exc}")
+            return Validation(render_verdict(verdict), verdict)
         comparison = compare(before, after)
-        untested = untested_reason(after)
+        exercising = None
+        if change is not None:
+            exercising = exercising_tests({**job.service.files, **change.changed}, change.changed, job.recipe.imports)
+        verdict = judge(before, after, exercising, comparison)
         python = self.checks.pythons.get((job.service.path, head_sha), "")
-        summary = render_comparison(comparison, before, after, untested) + (f"\n\n{python}" if python else "")
-        return Validation(summary, ok=comparison.ok(), untested=untested)
+        summary = render_comparison(comparison, before, after, verdict, unverified_tests(before, exercising))
+        return Validation(summary + (f"\n\n{python}" if python else ""), verdict)
 
 
 class SkippedValidator:
-    def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
-        return Validation("", ok=True, skipped=True)
+    def validate(self, job: Job, base_sha: str, head_sha: str, change: ServiceChange | None = None) -> Validation:
+        return Validation("", Verdict(NOT_VALIDATED, "`--skip-checks`: no test ran on the base or on this branch",
+                                      "run the bot without `--skip-checks`, or review the change by hand"),
+                          skipped=True)
 
 
-def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun],
-                      untested: str = "") -> str:
-    return render("validation_details.md.j2", c=comparison, ok=comparison.ok(), max_listed=MAX_LISTED,
-                  before=before, after=after, untested=untested)
+def render_verdict(verdict: Verdict) -> str:
+    return render("verdict.md.j2", verdict=verdict)
+
+
+def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun], verdict: Verdict,
+                      unverified: list[TestOutcome] | None = None) -> str:
+    return render("validation_details.md.j2", c=comparison, max_listed=MAX_LISTED, before=before, after=after,
+                  verdict_section=render_verdict(verdict), unverified=unverified or [])
 
 
 def _compiled(sources: list) -> list:

@@ -230,7 +230,7 @@ def test_retry_relabels_the_pr_from_its_new_validation(world):
     assert world.command(event) == 0
     updated = world.pr("alpha")
     assert "Could not validate" in updated.body  # validation ran (and failed: no widgets package offline)
-    assert updated.labels == ["dependencies", "upgrade-bot", "checks-failing"]
+    assert updated.labels == ["dependencies", "upgrade-bot", "not-validated"]  # never checks-failing
 
 
 # --- 4. /retry by a reader ----------------------------------------------------------------

@@ -7,11 +7,13 @@ import zipfile
 from pathlib import Path
 
 
-def build_wheel(directory: Path, name: str, version: str, modules: dict[str, str]) -> Path:
+def build_wheel(directory: Path, name: str, version: str, modules: dict[str, str],
+                requires: tuple[str, ...] = ()) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    dist_info = f"{name}-{version}.dist-info"
-    files = {f"{name}/{path}": text for path, text in modules.items()}
-    files[f"{dist_info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    dist_info = f"{name.replace('-', '_')}-{version}.dist-info"
+    files = {f"{name.replace('-', '_')}/{path}": text for path, text in modules.items()}
+    files[f"{dist_info}/METADATA"] = (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                                      + "".join(f"Requires-Dist: {r}\n" for r in requires))
     files[f"{dist_info}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: upgrade-bot-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     record = []
     for path, text in files.items():
@@ -19,7 +21,7 @@ def build_wheel(directory: Path, name: str, version: str, modules: dict[str, str
         record.append(f"{path},sha256={digest},{len(text.encode())}")
     record.append(f"{dist_info}/RECORD,,")
     files[f"{dist_info}/RECORD"] = "\n".join(record) + "\n"
-    wheel = directory / f"{name}-{version}-py3-none-any.whl"
+    wheel = directory / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
         for path, text in files.items():
             archive.writestr(path, text)
