@@ -164,8 +164,8 @@ class Context:
             from bot.forge.github import BOT_EMAIL, BOT_NAME, GitHubForge
             if self.config.identity == Identity():  # unset: commit as github-actions[bot]
                 self.config = dataclasses.replace(self.config, identity=Identity(BOT_NAME, BOT_EMAIL))
-            from bot.pr_content import UNTESTED_LABEL
-            managed = set(self.config.labels) | {"checks-failing", "not-validated", UNTESTED_LABEL, "revert"}
+            from bot.model import LABELS
+            managed = set(self.config.labels) | set(LABELS.values()) | {"revert"}  # the verdicts' labels
             return GitHubForge.from_env(self.config.github_repository or None, None, managed_labels=managed)
         from bot.forge.local import LocalForge
         return LocalForge(self.repo.state_dir)
