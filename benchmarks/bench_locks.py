@@ -21,11 +21,11 @@ sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "tests")]
 
 from package_index import build_simple_index, cached_wheels, serve_index
 from test_lock_files import WHEELS, poetry_library, pip_tools_service, RETRY_CODE, POETRY, tool
-from bot.discovery import discover
-from bot.migrate import apply_recipe
-from bot.recipe import load_recipes
+from bot.change.apply import apply_recipe
+from bot.change.recipe import load_recipes
 from bot.config import BUNDLED_RECIPES
-from bot.snapshot import MemorySnapshot
+from bot.discover.services import discover
+from bot.discover.snapshot import MemorySnapshot
 from bot.locking import LockUpdater
 from bot.validation.envs import find_uv
 

@@ -18,12 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.change.apply import MigrationError, ServiceChange, apply_recipe  # noqa: E402
+from bot.change.recipe import load_recipes  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.discovery import discover  # noqa: E402
-from bot.migrate import MigrationError, ServiceChange, apply_recipe  # noqa: E402
-from bot.planning import make_plan  # noqa: E402
-from bot.recipe import load_recipes  # noqa: E402
-from bot.snapshot import MemorySnapshot  # noqa: E402
+from bot.discover.services import discover  # noqa: E402
+from bot.discover.snapshot import MemorySnapshot  # noqa: E402
+from bot.plan.jobs import make_plan  # noqa: E402
 
 REQUIREMENTS_RULE = "requirements"
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Callable
 
+from bot.change.recipe import Recipe
 from bot.config import Config
 from bot.forge.base import Forge
-from bot.gate import Gate
 from bot.gitops import GitRepo
-from bot.recipe import Recipe
 from bot.runner import Runner
-from bot.validator import CheckRunner, CheckValidator, SkippedValidator
+from bot.validation.gate import Gate
+from bot.validation.runner import CheckRunner, CheckValidator, SkippedValidator
 
 
 def build_runner(repo: GitRepo, forge: Forge, config: Config, recipes: list[Recipe], *,

@@ -10,14 +10,14 @@ import sys
 import time
 from pathlib import Path
 
-from bot.config import Config, Identity, check_recipe_settings, load_config
+from bot.change.recipe import BrokenRecipe, Recipe, load_recipe, load_recipes, recipe_folders
+from bot.config import BUNDLED_RECIPES, Config, Identity, check_recipe_settings, load_config
 from bot.errors import BotError, ConfigError, RecipeError, UsageError
 from bot.gitops import GitRepo
 from bot.parallel import MAX_DEFAULT_WORKERS, default_workers
-from bot.recipe import BrokenRecipe, Recipe, load_recipes, recipe_folders
+from bot.plan.shards import matrix, parse_shard
+from bot.publish.status import format_table, state_counts, wave_name
 from bot.runlock import repo_lock
-from bot.sharding import matrix, parse_shard
-from bot.status import format_table, state_counts, wave_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -106,8 +106,12 @@ def _parser() -> argparse.ArgumentParser:
 
     recipes = _Parsers(sub.add("recipes", "list or test recipes"), "recipe commands")
     recipes.add("list", "the recipes and their rules", cmd_recipes_list)
-    t = recipes.add("test", "run recipes' fixtures (before/after/unchanged, idempotency)", cmd_recipes_test)
-    t.add_argument("ids", nargs="*", metavar="ID", help="recipe ids to test (default: all)")
+    t = recipes.add("test", "run recipes' fixtures (before/after/unchanged, manual items, idempotency) and "
+                            "their rules' VALID/INVALID examples", cmd_recipes_test)
+    t.add_argument("ids", nargs="*", metavar="ID", help="recipe ids or folders to test (default: all)")
+    n = recipes.add("new", "write a skeleton recipe in the rule form that passes `recipes test`", cmd_recipes_new)
+    n.add_argument("id", metavar="ID", help="<package>-<version>, e.g. requests-3.0")
+    n.add_argument("--dir", help="folder to create it in (default: the first recipe-dirs entry, else recipes/)")
 
     p = sub.add("demo", "roll the bundled example fleet out with the local forge", cmd_demo)
     p.add_argument("--dir", type=Path, metavar="DIR", help="where to create the demo repos (default: a new temp dir)")
@@ -286,7 +290,7 @@ def cmd_status(args) -> int:
 def cmd_accept_wave(args) -> int:
     import getpass
 
-    from bot.acceptance import accept, wave_to_accept
+    from bot.publish.acceptance import accept, wave_to_accept
     ctx = Context(args)
     runner = ctx.runner()
     with ctx.exclusive():
@@ -312,26 +316,65 @@ def cmd_recipes_list(args) -> int:
 
 
 def cmd_recipes_test(args) -> int:
-    from bot.fixtures import run_fixtures
+    from bot.change.examples import rule_example_outcomes
+    from bot.change.fixtures import FixtureOutcome, fixture_cases, run_fixtures
     config = _config_or_default(args)
-    recipes = load_recipes(config.recipe_dirs)
-    if args.ids:
-        unknown = sorted(set(args.ids) - {r.id for r in recipes})
-        if unknown:
-            raise ConfigError("recipes test", "", f"unknown recipe {unknown[0]!r}")
-        recipes = [r for r in recipes if r.id in args.ids]
+    recipes = _recipes_named(args.ids, config)
     failed = 0
     for recipe in recipes:
-        outcomes = run_fixtures(recipe)
+        try:
+            outcomes = run_fixtures(recipe) + rule_example_outcomes(recipe)
+        except RecipeError as exc:  # a codemod module that does not import: its recipe fails, the others run
+            outcomes = [FixtureOutcome(recipe.id, "codemod", [str(exc)])]
         for outcome in outcomes:
             print(f"{'ok  ' if outcome.ok else 'FAIL'} {recipe.id}/{outcome.case}")
             for problem in outcome.problems:
                 print(f"       {problem}")
         failed += sum(not o.ok for o in outcomes)
-        if not outcomes:
+        if not fixture_cases(recipe):
             print(f"FAIL {recipe.id}: no fixtures")
             failed += 1
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _recipes_named(names: list[str], config: Config) -> list[Recipe]:
+    """Every configured recipe, or those named: by id, or by folder (a recipe not configured yet)."""
+    if not names:
+        return load_recipes(config.recipe_dirs)
+    folders = recipe_folders(config.recipe_dirs)
+    recipes = []
+    for name in names:
+        path = Path(name)
+        if (path / "recipe.toml").is_file():
+            recipes.append(load_recipe(path.resolve()))
+        elif name in folders:
+            recipes.append(load_recipe(folders[name]))
+        else:
+            raise ConfigError("recipes test", "", f"unknown recipe {name!r} (an id of {', '.join(sorted(folders))}, "
+                                                  "or a recipe folder)")
+    return recipes
+
+
+def cmd_recipes_new(args) -> int:
+    from bot.change.scaffold import write_skeleton
+    config = _config_or_default(args)
+    try:
+        root = GitRepo(args.repo or Path.cwd()).path
+    except BotError:
+        root = Path(args.repo or Path.cwd())
+    extra = [d for d in config.recipe_dirs if d != BUNDLED_RECIPES]
+    parent = Path(args.dir) if args.dir else (extra[0] if extra else root / "recipes")
+    folder = write_skeleton(parent, args.id)
+    print(f"wrote {folder}: recipe.toml, codemod.py (one rule with its examples), fixtures/")
+    print(f"  test it:        upgrade-bot recipes test {folder}")
+    print("  then make it yours: the rule in codemod.py, its examples, the fixtures (docs/recipes.md walks through it)")
+    if parent.resolve() not in [d.resolve() for d in config.recipe_dirs]:
+        try:
+            shown = parent.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            shown = parent.resolve().as_posix()
+        print(f'  to roll it out: add recipe-dirs = ["{shown}"] to upgrade-bot.toml')
+    return EXIT_OK
 
 
 def cmd_demo(args) -> int:
@@ -355,13 +398,13 @@ def cmd_demo(args) -> int:
 
 
 def _command_handler(ctx: Context):
-    from bot.command_actions import CommandActions
-    from bot.commands import CommandHandler
+    from bot.commands.actions import CommandActions
+    from bot.commands.parse import CommandHandler
     return CommandHandler(ctx.forge, CommandActions(ctx.runner(checks=True)))
 
 
 def cmd_command(args) -> int:
-    from bot.commands import parse_event
+    from bot.commands.parse import parse_event
     try:
         payload = json.loads(args.event.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -378,7 +421,7 @@ def cmd_command(args) -> int:
 
 
 def cmd_revert(args) -> int:
-    from bot.command_actions import CommandActions
+    from bot.commands.actions import CommandActions
     ctx = Context(args)
     with ctx.exclusive():
         message, acted = CommandActions(ctx.runner()).revert(ctx.forge.get_pr(args.pr))
@@ -398,7 +441,7 @@ def cmd_local_comment(args) -> int:
 
 
 def cmd_local_merge(args) -> int:
-    from bot.local_merge import merge_pr
+    from bot.publish.local_merge import merge_pr
     ctx = Context(args)
     with ctx.exclusive():
         sha = merge_pr(ctx.repo, ctx.forge, args.number, ctx.config.identity)

@@ -3,6 +3,8 @@
 A recipe's codemod is a class deriving from `Codemod`, named in recipe.toml as
 `codemod = "<module file>:<ClassName>"`. It is pure: it receives the service's files as text
 and returns new text plus manual items; it never touches disk, git or the network.
+New recipes are written as rules (bot.change.engine.RuleCodemod, docs/recipes.md); a plain Codemod
+subclass with a `migrate` of its own still works.
 """
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ class Codemod:
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options = dict(options or {})
+
+    @classmethod
+    def rule_texts(cls) -> dict[str, str]:
+        """Rule id -> one line, for `upgrade-bot recipes list`."""
+        return dict(cls.RULES)
 
     def migrate(self, service: ServiceSource) -> CodemodResult:
         raise NotImplementedError

@@ -9,9 +9,9 @@ from typing import Any, Mapping
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
+from bot.change.recipe import DISABLE_OPTION, RecipeError, disable_problem, load_option_specs, load_recipe
 from bot.errors import ConfigError
 from bot.model import TIERS
-from bot.recipe import RecipeError, load_option_specs
 from bot.refnames import ref_name_problem
 
 CONFIG_FILE = "upgrade-bot.toml"
@@ -35,7 +35,7 @@ class CheckConfig:
 class Config:
     source: str  # the file the settings came from ("" = defaults)
     services: tuple[str, ...] = ("services/*",)
-    services_configured: bool = False  # False: bot.layout picks services/* or the repository root
+    services_configured: bool = False  # False: bot.discover.layout picks services/* or the repository root
     base_branch: str = "main"
     branch_prefix: str = "upgrade-bot"
     recipe_dirs: tuple[Path, ...] = (BUNDLED_RECIPES,)
@@ -215,9 +215,23 @@ def check_recipe_settings(config: Config, folders: Mapping[str, Path]) -> None:
             continue
         for name, value in options.items():
             spec = specs.get(name)
-            problem = spec.problem(value) if spec else f"unknown option (known: {', '.join(sorted(specs)) or 'none'})"
+            if name == DISABLE_OPTION and spec is None:
+                problem = _disable_problem(rid, folders[rid], value)
+            else:
+                problem = spec.problem(value) if spec else f"unknown option (known: {', '.join(sorted(specs)) or 'none'})"
             if problem:
                 raise ConfigError(config.source, f"{key}.{name}", problem)
+
+
+def _disable_problem(recipe_id: str, folder: Path, value: Any) -> str:
+    """`disable` names rules, so the recipe's rule module is imported (only when the option is set); a
+    recipe whose code does not import is left to fail its own jobs, as any broken recipe does."""
+    try:
+        recipe = load_recipe(folder)
+        rules = recipe.rules() if recipe.in_rule_form() else None
+    except RecipeError:
+        return ""
+    return disable_problem(recipe_id, rules, value)
 
 
 def check_service_names(config: Config, names: set[str]) -> list[str]:

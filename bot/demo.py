@@ -7,13 +7,13 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from bot.assemble import build_runner
+from bot.change.recipe import load_recipes
 from bot.config import Identity, load_config
 from bot.errors import BotError, UsageError
 from bot.forge.local import LocalForge
 from bot.gitops import GitError, GitRepo, git_failure
-from bot.local_merge import merge_pr
-from bot.recipe import load_recipes
-from bot.assemble import build_runner
+from bot.publish.local_merge import merge_pr
 from bot.runner import RunReport
 from bot.model import FAILING, NO_TESTS, NOT_VALIDATED, PASSED, kind_from_labels
 

@@ -19,8 +19,8 @@ from gitdb.db import LooseObjectDB
 from gitdb.util import bin_to_hex
 
 from bot.config import Identity
+from bot.discover.service_files import GitBlobs
 from bot.errors import BotError, UsageError
-from bot.service_files import GitBlobs
 
 SYMLINK_MODE = 0o120000
 _SECRET_IN_URL = re.compile(r"(https?://)[^/@\s]+@")
@@ -102,7 +102,7 @@ class CommitInfo:
 
 
 class GitSnapshot:
-    """The files of one commit (bot.snapshot.Snapshot), listed with one `git ls-tree`; blobs are read
+    """The files of one commit (bot.discover.snapshot.Snapshot), listed with one `git ls-tree`; blobs are read
     on demand through GitPython's persistent `git cat-file --batch`, never one process per file."""
 
     def __init__(self, repo: "GitRepo", sha: str) -> None:

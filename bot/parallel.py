@@ -1,7 +1,9 @@
 """Runs the CPU-bound part of jobs (codemod + requirements bump) in worker processes, results in job order.
 
-Only pure work happens in workers; every effect (commit, push, forge write) stays in the parent, in the
-same order as a serial run, so branches and PR bodies do not depend on the number of workers."""
+Orchestration beside bot.runner, not part of a phase: it applies recipes (bot.change), and a worker also
+writes the commit of a job that certainly needs one (no PR yet, `CommitOn`): git objects only, which
+nobody sees until a push names them. Pushes and forge writes stay in the parent, in the same order as a
+serial run, so branches and PR bodies do not depend on the number of workers."""
 from __future__ import annotations
 
 import ctypes
@@ -15,14 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
+from bot.change.apply import ServiceChange, apply_recipe
+from bot.change.recipe import Recipe, load_recipe
 from bot.config import Identity
-from bot.discovery import Service
+from bot.discover.services import Service
 from bot.errors import BotError
 from bot.gitops import GitRepo
-from bot.migrate import ServiceChange, apply_recipe
-from bot.planning import Job
-from bot.pr_content import commit_message
-from bot.recipe import Recipe, load_recipe
+from bot.plan.jobs import Job
+from bot.publish.pr_content import commit_message
 
 MAX_DEFAULT_WORKERS = 4
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data"
-TEST_RECIPES = DATA / "recipes"
+TEST_RECIPES = Path(__file__).resolve().parent.parent / "examples" / "recipes"  # the example of docs/recipes.md
 HUMAN = {"GIT_AUTHOR_NAME": "Dana Human", "GIT_AUTHOR_EMAIL": "dana@example.com",
          "GIT_COMMITTER_NAME": "Dana Human", "GIT_COMMITTER_EMAIL": "dana@example.com"}
 

@@ -319,8 +319,8 @@ def test_factory_and_annotated_parameter_prove_the_class():
 
 
 def test_discovery_accepts_syntax_newer_than_the_bots_python_and_refuses_what_libcst_cannot_parse():
-    from bot.discovery import discover
-    from bot.snapshot import MemorySnapshot
+    from bot.discover.services import discover
+    from bot.discover.snapshot import MemorySnapshot
 
     files = {
         "services/new/requirements.txt": "tenacity==8.2.3\n",

@@ -5,7 +5,7 @@ import json
 
 from conftest import Monorepo, git, local_forge, run_bot
 
-from bot.commands import parse_command
+from bot.commands.parse import parse_command
 
 BRANCH = "upgrade-bot/widgets-2.0/alpha"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import TEST_RECIPES, WIDGETS_CONFIG, Monorepo, widgets_service
 
+from bot.change.recipe import load_recipe, recipe_folders
 from bot.cli import main
-from bot.config import CONFIG_FILE, ConfigError, load_config, parse_config
+from bot.config import CONFIG_FILE, ConfigError, check_recipe_settings, load_config, parse_config
 from bot.errors import RecipeError
-from bot.recipe import load_recipe
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 FOUR = ("alpha", "beta", "gamma", "delta")
@@ -41,7 +41,8 @@ def test_the_readme_example_config_is_valid_and_names_the_recipe(tmp_path):
     example = re.search(r"## Configuration.*?```toml\n(.*?)```", README.read_text(), re.S).group(1)
     (tmp_path / CONFIG_FILE).write_text(example.replace('recipe-dirs = ["tools/recipes"]', "recipe-dirs = []"))
     config = load_config(tmp_path)
-    assert config.recipe_options == {"tenacity-9.1.2": {"add_reraise": False}}
+    assert config.recipe_options == {"tenacity-9.1.2": {"add_reraise": False, "disable": []}}
+    check_recipe_settings(config, recipe_folders(config.recipe_dirs))  # disable names rules the recipe has
 
 
 def test_an_unquoted_dotted_recipe_id_is_read_as_that_recipe(tmp_path, capsys):

@@ -5,7 +5,7 @@ import json
 
 from conftest import WIDGETS_CONFIG, Monorepo, git, local_forge, run_bot, widgets_service
 
-from bot.render import read_marker
+from bot.publish.render import read_marker
 
 
 def test_run_opens_a_pr_per_job_of_the_first_wave(widgets_repo, capsys):

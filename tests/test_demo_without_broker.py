@@ -15,7 +15,7 @@ import pytest
 
 from bot.demo import FLEET
 from bot.forge.local import LocalForge
-from bot.render import read_marker
+from bot.publish.render import read_marker
 
 MQTT_SERVICES = ("data-retention", "websocket-ingestion")
 ROOT = Path(__file__).resolve().parent.parent

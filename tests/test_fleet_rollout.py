@@ -13,17 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from bot.change.apply import apply_recipe
+from bot.change.recipe import load_recipes
 from bot.cli import main
 from bot.config import load_config
 from bot.demo import DEMO_AUTHOR, FLEET, run_demo
-from bot.discovery import discover
+from bot.discover.services import discover
+from bot.discover.snapshot import MemorySnapshot
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
-from bot.migrate import apply_recipe
-from bot.recipe import load_recipes
-from bot.render import read_marker
-from bot.snapshot import MemorySnapshot
-from bot.validator import CheckRunner
+from bot.publish.render import read_marker
+from bot.validation.runner import CheckRunner
 
 PRE_EXISTING = {"ai-training-service": {"tests/test_db_migrations.py"}}
 # tests a PR broke: newly failing, gone (no longer collected) or newly skipped, as the PR body lists them

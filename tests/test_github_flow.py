@@ -15,7 +15,7 @@ from conftest import WIDGETS_CONFIG, Monorepo, git, widgets_service
 
 from bot.cli import main
 from bot.forge.github import BOT_EMAIL, BOT_NAME
-from bot.render import read_marker
+from bot.publish.render import read_marker
 from fake_github import BOT_LOGIN, FakeGitHub, Fault
 
 OWNER, REPO = "acme", "fleet"

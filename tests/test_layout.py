@@ -3,14 +3,14 @@ and one clear line (non-zero exit) when nothing is found or the layout is ambigu
 import pytest
 from conftest import Monorepo
 
+from bot.change.recipe import load_recipes
 from bot.cli import main
 from bot.config import Config, parse_config
-from bot.discovery import discover_configured
-from bot.errors import ConfigError
-from bot.planning import make_plan
-from bot.recipe import load_recipes
 from bot.config import BUNDLED_RECIPES
-from bot.snapshot import MemorySnapshot
+from bot.discover.services import discover_configured
+from bot.discover.snapshot import MemorySnapshot
+from bot.errors import ConfigError
+from bot.plan.jobs import make_plan
 
 PYPROJECT = '[project]\nname = "retry-app"\nversion = "1.0"\ndependencies = ["tenacity==8.2.3"]\n'
 CODE = "import tenacity\n"

@@ -3,15 +3,15 @@ a lock failure reported with the tool's own words (real uv against a local index
 import pytest
 from package_index import build_simple_index, cached_wheels, serve_index
 
+from bot.change.apply import SHARED_RULE, apply_recipe, hold_back_unbumped
+from bot.change.recipe import load_recipes
 from bot.config import BUNDLED_RECIPES
-from bot.discovery import discover
+from bot.declared.requirements import HASH_RULE
+from bot.discover.services import discover
+from bot.discover.snapshot import MemorySnapshot
 from bot.locking import LockError, LockUpdater, Upgrade, lock_tasks
 from bot.locking import hashes, pip_compile, poetry
-from bot.migrate import SHARED_RULE, apply_recipe, hold_back_unbumped
 from bot.model import ManualItem
-from bot.recipe import load_recipes
-from bot.requirements_file import HASH_RULE
-from bot.snapshot import MemorySnapshot
 
 TENACITY = [Upgrade("tenacity", "9.1.2")]
 PIP_COMPILE_HEADER = """#
@@ -52,9 +52,9 @@ def test_planning_the_locks_of_a_change_reads_only_the_files_it_needs():
     the candidate pip-compile outputs, never the service's Python sources (a worker already did)."""
     from types import SimpleNamespace
 
-    from bot.migrate import ServiceChange
+    from bot.change.apply import ServiceChange
     from bot.model import RequirementEdit
-    from bot.service_files import ServiceFiles
+    from bot.discover.service_files import ServiceFiles
     blobs = {"r": b"tenacity==8.2.3\n", "d": b"pytest\n", **{f"m{i}": b"x = 1\n" for i in range(50)}}
     read = []
     files = ServiceFiles({"requirements.txt": "r", "requirements-dev.txt": "d",

@@ -16,9 +16,9 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
+from bot.change.recipe import load_recipe
+from bot.declared.requirements import edit_requirements
 from bot.model import RequirementEdit, ServiceSource
-from bot.recipe import load_recipe
-from bot.requirements_file import edit_requirements
 from bot.validation.envs import ensure_env
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from conftest import TEST_RECIPES
 
+from bot.change.recipe import load_recipes
 from bot.config import Config
-from bot.discovery import discover
-from bot.planning import make_plan, select_jobs
-from bot.recipe import load_recipes
-from bot.snapshot import MemorySnapshot
+from bot.discover.services import discover
+from bot.discover.snapshot import MemorySnapshot
+from bot.plan.jobs import make_plan, select_jobs
 
 RECIPES = load_recipes([TEST_RECIPES])
 

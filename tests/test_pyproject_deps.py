@@ -6,9 +6,9 @@ import difflib
 
 import pytest
 
+from bot.declared.pyproject import edit_pyproject, parse_pyproject, poetry_spec
+from bot.declared.requirements import UNSUPPORTED_RULE
 from bot.model import RequirementEdit
-from bot.pyproject_deps import edit_pyproject, parse_pyproject, poetry_spec
-from bot.requirements_file import UNSUPPORTED_RULE
 
 FILE = "pyproject.toml"
 

@@ -22,11 +22,11 @@ import pytest
 import tomlkit
 
 from bot.analysis import ServiceAnalysis, is_test_path
+from bot.change.fixtures import fixture_cases
+from bot.change.recipe import load_recipe
 from bot.config import BUNDLED_RECIPES
-from bot.fixtures import fixture_cases
+from bot.declared.requirements import edit_requirements
 from bot.model import ServiceSource
-from bot.recipe import load_recipe
-from bot.requirements_file import edit_requirements
 from bot.validation.envs import ensure_env
 
 RECIPE = load_recipe(BUNDLED_RECIPES / "aiomqtt-2.4.0")

@@ -26,9 +26,9 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from bot.validation.envs import ensure_env
+from bot.declared.requirements import edit_requirements
 from bot.model import RequirementEdit, ServiceSource
-from bot.requirements_file import edit_requirements
+from bot.validation.envs import ensure_env
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE_DIR = ROOT / "recipes" / "influxdb3-python-0.17.0"

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from bot.fixtures import fixture_cases
+from bot.change.fixtures import fixture_cases
+from bot.change.recipe import load_recipe
+from bot.declared.requirements import edit_requirements
 from bot.model import ServiceSource
-from bot.recipe import load_recipe
-from bot.requirements_file import edit_requirements
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = load_recipe(ROOT / "recipes" / "pytest-asyncio-1.3.0")
@@ -159,9 +159,9 @@ def test_declared_python_below_the_floor_is_listed_once_per_declaration(case):
 
 @pytest.mark.parametrize("declared", ["pytest==7.4.4", "pytest>=7,<8", "pytest~=8.1.0"])
 def test_pytest_older_than_8_2_is_raised_with_the_bump(declared):
-    from bot.discovery import discover
-    from bot.migrate import apply_recipe
-    from bot.snapshot import MemorySnapshot
+    from bot.discover.services import discover
+    from bot.change.apply import apply_recipe
+    from bot.discover.snapshot import MemorySnapshot
     files = {"services/s/requirements.txt": f"{declared}\npytest-asyncio==0.23.8\n",
              "services/s/pytest.ini": "[pytest]\nasyncio_mode = auto\n"}
     (service,), _ = discover(MemorySnapshot(files), ("services/*",))

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from bot.fixtures import fixture_cases
+from bot.change.fixtures import fixture_cases
+from bot.change.recipe import load_recipe
+from bot.declared.requirements import edit_requirements
 from bot.model import ServiceSource
-from bot.recipe import load_recipe
-from bot.requirements_file import edit_requirements
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = load_recipe(ROOT / "recipes" / "tenacity-9.1.2")

@@ -1,7 +1,7 @@
 """PR text pieces: the hidden marker, the size guard, suggestions as code or prose. Plain data."""
 from __future__ import annotations
 
-from bot.render import fit_body, marker, read_marker, render
+from bot.publish.render import fit_body, marker, read_marker, render
 
 
 def test_marker_round_trips_even_with_double_dashes():

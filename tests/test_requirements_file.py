@@ -6,14 +6,14 @@ import difflib
 
 import pytest
 
-from bot.model import RequirementEdit
-from bot.requirements_file import (
+from bot.declared.requirements import (
     HASH_REASON,
     HASH_RULE,
     UNSUPPORTED_RULE,
     edit_requirements,
     parse_requirements,
 )
+from bot.model import RequirementEdit
 
 FILE = "requirements.txt"
 

@@ -17,11 +17,11 @@ from test_github_flow import LOW_SERVICES, wave_world  # noqa: F401 (a fixture)
 
 import bot.parallel as parallel_module
 from bot.assemble import build_runner
+from bot.change.recipe import load_recipes
 from bot.config import load_config
+from bot.discover.service_files import ServiceFiles
 from bot.gitops import GitRepo
-from bot.recipe import load_recipes
-from bot.service_files import ServiceFiles
-from bot.sharding import Shard, matrix, parse_shard, shard_count, shard_of
+from bot.plan.shards import Shard, matrix, parse_shard, shard_count, shard_of
 
 SERVICES = ("alpha", "beta", "gamma", "delta", "echo", "foxtrot", "golf")
 
@@ -154,7 +154,7 @@ def test_a_run_pushes_its_branches_together_and_a_rerun_pushes_nothing(tmp_path)
 def test_publications_wait_to_be_pushed_together_and_results_keep_job_order():
     """Plain data: a batch goes when it is full or its oldest publication has waited long enough; a result
     with nothing waiting before it is reported at once; the order of results is the order of jobs."""
-    from bot.publish_batch import PUSH_BATCH, PUSH_WAIT_SECONDS, Publication, PublishBatch
+    from bot.publish.batch import PUSH_BATCH, PUSH_WAIT_SECONDS, Publication, PublishBatch
     now = [0.0]
     pushes, reported = [], []
 

@@ -15,16 +15,19 @@ from pathlib import Path
 import pytest
 from test_fleet_rollout import NEWLY_FAILING, fully_migrated, manual_migration_tests
 
+from bot.change.apply import apply_recipe
+from bot.change.apply import apply_recipe
+from bot.change.recipe import load_recipes
+from bot.change.recipe import load_recipes
 from bot.config import load_config
 from bot.demo import run_demo
-from bot.discovery import discover
+from bot.discover.services import discover
+from bot.discover.snapshot import MemorySnapshot
+from bot.discover.snapshot import MemorySnapshot
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
-from bot.migrate import apply_recipe
-from bot.recipe import load_recipes
-from bot.render import read_marker
-from bot.snapshot import MemorySnapshot
-from bot.validator import CheckRunner
+from bot.publish.render import read_marker
+from bot.validation.runner import CheckRunner
 
 SECOND_FLEET = Path(__file__).resolve().parent.parent / "examples" / "second-fleet"
 LISTED_RULE = re.compile(r"^- \[ \] \*\*`[^`]+`\*\* \((\w+)\)", re.M)

@@ -1,12 +1,12 @@
 """Declarations keep their style: exact stays exact, ranges and carets move, libraries never get ==."""
 import pytest
 
-from bot.discovery import discover
-from bot.migrate import apply_recipe
-from bot.recipe import load_recipes
+from bot.change.apply import apply_recipe
+from bot.change.recipe import load_recipes
 from bot.config import BUNDLED_RECIPES
-from bot.snapshot import MemorySnapshot
-from bot.spec_style import styled_spec
+from bot.declared.spec_style import styled_spec
+from bot.discover.services import discover
+from bot.discover.snapshot import MemorySnapshot
 
 
 @pytest.mark.parametrize("current, poetry, library, expected", [

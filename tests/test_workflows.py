@@ -202,7 +202,7 @@ def test_bot_checkouts_keep_no_credentials(name):
 
 
 def test_rollout_is_sharded_by_a_plan_job_and_the_dashboard_is_written_once_at_the_end():
-    from bot.sharding import MAX_SHARDS
+    from bot.plan.shards import MAX_SHARDS
     doc = _load("upgrade-bot.yml")
     jobs = doc["jobs"]
     assert set(jobs) == {"plan", "rollout", "dashboard"}

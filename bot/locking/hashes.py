@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from bot.declared.requirements import HASH_RULE, parse_requirements
+from bot.declared.spec_style import exact_version
 from bot.model import ManualItem
-from bot.requirements_file import HASH_RULE, parse_requirements
-from bot.spec_style import exact_version
 
 
 @dataclass(frozen=True)

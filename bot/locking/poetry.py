@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Mapping, Sequence
 
-from bot.locking.tasks import LockTask, Upgrade
+from bot.locking.model import LockTask, Upgrade
 
 POETRY_1 = "1.8.5"  # writes lock-version 2.0
 POETRY_2 = "2.2.1"  # writes lock-version 2.1

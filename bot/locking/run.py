@@ -16,12 +16,13 @@ import time
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from bot.discover.service_files import Overlay
 from bot.errors import BotError
 from bot.locking import hashes as hashing
 from bot.locking import pdm
-from bot.locking.tasks import LockTask, Upgrade, lock_tasks, upgrades_of
+from bot.locking.model import LockTask, Upgrade
+from bot.locking.tasks import lock_tasks, upgrades_of
 from bot.model import AppliedChange, repo_path
-from bot.service_files import Overlay
 from bot.validation.envs import default_cache_dir, find_uv
 
 TIMEOUT = 600.0

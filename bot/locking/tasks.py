@@ -1,43 +1,15 @@
 """Which lock files a change touches and the command that regenerates each. Pure."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from packaging.utils import canonicalize_name
 
+from bot.declared.spec_style import exact_version
+from bot.discover.service_files import paths_of
+from bot.locking import pip_compile, poetry, uv_lock
+from bot.locking.model import LockTask, Upgrade
 from bot.model import RequirementEdit
-from bot.service_files import paths_of
-from bot.spec_style import exact_version
-
-
-@dataclass(frozen=True)
-class Upgrade:
-    """A package the recipe moves, and to which exact version when the recipe names one."""
-
-    name: str
-    version: str | None = None
-
-    @property
-    def pinned(self) -> str:
-        return f"{self.name}=={self.version}" if self.version else self.name
-
-
-@dataclass(frozen=True)
-class LockTask:
-    tool: str  # poetry | uv | uv-pip-compile | pip-compile | hashes
-    output: str  # service-relative file the tool writes
-    argv: tuple[str, ...]  # "uv" as argv[0] means the uv binary the bot uses
-    inputs: tuple[str, ...] = ()  # files whose change makes this lock stale
-    stdout: bool = False  # the tool prints the file instead of writing it
-    keep_base_output: bool = False  # the tool reads its previous output as preferences
-
-    @property
-    def display(self) -> str:
-        shown = list(self.argv)
-        if shown[:3] == ["uv", "tool", "run"]:
-            shown = shown[5:]  # "uv tool run --from poetry==X poetry lock" -> "poetry lock"
-        return " ".join(shown)
 
 
 def upgrades_of(edits: Sequence[RequirementEdit]) -> list[Upgrade]:
@@ -58,8 +30,6 @@ def lock_tasks(before: Mapping[str, str], written: Mapping[str, str], upgrades: 
 
     Reads only the written files' old texts and the candidate pip-compile outputs: `before` may be a
     service's files, read from git on use."""
-    from bot.locking import pip_compile, poetry, uv_lock
-
     if not upgrades:
         return []
     changed = {p for p, text in written.items() if before.get(p) != text}

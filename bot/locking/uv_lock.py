@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from bot.locking.tasks import LockTask, Upgrade
+from bot.locking.model import LockTask, Upgrade
 
 LOCK = "uv.lock"
 

@@ -21,6 +21,7 @@ from .consumer_verdicts import judge_consumers
 from .consumers import ConsumerSite, plan_consumers
 from .import_planner import ImportPlanner
 from .mock_planner import fixture_mock_names, plan_mock_assertions
+from .mqtt_names import NEW_PACKAGE, OLD_PACKAGE
 from .plan import Plan
 from .service_flow import AnalysedFile, ServiceFlow
 from .source import Source
@@ -82,6 +83,11 @@ def migrate_service(
     fixtures = {name for path in planned for name in fixture_mock_names(analysis, analysis.module(path))}
     for path, planned_file in planned.items():
         plan_mock_assertions(analysis, analysis.module(path), planned_file.plan, fixtures)
+    if not analysis.files_mentioning(OLD_PACKAGE, NEW_PACKAGE):
+        # A service whose code never names asyncio_mqtt (nor aiomqtt) holds no client of it: `x.messages()`
+        # there is some other object's method, not a message consumer to list.
+        for planned_file in planned.values():
+            planned_file.consumers = []
     flow = ServiceFlow(analysis, {path: p.analysed for path, p in planned.items()})
     verdicts = judge_consumers(flow, [(p.analysed, site) for p in planned.values() for site in p.consumers])
     plans = {path: (p.analysed.source, p.plan) for path, p in planned.items()}

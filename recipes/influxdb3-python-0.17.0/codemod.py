@@ -12,8 +12,8 @@ from pathlib import PurePosixPath
 
 from bot.analysis import ServiceAnalysis
 from bot.codemod import Codemod
-from bot.pyproject_deps import parse_pyproject
-from bot.requirements_file import parse_requirements
+from bot.declared.pyproject import parse_pyproject
+from bot.declared.requirements import parse_requirements
 from bot.model import AppliedChange, CodemodResult, ManualItem, RequirementEdit, ServiceSource
 
 from . import rules, v2_api

@@ -15,8 +15,8 @@ from libcst.metadata import MetadataWrapper
 
 from bot.analysis import ServiceAnalysis
 from bot.codemod import Codemod
+from bot.declared.python_support import below_floor
 from bot.model import AppliedChange, CodemodResult, ManualItem, ServiceSource
-from bot.python_support import below_floor
 
 from . import rules
 from .collection import Collection

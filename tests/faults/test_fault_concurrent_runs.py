@@ -14,11 +14,11 @@ from faultkit import (alive, bot_process, children_of, finish, fleet, kill9, ori
                       wait_for, wait_until)
 
 from bot.assemble import build_runner
+from bot.change.recipe import load_recipes
 from bot.cli import main
 from bot.config import load_config
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
-from bot.recipe import load_recipes
 
 pytestmark = pytest.mark.fault
 

@@ -12,13 +12,13 @@ from conftest import git
 from faultkit import HOLD_BEFORE_PUSH, bot_process, finish, fleet, kill9, origin_branches, prs, violations
 
 from bot.assemble import build_runner
+from bot.change.recipe import load_recipes
 from bot.cli import main
-from bot.command_actions import CommandActions
-from bot.commands import CommandHandler
+from bot.commands.actions import CommandActions
+from bot.commands.parse import CommandHandler
 from bot.config import load_config
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
-from bot.recipe import load_recipes
 
 pytestmark = pytest.mark.fault
 

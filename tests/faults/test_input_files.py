@@ -10,10 +10,10 @@ import subprocess
 import pytest
 from conftest import TEST_RECIPES, WIDGETS_CONFIG, Monorepo, git, local_forge, run_bot, widgets_service
 
-from bot.discovery import discover
-from bot.migrate import MigrationError, apply_recipe
-from bot.recipe import load_recipe
-from bot.snapshot import MemorySnapshot
+from bot.change.apply import MigrationError, apply_recipe
+from bot.change.recipe import load_recipe
+from bot.discover.services import discover
+from bot.discover.snapshot import MemorySnapshot
 
 CONFIG = WIDGETS_CONFIG.split("[tiers]")[0]
 BRANCH = "upgrade-bot/widgets-2.0/alpha"

@@ -10,11 +10,11 @@ import pytest
 from conftest import TEST_RECIPES, WIDGETS_CONFIG, Monorepo, git, local_forge, run_bot, widgets_service
 from package_index import build_simple_index, cached_wheels, serve_index
 
-from bot.discovery import discover
+from bot.change.apply import apply_recipe, hold_back_unbumped
+from bot.change.recipe import load_recipe
+from bot.discover.services import discover
+from bot.discover.snapshot import MemorySnapshot
 from bot.locking import LockUpdater
-from bot.migrate import apply_recipe, hold_back_unbumped
-from bot.recipe import load_recipe
-from bot.snapshot import MemorySnapshot
 
 CONFIG = WIDGETS_CONFIG.split("[tiers]")[0]
 HASH = "sha256:" + "0" * 64

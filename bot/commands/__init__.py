@@ -1,0 +1,1 @@
+"""Comment commands on the bot's PRs: parsing and permission checks (`parse`), their effects (`actions`)."""
