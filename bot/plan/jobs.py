@@ -216,9 +216,9 @@ def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all
             if not config.open_next_wave_early:
                 candidates = [j for j in candidates if j.wave == current.wave]
             break
-        if done:
+        if done and not config.open_next_wave_early:  # nothing to ask when nothing waits for the answer
             green, why = is_green(done)
-            if not green and not config.open_next_wave_early:
+            if not green:
                 blocked.insert(0, f"wave {_name(done[-1])} is merged but not green: {why}")
                 candidates, current = [], done[-1]
     if not all_waves:
