@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from package_index import build_simple_index, cached_wheels, serve_index
-from test_lock_files import RETRY_CODE, RETRY_TEST, branch_checkout, committed, pull_requests, tool
+from test_lock_files import RETRY_CODE, RETRY_TEST, branch_checkout, committed, poetry_library, pull_requests, tool
 from wheels import build_wheel
 
 from bot.cli import main
@@ -81,32 +81,10 @@ def _run(repo, capsys) -> tuple[int, str]:
     return code, out.out + out.err
 
 
-def _poetry_pyproject(index_url: str, source: str) -> str:
-    return f'''[tool.poetry]
-name = "retrylib"
-version = "1.0.0"
-description = "Retries"
-authors = ["Dana Human <dana@example.com>"]
-packages = [{{include = "retrylib"}}]
-
-[tool.poetry.dependencies]
-python = "^3.11"
-tenacity = "^8.2"
-
-[[tool.poetry.source]]
-name = "internal"
-url = "{index_url}"
-{source}
-
-[build-system]
-requires = ["poetry-core>=1.0.0"]
-build-backend = "poetry.core.masonry.api"
-'''
-
-
 def _poetry_files(index_url: str, source: str) -> dict[str, str]:
-    return {"pyproject.toml": _poetry_pyproject(index_url, source), "retrylib/__init__.py": RETRY_CODE,
-            "tests/test_retry.py": RETRY_TEST.format(module="retrylib")}
+    """test_lock_files' Poetry library at the repository's root, its index declared with `source`."""
+    return {path.removeprefix("services/retrylib/"): text.replace('priority = "primary"', source)
+            for path, text in poetry_library(index_url).items()}
 
 
 def test_poetry_lock_holds_exactly_the_version_the_pr_names(tmp_path, index_url, capsys):
