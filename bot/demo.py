@@ -26,6 +26,7 @@ def create_fleet_repo(target: Path, fleet: Path = FLEET) -> Path:
     """Copies the fleet into target/monorepo, commits it and pushes to a bare target/origin.git."""
     if not fleet.is_dir():
         raise UsageError(f"{fleet}: the example fleet is missing (an installation without its bundled files?)")
+    target = target.absolute()  # origin's URL: git resolves a relative one from the clone, not from here
     try:
         target.mkdir(parents=True, exist_ok=True)
         if any(target.iterdir()):
