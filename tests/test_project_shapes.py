@@ -91,6 +91,15 @@ SERVICES: dict[str, dict[str, str]] = {
         "src/poetry_app/__init__.py": app("poetry_app"),
         "tests/test_double.py": double_test("poetry_app"),
     },
+    # a setup.py-only package: its install_requires are known to its build, and pytest is in a test requirements file
+    "setuppy-app": {
+        "setup.py": "from setuptools import find_packages, setup\n\nsetup(\n    name='setuppy-app',\n    version='0.1',\n"
+                    "    packages=find_packages(where='src'),\n    package_dir={'': 'src'},\n"
+                    "    install_requires=['widgets==1.4'],\n)\n",
+        "requirements-test.txt": "pytest\n",
+        "src/setuppy_app/__init__.py": app("setuppy_app"),
+        "tests/test_double.py": double_test("setuppy_app"),
+    },
     # pytest in an extra whose name only says "test" among other words; a docs extra that must not be installed
     "extras-app": {
         "pyproject.toml": '[project]\nname = "extras-app"\nversion = "2.1.0"\ndependencies = ["widgets==1.4"]\n\n'
@@ -184,7 +193,7 @@ def states(repo: Monorepo, capsys) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("service", ["src-app", "scm-app", "poetry-app", "extras-app", "tox-app"])
+@pytest.mark.parametrize("service", ["src-app", "scm-app", "poetry-app", "extras-app", "tox-app", "setuppy-app"])
 def test_installed_as_its_ci_would_it_passes(rollout, service):
     _, prs = rollout
     pr = prs[service]

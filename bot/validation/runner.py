@@ -63,17 +63,21 @@ class CheckRunner:
         specs = self.specs(service)
         tree = self.repo.repo.rev_parse(f"{sha}^{{tree}}" if service_path == "." else f"{sha}:{service_path}").hexsha
         settings = self.config.check_env_for(service)
-        key = hashlib.sha256(json.dumps([RESULTS_SCHEMA, tree, [dataclasses.asdict(s) for s in specs],
-                                         prefer.key_text if prefer else "", repr(settings), imports]).encode()).hexdigest()[:24]
-        cached = self.cache_dir / f"{key}.json"
-        stored = json.loads(cached.read_text()) if cached.exists() else None
-        if isinstance(stored, dict) and "interpreter" in stored:
-            self.pythons[(service_path, sha)] = stored["python"]
-            self.interpreters[(service_path, sha)] = Interpreter(Path(stored["interpreter"][0]), *stored["interpreter"][1:])
-            self.installed[(service_path, sha)] = stored.get("installed", {})
-            if stored.get("diagnosis"):
-                self.diagnoses[(service_path, sha)] = Diagnosis(**stored["diagnosis"])
-            return [_run_from_json(r) for r in stored["runs"]]
+        # Results are the tree's, on the Python its declaration picks; a base run on the branch's Python is the
+        # same result when that is the Python the base picks too (the usual case), so the gate reuses it.
+        identity = [RESULTS_SCHEMA, tree, [dataclasses.asdict(s) for s in specs], repr(settings)]
+        default = self.cache_dir / f"{_digest(identity)}.json"
+        preferred = self.cache_dir / f"{_digest([*identity, prefer.key_text])}.json" if prefer else None
+        for cached in filter(None, (default, preferred)):
+            stored = json.loads(cached.read_text()) if cached.exists() else None
+            if isinstance(stored, dict) and "interpreter" in stored and (
+                    prefer is None or _interpreter(stored).key_text == prefer.key_text):
+                self.pythons[(service_path, sha)] = stored["python"]
+                self.interpreters[(service_path, sha)] = _interpreter(stored)
+                self.installed[(service_path, sha)] = stored.get("installed", {})
+                if stored.get("diagnosis"):
+                    self.diagnoses[(service_path, sha)] = Diagnosis(**stored["diagnosis"])
+                return [_run_from_json(r) for r in stored["runs"]]
         with self.repo.temporary_worktree(sha) as checkout:
             kill_point("validating")
             service_dir = checkout / service_path
@@ -94,18 +98,32 @@ class CheckRunner:
                         or not more_pythons(service_dir, settings, (*earlier, (prepared.interpreter, unusable))):
                     break
                 earlier = (*earlier, (prepared.interpreter, unusable))
-        interpreter = prepared.interpreter
-        cached.write_text(json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": prepared.description,
-                                      "interpreter": [str(interpreter.path), interpreter.implementation,
-                                                      interpreter.version, interpreter.machine],
-                                      "installed": probe.installed,
-                                      "diagnosis": dataclasses.asdict(diagnosis) if diagnosis else None}))
+            interpreter = prepared.interpreter
+            own_choice = python_plan(service_dir, settings.python if settings else "").candidates[:1]
+        record = json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": prepared.description,
+                             "interpreter": [str(interpreter.path), interpreter.implementation,
+                                             interpreter.version, interpreter.machine],
+                             "installed": probe.installed,
+                             "diagnosis": dataclasses.asdict(diagnosis) if diagnosis else None})
+        if preferred is not None:
+            preferred.write_text(record)
+        if preferred is None or (own_choice and own_choice[0].key_text == interpreter.key_text and not earlier):
+            default.write_text(record)
         self.installed[(service_path, sha)] = probe.installed
         if diagnosis is not None:
             self.diagnoses[(service_path, sha)] = diagnosis
         self.pythons[(service_path, sha)] = prepared.description
         self.interpreters[(service_path, sha)] = interpreter
         return runs
+
+
+def _digest(identity: list) -> str:
+    return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:24]
+
+
+def _interpreter(stored: dict) -> Interpreter:
+    path, implementation, version, machine = stored["interpreter"]
+    return Interpreter(Path(path), implementation, version, machine)
 
 
 def python_unusable(runs: list[CheckRun]) -> str:
