@@ -86,6 +86,10 @@ class PytestAsyncioCodemod(Codemod):
         self._edit_config(service, config, editor, mode, current_mode, override_plan, result)
         result.manual += below_floor(service.files, PYTHON_FLOOR, "pytest-asyncio 1.3.0", rules.PYTHON_FLOOR)
         result.notes += self._notes(config, mode, current_mode, override_plan, result)
+        # The order the rule engine (bot.change.engine) gives every recipe: changes by file, rule and description;
+        # manual items by file, line and rule, each once.
+        result.applied.sort(key=lambda change: (change.file, change.rule, change.description))
+        result.manual = sorted(dict.fromkeys(result.manual), key=lambda item: (item.file, item.line, item.rule))
         return result
 
     def _parse(self, service: ServiceSource, collection: Collection,
