@@ -153,3 +153,9 @@ def test_a_changed_conftest_reaches_every_test_below_it_and_a_changed_test_itsel
     assert exercising_tests(SERVICE, ["tests/conftest.py", "tests/test_plain.py"], []) == {
         "tests/test_plain.py", "tests/test_bridge.py::", "tests/test_storage.py::", "tests/test_app.py::",
         "tests/test_src.py::"}
+
+
+def test_a_suite_that_hangs_only_on_the_branch_is_failing_not_unvalidated():
+    verdict = judge([run(OK, OTHER)], [run(timed_out=True, tail="[upgrade-bot] pytest timed out after 600 s")])
+    assert verdict.kind == FAILING and "tests/test_a.py::test_ok: gone (it passed on the base)" in verdict.failures
+    assert "check pytest: passed on the base, timed out here" in verdict.failures

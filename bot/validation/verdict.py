@@ -53,7 +53,9 @@ def judge(baseline: Sequence[CheckRun], after: Sequence[CheckRun], exercising: C
     unknown, and then only "nothing passed on the base" keeps a verdict from passing. An entry ending in "::"
     ("tests/test_x.py::") covers that module's collected tests but not its collection error."""
     comparison = comparison or compare(baseline, after)
-    unstarted = _not_started(baseline) or _not_started(after)
+    # on the branch only a command that cannot start is the machine's doing: a suite that hangs, or an
+    # environment without pytest, where the base had one, is what the migration did (failing, below)
+    unstarted = _not_started(baseline) or _not_started(after, branch=True)
     if unstarted:
         return unstarted
     if not comparison.ok():
@@ -71,7 +73,7 @@ def judge(baseline: Sequence[CheckRun], after: Sequence[CheckRun], exercising: C
 
 
 # --- what each kind says ----------------------------------------------------------------------------
-def _not_started(runs: Sequence[CheckRun]) -> Verdict | None:
+def _not_started(runs: Sequence[CheckRun], branch: bool = False) -> Verdict | None:
     """A check that could not start (its command missing, pytest not installed) or never reported a test
     before it timed out says nothing about the migration."""
     for run in runs:
@@ -81,6 +83,8 @@ def _not_started(runs: Sequence[CheckRun]) -> Verdict | None:
         if "[upgrade-bot] cannot start" in tail:
             return not_validated(_last_line_with(tail, "cannot start"), f"fix the check's command "
                                  f"(`[[checks]]` in the configuration), {RETRY}")
+        if branch:
+            continue
         if "No module named pytest" in tail:
             return not_validated(f"{run.name}: pytest is not installed in the service's test environment",
                                  f"declare pytest where the service declares its test dependencies, or configure "
@@ -99,7 +103,7 @@ def _failures(comparison: Comparison) -> list[str]:
     named = {t.check for t in [*comparison.newly_failing, *comparison.disappeared, *comparison.newly_skipped]}
     lines += [f"check {c.name}: {c.before} on the base, {c.after} here"  # a bare exit status, if nothing else
               + (f" ({_exception_in(c.output_tail)})" if _exception_in(c.output_tail) else "")
-              for c in comparison.newly_failing_checks if c.name not in named]
+              for c in comparison.newly_failing_checks if c.name not in named or c.after == "timed out"]
     return lines[:MAX_FAILURES]
 
 
