@@ -251,7 +251,7 @@ class Runner:
         """Lock tools are effects (processes, the index): they run here, after the codemod (maybe a worker's)."""
         hold_back_unbumped(job.service, change, job.recipe, LOCKS_CANNOT_BUMP)  # no lock tool run for nothing
         if not change.held_back:
-            self.locks.update(job.service, change)  # lock files and new hashes, in the same commit
+            self.locks.update(job.service, change, job.recipe)  # lock files and new hashes, in the same commit
             hold_back_unbumped(job.service, change, job.recipe)  # what the lock tools could not bump
         return change
 

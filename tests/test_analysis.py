@@ -543,3 +543,20 @@ def test_header_code_enclosing_function_with_lambdas_and_loops():
     assert not parsed.in_loop(go)  # the lambda is a function of its own: it runs when called
     assert parsed.in_loop(find(parsed, cst.Lambda)) and parsed.in_loop(find(parsed, cst.Call, code_is(parsed, "h(i)")))
     assert not parsed.in_loop(find(parsed, cst.Return))
+
+
+def test_children_are_libcsts_in_libcsts_order_on_every_file_of_the_second_fleet():
+    """bot.analysis reads a node's children from its fields (libcst rebuilds the node to find them)."""
+    import pathlib
+
+    from bot.analysis.names import children
+    root = pathlib.Path(__file__).resolve().parent.parent
+    checked = 0
+    for path in sorted((root / "examples" / "second-fleet").rglob("*.py")):
+        stack = [cst.parse_module(path.read_text())]
+        while stack:
+            node = stack.pop()
+            assert [id(c) for c in children(node)] == [id(c) for c in node.children], (path, node)
+            stack.extend(node.children)
+            checked += 1
+    assert checked > 20_000

@@ -16,6 +16,8 @@ from bot.declared.spec_style import styled_edits
 from bot.discover.services import Service
 from bot.errors import BotError
 from bot.model import AppliedChange, ManualItem, RequirementEdit, repo_path
+from bot.declared.setup_cfg import edit_setup_cfg
+from bot.declared.setup_py import edit_setup_py
 
 
 class MigrationError(BotError):
@@ -73,9 +75,9 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
     edits = [*recipe.requirement_edits, *result.requirement_edits]
     change.requirement_edits = edits
     home = _home_file(service, recipe)
-    targets = [*service.requirement_files, *(["pyproject.toml"] if service.has_pyproject else [])]
+    targets = [*service.requirement_files, *(["pyproject.toml"] if service.has_pyproject else []), *service.setup_files]
     for rel in targets:
-        edit = edit_pyproject if rel == "pyproject.toml" else edit_requirements
+        edit = _EDITORS.get(rel, edit_requirements)
         try:
             outcome = edit(files[rel], rel, styled_edits(service, rel, edits), allow_add=(rel == home))
         except ValueError as exc:
@@ -142,6 +144,9 @@ def _shared_file_items(service: Service, rel: str, edits) -> list[ManualItem]:
     return [ManualItem(file=rel, line=d.line, old_code=lines[d.line - 1].strip(), reason=SHARED_REASON,
                        rule=SHARED_RULE, suggestion=f"{d.raw_name}{wanted[d.name].spec}" if wanted[d.name].spec else None)
             for d in service.declarations if d.file == rel and d.name in wanted]
+
+
+_EDITORS = {"pyproject.toml": edit_pyproject, "setup.py": edit_setup_py, "setup.cfg": edit_setup_cfg}
 
 
 def _home_file(service: Service, recipe: Recipe) -> str:
