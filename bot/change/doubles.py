@@ -263,9 +263,11 @@ class _DoublesRule(Rule):
 
     # ----- shared helpers --------------------------------------------------------------------
 
-    def free(self, node: cst.CSTNode) -> bool:
-        """No other rule edited this node (or replaced what holds it), and nothing is listed on its line."""
-        if self.file.edits.touched(node):
+    def free(self, node: cst.CSTNode, *, rewriting: bool = True) -> bool:
+        """No other rule edited this node (or replaced what holds it), and nothing is listed on its line.
+        Before a rewrite, no other rule edited inside it either: aiomqtt's MQ022 renames a keyword of the
+        `call(...)` DBL003 would rewrite, and the site is then that rule's, not counted twice."""
+        if self.file.edits.touched(node, within=rewriting):
             return False
         line = self.parsed.line(node)
         return not any(item.file == self.path and item.line == line and item.rule != self.ID
@@ -273,7 +275,7 @@ class _DoublesRule(Rule):
 
     def list_site(self, node: cst.CSTNode, reason: str, suggestion: str | None = None) -> None:
         statement = self.parsed.statement_of(node)
-        if self.free(node):
+        if self.free(node, rewriting=False):
             self.report(node, reason, suggestion, code=self.parsed.code(statement) if isinstance(
                 statement, cst.SimpleStatementLine) else None)
 

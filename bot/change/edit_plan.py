@@ -113,13 +113,16 @@ class EditPlan:
     def is_removed(self, node: cst.CSTNode) -> bool:
         return node in self._removed
 
-    def touched(self, node: cst.CSTNode) -> bool:
+    def touched(self, node: cst.CSTNode, *, within: bool = False) -> bool:
         """`node` already has an edit, or sits inside a node that was removed or replaced whole (a new edit
-        there would conflict or be lost): a rule that only follows others' edits leaves such nodes alone."""
+        there would conflict or be lost): a rule that only follows others' edits leaves such nodes alone.
+        `within`: an edit of a node inside `node` counts too (a rewrite of `node` would redo or undo it)."""
         if node in self._edits or node in self._removed:
             return True
-        return any(ancestor in self._removed or any(e.whole for e in self._edits.get(ancestor, ()))
-                   for ancestor in self.parsed.ancestors(node))
+        if any(ancestor in self._removed or any(e.whole for e in self._edits.get(ancestor, ()))
+               for ancestor in self.parsed.ancestors(node)):
+            return True
+        return within and any(node in self.parsed.ancestors(edited) for edited in (*self._edits, *self._removed))
 
     def _own(self, node: cst.CSTNode, rule: str) -> None:
         """Edits are keyed by the nodes of the file's shared tree: any other node would be silently ignored."""
