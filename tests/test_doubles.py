@@ -555,6 +555,15 @@ def test_the_audit_rewrites_an_import_the_map_knows_the_new_place_of(tmp_path):
     assert files["app.py"] == "from newlib import Thing\n" and result.manual == []
 
 
+def test_the_audit_suggests_the_one_public_module_that_has_a_missing_name(tmp_path):
+    rules = migration_rules(audit_folder(tmp_path) / "migration.toml")
+    _, result = migrate({"app.py": "from newlib import helper, nowhere\n"}, rules=[r for r in rules if r.ID == "AUD001"])
+    [helper, nowhere] = sorted(result.manual, key=lambda m: "nowhere" in m.reason)
+    assert "'helper'" in helper.reason and helper.reason.endswith("the version has it in newlib.sub")
+    assert helper.suggestion == "from newlib.sub import helper"  # listed, not rewritten: maybe another object
+    assert "'nowhere'" in nowhere.reason and nowhere.suggestion is None
+
+
 def test_the_audit_examples_made_from_the_table_hold(tmp_path):
     rules = migration_rules(audit_folder(tmp_path) / "migration.toml")
     audit = next(r for r in rules if r.ID == "AUD001")

@@ -7,6 +7,7 @@ environment (`upgrade-bot recipes api-table`, bot/validation/api_table.py) and c
     table.has_name("aiomqtt", "Client")       # an attribute of the module, or a submodule
     table.missing("aiomqtt.error.MqttError")  # -> ("aiomqtt", "error"): the first part that does not exist
     table.class_members("aiomqtt.Client")     # frozenset of members, None when unknown (or open: __getattr__)
+    table.modules_exporting("wait_base", "tenacity")  # ["tenacity.wait"]: where else a missing name lives
 
 The file (JSON): {"environment": [...], "versions": {dist: version}, "packages": [top-level modules],
 "modules": {module: {"names": [...], "classes": {name: home}}}, "classes": {home: [members] | ["*"]},
@@ -78,6 +79,14 @@ class ApiTable:
                 return module, part
             return None
         return None
+
+    def modules_exporting(self, name: str, package: str) -> list[str]:
+        """The public modules of `package` that have `name` (shortest path first): where an import of a name
+        its module lacks may look instead (`tenacity.wait_base` -> tenacity.wait)."""
+        found = [module for module, entry in self.modules.items()
+                 if (module == package or module.startswith(package + ".")) and name in entry.get("names", ())
+                 and not any(part.startswith("_") for part in module.split("."))]
+        return sorted(found, key=lambda module: (module.count("."), module))
 
     def class_home(self, dotted: str) -> str | None:
         module, _, name = dotted.rpartition(".")

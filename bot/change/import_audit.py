@@ -86,11 +86,25 @@ class ImportAudit(Rule):
                 return  # another rule of the recipe already lists this line
             version = ", ".join(f"{d} {v}" for d, v in sorted(table.versions.items()))
             gone = self.MAP.gone_reason(missing.name)
+            elsewhere = _elsewhere(table, missing) if replacement is None and gone is None else None
             self.report_at(file.path, line, _code(missing.statement),
                            f"{missing.owner} has no {missing.part!r} in {version or 'the new version'} "
                            f"(its real modules, checked): `{missing.name}` fails at import or when used"
-                           + (f"; {gone.why}" if gone is not None else ""),
-                           replacement or (gone.suggestion if gone is not None else None))
+                           + (f"; {gone.why}" if gone is not None else "")
+                           + (f"; the version has it in {elsewhere[0]}" if elsewhere else ""),
+                           replacement or (gone.suggestion if gone is not None else None)
+                           or (elsewhere[1] if elsewhere else None))
+
+
+def _elsewhere(table: ApiTable, missing: Missing) -> tuple[str, str] | None:
+    """(module, suggested import) when the name a `from X import name` lacks is in one other public module of
+    the same package. Only suggested: the two modules' names may not be the same object."""
+    if missing.import_from is None:
+        return None
+    module, name = missing.import_from
+    package = next((p for p in table.packages if module == p or module.startswith(p + ".")), None)
+    homes = [m for m in table.modules_exporting(name, package) if m != module] if package else []
+    return (homes[0], f"from {homes[0]} import {name}") if homes else None
 
 
 def _code(node: cst.CSTNode) -> str:
