@@ -555,6 +555,21 @@ def test_the_audit_rewrites_an_import_the_map_knows_the_new_place_of(tmp_path):
     assert files["app.py"] == "from newlib import Thing\n" and result.manual == []
 
 
+def test_the_audit_follows_a_patch_target_through_the_services_own_module(tmp_path):
+    """aiomysensors' autouse fixture patched "pkg.transport.mqtt.base62" (paho's base62, private in paho 2): every
+    test errored at setup, and no item said why."""
+    rules = migration_rules(audit_folder(tmp_path) / "migration.toml")
+    _, result = migrate({
+        "pkg/__init__.py": "",
+        "pkg/adapter.py": "from newlib import sub\n\n\ndef run():\n    return sub.helper()\n",
+        "tests/test_adapter.py": "from unittest import mock\n\n\ndef test_it():\n"
+                                 "    mock.patch('pkg.adapter.sub.helper')\n    mock.patch('pkg.adapter.sub.gone')\n",
+    }, rules=[r for r in rules if r.ID == "AUD001"])
+    [item] = result.manual
+    assert (item.file, item.line) == ("tests/test_adapter.py", 6)
+    assert "`pkg.adapter.sub.gone` (that is `newlib.sub.gone`)" in item.reason
+
+
 def test_the_audit_suggests_the_one_public_module_that_has_a_missing_name(tmp_path):
     rules = migration_rules(audit_folder(tmp_path) / "migration.toml")
     _, result = migrate({"app.py": "from newlib import helper, nowhere\n"}, rules=[r for r in rules if r.ID == "AUD001"])

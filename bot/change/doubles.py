@@ -265,9 +265,10 @@ class _DoublesRule(Rule):
 
     def free(self, node: cst.CSTNode, *, rewriting: bool = True) -> bool:
         """No other rule edited this node (or replaced what holds it), and nothing is listed on its line.
-        Before a rewrite, no other rule edited inside it either: aiomqtt's MQ022 renames a keyword of the
-        `call(...)` DBL003 would rewrite, and the site is then that rule's, not counted twice."""
-        if self.file.edits.touched(node, within=rewriting):
+        Before a rewrite, no rule of the recipe's own edited inside it either: aiomqtt's MQ022 renames a keyword
+        of the `call(...)` DBL003 would rewrite, and the site is then that rule's, not counted twice (the shared
+        rules build on each other's edits: DBL002 renames `.disconnect`, DBL003 then fixes its arguments)."""
+        if self.file.edits.touched(node, within=SHARED_RULE_IDS if rewriting else None):
             return False
         line = self.parsed.line(node)
         return not any(item.file == self.path and item.line == line and item.rule != self.ID

@@ -28,7 +28,7 @@ when every small statement of a line goes, the line goes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence, Union
+from typing import Callable, Collection, Sequence, Union
 
 import libcst as cst
 
@@ -113,16 +113,21 @@ class EditPlan:
     def is_removed(self, node: cst.CSTNode) -> bool:
         return node in self._removed
 
-    def touched(self, node: cst.CSTNode, *, within: bool = False) -> bool:
+    def touched(self, node: cst.CSTNode, *, within: Collection[str] | None = None) -> bool:
         """`node` already has an edit, or sits inside a node that was removed or replaced whole (a new edit
         there would conflict or be lost): a rule that only follows others' edits leaves such nodes alone.
-        `within`: an edit of a node inside `node` counts too (a rewrite of `node` would redo or undo it)."""
+        `within`: rule ids whose edits inside `node` do not count; an edit of a node inside `node` by any other
+        rule counts too (a rewrite of `node` would redo that rule's work)."""
         if node in self._edits or node in self._removed:
             return True
         if any(ancestor in self._removed or any(e.whole for e in self._edits.get(ancestor, ()))
                for ancestor in self.parsed.ancestors(node)):
             return True
-        return within and any(node in self.parsed.ancestors(edited) for edited in (*self._edits, *self._removed))
+        if within is None:
+            return False
+        inside = [edited for edited, edits in self._edits.items() if any(e.rule not in within for e in edits)]
+        inside += [removed for removed, rule in self._removed.items() if rule not in within]
+        return any(node in self.parsed.ancestors(edited) for edited in inside)
 
     def _own(self, node: cst.CSTNode, rule: str) -> None:
         """Edits are keyed by the nodes of the file's shared tree: any other node would be silently ignored."""

@@ -12,12 +12,13 @@ the import editor, on the edited file); any other is listed with the line, the n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import libcst as cst
 
-from bot.analysis import dotted_name
+from bot.analysis import dotted_name, is_test_path
 from bot.analysis.api_table import ApiTable
+from bot.analysis.doubles import Meanings
 from bot.analysis.migration_map import MigrationMap
 
 from .rule import REWRITE, Invalid, Rule, Valid
@@ -45,6 +46,7 @@ class Missing:
     owner: str  # the module (or class) that lacks it
     part: str
     import_from: tuple[str, str] | None = None  # (module, name) of a `from module import name`
+    spelled: str | None = None  # a patch target through a service module that means `name`
 
 
 class ImportAudit(Rule):
@@ -59,16 +61,24 @@ class ImportAudit(Rule):
         if table is None:
             return
         words = {p.split(".")[0] for p in table.packages} | set(self.MAP.old_modules)
-        for path in self.analysis.files_mentioning(*words):
+        # test files too: `patch("pkg.transport.mqtt.base62")` reaches paho through the service's own module
+        paths = sorted({*self.analysis.files_mentioning(*words), *(p for p in self.analysis.files if is_test_path(p)
+                                                                    and p.endswith(".py"))})
+        meanings = Meanings(self.analysis, edited=self._edited, original=self.run.original_analysis)
+        for path in paths:
             file = self.run.file(path)
             if file is None:
                 continue
             try:
                 tree = file.edits.apply() if not file.edits.is_empty() else file.parsed.tree
-                for missing in _missing_names(tree, table, file.parsed.package):
+                for missing in _missing_names(tree, table, file.parsed.package, meanings.after):
                     self._act(file, missing, table)
             except Exception as exc:  # a file the audit cannot read never fails the service's PR
                 self.note(f"{self.ID} could not check the imports of {path} ({type(exc).__name__}: {exc}).")
+
+    def _edited(self, path: str) -> cst.Module | None:
+        file = self.run.files.get(path)
+        return None if file is None or file.edits.is_empty() else file.edits.apply()
 
     def _act(self, file, missing: Missing, table: ApiTable) -> None:
         replacement = self.MAP.replacement_for(missing.name)
@@ -89,7 +99,9 @@ class ImportAudit(Rule):
             elsewhere = _elsewhere(table, missing) if replacement is None and gone is None else None
             self.report_at(file.path, line, _code(missing.statement),
                            f"{missing.owner} has no {missing.part!r} in {version or 'the new version'} "
-                           f"(its real modules, checked): `{missing.name}` fails at import or when used"
+                           f"(its real modules, checked): `{missing.spelled or missing.name}` "
+                           + (f"(that is `{missing.name}`) " if missing.spelled else "")
+                           + "fails at import or when used"
                            + (f"; {gone.why}" if gone is not None else "")
                            + (f"; the version has it in {elsewhere[0]}" if elsewhere else ""),
                            replacement or (gone.suggestion if gone is not None else None)
@@ -112,7 +124,8 @@ def _code(node: cst.CSTNode) -> str:
     return " ".join(text.split())
 
 
-def _missing_names(tree: cst.Module, table: ApiTable, package: str) -> Iterator[Missing]:
+def _missing_names(tree: cst.Module, table: ApiTable, package: str,
+                   resolve: Callable[[str], str | None] = lambda name: None) -> Iterator[Missing]:
     modules: dict[str, str] = {}  # local name -> the audited module it is bound to
     shadowed = _other_bindings(tree)
     for statement, node in _statements_with_imports(tree):
@@ -153,7 +166,7 @@ def _missing_names(tree: cst.Module, table: ApiTable, package: str) -> Iterator[
                         modules[name.split(".")[0]] = name.split(".")[0]
     for local in shadowed:
         modules.pop(local, None)
-    yield from _missing_uses(tree, table, modules)
+    yield from _missing_uses(tree, table, modules, resolve)
 
 
 def _statements_with_imports(tree: cst.Module) -> Iterator[tuple[cst.CSTNode, cst.CSTNode]]:
@@ -211,8 +224,10 @@ def _names(node: cst.CSTNode) -> Iterator[cst.Name]:
         yield from _names(node.value)
 
 
-def _missing_uses(tree: cst.Module, table: ApiTable, modules: dict[str, str]) -> Iterator[Missing]:
-    """`alias.Name...` chains through audited modules, and string patch targets into audited packages."""
+def _missing_uses(tree: cst.Module, table: ApiTable, modules: dict[str, str],
+                  resolve: Callable[[str], str | None]) -> Iterator[Missing]:
+    """`alias.Name...` chains through audited modules, and string patch targets into audited packages, also
+    through the service's own modules (`resolve`: what a dotted name means once the run's edits are made)."""
     stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(s, s) for s in reversed(tree.body)]
     while stack:
         node, statement = stack.pop()
@@ -237,6 +252,11 @@ def _missing_uses(tree: cst.Module, table: ApiTable, modules: dict[str, str]) ->
                     found = _gap(table, target)
                     if found is not None:
                         yield Missing(statement, target, *found)
+                else:
+                    meaning = resolve(target) if "." in target else None
+                    found = _gap(table, meaning) if meaning and meaning != target and table.audits(meaning) else None
+                    if found is not None:
+                        yield Missing(statement, meaning, *found, spelled=target)
         stack.extend((child, statement) for child in reversed(node.children))
 
 
