@@ -68,6 +68,8 @@ class InfluxDB3Codemod(Codemod):
                 file=_requirements_file(service), rule=rules.PANDAS_EXTRA,
                 description="influxdb3-python[pandas]: DataFrames are queried or written"))
         result.notes.extend(_notes(result))
+        # Listed like every recipe in the rule form lists them (bot.change.engine): by file, rule, description.
+        result.applied.sort(key=lambda change: (change.file, change.rule, change.description))
         return result
 
 
