@@ -1,13 +1,23 @@
-"""Speed and scale of a run (issue 11), by hand, never in CI:
+"""Speed and scale of a run (issues 11 and 15), by hand, never in CI:
 
-    python benchmarks/bench_speed.py [--services 31 300] [--repeat 2] [--jobs 1 2] [--out bench.json]
+    python benchmarks/bench_speed.py                              # the two example fleets, as they are
+    python benchmarks/bench_speed.py --services 300               # ... and a generated fleet of 300 beside them
+    python benchmarks/bench_speed.py --bot old=/tmp/old-checkout --bot wheel=/tmp/venv/bin/upgrade-bot
+    python benchmarks/bench_speed.py --repeat 3 --jobs 1 2 --out bench.json
 
-For each fleet size and repetition, on a fresh generated fleet (benchmarks/fleet_gen.py), in one session:
-the libcst floor (parse + codegen of every .py file of the fleet), `plan`, the first `run --skip-checks
---all-waves`, a no-op re-run, and a re-run after the base moved inside one service. Each step is a fresh
-process (interpreter start included, as a cron run pays it); peak RSS is that process's. With several
---jobs values the first run is measured once per value, alternating. Prints medians and ratios; writes
-every sample as JSON. Timings on a shared machine are noisy: compare ratios from one session."""
+The fleets users give the bot come first: examples/fleet and examples/second-fleet, UNPADDED (every file
+of theirs matters to some recipe). A generated fleet (benchmarks/fleet_gen.py: example services plus
+ordinary modules no recipe reads) only ever comes beside them, never instead: padding makes the bot look
+cheaper per file than it is.
+
+For each fleet, repetition and bot, in one session, each step a fresh process (interpreter start
+included, as a cron run pays it): the libcst floor (parse + codegen of every .py file of the fleet's
+services), `plan`, the first `run --skip-checks --all-waves`, a no-op re-run, and a re-run after the base
+moved inside one service. The headline is CPU time (user + system, children included) of the first run
+over the floor's: wall time on a shared machine is noise. A bot is a checkout (run as `python -m bot` with
+PYTHONPATH=checkout: its code and its bundled recipes) or an installed `upgrade-bot` executable (a wheel in
+a venv); with several bots the steps alternate, so their ratios come from the same minutes of the same
+machine. Prints medians and ratios; writes every sample as JSON."""
 from __future__ import annotations
 
 import argparse
@@ -24,7 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from fleet_gen import ENV, generate  # noqa: E402
+from fleet_gen import ENV, copy_fleet, generate  # noqa: E402
+
+REAL_FLEETS = {"fleet": ROOT / "examples" / "fleet", "second-fleet": ROOT / "examples" / "second-fleet"}
 
 FLOOR = """
 import sys, pathlib, libcst
@@ -41,11 +53,13 @@ print(n)
 CPU_SECONDS: dict[str, float] = {}  # the last timed step's CPU time (user + system, its children included)
 
 
-def timed(argv: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
+def timed(argv: list[str], cwd: Path | None = None, pythonpath: Path | None = ROOT) -> tuple[float, int, str]:
     """Wall seconds, peak RSS (KiB) and stdout of one process; its CPU seconds go to CPU_SECONDS["last"]."""
     # as an installed bot runs: with its bytecode cached (pip compiles it at install time). A machine that
     # sets PYTHONDONTWRITEBYTECODE would recompile the bot's modules in every step (~0.08 s each here).
-    env = {**{k: v for k, v in ENV.items() if k != "PYTHONDONTWRITEBYTECODE"}, "PYTHONPATH": str(ROOT)}
+    env = {k: v for k, v in ENV.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
     started = time.monotonic()
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     out = proc.stdout.read()
@@ -58,83 +72,124 @@ def timed(argv: list[str], cwd: Path | None = None) -> tuple[float, int, str]:
     return elapsed, usage.ru_maxrss, out
 
 
-def bot(work: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "bot", "--repo", str(work), *args]
+class Bot:
+    """How to run one bot: a checkout (`python -m bot`, PYTHONPATH=checkout) or an installed executable."""
+
+    def __init__(self, label: str, where: Path) -> None:
+        self.label, self.where = label, where
+        self.installed = where.is_file()
+
+    def argv(self, work: Path, *args: str) -> list[str]:
+        start = [str(self.where)] if self.installed else [sys.executable, "-m", "bot"]
+        return [*start, "--repo", str(work), *args]
+
+    def step(self, work: Path, *args: str) -> tuple[float, int, str]:
+        cwd = work if self.installed else self.where  # an installed bot must not import a checkout's `bot`
+        return timed(self.argv(work, *args), cwd=cwd, pythonpath=None if self.installed else self.where)
 
 
 def move_base_in_one_service(work: Path) -> None:
     service = sorted((work / "services").iterdir())[0]
-    target = next(p for p in sorted(service.rglob("*.py")) if "ordinary" in p.name)
+    target = next(p for p in sorted(service.rglob("*.py")) if "/tests/" not in p.as_posix())
     target.write_text(target.read_text() + "\n# the base moved here\n")
     for args in (["add", "-A"], ["commit", "-qm", "move"], ["push", "-q", "origin", "main"]):
         subprocess.run(["git", *args], cwd=work, check=True, env=ENV, capture_output=True)
 
 
-def one_round(size: int, jobs: list[int], tmp: Path) -> dict:
-    sample: dict = {"services": size}
-    fleets = {}
-    for j in jobs:  # one fresh fleet per -j value: the first run needs an empty forge
-        fleets[j] = generate(tmp / f"fleet-{size}-j{j}-{time.monotonic_ns()}", size)
-    work = fleets[jobs[0]]
+def make_fleet(name: str, tmp: Path) -> Path:
+    root = tmp / f"{name}-{time.monotonic_ns()}"
+    if name in REAL_FLEETS:
+        return copy_fleet(root, REAL_FLEETS[name])
+    return generate(root, int(name.removeprefix("generated-")))
+
+
+def one_round(name: str, bots: list[Bot], jobs: list[int], tmp: Path) -> dict:
+    """Every step of one fleet for every bot (and -j value): each first run on a fresh copy, empty forge."""
+    sample: dict = {"fleet": name}
+    work = make_fleet(name, tmp)
     sample["floor"], sample["floor_rss"], files = timed([sys.executable, "-c", FLOOR, str(work / "services")])
     sample["floor_cpu"] = CPU_SECONDS["last"]
     sample["py_files"] = int(files)
-    sample["plan"], sample["plan_rss"], _ = timed(bot(work, "plan"))
-    sample["plan_cpu"] = CPU_SECONDS["last"]
-    for j in jobs:
-        t, rss, out = timed(bot(fleets[j], "run", "--skip-checks", "--all-waves", "-j", str(j)))
-        sample[f"first_j{j}"], sample[f"first_j{j}_rss"] = t, rss
-        sample[f"first_j{j}_cpu"] = CPU_SECONDS["last"]
-        sample["jobs_line"] = out.strip().splitlines()[-1] if out.strip() else ""
-    sample["noop"], sample["noop_rss"], out = timed(bot(work, "run", "--skip-checks", "--all-waves"))
-    sample["noop_cpu"] = CPU_SECONDS["last"]
-    sample["noop_line"] = next((l for l in out.splitlines() if l.endswith(("unchanged", "no-change")) or " job(s): " in l), "")
-    move_base_in_one_service(work)
-    sample["moved"], sample["moved_rss"], out = timed(bot(work, "run", "--skip-checks", "--all-waves"))
-    sample["moved_cpu"] = CPU_SECONDS["last"]
-    sample["moved_line"] = next((l for l in out.splitlines() if " job(s): " in l), "")
+    for bot in bots:
+        first_work = None
+        for j in jobs:
+            fresh = make_fleet(name, tmp)
+            first_work = first_work or fresh
+            if bot is bots[0] and j == jobs[0]:
+                sample["plan"], sample["plan_rss"], _ = bot.step(fresh, "plan")  # also compiles the bytecode
+                sample["plan_cpu"] = CPU_SECONDS["last"]
+            else:
+                bot.step(fresh, "plan")  # the bot's bytecode compiled outside the timed first run
+            key = f"{bot.label}_first_j{j}"
+            sample[key], sample[f"{key}_rss"], out = bot.step(fresh, "run", "--skip-checks", "--all-waves", "-j", str(j))
+            sample[f"{key}_cpu"] = CPU_SECONDS["last"]
+            sample[f"{bot.label}_jobs_line"] = out.strip().splitlines()[-1] if out.strip() else ""
+        key = f"{bot.label}_noop"
+        sample[key], sample[f"{key}_rss"], _ = bot.step(first_work, "run", "--skip-checks", "--all-waves")
+        sample[f"{key}_cpu"] = CPU_SECONDS["last"]
+        move_base_in_one_service(first_work)
+        key = f"{bot.label}_moved"
+        sample[key], sample[f"{key}_rss"], _ = bot.step(first_work, "run", "--skip-checks", "--all-waves")
+        sample[f"{key}_cpu"] = CPU_SECONDS["last"]
     return sample
+
+
+def summarise(rows: list[dict], bots: list[Bot], jobs: list[int]) -> dict:
+    med = {k: statistics.median(s[k] for s in rows) for k in rows[0] if isinstance(rows[0][k], (int, float))
+           and k not in ("py_files",) and not k.endswith("_rss")}
+    summary: dict = {"median_seconds": med, "py_files": rows[0]["py_files"],
+                     "peak_rss_mib": max(max(v for k, v in s.items() if k.endswith("_rss")) for s in rows) / 1024}
+    for bot in bots:
+        first = f"{bot.label}_first_j{jobs[0]}"
+        summary[bot.label] = {
+            "first_over_floor_cpu": med[f"{first}_cpu"] / med["floor_cpu"],
+            "first_over_floor_wall": med[first] / med["floor"],
+            "noop_cpu": med[f"{bot.label}_noop_cpu"],
+            "moved_cpu": med[f"{bot.label}_moved_cpu"],
+            **({f"speedup_j{j}": med[first] / med[f"{bot.label}_first_j{j}"] for j in jobs[1:]}),
+        }
+    return summary
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--services", type=int, nargs="+", default=[31])
+    parser.add_argument("--services", type=int, nargs="*", default=[],
+                        help="also generated fleets of these sizes (beside the real fleets, never instead)")
+    parser.add_argument("--fleets", nargs="*", default=list(REAL_FLEETS), choices=list(REAL_FLEETS),
+                        help="the real fleets to measure (default: both)")
+    parser.add_argument("--bot", action="append", default=[], metavar="LABEL=PATH",
+                        help="a checkout folder or an installed upgrade-bot executable (default: this checkout)")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1])
     parser.add_argument("--out", type=Path, default=Path("bench_speed.json"))
-    parser.add_argument("--keep", type=Path, help="generate the fleets here and keep them (to profile later)")
+    parser.add_argument("--keep", type=Path, help="make the fleets here and keep them (to profile later)")
     args = parser.parse_args()
+    bots = [Bot(label, Path(where).resolve()) for label, _, where in (b.partition("=") for b in args.bot)]
+    bots = bots or [Bot("this", ROOT)]
+    fleets = [*args.fleets, *(f"generated-{n}" for n in args.services)]
     samples = []
     with tempfile.TemporaryDirectory(prefix="bench-speed-") as scratch:
-        tmp = args.keep or scratch
-        for r in range(args.repeat):  # sizes interleaved within each repetition
-            for size in args.services:
-                sample = one_round(size, args.jobs, Path(tmp))
+        tmp = args.keep or Path(scratch)
+        for r in range(args.repeat):  # fleets interleaved within each repetition
+            for name in fleets:
+                sample = one_round(name, bots, args.jobs, Path(tmp))
                 sample["repeat"] = r
                 samples.append(sample)
                 print(json.dumps(sample), flush=True)
-    report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                          "load": os.getloadavg()}, "samples": samples, "summary": {}}
-    first = f"first_j{args.jobs[0]}"
-    for size in args.services:
-        rows = [s for s in samples if s["services"] == size]
-        med = {k: statistics.median(s[k] for s in rows) for k in rows[0] if isinstance(rows[0][k], float)}
-        rss = max(max(v for k, v in s.items() if k.endswith("_rss")) for s in rows)
-        summary = {"median_seconds": med, "peak_rss_mib": rss / 1024,
-                   "first_over_floor": med[first] / med["floor"],
-                   "first_over_floor_cpu": med[f"{first}_cpu"] / med["floor_cpu"],
-                   "noop_over_first": med["noop"] / med[first],
-                   "moved_over_first": med["moved"] / med[first], "plan_over_floor": med["plan"] / med["floor"],
-                   "first_seconds_per_service": med[first] / size}
-        if len(args.jobs) > 1:
-            summary["speedup"] = {f"j{j}": med[f"first_j{args.jobs[0]}"] / med[f"first_j{j}"] for j in args.jobs}
-        report["summary"][size] = summary
-        print(f"\n{size} services ({rows[0]['py_files']} .py files), median of {len(rows)}:")
-        for key, value in med.items():
-            print(f"  {key:<10} {value:8.2f} s")
-        for key, value in summary.items():
-            if key != "median_seconds":
-                print(f"  {key:<26} {value if isinstance(value, dict) else round(value, 3)}")
+    report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load": os.getloadavg()},
+              "bots": {b.label: str(b.where) for b in bots}, "samples": samples, "summary": {}}
+    for name in fleets:
+        rows = [s for s in samples if s["fleet"] == name]
+        summary = report["summary"][name] = summarise(rows, bots, args.jobs)
+        padded = " (generated: padded with modules no recipe reads)" if name.startswith("generated-") else ""
+        print(f"\n{name}{padded}: {summary['py_files']} .py files, median of {len(rows)}")
+        print(f"  libcst floor (parse + codegen)   {summary['median_seconds']['floor_cpu']:6.2f} s CPU")
+        for bot in bots:
+            first = f"{bot.label}_first_j{args.jobs[0]}"
+            ratios = summary[bot.label]
+            print(f"  {bot.label:<12} first run {summary['median_seconds'][f'{first}_cpu']:6.2f} s CPU = "
+                  f"{ratios['first_over_floor_cpu']:.2f}x the floor (wall {ratios['first_over_floor_wall']:.2f}x); "
+                  f"no-op {ratios['noop_cpu']:.2f} s, base moved in one service {ratios['moved_cpu']:.2f} s CPU")
     args.out.write_text(json.dumps(report, indent=2))
     print(f"\nwrote {args.out}; load average {os.getloadavg()} on {os.cpu_count()} cores")
 

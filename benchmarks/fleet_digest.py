@@ -47,9 +47,13 @@ def git(*args: str, cwd: Path) -> str:
 FIXTURES = """
 import dataclasses, hashlib, json, sys, tomlkit
 from bot.config import BUNDLED_RECIPES
-from bot.change.fixtures import _read_tree, fixture_cases
 from bot.model import ServiceSource
-from bot.change.recipe import load_recipes
+try:
+    from bot.change.fixtures import _read_tree, fixture_cases
+    from bot.change.recipe import load_recipes
+except ImportError:  # a checkout from before bot/ was grouped in phase folders
+    from bot.fixtures import _read_tree, fixture_cases
+    from bot.recipe import load_recipes
 for recipe in load_recipes([BUNDLED_RECIPES]):
     for case in fixture_cases(recipe):
         settings = tomlkit.parse((case / "case.toml").read_text()).unwrap() if (case / "case.toml").is_file() else {}

@@ -75,6 +75,21 @@ def generate(root: Path, count: int, ordinary: int = 8) -> Path:
     return work
 
 
+def copy_fleet(root: Path, fleet: Path = EXAMPLE) -> Path:
+    """root/work: a fleet as it is (no padding, its own configuration), committed and pushed to a bare
+    root/origin.git; returns the work tree."""
+    work, origin = root / "work", root / "origin.git"
+    shutil.copytree(fleet, work, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    git = lambda *args, cwd=root: subprocess.run(["git", *args], cwd=cwd, check=True, env=ENV, capture_output=True)
+    git("init", "-q", "--bare", "--initial-branch=main", str(origin))
+    git("init", "-q", "--initial-branch=main", str(work))
+    git("add", "-A", cwd=work)
+    git("commit", "-qm", "fleet", cwd=work)
+    git("remote", "add", "origin", str(origin), cwd=work)
+    git("push", "-q", "-u", "origin", "main", cwd=work)
+    return work
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("dir", type=Path)

@@ -32,6 +32,18 @@ class CheckConfig:
 
 
 @dataclass(frozen=True)
+class CheckEnvSettings:
+    """[check-env] / [service-check-env.<name>]: how a service's test environment is made; it wins over what
+    the bot finds in the service (bot.validation.test_deps)."""
+
+    requirements: tuple[str, ...] = ()  # files, relative to the service
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    python: str = ""
+    install_project: bool | None = None  # None: when the service is a package
+
+
+@dataclass(frozen=True)
 class Config:
     source: str  # the file the settings came from ("" = defaults)
     services: tuple[str, ...] = ("services/*",)
@@ -50,6 +62,8 @@ class Config:
     github_repository: str = ""
     checks: tuple[CheckConfig, ...] = ()
     service_checks: Mapping[str, tuple[CheckConfig, ...]] = field(default_factory=dict)
+    check_env: CheckEnvSettings | None = None  # [check-env]: how every service's test environment is made
+    service_check_env: Mapping[str, CheckEnvSettings] = field(default_factory=dict)  # [service-check-env.<name>]
     open_next_wave_early: bool = False
     untested_is_green: bool = False  # a service whose checks ran no test counts as green for the gate
     wait_for_blocked: bool = True  # later waves wait for jobs that can never get a PR until fixed
@@ -60,12 +74,15 @@ class Config:
     def tier_of(self, service: str) -> str:
         return self.tiers.get(service, self.default_tier)
 
+    def check_env_for(self, service: str) -> CheckEnvSettings | None:
+        return self.service_check_env.get(service) or self.check_env
+
 
 _KNOWN_KEYS = {
     "services", "base-branch", "branch-prefix", "recipe-dirs", "tiers", "default-tier", "labels",
     "reviewers", "identity", "recipes", "enabled-recipes", "forge", "github-repository", "checks",
     "service-checks", "open-next-wave-early", "max-open-prs", "max-prs-per-run", "untested-is-green",
-    "wait-for-blocked", "rebase-on-any-base-move",
+    "wait-for-blocked", "rebase-on-any-base-move", "check-env", "service-check-env",
 }
 
 
@@ -146,6 +163,9 @@ def parse_config(data: Mapping[str, Any], source: str, repo_root: Path) -> Confi
         service_checks={
             svc: _checks(v, source, f"service-checks.{svc}") for svc, v in service_checks_raw.items()
         },
+        check_env=_check_env(get.table("check-env"), source, "check-env") if "check-env" in data else None,
+        service_check_env={svc: _check_env(v, source, f"service-check-env.{svc}")
+                           for svc, v in get.table("service-check-env").items()},
         open_next_wave_early=get.bool("open-next-wave-early", False),
         untested_is_green=get.bool("untested-is-green", False),
         wait_for_blocked=get.bool("wait-for-blocked", True),
@@ -174,6 +194,19 @@ def _checks(raw: Any, source: str, key: str) -> tuple[CheckConfig, ...]:
             raise ConfigError(source, f"{where}.timeout", "must be a positive number of seconds")
         out.append(CheckConfig(str(item["name"]), tuple(command), float(timeout)))
     return tuple(out)
+
+
+def _check_env(raw: Any, source: str, key: str) -> CheckEnvSettings:
+    """requirements (files, relative to the service), extras, groups, python, install-project."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(source, key, "must be a table {requirements, extras, groups, python, install-project}")
+    _no_unknown_keys(raw, {"requirements", "extras", "groups", "python", "install-project"}, source, key)
+    get = _Getter(raw, source)
+    install = raw.get("install-project")
+    return CheckEnvSettings(
+        requirements=tuple(get.str_list("requirements")), extras=tuple(get.str_list("extras")),
+        groups=tuple(get.str_list("groups")), python=get.str("python", ""),
+        install_project=None if install is None else _typed(install, bool, source, f"{key}.install-project"))
 
 
 def _no_unknown_keys(table: Mapping[str, Any], known: set[str], source: str, where: str) -> None:
@@ -240,7 +273,8 @@ def check_service_names(config: Config, names: set[str]) -> list[str]:
     One that looks like a typo of a real service is an error (a critical service would silently get
     the default tier); any other (a service since removed) is returned as a one-line warning."""
     warnings = []
-    for table, keys in (("tiers", config.tiers), ("service-checks", config.service_checks)):
+    for table, keys in (("tiers", config.tiers), ("service-checks", config.service_checks),
+                        ("service-check-env", config.service_check_env)):
         for service in sorted(set(keys) - names):
             close = difflib.get_close_matches(service, sorted(names), n=1, cutoff=0.8)
             if close:

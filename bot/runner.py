@@ -160,13 +160,20 @@ class Runner:
                 progress(len(report.results), len(jobs), result)
 
         batch = PublishBatch(self.publish, record)
-        for job in jobs:
-            pr = prs.get(job.key)
-            if job.key in current:
-                batch.add(JobResult(job, "unchanged", "", pr, manual_count(pr)))
-            else:
-                batch.add(self.prepare(job, base_sha, pr, next(changes), dry_run=dry_run))
-        batch.flush()
+        expect, finish = getattr(self.validator, "expect", None), getattr(self.validator, "finish", None)
+        if expect is not None and not dry_run:  # their base environments are built while the codemods run
+            expect([j for j in jobs if j.key not in current], base_sha)
+        try:
+            for job in jobs:
+                pr = prs.get(job.key)
+                if job.key in current:
+                    batch.add(JobResult(job, "unchanged", "", pr, manual_count(pr)))
+                else:
+                    batch.add(self.prepare(job, base_sha, pr, next(changes), dry_run=dry_run))
+            batch.flush()
+        finally:
+            if finish is not None:
+                finish()
         # after the jobs: the workers have read the sources of the services they migrated
         report.stuck = [j for j in mine if j.key not in prs and j.blocked_reason]
         if not dry_run and shard is None:  # after sharded runs, `upgrade-bot dashboard` does both, once

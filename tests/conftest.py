@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Tests use the Python interpreters on the machine; they never download one (validation would on a CI runner).
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
 TEST_RECIPES = Path(__file__).resolve().parent.parent / "examples" / "recipes"  # the example of docs/recipes.md
 HUMAN = {"GIT_AUTHOR_NAME": "Dana Human", "GIT_AUTHOR_EMAIL": "dana@example.com",
          "GIT_COMMITTER_NAME": "Dana Human", "GIT_COMMITTER_EMAIL": "dana@example.com"}

@@ -341,3 +341,26 @@ def test_a_wrong_example_fails_with_a_diff_and_a_rule_without_invalid_example_fa
     invalid = problems["TST006 invalid 1"]
     assert "-pkg.other_call()\n    +pkg.new_call()" in invalid[0]
     assert invalid[1] == "INVALID: TST006 items at none, expected example.py:2"
+
+
+def test_a_rule_edits_a_config_file_as_text_and_a_recipe_chooses_its_files():
+    class StrictMode(Rule):
+        ID = "TST008"
+        MESSAGE = "asyncio_mode = strict"
+
+        def end_service(self) -> None:
+            ini = self.text("pytest.ini")
+            if ini is not None and "asyncio_mode = auto" in ini:
+                self.set_text("pytest.ini", ini.replace("= auto", "= strict"))
+
+    class TestsOnly(RuleCodemod):
+        RULES = (StrictMode, RenameOldCall)
+
+        def files_to_read(self, run):
+            return [p for p in run.analysis.files if p.startswith("tests/")]
+
+    files = {"pytest.ini": "[pytest]\nasyncio_mode = auto\n", "tests/t.py": "import pkg\npkg.old_call()\n",
+             "app.py": "import pkg\npkg.old_call()\n"}
+    result = TestsOnly().migrate(ServiceSource("svc", files))
+    assert result.changed == {"pytest.ini": "[pytest]\nasyncio_mode = strict\n", "tests/t.py": "import pkg\npkg.new_call()\n"}
+    assert [(a.file, a.rule) for a in result.applied] == [("pytest.ini", "TST008"), ("tests/t.py", "TST001")]

@@ -45,3 +45,14 @@ def test_bad_config_names_file_and_key(tmp_path, text, message):
     with pytest.raises(ConfigError) as error:
         load_config(tmp_path)
     assert str(error.value).startswith(message) and "\n" not in str(error.value)
+
+
+def test_check_env_settings_are_read_and_checked(tmp_path):
+    from bot.config import CheckEnvSettings, parse_config
+    config = parse_config({"check-env": {"extras": ["all"], "python": "3.11"},
+                           "service-check-env": {"billing": {"requirements": ["ci/test.txt"], "install-project": False}}},
+                          "upgrade-bot.toml", tmp_path)
+    assert config.check_env_for("other") == CheckEnvSettings(extras=("all",), python="3.11")
+    assert config.check_env_for("billing") == CheckEnvSettings(requirements=("ci/test.txt",), install_project=False)
+    with pytest.raises(ConfigError, match="check-env.pyhton: unknown key"):
+        parse_config({"check-env": {"pyhton": "3.11"}}, "upgrade-bot.toml", tmp_path)

@@ -119,8 +119,8 @@ def test_run_prints_each_long_step_with_elapsed_time(tmp_path):
     assert result.returncode == 0, result.stderr
     steps = [match.group(2) for match in re.finditer(r"^\[ *(\d+\.\d)s\] (.*)$", result.stderr, re.M)]
     assert [step.split(" (")[0] for step in steps] == [
-        "alpha: environment for the base", "alpha: testing the base",
-        "alpha: environment for the branch", "alpha: testing the branch"]
+        "alpha: environment for the branch", "alpha: testing the branch",  # the branch picks the Python
+        "alpha: environment for the base", "alpha: testing the base"]
 
 
 def test_the_demo_says_what_it_merges(tmp_path):

@@ -137,9 +137,9 @@ default = true
     assert repo.origin_refs() == refs  # a re-run gets the same lock text: nothing to push
     assert "**Passed**" in pr["body"] and "| failed | 0 | 0 |" in pr["body"]  # the tests pass on 8.2 and on 9.1.2
     version = ".".join(map(str, sys.version_info[:3]))
-    assert f"Tests ran with Python {version}, as declared (`>=3.11` in `pyproject.toml`)." in pr["body"]
-    assert "The test environment holds the versions locked in `uv.lock`." in pr["body"]
-    assert record.read_text().split() == ["8.2.3", "9.1.2"]  # base on the locked 8.2.3, branch on 9.1.2
+    assert f"Python {version} ran the tests: the lowest version `>=3.11` (pyproject.toml) allows." in pr["body"]
+    assert "runtime dependencies from the versions locked in `uv.lock`" in pr["body"]
+    assert record.read_text().split() == ["9.1.2", "8.2.3"]  # branch on 9.1.2 (tested first), base on the locked 8.2.3
 
 
 def poetry_library(index_url: str) -> dict[str, str]:
@@ -200,7 +200,7 @@ def test_poetry_library_and_hash_pinned_pip_tools_service_keep_their_locks(tmp_p
     for pr in prs.values():
         assert "**Passed**" in pr["body"], pr["body"]
         assert "Manual changes still needed (0)" in pr["body"]
-    assert "as declared (`>=3.11,<4` in `pyproject.toml`)" in prs["upgrade-bot/tenacity-9.1.2/retrylib"]["body"]
+    assert "the lowest version `>=3.11,<4` (pyproject.toml) allows" in prs["upgrade-bot/tenacity-9.1.2/retrylib"]["body"]
     assert "versions locked in `poetry.lock`" in prs["upgrade-bot/tenacity-9.1.2/retrylib"]["body"]
     assert "versions pinned in `requirements-dev.txt`" in prs["upgrade-bot/tenacity-9.1.2/worker"]["body"]
 
@@ -239,4 +239,4 @@ def test_poetry_1x_lock_keeps_its_format_and_is_validated_on_its_locked_versions
     lock = (library / "poetry.lock").read_text()
     assert 'lock-version = "2.0"' in lock and 'name = "tenacity"\nversion = "9.1.2"' in lock
     tool(library, *POETRY_1X, "check", "--lock")
-    assert record.read_text().split() == ["8.2.3", "9.1.2"]
+    assert record.read_text().split() == ["9.1.2", "8.2.3"]  # the branch is tested first

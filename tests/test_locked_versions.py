@@ -158,6 +158,7 @@ def test_broken_lock_names_the_file(tmp_path):
 def test_uv_export_asks_for_the_test_extras_and_groups_the_project_has():
     pyproject = {"project": {"optional-dependencies": {"Test": ["pytest"], "docs": ["sphinx"]}},
                  "dependency-groups": {"dev": ["ruff"], "lint": ["mypy"]}}
-    command = uv_export_command("uv", pyproject, ("test", "tests", "dev"))
+    command = uv_export_command("uv", pyproject, ("Test", "tests"), ("dev", "testing"))
     assert command[:3] == ["uv", "export", "--frozen"] and "--no-emit-project" in command
-    assert command[-4:] == ["--extra", "test", "--group", "dev"]
+    assert command[-4:] == ["--extra", "Test", "--group", "dev"]  # only what the project has
+    assert "--no-default-groups" in command  # uv's default `dev` group only when chosen

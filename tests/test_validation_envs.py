@@ -53,11 +53,12 @@ def test_requirements_folder_layout_picks_the_test_file(tmp_path):
     assert requirement_sources(tmp_path) == [test]
 
 
-def test_unrelated_files_are_all_sources_with_the_dev_file_first(tmp_path):
-    docs = write(tmp_path / "requirements-docs.txt", "sphinx==7.0.0\n")
-    write(tmp_path / "requirements.txt", "six==1.16.0\n")
-    dev = write(tmp_path / "requirements-dev.txt", "--requirement=requirements.txt\npytest\n")
-    assert requirement_sources(tmp_path) == [dev, docs]
+def test_docs_and_lint_files_are_never_installed_beside_the_test_file(tmp_path):
+    write(tmp_path / "requirements-docs.txt", "sphinx==7.0.0\ntyping-extensions==4.5.0\n")
+    write(tmp_path / "requirements-lint.txt", "typing-extensions==4.12.2\n")
+    runtime = write(tmp_path / "requirements.txt", "six==1.16.0\n")
+    dev = write(tmp_path / "requirements-dev.txt", "pytest\n")
+    assert requirement_sources(tmp_path) == [runtime, dev]
 
 
 def test_pyproject_is_the_source_when_there_is_no_requirements_file(tmp_path):

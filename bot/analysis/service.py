@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable, Iterator
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider, QualifiedNameSource
+from libcst.metadata import QualifiedNameSource
 
 from bot.model import ServiceSource
 
@@ -146,7 +146,7 @@ class ServiceCore:
         if not isinstance(node, (cst.Name, cst.Attribute)):
             return set()
         found = set()
-        for qualified in parsed.get(QualifiedNameProvider, node, ()):
+        for qualified in parsed.qualified_names(node):
             if qualified.source is QualifiedNameSource.BUILTIN:
                 # libcst >= 1.x already spells builtins "builtins.x"; older versions gave "x".
                 name = qualified.name

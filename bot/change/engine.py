@@ -59,6 +59,7 @@ class ServiceRun:
         self.requirement_edits: list[RequirementEdit] = []
         self.applied: Counter[tuple[str, str, str]] = Counter()  # (path, rule, description) -> sites
         self.unparsable: list[tuple[str, str]] = []  # (path, "path:line: syntax error: reason")
+        self.texts: dict[str, str] = {}  # path -> new text of a file edited as text (config files, not Python)
         self._facts: dict[tuple, Any] = {}
 
     def fact(self, function: Callable[..., Any], *args: Any) -> Any:
@@ -89,6 +90,15 @@ class ServiceRun:
 
     def count(self, path: str, rule: str, description: str, n: int) -> None:
         self.applied[(path, rule, description)] += n
+
+    def text(self, path: str) -> str | None:
+        """A file's text as edited so far by set_text (else as read), None when the service has no such file."""
+        return self.texts.get(path, self.source.files.get(path))
+
+    def set_text(self, path: str, text: str) -> None:
+        if path in self.analysis.files:
+            raise ValueError(f"{path} is a Python file of the service: edit it through its edit plan")
+        self.texts[path] = text
 
 
 class RuleCodemod(Codemod):
@@ -126,7 +136,7 @@ class RuleCodemod(Codemod):
         for rule in rules:
             rule.begin_service()
         dispatch = _dispatch_table(rules)
-        for path in run.analysis.files_mentioning(*self.MENTIONS):
+        for path in self.files_to_read(run):
             file = run.file(path)
             if file is None:
                 run.unparsable.append((path, run.analysis.syntax_error(path) or f"{path}: cannot parse"))
@@ -146,6 +156,11 @@ class RuleCodemod(Codemod):
             self.unparsable(run, path, error)
         return self.result(run)
 
+    def files_to_read(self, run: ServiceRun) -> list[str]:
+        """The Python files the rules visit, in order: by default those whose text has one of MENTIONS
+        (override for a finer prefilter: the files pytest would collect, say)."""
+        return run.analysis.files_mentioning(*self.MENTIONS)
+
     def unparsable(self, run: ServiceRun, path: str, error: str) -> None:
         """A file the recipe would read that libcst cannot parse: said in the PR (override to list it)."""
         run.add_note(f"{path} was not changed: libcst cannot parse it ({error}).")
@@ -157,6 +172,9 @@ class RuleCodemod(Codemod):
                 continue
             text = file.edits.code()
             if text != run.source.files[path]:
+                result.changed[path] = text
+        for path, text in sorted(run.texts.items()):
+            if text != run.source.files.get(path):
                 result.changed[path] = text
         for (path, rule, description), count in sorted(run.applied.items()):
             result.applied.append(AppliedChange(path, rule, description.replace("{n}", str(count)), count))

@@ -45,6 +45,7 @@ What a rule does, always under its own id (disable = ["ID"] in the configuration
     self.imports                                               the file's import editor (bot.change.import_editor)
     with self.at(path): ...                                    another file as the current one (a rule deciding
                                                                for the service may edit or list in any file)
+    self.set_text(path, text) / self.text(path)                a file that is not Python (a config file), as text
     self.count(n=1, description=None, path=None)               rewritten sites with no edit of their own
     self.note(text)                                            a paragraph for the PR body (once)
     self.require(requirement_edit)                             a requirement edit on top of recipe.toml's
@@ -260,6 +261,17 @@ class Rule:
         if n:
             self._may_edit()
             self.run.count(path or self.path, self.ID, description or self.applied_description(), n)
+
+    def set_text(self, path: str, text: str, *, count: int = 1, description: str | None = None) -> None:
+        """A file that is not Python (pytest.ini, setup.cfg, pyproject.toml) gets this text; self.text(path)
+        reads it back, so several rules can edit one file in turn (tomlkit/configparser for the editing)."""
+        self._may_edit()
+        self.run.set_text(path, text)
+        self.count(count, description, path)
+
+    def text(self, path: str) -> str | None:
+        """A file's text as edited so far (set_text), else as read; None when the service has no such file."""
+        return self.run.text(path)
 
     def note(self, text: str) -> None:
         self.run.add_note(text)

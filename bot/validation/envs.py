@@ -35,6 +35,7 @@ from packaging.utils import canonicalize_name
 from bot.validation.locked import (LOCK_FILES, UV_LOCK, LockReadError, lock_file, poetry_locked_pins,
                                    uv_export_command, uv_locked_pins)
 from bot.validation.poetry_deps import poetry_requirements
+from bot.validation.test_deps import InlineRequirements, Selection, plan_environment, is_test_name
 
 CACHE_DIR_VARIABLE = "UPGRADE_BOT_CACHE"
 UV_BINARY_VARIABLE = "UPGRADE_BOT_UV"
@@ -43,18 +44,6 @@ KEY_SCHEMA = "1"
 COMPLETE_MARKER = "upgrade-bot-env.json"
 GENERATED_REQUIREMENTS = "upgrade-bot-requirements.in"
 GENERATED_CONSTRAINTS = "upgrade-bot-constraints.in"
-
-# Extras and dependency groups that hold what a service's tests need.
-TEST_EXTRA_NAMES = ("test", "tests", "testing", "dev", "develop", "development")
-# Preferred first among several unrelated requirement files (the rest keep alphabetical order).
-PREFERRED_SOURCES = (
-    "requirements-dev.txt",
-    "requirements_dev.txt",
-    "requirements-test.txt",
-    "requirements_test.txt",
-    "requirements/test.txt",
-    "requirements/dev.txt",
-)
 
 # "-r file", "-rfile", "--requirement=file" (and the same for constraints)
 _INCLUDE_RE = re.compile(r"^(-r|-c|--requirement|--constraint)(?:\s*=\s*|\s+|(?<=-r)|(?<=-c))(\S.*)$")
@@ -132,44 +121,30 @@ class Interpreter:
 
 
 def requirement_sources(service_dir: Path) -> list[Path]:
-    """The requirement files that describe a service's test environment.
+    """The files a service's test environment is built from (bot.validation.test_deps decides which),
+    without those another one includes with ``-r``. ``[]`` for a directory that is no service."""
+    return drop_included(plan_environment(Path(service_dir)).files)
 
-    A ``uv.lock`` or ``poetry.lock`` beside the ``pyproject.toml`` wins: the env holds the locked
-    versions. Otherwise, among ``requirements*.txt`` and ``requirements/*.txt``, those that no other one includes with
-    ``-r`` (the most complete one when they chain, all of them when unrelated). Without any, the
-    ``pyproject.toml`` when it declares dependencies. ``[]`` for a directory that is no service.
-    """
-    service_dir = Path(service_dir)
-    locked = lock_file(service_dir)
-    if locked is not None:
-        return [locked]
-    candidates = sorted(service_dir.glob("requirements*.txt")) + sorted(
-        (service_dir / "requirements").glob("*.txt")
-    )
-    candidates = [path for path in candidates if path.is_file()]
-    if candidates:
-        included: set[Path] = set()
-        for path in candidates:
+
+def drop_included(files: Sequence[Path]) -> list[Path]:
+    """The files no other one of them includes (``-r``), nor covers: a pip-compile'd test file already pins
+    every runtime package, and installing the runtime file beside it could only disagree with it."""
+    included: set[Path] = set()
+    for path in files:
+        if path.suffix == ".txt":
             included |= _transitively_included(path) - {path.resolve()}
-        roots = [path for path in candidates if path.resolve() not in included]
-        return sorted(roots, key=lambda path: _source_rank(path, service_dir))
-    pyproject = service_dir / "pyproject.toml"
-    if pyproject.is_file() and _pyproject_declares_dependencies(pyproject):
-        return [pyproject]
-    return []
+    kept = [path for path in files if path.resolve() not in included]
+    names = {path: _package_names(path) for path in kept if path.suffix == ".txt"}
+    return [path for path in kept if not (names.get(path) and any(
+        other != path and names[path] <= names[other] for other in names if kept.index(other) > kept.index(path)))]
 
 
-def _pyproject_declares_dependencies(pyproject: Path) -> bool:
+def _package_names(path: Path) -> set[str]:
     try:
-        return bool(_expand_pyproject(pyproject))
-    except EnvBuildError:  # broken TOML: let ensure_env report it, naming the file
-        return True
-
-
-def _source_rank(path: Path, service_dir: Path) -> tuple[int, str]:
-    relative = path.relative_to(service_dir).as_posix()
-    preferred = PREFERRED_SOURCES.index(relative) if relative in PREFERRED_SOURCES else len(PREFERRED_SOURCES)
-    return preferred, relative
+        expanded = expand_requirements([path])
+    except EnvBuildError:
+        return set()
+    return {line.package_name for line in expanded.requirements if line.package_name}
 
 
 def _transitively_included(path: Path) -> set[Path]:
@@ -193,8 +168,11 @@ def _transitively_included(path: Path) -> set[Path]:
 
 
 def expand_requirements(
-    requirement_files: Sequence[Path] = (), requirement_lines: Sequence[str] = ()
+    requirement_files: Sequence[Path] = (), requirement_lines: Sequence[str] = (),
+    selection: Selection | None = None, inline: Sequence[InlineRequirements] = (),
 ) -> ExpandedRequirements:
+    """selection: which extras and groups of a pyproject (or its lock) to take; None: those named like tests.
+    inline: requirement lines held in another file (tox's deps), expanded as if that file held them."""
     expanded = ExpandedRequirements()
     for path in requirement_files:
         path = Path(path)
@@ -202,11 +180,14 @@ def expand_requirements(
             raise EnvBuildError("requirement file not found", path)
         if path.name == "pyproject.toml":
             expanded.sources.append(path)
-            expanded.requirements += _expand_pyproject(path)
+            expanded.requirements += _expand_pyproject(path, selection)
         elif path.name in LOCK_FILES:
-            _expand_lock(path, expanded)
+            _expand_lock(path, expanded, selection)
         else:
             _expand_requirements_file(path, expanded, into="requirements", stack=())
+    for block in inline:
+        expanded.sources.append(block.origin)
+        _expand_requirements_text(block.text, block.origin, expanded, "requirements", ())
     inline_origin = Path("<requirement_lines>")
     for number, line in enumerate(requirement_lines, start=1):
         for _, logical in _logical_lines(line):
@@ -219,7 +200,12 @@ def _expand_requirements_file(path: Path, expanded: ExpandedRequirements, into: 
     if resolved in stack:  # an include cycle: pip would loop forever, the content is already here
         return
     expanded.sources.append(path)
-    text = path.read_text(encoding="utf-8", errors="replace")
+    _expand_requirements_text(path.read_text(encoding="utf-8", errors="replace"), path, expanded, into,
+                              stack + (resolved,))
+
+
+def _expand_requirements_text(text: str, path: Path, expanded: ExpandedRequirements, into: str, stack: tuple) -> None:
+    """Lines of `path` (or held in it): includes and local paths are relative to its folder."""
     for number, line in _logical_lines(text):
         include = _INCLUDE_RE.match(line)
         if include:
@@ -229,7 +215,7 @@ def _expand_requirements_file(path: Path, expanded: ExpandedRequirements, into: 
             if not target.is_file():
                 raise EnvBuildError(f"{line!r}: included file not found", path)
             target_list = "constraints" if include.group(1) in ("-c", "--constraint") else into
-            _expand_requirements_file(target, expanded, target_list, stack + (resolved,))
+            _expand_requirements_file(target, expanded, target_list, stack)
             continue
         line = _absolutise_local_path(line, path.parent)
         entry = RequirementLine(line, path, number)
@@ -241,7 +227,7 @@ def _expand_requirements_file(path: Path, expanded: ExpandedRequirements, into: 
             expanded.requirements.append(entry)
 
 
-def _expand_lock(path: Path, expanded: ExpandedRequirements) -> None:
+def _expand_lock(path: Path, expanded: ExpandedRequirements, selection: Selection | None) -> None:
     """The locked versions of what the pyproject beside the lock declares for runtime and tests."""
     pyproject = path.parent / "pyproject.toml"
     if not pyproject.is_file():
@@ -249,10 +235,12 @@ def _expand_lock(path: Path, expanded: ExpandedRequirements) -> None:
     text = path.read_text(encoding="utf-8")
     try:
         if path.name == UV_LOCK:
-            command = uv_export_command(find_uv(), _parse_toml(pyproject), TEST_EXTRA_NAMES)
+            document = _parse_toml(pyproject)
+            chosen = selection or default_selection(document)
+            command = uv_export_command(find_uv(), document, chosen.extras, chosen.groups)
             pins = uv_locked_pins(path.parent, command, _uv_environment())
         else:
-            declared = [line.text for line in _expand_pyproject(pyproject)]
+            declared = [line.text for line in _expand_pyproject(pyproject, selection)]
             pins = poetry_locked_pins(text, declared, path.parent)
     except LockReadError as error:
         raise EnvBuildError(str(error), path) from error
@@ -272,11 +260,21 @@ def _parse_toml(path: Path) -> dict:
         raise EnvBuildError(f"invalid TOML: {error}".splitlines()[0], path) from error
 
 
-def _expand_pyproject(path: Path) -> list[RequirementLine]:
-    """Project dependencies plus test-ish extras and dependency groups (the project itself is not
-    installed: checks run with the service dir as cwd, so flat-layout code is importable)."""
+def default_selection(document: dict) -> Selection:
+    """Without a plan: the extras, groups and Poetry groups named like tests."""
+    project = document.get("project") or {}
+    poetry = (document.get("tool") or {}).get("poetry") or {}
+    return Selection(tuple(name for name in project.get("optional-dependencies") or {} if is_test_name(name)),
+                     tuple(name for name in document.get("dependency-groups") or {} if is_test_name(name)),
+                     tuple(name for name in poetry.get("group") or {} if is_test_name(name)))
+
+
+def _expand_pyproject(path: Path, selection: Selection | None = None) -> list[RequirementLine]:
+    """Project dependencies plus the selected extras and dependency groups (the project itself is
+    installed apart, when it is a package: bot.validation.project_install)."""
     text = path.read_text(encoding="utf-8")
     document = _parse_toml(path)
+    chosen = selection or default_selection(document)
     project = document.get("project") or {}
     own_name = canonicalize_name(project["name"]) if project.get("name") else None
     optional = {canonicalize_name(k): v for k, v in (project.get("optional-dependencies") or {}).items()}
@@ -313,13 +311,18 @@ def _expand_pyproject(path: Path) -> list[RequirementLine]:
             elif isinstance(item, str):
                 add_requirement(item, set())
 
-    for spec in [*(project.get("dependencies") or []), *poetry_requirements(document, TEST_EXTRA_NAMES)]:
+    for spec in [*(project.get("dependencies") or []), *poetry_requirements(document, chosen.poetry_groups)]:
         add_requirement(spec, set())
     seen_extras: set[str] = set()
     seen_groups: set[str] = set()
-    for name in TEST_EXTRA_NAMES:
-        add_extra(name, seen_extras)
-        add_group(name, seen_groups)
+    for name in chosen.extras:
+        add_extra(canonicalize_name(name), seen_extras)
+    for name in chosen.groups:
+        add_group(canonicalize_name(name), seen_groups)
+    legacy_dev = ((document.get("tool") or {}).get("uv") or {}).get("dev-dependencies") or []
+    if "dev" in {canonicalize_name(name) for name in chosen.groups} and "dev" not in groups:
+        for spec in legacy_dev:
+            add_requirement(spec, set())
 
     lines = text.splitlines()
     result = []
@@ -446,8 +449,13 @@ def _describe_interpreter(path: str) -> Interpreter:
     return Interpreter(Path(path), implementation.lower(), version, machine)
 
 
+# uv's own settings that change where packages come from: the same pins from another index are another env
+INDEX_VARIABLES = ("UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_FIND_LINKS")
+
+
 def env_key(expanded: ExpandedRequirements, interpreter: Interpreter) -> str:
-    content = f"schema {KEY_SCHEMA}\npython {interpreter.key_text}\n{expanded.key_content()}"
+    indexes = "".join(f"index {name}={os.environ[name]}\n" for name in INDEX_VARIABLES if os.environ.get(name))
+    content = f"schema {KEY_SCHEMA}\npython {interpreter.key_text}\n{indexes}{expanded.key_content()}"
     return hashlib.sha256(content.encode()).hexdigest()[:24]
 
 
@@ -479,10 +487,12 @@ def ensure_env(
     requirement_lines: Sequence[str] = (),
     cache_dir: Path | None = None,
     python: str | None = None,
+    selection: Selection | None = None,
+    inline: Sequence[InlineRequirements] = (),
 ) -> Path:
     """The python executable of a cached env holding these requirements, built when missing."""
     interpreter = resolve_interpreter(python)
-    expanded = expand_requirements(requirement_files or (), requirement_lines)
+    expanded = expand_requirements(requirement_files or (), requirement_lines, selection, inline)
     key = env_key(expanded, interpreter)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     final = cache / key

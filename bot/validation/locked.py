@@ -55,17 +55,20 @@ def pinned_by(sources: Sequence[Path], compiled: Sequence[Path] = ()) -> str:
 # uv.lock
 
 
-def uv_export_command(uv: str, pyproject: dict, test_names: Sequence[str]) -> list[str]:
-    """`uv export` of the runtime dependencies plus the test-ish extras and groups the project has
-    (the dev group is uv's default), without the project itself: checks run from its directory."""
-    extras = {canonicalize_name(name) for name in (pyproject.get("project", {}).get("optional-dependencies") or {})}
-    groups = {canonicalize_name(name) for name in (pyproject.get("dependency-groups") or {})}
+def uv_export_command(uv: str, pyproject: dict, extras: Sequence[str], groups: Sequence[str]) -> list[str]:
+    """`uv export` of the runtime dependencies plus the chosen extras and groups the project has, without
+    the project itself (installed apart when it is a package: bot.validation.project_install)."""
+    have_extras = {canonicalize_name(name) for name in (pyproject.get("project", {}).get("optional-dependencies") or {})}
+    have_groups = {canonicalize_name(name) for name in (pyproject.get("dependency-groups") or {})}
+    if ((pyproject.get("tool") or {}).get("uv") or {}).get("dev-dependencies"):
+        have_groups.add("dev")  # uv's legacy dev-dependencies are its `dev` group
     command = [uv, "export", "--frozen", "--format", "requirements-txt", "--no-hashes", "--no-header",
-               "--no-annotate", "--no-emit-project", "--emit-index-url"]
-    for name in test_names:
-        if name in extras:
+               "--no-annotate", "--no-emit-project", "--emit-index-url", "--no-default-groups"]
+    for name in extras:
+        if canonicalize_name(name) in have_extras:
             command += ["--extra", name]
-        if name in groups:
+    for name in groups:
+        if canonicalize_name(name) in have_groups:
             command += ["--group", name]
     return command
 

@@ -8,24 +8,27 @@ import dataclasses
 import hashlib
 import json
 import tempfile
+from pathlib import Path
 from typing import Callable
 
 from bot.config import Config
-from bot.declared.compile_header import header_command
 from bot.errors import ConfigError
 from bot.gitops import GitRepo
 from bot.plan.jobs import Job
 from bot.publish.pr_content import Validation
 from bot.publish.render import render
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
-                            ensure_env, requirement_sources, run_checks, untested_reason)
-from bot.validation.envs import CACHE_DIR_VARIABLE, default_cache_dir
-from bot.validation.locked import pinned_by
-from bot.validation.python_version import choose_python
+                            run_checks, untested_reason)
+from bot.validation.conflicts import Diagnosis
+from bot.validation.environment import import_check, service_environment
+from bot.validation.envs import CACHE_DIR_VARIABLE, Interpreter, default_cache_dir
+from bot.validation.prefetch import EnvPrefetch
+from bot.validation.python_version import MAX_ATTEMPTS, python_plan
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
-# Bump when what an env holds for the same tree changes (v2: locked versions), so old results are not reused.
-RESULTS_SCHEMA = 2
+# Bump when what an env holds for the same tree changes (v2: locked versions; v3: the project installed, test
+# dependencies by source, the Python by declaration), so old results are not reused.
+RESULTS_SCHEMA = 3
 
 
 class CheckRunner:
@@ -37,7 +40,10 @@ class CheckRunner:
         self.cache_dir = repo.state_dir / "validation"
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         check_env_cache()
-        self.pythons: dict[tuple[str, str], str] = {}  # (service path, sha) -> which Python ran the checks
+        self.pythons: dict[tuple[str, str], str] = {}  # (service path, sha) -> the environment, in the PR's words
+        self.interpreters: dict[tuple[str, str], Interpreter] = {}  # (service path, sha) -> the Python that ran
+        self.installed: dict[tuple[str, str], dict[str, str]] = {}  # what the environment held (with `imports`)
+        self.diagnoses: dict[tuple[str, str], Diagnosis] = {}  # the migrated package does not import: why
 
     def specs(self, service: str) -> list[CheckSpec]:
         configured = self.config.service_checks.get(service) or self.config.checks
@@ -45,27 +51,74 @@ class CheckRunner:
             return list(DEFAULT_CHECKS)
         return [CheckSpec(c.name, list(c.command), c.timeout) for c in configured]
 
-    def results(self, service: str, service_path: str, sha: str, label: str = "") -> list[CheckRun]:
+    def results(self, service: str, service_path: str, sha: str, label: str = "",
+                prefer: Interpreter | None = None, imports: tuple[str, ...] = ()) -> list[CheckRun]:
+        """prefer: the interpreter to try first (the one the branch ran on, so the base runs on it too).
+        imports: distributions whose import is checked in the environment (the migrated ones), and diagnosed
+        when it fails (bot.validation.conflicts)."""
         specs = self.specs(service)
         tree = self.repo.repo.rev_parse(f"{sha}^{{tree}}" if service_path == "." else f"{sha}:{service_path}").hexsha
-        key = hashlib.sha256(json.dumps([RESULTS_SCHEMA, tree, [dataclasses.asdict(s) for s in specs]]).encode()).hexdigest()[:24]
+        settings = self.config.check_env_for(service)
+        key = hashlib.sha256(json.dumps([RESULTS_SCHEMA, tree, [dataclasses.asdict(s) for s in specs],
+                                         prefer.key_text if prefer else "", repr(settings), imports]).encode()).hexdigest()[:24]
         cached = self.cache_dir / f"{key}.json"
         stored = json.loads(cached.read_text()) if cached.exists() else None
-        if isinstance(stored, dict):  # {"runs": [...], "python": which interpreter ran them}
+        if isinstance(stored, dict) and "interpreter" in stored:
             self.pythons[(service_path, sha)] = stored["python"]
+            self.interpreters[(service_path, sha)] = Interpreter(Path(stored["interpreter"][0]), *stored["interpreter"][1:])
+            self.installed[(service_path, sha)] = stored.get("installed", {})
+            if stored.get("diagnosis"):
+                self.diagnoses[(service_path, sha)] = Diagnosis(**stored["diagnosis"])
             return [_run_from_json(r) for r in stored["runs"]]
         with self.repo.temporary_worktree(sha) as checkout:
             service_dir = checkout / service_path
-            self.step(f"{service}: environment for {label or sha[:12]} (built once, then cached)")
-            choice = choose_python(service_dir)
-            sources = requirement_sources(service_dir)
-            python = ensure_env(sources, python=choice.path)
-            self.step(f"{service}: testing {label or sha[:12]}")
-            runs = run_checks(service_dir, python, specs)
-            environment = " ".join(filter(None, [choice.describe(), pinned_by(sources, _compiled(sources))]))
-        cached.write_text(json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": environment}))
-        self.pythons[(service_path, sha)] = environment
+            earlier: tuple[tuple[Interpreter, str], ...] = ()
+            first = None
+            while True:
+                self.step(f"{service}: environment for {label or sha[:12]} (built once, then cached)")
+                with service_environment(service_dir, settings, prefer, earlier=earlier) as prepared:
+                    self.step(f"{service}: testing {label or sha[:12]}")
+                    runs = run_checks(service_dir, prepared.python, specs)
+                    probe, diagnosis = import_check(prepared, list(imports))
+                unusable = python_unusable(runs)
+                if first is not None and unusable == first[4]:  # the same error everywhere: not the Python's doing
+                    prepared, runs, probe, diagnosis, _ = first
+                    break
+                first = first or (prepared, runs, probe, diagnosis, unusable)
+                if not unusable or prefer is not None or len(earlier) + 1 >= MAX_ATTEMPTS \
+                        or not more_pythons(service_dir, settings, (*earlier, (prepared.interpreter, unusable))):
+                    break
+                earlier = (*earlier, (prepared.interpreter, unusable))
+        interpreter = prepared.interpreter
+        cached.write_text(json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": prepared.description,
+                                      "interpreter": [str(interpreter.path), interpreter.implementation,
+                                                      interpreter.version, interpreter.machine],
+                                      "installed": probe.installed,
+                                      "diagnosis": dataclasses.asdict(diagnosis) if diagnosis else None}))
+        self.installed[(service_path, sha)] = probe.installed
+        if diagnosis is not None:
+            self.diagnoses[(service_path, sha)] = diagnosis
+        self.pythons[(service_path, sha)] = prepared.description
+        self.interpreters[(service_path, sha)] = interpreter
         return runs
+
+
+def python_unusable(runs: list[CheckRun]) -> str:
+    """Why these runs say nothing about the code on this Python: no test passed and every test errored the
+    same way, as when the suite needs a newer Python than the service declares (`enum.StrEnum` on 3.10)."""
+    outcomes = [o for run in runs for o in run.outcomes.values()]
+    if not outcomes or any(o.outcome != "error" for o in outcomes):
+        return ""
+    messages = {o.message.splitlines()[-1].strip() if o.message else "" for o in outcomes}
+    if len(messages) != 1 or not next(iter(messages)):
+        return ""
+    return f"every test errors there ({next(iter(messages))})"
+
+
+def more_pythons(service_dir: Path, settings, earlier: tuple[tuple[Interpreter, str], ...]) -> bool:
+    tried = {interpreter.key_text for interpreter, _ in earlier}
+    plan = python_plan(service_dir, settings.python if settings else "")
+    return any(c.key_text not in tried for c in plan.candidates)
 
 
 def check_env_cache() -> None:
@@ -82,18 +135,50 @@ def check_env_cache() -> None:
 class CheckValidator:
     def __init__(self, checks: CheckRunner) -> None:
         self.checks = checks
+        self.prefetch = EnvPrefetch(checks.repo.repo.git_dir, checks.config.check_env_for)
+        self.expected: tuple[list[tuple[str, str]], str] | None = None
+
+    def expect(self, jobs: list[Job], base_sha: str) -> None:
+        """The jobs this run will validate: their base environments are built in the background from the first
+        validation on (not before: the codemod workers are forked first, and a fork must not copy a thread)."""
+        self.expected = ([(job.service.name, job.service.path) for job in jobs], base_sha)
+
+    def finish(self) -> None:
+        self.prefetch.stop()
+        self.expected = None
 
     def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
+        if self.expected is not None:
+            self.prefetch.start(*self.expected)
+            self.expected = None
         try:
-            before = self.checks.results(job.service.name, job.service.path, base_sha, "the base")
-            after = self.checks.results(job.service.name, job.service.path, head_sha, "the branch")
+            # the branch first: the base then runs on the Python the branch installs on, so both sides compare
+            migrated = migrated_distributions(job)
+            after = self.checks.results(job.service.name, job.service.path, head_sha, "the branch", imports=migrated)
+            ran = self.checks.interpreters.get((job.service.path, head_sha))
+            before = self.checks.results(job.service.name, job.service.path, base_sha, "the base", prefer=ran,
+                                         imports=migrated)
         except EnvBuildError as exc:
             return Validation(f"**Could not validate**: building the test environment failed: {exc}", ok=False)
         comparison = compare(before, after)
         untested = untested_reason(after)
         python = self.checks.pythons.get((job.service.path, head_sha), "")
-        summary = render_comparison(comparison, before, after, untested) + (f"\n\n{python}" if python else "")
+        diagnosis = self.checks.diagnoses.get((job.service.path, head_sha))
+        if diagnosis is not None and diagnosis.culprit:
+            base_version = self.checks.installed.get((job.service.path, base_sha), {}).get(diagnosis.culprit.split()[0], "")
+            diagnosis = dataclasses.replace(diagnosis, on_base=f"{diagnosis.culprit.split()[0]} {base_version}".strip()
+                                            if base_version else "")
+        notes = [note for note in (diagnosis.describe() if diagnosis else "", python) if note]
+        summary = render_comparison(comparison, before, after, untested, notes)
         return Validation(summary, ok=comparison.ok(), untested=untested)
+
+
+def migrated_distributions(job: Job) -> tuple[str, ...]:
+    """The distributions a job's branch installs for the recipe: its target and the packages it adds."""
+    names = [job.recipe.target_package or job.recipe.package]
+    names += [edit.new_package or edit.package for edit in job.recipe.requirement_edits
+              if edit.action in ("add", "replace")]
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 class SkippedValidator:
@@ -102,15 +187,11 @@ class SkippedValidator:
 
 
 def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun],
-                      untested: str = "") -> str:
+                      untested: str = "", environment: list[str] | None = None) -> str:
+    """environment: how the test environment was made and what its import check found (right below the
+    table, so a long list of failing tests never pushes it out of the PR body)."""
     return render("validation_details.md.j2", c=comparison, ok=comparison.ok(), max_listed=MAX_LISTED,
-                  before=before, after=after, untested=untested)
-
-
-def _compiled(sources: list) -> list:
-    """The requirement files pip-compile (or uv pip compile) generated: already the locked versions."""
-    return [path for path in sources if path.suffix == ".txt"
-            and header_command(path.read_text(encoding="utf-8", errors="replace")) is not None]
+                  before=before, after=after, untested=untested, environment=environment or [])
 
 
 def _run_from_json(data: dict) -> CheckRun:

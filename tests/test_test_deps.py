@@ -1,0 +1,104 @@
+"""Where a service's test dependencies come from, in the documented order, and whether the service itself is
+installed: plain files in, a plan out (no environment is built here)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.validation.envs import expand_requirements
+from bot.config import CheckEnvSettings
+from bot.validation.test_deps import is_test_name, plan_environment
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def installed(root: Path) -> list[str]:
+    plan = plan_environment(root)
+    expanded = expand_requirements(plan.files, selection=plan.selection, inline=plan.inline)
+    return sorted({line.key_text for line in expanded.requirements})
+
+
+def test_names_that_say_test_or_dev():
+    assert all(map(is_test_name, ["test", "Tests", "testing", "dev", "requirements-test", "test-deps", "unit_tests"]))
+    assert not any(map(is_test_name, ["docs", "lint", "all", "typing", "contest", "devices"]))
+
+
+def test_extras_and_groups_with_test_names_win_over_requirements_files_and_tox(tmp_path):
+    write(tmp_path, {
+        "pyproject.toml": '[project]\nname = "svc"\nversion = "1"\ndependencies = ["six"]\n\n'
+                          '[project.optional-dependencies]\nrequirements-test = ["pytest"]\ndocs = ["sphinx"]\n\n'
+                          '[dependency-groups]\nlint = ["ruff"]\nunit-tests = ["coverage", {include-group = "lint"}]\n',
+        "requirements-dev.txt": "mypy\n",
+        "tox.ini": "[testenv]\ndeps = tox-only\n",
+    })
+    plan = plan_environment(tmp_path)
+    assert plan.test_source == "dependency group `unit-tests` and extra `requirements-test` of pyproject.toml"
+    assert installed(tmp_path) == ["coverage", "pytest", "ruff", "six"]
+
+
+def test_poetry_test_groups_then_every_non_optional_group(tmp_path):
+    poetry = ('[tool.poetry]\nname = "svc"\n\n[tool.poetry.dependencies]\npython = "^3.9"\nsix = "^1.16"\n\n'
+              '[tool.poetry.group.docs]\noptional = true\n\n[tool.poetry.group.docs.dependencies]\nsphinx = "*"\n\n')
+    write(tmp_path, {"pyproject.toml": poetry + '[tool.poetry.group.dev.dependencies]\npytest = "^8"\n\n'
+                                                '[tool.poetry.group.lint.dependencies]\nruff = "*"\n'})
+    assert plan_environment(tmp_path).test_source == "Poetry group `dev` of pyproject.toml"
+    assert installed(tmp_path) == ["pytest<9,>=8", "six<2,>=1.16"]
+    write(tmp_path, {"pyproject.toml": poetry + '[tool.poetry.group.ci.dependencies]\npytest = "^8"\n'})
+    assert plan_environment(tmp_path).test_source == "Poetry group `ci` of pyproject.toml"  # what `poetry install` takes
+    assert installed(tmp_path) == ["pytest<9,>=8", "six<2,>=1.16"]
+
+
+def test_a_test_requirements_file_beside_the_runtime_one_and_never_the_docs_one(tmp_path):
+    write(tmp_path, {"requirements.txt": "six==1.16.0\n", "requirements/test.txt": "pytest\n",
+                     "requirements/docs.txt": "sphinx\n", "requirements-lint.txt": "ruff\n"})
+    plan = plan_environment(tmp_path)
+    assert plan.test_source == "`requirements/test.txt`" and plan.runtime_source == "`requirements.txt`"
+    assert installed(tmp_path) == ["pytest", "six==1.16.0"]
+
+
+def test_tox_deps_with_toxinidir_and_without_factor_lines(tmp_path):
+    write(tmp_path, {"requirements.txt": "six==1.16.0\n", "requirements-docs.txt": "sphinx\n",
+                     "tox.ini": "[tox]\nenvlist = py39,py311\n\n[testenv]\ndeps =\n    -r{toxinidir}/requirements.txt\n"
+                                "    pytest>=8\n    py39: importlib-metadata\n    {env:EXTRA_DEP:}\n"
+                                "extras = cli\ncommands = pytest\n"})
+    plan = plan_environment(tmp_path)
+    assert plan.test_source == "`deps` of tox.ini [testenv] (extras `cli`)"
+    assert installed(tmp_path) == ["pytest>=8", "six==1.16.0"]
+
+
+def test_a_configured_check_environment_wins(tmp_path):
+    write(tmp_path, {"requirements.txt": "six\n", "requirements-dev.txt": "pytest\n", "ci/requirements.txt": "nox\n",
+                     "pyproject.toml": '[project]\nname = "svc"\nversion = "1"\n\n[project.optional-dependencies]\n'
+                                       'test = ["pytest"]\nall = ["rich"]\n'})
+    plan = plan_environment(tmp_path, CheckEnvSettings(requirements=("ci/requirements.txt",), extras=("all",)))
+    assert plan.test_source == "the check environment configured for this service"
+    assert installed_with(plan) == ["nox", "rich", "six"]
+
+
+def installed_with(plan) -> list[str]:
+    expanded = expand_requirements(plan.files, selection=plan.selection, inline=plan.inline)
+    return sorted({line.key_text for line in expanded.requirements})
+
+
+def test_the_service_itself_is_installed_when_its_packaging_says_it_is_a_package(tmp_path):
+    write(tmp_path, {"pyproject.toml": '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'})
+    plan = plan_environment(tmp_path)
+    assert plan.project == tmp_path and "hatchling.build" in plan.project_reason
+    assert "installed the service itself" in plan.describe()
+    write(tmp_path, {"pyproject.toml": '[tool.poetry]\nname = "svc"\npackage-mode = false\n\n'
+                                      '[build-system]\nrequires = ["poetry-core"]\n'})
+    assert plan_environment(tmp_path).project is None
+    write(tmp_path, {"pyproject.toml": '[project]\nname = "svc"\nversion = "1"\n'})  # uv: a virtual project
+    assert plan_environment(tmp_path).project is None
+    write(tmp_path, {"setup.py": "from setuptools import setup\nsetup()\n"})
+    assert plan_environment(tmp_path).project == tmp_path
+
+
+def test_nothing_declared_says_where_it_looked(tmp_path):
+    write(tmp_path, {"requirements.txt": "six\n"})
+    plan = plan_environment(tmp_path)
+    assert plan.test_source == "" and plan.describe().startswith("No test dependencies declared (looked for:")
