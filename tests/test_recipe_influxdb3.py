@@ -108,7 +108,7 @@ def _case_config(case: Path) -> dict:
 def test_manual_items_point_at_the_original_source(case):
     before = _read_tree(FIXTURES / case / "before")
     for item in _codemod().migrate(ServiceSource(case, before)).manual:
-        assert item.rule in _codemod().RULES
+        assert item.rule in _codemod().rule_texts()
         source_line = before[item.file].splitlines()[item.line - 1]
         assert item.old_code.splitlines()[0].strip() in source_line or source_line.strip() in item.old_code
         assert item.reason
@@ -116,12 +116,12 @@ def test_manual_items_point_at_the_original_source(case):
 
 def test_rule_ids_are_stable_and_each_has_a_fixture():
     codemod = _codemod()
-    assert all(rule.startswith("INF") and len(rule) == 6 for rule in codemod.RULES)
+    assert all(rule.startswith("INF") and len(rule) == 6 for rule in codemod.rule_texts())
     seen = set()
     for case in CASES:
         result = codemod.migrate(ServiceSource(case, _read_tree(FIXTURES / case / "before")))
         seen |= {change.rule for change in result.applied} | {item.rule for item in result.manual}
-    assert seen == set(codemod.RULES)
+    assert seen == set(codemod.rule_texts())
 
 
 def test_there_are_unchanged_cases():
