@@ -17,6 +17,7 @@ from bot.gitops import GitRepo
 from bot.parallel import MAX_DEFAULT_WORKERS, default_workers
 from bot.plan.shards import matrix, parse_shard
 from bot.publish.status import format_table, status_rows, wave_name
+from bot.reviewers import check_reviewers
 from bot.runlock import repo_lock
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -115,14 +116,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--event", type=Path, required=True, metavar="FILE",
                    help="the event payload ($GITHUB_EVENT_PATH)")
 
-    p = sub.add("revert", "open a PR reverting a merged bot PR", cmd_revert)
+    p = sub.add("revert", "open a PR reverting a merged bot PR (validated like any PR)", cmd_revert)
     p.add_argument("--pr", type=int, required=True, metavar="N", help="the merged bot PR to revert")
+    p.add_argument("--skip-checks", action="store_true", help="emergencies only: the PR says nothing was validated")
 
     local = _Parsers(sub.add("local", "act on the local forge as a maintainer would"), "local forge commands")
     number_help = "the pull request number"
     local.add("merge", "merge PR N with a real merge commit on its base", cmd_local_merge).add_argument(
         "number", type=int, metavar="N", help=number_help)
     local.add("close", "close PR N", cmd_local_close).add_argument("number", type=int, metavar="N", help=number_help)
+    local.add("ready", "mark draft PR N ready for review", cmd_local_ready).add_argument(
+        "number", type=int, metavar="N", help=number_help)
     c = local.add("comment", "comment on PR N as USER; a /command in it is handled at once", cmd_local_comment)
     c.add_argument("number", type=int, metavar="N", help=number_help)
     c.add_argument("body", metavar="TEXT", help="the comment text")
@@ -135,7 +139,9 @@ def _parser() -> argparse.ArgumentParser:
 
 # --- shared setup -------------------------------------------------------------------------
 class Context:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, *, reads_only: bool = False) -> None:
+        """reads_only: a command that writes nothing to the forge (`plan`, `run --dry-run`): without a token
+        it works from git alone instead of failing (bot.forge.offline)."""
         self.repo = GitRepo(args.repo or Path.cwd())
         parser = getattr(args, "help_parser", None)  # names the lock's holder: "run", "local merge"...
         self.command = parser.prog.removeprefix("upgrade-bot ") if parser else "?"
@@ -155,16 +161,23 @@ class Context:
                 raise ConfigError("--recipes", "", f"unknown recipe {unknown[0]!r}")
             self.recipes = [r for r in self.recipes if r.id in wanted]
         self.forge_name = args.forge or self.config.forge
-        self.forge = self._forge()
+        self.forge = self._forge(reads_only)
 
-    def _forge(self):
+    def _forge(self, reads_only: bool = False):
         if self.forge_name == "github":
             from bot.forge.github import BOT_EMAIL, BOT_NAME, GitHubForge
+            from bot.forge.github_retry import GitHubError
             if self.config.identity == Identity():  # unset: commit as github-actions[bot]
                 self.config = dataclasses.replace(self.config, identity=Identity(BOT_NAME, BOT_EMAIL))
             from bot.publish.pr_content import UNTESTED_LABEL
             managed = set(self.config.labels) | {"checks-failing", "not-validated", UNTESTED_LABEL, "revert"}
-            return GitHubForge.from_env(self.config.github_repository or None, None, managed_labels=managed)
+            try:
+                return GitHubForge.from_env(self.config.github_repository or None, None, managed_labels=managed)
+            except GitHubError as exc:
+                if not reads_only:
+                    raise
+                from bot.forge.offline import OfflineForge
+                return OfflineForge(str(exc))
         from bot.forge.local import LocalForge
         return LocalForge(self.repo.state_dir)
 
@@ -180,12 +193,13 @@ class Context:
 
 # --- commands -----------------------------------------------------------------------------
 def cmd_plan(args) -> int:
-    ctx = Context(args)
+    ctx = Context(args, reads_only=True)
     if args.matrix:  # the services' shards only: no forge call, so the plan job needs no token
         plan, _ = ctx.runner().plan(prs={})
         print(json.dumps(matrix(plan.jobs), separators=(",", ":")))
         return EXIT_OK
     plan, base_sha = ctx.runner().plan()
+    plan.warnings += _offline_notes(ctx) + check_reviewers(ctx.forge, ctx.config.reviewers, ctx.config.source)
     if args.json:
         print(json.dumps({
             "base": base_sha,
@@ -216,7 +230,7 @@ def cmd_plan(args) -> int:
 
 
 def cmd_run(args) -> int:
-    ctx = Context(args)
+    ctx = Context(args, reads_only=args.dry_run)
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError("-j", "", f"must be at least 1, got {args.jobs}")
     shard = parse_shard(args.shard) if args.shard else None
@@ -225,12 +239,19 @@ def cmd_run(args) -> int:
         report = runner.run(dry_run=args.dry_run, all_waves=args.all_waves, progress=_progress(),
                             workers=args.jobs or default_workers(), shard=shard)
     if args.dry_run:
+        report.plan.warnings += _offline_notes(ctx)[:1]
         for result in report.results:
             if result.diff:
                 print(result.diff, end="")
     _print_summary(report)
     _print_broken_recipes(ctx)
     return EXIT_FAILED if report.failed or ctx.broken_recipes else EXIT_OK
+
+
+def _offline_notes(ctx: Context) -> list[str]:
+    """What a command that ran without GitHub could not read (nothing when the forge was there)."""
+    notes = getattr(ctx.forge, "notes", None)
+    return notes() if notes else []
 
 
 def _print_broken_recipes(ctx: Context) -> None:
@@ -396,7 +417,8 @@ def cmd_revert(args) -> int:
     from bot.commands.actions import CommandActions
     ctx = Context(args)
     with ctx.exclusive():
-        message, acted = CommandActions(ctx.runner()).revert(ctx.forge.get_pr(args.pr))
+        runner = ctx.runner(checks=True, skip_checks=args.skip_checks)
+        message, acted = CommandActions(runner).revert(ctx.forge.get_pr(args.pr))
     print(message)
     return EXIT_OK if acted else EXIT_FAILED
 
@@ -429,10 +451,18 @@ def cmd_local_close(args) -> int:
     return EXIT_OK
 
 
+def cmd_local_ready(args) -> int:
+    ctx = Context(args)
+    with ctx.exclusive():
+        ctx.forge.mark_ready(args.number)
+    print(f"#{args.number} is ready for review")
+    return EXIT_OK
+
+
 def cmd_local_show(args) -> int:
     ctx = Context(args)
     pr = ctx.forge.get_pr(args.number)
-    print(f"#{pr.number} [{pr.state}] {pr.title}\nhead {pr.head} -> base {pr.base}; labels: {', '.join(pr.labels)}")
+    print(f"#{pr.number} [{pr.state}{', draft' if pr.draft else ''}] {pr.title}\nhead {pr.head} -> base {pr.base}; labels: {', '.join(pr.labels)}")
     if pr.merge_sha:
         print(f"merged as {pr.merge_sha}; roll back with: git revert -m 1 {pr.merge_sha}")
     print()

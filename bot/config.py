@@ -13,6 +13,7 @@ from bot.change.recipe import DISABLE_OPTION, RecipeError, disable_problem, load
 from bot.errors import ConfigError
 from bot.model import TIERS
 from bot.refnames import ref_name_problem
+from bot.reviewers import spelling_problem
 
 CONFIG_FILE = "upgrade-bot.toml"
 BUNDLED_RECIPES = Path(__file__).resolve().parent.parent / "recipes"
@@ -54,7 +55,8 @@ class Config:
     tiers: Mapping[str, str] = field(default_factory=dict)
     default_tier: str = "medium"
     labels: tuple[str, ...] = ("dependencies", "upgrade-bot")
-    reviewers: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()  # GitHub users and `org/team` (bot.reviewers)
+    draft: bool = False  # open PRs as drafts (where the forge offers them)
     identity: Identity = Identity()
     recipe_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     enabled_recipes: tuple[str, ...] = ()  # empty = all found
@@ -82,7 +84,7 @@ _KNOWN_KEYS = {
     "services", "base-branch", "branch-prefix", "recipe-dirs", "tiers", "default-tier", "labels",
     "reviewers", "identity", "recipes", "enabled-recipes", "forge", "github-repository", "checks",
     "service-checks", "open-next-wave-early", "max-open-prs", "max-prs-per-run", "untested-is-green",
-    "wait-for-blocked", "rebase-on-any-base-move", "check-env", "service-check-env",
+    "wait-for-blocked", "rebase-on-any-base-move", "check-env", "service-check-env", "draft",
 }
 
 
@@ -136,6 +138,10 @@ def parse_config(data: Mapping[str, Any], source: str, repo_root: Path) -> Confi
     if forge not in ("local", "github"):
         raise ConfigError(source, "forge", f"{forge!r} is not 'local' or 'github'")
     service_checks_raw = get.table("service-checks")
+    reviewers = get.str_list("reviewers")
+    for name in reviewers:
+        if spelling_problem(name):
+            raise ConfigError(source, "reviewers", spelling_problem(name))
     for key in ("branch-prefix", "base-branch"):
         problem = ref_name_problem(get.str(key, "x").strip("/"))
         if problem:
@@ -150,7 +156,8 @@ def parse_config(data: Mapping[str, Any], source: str, repo_root: Path) -> Confi
         tiers=dict(tiers),
         default_tier=default_tier,
         labels=tuple(get.str_list("labels", ["dependencies", "upgrade-bot"])),
-        reviewers=tuple(get.str_list("reviewers")),
+        reviewers=tuple(reviewers),
+        draft=get.bool("draft", False),
         identity=Identity(
             name=_typed(identity.get("name", Identity.name), str, source, "identity.name"),
             email=_typed(identity.get("email", Identity.email), str, source, "identity.email"),

@@ -99,6 +99,7 @@ class CommitInfo:
     author_email: str
     subject: str
     parents: tuple[str, ...]
+    tree: str = ""
 
 
 class GitSnapshot:
@@ -199,7 +200,7 @@ class GitRepo:
     def commit(self, sha: str) -> CommitInfo:
         c = self.repo.commit(sha)
         return CommitInfo(c.hexsha, c.author.name, c.author.email, c.summary,
-                          tuple(p.hexsha for p in c.parents))
+                          tuple(p.hexsha for p in c.parents), c.tree.hexsha)
 
     def commits_between(self, base: str, head: str) -> list[CommitInfo]:
         """Commits reachable from head but not from base, oldest first."""
@@ -286,6 +287,13 @@ class GitRepo:
         for p in parents:
             args += ["-p", p]
         return self._git(*args, env=env).strip()
+
+    def merges_only(self, commit: CommitInfo, base_sha: str) -> bool:
+        """A merge of the base into a branch and nothing else (GitHub's "Update branch" button, or `git merge
+        main` pushed as it came): two parents, the second already in the base, and exactly the tree git
+        makes of them. A merge that resolved a conflict or changed anything of its own is not one."""
+        return (len(commit.parents) == 2 and self.is_ancestor(commit.parents[1], base_sha)
+                and self.merge_tree(*commit.parents) == commit.tree)
 
     def merge_tree(self, base: str, head: str) -> str | None:
         """The tree of merging head into base, or None on conflict (git >= 2.38)."""

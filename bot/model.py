@@ -1,6 +1,7 @@
 """Plain data shared by the pure core (discovery, planning, rewriting, rendering)."""
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -8,8 +9,10 @@ TIERS = ("low", "medium", "high", "critical")
 
 
 def repo_path(service_path: str, relative: str) -> str:
-    """A service file's repository path; the root service's path is "."."""
-    return relative if service_path == "." else f"{service_path}/{relative}"
+    """A service file's repository path; the root service's path is ".". A file above the service
+    (`../../pytest.ini`) gets its own path (`pytest.ini`)."""
+    joined = relative if service_path == "." else f"{service_path}/{relative}"
+    return posixpath.normpath(joined) if relative.startswith("../") else joined
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Callable, Protocol
 from bot.config import Config, check_service_names
 from bot.errors import BotError, ConfigError
 from bot.gitops import GitRepo, RefUpdate
+from bot.killpoints import kill_point
 from bot.model import repo_path
 # discover
 from bot.discover.services import discover_configured
@@ -29,7 +30,7 @@ from bot.plan.jobs import Job, Plan, Selection, make_plan, select_jobs
 from bot.plan.shards import Shard
 # change (codemods in worker processes), then locking
 from bot.change.apply import LOCKS_CANNOT_BUMP, ServiceChange, apply_recipe, hold_back_unbumped
-from bot.change.inputs import job_inputs, unchanged_since
+from bot.change.inputs import job_inputs, recipe_inputs, unchanged_since
 from bot.change.recipe import Recipe
 from bot.parallel import CommitOn, commit_key, compute_changes
 from bot.locking import LockUpdater
@@ -92,17 +93,33 @@ class Runner:
                               f"origin has no branch {self.config.base_branch!r}")
         services, skipped = discover_configured(self.repo.snapshot(base_sha), self.config)
         warnings = check_service_names(self.config, {n for s in services for n in (s.name, s.path, s.key)})
-        with_prs = set(self.pr_states() if prs is None else prs)
+        prs = self.pr_states() if prs is None else prs
+        with_prs = {key: (read_marker(pr.body) or {}).get("path") for key, pr in prs.items()}
         plan = make_plan(services, skipped, self.recipes, self.config, with_prs)
         plan.warnings += warnings
         return plan, base_sha
 
     def state(self) -> tuple[Plan, str, dict[str, PullRequest], set[int]]:
-        """The plan, the base, the bot's PRs by job key and the reverted ones, from one PR listing."""
+        """The plan, the base, the bot's PRs by job key and the reverted ones, from one PR listing.
+
+        A job whose migration was reverted keeps its merged PR (it shows as reverted and opens nothing)
+        until the recipe or its options change: then it has no PR, and the rollout opens it again."""
         listing = self.listing()
         prs = self.pr_states(listing)
+        reverted = self.reverted(listing)
         plan, base_sha = self.plan(prs)
-        return plan, base_sha, prs, self.reverted(listing)
+        for job in plan.jobs:
+            if self.opens_again(job, prs.get(job.key), reverted):
+                del prs[job.key]
+        return plan, base_sha, prs, reverted
+
+    def opens_again(self, job: Job, pr: PullRequest | None, reverted: set[int]) -> bool:
+        """The job's PR was merged then reverted, and the recipe or its options changed since (a marker that
+        does not record them, from before this was recorded, counts as unchanged: `/retry` opens it)."""
+        if pr is None or pr.number not in reverted:
+            return False
+        made_with = (read_marker(pr.body) or {}).get("recipe_inputs")
+        return bool(made_with) and made_with != recipe_inputs(job.recipe, self.config.recipe_options.get(job.recipe.id))
 
     def listing(self) -> list[PullRequest]:
         """Every PR under the branch prefix, reverts included: the one PR list request (set) of a run."""
@@ -147,6 +164,7 @@ class Runner:
             if self.config.max_prs_per_run:
                 opening = opening[:shard.quota(self.config.max_prs_per_run)]
             jobs = [j for j in selection.maintain if shard.owns(j.service.path)] + opening
+        kill_point("planned")
         current = {j.key for j in jobs if not dry_run and self.is_current(j, prs.get(j.key), base_sha)}
         commit_on = CommitOn(self.repo.repo.git_dir, base_sha, self.config.identity,
                              frozenset(j.key for j in jobs if j.key not in prs))
@@ -177,6 +195,7 @@ class Runner:
         # after the jobs: the workers have read the sources of the services they migrated
         report.stuck = [j for j in mine if j.key not in prs and j.blocked_reason]
         if not dry_run and shard is None:  # after sharded runs, `upgrade-bot dashboard` does both, once
+            kill_point("dashboard")
             self.fill_merge_shas(prs)
             report.dashboard = self.publish_dashboard(plan, base_sha, prs, reverted)
         return report
@@ -199,8 +218,16 @@ class Runner:
         head = self.repo.remote_head(job.branch)
         if head is None:
             return False
-        commit = self.repo.commit(head)
+        commit = self.own_commit(head, base_sha)
         return commit.parents == (meta.get("base"),) and commit.author_email == self.config.identity.email
+
+    def own_commit(self, head: str, base_sha: str):
+        """The branch's commit below the merges of the base people put on top of it ("Update branch"):
+        those bring nothing but the base, so the PR still holds exactly the bot's change."""
+        commit = self.repo.commit(head)
+        while len(commit.parents) > 1 and self.repo.merges_only(commit, base_sha):
+            commit = self.repo.commit(commit.parents[0])
+        return commit
 
     def publish_dashboard(self, plan: Plan, base_sha: str, prs: dict[str, PullRequest], reverted: set[int]) -> str:
         selection = self.select(plan, prs, base_sha)
@@ -224,7 +251,7 @@ class Runner:
         """Lock tools are effects (processes, the index): they run here, after the codemod (maybe a worker's)."""
         hold_back_unbumped(job.service, change, job.recipe, LOCKS_CANNOT_BUMP)  # no lock tool run for nothing
         if not change.held_back:
-            self.locks.update(job.service, change)  # lock files and new hashes, in the same commit
+            self.locks.update(job.service, change, job.recipe)  # lock files and new hashes, in the same commit
             hold_back_unbumped(job.service, change, job.recipe)  # what the lock tools could not bump
         return change
 
@@ -247,6 +274,7 @@ class Runner:
             change = self.update_locks(job, change)
         except BotError as exc:
             return JobResult(job, "failed", str(exc))
+        kill_point("migrated")
         if not change.changed:
             why = f"{len(change.manual)} manual item(s), nothing to rewrite" if change.manual else "nothing to change"
             why = f"not migrated: {change.held_back}" if change.held_back else why
@@ -277,6 +305,7 @@ class Runner:
         ready = change.head if change.head and change.head_key == commit_key(job, change) else ""  # locks changed it?
         head = remote_sha if up_to_date else ready or self.repo.commit_files(
             base_sha, change.repo_paths(), commit_message(job, change), self.config.identity)
+        kill_point("committed")
         validation = self.validator.validate(job, base_sha, head) if self.validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
         return Publication(job, pr, change, head, remote_sha, body, validation, push=not up_to_date)
@@ -288,6 +317,7 @@ class Runner:
             return []
         pushed = self.repo.push_many([RefUpdate(p.job.branch, p.head, p.remote_sha) for p in batch if p.push],
                                      self.forge.push_url())
+        kill_point("pushed")
         results = []
         for publication in batch:
             outcome = pushed.get(publication.job.branch, False)
@@ -295,6 +325,7 @@ class Runner:
                 if isinstance(outcome, BotError):
                     raise outcome
                 results.append(self._open_or_update(publication, outcome))
+                kill_point("pr-opened")
             except BotError as exc:
                 results.append(JobResult(publication.job, "failed", str(exc), publication.pr,
                                          len(publication.change.manual)))
@@ -308,7 +339,7 @@ class Runner:
             try:
                 pr = self.forge.open_pr(head=job.branch, base=self.config.base_branch, title=title,
                                         body=publication.body.text, labels=labels,
-                                        reviewers=list(self.config.reviewers))
+                                        reviewers=list(self.config.reviewers), draft=self.config.draft)
             except BotError:
                 # never leave a branch this run made without its PR, and never delete one it did not
                 # make: the lease is the exact commit this run pushed, and another run's open PR keeps it
@@ -333,10 +364,12 @@ class Runner:
         return found is not None and found.state == "open"
 
     def foreign_commits(self, branch: str, base_sha: str):
+        """Commits on the branch that hold a person's work: not the bot's, and not a plain merge of the base
+        (regenerating from the current base keeps everything such a merge brought)."""
         head = self.repo.remote_head(branch)
         fork_point = self.repo.merge_base(head, base_sha) or base_sha
         return [c for c in self.repo.commits_between(fork_point, head)
-                if c.author_email != self.config.identity.email]
+                if c.author_email != self.config.identity.email and not self.repo.merges_only(c, base_sha)]
 
     def labels_for(self, validation: Validation | None) -> list[str]:
         labels = list(self.config.labels)

@@ -580,3 +580,20 @@ def test_source_order_sorts_like_positions_and_visible_assignments_compare_bindi
     in_f, in_g = urls[1], urls[3]
     assert parsed.visible_assignments(in_f, "URL") == parsed.visible_assignments(urls[0], "URL")
     assert parsed.visible_assignments(in_f, "URL") != parsed.visible_assignments(in_g, "URL")
+
+
+def test_children_are_libcsts_in_libcsts_order_on_every_file_of_the_second_fleet():
+    """bot.analysis reads a node's children from its fields (libcst rebuilds the node to find them)."""
+    import pathlib
+
+    from bot.analysis.names import children
+    root = pathlib.Path(__file__).resolve().parent.parent
+    checked = 0
+    for path in sorted((root / "examples" / "second-fleet").rglob("*.py")):
+        stack = [cst.parse_module(path.read_text())]
+        while stack:
+            node = stack.pop()
+            assert [id(c) for c in children(node)] == [id(c) for c in node.children], (path, node)
+            stack.extend(node.children)
+            checked += 1
+    assert checked > 20_000

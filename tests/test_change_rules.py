@@ -391,3 +391,9 @@ def test_a_rule_edits_a_config_file_as_text_and_a_recipe_chooses_its_files():
     result = TestsOnly().migrate(ServiceSource("svc", files))
     assert result.changed == {"pytest.ini": "[pytest]\nasyncio_mode = strict\n", "tests/t.py": "import pkg\npkg.new_call()\n"}
     assert [(a.file, a.rule) for a in result.applied] == [("pytest.ini", "TST008"), ("tests/t.py", "TST001")]
+
+
+def test_an_edit_of_a_node_outside_the_file_is_refused():
+    plan, module = plan_of("x = f(a)\n")
+    with pytest.raises(ValueError, match=r"svc/app.py: rule R001 names a node that is not in the file's tree \(`f\(a\)`\)"):
+        plan.replace(cst.parse_expression("f(a)"), cst.parse_expression("g()"), rule="R001")

@@ -99,8 +99,8 @@ class GitHubWorld:
                                 headers={"Authorization": f"token {token}"}, timeout=10, **kw)
 
 
-def _world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, low_services: tuple[str, ...]):
-    files = {"upgrade-bot.toml": CONFIG, "README.md": "fleet\n"}
+def _world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, low_services: tuple[str, ...], config: str = CONFIG):
+    files = {"upgrade-bot.toml": config, "README.md": "fleet\n"}
     for name in (*low_services, *LATER_SERVICES):
         files.update(widgets_service(name))
     repo = Monorepo(tmp_path, files)
@@ -146,7 +146,7 @@ def test_run_opens_the_first_wave_and_a_rerun_writes_nothing(wave_world, capsys)
         pr, branch = wave_world.pr(service), branch_of(service)
         assert (pr.user, pr.base, pr.title) == (BOT_LOGIN, "main", f"chore(deps): upgrade widgets to 2.0 in {service}")
         meta = read_marker(pr.body)
-        assert meta.pop("change") and meta.pop("inputs") and meta.pop("tree")
+        assert meta.pop("change") and meta.pop("inputs") and meta.pop("tree") and meta.pop("recipe_inputs")
         assert meta == {"recipe": RECIPE, "version": "2.0", "service": service,
                         "job": f"{RECIPE}/{service}", "path": f"services/{service}", "base": base}
         origin, head = wave_world.repo.origin, wave_world.repo.origin_branch(branch)
@@ -271,7 +271,10 @@ def test_revert_of_a_pr_merged_on_github_is_the_exact_inverse(world):
     assert git(world.repo.origin, "diff", before, head) == ""
     assert revert.title == f"Revert: {pr.title}" and f"Reverts #{pr.number} " in revert.body
     assert merged in revert.body and read_marker(revert.body)["revert_of"] == pr.number
-    assert revert.labels == ["dependencies", "upgrade-bot", "revert"] and revert.requested_reviewers == [REVIEWER]
+    # validated like any PR: here the env build fails offline, so it says it could not validate
+    assert "Could not validate" in revert.body
+    assert revert.labels == ["dependencies", "upgrade-bot", "checks-failing", "revert"]
+    assert revert.requested_reviewers == [REVIEWER]
     assert world.replies(pr.number) == [
         f"Opened #{revert.number} to revert this PR (`git revert -m 1 {merged[:12]}`)."]
 

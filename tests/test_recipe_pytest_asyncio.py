@@ -30,7 +30,7 @@ RECIPE = load_recipe(ROOT / "recipes" / "pytest-asyncio-1.3.0")
 FLEET = ROOT / "examples" / "fleet" / "services"
 _package = sys.modules[RECIPE.codemod_class.__module__.rpartition(".")[0]]
 pytest_config = sys.modules[f"{_package.__name__}.pytest_config"]
-ini_text = sys.modules[f"{_package.__name__}.ini_text"]
+from bot.declared import ini_text  # noqa: E402
 
 # The fleet's pytest-asyncio users ("pa" in the fleet generator) and what is special about each suite.
 PA_SERVICES = {
@@ -406,3 +406,132 @@ def test_sync_fixture_becomes_async_only_when_its_body_can_run_inside_the_loop(s
     source = "def fixture(event_loop):\n" + "".join(f"    {line}\n" for line in body.splitlines())
     func = cst.parse_module(source).body[0]
     assert sys.modules[f"{_package.__name__}.sync_fixture"].can_become_async(func) is expected
+
+
+# ----- configuration above the service (issue 17.4): found as pytest finds it, never shadowed -------------------
+
+MONOREPO_ROOT_INI = "[pytest]\nasyncio_mode = auto\naddopts = --import-mode=importlib\n"
+ASYNC_TEST = "async def test_reads():\n    assert True\n"
+
+
+def _discovered(files: dict[str, str], pattern: str = "services/*"):
+    from bot.discover.services import discover
+    from bot.discover.snapshot import MemorySnapshot
+    services, _ = discover(MemorySnapshot(files), (pattern,))
+    return {s.path: s for s in services}
+
+
+def test_root_pytest_ini_is_not_shadowed_by_a_table_in_the_services_pyproject():
+    """The monorepo's settings live in the root pytest.ini; the service's pyproject.toml has no pytest table.
+    pytest reads the root file for the service, so the recipe must not add [tool.pytest.ini_options] to the
+    service's pyproject.toml (pytest would read that instead and lose import mode and asyncio mode)."""
+    from bot.change.apply import apply_recipe
+    pyproject = '[project]\nname = "api"\nversion = "1"\ndependencies = ["pytest-asyncio==0.23.8"]\n'
+    services = _discovered({"pytest.ini": MONOREPO_ROOT_INI, "services/api/pyproject.toml": pyproject,
+                            "services/api/tests/test_api.py": ASYNC_TEST,
+                            "services/web/requirements.txt": "pytest-asyncio==0.23.8\n",
+                            "services/web/tests/test_web.py": ASYNC_TEST})
+    for path in ("services/api", "services/web"):
+        change = apply_recipe(services[path], RECIPE)
+        assert "tool.pytest" not in change.changed.get("pyproject.toml", "")
+        assert not any(p.endswith(("pytest.ini", "pytest.toml", "tox.ini", "setup.cfg")) for p in change.changed), \
+            sorted(change.changed)
+        assert not any("already ran in strict mode" in note for note in change.notes), change.notes
+        # the root file is shared by both services: what it needs is listed, naming it, not forked
+        listed = [m for m in change.manual if m.file == "../../pytest.ini"]
+        assert {m.suggestion for m in listed} >= {"asyncio_default_fixture_loop_scope = function"}, change.manual
+        assert all("shared" in m.reason for m in listed)
+
+
+MONOREPO_LAYOUTS = {
+    "root pytest.ini over a service pyproject without a table": (
+        {"pytest.ini": "[pytest]\n", "services/a/pyproject.toml": "[project]\nname = 'a'\n"}, "pytest.ini"),
+    "the service's own table wins over the root": (
+        {"pytest.ini": "[pytest]\n", "services/a/pyproject.toml": "[tool.pytest.ini_options]\n"},
+        "services/a/pyproject.toml"),
+    "nearest folder wins, its first file": (
+        {"pytest.ini": "[pytest]\n", "services/tox.ini": "[pytest]\n", "services/setup.cfg": "[tool:pytest]\n"},
+        "services/tox.ini"),
+    "a folder without pytest settings is passed": (
+        {"tox.ini": "[pytest]\n", "services/tox.ini": "[tox]\n", "services/setup.cfg": "[flake8]\n"}, "tox.ini"),
+    "root pyproject table": ({"pyproject.toml": "[tool.pytest.ini_options]\n", "services/a/requirements.txt": ""},
+                             "pyproject.toml"),
+    "nothing above, the service's pyproject is the fallback": (
+        {"setup.cfg": "[flake8]\n", "services/a/pyproject.toml": "[project]\nname = 'a'\n"},
+        "services/a/pyproject.toml"),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(MONOREPO_LAYOUTS))
+def test_config_above_the_service_is_found_as_pytest_finds_it(layout, tmp_path):
+    """Asked of pytest itself, run in the service folder of a repository laid out this way."""
+    from bot.model import repo_path
+    from bot.declared.pytest_config import locate
+    files, expected = MONOREPO_LAYOUTS[layout]
+    files = {**files, "services/a/tests/test_a.py": "def test_a():\n    pass\n"}
+    files.setdefault("services/a/requirements.txt", "pytest\n")
+    (tmp_path / ".git").mkdir()  # the repository's root: pytest walks further up, the bot stops here
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    run = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider"],
+                         cwd=tmp_path / "services" / "a", capture_output=True, text=True)
+    rootdir = re.search(r"^rootdir: (\S+)", run.stdout, re.MULTILINE)
+    found = re.search(r"configfile: (\S+)", run.stdout)
+    assert rootdir and found, run.stdout
+    assert os.path.normpath(os.path.join(rootdir.group(1), found.group(1))) == str(tmp_path / expected)
+    service = _discovered(files)["services/a"]
+    assert repo_path(service.path, locate(service.files).path) == expected
+
+
+def test_suite_wide_override_stays_when_the_config_is_shared():
+    """Its loop lifetime would move to keys of a config other services share: listed, and the override kept."""
+    from bot.change.apply import apply_recipe
+    conftest = ("import asyncio\n\nimport pytest\n\n\n@pytest.fixture(scope=\"session\")\ndef event_loop():\n"
+                "    loop = asyncio.new_event_loop()\n    yield loop\n    loop.close()\n")
+    services = _discovered({"tox.ini": "[tox]\n\n[pytest]\nasyncio_mode = auto\n",
+                            "services/api/requirements.txt": "pytest-asyncio==0.23.8\n",
+                            "services/api/tests/conftest.py": conftest,
+                            "services/api/tests/test_api.py": ASYNC_TEST})
+    change = apply_recipe(services["services/api"], RECIPE, {"mode": "auto"})
+    assert "tests/conftest.py" not in change.changed
+    assert {(m.file, m.rule, m.suggestion) for m in change.manual if m.file == "../../tox.ini"} == {
+        ("../../tox.ini", "PA008", "asyncio_default_fixture_loop_scope = session"),
+        ("../../tox.ini", "PA006", "asyncio_default_test_loop_scope = session")}
+    [kept] = [m for m in change.manual if m.file == "tests/conftest.py"]
+    assert kept.rule == "PA009" and "tox.ini" in kept.reason
+
+
+def test_the_services_own_config_is_edited_and_a_root_one_is_left_alone():
+    from bot.change.apply import apply_recipe
+    services = _discovered({"pytest.ini": MONOREPO_ROOT_INI,
+                            "services/api/requirements.txt": "pytest-asyncio==0.23.8\n",
+                            "services/api/pytest.ini": "[pytest]\nasyncio_mode = auto\n",
+                            "services/api/tests/test_api.py": ASYNC_TEST})
+    change = apply_recipe(services["services/api"], RECIPE)
+    assert change.changed["pytest.ini"] == ("[pytest]\nasyncio_mode = strict\n"
+                                            "asyncio_default_fixture_loop_scope = function\n")
+    assert not any(m.file.startswith("../") for m in change.manual)
+
+
+def test_a_change_to_the_root_config_is_a_change_of_the_service(tmp_path):
+    """Job inputs (the service's content id) cover the config read from above, through the git snapshot, so the
+    service's PR is recomputed when it changes, and not when an unrelated file above it changes."""
+    from conftest import Monorepo
+    from bot.discover.services import discover
+    from bot.gitops import GitRepo
+    repo = Monorepo(tmp_path, {"pytest.ini": "[pytest]\n", "services/api/requirements.txt": "pytest-asyncio==0.23.8\n",
+                               "README.md": "hello\n"})
+    git_repo = GitRepo(repo.work)
+
+    def tree_at(sha: str) -> str:
+        (service,), _ = discover(git_repo.snapshot(sha), ("services/*",))
+        return service.tree
+
+    first = tree_at("HEAD")
+    unrelated = repo.commit_on_main({"README.md": "changed\n"})
+    git_repo.repo.git.fetch("-q", "origin")
+    assert tree_at(unrelated) == first
+    config = repo.commit_on_main({"pytest.ini": "[pytest]\nasyncio_mode = auto\n"})
+    git_repo.repo.git.fetch("-q", "origin")
+    assert tree_at(config) != first

@@ -53,3 +53,30 @@ def test_library_runtime_dependency_gets_a_lower_bound_and_a_caret_stays_a_caret
 def test_application_range_moves_its_bounds():
     change = _migrate({"requirements.txt": "tenacity>=8,<9  # retries\n", "app.py": "import tenacity\n"})
     assert change.changed["requirements.txt"] == "tenacity>=9.1.2,<10  # retries\n"
+
+
+# ----- issue 17.6: pins hold what the PR says -----------------------------------------------------------------
+
+@pytest.mark.parametrize("current, expected", [
+    (">=0.20.1,<0.22.0", ">=1.3.0,<1.4.0"),  # the bound's trailing zero is no granularity: next minor, not patch
+    (">=0.21,<0.22", ">=1.3.0,<1.4"),
+    ("<1.0.0", ">=1.3.0,<2.0.0"),
+    (">=0.21.0, <0.22", ">=1.3.0, <1.4"),
+])
+def test_an_upper_bound_moves_to_an_open_range(current, expected):
+    assert styled_spec(current, "==1.3.0", poetry=False, library_runtime=False) == expected
+
+
+def test_a_package_added_to_a_librarys_runtime_dependencies_gets_a_floor_not_an_exact_pin():
+    aiomqtt = next(r for r in load_recipes([BUNDLED_RECIPES]) if r.id == "aiomqtt-2.4.0")
+    pyproject = ('[project]\nname = "mqttlib"\nversion = "1.0"\ndependencies = ["asyncio-mqtt>=0.16"]\n\n'
+                 '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n')
+    services, _ = discover(MemorySnapshot({"pyproject.toml": pyproject, "mqttlib/__init__.py": "import asyncio_mqtt\n"}),
+                           (".",))
+    text = apply_recipe(services[0], aiomqtt).changed["pyproject.toml"]
+    assert 'dependencies = ["aiomqtt>=2.4.0", "paho-mqtt>=2.1.0"]' in text, text
+
+
+def test_clauses_stay_separated_as_written():
+    change = _migrate({"requirements.txt": "tenacity>=8.1.0, <9\n", "app.py": "import tenacity\n"})
+    assert change.changed["requirements.txt"] == "tenacity>=9.1.2, <10\n"

@@ -8,6 +8,7 @@ from typing import Iterable, Sequence
 import libcst as cst
 
 from .bindings import Binding
+from .names import children
 from .parsed import ParsedModule
 from .service import Definition
 
@@ -272,12 +273,12 @@ def _in_import(parsed: ParsedModule, node: cst.CSTNode) -> bool:
 
 def _own_nodes(function: cst.FunctionDef):
     """Nodes of a function's body, nested functions and classes excluded."""
-    stack = list(function.body.children)
+    stack = children(function.body)
     while stack:
         node = stack.pop()
         yield node
         if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(node.children)
+            stack.extend(children(node))
 
 
 def _has_decorator(node: cst.CSTNode, names: set[str]) -> bool:

@@ -18,7 +18,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from .names import dotted_name, import_from_module
+from .names import children, dotted_name, import_from_module
 
 _COMPOUND = (cst.With, cst.For, cst.While, cst.If, cst.Try, cst.FunctionDef, cst.ClassDef)
 
@@ -102,11 +102,11 @@ class ParsedModule:
     @cached_property
     def _parent_map(self) -> dict[cst.CSTNode, cst.CSTNode]:
         parents: dict[cst.CSTNode, cst.CSTNode] = {}
-        stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(c, self.tree) for c in reversed(self.tree.children)]
+        stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(c, self.tree) for c in reversed(children(self.tree))]
         while stack:  # pre-order, so the keys are in source order
             node, parent = stack.pop()
             parents[node] = parent
-            stack.extend((child, node) for child in reversed(node.children))
+            stack.extend((child, node) for child in reversed(children(node)))
         return parents
 
     @cached_property

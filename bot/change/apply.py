@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from packaging.utils import canonicalize_name
 
-from bot.change.inputs import job_inputs
+from bot.change.inputs import job_inputs, recipe_inputs
 from bot.change.recipe import Recipe
 from bot.declared.pyproject import edit_pyproject
 from bot.declared.requirements import HASH_RULE, UNSUPPORTED_RULE, edit_requirements
@@ -16,6 +16,8 @@ from bot.declared.spec_style import styled_edits
 from bot.discover.services import Service
 from bot.errors import BotError
 from bot.model import AppliedChange, ManualItem, RequirementEdit, repo_path
+from bot.declared.setup_cfg import edit_setup_cfg
+from bot.declared.setup_py import edit_setup_py
 
 
 class MigrationError(BotError):
@@ -36,6 +38,7 @@ class ServiceChange:
     encodings: dict[str, str] = field(default_factory=dict)  # path -> encoding, files not in UTF-8
     links: dict[str, str] = field(default_factory=dict)  # symlinked path -> the repo path of its target
     inputs: str = ""  # bot.change.inputs digest: what this change was computed from
+    recipe_inputs: str = ""  # the recipe and its options alone (bot.change.inputs.recipe_inputs)
     tree: str = ""  # the service's tree at the base it was computed on
     head: str = ""  # a commit of this change on the base, when a worker already wrote it (bot.parallel)
     head_key: str = ""  # bot.parallel.commit_key of what `head` holds
@@ -66,14 +69,15 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
     change = ServiceChange(service.name, service.path, recipe.id, applied=list(result.applied),
                            manual=list(result.manual), notes=list(result.notes),
                            encodings=dict(service.encodings), links=dict(service.links),
-                           inputs=job_inputs(service, recipe, options), tree=service.tree)
+                           inputs=job_inputs(service, recipe, options), tree=service.tree,
+                           recipe_inputs=recipe_inputs(recipe, options))
     files = {**service.files, **result.changed}
     edits = [*recipe.requirement_edits, *result.requirement_edits]
     change.requirement_edits = edits
     home = _home_file(service, recipe)
-    targets = [*service.requirement_files, *(["pyproject.toml"] if service.has_pyproject else [])]
+    targets = [*service.requirement_files, *(["pyproject.toml"] if service.has_pyproject else []), *service.setup_files]
     for rel in targets:
-        edit = edit_pyproject if rel == "pyproject.toml" else edit_requirements
+        edit = _EDITORS.get(rel, edit_requirements)
         try:
             outcome = edit(files[rel], rel, styled_edits(service, rel, edits), allow_add=(rel == home))
         except ValueError as exc:
@@ -140,6 +144,9 @@ def _shared_file_items(service: Service, rel: str, edits) -> list[ManualItem]:
     return [ManualItem(file=rel, line=d.line, old_code=lines[d.line - 1].strip(), reason=SHARED_REASON,
                        rule=SHARED_RULE, suggestion=f"{d.raw_name}{wanted[d.name].spec}" if wanted[d.name].spec else None)
             for d in service.declarations if d.file == rel and d.name in wanted]
+
+
+_EDITORS = {"pyproject.toml": edit_pyproject, "setup.py": edit_setup_py, "setup.cfg": edit_setup_cfg}
 
 
 def _home_file(service: Service, recipe: Recipe) -> str:

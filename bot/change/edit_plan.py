@@ -28,7 +28,7 @@ when every small statement of a line goes, the line goes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence, Union
+from typing import Callable, Sequence, Union
 
 import libcst as cst
 
@@ -68,6 +68,7 @@ class EditPlan:
     # ----- recording -------------------------------------------------------------------------
 
     def replace(self, node: cst.CSTNode, new: cst.CSTNode | EditFunction, rule: str = "") -> None:
+        self._own(node, rule)
         if isinstance(new, cst.CSTNode):
             fixed = new
             self._edits.setdefault(node, []).append(_Edit(rule, lambda _updated: fixed, whole=True))
@@ -89,6 +90,7 @@ class EditPlan:
         self.replace(string, lambda updated: updated.with_changes(value=string_literal(updated, value)), rule)
 
     def remove(self, node: cst.CSTNode, rule: str = "") -> None:
+        self._own(node, rule)
         self._removed.setdefault(node, rule)
 
     def insert_before(self, node: cst.CSTNode, statements: NewStatements, rule: str = "") -> None:
@@ -100,7 +102,7 @@ class EditPlan:
         """New statements below the statement holding `node`, in the order recorded."""
         self._after.setdefault(self._statement(node), []).extend(self._statements(statements))
 
-    def finally_apply(self, function: Callable[[cst.Module], cst.Module], rule: str = "") -> None:
+    def apply_after_edits(self, function: Callable[[cst.Module], cst.Module], rule: str = "") -> None:
         """A whole-module step run after every node edit (the import editor's additions use it)."""
         self._late.append((rule, function))
 
@@ -110,7 +112,15 @@ class EditPlan:
     def is_removed(self, node: cst.CSTNode) -> bool:
         return node in self._removed
 
+    def _own(self, node: cst.CSTNode, rule: str) -> None:
+        """Edits are keyed by the nodes of the file's shared tree: any other node would be silently ignored."""
+        if node is not self.parsed.tree and self.parsed.parent(node) is None:
+            raise ValueError(f"{self.parsed.path}: {f'rule {rule}' if rule else 'an edit'} names a node that is not "
+                             f"in the file's tree (`{cst.Module([]).code_for_node(node).strip()[:60]}`): edit the "
+                             "original node, with a function of the updated one")
+
     def _statement(self, node: cst.CSTNode) -> cst.CSTNode:
+        self._own(node, "")
         statement = self.parsed.statement_of(node)
         parent = self.parsed.parent(statement)
         if isinstance(statement, cst.If) and isinstance(parent, cst.If) and parent.orelse is statement:
@@ -310,9 +320,3 @@ def keyword_argument(keyword: str, value: cst.BaseExpression | str) -> cst.Arg:
     expression = cst.parse_expression(value) if isinstance(value, str) else value
     return cst.Arg(keyword=cst.Name(keyword), value=expression,
                    equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-
-
-def code_of(nodes: Iterable[cst.CSTNode]) -> str:
-    """Source of nodes built outside any module (for messages and tests)."""
-    empty = cst.Module([])
-    return "".join(empty.code_for_node(node) for node in nodes)

@@ -88,7 +88,7 @@ class ImportEditor:
 
     def _schedule(self, rule: str) -> None:
         if not self._added and not self._unused:
-            self.plan.finally_apply(self._apply, rule)
+            self.plan.apply_after_edits(self._apply, rule)
 
     def _apply(self, module: cst.Module) -> cst.Module:
         appended = [w for w in self._added if w.placement == APPENDED]

@@ -23,6 +23,13 @@ def job_inputs(service: Service, recipe: Recipe, overrides: Mapping[str, Any] | 
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def recipe_inputs(recipe: Recipe, overrides: Mapping[str, Any] | None) -> str:
+    """The recipe and its configured options alone (not the service): whether a migration that was reverted
+    would come out any different if it were opened again."""
+    payload = json.dumps([recipe.id, recipe.fingerprint, dict(overrides or {})], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
 def unchanged_since(marker: Mapping[str, Any] | None, inputs: str, base_sha: str, *, every_base_move: bool) -> bool:
     """The PR's marker says it was built from these inputs (and, with every_base_move, on this base).
     Markers written before the inputs were recorded never match: those jobs are recomputed."""

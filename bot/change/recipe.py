@@ -42,6 +42,7 @@ class Recipe:
     codemod_ref: str  # "codemod.py:ClassName", imported on first use: a broken one fails its own jobs
     fingerprint: str = field(compare=False)  # hash of every file in the folder: changes re-run jobs
     option_specs: Mapping[str, OptionSpec] = field(default_factory=dict, compare=False)
+    python_floor: str = ""  # the oldest Python the target version installs on ("3.9"), when it raised it
 
     @cached_property
     def codemod_class(self) -> type[Codemod]:
@@ -234,6 +235,9 @@ def load_recipe(folder: Path) -> Recipe:
         raise RecipeError(f"{where}: unknown table {unknown[0]!r}")
     edits = tuple(_edit(e, where, i) for i, e in enumerate(data.get("requirements", [])))
     option_specs = _option_specs(data.get("options", {}), where)
+    python_floor = meta.get("python-floor", "")
+    if not isinstance(python_floor, str) or (python_floor and not re.fullmatch(r"3\.\d+", python_floor)):
+        raise RecipeError(f"{where}: recipe.python-floor must be a Python version like \"3.9\"")
     if not edits:
         raise RecipeError(f"{where}: a recipe needs at least one [[requirements]] edit")
     return Recipe(
@@ -251,6 +255,7 @@ def load_recipe(folder: Path) -> Recipe:
         codemod_ref=_codemod_ref(folder, meta["codemod"], where),
         fingerprint=_fingerprint(folder),
         option_specs=option_specs,
+        python_floor=python_floor,
     )
 
 

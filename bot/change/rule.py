@@ -213,7 +213,7 @@ class Rule:
         self.run.add_item(ManualItem(path, line, old_code, reason, self.ID, suggestion))
 
     def add_items(self, items: Iterable[ManualItem]) -> None:
-        """Items made by a shared helper (bot.declared.python_support, bot.declared.setup_pins): they must carry
+        """Items made by a shared helper (bot.declared.python_support): they must carry
         this id."""
         for item in items:
             if item.rule != self.ID:

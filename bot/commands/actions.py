@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from bot.errors import BotError
 from bot.forge.base import PullRequest
-from bot.publish.pr_content import commit_message, marker_job_key, pr_body
+from bot.killpoints import kill_point
+from bot.publish.pr_content import Validation, commit_message, marker_job_key, pr_body
 from bot.publish.render import marker, read_marker, render
 from bot.runner import Runner
 
@@ -15,7 +16,7 @@ class CommandActions:
 
     def retry(self, pr: PullRequest, *, force: bool) -> tuple[str, bool]:
         if pr.state == "merged":
-            return "`/retry` works on open or closed pull requests; this one is merged (`/revert` undoes it).", False
+            return self.migrate_again(pr)
         meta = read_marker(pr.body) or {}
         if pr.state == "closed":
             current_pr = self.runner.pr_states().get(marker_job_key(meta))
@@ -52,12 +53,38 @@ class CommandActions:
         validation = validator.validate(job, base_sha, head) if validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
         self.repo.push(head, pr.head, current, self.forge.push_url())
+        kill_point("retry-pushed")
         if pr.state == "closed":  # after the push: GitHub reopens a PR only while its branch exists
             self.forge.reopen_pr(pr.number)
             kept += "; reopened this pull request"
         self.forge.update_pr(pr.number, title=pr.title, body=body.text, labels=self.runner.labels_for(validation))
         return (f"Regenerated `{pr.head}` from `{self.config.base_branch}` at `{base_sha[:12]}` with recipe "
                 f"`{job.recipe.id}`{kept}."), True
+
+    def migrate_again(self, pr: PullRequest) -> tuple[str, bool]:
+        """/retry on a merged PR whose revert was merged: a new migration PR, from the current base."""
+        listing = self.runner.listing()
+        key = marker_job_key(read_marker(pr.body) or {})
+        if pr.number not in self.runner.reverted(listing):
+            pending = [p for p in listing if p.state == "open" and (read_marker(p.body) or {}).get("revert_of") == pr.number]
+            if pending:
+                return (f"The revert #{pending[-1].number} of this PR is not merged yet: merge it, then comment "
+                        f"`/retry` here to open the migration again."), False
+            return "`/retry` works on open or closed pull requests; this one is merged (`/revert` undoes it).", False
+        prs = self.runner.pr_states(listing)
+        current = prs.get(key)
+        if current is not None and current.number != pr.number:
+            return f"This migration was opened again in #{current.number} ({current.state}); nothing to do here.", False
+        plan, base_sha = self.runner.plan(prs)
+        job = next((j for j in plan.jobs if j.key == key), None)
+        if job is None:
+            return (f"`{key}` no longer applies on `{self.config.base_branch}`; nothing to open again."), False
+        result = self.runner.run_job(job, base_sha, None)
+        if result.status in ("opened", "updated") and result.pr is not None:
+            return (f"Opened #{result.pr.number} to migrate `{job.service.key}` again with recipe `{job.recipe.id}` "
+                    f"from `{self.config.base_branch}` at `{base_sha[:12]}`."), True
+        why = result.message or result.status
+        return f"Could not open the migration again: {why}.", False
 
     def revert(self, pr: PullRequest) -> tuple[str, bool]:
         if pr.state != "merged" or not pr.merge_sha:
@@ -67,20 +94,35 @@ class CommandActions:
         existing = self.forge.find_pr(branch)
         if existing and existing.state == "open":
             return f"A revert PR is already open: #{existing.number}.", False
-        self.repo.fetch(self.forge.push_url())
-        base_sha = self.repo.remote_head(self.config.base_branch)
+        plan, base_sha = self.runner.plan()  # fetches
         head = self.repo.revert_merge(base_sha, pr.merge_sha, self.config.identity)
         if head is None:
             return (f"`git revert -m 1 {pr.merge_sha[:12]}` conflicts with `{self.config.base_branch}` now; "
                     f"revert it by hand."), False
+        validation = self._validate_revert(plan, marker_job_key(meta), base_sha, head)
         self.repo.push(head, branch, self.repo.remote_head(branch), self.forge.push_url())
+        kill_point("revert-pushed")
         hidden = marker({**meta, "revert_of": pr.number, "merge": pr.merge_sha})
         body = render("revert_body.md.j2", original=pr, merge_sha=pr.merge_sha, base_branch=self.config.base_branch,
-                      manual=_manual_lines(pr.body), marker=hidden)
+                      manual=_manual_lines(pr.body), marker=hidden,
+                      validation_section=render("validation.md.j2", validation=validation))
         revert_pr = self.forge.open_pr(head=branch, base=self.config.base_branch, title=f"Revert: {pr.title}",
-                                       body=body, labels=list(self.config.labels) + ["revert"],
+                                       body=body, labels=self.runner.labels_for(validation) + ["revert"],
                                        reviewers=list(self.config.reviewers))
         return f"Opened #{revert_pr.number} to revert this PR (`git revert -m 1 {pr.merge_sha[:12]}`).", True
+
+
+    def _validate_revert(self, plan, key: str, base_sha: str, head: str) -> Validation | None:
+        """The service's checks on the base and on the revert, like any migration PR: code written for the
+        new version since the merge breaks when the revert takes the version back, and the PR says so."""
+        validator = self.runner.validator
+        if validator is None:
+            return None
+        job = next((j for j in plan.jobs if j.key == key), None)
+        if job is None:
+            return Validation(f"**Could not validate**: `{key}` is no longer a job on `{self.config.base_branch}` "
+                              f"(the service or the recipe is gone), so its checks are unknown.", ok=False)
+        return validator.validate(job, base_sha, head)
 
 
 def _manual_lines(body: str) -> list[str]:

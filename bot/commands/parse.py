@@ -15,9 +15,9 @@ from bot.publish.render import read_marker, render
 WRITE_LEVELS = ("admin", "maintain", "write")
 COMMANDS = {
     "/retry": "regenerate the branch from the current base with the current recipe, keeping commits humans pushed "
-              "(on a closed PR: reopen it)",
+              "(on a closed PR: reopen it; on a merged PR whose revert was merged: open the migration again)",
     "/retry --force": "regenerate the branch and drop commits humans pushed",
-    "/revert": "on a merged PR: open a PR that reverts it (git revert -m 1 of the merge commit)",
+    "/revert": "on a merged PR: open a PR that reverts it (git revert -m 1 of the merge commit), validated like any PR",
     "/help": "list these commands",
 }
 _SAFE = re.compile(r"[^a-z0-9_-]")
@@ -110,6 +110,10 @@ class CommandHandler:
             return Outcome(None)  # loop guard: never answer a bot, ourselves included
         pr = self.forge.get_pr(event.pr_number)
         if not is_bot_pr(pr):
+            reverts = (read_marker(pr.body) or {}).get("revert_of")
+            if reverts and command.name == "retry":
+                return self._reply(pr, f"This PR reverts #{reverts}: once it is merged, comment `/retry` on "
+                                       f"#{reverts} to open the migration again.")
             if command.name in ("retry", "revert"):
                 return self._reply(pr, "upgrade-bot commands only work on pull requests upgrade-bot opened.")
             return Outcome(None)

@@ -160,6 +160,12 @@ def _from_spec(path: str, key: str, spec: str, floor: str, quoted: bool) -> Decl
     return Declaration(path, key, rf"^\s*{re.escape(key)}\s*=", versions, suggestion)
 
 
+def admitted_versions(spec: str) -> tuple[str, ...]:
+    """The minor versions a requires-python or Poetry python constraint admits ("3.8", "3.9", ...)."""
+    return _admitted(_poetry_to_pep440(spec.strip()) if spec.strip()[:1] in "^~*" and not spec.startswith("~=")
+                     else spec)
+
+
 def _admitted(spec: str) -> tuple[str, ...]:
     try:
         allowed = SpecifierSet(spec)
@@ -191,3 +197,79 @@ def _line_of(text: str, pattern: str) -> int:
         if re.search(pattern, line):
             return number
     return 1
+
+
+@dataclass(frozen=True)
+class RaisedFloor:
+    line: int  # 1-based, in pyproject.toml
+    key: str  # "requires-python" or "[tool.poetry.dependencies] python"
+    old: str
+    new: str
+
+
+def raise_floor(pyproject: str, floor: str) -> tuple[str, list[RaisedFloor]]:
+    """pyproject.toml with `requires-python` and Poetry's `python` admitting nothing older than `floor`, each
+    written as before (`>=3.8,<4` -> `>=3.9,<4`, `^3.8` -> `^3.9`); the other bytes stay. What a universal
+    lock (uv, Poetry) needs when the new version does not install on the old floor. A constraint the bot
+    cannot read (`||` alternatives) stays, and is not reported."""
+    try:
+        document = tomlkit.parse(pyproject)
+    except TOMLKitError:
+        return pyproject, []
+    raised: list[tuple[str, str, str, str]] = []  # (key, pattern, old, new)
+    project = document.get("project")
+    old = project.get("requires-python") if project is not None else None
+    if isinstance(old, str) and any(Version(v) < Version(floor) for v in _admitted(str(old))):
+        new = _raised_spec(str(old), floor)
+        if new:
+            project["requires-python"] = _same_quotes(old, new)
+            raised.append(("requires-python", r"^\s*requires-python\s*=", str(old), new))
+    dependencies = document.get("tool", {}).get("poetry", {}).get("dependencies")
+    old = dependencies.get("python") if dependencies is not None else None
+    if isinstance(old, str) and "||" not in old:
+        admitted = _admitted(_poetry_to_pep440(str(old).strip()))
+        if any(Version(v) < Version(floor) for v in admitted):
+            new = _raised_poetry(str(old).strip(), floor)
+            if new:
+                dependencies["python"] = _same_quotes(old, new)
+                raised.append(("[tool.poetry.dependencies] python", r"^\s*python\s*=", str(old), new))
+    if not raised:
+        return pyproject, []
+    return document.as_string(), [RaisedFloor(_line_of(pyproject, pattern), key, old, new)
+                                  for key, pattern, old, new in raised]
+
+
+def _same_quotes(old, new: str):
+    from tomlkit.items import String
+
+    return String.from_raw(new, type_=old.type) if isinstance(old, String) else new
+
+
+def _raised_spec(spec: str, floor: str) -> str | None:
+    """`>=3.8` -> `>=3.9`, `>=3.8, <4` -> `>=3.9, <4`, `~=3.8` -> `>=3.9`: the lower bounds become `>=floor`."""
+    try:
+        clauses = list(SpecifierSet(spec))
+    except InvalidSpecifier:
+        return None
+    kept = [str(c) for c in clauses if c.operator in ("<", "<=", "!=") and Version(c.version.rstrip(".*") or "0")
+            >= Version(floor)]
+    separator = ", " if ", " in spec else ","
+    return separator.join([f">={floor}", *kept])
+
+
+def _raised_poetry(constraint: str, floor: str) -> str | None:
+    if constraint[:1] in "^~" and not constraint.startswith("~="):
+        return constraint[0] + floor
+    if constraint[:1].isdigit() or constraint == "*":
+        return None  # an exact Python, or any: nothing to raise in the same shape
+    return _raised_spec(re.sub(r"\s+(?=[<>=!~])", ",", constraint), floor)
+
+
+def declared_floor(files: Mapping[str, str]) -> str | None:
+    """The oldest Python the service declares it runs on ("3.10"): the lowest minor admitted by requires-python,
+    Poetry's python, python_requires or .python-version (classifiers are documentation); None when none says."""
+    floors = []
+    for declaration in declarations(files, KNOWN_MINORS[0]):
+        if declaration.key != "classifier" and declaration.versions:
+            floors.append(min(declaration.versions, key=Version))
+    return min(floors, key=Version) if floors else None

@@ -298,9 +298,16 @@ def _spliced_requirement(located: _Located, target: _Target, text: str) -> str:
     spec = (
         text[ss:se]
         if specs_equal(text[ss:se], target.spec) and not target.renamed
-        else target.spec
+        else _comma_style(text[ss:se], target.spec)
     )
     return name + text[ne:es] + extras + text[ee:ss] + spec
+
+
+def _comma_style(written: str, spec: str) -> str:
+    """`spec` with its clauses separated as `written` separated them (`>=8.1.0, <9` -> `>=9.1.2, <10`)."""
+    if ", " in written and "," in spec and ", " not in spec:
+        return ", ".join(part.strip() for part in spec.split(","))
+    return spec
 
 
 def _suggestion(located: _Located, target: _Target, text: str) -> str:

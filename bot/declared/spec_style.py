@@ -20,7 +20,8 @@ from tomlkit.exceptions import TOMLKitError
 
 from bot.model import RequirementEdit
 
-RUNTIME_SECTIONS = ("project.dependencies", "tool.poetry.dependencies")
+RUNTIME_SECTIONS = ("project.dependencies", "tool.poetry.dependencies", "install_requires")
+SETUP_FILES = ("setup.py", "setup.cfg")  # always a package others install
 _EXACT_RE = re.compile(r"^==\s*([0-9][0-9A-Za-z.!+-]*)$")
 
 
@@ -82,7 +83,7 @@ def _ranged(current: str, version: str) -> str | None:
                 out.append(f"<{_next(new, parts - 1)}")
             lower_written = True
         elif op in ("<", "<="):
-            out.append(str(clause) if clause.contains(new) else f"<{_next(new, len(bound.split('.')))}")
+            out.append(str(clause) if clause.contains(new) else f"<{_next_bound(new, bound)}")
         elif op == "==" and bound.endswith(".*"):
             parts = len(bound[:-2].split("."))
             out.append(str(clause) if clause.contains(new) else f"=={'.'.join(map(str, new.release[:parts]))}.*")
@@ -102,6 +103,17 @@ def _in_written_order(text: str, clauses: list[Specifier]) -> list[Specifier]:
     return sorted(clauses, key=lambda c: compact.find(f"{c.operator}{c.version}"))
 
 
+def _next_bound(version: Version, bound: str) -> str:
+    """A new upper bound as coarse as the old one: `<0.22.0` capped the next minor (its trailing zero is no
+    patch granularity), so 1.3.0 gets `<1.4.0`, written with as many components as the old bound."""
+    written = bound.split(".")
+    significant = len(written)
+    while significant > 1 and written[significant - 1] == "0":
+        significant -= 1
+    parts = _next(version, significant).split(".")
+    return ".".join(parts + ["0"] * (len(written) - len(parts)))
+
+
 def _next(version: Version, parts: int) -> str:
     """The smallest release above `version` at `parts` components: (9.1.2, 1) -> 10, (9.1.2, 2) -> 9.2."""
     parts = max(parts, 1)
@@ -112,7 +124,7 @@ def _next(version: Version, parts: int) -> str:
 
 def styled_edits(service, file: str, edits: Sequence[RequirementEdit]) -> list[RequirementEdit]:
     """The recipe's edits for one of the service's files, each spec in the style already written there."""
-    library = False
+    library = file in SETUP_FILES
     if file == "pyproject.toml":
         try:
             library = is_library(tomlkit.parse(service.files.get(file, "")).unwrap())
@@ -121,6 +133,10 @@ def styled_edits(service, file: str, edits: Sequence[RequirementEdit]) -> list[R
     out = []
     for edit in edits:
         declared = [d for d in service.declarations if d.file == file and d.name == canonicalize_name(edit.package)]
+        if edit.action == "add" and not declared and library:
+            # a package the recipe adds to a library lands in its runtime dependencies: a floor, never `==`
+            out.append(dataclasses.replace(edit, spec=styled_spec("", edit.spec, poetry=False, library_runtime=True)))
+            continue
         if edit.action not in ("set", "add", "replace") or not declared:
             out.append(edit)
             continue

@@ -10,6 +10,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from bot.errors import ConfigError
+from bot.declared.ini_text import IniSection
 
 ROOT = "."
 DEFAULT_PATTERNS = ("services/*",)
@@ -20,9 +21,12 @@ def is_root(pattern_or_path: str) -> bool:
 
 
 def root_is_project(paths: Iterable[str], read_text) -> bool:
-    """A pyproject.toml that describes a project (not only tool settings), or top-level requirements."""
+    """A pyproject.toml that describes a project (not only tool settings), a setup.py, a setup.cfg with project
+    metadata or options (not only flake8's), or top-level requirements."""
     paths = set(paths)
-    if any(_top_level_requirements(p) for p in paths):
+    if any(_top_level_requirements(p) for p in paths) or "setup.py" in paths:
+        return True
+    if "setup.cfg" in paths and _setup_cfg_describes_a_project(read_text):
         return True
     if "pyproject.toml" not in paths:
         return False
@@ -31,6 +35,14 @@ def root_is_project(paths: Iterable[str], read_text) -> bool:
     except (TOMLKitError, UnicodeDecodeError):
         return True  # discovery reports the broken file
     return "project" in doc or "poetry" in doc.get("tool", {}) or "dependency-groups" in doc
+
+
+def _setup_cfg_describes_a_project(read_text) -> bool:
+    try:
+        text = read_text("setup.cfg")
+    except UnicodeDecodeError:
+        return True  # discovery reports the broken file
+    return any(IniSection(text, section).exists() for section in ("metadata", "options"))
 
 
 def _top_level_requirements(path: str) -> bool:

@@ -17,6 +17,9 @@ from bot.discover.layout import is_root, require_services, service_patterns
 from bot.discover.service_files import ServiceFiles, tokenize_encoding  # noqa: F401 (tokenize_encoding: public here too)
 from bot.discover.snapshot import Snapshot, files_by_dir, glob_dirs
 from bot.model import ServiceSource
+from bot.declared.pytest_config import pytest_configs_above
+from bot.declared.setup_cfg import parse_setup_cfg
+from bot.declared.setup_py import parse_setup_py
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -36,6 +39,7 @@ class Service:
     key: str | None = None  # unique name in branch names and job keys (service_key; default: name)
     requirement_files: list[str] = field(default_factory=list)  # service-relative, dependency order
     has_pyproject: bool = False
+    setup_files: list[str] = field(default_factory=list)  # setup.py / setup.cfg when they declare dependencies
     declarations: list[Declaration] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # each one line: "<file>: <reason>"
     # read on first use: planning needs only the requirement files, a job whose PR is current needs nothing
@@ -87,6 +91,23 @@ class Service:
         return ServiceSource(self.name, dict(self.files))
 
 
+class _TextCache:
+    """Files above the services (a monorepo's root pytest.ini) read once per discovery, however many services."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot, self.texts = snapshot, {}
+
+    def __call__(self, path: str) -> str | None:
+        if path not in self.texts:
+            read_link = getattr(self.snapshot, "link_target", None)
+            try:
+                linked = read_link is not None and read_link(path) is not None
+                self.texts[path] = None if linked else self.snapshot.read(path).decode("utf-8")
+            except (KeyError, UnicodeDecodeError):
+                self.texts[path] = None
+        return self.texts[path]
+
+
 @dataclass(frozen=True)
 class Skipped:
     path: str
@@ -96,6 +117,7 @@ class Skipped:
 def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Service], list[Skipped]]:
     all_paths = list(snapshot.paths())
     known = set(all_paths)
+    texts = _TextCache(snapshot)
     services, skipped = [], []
     for pattern in patterns:
         directories = ["."] if is_root(pattern) else glob_dirs(all_paths, pattern)
@@ -105,9 +127,12 @@ def discover(snapshot: Snapshot, patterns: tuple[str, ...]) -> tuple[list[Servic
             relative = sorted(own) if directory == "." else [p[len(directory) + 1:] for p in own]
             if not _is_service(relative):
                 skipped.append(Skipped(directory, "not a service: no requirements*.txt, "
-                                                  "requirements/*.txt or pyproject.toml"))
+                                                  "requirements/*.txt, pyproject.toml, setup.py or setup.cfg"))
                 continue
             service = _read_service(snapshot, directory, relative, known)
+            for rel, repo_path in pytest_configs_above(directory, known, texts):
+                service.files.add(rel, snapshot.blob_id(repo_path))  # shared: read, never written
+            service.tree = _content_id(snapshot, service)
             service.key = service_key(pattern, directory) or service.name
             services.append(service)
     return services, skipped
@@ -128,8 +153,12 @@ def service_key(pattern: str, directory: str) -> str:
     return "/".join(directory.strip("/").split("/")[fixed:])
 
 
+SETUP_FILES = ("setup.py", "setup.cfg")
+_SETUP_PARSERS = {"setup.py": parse_setup_py, "setup.cfg": parse_setup_cfg}
+
+
 def _is_service(relative: list[str]) -> bool:
-    return any(_is_requirements(p) for p in relative) or "pyproject.toml" in relative
+    return any(_is_requirements(p) for p in relative) or any(n in relative for n in ("pyproject.toml", *SETUP_FILES))
 
 
 def _is_requirements(path: str) -> bool:
@@ -156,9 +185,17 @@ def _read_service(snapshot: Snapshot, directory: str, relative: list[str], all_p
                 continue  # the target is one of the service's own files, read as itself
             service.links[rel] = source = target
         service.files.add(rel, snapshot.blob_id(source))
-    for rel in [r for r in relative if _is_requirements(r) or r == "pyproject.toml"]:
+    for rel in [r for r in relative if _is_requirements(r) or r in ("pyproject.toml", *SETUP_FILES)]:
         _check_readable(service, rel)
     _read_requirements(service, directory, snapshot, all_paths)
+    for rel in SETUP_FILES:
+        text = service.files.get(rel)
+        # setup.py is parsed with libcst only when it may declare something: most runs never load libcst
+        if text is not None and ("install_requires" in text or "extras_require" in text):
+            declared = _SETUP_PARSERS[rel](text, rel)
+            if declared:
+                service.setup_files.append(rel)
+                service.declarations += declared
     if "pyproject.toml" in service.files:
         service.has_pyproject = True
         try:
@@ -167,7 +204,6 @@ def _read_service(snapshot: Snapshot, directory: str, relative: list[str], all_p
             service.problems.append(f"{directory}/pyproject.toml: {exc}")
     if directory == ".":
         service.name = _project_name(service.files.get("pyproject.toml", ""))
-    service.tree = _content_id(snapshot, service)
     return service
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.errors import BotError
+from bot.reviewers import Reviewers
 
 
 @dataclass
@@ -78,6 +79,9 @@ class Forge(Protocol):
         """"admin", "maintain", "write", "triage", "read" or "none"."""
 
     def checks(self, sha: str) -> CheckResult: ...
+
+    def reviewer_problems(self, reviewers: Reviewers) -> list[tuple[str, bool]]:
+        """(one-line reason, fatal) for each reviewer this forge would refuse (fatal) or cannot check."""
 
     def publish_dashboard(self, title: str, body: str) -> str:
         """Create or update the one tracking issue (GitHub) or dashboard file (local); returns where."""

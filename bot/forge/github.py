@@ -15,6 +15,7 @@ from github.PullRequest import PullRequest as GhPullRequest
 
 from bot.forge.base import CheckResult, Comment, PullRequest
 from bot.forge.github_retry import PROCESS_SCRUBBER, ApiCaller, GitHubError, RetryPolicy
+from bot.reviewers import Reviewers, split_reviewers
 
 log = logging.getLogger("bot.forge.github")
 
@@ -286,17 +287,83 @@ class GitHubForge:
         return [label for label in current if label not in remove] + add
 
     def _request_reviewers(self, pr: PullRequest, reviewers: list[str]) -> None:
-        wanted = [r for r in dict.fromkeys(reviewers) if r and r != pr.author]
-        if not wanted:
+        """Users and teams in one request. GitHub refuses the whole request for one name it does not accept
+        (422), so then each is asked for apart: one refused reviewer never costs the others their request."""
+        wanted = split_reviewers(r for r in reviewers if r and r != pr.author)
+        users = list(wanted.users)
+        teams = [slug for org, slug in wanted.teams if org.lower() == self.owner.lower()]
+        for org, slug in wanted.teams:
+            if org.lower() != self.owner.lower():
+                log.warning("GitHub: not requesting team %s/%s on #%d: only teams of %s can review here",
+                            org, slug, pr.number, self.owner)
+        asks = [([user], []) for user in users] + [([], [team]) for team in teams]
+        if not asks:
             return
         try:
-            self._caller.write(f"request reviewers on #{pr.number}",
-                               lambda: self._repo.get_pull(pr.number).create_review_request(reviewers=wanted))
+            self._ask_review(pr.number, users, teams)  # one request when GitHub takes them all
+            return
         except GitHubError as exc:
             if exc.status != 422:
                 raise
-            # a reviewer who is not a collaborator must not cost the PR: say so and go on
-            log.warning("GitHub: could not request reviewers %s on #%d: %s", ", ".join(wanted), pr.number, exc)
+            if len(asks) == 1:
+                return self._refused(pr.number, *asks[0], exc)
+        for one_user, one_team in asks:
+            try:
+                self._ask_review(pr.number, one_user, one_team)
+            except GitHubError as exc:
+                if exc.status != 422:
+                    raise
+                self._refused(pr.number, one_user, one_team, exc)
+
+    def _refused(self, number: int, users: list[str], teams: list[str], exc: GitHubError) -> None:
+        # a reviewer GitHub refuses must not cost the PR (nor the other reviewers): say so and go on
+        who = ", ".join([*users, *(f"{self.owner}/{team}" for team in teams)])
+        log.warning("GitHub: could not request reviewers %s on #%d: %s", who, number, exc)
+
+    def _ask_review(self, number: int, users: list[str], teams: list[str]) -> None:
+        asked = {"reviewers": users} if users else {}
+        if teams:
+            asked["team_reviewers"] = teams
+        self._caller.write(f"request reviewers on #{number}",
+                           lambda: self._repo.get_pull(number).create_review_request(**asked))
+
+    def reviewer_problems(self, reviewers: Reviewers) -> list[tuple[str, bool]]:
+        """What `plan` says about the configured reviewers: users must be collaborators, teams must be teams
+        of this repository's organization with access to it. A token that cannot read the organization's
+        teams (GITHUB_TOKEN; an App without Members: read) cannot tell: that is a warning, not an error."""
+        repo = f"{self.owner}/{self.repo_name}"
+        problems: list[tuple[str, bool]] = []
+        for user in reviewers.users:
+            refused = self._refusal(f"/repos/{repo}/collaborators/{urllib.parse.quote(user, safe='')}", user)
+            if refused == 404:
+                problems.append((f"{user} is not a collaborator of {repo}: GitHub only asks people with access",
+                                 True))
+            elif refused is not None:
+                problems.append((f"cannot check {user}: this token may not list {repo}'s collaborators", False))
+        for org, slug in reviewers.teams:
+            if org.lower() != self.owner.lower():
+                problems.append((f"team {org}/{slug} is not a team of {self.owner}, which owns {repo}", True))
+                continue
+            refused = self._refusal(f"/orgs/{org}/teams/{slug}/repos/{self.owner}/{self.repo_name}",
+                                    f"team {org}/{slug}")
+            if refused == 404 and self._refusal(f"/orgs/{org}/teams?per_page=1", f"teams of {org}") is None:
+                problems.append((f"team {org}/{slug} does not exist or has no access to {repo}", True))
+            elif refused is not None:
+                problems.append((f"cannot check team {org}/{slug}: this token cannot read {org}'s teams (a GitHub "
+                                 f"App needs the Members: read organization permission); it is requested anyway",
+                                 False))
+        return problems
+
+    def _refusal(self, path: str, what: str) -> int | None:
+        """None when GitHub answers the GET, else its 403 or 404 (any other failure raises)."""
+        url = self.api_url + path
+        try:
+            self._caller.read(f"read {what}", lambda: self._gh.requester.requestJsonAndCheck("GET", url))
+        except GitHubError as exc:
+            if exc.status in (403, 404):
+                return exc.status
+            raise
+        return None
 
     def _raw_comments(self, number: int) -> list:
         return list(self._repo.get_issue(number).get_comments())

@@ -159,6 +159,13 @@ class LocalForge:
             record["pr"]["state"] = "open"
             self._store(record)
 
+    def mark_ready(self, number: int) -> PullRequest:
+        """A draft made ready for review (what GitHub's "Ready for review" button does)."""
+        record = self._load(number)
+        record["pr"]["draft"] = False
+        self._store(record)
+        return self._pr(record)
+
     def mark_merged(self, number: int, merge_sha: str) -> PullRequest:
         record = self._load(number)
         record["pr"]["state"] = "merged"
@@ -207,6 +214,9 @@ class LocalForge:
         meta = self._meta()
         meta["permissions"][user] = level
         self._save_meta(meta)
+
+    def reviewer_problems(self, reviewers) -> list[tuple[str, bool]]:
+        return []  # no accounts here: reviewers are recorded on the PR as written
 
     def checks(self, sha: str) -> CheckResult:
         path = self.root / "checks" / f"{sha}.json"

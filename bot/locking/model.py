@@ -10,6 +10,7 @@ class Upgrade:
 
     name: str
     version: str | None = None
+    replaces: str | None = None  # the package it replaces (a rename): a lock pinning that one is stale too
 
     @property
     def pinned(self) -> str:
@@ -24,10 +25,19 @@ class LockTask:
     inputs: tuple[str, ...] = ()  # files whose change makes this lock stale
     stdout: bool = False  # the tool prints the file instead of writing it
     keep_base_output: bool = False  # the tool reads its previous output as preferences
+    env: tuple[tuple[str, str], ...] = ()  # set for the tool (pip-tools takes its header command this way)
+    pin_first: bool = False  # lock once with the upgrades pinned exactly, then as declared (Poetry: no --upgrade-package)
+    cwd: str | None = None  # service-relative folder the tool runs in (default: the output's)
 
     @property
     def display(self) -> str:
         shown = list(self.argv)
         if shown[:3] == ["uv", "tool", "run"]:
-            shown = shown[5:]  # "uv tool run --from poetry==X poetry lock" -> "poetry lock"
+            # "uv tool run --python 3.10 --from pip-tools==X --with pip==Y pip-compile ..." -> "pip-compile ..."
+            shown = shown[3:]
+            while shown and shown[0] in _TOOL_RUN_OPTIONS:
+                shown = shown[2:]
         return " ".join(shown)
+
+
+_TOOL_RUN_OPTIONS = ("--from", "--with", "--python")

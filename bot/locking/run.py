@@ -20,9 +20,11 @@ from bot.discover.service_files import Overlay
 from bot.errors import BotError
 from bot.locking import hashes as hashing
 from bot.locking import pdm
+from bot.declared.python_support import admitted_versions, raise_floor
 from bot.locking.model import LockTask, Upgrade
+from bot.locking.pinned import exactly_pinned, not_as_named
 from bot.locking.tasks import lock_tasks, upgrades_of
-from bot.model import AppliedChange, repo_path
+from bot.model import AppliedChange, ManualItem, repo_path
 from bot.validation.envs import default_cache_dir, find_uv
 
 TIMEOUT = 600.0
@@ -54,13 +56,19 @@ class LockUpdater:
         self.cache_dir = cache_dir or default_cache_dir().parent / "locks"
         self.timings: list[tuple[str, float]] = []  # (tool, seconds) of tools actually run
 
-    def update(self, service, change) -> None:
+    def update(self, service, change, recipe=None) -> None:
         """Adds the regenerated locks (and hash-pinned entries) to `change` in place."""
+        if recipe is not None and recipe.python_floor:
+            raise_python_floor(service, change, recipe)
         upgrades = upgrades_of(change.requirement_edits)
         after = Overlay(service.files, change.changed)
         tasks = lock_tasks(service.files, change.changed, upgrades)
         for task in tasks:
-            text = self._run(task, service, after)
+            text = self._run(task, service, after, upgrades)
+            wrong = not_as_named(task.output, text, upgrades)
+            if wrong:
+                raise LockError(f"{repo_path(service.path, task.output)}: `{task.display}` locked {wrong}: the lock "
+                                "must hold the version the PR names and validates")
             change.manual = [m for m in change.manual if m.file != task.output]  # regenerated, not manual
             if text != service.files.get(task.output):
                 change.changed[task.output] = text
@@ -76,9 +84,9 @@ class LockUpdater:
         if pins:
             self._hash(pins, service, change)
 
-    def _run(self, task: LockTask, service, after: Mapping[str, str]) -> str:
+    def _run(self, task: LockTask, service, after: Mapping[str, str], upgrades: Sequence[Upgrade] = ()) -> str:
         inputs = {**after, **({task.output: service.files[task.output]} if task.keep_base_output else {})}
-        key = self._key(task, inputs)
+        key = self._key(task, {**inputs, "<upgrades>": repr(sorted(u.pinned for u in upgrades))})
         cached = self.cache_dir / f"{key}.json"
         if cached.exists():
             return json.loads(cached.read_text())["text"]
@@ -88,11 +96,17 @@ class LockUpdater:
                 path = root / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8", newline="")
-            cwd = (root / task.output).parent
+            cwd = root / task.cwd if task.cwd is not None else (root / task.output).parent
             argv = list(task.argv)
             if task.tool == "uv-pip-compile":
                 argv += index_args(os.environ)
-            stdout = self._execute(task, argv, cwd, repo_path(service.path, task.output))
+            where = repo_path(service.path, task.output)
+            pinned = exactly_pinned(inputs.get("pyproject.toml", ""), upgrades) if task.pin_first else None
+            if pinned is not None:  # lock the recipe's versions first; then as declared, which keeps them
+                (root / "pyproject.toml").write_text(pinned, encoding="utf-8", newline="")
+                self._execute(task, argv, cwd, where)
+                (root / "pyproject.toml").write_text(inputs["pyproject.toml"], encoding="utf-8", newline="")
+            stdout = self._execute(task, argv, cwd, where)
             text = stdout if task.stdout else (root / task.output).read_text(encoding="utf-8")
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps({"argv": list(task.argv), "text": text}))
@@ -104,7 +118,7 @@ class LockUpdater:
         started = time.monotonic()
         try:
             done = subprocess.run(argv, cwd=cwd, input=stdin, capture_output=True, text=True,
-                                  timeout=TIMEOUT, env={**env, **_TOOL_ENV})
+                                  timeout=TIMEOUT, env={**env, **_TOOL_ENV, **dict(task.env)})
         except subprocess.TimeoutExpired:
             raise LockError(f"{where}: `{task.display}` took more than {TIMEOUT:.0f}s") from None
         except OSError as exc:
@@ -143,6 +157,36 @@ class LockUpdater:
                               {k: os.environ.get(k, "") for k in ("UV_INDEX_URL", "UV_DEFAULT_INDEX")},
                               sorted(files.items())])
         return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+FLOOR_RULE = "LOCK002"
+UNIVERSAL_LOCKS = ("uv.lock", "poetry.lock")
+
+
+def raise_python_floor(service, change, recipe) -> None:
+    """A universal lock is made for every Python the project declares: when the target version needs a newer
+    one, no lock can be made for the old range, so the declared floor is raised with the bump, in the same
+    PR, and listed for a human to confirm (the recipe's own item for that line is replaced by this one)."""
+    lock = next((name for name in UNIVERSAL_LOCKS if name in service.files), None)
+    if lock is None or "pyproject.toml" not in service.files:
+        return
+    text = change.changed.get("pyproject.toml", service.files["pyproject.toml"])
+    new, raised = raise_floor(text, recipe.python_floor)
+    if not raised:
+        return
+    change.changed["pyproject.toml"] = new
+    lines = {r.line for r in raised}
+    change.manual = [m for m in change.manual if not (m.file == "pyproject.toml" and m.line in lines)]
+    for r in raised:
+        dropped = [v for v in admitted_versions(r.old) if v not in admitted_versions(r.new)]
+        change.applied.append(AppliedChange("pyproject.toml", "requirements", f"{r.key}: {r.old} -> {r.new} (line "
+                                            f"{r.line}), so {lock} can be made for {recipe.package} {recipe.version}"))
+        change.manual.append(ManualItem(
+            "pyproject.toml", r.line, f"{r.key} = \"{r.old}\"", f"{recipe.package} {recipe.version} requires Python "
+            f">= {recipe.python_floor} and {lock} is made for every Python the project declares, so this PR raises "
+            f"{r.key} to {r.new}: it drops Python {', '.join(dropped) or 'below ' + recipe.python_floor}. Confirm, "
+            "and drop it from the CI matrix, tox and classifiers too", FLOOR_RULE,
+            "to keep supporting it instead, close this PR: the code stays on the old version"))
 
 
 def _tool_message(output: str) -> str:

@@ -21,7 +21,9 @@ def upgrades_of(edits: Sequence[RequirementEdit]) -> list[Upgrade]:
             name = edit.new_package
         else:
             continue
-        out[canonicalize_name(name)] = Upgrade(canonicalize_name(name), exact_version(edit.spec))
+        replaces = canonicalize_name(edit.package) if edit.action == "replace" else None
+        out[canonicalize_name(name)] = Upgrade(canonicalize_name(name), exact_version(edit.spec),
+                                               replaces if replaces != canonicalize_name(name) else None)
     return list(out.values())
 
 
@@ -38,7 +40,7 @@ def lock_tasks(before: Mapping[str, str], written: Mapping[str, str], upgrades: 
         task = module.task(before, upgrades)
         if task is not None and changed & set(task.inputs):
             tasks.append(task)
-    names = {u.name for u in upgrades}
+    names = {u.name for u in upgrades} | {u.replaces for u in upgrades if u.replaces}
     for rel in paths_of(before):
         if not rel.endswith(".txt") or rel not in before:  # only a pip-compile output is read
             continue

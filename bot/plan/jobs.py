@@ -103,13 +103,33 @@ def _colliding(services: Sequence[Service], root_beside_others: bool) -> dict[st
     return out
 
 
+def _keep_leading_folders(services: Sequence[Service], recipes: Sequence[Recipe], with_prs: Collection[str]) -> None:
+    """Services under two patterns with the same key (`services/api` and `legacy/api` are both `api`) are
+    told apart by their whole path (`services/api`, `legacy/api`): the leading folder stays in their
+    branches and job keys. The one whose PRs were opened under the short key (the marker names its path)
+    keeps it, so a service added later never moves an open PR to a second branch."""
+    by_key: dict[str, list[Service]] = {}
+    for service in services:
+        if not is_root(service.path):
+            by_key.setdefault(service.key, []).append(service)
+    for key, same in by_key.items():
+        if len(same) < 2:
+            continue
+        paths_with_prs = {with_prs.get(f"{r.id}/{key}") for r in recipes} if isinstance(with_prs, Mapping) else set()
+        keeper = next((s for s in same if s.path in paths_with_prs), None)
+        for service in same:
+            if service is not keeper:
+                service.key = service.path
+
+
 def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: Sequence[Recipe],
               config: Config, with_prs: Collection[str] = ()) -> Plan:
-    """with_prs: keys of jobs that have a bot PR; they stay in the plan after their upgrade landed,
-    so waves, gates and the dashboard still see them."""
+    """with_prs: keys of jobs that have a bot PR (a mapping: to the service path their marker names);
+    they stay in the plan after their upgrade landed, so waves, gates and the dashboard still see them."""
     jobs, not_applicable, broken = [], [], []
     seen_paths: set[str] = set()
     unique = [s for s in services if not (s.path in seen_paths or seen_paths.add(s.path))]
+    _keep_leading_folders(unique, recipes, with_prs)
     root_beside_others = len(unique) > 1 and any(is_root(s.path) for s in unique)
     collisions = _colliding(unique, root_beside_others)
     for service in unique:

@@ -5,6 +5,7 @@ from bot.config import Identity
 from bot.errors import BotError
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
+from bot.killpoints import kill_point
 from bot.publish.reconcile import mark_merged, merged_in_git
 
 
@@ -12,6 +13,8 @@ def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) 
     pr = forge.get_pr(number)
     if pr.state != "open":
         raise BotError(f"pull request #{number} is {pr.state}, not open")
+    if pr.draft:  # as GitHub: 405 "Pull Request is still a draft"
+        raise BotError(f"pull request #{number} is a draft: mark it ready first (upgrade-bot local ready {number})")
     repo.fetch()
     base_sha = repo.remote_head(pr.base)
     head_sha = repo.remote_head(pr.head)
@@ -27,5 +30,6 @@ def merge_pr(repo: GitRepo, forge: LocalForge, number: int, identity: Identity) 
     message = f"Merge pull request #{number} from {pr.head}\n\n{pr.title}\n"
     merge_sha = repo.commit_tree(tree, [base_sha, head_sha], message, identity)
     repo.push(merge_sha, pr.base, base_sha)
+    kill_point("merge-pushed")
     mark_merged(forge, pr, merge_sha)
     return merge_sha

@@ -44,6 +44,8 @@ def metadata(job: Job, base_sha: str, change: ServiceChange) -> dict[str, Any]:
             "change": change.digest(job.recipe.fingerprint)}
     if change.inputs:  # lets a re-run skip the job while they hold (bot.change.inputs)
         meta.update(inputs=change.inputs, tree=change.tree)
+    if change.recipe_inputs:  # after a revert: the migration opens again once these differ
+        meta["recipe_inputs"] = change.recipe_inputs
     return meta
 
 

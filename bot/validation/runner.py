@@ -14,6 +14,7 @@ from typing import Callable
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.gitops import GitRepo
+from bot.killpoints import kill_point
 from bot.plan.jobs import Job
 from bot.publish.pr_content import Validation
 from bot.publish.render import render
@@ -71,6 +72,7 @@ class CheckRunner:
                 self.diagnoses[(service_path, sha)] = Diagnosis(**stored["diagnosis"])
             return [_run_from_json(r) for r in stored["runs"]]
         with self.repo.temporary_worktree(sha) as checkout:
+            kill_point("validating")
             service_dir = checkout / service_path
             earlier: tuple[tuple[Interpreter, str], ...] = ()
             first = None

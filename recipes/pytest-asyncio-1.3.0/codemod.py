@@ -68,6 +68,8 @@ class PytestAsyncioCodemod(Codemod):
         test_modules = [p for p in service.python_files() if collection.is_test_module(p)]
         first_party = _first_party(service.python_files())
         override_plan = plan_override(overrides, sync_requesters, test_modules, configured)
+        if config.shared:
+            _keep_override_for_shared_config(override_plan, config)
         result.manual += override_plan.manual
 
         for path, (wrapper, text) in modules.items():
@@ -108,14 +110,15 @@ class PytestAsyncioCodemod(Codemod):
     def _edit_config(self, service: ServiceSource, config: PytestConfig, editor: ConfigEditor, mode: str,
                      current_mode: str, override_plan: OverridePlan, result: CodemodResult) -> None:
         path = config.path
+        applied: list[AppliedChange] = []
         if mode == "strict" and current_mode == "auto":
             switched = editor.switch_addopts_mode("strict")
             if (editor.get("asyncio_mode") or "").strip() == "auto":
                 editor.set("asyncio_mode", "strict")
                 switched += 1
             if switched:
-                result.applied.append(AppliedChange(path, rules.STRICT_MODE_CONFIG,
-                                                    "switched asyncio mode from auto to strict", switched))
+                applied.append(AppliedChange(path, rules.STRICT_MODE_CONFIG,
+                                             "switched asyncio mode from auto to strict", switched))
             else:
                 original = service.files.get(path, "")
                 line = next((n for n, text in enumerate(original.splitlines(), 1) if "asyncio-mode" in text), 1)
@@ -125,13 +128,16 @@ class PytestAsyncioCodemod(Codemod):
         loop_scope = override_plan.loop_scope or "function"
         if editor.get(FIXTURE_SCOPE_KEY) is None:
             editor.set(FIXTURE_SCOPE_KEY, loop_scope)
-            result.applied.append(AppliedChange(path, rules.DEFAULT_FIXTURE_LOOP_SCOPE,
-                                                f"set {FIXTURE_SCOPE_KEY} = {loop_scope}"))
+            applied.append(AppliedChange(path, rules.DEFAULT_FIXTURE_LOOP_SCOPE, f"set {FIXTURE_SCOPE_KEY} = {loop_scope}"))
         if loop_scope != "function" and editor.get(TEST_SCOPE_KEY) is None:
             editor.set(TEST_SCOPE_KEY, loop_scope)
-            result.applied.append(AppliedChange(path, rules.EVENT_LOOP_OVERRIDE,
-                                                f"set {TEST_SCOPE_KEY} = {loop_scope} (one loop per {loop_scope}, "
-                                                "as the removed event_loop override did)"))
+            applied.append(AppliedChange(path, rules.EVENT_LOOP_OVERRIDE,
+                                         f"set {TEST_SCOPE_KEY} = {loop_scope} (one loop per {loop_scope}, "
+                                         "as the removed event_loop override did)"))
+        if config.shared:
+            result.manual += _shared_config_items(service, config, editor)  # listed, not applied
+            return
+        result.applied += applied
         text = editor.text()
         if text != service.files.get(path):
             result.changed[path] = text
@@ -146,6 +152,11 @@ class PytestAsyncioCodemod(Codemod):
             if applied_rules[rules.MARK_ASYNC_TESTS]:
                 notes.append(f"{applied_rules[rules.MARK_ASYNC_TESTS]} async test(s) had no asyncio marker: "
                              "pytest 8.3 skipped them silently, so they run now for the first time.")
+        elif mode == "strict" and config.shared:
+            notes.append(f"The suite runs in auto mode, set in {config.path}, which pytest reads for this service and "
+                         "other services share: it stays auto (switching it is listed). Async tests now carry "
+                         "@pytest.mark.asyncio and async fixtures use @pytest_asyncio.fixture, so the service is "
+                         "ready for strict mode.")
         elif mode == "strict":
             notes.append(f"Switched {config.path} to strict mode: every async test now carries "
                          "@pytest.mark.asyncio and every async fixture uses @pytest_asyncio.fixture "
@@ -178,6 +189,36 @@ class PytestAsyncioCodemod(Codemod):
 def _line_text(text: str, line: int) -> str:
     lines = text.splitlines()
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+
+def _keep_override_for_shared_config(plan: OverridePlan, config: PytestConfig) -> None:
+    """A suite-wide override's loop lifetime moves to config keys; when the config is shared they are only listed,
+    so the override stays (listed too) until a human sets them."""
+    kept = plan.delete
+    if kept is None or plan.loop_scope in (None, "function"):
+        return
+    plan.delete = None
+    plan.manual.append(ManualItem(
+        kept.file, kept.line, kept.old_code,
+        f"kept: its loop lifetime ({plan.loop_scope}) becomes {TEST_SCOPE_KEY} and {FIXTURE_SCOPE_KEY} in "
+        f"{config.path}, which other services share (listed, not changed); pytest-asyncio 1.x ignores this fixture",
+        rules.EVENT_LOOP_MANUAL, "delete it once the shared configuration sets both loop scopes"))
+
+
+def _shared_config_items(service: ServiceSource, config: PytestConfig, editor: ConfigEditor) -> list[ManualItem]:
+    """The config pytest reads for this service is above its folder, so other services run with it too:
+    each edit it needs is listed (a copy in the service would shadow it and lose its other settings)."""
+    rule_of = {FIXTURE_SCOPE_KEY: rules.DEFAULT_FIXTURE_LOOP_SCOPE, TEST_SCOPE_KEY: rules.EVENT_LOOP_OVERRIDE}
+    reason = ("pytest reads this file for the service; it lies above the service folder, shared by every test run below "
+              "its folder: the bot does not change it from one service's PR, nor copies it into the service "
+              "(that would shadow its other settings); change it once every service below it is migrated")
+    original = service.files.get(config.path, "")
+    items = []
+    for key, wanted in editor.edits:
+        line = editor.line_of(key)
+        rule = rule_of.get(key, rules.STRICT_MODE_CONFIG)
+        items.append(ManualItem(config.path, line, _line_text(original, line), reason, rule, wanted))
+    return items
 
 
 def _may_need_changes(path: str, text: str, collection: Collection) -> bool:

@@ -1,104 +1,19 @@
-"""The configuration file pytest actually reads for a service, its values, and edits to it.
-
-Discovery follows pytest's `locate_config` for a run started in the service directory (pytest 9
-order; 8.x reads the same files except the pytest.toml family and native `[tool.pytest]`):
-pytest.toml, .pytest.toml (always), pytest.ini, .pytest.ini (always, even without a `[pytest]`
-section), pyproject.toml (only with `[tool.pytest]` or `[tool.pytest.ini_options]`), tox.ini (only
-with `[pytest]`), setup.cfg (only with `[tool:pytest]`). The first match wins and every later file
-is ignored by pytest, so editing it would be a no-op (fact sheet A12). INI files are edited as text
-(see ini_text), TOML files with tomlkit.
+"""pytest-asyncio's view of the configuration pytest reads for a service (found by bot.declared.pytest_config, the way
+pytest finds it, also above the service), and edits to it. INI files are edited as text (bot.declared.ini_text), TOML
+files with tomlkit. A configuration shared with other services (above the service folder) is never written:
+the edits it needs are listed instead (ConfigEditor.edits).
 """
 from __future__ import annotations
 
 import re
-import shlex
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import tomlkit
-from tomlkit.exceptions import TOMLKitError
 
-from .ini_text import IniSection
-
-INI = "ini"  # [pytest] in pytest.ini / .pytest.ini / tox.ini, [tool:pytest] in setup.cfg
-TOML_INI = "toml-ini"  # [tool.pytest.ini_options] in pyproject.toml: values are strings or lists
-TOML_NATIVE = "toml"  # [tool.pytest] in pyproject.toml, [pytest] in pytest.toml: native TOML types
+from bot.declared.ini_text import IniSection
+from bot.declared.pytest_config import INI, PytestConfig, locate  # noqa: F401 (locate: the recipe's entry point)
 
 _ADDOPTS_MODE = re.compile(r"(--asyncio-mode(?:=|[ \t]+))auto\b")
-
-
-@dataclass(frozen=True)
-class PytestConfig:
-    path: str  # service-relative; may not exist yet (then `exists` is False)
-    kind: str
-    section: tuple[str, ...]  # INI: (section name,); TOML: table path
-    exists: bool
-    values: Mapping[str, Any] = field(default_factory=dict)
-    ignored: tuple[str, ...] = ()  # files with pytest config that pytest ignores because of `path`
-
-    def get(self, key: str) -> str | None:
-        value = self.values.get(key)
-        if value is None or isinstance(value, list):
-            return None
-        return str(value)
-
-    def get_args(self, key: str) -> list[str]:
-        """An `args`-type option (addopts, python_files...): a TOML list, or a shell-split string."""
-        value = self.values.get(key)
-        if value is None:
-            return []
-        if isinstance(value, list):
-            return [str(v) for v in value]
-        try:
-            return shlex.split(str(value))
-        except ValueError:
-            return str(value).split()
-
-
-def _parse_toml(text: str) -> dict[str, Any] | None:
-    try:
-        return tomlkit.parse(text).unwrap()
-    except TOMLKitError:
-        return None
-
-
-def _read(name: str, text: str) -> PytestConfig | None:
-    """The config in one candidate file, or None when pytest would not take its config from it."""
-    if name in ("pytest.toml", ".pytest.toml"):
-        doc = _parse_toml(text) or {}
-        return PytestConfig(name, TOML_NATIVE, ("pytest",), True, doc.get("pytest", {}))
-    if name in ("pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg"):
-        section = "tool:pytest" if name == "setup.cfg" else "pytest"
-        ini = IniSection(text, section)
-        if ini.exists() or name in ("pytest.ini", ".pytest.ini"):
-            return PytestConfig(name, INI, (section,), True, ini.values())
-        return None
-    if name == "pyproject.toml":
-        tool_pytest = ((_parse_toml(text) or {}).get("tool") or {}).get("pytest") or {}
-        native = {k: v for k, v in tool_pytest.items() if k != "ini_options"}
-        if native:
-            return PytestConfig(name, TOML_NATIVE, ("tool", "pytest"), True, native)
-        if "ini_options" in tool_pytest:
-            return PytestConfig(name, TOML_INI, ("tool", "pytest", "ini_options"), True, tool_pytest["ini_options"])
-    return None
-
-
-CANDIDATES = ("pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
-
-
-def locate(files: Mapping[str, str]) -> PytestConfig:
-    """The config pytest reads when run from the service directory (or where to create one)."""
-    found = [(name, cfg) for name in CANDIDATES if name in files
-             for cfg in [_read(name, files[name])] if cfg is not None]
-    if found:
-        first = found[0][1]
-        return PytestConfig(first.path, first.kind, first.section, True, first.values,
-                            tuple(name for name, _ in found[1:]))
-    # No pytest config anywhere: pytest falls back to a pyproject.toml for the rootdir, so put
-    # the options there; otherwise create the dedicated file.
-    if "pyproject.toml" in files:
-        return PytestConfig("pyproject.toml", TOML_INI, ("tool", "pytest", "ini_options"), False)
-    return PytestConfig("pytest.ini", INI, ("pytest",), False)
 
 
 def asyncio_mode(config: PytestConfig) -> tuple[str, str]:
@@ -123,6 +38,7 @@ class ConfigEditor:
         self.original = files.get(config.path, "")
         self._ini: IniSection | None = None
         self._doc: tomlkit.TOMLDocument | None = None
+        self.edits: list[tuple[str, str]] = []  # (key, what it should read), in order: listed when shared
         if config.kind == INI:
             self._ini = IniSection(self.original, config.section[0])
         else:
@@ -136,6 +52,7 @@ class ConfigEditor:
         return None if value is None or isinstance(value, list) else str(value)
 
     def set(self, key: str, value: str) -> None:
+        self.edits.append((key, f"{key} = {value}"))
         if self._ini is not None:
             self._ini.set(key, value)
         else:
@@ -143,6 +60,26 @@ class ConfigEditor:
 
     def switch_addopts_mode(self, new_mode: str) -> int:
         """`--asyncio-mode=auto` / `--asyncio-mode auto` in addopts -> new_mode; returns the count."""
+        count = self._switch_addopts_mode(new_mode)
+        if count:
+            self.edits.append(("addopts", f"--asyncio-mode={new_mode} in addopts"))
+        return count
+
+    def line_of(self, key: str) -> int:
+        """1-based line of the key in the original file (of the section header when the key is not there)."""
+        lines = self.original.splitlines()
+        header = "[" + (self.config.section[0] if self._ini is not None else ".".join(self.config.section)) + "]"
+        in_section, header_line = False, 1
+        for number, line in enumerate(lines, start=1):
+            stripped = line.strip()
+            if stripped.startswith("["):
+                in_section = stripped.split("#")[0].strip() == header
+                header_line = number if in_section else header_line
+            elif in_section and stripped.split("=")[0].split(":")[0].strip() == key:
+                return number
+        return header_line
+
+    def _switch_addopts_mode(self, new_mode: str) -> int:
         if self._ini is not None:
             return self._ini.substitute_in_value("addopts", _ADDOPTS_MODE, rf"\g<1>{new_mode}")
         table = self._table(create=False)

@@ -18,7 +18,7 @@ from bot.change.engine import RuleCodemod, ServiceRun
 
 from .asyncio_imports import AsyncioImports, AsyncioPatches, IsCoroutineFunction
 from .behaviour_changes import CustomWait, RetryingSubclass, RetryPartial, WaitRandomExponentialMin
-from .declarations import PythonFloor, SetupPins
+from .declarations import PythonFloor
 from .reraise import AddReraise
 from .service_index import RELEVANT_WORDS
 from .statistics import RetryStatistics, StatisticsConcurrency
@@ -38,7 +38,6 @@ class TenacityCodemod(RuleCodemod):
         RetryPartial,              # TEN009
         PythonFloor,               # TEN010
         AddReraise,                # TEN011
-        SetupPins,                 # TEN012
     )
 
     def unparsable(self, run: ServiceRun, path: str, error: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .git_backend import CommitInfo
-from .state import CheckRun, CommentRecord, CommitStatus, IssueRecord, Reaction, RepoState, User
+from .state import CheckRun, CommentRecord, CommitStatus, IssueRecord, Reaction, RepoState, Team, User
 
 
 @dataclass
@@ -49,6 +49,14 @@ class Renderer:
             "permissions": {"admin": False, "maintain": False, "push": True, "triage": True, "pull": True},
         }
 
+    def team(self, team: Team) -> dict:
+        url = f"{self.urls.api}/organizations/1/team/{team.id}"
+        return {"id": team.id, "node_id": f"T_{team.id}", "slug": team.slug, "name": team.name,
+                "description": None, "privacy": team.privacy, "notification_setting": "notifications_enabled",
+                "permission": team.permission or "pull", "url": url,
+                "html_url": f"{self.urls.web}/orgs/{self.state.owner}/teams/{team.slug}",
+                "members_url": f"{url}/members{{/member}}", "repositories_url": f"{url}/repos", "parent": None}
+
     def label(self, name: str) -> dict:
         return {"id": abs(hash(name)) % 10_000_000, "node_id": f"LA_{name}", "name": name, "color": "ededed",
                 "default": False, "description": None, "url": f"{self.urls.repo_api}/labels/{name}"}
@@ -79,7 +87,7 @@ class Renderer:
             "created_at": pr.created_at, "updated_at": pr.updated_at, "closed_at": pr.closed_at,
             "merged_at": pr.merged_at, "merge_commit_sha": pr.merge_commit_sha, "draft": pr.draft,
             "assignees": [], "requested_reviewers": [self.user(r) for r in pr.requested_reviewers],
-            "requested_teams": [], "head": self._branch(pr.head, pr.head_sha),
+            "requested_teams": [self.team(self.state.teams[t]) for t in pr.requested_teams], "head": self._branch(pr.head, pr.head_sha),
             "base": self._branch(pr.base, pr.base_sha), "author_association": self._association(pr.user),
             "auto_merge": None,
         }

@@ -90,6 +90,9 @@ class FakeGitHub:
         self.state = RepoState(bare_repo, owner, repo, default_branch=default_branch, private=private)
         self.api_prefix = api_prefix.rstrip("/")
         self.tokens: dict[str, str] = {DEFAULT_TOKEN: BOT_LOGIN}
+        # tokens that may read the organization's teams (an App with Members: read, a PAT with read:org);
+        # any other gets 403 "Resource not accessible by integration" there, as GITHUB_TOKEN does
+        self.org_readers: set[str] = {DEFAULT_TOKEN}
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
         self._log_lock = threading.Lock()
@@ -232,6 +235,9 @@ class FakeGitHub:
         user = self._authenticate(headers)
         if user is None:
             return 401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}, {}
+        if path.startswith("/orgs/") and self._token(headers) not in self.org_readers:
+            return 403, {"message": "Resource not accessible by integration",
+                         "documentation_url": "https://docs.github.com/rest/teams/teams"}, {}
         for route_method, pattern, handler in self._routes:
             match = pattern.fullmatch(path)
             if match and route_method == method:
@@ -252,10 +258,13 @@ class FakeGitHub:
         return 404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}, {}
 
     def _authenticate(self, headers: dict[str, str]) -> str | None:
+        token = self._token(headers)
+        return None if token is None else self.tokens.get(token)
+
+    @staticmethod
+    def _token(headers: dict[str, str]) -> str | None:
         scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() not in ("token", "bearer"):
-            return None
-        return self.tokens.get(token.strip())
+        return token.strip() if scheme.lower() in ("token", "bearer") else None
 
     # --- routes ---------------------------------------------------------------------------
     def _build_routes(self) -> list[tuple[str, re.Pattern, Handler]]:
@@ -270,6 +279,7 @@ class FakeGitHub:
             ("PATCH", r"/pulls/(\d+)", _edit_pull),
             ("GET", r"/pulls/(\d+)/merge", _is_merged),
             ("PUT", r"/pulls/(\d+)/merge", _merge_pull),
+            ("PUT", r"/pulls/(\d+)/update-branch", _update_branch),
             ("GET", r"/pulls/(\d+)/requested_reviewers", _get_reviewers),
             ("POST", r"/pulls/(\d+)/requested_reviewers", _request_reviewers),
             ("DELETE", r"/pulls/(\d+)/requested_reviewers", _remove_reviewers),
@@ -291,6 +301,10 @@ class FakeGitHub:
             ("PUT", r"/issues/(\d+)/labels", _set_labels),
             ("DELETE", r"/issues/(\d+)/labels/(.+)", _remove_label),
             ("GET", r"/collaborators/([^/]+)/permission", _permission),
+            ("GET", r"/collaborators/([^/]+)", _is_collaborator),
+            ("GET", r"/orgs/([^/]+)/teams", _list_teams),
+            ("GET", r"/orgs/([^/]+)/teams/([^/]+)", _get_team),
+            ("GET", r"/orgs/([^/]+)/teams/([^/]+)/repos/([^/]+)/([^/]+)", _team_repo_permission),
             ("GET", r"/commits/([^/]+)", _get_commit),
             ("GET", r"/commits/([^/]+)/check-runs", _check_runs),
             ("GET", r"/commits/([^/]+)/status", _combined_status),
@@ -301,7 +315,7 @@ class FakeGitHub:
         ]
         routes = []
         for method, suffix, handler in table:
-            prefix = "" if suffix in ("/rate_limit", "/user") else repo
+            prefix = "" if suffix in ("/rate_limit", "/user") or suffix.startswith("/orgs/") else repo
             routes.append((method, re.compile(prefix + suffix), handler))
         return routes
 
@@ -417,7 +431,8 @@ def _merge_pull(req: _Request, number: str):
 
 def _reviewers_payload(req: _Request, record) -> dict:
     render = req.fake.renderer()
-    return {"users": [render.user(u) for u in record.requested_reviewers], "teams": []}
+    return {"users": [render.user(u) for u in record.requested_reviewers],
+            "teams": [render.team(req.fake.state.teams[t]) for t in record.requested_teams]}
 
 
 def _get_reviewers(req: _Request, number: str):
@@ -425,13 +440,27 @@ def _get_reviewers(req: _Request, number: str):
 
 
 def _request_reviewers(req: _Request, number: str):
-    record = req.fake.state.request_reviewers(int(number), list((req.body or {}).get("reviewers") or []))
+    body = req.body or {}
+    users, teams = list(body.get("reviewers") or []), list(body.get("team_reviewers") or [])
+    if not users and not teams:  # GitHub: one of the two is required
+        raise ApiError(422, "Validation Failed", [{"resource": "PullRequest", "field": "reviewers",
+                                                   "code": "missing_field"}])
+    record = req.fake.state.request_reviewers(int(number), users, teams)
     return 201, req.fake.renderer().pull(record)
 
 
 def _remove_reviewers(req: _Request, number: str):
-    record = req.fake.state.remove_reviewers(int(number), list((req.body or {}).get("reviewers") or []))
+    body = req.body or {}
+    record = req.fake.state.remove_reviewers(int(number), list(body.get("reviewers") or []),
+                                             list(body.get("team_reviewers") or []))
     return 200, req.fake.renderer().pull(record)
+
+
+def _update_branch(req: _Request, number: str):
+    record = req.fake.state.update_branch(int(number), user=req.user,
+                                          expected_head_sha=(req.body or {}).get("expected_head_sha"))
+    return 202, {"message": "Updating pull request branch.", "url": f"{req.fake.web_url}/repos/"
+                 f"{req.fake.state.full_name}/pulls/{record.number}"}
 
 
 def _list_issues(req: _Request):
@@ -538,6 +567,29 @@ def _set_labels(req: _Request, number: str):
 
 def _remove_label(req: _Request, number: str, name: str):
     return _labels_payload(req, req.fake.state.remove_label(int(number), name))
+
+
+def _is_collaborator(req: _Request, login: str):
+    if not req.fake.state.is_collaborator(login):
+        raise ApiError(404, "Not Found")
+    return 204, None
+
+
+def _list_teams(req: _Request, org: str):
+    if org.lower() != req.fake.state.owner.lower():
+        raise ApiError(404, "Not Found")
+    page, headers = _paginate(req, sorted(req.fake.state.teams.values(), key=lambda t: t.slug))
+    render = req.fake.renderer()
+    return 200, [render.team(t) for t in page], headers
+
+
+def _get_team(req: _Request, org: str, slug: str):
+    return 200, req.fake.renderer().team(req.fake.state.team(org, slug))
+
+
+def _team_repo_permission(req: _Request, org: str, slug: str, owner: str, repo: str):
+    req.fake.state.team_repo_permission(org, slug, owner, repo)
+    return 204, None
 
 
 def _permission(req: _Request, login: str):

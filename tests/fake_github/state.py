@@ -39,6 +39,17 @@ class User:
 
 
 @dataclass
+class Team:
+    """An organization team (the fake's organization is the repository's owner)."""
+
+    slug: str
+    id: int
+    name: str
+    permission: str | None = None  # on this repository: pull, triage, push, maintain, admin; None = no access
+    privacy: str = "closed"
+
+
+@dataclass
 class Reaction:
     id: int
     user: str
@@ -82,6 +93,7 @@ class IssueRecord:
     merged_by: str | None = None
     merge_commit_sha: str | None = None
     requested_reviewers: list[str] = field(default_factory=list)
+    requested_teams: list[str] = field(default_factory=list)  # team slugs
     maintainer_can_modify: bool = False
     reactions: list[Reaction] = field(default_factory=list)
 
@@ -124,6 +136,7 @@ class RepoState:
         self.check_runs: list[CheckRun] = []
         self.statuses: dict[str, list[CommitStatus]] = {}
         self.repo_labels: set[str] = set()
+        self.teams: dict[str, Team] = {}  # by slug, in the organization that owns the repository
         self._numbers = itertools.count(1)
         self._ids = itertools.count(1001)  # comment, reaction, check and status ids
         self._user_ids = itertools.count(1)
@@ -145,6 +158,37 @@ class RepoState:
     def user(self, login: str) -> User:
         with self.lock:
             return self.users.get(login) or self.add_user(login)
+
+    def is_collaborator(self, login: str) -> bool:
+        """GET /repos/{o}/{r}/collaborators/{user}: anyone with a role on the repository (204), else 404."""
+        with self.lock:
+            user = self.users.get(login)
+            return user is not None and user.role != "none"
+
+    # --- teams ----------------------------------------------------------------------------
+    def add_team(self, slug: str, *, permission: str | None = "push", name: str | None = None) -> Team:
+        """A team of the organization that owns the repository; permission None: no access to it."""
+        with self.lock:
+            team = self.teams.get(slug) or Team(slug=slug, id=next(self._user_ids) + 9000, name=name or slug)
+            team.permission = permission
+            self.teams[slug] = team
+            return team
+
+    def team(self, org: str, slug: str) -> Team:
+        """404 for another organization or a slug it does not have (GitHub compares both case-insensitively)."""
+        with self.lock:
+            found = self.teams.get(slug.lower()) if org.lower() == self.owner.lower() else None
+            if found is None:
+                raise ApiError(404, "Not Found")
+            return found
+
+    def team_repo_permission(self, org: str, slug: str, owner: str, repo: str) -> str:
+        """GET /orgs/{org}/teams/{slug}/repos/{owner}/{repo}: the team's permission, or 404 when it has none."""
+        with self.lock:
+            team = self.team(org, slug)
+            if (owner.lower(), repo.lower()) != (self.owner.lower(), self.name.lower()) or team.permission is None:
+                raise ApiError(404, "Not Found")
+            return team.permission
 
     def permission(self, login: str) -> tuple[str, str, User]:
         """(legacy permission, role name, user); 404 for a user GitHub does not know."""
@@ -263,6 +307,8 @@ class RepoState:
             record = self.pull(number)
             if record.merged or record.state != "open":
                 raise ApiError(405, "Pull Request is not mergeable")
+            if record.draft:
+                raise ApiError(405, "Pull Request is still a draft")
             if method not in ("merge", "squash"):
                 raise ApiError(422, f"Merge method {method} is not supported by the fake")
             if sha and sha != record.head_sha:
@@ -285,6 +331,36 @@ class RepoState:
             record.merge_commit_sha = new_sha
             record.state, record.closed_at = "closed", stamp
             record.base_sha = new_sha
+            self._touch(record)
+            return record
+
+    def update_branch(self, number: int, *, user: str, expected_head_sha: str | None = None) -> IssueRecord:
+        """The "Update branch" button (PUT /pulls/{n}/update-branch): merges the base into the head branch
+        with a merge commit by the user who asked, committed by GitHub."""
+        with self.lock:
+            record = self.pull(number)
+            if record.state != "open":
+                raise ApiError(422, "Pull request is not open")
+            if expected_head_sha and expected_head_sha != record.head_sha:
+                raise ApiError(422, "expected_head_sha does not match the pull request's head")
+            base_sha = self.git.branch_sha(record.base)
+            if base_sha is None or self.git.count_commits(record.head_sha, base_sha) == 0:
+                raise ApiError(422, "There are no new commits on the base branch.")
+            merger = self.user(user)
+            try:
+                self.git.merge(record.head, base_sha, f"Merge branch '{record.base}' into {record.head}", "merge",
+                               (merger.login, f"{merger.id}+{merger.login}@users.noreply.github.com"))
+            except MergeConflict:
+                raise ApiError(422, "merge conflict between base and head") from None
+            self._refresh(record)
+            self._touch(record)
+            return record
+
+    def mark_ready(self, number: int) -> IssueRecord:
+        """A draft made ready for review (the button; GraphQL markPullRequestReadyForReview)."""
+        with self.lock:
+            record = self.pull(number)
+            record.draft = False
             self._touch(record)
             return record
 
@@ -363,26 +439,36 @@ class RepoState:
             self._touch(record)
             return record.labels
 
-    def request_reviewers(self, number: int, reviewers: list[str]) -> IssueRecord:
+    def request_reviewers(self, number: int, reviewers: list[str], team_reviewers: list[str] = ()) -> IssueRecord:
+        """All or nothing, like GitHub: one user or team it refuses and nobody is requested."""
         with self.lock:
             record = self.pull(number)
             for login in reviewers:
                 if login == record.user:
                     raise ApiError(422, "Review cannot be requested from pull request author.")
-                user = self.users.get(login)
-                if user is None or user.role == "none":
+                if not self.is_collaborator(login):
                     raise ApiError(422, "Reviews may only be requested from collaborators. One or more of the "
                                         "users or teams you specified is not a collaborator of the "
+                                        f"{self.full_name} repository.")
+            for slug in team_reviewers:
+                team = self.teams.get(slug.lower())
+                if team is None or team.permission is None:
+                    raise ApiError(422, "Reviews may only be requested from collaborators. One or more of the "
+                                        "teams you specified is not a collaborator of the "
                                         f"{self.full_name} repository.")
             for login in reviewers:
                 if login not in record.requested_reviewers:
                     record.requested_reviewers.append(login)
+            for slug in team_reviewers:
+                if slug.lower() not in record.requested_teams:
+                    record.requested_teams.append(slug.lower())
             return record
 
-    def remove_reviewers(self, number: int, reviewers: list[str]) -> IssueRecord:
+    def remove_reviewers(self, number: int, reviewers: list[str], team_reviewers: list[str] = ()) -> IssueRecord:
         with self.lock:
             record = self.pull(number)
             record.requested_reviewers = [r for r in record.requested_reviewers if r not in reviewers]
+            record.requested_teams = [t for t in record.requested_teams if t not in team_reviewers]
             return record
 
     # --- comments and reactions -----------------------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 from conftest import TEST_RECIPES, Monorepo, git, widgets_service
 
 import bot
+from bot.killpoints import VARIABLE as KILL_AT  # env={KILL_AT: "pushed"}: the process kills itself there
 
 BOT_ROOT = Path(bot.__file__).resolve().parent.parent  # the code under test, also in child processes
 ROW = re.compile(r"^\| \d+ \((\w+)\) \| `([^`]+)` \| `([^`]+)` \| ([^|]+) \|")

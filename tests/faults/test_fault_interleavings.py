@@ -1,7 +1,9 @@
-"""Property-style: seeded random interleavings of bot runs (alone, two at once, killed mid-way) and a
-maintainer's actions (merge, a merge killed after its push, close, push to a bot branch, push to the base,
+"""Property-style: seeded random interleavings of bot runs (alone, two at once, killed at a named point) and
+a maintainer's actions (merge, a merge killed after its push, close, push to a bot branch, push to the base,
 /retry) on the local forge. After every step the invariants hold; at the end the rollout converges (a run
-after a run changes nothing). The figures are printed (`pytest -s`) for the issue's closing note."""
+after a run changes nothing). Kills land where they hurt (bot/killpoints.py: mid-job, during validation,
+between a push and its PRs...), never after a random sleep that mostly ended in interpreter start. The
+figures, kills by point included, are printed (`pytest -s`) for the issue's closing note."""
 from __future__ import annotations
 
 import random
@@ -9,7 +11,7 @@ import time
 
 import pytest
 from conftest import git
-from faultkit import HOLD_BEFORE_PUSH, bot_process, finish, fleet, kill9, origin_branches, prs, violations
+from faultkit import KILL_AT, HOLD_BEFORE_PUSH, bot_process, finish, fleet, origin_branches, prs, violations
 
 from bot.assemble import build_runner
 from bot.change.recipe import load_recipes
@@ -25,11 +27,14 @@ pytestmark = pytest.mark.fault
 SEEDS = (1, 2, 3, 4)
 STEPS = 9
 JOBS = 3
-KILL_AFTER_PUSH = ("import os, signal\nimport bot.forge.local as local\n"
-                   "local.LocalForge.mark_merged = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n")
+# where a killed run dies; all but "planned" and "dashboard" need a job with work, so the base moves first
+RUN_KILL_POINTS = ("planned", "migrated", "validating", "committed", "pushed", "pr-opened", "dashboard")
+NEEDS_WORK = {"migrated", "validating", "committed", "pushed", "pr-opened"}
+REPEATED = {"migrated", "validating", "committed", "pr-opened"}  # reached once per job (validation: per checkout)
+KILLS_AT: dict[str, int] = {point: 0 for point in (*RUN_KILL_POINTS, "merge-pushed")}
 SAME_SECOND = {"GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
-FIGURES = {"steps": 0, "faults injected": 0, "kills": 0, "overlapping runs": 0, "refused by the lock": 0,
-           "seeds": 0, "converged": 0, "branches or PRs lost": 0, "invariant violations": 0}
+FIGURES = {"steps": 0, "faults injected": 0, "kills": 0, "kill points never reached": 0, "overlapping runs": 0,
+           "refused by the lock": 0, "seeds": 0, "converged": 0, "branches or PRs lost": 0, "invariant violations": 0}
 
 
 def _held_or_done(hold, process) -> None:
@@ -82,10 +87,26 @@ class World:
             FIGURES["refused by the lock"] += "another upgrade-bot run holds" in output
 
     def killed_run(self) -> None:
-        process = bot_process(self.repo, "run", "--skip-checks", "--all-waves")
-        time.sleep(self.rng.uniform(0.2, 1.2))  # a run takes 1-3 s: killed anywhere from start-up to its pushes
-        kill9(process)
-        FIGURES["kills"] += 1
+        """A run killed at the named point killed least so far, the n-th time it gets there (n = 2 only where
+        a run passes more than once: per job, or per checkout). The base moves first in n services when the
+        point needs a job with work to do."""
+        fewest = min(KILLS_AT[p] for p in RUN_KILL_POINTS)
+        point = self.rng.choice([p for p in RUN_KILL_POINTS if KILLS_AT[p] == fewest])
+        nth = self.rng.choice((1, 2)) if point in REPEATED else 1
+        if point in NEEDS_WORK:
+            for service in self.rng.sample(("alpha", "beta", "gamma"), nth):
+                moved = {f"services/{service}/{service}/moved.py": f"STEP = {FIGURES['steps']}\n"}
+                self.human.add(self.repo.commit_on_main(moved))
+        checks = point == "validating"  # checks run, offline: the environment build fails at once, after the kill
+        env = {KILL_AT: f"{point}:{nth}",
+               **({"UV_OFFLINE": "1", "UPGRADE_BOT_CACHE": str(self.root / "envs")} if checks else {})}
+        code, output = finish(bot_process(self.repo, "run", "--all-waves", *([] if checks else ["--skip-checks"]),
+                                          env=env))
+        assert code in (-9, 0, 1), output
+        self.log.append(f"killed at {env[KILL_AT]}" if code == -9 else f"not killed at {env[KILL_AT]}")
+        KILLS_AT[point] += code == -9
+        FIGURES["kills"] += code == -9
+        FIGURES["kill points never reached"] += code != -9
 
     # --- the maintainers -----------------------------------------------------------------
     def merge(self) -> None:
@@ -95,8 +116,9 @@ class World:
     def killed_merge(self) -> None:
         if self.open_prs():
             number = str(self.rng.choice(self.open_prs())["number"])
-            finish(bot_process(self.repo, "local", "merge", number, preamble=KILL_AFTER_PUSH))
-            FIGURES["kills"] += 1
+            code, _ = finish(bot_process(self.repo, "local", "merge", number, env={KILL_AT: "merge-pushed"}))
+            KILLS_AT["merge-pushed"] += code == -9
+            FIGURES["kills"] += code == -9
 
     def close(self) -> None:
         if self.open_prs():
@@ -128,7 +150,7 @@ class World:
             "action": "created", "issue": {"number": pr["number"], "pull_request": {}},
             "comment": {"id": comment.id, "body": "/retry", "user": {"login": "local-maintainer", "type": "User"}}})
 
-    ACTIONS = {"run": 3, "two_runs": 3, "killed_run": 2, "merge": 3, "killed_merge": 1, "close": 1,
+    ACTIONS = {"run": 3, "two_runs": 3, "killed_run": 5, "merge": 3, "killed_merge": 1, "close": 1,
                "push_to_bot_branch": 1, "push_to_base": 1, "retry": 1}
     FAULTS = ("two_runs", "killed_run", "killed_merge", "push_to_bot_branch", "push_to_base")
 
@@ -173,4 +195,7 @@ def test_zz_figures():
     if FIGURES["seeds"] == 0:
         pytest.skip("the interleaving tests did not run in this session")
     print("\nfault-suite interleavings: " + ", ".join(f"{k}: {v}" for k, v in FIGURES.items()))
+    print("kills by point: " + ", ".join(f"{k}: {v}" for k, v in KILLS_AT.items()))
     assert FIGURES["branches or PRs lost"] == 0 and FIGURES["converged"] == FIGURES["seeds"]
+    if FIGURES["seeds"] == len(SEEDS):  # the whole set: a kill landed at every point of a run
+        assert all(KILLS_AT[p] for p in RUN_KILL_POINTS), f"points no kill reached: {KILLS_AT}"

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import pytest
 from conftest import git, run_bot
-from faultkit import bot_process, finish, fleet, prs, violations, wait_for
+from faultkit import KILL_AT, bot_process, finish, fleet, prs, violations, wait_for
 
 from bot.cli import main
 
 pytestmark = pytest.mark.fault
 
-KILL_AFTER_PUSH = ("import os, signal\nimport bot.forge.local as local\n"
-                   "local.LocalForge.mark_merged = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n")
+KILL_AFTER_PUSH = {KILL_AT: "merge-pushed"}
 
 
-def test_merge_killed_after_its_push_is_reconciled_and_never_merged_twice(tmp_path, capsys):
+def test_merge_killed_after_its_push_is_reconciled_and_never_merged_twice(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("UV_OFFLINE", "1")  # the revert below validates: no package here, the build fails at once
+    monkeypatch.setenv("UPGRADE_BOT_CACHE", str(tmp_path / "envs"))
     repo = fleet(tmp_path, names=("alpha",))
     assert run_bot(repo, "run") == 0
-    code, _ = finish(bot_process(repo, "local", "merge", "1", preamble=KILL_AFTER_PUSH))
+    code, _ = finish(bot_process(repo, "local", "merge", "1", env=KILL_AFTER_PUSH))
     assert code == -9
     merge = git(repo.origin, "rev-parse", "main")
     assert prs(repo)[0]["state"] == "open"  # the kill came between the push and the PR update
@@ -36,7 +37,7 @@ def test_merge_killed_after_its_push_is_reconciled_and_never_merged_twice(tmp_pa
 def test_a_second_merge_of_a_half_merged_pr_finishes_it(tmp_path):
     repo = fleet(tmp_path, names=("alpha",))
     assert run_bot(repo, "run") == 0
-    assert finish(bot_process(repo, "local", "merge", "1", preamble=KILL_AFTER_PUSH))[0] == -9
+    assert finish(bot_process(repo, "local", "merge", "1", env=KILL_AFTER_PUSH))[0] == -9
     merge = git(repo.origin, "rev-parse", "main")
     # `local merge` itself reconciles first (its Context does not list PRs): it reports the merge
     assert run_bot(repo, "local", "merge", "1") == 0

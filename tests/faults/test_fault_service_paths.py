@@ -1,6 +1,6 @@
-"""Fault 2: two services with the same folder name (teams/a/api, teams/b/api) got one branch and one PR.
-Branch names and job keys are unique per service path, unchanged for single-level layouts, and `plan`
-refuses layouts whose services would still share a branch."""
+"""Fault 2: two services with the same folder name (teams/a/api, teams/b/api; services/api and legacy/api)
+got one branch and one PR. Branch names and job keys are unique per service path, unchanged for single-level
+layouts, and `plan` refuses layouts whose services git still cannot give a branch each."""
 from __future__ import annotations
 
 import json
@@ -22,12 +22,17 @@ def nested(root, services, patterns) -> Monorepo:
     return Monorepo(root, files)
 
 
-def test_same_folder_name_in_two_teams_gets_two_branches_and_two_prs(tmp_path, capsys):
-    repo = nested(tmp_path, ["teams/a/api", "teams/b/api", "services/alpha"], ["teams/*/*", "services/*"])
+@pytest.mark.parametrize("services, patterns, keys", [
+    (["teams/a/api", "teams/b/api", "services/alpha"], ["teams/*/*", "services/*"], ["a/api", "alpha", "b/api"]),
+    # the same folder name under two patterns keeps its leading folder; keys no other pattern shares stay
+    (["services/api", "legacy/api", "services/alpha"], ["services/*", "legacy/*"],
+     ["alpha", "legacy/api", "services/api"]),
+], ids=["two-teams", "two-patterns"])
+def test_one_folder_name_in_two_places_gets_two_branches_and_two_prs(tmp_path, capsys, services, patterns, keys):
+    repo = nested(tmp_path, services, patterns)
     assert run_bot(repo, "plan", "--json") == 0
     jobs = json.loads(capsys.readouterr().out)["jobs"]
-    assert sorted(j["branch"] for j in jobs) == ["upgrade-bot/widgets-2.0/a/api", "upgrade-bot/widgets-2.0/alpha",
-                                                  "upgrade-bot/widgets-2.0/b/api"]
+    assert sorted(j["branch"] for j in jobs) == [f"upgrade-bot/widgets-2.0/{key}" for key in keys]
     assert run_bot(repo, "run", "--all-waves") == 0
     assert sorted(p["head"] for p in prs(repo)) == sorted(j["branch"] for j in jobs)
     assert run_bot(repo, "run", "--all-waves") == 0  # a re-run finds each PR again: none is overwritten
@@ -35,19 +40,35 @@ def test_same_folder_name_in_two_teams_gets_two_branches_and_two_prs(tmp_path, c
     capsys.readouterr()
     assert run_bot(repo, "status", "--json") == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
-    assert sorted(r["service"] for r in rows) == ["a/api", "alpha", "b/api"]
+    assert sorted(r["service"] for r in rows) == keys
     assert {r["state"] for r in rows} == {"open"}
 
 
-def test_services_that_would_share_a_branch_are_refused_at_plan(tmp_path, capsys):
-    repo = nested(tmp_path, ["services/api", "legacy/api", "services/alpha"], ["services/*", "legacy/*"])
+def test_a_service_added_later_under_another_pattern_leaves_the_open_pr_where_it_is(tmp_path, capsys):
+    """services/api has its PR under `api`; legacy/api appears: services/api keeps its key (its PR is
+    still found and updated in place, never a second one), the newcomer keeps its leading folder."""
+    repo = nested(tmp_path, ["services/api"], ["services/*", "legacy/*"])
+    assert run_bot(repo, "run", "--all-waves") == 0
+    assert [p["head"] for p in prs(repo)] == ["upgrade-bot/widgets-2.0/api"]
+    added = {rel.replace("services/x", "legacy/api", 1): text for rel, text in widgets_service("x").items()}
+    repo.commit_on_main({**added, "services/api/x/extra.py": "X = 1\n"})
+    assert run_bot(repo, "run", "--all-waves") == 0
+    assert sorted(p["head"] for p in prs(repo)) == ["upgrade-bot/widgets-2.0/api", "upgrade-bot/widgets-2.0/legacy/api"]
+    assert [p["state"] for p in prs(repo)] == ["open", "open"] and violations(repo, jobs=2) == []
+    assert run_bot(repo, "run", "--all-waves") == 0 and len(prs(repo)) == 2
+
+
+def test_services_whose_branches_git_cannot_hold_together_are_still_refused(tmp_path, capsys):
+    """legacy/api keeps its leading folder (services/api is there too), and services/legacy is `legacy`:
+    one ref would be a folder of the other."""
+    repo = nested(tmp_path, ["services/api", "legacy/api", "services/legacy", "services/alpha"],
+                  ["services/*", "legacy/*"])
     assert run_bot(repo, "plan") == 1
     out = capsys.readouterr().out
-    assert "broken services/api: services/api and legacy/api would share branch names" in out
-    assert "broken legacy/api: legacy/api and services/api would share branch names" in out
+    assert "broken legacy/api: legacy/api and services/legacy would share branch names" in out
     assert run_bot(repo, "run", "--all-waves") == 1
-    assert [p["head"] for p in prs(repo)] == ["upgrade-bot/widgets-2.0/alpha"]  # the others go on
-    assert sorted(origin_branches(repo)) == ["main", "upgrade-bot/widgets-2.0/alpha"]
+    assert sorted(p["head"] for p in prs(repo)) == ["upgrade-bot/widgets-2.0/alpha",  # the others go on
+                                                     "upgrade-bot/widgets-2.0/services/api"]
 
 
 def root_and_services(root, extra: tuple[str, ...] = ()) -> Monorepo:

@@ -75,6 +75,11 @@ class IniSection:
     def values(self) -> dict[str, str]:
         return {key: self.get(key) or "" for key in self._entries()}
 
+    def entry(self, key: str) -> tuple[int, int, int] | None:
+        """(index of the key line, index of its last continuation line, column where its value starts)."""
+        entry = self._entries().get(key)
+        return (entry.first, entry.last, entry.value_start) if entry else None
+
     def line_of(self, key: str) -> int | None:
         """1-based line of the key, for manual items."""
         entry = self._entries().get(key)
