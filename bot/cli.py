@@ -5,13 +5,14 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 from bot.change.recipe import BrokenRecipe, Recipe, load_recipe, load_recipes, recipe_folders
-from bot.config import BUNDLED_RECIPES, Config, Identity, check_recipe_settings, load_config
+from bot.change.recipe_sources import installed_sources, no_recipes_found, recipe_origins
+from bot.closed_pipe import reader_may_leave
+from bot.config import Config, Identity, check_recipe_settings, load_config
 from bot.errors import BotError, ConfigError, RecipeError, UsageError
 from bot.gitops import GitRepo
 from bot.parallel import MAX_DEFAULT_WORKERS, default_workers
@@ -24,18 +25,18 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: list[str] | None = None) -> int:
+    with reader_may_leave():  # `upgrade-bot status | head -1` is not an error; the exit code stays the command's
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         args.help_parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        code = args.handler(args)
-        sys.stdout.flush()  # a closed pipe surfaces here, not at interpreter exit
-        return code
-    except BrokenPipeError:  # `upgrade-bot status | head`: the reader has all it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_FAILED
+        return args.handler(args)
     except (ConfigError, RecipeError, UsageError) as exc:
         print(f"upgrade-bot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -75,6 +76,8 @@ class _Parsers:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="upgrade-bot", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="print the installed version and exit")
     _global_options(parser, top=True)
     sub = _Parsers(parser, "commands")
     json_help = "print JSON instead of a table"
@@ -111,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add("demo", "roll the bundled example fleet out with the local forge", cmd_demo)
     p.add_argument("--dir", type=Path, metavar="DIR", help="where to create the demo repos (default: a new temp dir)")
     p.add_argument("--skip-checks", action="store_true", help="do not run the services' tests")
+    p.add_argument("--fleet", choices=("fleet", "second-fleet"), default="fleet",
+                   help="which bundled example fleet (default: fleet, the 31 services of the Phase 2 migration)")
 
     p = sub.add("command", "handle a PR comment command from an issue_comment event file", cmd_command)
     p.add_argument("--event", type=Path, required=True, metavar="FILE",
@@ -139,9 +144,10 @@ def _parser() -> argparse.ArgumentParser:
 
 # --- shared setup -------------------------------------------------------------------------
 class Context:
-    def __init__(self, args: argparse.Namespace, *, reads_only: bool = False) -> None:
+    def __init__(self, args: argparse.Namespace, *, reads_only: bool = False, needs_recipes: bool = False) -> None:
         """reads_only: a command that writes nothing to the forge (`plan`, `run --dry-run`): without a token
-        it works from git alone instead of failing (bot.forge.offline)."""
+        it works from git alone instead of failing (bot.forge.offline). needs_recipes: finding no recipe at
+        all is an error, not an empty plan."""
         self.repo = GitRepo(args.repo or Path.cwd())
         parser = getattr(args, "help_parser", None)  # names the lock's holder: "run", "local merge"...
         self.command = parser.prog.removeprefix("upgrade-bot ") if parser else "?"
@@ -151,6 +157,12 @@ class Context:
         self.broken_recipes: list[BrokenRecipe] = []
         self.recipes: list[Recipe] = load_recipes(self.config.recipe_dirs, self.config.enabled_recipes,
                                                   self.broken_recipes)
+        # a package whose registered recipes do not load fails like a broken recipe: said, never skipped
+        self.broken_recipes += [BrokenRecipe(b.origin, b.reason) for b in installed_sources()[1]]
+        if not self.recipes and not self.broken_recipes:
+            if needs_recipes:
+                raise RecipeError(no_recipes_found(self.config.repo_recipe_dirs))
+            print(f"upgrade-bot: warning: {no_recipes_found(self.config.repo_recipe_dirs)}", file=sys.stderr)
         check_recipe_settings(self.config, recipe_folders(self.config.recipe_dirs))
         only = getattr(args, "recipes", None)
         if only:
@@ -193,7 +205,7 @@ class Context:
 
 # --- commands -----------------------------------------------------------------------------
 def cmd_plan(args) -> int:
-    ctx = Context(args, reads_only=True)
+    ctx = Context(args, reads_only=True, needs_recipes=True)
     if args.matrix:  # the services' shards only: no forge call, so the plan job needs no token
         plan, _ = ctx.runner().plan(prs={})
         print(json.dumps(matrix(plan.jobs), separators=(",", ":")))
@@ -230,7 +242,7 @@ def cmd_plan(args) -> int:
 
 
 def cmd_run(args) -> int:
-    ctx = Context(args, reads_only=args.dry_run)
+    ctx = Context(args, reads_only=args.dry_run, needs_recipes=True)
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError("-j", "", f"must be at least 1, got {args.jobs}")
     shard = parse_shard(args.shard) if args.shard else None
@@ -301,11 +313,15 @@ def cmd_status(args) -> int:
 
 def cmd_recipes_list(args) -> int:
     config = _config_or_default(args)
-    for recipe in load_recipes(config.recipe_dirs, config.enabled_recipes):
-        print(f"{recipe.id}: {recipe.title} ({recipe.package} -> {recipe.target_package} {recipe.version})")
+    recipes = load_recipes(config.recipe_dirs, config.enabled_recipes)
+    _require_recipes(config, recipes)
+    origins = recipe_origins(config.repo_recipe_dirs)
+    for recipe in recipes:
+        print(f"{recipe.id}: {recipe.title} ({recipe.package} -> {recipe.target_package} {recipe.version})"
+              f" [{origins.get(recipe.folder.parent, recipe.folder.parent)}]")
         for rule, text in sorted(recipe.rules().items()):
             print(f"    {rule}  {text}")
-    return EXIT_OK
+    return _report_broken_sources()
 
 
 def cmd_recipes_test(args) -> int:
@@ -313,6 +329,7 @@ def cmd_recipes_test(args) -> int:
     from bot.change.fixtures import FixtureOutcome, fixture_cases, run_fixtures
     config = _config_or_default(args)
     recipes = _recipes_named(args.ids, config)
+    _require_recipes(config, recipes)
     failed = 0
     for recipe in recipes:
         try:
@@ -327,7 +344,20 @@ def cmd_recipes_test(args) -> int:
         if not fixture_cases(recipe):
             print(f"FAIL {recipe.id}: no fixtures")
             failed += 1
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if failed or _report_broken_sources() else EXIT_OK
+
+
+def _require_recipes(config: Config, recipes: list[Recipe]) -> None:
+    if not recipes and not installed_sources()[1]:
+        raise RecipeError(no_recipes_found(config.repo_recipe_dirs))
+
+
+def _report_broken_sources() -> int:
+    """Packages registered in the recipes entry-point group whose recipes could not be found."""
+    broken = installed_sources()[1]
+    for source in broken:
+        print(f"upgrade-bot: error: {source}", file=sys.stderr)
+    return EXIT_FAILED if broken else EXIT_OK
 
 
 def _recipes_named(names: list[str], config: Config) -> list[Recipe]:
@@ -355,7 +385,7 @@ def cmd_recipes_new(args) -> int:
         root = GitRepo(args.repo or Path.cwd()).path
     except BotError:
         root = Path(args.repo or Path.cwd())
-    extra = [d for d in config.recipe_dirs if d != BUNDLED_RECIPES]
+    extra = config.repo_recipe_dirs  # never the bundled folder nor an installed package's
     parent = Path(args.dir) if args.dir else (extra[0] if extra else root / "recipes")
     folder = write_skeleton(parent, args.id)
     print(f"wrote {folder}: recipe.toml, codemod.py (one rule with its examples), fixtures/")
@@ -373,7 +403,9 @@ def cmd_recipes_new(args) -> int:
 def cmd_demo(args) -> int:
     from bot.demo import run_demo
     from bot.forge.local import LocalForge
-    work, reports = run_demo(args.dir, print, checks=not args.skip_checks, step=_step_printer())
+    from bot.bundled import bundled
+    work, reports = run_demo(args.dir, print, checks=not args.skip_checks, fleet=bundled(f"examples/{args.fleet}"),
+                             step=_step_printer())
     failed = [r for rep in reports for r in rep.results if r.status == "failed"]
     prs = LocalForge(GitRepo(work).state_dir).list_prs("")
     by_state: dict[str, int] = {}
@@ -470,6 +502,11 @@ def cmd_local_show(args) -> int:
     for comment in ctx.forge.list_comments(pr.number):
         print(f"\n--- comment by {comment.user} ---\n{comment.body}")
     return EXIT_OK
+
+
+def _version() -> str:
+    import bot
+    return bot.__version__
 
 
 def _config_or_default(args) -> Config:

@@ -9,14 +9,16 @@ from typing import Any, Mapping
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
+from bot.bundled import bundled
 from bot.change.recipe import DISABLE_OPTION, RecipeError, disable_problem, load_option_specs, load_recipe
+from bot.change.recipe_sources import installed_recipe_dirs
 from bot.errors import ConfigError
 from bot.model import TIERS
 from bot.refnames import ref_name_problem
 from bot.reviewers import spelling_problem
 
 CONFIG_FILE = "upgrade-bot.toml"
-BUNDLED_RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+BUNDLED_RECIPES = bundled("recipes")
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,9 @@ class Config:
     services_configured: bool = False  # False: bot.discover.layout picks services/* or the repository root
     base_branch: str = "main"
     branch_prefix: str = "upgrade-bot"
-    recipe_dirs: tuple[Path, ...] = (BUNDLED_RECIPES,)
+    # bundled, then registered packages' (bot.change.recipe_sources), then recipe-dirs: a later one's recipe wins
+    recipe_dirs: tuple[Path, ...] = field(default_factory=installed_recipe_dirs)
+    repo_recipe_dirs: tuple[Path, ...] = ()  # the recipe-dirs part of recipe_dirs
     tiers: Mapping[str, str] = field(default_factory=dict)
     default_tier: str = "medium"
     labels: tuple[str, ...] = ("dependencies", "upgrade-bot")
@@ -152,7 +156,8 @@ def parse_config(data: Mapping[str, Any], source: str, repo_root: Path) -> Confi
         services_configured="services" in data,
         base_branch=get.str("base-branch", "main"),
         branch_prefix=get.str("branch-prefix", "upgrade-bot").strip("/"),
-        recipe_dirs=(BUNDLED_RECIPES, *extra_dirs),
+        recipe_dirs=(*installed_recipe_dirs(), *extra_dirs),
+        repo_recipe_dirs=extra_dirs,
         tiers=dict(tiers),
         default_tier=default_tier,
         labels=tuple(get.str_list("labels", ["dependencies", "upgrade-bot"])),

@@ -8,20 +8,24 @@ from pathlib import Path
 from typing import Callable
 
 from bot.assemble import build_runner
+from bot.bundled import bundled
 from bot.change.recipe import load_recipes
+from bot.change.recipe_sources import no_recipes_found
 from bot.config import Identity, load_config
-from bot.errors import BotError, UsageError
+from bot.errors import BotError, RecipeError, UsageError
 from bot.forge.local import LocalForge
 from bot.gitops import GitError, GitRepo, git_failure
 from bot.publish.local_merge import merge_pr
 from bot.runner import RunReport
 
-FLEET = Path(__file__).resolve().parent.parent / "examples" / "fleet"
+FLEET = bundled("examples/fleet")
 DEMO_AUTHOR = Identity("Fleet Maintainer", "maintainer@example.com")
 
 
 def create_fleet_repo(target: Path, fleet: Path = FLEET) -> Path:
     """Copies the fleet into target/monorepo, commits it and pushes to a bare target/origin.git."""
+    if not fleet.is_dir():
+        raise UsageError(f"{fleet}: the example fleet is missing (an installation without its bundled files?)")
     try:
         target.mkdir(parents=True, exist_ok=True)
         if any(target.iterdir()):
@@ -60,8 +64,10 @@ def run_demo(target: Path | None, say: Callable[[str], None], max_rounds: int = 
     repo = GitRepo(work)
     config = load_config(work)
     forge = LocalForge(repo.state_dir)
-    runner = build_runner(repo, forge, config, load_recipes(config.recipe_dirs, config.enabled_recipes),
-                          checks=True, skip_checks=not checks, step=step)
+    recipes = load_recipes(config.recipe_dirs, config.enabled_recipes)
+    if not recipes:
+        raise RecipeError(no_recipes_found(config.repo_recipe_dirs))
+    runner = build_runner(repo, forge, config, recipes, checks=True, skip_checks=not checks, step=step)
     reports = []
     for round_no in range(1, max_rounds + 1):
         report = runner.run()

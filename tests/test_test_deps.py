@@ -102,3 +102,10 @@ def test_nothing_declared_says_where_it_looked(tmp_path):
     write(tmp_path, {"requirements.txt": "six\n"})
     plan = plan_environment(tmp_path)
     assert plan.test_source == "" and plan.describe().startswith("No test dependencies declared (looked for:")
+
+
+def test_an_editable_install_of_the_service_in_its_test_file_is_the_service_itself(tmp_path):
+    write(tmp_path, {"requirements_dev.txt": "-e .\npytest==8.4.2\n", "setup.cfg": "[metadata]\nname = svc\n"})
+    plan = plan_environment(tmp_path)
+    assert plan.project == tmp_path and plan.project_reason == "`-e .` in `requirements_dev.txt`"
+    assert installed(tmp_path) == ["pytest==8.4.2"]  # not in the shared env: its path is a temporary checkout's

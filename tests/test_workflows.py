@@ -57,6 +57,13 @@ def _run_step(doc: dict, needle: str) -> dict:
     return matches[0]
 
 
+def _bot_step(job: dict) -> dict:
+    """The job's one step that runs the upgrade-bot action (action.yml at the root, `./` in this repository)."""
+    matches = [s for s in job["steps"] if s.get("uses") == "./"]
+    assert len(matches) == 1, "expected one upgrade-bot action step"
+    return matches[0]
+
+
 # --- actionlint -------------------------------------------------------------------------
 @needs_actionlint
 @pytest.mark.parametrize("name", NAMES)
@@ -71,7 +78,7 @@ def test_actionlint_would_catch_a_comment_body_inside_a_script(tmp_path):
     bad = tmp_path / ".github" / "workflows" / "bad.yml"
     bad.parent.mkdir(parents=True)
     text = (WORKFLOWS / "upgrade-bot-commands.yml").read_text()
-    bad.write_text(text.replace('--event "$GITHUB_EVENT_PATH"', '--event "${{ github.event.comment.body }}"'))
+    bad.write_text(text.replace("      - uses: ./", '      - run: echo "${{ github.event.comment.body }}"\n      - uses: ./', 1))
     problems = _lint(bad, cwd=tmp_path)
     assert any("potentially untrusted" in p["message"] for p in problems)
 
@@ -120,7 +127,7 @@ def test_actions_are_pinned_to_a_major_version_or_a_sha(name):
     uses = re.findall(r"^\s*(?:-\s+)?uses:\s*(\S+)", (WORKFLOWS / name).read_text(), re.MULTILINE)
     assert uses
     for ref in uses:
-        assert re.fullmatch(r"[\w.-]+/[\w./-]+@(v\d+|[0-9a-f]{40})", ref), ref
+        assert ref == "./" or re.fullmatch(r"[\w.-]+/[\w./-]+@(v\d+|[0-9a-f]{40})", ref), ref  # ./ is action.yml
 
 
 # --- structure --------------------------------------------------------------------------
@@ -128,10 +135,21 @@ def test_ci_runs_the_project_tests_on_push_and_pull_request():
     doc = _load("ci.yml")
     assert {"push", "pull_request"} <= set(doc["on"])
     assert doc["permissions"] == {"contents": "read"}
-    _run_step(doc, "bash .ci/run")
+    _run_step({"jobs": {"test": doc["jobs"]["test"]}}, "bash .ci/run")
     uses = [s.get("uses", "") for s in _steps(doc)]
     assert any(u.startswith("actions/checkout@") for u in uses)
     assert any(u.startswith("actions/setup-python@") for u in uses)
+
+
+def test_ci_runs_the_demo_with_the_built_wheel_installed_outside_the_checkout():
+    job = _load("ci.yml")["jobs"]["package"]
+    scripts = [step.get("run", "") for step in job["steps"]]
+    build = next(i for i, text in enumerate(scripts) if "python -m build" in text)
+    install = next(i for i, text in enumerate(scripts) if "dist/*.whl" in text)
+    demo = next(i for i, text in enumerate(scripts) if " demo " in text)
+    assert build < install < demo
+    assert "-e " not in scripts[install] and "venv" in scripts[install]  # a clean venv, not editable
+    assert job["steps"][demo]["working-directory"] == "${{ runner.temp }}"  # not the checkout
 
 
 def test_rollout_is_scheduled_off_the_hour_and_dispatchable():
@@ -161,15 +179,15 @@ def test_no_comment_command_is_dropped_by_a_concurrency_group():
     assert not commands["concurrency"]["group"].startswith(rollout["concurrency"]["group"])
 
 
-def test_rollout_passes_inputs_through_env_and_prefers_an_app_token():
+def test_rollout_hands_dispatch_inputs_to_the_action_as_data_and_prefers_an_app_token():
     doc = _load("upgrade-bot.yml")
-    step = _run_step(doc, "upgrade-bot --forge github run")
-    env = step["env"]
-    assert env["DRY_RUN"] == "${{ inputs.dry-run }}" and env["RECIPES"] == "${{ inputs.recipes }}"
-    assert env["UPGRADE_BOT_TOKEN"] == "${{ steps.app-token.outputs.token }}"
-    app = [s for s in _steps(doc) if s.get("uses", "").startswith("actions/create-github-app-token@")]
-    assert len(app) == 1 and app[0]["id"] == "app-token" and "vars.UPGRADE_BOT_APP_ID" in app[0]["if"]
-    assert "${{ secrets.UPGRADE_BOT_APP_PRIVATE_KEY }}" == app[0]["with"]["private-key"]
+    step = _bot_step(doc["jobs"]["rollout"])
+    options = step["with"]
+    assert options["command"] == "run" and options["shard"] == "${{ matrix.shard }}"
+    assert options["dry-run"] == "${{ inputs.dry-run }}" and options["recipes"] == "${{ inputs.recipes }}"
+    assert options["all-waves"] == "${{ inputs.wave == 'all' }}"
+    assert options["app-id"] == "${{ vars.UPGRADE_BOT_APP_ID }}"
+    assert options["app-private-key"] == "${{ secrets.UPGRADE_BOT_APP_PRIVATE_KEY }}"
 
 
 def test_commands_listen_to_new_pr_comments_only_and_skip_bots():
@@ -184,10 +202,12 @@ def test_commands_listen_to_new_pr_comments_only_and_skip_bots():
 
 def test_commands_read_the_comment_from_the_event_file_on_the_default_branch():
     doc = _load("upgrade-bot-commands.yml")
-    step = _run_step(doc, "upgrade-bot --forge github command")
-    assert step["run"].strip() == 'upgrade-bot --forge github command --event "$GITHUB_EVENT_PATH"'
-    assert not any("comment" in str(v) for v in step.get("env", {}).values())
+    (job,) = doc["jobs"].values()
+    step = _bot_step(job)
+    assert step["with"]["command"] == "comment"  # the action hands the bot $GITHUB_EVENT_PATH, nothing else
+    assert not any("github.event" in str(v) for v in step["with"].values())
     (checkout,) = [s for s in _steps(doc) if s.get("uses", "").startswith("actions/checkout@")]
+    assert job["steps"].index(checkout) < job["steps"].index(step)
     options = checkout.get("with", {})
     assert "ref" not in options, "no ref = the default branch; the PR head must never be checked out here"
     assert options.get("persist-credentials") is False
@@ -206,18 +226,18 @@ def test_rollout_is_sharded_by_a_plan_job_and_the_dashboard_is_written_once_at_t
     doc = _load("upgrade-bot.yml")
     jobs = doc["jobs"]
     assert set(jobs) == {"plan", "rollout", "dashboard"}
-    assert "plan --matrix" in _run_step({"jobs": {"plan": jobs["plan"]}}, "plan --matrix")["run"]
+    shards = _bot_step(jobs["plan"])
+    assert shards["with"]["command"] == "shards" and shards["id"] == "shards"
     assert jobs["plan"]["outputs"]["matrix"] == "${{ steps.shards.outputs.matrix }}"
     strategy = jobs["rollout"]["strategy"]
     assert jobs["rollout"]["needs"] == "plan"
     assert strategy["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
     assert strategy["fail-fast"] is False and 1 <= strategy["max-parallel"] <= MAX_SHARDS
-    roll = _run_step({"jobs": {"rollout": jobs["rollout"]}}, "upgrade-bot --forge github run")
-    assert roll["env"]["SHARD"] == "${{ matrix.shard }}" and '--shard "$SHARD"' in roll["run"]
+    assert _bot_step(jobs["rollout"])["with"]["shard"] == "${{ matrix.shard }}"
     final = jobs["dashboard"]
     assert set(final["needs"]) == {"plan", "rollout"} and "!cancelled()" in final["if"]
     assert "dry-run" in final["if"]  # a dry run writes nothing, the dashboard included
-    _run_step({"jobs": {"dashboard": final}}, "upgrade-bot --forge github dashboard")
+    assert _bot_step(final)["with"]["command"] == "dashboard"
     # only the rollout pushes and opens PRs: only it gets the App token
     for name in ("plan", "dashboard"):
-        assert not [s for s in jobs[name]["steps"] if "create-github-app-token" in s.get("uses", "")]
+        assert "app-id" not in _bot_step(jobs[name])["with"]

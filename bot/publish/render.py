@@ -5,12 +5,13 @@ import ast
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+from bot.bundled import bundled
+
+TEMPLATES = bundled("templates")
 MAX_BODY = 65_536
 MARKER_PREFIX = "<!-- upgrade-bot:"
 _MARKER = re.compile(r"<!-- upgrade-bot:(\{.*?\}) -->", re.S)

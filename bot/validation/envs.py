@@ -217,6 +217,8 @@ def _expand_requirements_text(text: str, path: Path, expanded: ExpandedRequireme
             target_list = "constraints" if include.group(1) in ("-c", "--constraint") else into
             _expand_requirements_file(target, expanded, target_list, stack)
             continue
+        if _installs_own_folder(line, path.parent):
+            continue  # `-e .`: the project itself, installed per checkout on top (bot.validation.project_install)
         line = _absolutise_local_path(line, path.parent)
         entry = RequirementLine(line, path, number)
         if line.startswith("-") and not _is_editable(line):
@@ -358,6 +360,15 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
 
 def _is_editable(line: str) -> bool:
     return line.startswith(("-e ", "-e=", "--editable"))
+
+
+_OWN_FOLDER = re.compile(r"^(?:(?:-e|--editable)(?:\s*=\s*|\s+))?\.(?:/)?(?:\[[^\]]*\])?$")
+
+
+def _installs_own_folder(line: str, base: Path) -> bool:
+    """`-e .`, `.`, `-e .[test]`: the folder holding the requirements file, i.e. the service itself. Kept out of
+    the shared environment: its path is a temporary checkout's, different on every run."""
+    return bool(_OWN_FOLDER.match(line.strip()))
 
 
 def _absolutise_local_path(line: str, base: Path) -> str:

@@ -123,6 +123,8 @@ def plan_environment(service_dir: Path, configured: CheckEnvSettings | None = No
     test_file = _test_requirements_file(service_dir)
     if test_file is not None:
         files = [*runtime_files, test_file]
+        if base["project"] is None and _installs_itself(test_file):
+            base.update(project=service_dir, project_reason=f"`-e .` in `{test_file.name}`")
         return EnvPlan(files=_unique(files), test_source=f"`{test_file.relative_to(service_dir).as_posix()}`", **base)
 
     tox = tox_testenv(service_dir)
@@ -231,6 +233,13 @@ def _test_requirements_file(service_dir: Path) -> Path | None:
         if path.is_file() and stem.strip("-_.") and is_test_name(stem.strip("-_.")):
             return path
     return None
+
+
+def _installs_itself(path: Path) -> bool:
+    """The file asks for the project itself (`-e .`, `.`, `-e .[test]`)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return any(re.match(r"^(?:(?:-e|--editable)\s*=?\s*)?\.(?:/)?(?:\[[^\]]*\])?\s*(?:#.*)?$", line.strip())
+               for line in text.splitlines())
 
 
 # --- tox ---------------------------------------------------------------------------------------------

@@ -1,0 +1,99 @@
+"""Where recipe folders are found, in override order (a later source's recipe replaces an earlier one's of
+the same id): the bundled recipes, then the packages installed beside the bot that register recipes in
+the entry-point group `upgrade_bot.recipes`, then the repository's own `recipe-dirs` (bot.config).
+
+A team ships recipes as a package by naming, in that group, a package of its own whose sub-folders are
+recipe folders (recipe.toml, the codemod module, fixtures/), shipped as package data:
+
+    [project.entry-points."upgrade_bot.recipes"]
+    acme = "acme_upgrade_recipes"
+
+Finding a package's folder imports it (its __init__ should do nothing); its codemods are imported when
+their first job runs, as for any recipe. An entry point that does not resolve is reported, never skipped
+in silence, and the other sources still load."""
+from __future__ import annotations
+
+import functools
+import importlib
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+
+from bot.bundled import bundled
+
+ENTRY_POINT_GROUP = "upgrade_bot.recipes"
+
+
+@dataclass(frozen=True)
+class RecipeSource:
+    folder: Path  # holds recipe folders
+    origin: str  # shown by `recipes list`: "bundled", "acme-recipes 1.2 (entry point acme)", "recipe-dirs"
+
+
+@dataclass(frozen=True)
+class BrokenSource:
+    origin: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.reason}"
+
+
+@functools.cache
+def installed_sources() -> tuple[tuple[RecipeSource, ...], tuple[BrokenSource, ...]]:
+    """The bundled recipes and every registered package's, once per process."""
+    sources, broken = [RecipeSource(bundled("recipes"), "bundled")], []
+    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=_order):
+        origin = _origin(entry)
+        try:
+            sources += [RecipeSource(folder, origin) for folder in _package_folders(entry)]
+        except _NotAPackage as exc:
+            broken.append(BrokenSource(origin, str(exc)))
+    return tuple(sources), tuple(broken)
+
+
+def installed_recipe_dirs() -> tuple[Path, ...]:
+    return tuple(source.folder for source in installed_sources()[0])
+
+
+class _NotAPackage(Exception):
+    pass
+
+
+def _package_folders(entry: EntryPoint) -> list[Path]:
+    if entry.attr:
+        raise _NotAPackage(f"{entry.value!r} must name a package (its folders are the recipes), not an object in it")
+    try:
+        module = importlib.import_module(entry.module)
+    except Exception as exc:  # a broken plugin is reported; the bundled recipes still load
+        raise _NotAPackage(f"cannot import {entry.module}: {type(exc).__name__}: {exc}") from None
+    folders = [Path(p) for p in getattr(module, "__path__", ())]
+    if not folders:
+        raise _NotAPackage(f"{entry.module} is a module, not a package holding recipe folders")
+    return folders
+
+
+def _order(entry: EntryPoint) -> tuple[str, str]:
+    return (entry.dist.name if entry.dist else "", entry.name)
+
+
+def _origin(entry: EntryPoint) -> str:
+    dist = f"{entry.dist.name} {entry.dist.version}, " if entry.dist else ""
+    return f"{dist}entry point {entry.name}"
+
+
+def no_recipes_found(extra_dirs: tuple[Path, ...]) -> str:
+    """Where the bot looked, for the one-line error when it found no recipe at all."""
+    bundled_dir = bundled("recipes")
+    places = [f"the bundled folder {bundled_dir} {'has none' if bundled_dir.is_dir() else 'is missing (a broken installation?)'}",
+              f"no installed package registers any in entry-point group {ENTRY_POINT_GROUP!r}"]
+    places.append(f"recipe-dirs ({', '.join(map(str, extra_dirs))}) hold none" if extra_dirs
+                  else "the configuration sets no recipe-dirs")
+    return "no recipes found: " + "; ".join(places)
+
+
+def recipe_origins(repo_dirs: tuple[Path, ...]) -> dict[Path, str]:
+    """Folder holding recipes -> where it comes from, as `recipes list` shows it."""
+    origins = {source.folder: source.origin for source in installed_sources()[0]}
+    origins.update({folder: f"recipe-dirs {folder}" for folder in repo_dirs})
+    return origins
