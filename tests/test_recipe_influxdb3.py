@@ -709,6 +709,17 @@ print(json.dumps(WRITES))
 
 
 @pytest.mark.slow
+def test_a_helper_reached_along_two_chains_writes_through_the_client(pythons, tmp_path):
+    directory = _migrated_case("inf006-helpers-reached-twice", tmp_path)
+    outcome = _drive(pythons["new"], directory, r'''
+import svc.app as app
+app.publish(1.0, url=CAPTURE)
+print(json.dumps(WRITES))
+''')
+    assert [(w["params"]["bucket"], w["lines"]) for w in outcome] == [("relayed", ["m v=1"]), ("relayed", ["m v=2"])]
+
+
+@pytest.mark.slow
 def test_renamed_host_constructs_and_writes(pythons, tmp_path):
     writes = _drive(pythons["new"], _migrated_case("inf108-unverified-url", tmp_path), r'''
 from influxdb_client_3 import Point
