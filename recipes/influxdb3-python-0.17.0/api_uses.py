@@ -71,8 +71,8 @@ def _query_api(index: ServiceIndex, facts: ModuleFacts, call: cst.Call, uses: Ap
                 consumers.append(found)
         if target is not None:
             uses.queries.append(QuerySite(
-                call, "InfluxDBClient3 has no query_api(): this line raises AttributeError as soon as it runs (even "
-                      "before any query); drop it once the queries using it are rewritten as "
+                call, "InfluxDBClient3 has no query_api(): on the migrated client this line raises AttributeError as "
+                      "soon as it runs (even before any query); drop it once the queries using it are rewritten as "
                       f"{client_code}.query(...)."))
     if not consumers:
         uses.buckets.append(None)

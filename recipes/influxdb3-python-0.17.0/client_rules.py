@@ -49,7 +49,12 @@ def url_verified(index: ServiceIndex, parsed: ParsedModule, value: cst.BaseExpre
 
 class _ClientRule(InfluxRule):
     def constructor(self, node: cst.Call) -> bool:
-        return node in self.facts.constructors
+        """A construction that moves to InfluxDBClient3 (kept ones stay as they are: INF112)."""
+        return node in self.facts.constructors and node not in self.service.kept_constructions(self.parsed)
+
+    def env_factory(self, node: cst.Call) -> bool:
+        return (node in self.facts.factory_calls(v2_api.ENV_FACTORY)
+                and node not in self.service.kept_constructions(self.parsed))
 
     def url_verified(self, value: cst.BaseExpression) -> bool:
         return self.fact(url_verified, self.service.index, self.parsed, value)
@@ -107,9 +112,11 @@ class ClientClass(_ClientRule):
         if self.blocked:
             self.renamed, self.strings = set(), set()
             return
-        self.renamed, self.strings = set(self.facts.client_renames), set(self.facts.client_strings)
-        if self.facts.client_refs:
-            self.count(len(self.facts.client_refs))
+        kept = self.service.kept_references(self.parsed)
+        self.renamed, self.strings = set(self.facts.client_renames) - kept, set(self.facts.client_strings)
+        moved = [reference for reference in self.facts.client_refs if reference not in kept]
+        if moved:
+            self.count(len(moved))
 
     def visit_Name(self, node: cst.Name) -> None:
         if node in self.renamed:
@@ -315,7 +322,7 @@ class FromEnv(_ClientRule):
         """)]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self.blocked and node in self.facts.factory_calls(v2_api.ENV_FACTORY):
+        if not self.blocked and self.env_factory(node):
             self.rename(node.func.attr, v2_api.V3_ENV_FACTORY)
 
 
@@ -348,7 +355,7 @@ class EnvConfig(_ClientRule):
                             "changed: build InfluxDBClient3(host=..., token=..., database=...) from the file's values, "
                             "or use InfluxDBClient3.from_env(), then run the recipe again.",
                       "InfluxDBClient3(host=<url from the file>, token=<token>, org=<org>, database=<bucket>)")
-        elif node in self.facts.factory_calls(v2_api.ENV_FACTORY):
+        elif self.env_factory(node):
             self.item(node, "from_env_properties() became InfluxDBClient3.from_env(), which reads other variables "
                             "(INFLUX_HOST, INFLUX_TOKEN, INFLUX_DATABASE required, else ValueError; INFLUX_ORG, "
                             "INFLUX_WRITE_TIMEOUT, INFLUX_QUERY_TIMEOUT optional): the deployment must set them.",

@@ -5,6 +5,12 @@ client never moves unless every v2 import in the service can move with it; when 
 dynamic import, module object passed around, unparsable file, the async client, from_config_file()) no code
 is changed and the blocking sites are listed (service_facts.InfluxService.blocked).
 
+No half migration (INF112, kept_clients.py): a client used where it is built in a way InfluxDBClient3 cannot
+(query_api(), delete_api(), ping(), a write_api() left as it is) stays on influxdb-client, since migrated it
+would fail before any migrated use ran (a constructor calling query_api(): the class could not even be
+constructed for writing). Both packages stay declared and the blocking uses are listed; a kept client that
+writes keeps Point on v2, so then nothing in the service moves.
+
 The rules read facts decided once per service (service_facts, module_facts, write_flow, api_uses) and none
 edits what another decides, except INF005, which appends to the arguments INF004 rebuilt (its AFTER says
 so). Their order sets the order of the PR's notes: influxdb-client kept (INF010, from begin_service), the
@@ -17,6 +23,7 @@ from bot.change.engine import RuleCodemod, ServiceRun
 from .api_rules import AsyncClient, DeleteApi, FluxQuery, HealthCheck, ManagementApi
 from .client_rules import ClientClass, ConstructorArgument, EnvConfig, FromEnv, Timeout, UnverifiedUrl, UrlToHost
 from .database_rule import Database
+from .half_migration_rule import NoHalfMigration
 from .import_rules import MoveImports, NoV3Equivalent
 from .requirement_rules import PandasExtra, V2Kept
 from .service_facts import MENTIONS, InfluxService
@@ -47,6 +54,7 @@ class InfluxDB3Codemod(RuleCodemod):
         ConstructorArgument,  # INF109
         WriteApiEscapes,      # INF110
         NoV3Equivalent,       # INF111
+        NoHalfMigration,      # INF112
     )
 
     def files_to_read(self, run: ServiceRun) -> list[str]:

@@ -22,8 +22,9 @@ def database_arguments(service: InfluxService, parsed: ParsedModule) -> dict[cst
         return {}
     found = {}
     written = {bucket_key(parsed, site.bucket) for site in writes.write_sites}
+    kept = service.kept_constructions(parsed)
     for constructor in facts.constructors:
-        if any(arg.keyword is not None and arg.keyword.value == "database" for arg in constructor.args):
+        if constructor in kept or any(arg.keyword is not None and arg.keyword.value == "database" for arg in constructor.args):
             continue
         expressions = {}
         for site in writes.write_sites:

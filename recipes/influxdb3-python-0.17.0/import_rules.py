@@ -30,12 +30,14 @@ class ImportPlan:
     moved: int = 0  # names (and module imports) moved to influxdb_client_3
 
 
-def import_plan(facts: ModuleFacts, consumed: set) -> ImportPlan:
+def import_plan(facts: ModuleFacts, consumed: set, kept: set = frozenset()) -> ImportPlan:
     """Every top-level `from influxdb_client... import` of the module becomes one
     `from influxdb_client_3 import ...` line (at the first one's place, keeping their trailing comments);
     an import inside a block is rewritten in place. A write option name (SYNCHRONOUS, WriteOptions, WriteType)
     goes when every use of it was in a write_api() call rewritten away (`consumed`); a name with no v3
-    counterpart stays imported from influxdb_client; ApiException comes from its v3 submodule."""
+    counterpart stays imported from influxdb_client; ApiException comes from its v3 submodule. InfluxDBClient
+    stays imported from influxdb_client too while a construction of this module stays on v2 (`kept`: the
+    class references of those constructions, rule INF112)."""
     plan = ImportPlan()
     new_lines: dict[cst.SimpleStatementLine, list] = {}
     merged: list[cst.ImportAlias] = []
@@ -44,16 +46,22 @@ def import_plan(facts: ModuleFacts, consumed: set) -> ImportPlan:
     top_level = set(facts.parsed.tree.body)
     for from_import in facts.from_imports:
         moved, leftover, elsewhere = [], [], []  # elsewhere: lines importing from a submodule of influxdb_client_3
+        staying = 0  # names that stay on influxdb_client only
         for name in from_import.names:
             submodule = v2_api.MOVED_TO_SUBMODULE.get(name.v2_name)
+            kept_here = [ref for ref in name.references if ref in kept]
             if submodule is not None:
                 elsewhere.append(_from_line(submodule, [name.alias]))
-            elif facts.leftover(name):
+                continue
+            if facts.leftover(name) or kept_here:
                 leftover.append(name.alias)
-            elif not (name.v2_name in v2_api.WRITE_OPTION_NAMES and name.references
-                      and all(ref in consumed for ref in name.references)):
+                if facts.leftover(name) or len(kept_here) == len(name.references):
+                    staying += 1
+                    continue
+            if not (name.v2_name in v2_api.WRITE_OPTION_NAMES and name.references
+                    and all(ref in consumed for ref in name.references)):
                 moved.append(cst.ImportAlias(name=cst.Name(v2_api.MOVED_NAMES[name.v2_name]), asname=name.alias.asname))
-        plan.moved += len(from_import.names) - len(leftover)
+        plan.moved += len(from_import.names) - staying
         if not moved and not elsewhere and len(leftover) == len(from_import.names):
             continue
         lines = []
@@ -80,25 +88,27 @@ def import_plan(facts: ModuleFacts, consumed: set) -> ImportPlan:
                 trailing_whitespace=_joined_comments(merged_comments))
         else:
             del lines[index]
-    plan.moved += _plan_module_imports(facts, consumed, plan, new_lines)
+    plan.moved += _plan_module_imports(facts, consumed, kept, plan, new_lines)
     plan.lines = {line: _lines_edit(lines) for line, lines in new_lines.items()}
     return plan
 
 
-def _plan_module_imports(facts: ModuleFacts, consumed: set, plan: ImportPlan, new_lines: dict) -> int:
-    """`import influxdb_client...` -> `import influxdb_client_3` (kept beside it if a use has no v3 name)."""
+def _plan_module_imports(facts: ModuleFacts, consumed: set, kept: set, plan: ImportPlan, new_lines: dict) -> int:
+    """`import influxdb_client...` -> `import influxdb_client_3` (kept beside it if a use has no v3 name, or
+    names a client construction that stays on v2)."""
     replaced: dict[int, list[cst.ImportAlias]] = {}  # id(old alias) -> aliases in its place
     moved = 0
     for binding in facts.module_imports:
-        keep_old = bool(binding.unmapped)
-        if not binding.mapped:
+        mapped = [use for use in binding.mapped if use[0] not in kept]
+        keep_old = bool(binding.unmapped) or len(mapped) < len(binding.mapped)
+        if not mapped:
             continue
         first_asname = binding.aliases[0][2].asname
         new_root = binding.root if (first_asname is not None and not keep_old) else v2_api.V3_PACKAGE
-        for attribute, v3_name, _ in binding.mapped:
+        for attribute, v3_name, _ in mapped:
             plan.attributes[attribute] = (
                 lambda updated, r=new_root, n=v3_name: updated.with_changes(value=cst.Name(r), attr=cst.Name(n)))
-        still_used = any(root not in consumed for _, _, root in binding.mapped)
+        still_used = any(root not in consumed for _, _, root in mapped)
         new_alias = cst.ImportAlias(name=cst.Name(v2_api.V3_PACKAGE),
                                     asname=first_asname if new_root == binding.root else None)
         if not still_used:
@@ -181,7 +191,7 @@ class MoveImports(InfluxRule):
             return
         writes = self.service.flow.modules.get(self.path)
         consumed = writes.consumed if writes is not None and self.enabled("INF006") else set()
-        self.plan = import_plan(self.facts, consumed)
+        self.plan = import_plan(self.facts, consumed, self.service.kept_references(self.parsed))
         if self.plan.moved:
             self.count(self.plan.moved)
             self.moved += self.plan.moved

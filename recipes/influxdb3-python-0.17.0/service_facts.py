@@ -21,6 +21,7 @@ from bot.declared.requirements import parse_requirements
 
 from . import v2_api
 from .api_uses import ApiUses, api_uses
+from .kept_clients import KeptClient, kept_clients
 from .module_facts import ModuleFacts, statement_code
 from .service_index import ServiceIndex
 from .write_flow import WriteFlow
@@ -36,6 +37,7 @@ class InfluxService:
         self.index = ServiceIndex(analysis)
         self._facts: dict[str, ModuleFacts] = {}
         self._api_uses: dict[str, ApiUses] = {}
+        self._kept: dict[str, list[KeptClient]] = {}
 
     @cached_property
     def relevant(self) -> list[ParsedModule]:
@@ -58,6 +60,20 @@ class InfluxService:
     def flow(self) -> WriteFlow:
         return WriteFlow(self)
 
+    def kept(self, parsed: ParsedModule) -> list[KeptClient]:
+        """The module's clients that stay on influxdb-client (no half migration: kept_clients)."""
+        found = self._kept.get(parsed.path)
+        if found is None:
+            found = self._kept[parsed.path] = kept_clients(self, parsed)
+        return found
+
+    def kept_references(self, parsed: ParsedModule) -> set:
+        """The class names (`InfluxDBClient`, `influxdb_client.InfluxDBClient`) of the kept constructions."""
+        return {client.class_reference for client in self.kept(parsed)}
+
+    def kept_constructions(self, parsed: ParsedModule) -> set:
+        return {client.construction for client in self.kept(parsed)}
+
     @cached_property
     def unparsable(self) -> list[tuple[str, str]]:
         """(path, "path:line: syntax error: ...") of the files libcst cannot parse that mention influxdb_client."""
@@ -75,7 +91,8 @@ class InfluxService:
         for parsed in self.relevant:
             facts = self.facts(parsed)
             if (any(listed.blocking for listed in facts.listed) or facts.async_refs
-                    or facts.factory_calls(v2_api.CONFIG_FILE_FACTORY)):
+                    or facts.factory_calls(v2_api.CONFIG_FILE_FACTORY)
+                    or any(client.writes for client in self.kept(parsed))):
                 files.add(parsed.path)
         for path, writes in self.flow.modules.items():
             if any(escape.blocking for escape in writes.escapes):
@@ -89,7 +106,8 @@ class InfluxService:
     @cached_property
     def kept_v2_files(self) -> list[str]:
         """Files still importing influxdb_client once migrated (names with no v3 counterpart)."""
-        return sorted(parsed.path for parsed in self.relevant if self.facts(parsed).kept_v2_imports)
+        return sorted(parsed.path for parsed in self.relevant
+                      if self.facts(parsed).kept_v2_imports or self.kept(parsed))
 
     @cached_property
     def dataframes(self) -> bool:

@@ -98,6 +98,7 @@ class WriteFlow:
         synchronous, consumed, why = write_options(call)
         if not synchronous:
             writes.batching.append((call, why))
+            writes.unmoved.add(call)
             return None
         chained = method_call(parsed, call, v2_api.WRITE_API_METHODS)
         if chained is not None:

@@ -29,6 +29,7 @@ class Origin:
 
     def escape(self, flow, escape: Escape) -> None:
         flow.module(self.parsed.path).escapes.append(escape)
+        flow.module(self.parsed.path).unmoved.add(self.call)
 
     def rewrite(self, flow, rewrite: Rewrite) -> None:
         flow.module(self.parsed.path).rewrites.append(rewrite)

@@ -69,6 +69,7 @@ class ModuleWrites:
     batching: list[tuple[cst.Call, str]] = field(default_factory=list)  # INF104: (write_api call, why)
     consumed: set[cst.CSTNode] = field(default_factory=set)  # names only the rewritten write_api() calls used
     write_sites: list[WriteSite] = field(default_factory=list)  # writes rewritten to client.write(database=)
+    unmoved: set[cst.Call] = field(default_factory=set)  # write_api(...) calls left as they are
 
     @property
     def unrewritten(self) -> int:
