@@ -535,3 +535,21 @@ def test_a_change_to_the_root_config_is_a_change_of_the_service(tmp_path):
     config = repo.commit_on_main({"pytest.ini": "[pytest]\nasyncio_mode = auto\n"})
     git_repo.repo.git.fetch("-q", "origin")
     assert tree_at(config) != first
+
+
+def test_test_requirements_of_a_tox_driven_package_are_its_declarations():
+    """Packages run by tox pin their test tools in test-requirements.txt: the package is a service with a
+    pytest-asyncio job, and the root pytest.ini it runs with is listed, not forked into its pyproject.toml."""
+    from bot.change.apply import apply_recipe
+    pyproject = '[project]\nname = "instr"\nversion = "1"\ndependencies = ["wrapt"]\n'
+    services = _discovered({"pytest.ini": "[pytest]\naddopts = -rs -v\n", "pkgs/instr/pyproject.toml": pyproject,
+                            "pkgs/instr/test-requirements.txt": "pytest==7.4.4\npytest-asyncio==0.23.5\n-e pkgs/instr\n",
+                            "pkgs/instr/tests/test_a.py": "import pytest\n\n\n@pytest.mark.asyncio\n" + ASYNC_TEST},
+                           "pkgs/*")
+    service = services["pkgs/instr"]
+    assert service.requirement_files == ["test-requirements.txt"] and service.depends_on("pytest-asyncio")
+    change = apply_recipe(service, RECIPE)
+    assert change.changed["test-requirements.txt"] == "pytest>=8.4,<10\npytest-asyncio==1.3.0\n-e pkgs/instr\n"
+    assert "pyproject.toml" not in change.changed
+    assert [m.suggestion for m in change.manual if m.file == "../../pytest.ini"] == [
+        "asyncio_default_fixture_loop_scope = function"]
