@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from package_index import build_simple_index, cached_wheels, serve_index
-from test_lock_files import RETRY_CODE, RETRY_TEST, branch_checkout, committed, pull_requests, tool
+from test_lock_files import RETRY_CODE, RETRY_TEST, branch_checkout, committed, poetry_library, pull_requests, tool
 from wheels import build_wheel
 
 from bot.cli import main
@@ -81,32 +81,10 @@ def _run(repo, capsys) -> tuple[int, str]:
     return code, out.out + out.err
 
 
-def _poetry_pyproject(index_url: str, source: str) -> str:
-    return f'''[tool.poetry]
-name = "retrylib"
-version = "1.0.0"
-description = "Retries"
-authors = ["Dana Human <dana@example.com>"]
-packages = [{{include = "retrylib"}}]
-
-[tool.poetry.dependencies]
-python = "^3.11"
-tenacity = "^8.2"
-
-[[tool.poetry.source]]
-name = "internal"
-url = "{index_url}"
-{source}
-
-[build-system]
-requires = ["poetry-core>=1.0.0"]
-build-backend = "poetry.core.masonry.api"
-'''
-
-
 def _poetry_files(index_url: str, source: str) -> dict[str, str]:
-    return {"pyproject.toml": _poetry_pyproject(index_url, source), "retrylib/__init__.py": RETRY_CODE,
-            "tests/test_retry.py": RETRY_TEST.format(module="retrylib")}
+    """test_lock_files' Poetry library at the repository's root, its index declared with `source`."""
+    return {path.removeprefix("services/retrylib/"): text.replace('priority = "primary"', source)
+            for path, text in poetry_library(index_url).items()}
 
 
 def test_poetry_lock_holds_exactly_the_version_the_pr_names(tmp_path, index_url, capsys):
@@ -218,3 +196,24 @@ default = true
     assert 'name = "tenacity"\nversion = "9.1.2"' in lock
     tool(review, find_uv(), "lock", "--check")
     assert "Python 3.8" in pr["body"] and "requires-python" in pr["body"], pr["body"]
+
+
+def test_a_uv_compiled_file_keeps_the_pins_of_the_oldest_python_the_project_declares(tmp_path, index_url, monkeypatch,
+                                                                                      capsys):
+    """Compiled by a developer on Python 3.10 (uv records no Python in the header), in a project that declares
+    3.10: pytest's exceptiongroup and tomli pins (python_version < "3.11") must survive the bot's newer Python."""
+    header = "uv pip compile requirements.in -o requirements.txt"
+    files = {"services/worker/requirements.in": "tenacity>=8.2,<8.3\npytest\n",
+             "services/worker/pyproject.toml": '[project]\nname = "worker"\nversion = "1"\nrequires-python = ">=3.10"\n',
+             "services/worker/worker/__init__.py": RETRY_CODE}
+    repo = committed(tmp_path, files, {"services/worker": [
+        find_uv(), "pip", "compile", "--index-url", index_url, "--python-version", "3.10", "--custom-compile-command",
+        header, "requirements.in", "-o", "requirements.txt"]})
+    before = (repo.work / "services/worker/requirements.txt").read_text()
+    assert f"#    {header}\n" in before and "exceptiongroup==1.2.2" in before and "tomli==2.0.1" in before
+    monkeypatch.setenv("UV_INDEX_URL", index_url)
+    code, out = _run(repo, capsys)
+    assert code == 0, out
+    after = (branch_checkout(repo, "upgrade-bot/tenacity-9.1.2/worker") / "services/worker/requirements.txt").read_text()
+    assert "tenacity==9.1.2" in after and f"#    {header}\n" in after
+    assert "exceptiongroup==1.2.2" in after and "tomli==2.0.1" in after, after

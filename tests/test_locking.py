@@ -36,7 +36,8 @@ def test_pip_compile_output_is_regenerated_with_its_own_command_and_header():
                               "--with", f"pip=={pip_compile.PIP_FOR_PIP_TOOLS}",
                               "--with", f"click=={pip_compile.CLICK_FOR_PIP_TOOLS}", "pip-compile")
     assert task.argv[12:] == ("--generate-hashes", "requirements.in", "--upgrade-package", "tenacity==9.1.2",
-                              "--output-file", "requirements.txt")
+                              "--output-file", "requirements.txt", "--no-emit-index-url", "--no-emit-find-links",
+                              "--no-emit-trusted-host")
     assert dict(task.env) == {"CUSTOM_COMPILE_COMMAND":
                               "pip-compile --generate-hashes --output-file=requirements.txt requirements.in"}
     assert task.display.startswith("pip-compile --generate-hashes requirements.in")
@@ -221,3 +222,13 @@ def test_a_uv_compiled_file_is_made_for_the_oldest_python_the_project_declares()
 def test_a_python_floor_is_raised_in_the_shape_it_is_written(pyproject, expected):
     from bot.declared.python_support import raise_floor
     assert raise_floor(pyproject, "3.9")[0] == expected
+
+
+def test_pip_tools_writes_no_index_options_the_file_did_not_have():
+    """pip-tools copies the index settings of the pip it runs (the bot's machine) into the file."""
+    files = {"requirements.in": "tenacity\n", "requirements.txt": PIP_COMPILE_HEADER}
+    [task] = lock_tasks(files, {"requirements.in": "tenacity==9.1.2\n"}, TENACITY)
+    assert {"--no-emit-index-url", "--no-emit-find-links", "--no-emit-trusted-host"} <= set(task.argv)
+    with_index = {**files, "requirements.txt": PIP_COMPILE_HEADER.replace("#\ntenacity", "#\n--index-url https://x/simple\n\ntenacity")}
+    [task] = lock_tasks(with_index, {"requirements.in": "tenacity==9.1.2\n"}, TENACITY)
+    assert "--no-emit-index-url" not in task.argv and "--no-emit-find-links" in task.argv

@@ -127,3 +127,10 @@ def test_an_escaped_requirement_string_is_listed_and_holds_the_job_back():
     change = _migrated({"setup.py": text, "feeder/__init__.py": CODE})
     [item] = [m for m in change.manual if m.file == "setup.py"]
     assert item.rule == "REQ002" and item.suggestion == 'tenacity>=9.1.2; python_version >= "3.8"'
+
+
+def test_extras_held_in_a_module_level_dict_are_declarations():
+    text = ('from setuptools import setup\n\nEXTRAS = {\n    "retry": ["tenacity>=8,<9"],\n}\n\n'
+            'setup(name="x", install_requires=["requests"], extras_require=EXTRAS)\n')
+    change = _migrated({"setup.py": text, "feeder/__init__.py": CODE})
+    assert change.changed["setup.py"] == text.replace('"tenacity>=8,<9"', '"tenacity>=9.1.2,<10"')

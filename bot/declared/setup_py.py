@@ -166,7 +166,8 @@ def _read(text: str) -> _Document | None:
 
 
 def _module_lists(module) -> dict[str, object]:
-    """Module-level `NAME = [...]` / `NAME = (...)` literals: what `install_requires=NAME` refers to."""
+    """Module-level `NAME = [...]` / `(...)` / `{...}` literals: what `install_requires=NAME` (and
+    `extras_require=EXTRAS`) refers to."""
     import libcst as cst
 
     found: dict[str, object] = {}
@@ -178,7 +179,7 @@ def _module_lists(module) -> dict[str, object]:
             targets = ([t.target for t in small.targets] if isinstance(small, cst.Assign)
                        else [small.target] if isinstance(small, cst.AnnAssign) else [])
             for target in targets:
-                if isinstance(target, cst.Name) and isinstance(value, (cst.List, cst.Tuple)):
+                if isinstance(target, cst.Name) and isinstance(value, (cst.List, cst.Tuple, cst.Dict)):
                     found[target.value] = value
     return found
 
@@ -200,6 +201,8 @@ def _declaring_containers(module, constants: dict[str, object]) -> Iterator[tupl
             if found is not None and id(found) not in seen:
                 seen.add(id(found))
                 yield RUNTIME, found
+        elif key == EXTRAS and isinstance(value, cst.Name):
+            yield from for_key(key, constants.get(value.value))
         elif key == EXTRAS and isinstance(value, cst.Dict):
             for item in value.elements:
                 if isinstance(item, cst.DictElement) and isinstance(item.key, cst.SimpleString):

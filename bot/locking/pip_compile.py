@@ -77,10 +77,25 @@ def task(rel: str, files: Mapping[str, str], upgrades: Sequence[Upgrade]) -> Loc
                         cwd=directory)
     # pip-tools takes the header's command from the environment (it has no option for it), and runs on the Python
     # the file was compiled with: markers (`exceptiongroup; python_version < "3.11"`) are resolved for that one
+    args += _not_emitted(files[rel], args)
     runner = ("uv", "tool", "run", *(("--python", python) if python else ()), "--from", f"pip-tools=={PIP_TOOLS}",
               "--with", f"pip=={PIP_FOR_PIP_TOOLS}", "--with", f"click=={CLICK_FOR_PIP_TOOLS}", "pip-compile")
     return LockTask("pip-compile", rel, (*runner, *args), inputs=inputs, stdout=output is None, keep_base_output=True,
                     env=(("CUSTOM_COMPILE_COMMAND", command),), cwd=directory)
+
+
+def _not_emitted(text: str, args: list[str]) -> list[str]:
+    """pip-tools writes the index options of the pip it runs (this machine's pip.conf, PIP_* variables) into the
+    file: a file that had none keeps having none."""
+    lines = [line.strip() for line in text.splitlines()]
+    out = []
+    for prefixes, option in ((("--index-url", "-i ", "--extra-index-url"), "--no-emit-index-url"),
+                             (("--find-links", "-f "), "--no-emit-find-links"),
+                             (("--trusted-host",), "--no-emit-trusted-host")):
+        written = any(line.startswith(prefixes) for line in lines)
+        if not written and option not in args and option.replace("--no-", "--") not in args:
+            out.append(option)
+    return out
 
 
 def compiled_with(text: str) -> str | None:
