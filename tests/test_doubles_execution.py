@@ -81,11 +81,8 @@ def marked_tests(files: dict[str, str]) -> dict[str, str]:
 def migrate(name: str, shared: bool = True):
     recipe = load_recipe(BUNDLED_RECIPES / CASES[name])
     files = read_service(name)
-    codemod_class = recipe.codemod_class
     if shared:
         codemod = recipe.codemod()
-    elif hasattr(codemod_class, "SHARED"):  # a recipe not in the rule form: its own codemod alone
-        codemod = codemod_class.__mro__[1](recipe.options())
     else:
         codemod = recipe.codemod({"disable": [r for r in SHARED_RULES if r in recipe.rules()]})
     result = codemod.migrate(ServiceSource(name, files))

@@ -195,7 +195,9 @@ class Doubles:
         outcome = self.target(double.spelling)
         if outcome.after in (None, double.before):
             return []
-        new_calls = self._keywords_of_calls(outcome.after, after=True)
+        # the edited files are found by the old name: the analysis holds the service as it was before the run
+        old_short = double.before.rsplit(".", 1)[-1]
+        new_calls = self._keywords_of_calls(outcome.after, after=True, mentioning=old_short)
         old_calls = self._keywords_of_calls(double.before, after=False)
         if not new_calls or not old_calls:
             return []
@@ -203,11 +205,11 @@ class Doubles:
         known = {signature.keywords.get(k, k) for keywords in old_calls for k in keywords}
         return sorted(set.intersection(*new_calls) - known)
 
-    def _keywords_of_calls(self, name: str, after: bool) -> list[set[str]]:
+    def _keywords_of_calls(self, name: str, after: bool, mentioning: str | None = None) -> list[set[str]]:
         found = []
         analysis = self.meanings.original if not after else self.meanings.analysis
         short = name.rsplit(".", 1)[-1]
-        for path in analysis.files_mentioning(short):
+        for path in analysis.files_mentioning(*{short, mentioning or short}):
             if is_test_path(path):
                 continue
             dotted = analysis.module(path).dotted if analysis.module(path) is not None else ""

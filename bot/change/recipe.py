@@ -314,21 +314,19 @@ def _load_codemod(folder: Path, ref: str, where: str) -> type[Codemod]:
 
 
 def _with_migration_map(codemod_class: type[Codemod], folder: Path) -> type[Codemod]:
-    """A codemod not in the rule form gets its recipe's migration.toml rules after it (bot.change.followed);
-    one in the rule form lists them in its RULES itself."""
-    from bot.analysis.migration_map import MIGRATION_FILE, MigrationMapError
+    """A recipe's migration.toml drives the shared rules a codemod in the rule form lists last in its RULES
+    (`*migration_rules(__file__)`); any other codemod could not run them, so the folder is refused."""
+    from bot.analysis.migration_map import MIGRATION_FILE
 
     path = folder / MIGRATION_FILE
     if not path.is_file() or codemod_class is NoCodemod:
         return codemod_class
     from bot.change.engine import RuleCodemod
-    if issubclass(codemod_class, RuleCodemod):
-        return codemod_class
-    from bot.change.followed import followed_codemod
-    try:
-        return followed_codemod(codemod_class, path)
-    except MigrationMapError as exc:
-        raise RecipeError(str(exc)) from None
+    if not issubclass(codemod_class, RuleCodemod):
+        raise RecipeError(f"{path}: the shared rules it drives need a codemod in the rule form "
+                          f"(bot.change.engine.RuleCodemod listing *migration_rules(__file__)); "
+                          f"{codemod_class.__name__} is not one")
+    return codemod_class
 
 
 _NOT_FINGERPRINTED = ("__pycache__", "fixtures")

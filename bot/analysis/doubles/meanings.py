@@ -22,7 +22,7 @@ Edited = Callable[[str], "cst.Module | None"]  # path -> the file as the run's e
 
 class Meanings:
     """`analysis` is the service the rules edit; `original`, when given, the service before an earlier codemod
-    changed it (a recipe not in the rule form ran first): names mean then what they meant in `original`."""
+    changed it (another codemod ran first): names mean then what they meant in `original`."""
 
     def __init__(self, analysis, edited: Edited | None = None, original=None) -> None:
         self.analysis = analysis
