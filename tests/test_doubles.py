@@ -585,3 +585,20 @@ def test_the_audit_examples_made_from_the_table_hold(tmp_path):
     demo = type("Only", (RuleCodemod,), {"RULES": rules})
     for example in [*audit.VALID, *audit.INVALID]:
         assert example_problems(demo, {}, audit, example) == [], example.name
+
+
+def test_a_migration_map_beside_a_codemod_not_in_the_rule_form_is_refused_in_one_line(tmp_path):
+    from bot.change.recipe import load_recipe
+    from bot.errors import RecipeError
+
+    tmp_path = tmp_path / "oldlib-2.0"
+    tmp_path.mkdir()
+
+    (tmp_path / "recipe.toml").write_text('[recipe]\ntitle = "t"\npackage = "oldlib"\nversion = "2.0"\n'
+                                          'codemod = "codemod.py:Plain"\n\n[[requirements]]\naction = "set"\n'
+                                          'package = "oldlib"\nspec = "==2.0"\n')
+    (tmp_path / "codemod.py").write_text("from bot.codemod import Codemod\n\n\nclass Plain(Codemod):\n"
+                                         "    def migrate(self, service):\n        raise NotImplementedError\n")
+    (tmp_path / "migration.toml").write_text('[names]\n"oldlib" = "newlib"\n')
+    with pytest.raises(RecipeError, match=r"migration\.toml: the shared rules it drives need a codemod in the rule"):
+        load_recipe(tmp_path).codemod_class

@@ -202,7 +202,7 @@ class Doubles:
         if not new_calls or not old_calls:
             return []
         signature = self.signature(double) or Signature()
-        known = {signature.keywords.get(k, k) for keywords in old_calls for k in keywords}
+        known = {name for keywords in old_calls for k in keywords for name in (k, signature.keywords.get(k, k))}
         return sorted(set.intersection(*new_calls) - known)
 
     def _keywords_of_calls(self, name: str, after: bool, mentioning: str | None = None) -> list[set[str]]:
