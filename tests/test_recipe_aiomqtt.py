@@ -774,3 +774,32 @@ def test_mocked_client_assertions_pass_only_when_migrated_with_the_source(tmp_pa
     assert outcomes["migrated"].returncode == 0, outcomes["migrated"].stdout[-2000:]
     assert passed(outcomes["migrated"]) == 4
     assert "3 failed" in summary(outcomes["source only"]), summary(outcomes["source only"])
+
+
+# --- issue 17.7: no false items -------------------------------------------------------------
+
+
+def test_a_dropped_timeout_equal_to_aiomqtt_2_4s_default_is_not_an_item():
+    """0.16's connect()/disconnect() waited 10 s by default; aiomqtt 2.4.0's Client(timeout=None) waits 10 s
+    for __aenter__/__aexit__ too (client.py: `if timeout is None: timeout = 10`), so dropping timeout=10 changes
+    nothing a human must look at. Another value still does."""
+    service = ServiceSource("svc", {"svc/session.py": textwrap.dedent('''\
+        from asyncio_mqtt import Client
+
+
+        class Session:
+            async def start(self, host):
+                self.client = Client(host)
+                await self.client.connect(timeout=10)
+
+            async def stop(self):
+                await self.client.disconnect(timeout=10.0)
+
+            async def restart(self):
+                await self.client.connect(timeout=30)
+        ''')})
+    result = RECIPE.codemod().migrate(service)
+
+    assert [(m.rule, m.line) for m in result.manual] == [("MQ016", 13)]
+    text = result.changed["svc/session.py"]
+    assert text.count("await self.client.__aenter__()") == 2 and "__aexit__(None, None, None)" in text
