@@ -868,3 +868,39 @@ def test_asyncio_mqtt_cannot_run_beside_aiomqtt_2_4(tmp_path):
               "asyncio.run(main())\n")
     run = subprocess.run([str(python), "-c", script], capture_output=True, text=True, timeout=60)
     assert run.returncode != 0 and "has no attribute 'message_retry_set'" in run.stderr, run.stderr[-500:]
+
+
+def test_a_client_made_by_a_factory_function_is_a_new_client_per_call():
+    """`client = make_client(host)` where make_client() returns a new Client: each call is its own client, so a
+    consumer reading one of them is its only consumer (real projects build clients in such helpers)."""
+    factory = textwrap.dedent('''\
+        from asyncio_mqtt import Client
+
+
+        def make_client(host: str) -> Client:
+            client = Client(host, client_id="worker")
+            return client
+        ''')
+    worker = textwrap.dedent('''\
+        from svc.factory import make_client
+
+
+        async def listen(host, sink):
+            async with make_client(host) as client:
+                async with client.unfiltered_messages() as messages:
+                    async for message in messages:
+                        sink(message.payload)
+
+
+        async def other(host, sink):
+            client = make_client(host)
+            async with client:
+                async with client.filtered_messages("a/#") as messages:
+                    async for message in messages:
+                        sink(message.payload)
+        ''')
+    result = RECIPE.codemod().migrate(ServiceSource("svc", {"svc/__init__.py": "", "svc/factory.py": factory,
+                                                            "svc/worker.py": worker}))
+    assert not result.held_back and [m.rule for m in result.manual] == ["MQ018"]  # a plain function builds it
+    assert result.changed["svc/worker.py"].count("async for message in client.messages:") == 2
+    assert 'Client(host, identifier="worker")' in result.changed["svc/factory.py"]
