@@ -11,9 +11,9 @@ fleet: a copy in a fresh repository (fixed author, committer and dates, so the b
 same in every run) with a bare `origin`, then `upgrade-bot run --skip-checks --all-waves` with the local
 forge, run by the checkout under test (its bot and its bundled recipes). Printed, one line per branch:
 the branch, its tree, a hash of its commit message and author, and a hash of its PR (title, labels, body).
-The PR body's hidden marker keeps every field but `change`, `inputs` and `recipe_inputs`: all three hash the
-recipe's files (its fingerprint), which a move of a recipe's code changes by design (open PRs are then regenerated with
-the same content). With --against REF the same runs on REF (a temporary worktree) and the two listings
+The PR body's hidden marker keeps every field but `change`, `inputs` and `recipe_inputs`: all three hash
+the recipe's files (its fingerprint), which a move of a recipe's code changes by design (open PRs are then
+regenerated with the same content). With --against REF the same runs on REF (a temporary worktree) and the two listings
 are compared line by line: the check each recipe move onto the rule form passes (docs/recipes.md).
 """
 from __future__ import annotations
