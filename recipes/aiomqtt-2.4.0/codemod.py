@@ -43,6 +43,7 @@ from .consumer_rules import (
     TopicAsString,
     UnfilteredMessages,
 )
+from .half_migration import NoHalfMigration
 from .import_rules import DottedStrings, ErrorModule, ImportRename, NameWithoutEquivalent
 from .mock_rules import MockedClientKeywords
 from .mqtt_names import RELEVANT_WORDS
@@ -74,6 +75,7 @@ class AiomqttCodemod(RuleCodemod):
         ConnectAsContext,        # MQ021
         MockedClientKeywords,    # MQ022
         PahoCallbackApiVersion,  # MQ023
+        NoHalfMigration,         # MQ024
         *migration_rules(__file__),  # tests follow migration.toml (DBL001-DBL003), import audit (AUD001): last
     )
 
