@@ -7,7 +7,7 @@ from bot.analysis import walk
 from bot.change.rule import MANUAL, REWRITE, Invalid, Valid
 
 from .config_keys import FIXTURE_SCOPE_KEY, TEST_SCOPE_KEY
-from .pytest_names import string_value
+from .loop_override import loop_fixture_for_sync_code
 from .pytest_rule import PytestRule
 from .suite import EVENT_LOOP
 
@@ -176,20 +176,74 @@ class EventLoopManual(PytestRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         file = self.pytest_file
-        if file.requests_event_loop(node) and not file.is_async(node):
+        if file.needs_loop_fixture(node):
             kind = "fixture" if file.fixture(node) is not None else "test"
             self.report_line(node.name, f"sync {kind} requests the event_loop fixture, which pytest-asyncio 1.0 "
                                         "removed; there is no replacement fixture for sync code",
                              _SYNC_EVENT_LOOP_SUGGESTION)
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in ("usefixtures", "getfixturevalue"):
-            if any(string_value(arg.value) == EVENT_LOOP for arg in node.args):
-                self.report_line(node, f"{func.attr.value}('event_loop'): pytest-asyncio 1.0 removed the event_loop "
-                                       "fixture", "drop it; async code gets its loop from asyncio.get_running_loop(), "
-                                                  "and loop lifetime is set with loop_scope=")
+        if self.pytest_file.needs_loop_fixture(node):
+            self.report_line(node, f"{node.func.attr.value}('event_loop'): pytest-asyncio 1.0 removed the event_loop "
+                                   "fixture", "drop it; async code gets its loop from asyncio.get_running_loop(), "
+                                              "and loop lifetime is set with loop_scope=")
 
     def end_service(self) -> None:
         for item in self.loop_plan.manual:
             self.report_at(item.file, item.line, item.old_code, item.reason, item.suggestion)
+
+
+_LOOP_FIXTURE = '''@pytest.fixture
+def event_loop():
+    """The loop pytest-asyncio < 1.0 gave sync tests and fixtures; 1.0 removed it. Delete once they are async."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+'''
+_NEW_CONFTEST = "import asyncio\n\nimport pytest\n\n\n" + _LOOP_FIXTURE
+
+
+class EventLoopForSyncCode(PytestRule):
+    ID = "PA013"
+    KIND = REWRITE
+    MESSAGE = ("sync tests or fixtures that still drive the event_loop fixture keep one: a plain fixture like the one "
+               "pytest-asyncio 0.21 provided goes to their conftest.py (listed), unless an override the recipe keeps "
+               "provides it")
+    APPLIED = "added the event_loop fixture pytest-asyncio 1.0 removed, for the sync code that still drives it"
+    AFTER = {"PA007": "it reads the conftest.py it adds to as every other rule left it (PA007 may switch a mode there)"}
+    _USES = {"tests/test_legacy.py": "import asyncio\n\n\ndef test_drives(event_loop):\n"
+                                     "    assert event_loop.run_until_complete(asyncio.sleep(0, result=1)) == 1\n"}
+    VALID = [Valid({**_USES, "tests/conftest.py": _OVERRIDE}, name="the suite's own override stays and provides it"),
+             Valid({"tests/test_a.py": "async def test_a(event_loop):\n    pass\n"}, name="async code: PA005 rewrites it")]
+    INVALID = [
+        Invalid(_USES, after={"tests/conftest.py": _NEW_CONFTEST}, items=[("tests/conftest.py", 7)]),
+        Invalid({**_USES, "tests/conftest.py": "import pytest\n\n\n@pytest.fixture\ndef name():\n    return 'api'\n"},
+                after={"tests/conftest.py": "import asyncio\n\nimport pytest\n\n\n@pytest.fixture\ndef name():\n"
+                                            "    return 'api'\n\n\n" + _LOOP_FIXTURE},
+                items=[("tests/conftest.py", 12)], name="appended to the conftest.py there"),
+    ]
+
+    def end_service(self) -> None:
+        plan = self.fact(loop_fixture_for_sync_code, self.run)
+        if plan is None:
+            return
+        path = plan.conftest
+        if path in self.analysis.files:
+            if self.analysis.module(path) is None:
+                return  # listed by PA011; its users stay listed by PA009
+            with self.at(path):
+                fixture = cst.parse_module(_LOOP_FIXTURE).body[0].with_changes(
+                    leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+                self.replace(self.parsed.tree, lambda module: module.with_changes(body=[*module.body, fixture]))
+                self.imports.add("asyncio")
+                self.imports.add("pytest")
+                text = self.run.file(path).edits.code()
+        else:
+            text = _NEW_CONFTEST
+            self.set_text(path, text)
+        line = text.splitlines().index("def event_loop():") + 1
+        users = sorted({f"{p}:{self.analysis.module(p).line(node)}" for p, node in plan.users})
+        self.report_at(path, line, "def event_loop():",
+                       f"pytest-asyncio 1.0 removed the event_loop fixture that sync code still drives ({', '.join(users)}"
+                       "; listed as PA009): this plain one, the fixture pytest-asyncio 0.21 provided, keeps it running",
+                       "make that code async (asyncio.get_running_loop()), then delete this fixture")

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -27,7 +28,9 @@ from .pytest_names import (
     mark_names,
     parameter_names,
     pytestmark_values,
+    string_value,
 )
+from .runtime_mode import MODE_OPTION, ModeAssignment, mode_assignments, runtime_mode
 from .sync_fixture import can_become_async
 
 if TYPE_CHECKING:
@@ -42,9 +45,11 @@ EVENT_LOOP_PARAMETER_RULE = "PA005"  # turns sync fixtures that only hand the lo
 class Suite:
     config: PytestConfig
     mode: str  # the recipe option
-    current_mode: str  # the mode the suite runs in today
+    current_mode: str  # the mode the suite runs in today ("unknown": set at run time in a way the bot cannot read)
     collection: Collection
     test_modules: tuple[str, ...]  # the service's Python files pytest collects as test modules
+    config_mode: str = "strict"  # the mode the configuration file sets (addopts, the ini key, or the default)
+    runtime: tuple[ModeAssignment, ...] = ()  # `config.option.asyncio_mode = ...` in conftest.py hooks
 
     @property
     def strict(self) -> bool:
@@ -64,7 +69,10 @@ def suite(run: "ServiceRun") -> Suite:
     config = locate(run.source.files)
     collection = Collection.from_config(config)
     tests = tuple(path for path in sorted(run.analysis.files) if collection.is_test_module(path))
-    return Suite(config, mode, asyncio_mode(config)[0], collection, tests)
+    conftests = [path for path in run.analysis.files_mentioning(MODE_OPTION) if posixpath.basename(path) == "conftest.py"]
+    runtime = mode_assignments(run.analysis.modules(conftests))
+    config_mode = asyncio_mode(config)[0]
+    return Suite(config, mode, runtime_mode(runtime) or config_mode, collection, tests, config_mode, runtime)
 
 
 def may_need_changes(path: str, text: str, collection: Collection) -> bool:
@@ -119,6 +127,16 @@ class PytestFile:
     def requests_event_loop(self, func: cst.FunctionDef) -> bool:
         """A test or fixture with an `event_loop` parameter (the fixture pytest-asyncio 1.0 removed)."""
         return EVENT_LOOP in parameter_names(func.params) and (self.fixture(func) is not None or self.is_test(func))
+
+    def needs_loop_fixture(self, node: cst.CSTNode) -> bool:
+        """Sync code that still asks pytest for the event_loop fixture once migrated: a sync test or fixture taking
+        it (one that cannot become async), or `usefixtures("event_loop")` / `getfixturevalue("event_loop")`."""
+        if isinstance(node, cst.FunctionDef):
+            return self.requests_event_loop(node) and not self.is_async(node)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            return (node.func.attr.value in ("usefixtures", "getfixturevalue")
+                    and any(string_value(arg.value) == EVENT_LOOP for arg in node.args))
+        return False
 
     def becomes_async(self, func: cst.FunctionDef) -> bool:
         """A sync fixture requesting event_loop whose body can run inside the loop: it becomes `async def`."""
