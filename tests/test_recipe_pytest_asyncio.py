@@ -379,6 +379,8 @@ WHOLE_MIGRATION_CASES = {
                              ("tests/test_ledger.py", "PA009"), ("tests/test_ledger.py", "PA009")],
     # Auto mode set in a conftest hook: switching that assignment (not pytest.ini) makes the suite strict.
     "mode-set-in-conftest": [],
+    # An autouse sync guard on the event_loop fixture's tasks and timers becomes an async fixture on the tests' loop.
+    "event-loop-autouse-guard": [("tests/conftest.py", "PA005")],
 }
 
 
@@ -407,10 +409,75 @@ def _passes_before_and_after(case: str, tmp_path: Path, items: list[tuple[str, s
     assert new == old, new
 
 
+LEAKING_TESTS = """import asyncio
+
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_leaves_a_task():
+    asyncio.get_running_loop().create_task(asyncio.sleep(10))
+
+
+@pytest.mark.asyncio
+async def test_leaves_a_timer():
+    asyncio.get_running_loop().call_later(10, print)
+"""
+
+
+@pytest.mark.slow
+def test_autouse_guard_still_catches_what_a_test_leaves_behind_by_execution(tmp_path):
+    """A plain event_loop fixture added for the guard (what PA013 does for other sync code) would keep the suite
+    green while the guard watches a loop no test runs on. Migrated, it still fails the tests that leave a task or a
+    timer behind, as it did on 0.21 (aioesphomeapi's verify_no_lingering_tasks has this shape)."""
+    from bot.validation.envs import ensure_env
+
+    case = "event-loop-autouse-guard"
+    directory = tmp_path / case
+    shutil.copytree(RECIPE.folder / "fixtures" / case / "before", directory)
+    (directory / "tests" / "test_leaks.py").write_text(LEAKING_TESTS)
+    leaks = {"tests.test_leaks::test_leaves_a_task", "tests.test_leaks::test_leaves_a_timer"}
+    old = _outcomes(Path(ensure_env(requirement_lines=["pytest==7.4.4", "pytest-asyncio==0.21.2"])), directory)
+    assert {t for t, outcome in old.items() if outcome == "failed"} == leaks, old
+    for path, text in migrate(service_source(directory, case)).changed.items():
+        (directory / path).write_text(text)
+    new = _outcomes(Path(ensure_env(requirement_lines=["pytest>=8.4,<10", "pytest-asyncio==1.3.0"])), directory,
+                    "-W", "error::pytest.PytestDeprecationWarning")
+    assert new == old, new
+
+
+def test_sync_fixture_made_async_sees_the_loop_as_it_did_from_outside():
+    """run_until_complete(x) as a statement becomes `await x`; all_tasks(loop) leaves out the fixture's own task
+    (bare where the expression allows it); a signature left with no parameter closes up."""
+    conftest = ("import asyncio\n\nimport pytest\n\n\n@pytest.fixture(autouse=True)\ndef guard(\n"
+                "    event_loop: asyncio.AbstractEventLoop,\n) -> None:\n    before = asyncio.all_tasks(event_loop)\n"
+                "    yield\n    left = asyncio.all_tasks(event_loop) - before\n"
+                "    assert not asyncio.all_tasks(event_loop).difference(before)\n"
+                "    event_loop.run_until_complete(asyncio.wait(left))\n")
+    migrated = migrate(ServiceSource("guarded", {"pytest.ini": "[pytest]\nasyncio_mode = auto\n",
+                                                 "tests/conftest.py": conftest,
+                                                 "tests/test_a.py": "async def test_a():\n    pass\n"}))
+    assert migrated.changed["tests/conftest.py"] == (
+        "import asyncio\n\nimport pytest_asyncio\n\n\n@pytest_asyncio.fixture(autouse=True)\n"
+        "async def guard() -> None:\n    event_loop = asyncio.get_running_loop()\n"
+        "    before = asyncio.all_tasks(event_loop) - {asyncio.current_task()}\n    yield\n"
+        "    left = asyncio.all_tasks(event_loop) - {asyncio.current_task()} - before\n"
+        "    assert not (asyncio.all_tasks(event_loop) - {asyncio.current_task()}).difference(before)\n"
+        "    await asyncio.wait(left)\n")
+    [item] = migrated.manual
+    assert (item.rule, item.line) == ("PA005", 7) and "became `await x` (1x)" in item.reason, item
+    assert "own task" in item.reason and "(3x)" in item.reason, item
+
+
 SYNC_FIXTURE_BODIES = {
     "hands the loop on": ("bell = Bell(event_loop)\nyield bell\nbell.close()", True),
     "schedules a callback": ("event_loop.call_soon(print)\nreturn 1", True),
-    "drives the loop": ("return event_loop.run_until_complete(warm())", False),
+    "runs a coroutine as a statement's value (await inside the loop)": (
+        "return event_loop.run_until_complete(warm())", True),
+    "waits for leftovers as a statement (await inside the loop)": (
+        "yield\nevent_loop.run_until_complete(asyncio.wait(tasks))", True),
+    "drives the loop inside an expression": ("return 1 + event_loop.run_until_complete(warm())", False),
+    "drives a loop it was not given": ("other_loop.run_until_complete(warm())\nreturn 1", False),
     "drives another loop": ("loop = other()\nloop.run_forever()", False),
     "starts a loop": ("asyncio.run(warm())\nreturn 1", False),
     "closes the loop": ("yield event_loop\nevent_loop.close()", False),
@@ -428,7 +495,11 @@ def test_sync_fixture_becomes_async_only_when_its_body_can_run_inside_the_loop(s
     body, expected = SYNC_FIXTURE_BODIES[shape]
     source = "def fixture(event_loop):\n" + "".join(f"    {line}\n" for line in body.splitlines())
     func = cst.parse_module(source).body[0]
-    assert sys.modules[f"{_package.__name__}.sync_fixture"].can_become_async(func) is expected
+    can_become_async = sys.modules[f"{_package.__name__}.sync_fixture"].can_become_async
+    # await_runs: no sync code is left that needs the event_loop fixture (suite.loop_runs_can_be_awaited)
+    assert can_become_async(func, await_runs=True) is expected
+    if "run_until_complete" in body:  # otherwise what it runs would be used from the plain loop PA013 adds
+        assert can_become_async(func) is False
 
 
 # ----- configuration above the service (issue 17.4): found as pytest finds it, never shadowed -------------------

@@ -17,7 +17,9 @@ No half migration (issue 17.3). pytest-asyncio has one version per suite, so "ke
 move" means: whatever the recipe cannot migrate keeps working the way it did, and the rest migrates whole.
 - The event_loop fixture: sync code that still drives it (PA009) keeps a fixture providing it: a suite-wide override
   it relies on stays (PA006 removes one only when nothing sync needs it), and where the suite relied on
-  pytest-asyncio's own fixture, a plain one like 0.21's goes to the users' conftest.py (PA013, listed).
+  pytest-asyncio's own fixture, a plain one like 0.21's goes to the users' conftest.py (PA013, listed). A sync
+  fixture whose only driving is `event_loop.run_until_complete(x)` statements (an autouse guard on left-over tasks)
+  becomes async instead (PA005, `await x`), but only when no such sync code remains: it would share no loop with it.
 - Strict mode: switched on only when every async test the suite collects was read and marked; a test file libcst
   cannot parse (PA011) keeps the suite in auto mode, the switch listed (PA007). Markers and @pytest_asyncio.fixture
   are valid in both modes, so what was read is still migrated.

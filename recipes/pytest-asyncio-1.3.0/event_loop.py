@@ -10,12 +10,14 @@ from .config_keys import FIXTURE_SCOPE_KEY, TEST_SCOPE_KEY
 from .loop_override import loop_fixture_for_sync_code
 from .pytest_rule import PytestRule
 from .suite import EVENT_LOOP
+from .sync_fixture import loop_runs_to_await, loop_task_sets
 
 _GET_RUNNING_LOOP = cst.parse_statement("event_loop = asyncio.get_running_loop()\n")
 _SYNC_EVENT_LOOP_SUGGESTION = (
     "make it `async def` (and, for a fixture, decorate it with @pytest_asyncio.fixture), then use "
     "`loop = asyncio.get_running_loop()` / `await` instead of run_until_complete"
 )
+_OWN_TASK = cst.parse_expression("{asyncio.current_task()}")
 _OVERRIDE = ("import asyncio\n\nimport pytest\n\n\n@pytest.fixture(scope=\"session\")\ndef event_loop():\n"
              "    loop = asyncio.new_event_loop()\n    yield loop\n    loop.close()\n")
 
@@ -45,6 +47,11 @@ def drop_parameter(params: cst.Parameters, name: str) -> cst.Parameters:
         if isinstance(value, (list, tuple)) and value:
             return params.with_changes(**{group: [*value[:-1], value[-1].with_changes(comma=removed.comma)]})
     return params
+
+
+def parameter_count(params: cst.Parameters) -> int:
+    return (len(params.posonly_params) + len(params.params) + len(params.kwonly_params)
+            + isinstance(params.star_arg, cst.Param) + (params.star_kwarg is not None))
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
@@ -98,15 +105,56 @@ class EventLoopParameter(PytestRule):
             # 1.x has no loop fixture for sync code; the running loop of an async fixture is the one the tests use
             # (same scope rules).
             self.report_line(node.name, "sync fixture requested the event_loop fixture (removed in 1.0): it was made "
-                                        "`async def` so it gets the running loop; its body now runs inside that loop",
-                             "check that nothing in it (or in what it calls) blocks or starts an event loop")
+                                        "`async def` so it gets the running loop; its body now runs inside that loop"
+                                        + self._made_async_inside(node),
+                             "check that nothing in it (or in what it calls) blocks or starts an event loop"
+                             + _ANNOTATION_HINT * _yields_with_annotation(node))
             self.replace(node, lambda updated: updated.with_changes(asynchronous=cst.Asynchronous()), count=0)
         elif node.asynchronous is None:
             return  # sync code has no replacement: PA009 lists it
         self.replace(node.params, lambda updated: drop_parameter(updated, EVENT_LOOP))
+        if parameter_count(node.params) == 1:  # `(\n    event_loop,\n)` -> `()`, not `(\n    )`
+            self.replace(node, lambda updated: updated.with_changes(whitespace_before_params=cst.SimpleWhitespace("")),
+                         count=0)
         if any(isinstance(n, cst.Name) and n.value == EVENT_LOOP for n in walk(node.body)):
             self.replace(node.body, lambda updated: prepend_statement(updated, _GET_RUNNING_LOOP), count=0)
             self.imports.add("asyncio")
+
+
+    def _made_async_inside(self, func: cst.FunctionDef) -> str:
+        """Rewrites what the sync body did to the loop from outside into what it means from inside; says so."""
+        runs, task_sets = loop_runs_to_await(func), loop_task_sets(func)
+        for call in runs:
+            self.replace(call, lambda updated: cst.Await(expression=updated.args[0].value), count=0)
+        for call in task_sets:
+            parent = self.parsed.parent(call)
+            bare = (isinstance(parent, (cst.Assign, cst.AnnAssign, cst.Arg, cst.For))
+                    or isinstance(parent, cst.BinaryOperation) and parent.left is call
+                    and isinstance(parent.operator, cst.Subtract))
+            self.replace(call, lambda updated, bare=bare: _without_own_task(updated, bare), count=0)
+        done = []
+        if runs:
+            done.append(f"{EVENT_LOOP}.run_until_complete(x) became `await x` ({len(runs)}x)")
+        if task_sets:
+            done.append(f"asyncio.all_tasks({EVENT_LOOP}) leaves out the fixture's own task, which the sync code never "
+                        f"saw ({len(task_sets)}x)")
+        return "; " + "; ".join(done) if done else ""
+
+
+_ANNOTATION_HINT = "; its return annotation still names a sync generator (make it AsyncGenerator / AsyncIterator)"
+
+
+def _yields_with_annotation(func: cst.FunctionDef) -> bool:
+    nested = {id(inner) for node in walk(func.body) if isinstance(node, (cst.FunctionDef, cst.Lambda))
+              for inner in walk(node)}
+    return func.returns is not None and any(isinstance(n, cst.Yield) and id(n) not in nested for n in walk(func.body))
+
+
+def _without_own_task(call: cst.Call, bare: bool) -> cst.BaseExpression:
+    """`call - {asyncio.current_task()}`, parenthesized unless it is a value, an argument, a loop's iterable or
+    the left side of a subtraction (elsewhere it may be a receiver or an operand: `all_tasks(loop).copy()`)."""
+    parens = {} if bare else {"lpar": [cst.LeftParen()], "rpar": [cst.RightParen()]}
+    return cst.BinaryOperation(left=call, operator=cst.Subtract(), right=_OWN_TASK, **parens)
 
 
 class EventLoopOverride(PytestRule):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -17,7 +17,7 @@ from bot.model import ManualItem
 
 from .config_keys import FIXTURE_SCOPE_KEY, TEST_SCOPE_KEY, ConfigEditor
 from .pytest_names import PYTEST_FIXTURE, FixtureDecorator, parameter_names
-from .suite import EVENT_LOOP, PytestFile, pytest_file, suite
+from .suite import EVENT_LOOP, PytestFile, files_mentioning_event_loop, loop_runs_can_be_awaited, suite
 from .sync_fixture import can_become_async
 
 if TYPE_CHECKING:
@@ -125,7 +125,8 @@ def find_event_loop_use(file: PytestFile) -> EventLoopUse:
                 is_plain_override(node, decorator), module_level, node))
             continue
         if (node.asynchronous is None and EVENT_LOOP in parameter_names(node.params)
-                and ((decorator is not None and not can_become_async(node))
+                and ((decorator is not None
+                      and not can_become_async(node, await_runs=file.run.fact(loop_runs_can_be_awaited, file.run)))
                      or (decorator is None and file.collection.is_test_function(node.name.value)))):
             sync_requesters += 1
         if file.needs_loop_fixture(node):
@@ -136,7 +137,7 @@ def find_event_loop_use(file: PytestFile) -> EventLoopUse:
 def event_loop_use(run: "ServiceRun") -> EventLoopUse:
     """The service's event_loop fixtures and uses, over every file that mentions the name."""
     overrides, sync_requesters, sync_users = [], 0, []
-    for file in _files_mentioning_event_loop(run):
+    for file in files_mentioning_event_loop(run):
         use = find_event_loop_use(file)
         overrides += use.overrides
         sync_requesters += use.sync_requesters
@@ -231,13 +232,6 @@ def override_plan(run: "ServiceRun") -> OverridePlan:
     if facts.config.shared:
         _keep_override_for_shared_config(plan, facts.config.path)
     return plan
-
-
-def _files_mentioning_event_loop(run: "ServiceRun") -> Iterable[PytestFile]:
-    for path in run.codemod.files_to_read(run):
-        parsed = run.analysis.module(path)
-        if parsed is not None and EVENT_LOOP in parsed.text:
-            yield run.fact(pytest_file, run, parsed)
 
 
 def _keep_override_for_shared_config(plan: OverridePlan, config_path: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 import libcst as cst
 
@@ -142,7 +142,7 @@ class PytestFile:
         """A sync fixture requesting event_loop whose body can run inside the loop: it becomes `async def`."""
         return (self.converts_sync_fixtures and func.asynchronous is None
                 and EVENT_LOOP in parameter_names(func.params) and self.fixture(func) is not None
-                and can_become_async(func))
+                and can_become_async(func, await_runs=self.run.fact(loop_runs_can_be_awaited, self.run)))
 
     def is_async(self, func: cst.FunctionDef) -> bool:
         """Async once migrated: `async def`, or a sync fixture that becomes one."""
@@ -207,3 +207,31 @@ def _first(names: set[str]) -> str:
 
 def pytest_file(run: "ServiceRun", parsed: ParsedModule) -> PytestFile:
     return PytestFile(run, parsed)
+
+
+def files_mentioning_event_loop(run: "ServiceRun") -> Iterable[PytestFile]:
+    for path in run.codemod.files_to_read(run):
+        parsed = run.analysis.module(path)
+        if parsed is not None and EVENT_LOOP in parsed.text:
+            yield run.fact(pytest_file, run, parsed)
+
+
+def loop_runs_can_be_awaited(run: "ServiceRun") -> bool:
+    """Whether a sync fixture that runs coroutines with `event_loop.run_until_complete(...)` may become an async one
+    awaiting them: only when no sync code would be left needing the event_loop fixture (a sync test taking it,
+    `usefixtures`/`getfixturevalue`, a fixture that cannot become async). That code would get a plain loop of its own
+    (PA013), and what the fixture made in the tests' loop would then be used from another loop."""
+    for file in files_mentioning_event_loop(run):
+        for node in file.parsed.nodes:
+            if isinstance(node, cst.Call) and file.needs_loop_fixture(node):
+                return False
+            if not (isinstance(node, cst.FunctionDef) and node.asynchronous is None
+                    and EVENT_LOOP in parameter_names(node.params)):
+                continue
+            decorator = file.fixture(node)
+            if decorator is None:
+                if file.is_test(node):
+                    return False
+            elif (decorator.name or node.name.value) != EVENT_LOOP and not can_become_async(node, await_runs=True):
+                return False
+    return True
