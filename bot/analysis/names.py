@@ -81,25 +81,45 @@ def _holds_nodes(value: object) -> bool:
     return isinstance(value, cst.CSTNode) or (isinstance(value, (list, tuple)) and bool(value))
 
 
+# Values of fields that never hold a node (Name.value, Param.star, IndentedBlock.indent, ...): checked first,
+# since isinstance against CSTNode (an ABC) costs a call into abc on every field of every node.
+_SCALARS = frozenset({str, bool, int, float, type(None), cst.MaybeSentinel})
+_IS_NODE: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    known = _IS_NODE.get(kind)
+    if known is None:
+        known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The same list as libcst's `node.children`, in the same (source) order, 3x faster: libcst rebuilds
     the node through its visitor machinery to find them; here each class's field order is learnt from
     that same machinery (again when a node holds something in a field the order was learnt without), and
     the fields are read directly."""
-    learnt = _FIELD_ORDER.get(type(node))
-    if learnt is None or any(_holds_nodes(getattr(node, name)) for name in learnt[1]):
+    learnt = _FIELD_ORDER.get(node.__class__)
+    if learnt is not None:
+        for name in learnt[1]:
+            value = getattr(node, name)
+            if value.__class__ not in _SCALARS and _holds_nodes(value):
+                learnt = None
+                break
+    if learnt is None:
         recorder = _FieldOrder()
         node._visit_and_replace_children(recorder)
         order = tuple(dict.fromkeys(recorder.fields))
         others = tuple(f.name for f in dataclasses.fields(node) if f.name not in order)
-        learnt = _FIELD_ORDER[type(node)] = (order, others)
+        learnt = _FIELD_ORDER[node.__class__] = (order, others)
     found: list[cst.CSTNode] = []
     for name in learnt[0]:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind = value.__class__
+        if kind is tuple or kind is list:
+            found.extend(item for item in value if _is_node(item.__class__))
+        elif _is_node(kind):
             found.append(value)
-        elif isinstance(value, (list, tuple)):
-            found.extend(item for item in value if isinstance(item, cst.CSTNode))
     return found
 
 
