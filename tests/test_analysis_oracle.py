@@ -8,7 +8,8 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from libcst.metadata import ExpressionContextProvider, ImportAssignment, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import (ExpressionContextProvider, ImportAssignment, MetadataWrapper, PositionProvider,
+                             QualifiedNameProvider, ScopeProvider)
 
 from bot.analysis import ServiceAnalysis, resolution
 from bot.analysis.names import children
@@ -225,3 +226,16 @@ def test_children_are_libcsts_in_libcsts_order_on_every_file():
             expected = node.children
             assert [id(c) for c in children(node)] == [id(c) for c in expected], (path, node)
             stack.extend(expected)
+
+
+def test_positions_are_libcsts_on_the_example_fleet():
+    """ParsedModule resolves PositionProvider without the idle whole-file pass libcst adds around it."""
+    paths = sorted(p for p in (ROOT / "examples").glob("*/services/**/*.py") if "__pycache__" not in p.parts)
+    assert len(paths) > 150
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        ours = ParsedModule("m.py", "m", "", text, cst.parse_module(text))
+        theirs = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
+        expected = [(type(n).__name__, p) for n, p in theirs.resolve(PositionProvider).items()]
+        assert [(type(n).__name__, p) for n, p in ours.positions.items()] == expected, path
+        assert ours.wrapper.resolve(PositionProvider) is ours.positions

@@ -9,6 +9,7 @@ from typing import ClassVar, Collection, Iterator, Mapping
 
 import libcst as cst
 from libcst.metadata import (
+    BatchableMetadataProvider,
     ExpressionContext,
     ExpressionContextProvider,
     MetadataWrapper,
@@ -53,6 +54,11 @@ class ParsedModule:
             return self._parent_map  # same mapping, built without libcst's visitor machinery (2-3x faster)
         if self.own_resolution and provider not in self.wrapper._metadata and _needs_scopes(provider):
             self._resolve_scopes(with_scopes=provider is not ExpressionContextProvider)
+        computed = self.wrapper._metadata
+        if provider not in computed and _standalone(provider):
+            # what wrapper.resolve stores, without the whole-file batched pass it also makes with no
+            # batchable provider to run (for positions, that idle pass cost as much as the positions)
+            computed[provider] = provider()._gen(self.wrapper)
         return self.wrapper.resolve(provider)
 
     def _resolve_scopes(self, with_scopes: bool) -> None:
@@ -245,6 +251,12 @@ def _needs_scopes(provider) -> bool:
     if provider in (ScopeProvider, ExpressionContextProvider):
         return True
     return any(_needs_scopes(p) for p in getattr(provider, "METADATA_DEPENDENCIES", ()))
+
+
+def _standalone(provider) -> bool:
+    """libcst resolves the provider alone, in one call of its _gen (PositionProvider, ...)."""
+    return (not provider.METADATA_DEPENDENCIES and not provider.gen_cache
+            and not issubclass(provider, BatchableMetadataProvider))
 
 
 class _LazyMetadata:
