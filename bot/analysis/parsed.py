@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
+from itertools import repeat
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, Collection, Iterator, Mapping
@@ -121,13 +122,16 @@ class ParsedModule:
     @cached_property
     def _parent_map(self) -> dict[cst.CSTNode, cst.CSTNode]:
         parents: dict[cst.CSTNode, cst.CSTNode] = {}
-        below = self._children[id(self.tree)] = children(self.tree)
-        stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(c, self.tree) for c in reversed(below)]
+        read = self._children
+        below = read[id(self.tree)] = children(self.tree)
+        stack: list[tuple[cst.CSTNode, cst.CSTNode]] = list(zip(reversed(below), repeat(self.tree)))
+        pop, extend = stack.pop, stack.extend
         while stack:  # pre-order, so the keys are in source order
-            node, parent = stack.pop()
+            node, parent = pop()
             parents[node] = parent
-            below = self._children[id(node)] = children(node)
-            stack.extend((child, node) for child in reversed(below))
+            below = read[id(node)] = children(node)
+            if below:
+                extend(zip(reversed(below), repeat(node)))
         return parents
 
     def _children_of(self, node: cst.CSTNode) -> list[cst.CSTNode]:
