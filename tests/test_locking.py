@@ -30,12 +30,14 @@ def test_pip_compile_output_is_regenerated_with_its_own_command_and_header():
     files = {"requirements.in": "tenacity>=8.2,<8.3\n", "requirements.txt": PIP_COMPILE_HEADER}
     [task] = lock_tasks(files, {"requirements.in": "tenacity>=9.1.2,<9.2\n"}, TENACITY)
     assert task.tool == "pip-compile" and task.output == "requirements.txt" and task.keep_base_output
-    # on the Python the header names, pip pinned to one pip-tools runs on, the header's command from the
-    # environment (pip-compile has no option for it: `--custom-compile-command` is uv's)
-    assert task.argv[:12] == ("uv", "tool", "run", "--python", "3.11", "--from", f"pip-tools=={pip_compile.PIP_TOOLS}",
+    # on the Python the header names (found when it runs, as validation finds interpreters), pip pinned to one
+    # pip-tools runs on, the header's command from the environment (pip-compile has no option for it:
+    # `--custom-compile-command` is uv's)
+    assert task.python == "3.11" and not task.raised_from
+    assert task.argv[:10] == ("uv", "tool", "run", "--from", f"pip-tools=={pip_compile.PIP_TOOLS}",
                               "--with", f"pip=={pip_compile.PIP_FOR_PIP_TOOLS}",
                               "--with", f"click=={pip_compile.CLICK_FOR_PIP_TOOLS}", "pip-compile")
-    assert task.argv[12:] == ("--generate-hashes", "requirements.in", "--upgrade-package", "tenacity==9.1.2",
+    assert task.argv[10:] == ("--generate-hashes", "requirements.in", "--upgrade-package", "tenacity==9.1.2",
                               "--output-file", "requirements.txt", "--no-emit-index-url", "--no-emit-find-links",
                               "--no-emit-trusted-host")
     assert dict(task.env) == {"CUSTOM_COMPILE_COMMAND":
@@ -232,3 +234,98 @@ def test_pip_tools_writes_no_index_options_the_file_did_not_have():
     with_index = {**files, "requirements.txt": PIP_COMPILE_HEADER.replace("#\ntenacity", "#\n--index-url https://x/simple\n\ntenacity")}
     [task] = lock_tasks(with_index, {"requirements.in": "tenacity==9.1.2\n"}, TENACITY)
     assert "--no-emit-index-url" not in task.argv and "--no-emit-find-links" in task.argv
+
+
+# ----- lock tools find interpreters as validation does; a file made for a Python the new version dropped ------
+
+def _not_managed_by_uv():
+    """An interpreter uv did not install (3.9 or newer: tenacity 9.1.2's floor): with an empty PATH, uv alone cannot
+    find it, as it could not behind pyenv's shims."""
+    import subprocess
+
+    from bot.validation.envs import find_uv
+    from bot.validation.interpreters import present_interpreters, version_key
+    managed = subprocess.run([find_uv(), "python", "dir"], capture_output=True, text=True).stdout.strip()
+    return next((i for i in present_interpreters() if version_key(i).release[:2] >= (3, 9)
+                 and not (managed and str(i.path).startswith(managed))), None)
+
+
+def test_uv_lock_runs_on_a_python_only_validations_discovery_finds(old_only_index, tmp_path, monkeypatch):
+    """aiomysensors: `requires-python = ">=3.12"`, and uv could not run pyenv's python3.12 shim: the job failed."""
+    from bot.validation.envs import find_uv
+    from bot.validation.interpreters import minor
+    hidden = _not_managed_by_uv()
+    if hidden is None:
+        pytest.skip("no interpreter here that uv did not install")
+    monkeypatch.setenv("UPGRADE_BOT_UV", find_uv())
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # uv finds no Python by itself
+    floor = minor(hidden.version)
+    pyproject = (f'[project]\nname = "a"\nversion = "1"\nrequires-python = ">={floor}"\ndependencies = ["tenacity==8.2.3"]\n'
+                 f'\n[[tool.uv.index]]\nname = "internal"\nurl = "{old_only_index[0]}"\ndefault = true\n')
+    lock = f'version = 1\nrevision = 3\nrequires-python = ">={floor}"\n'
+    service, change = _tenacity_change({"services/a/pyproject.toml": pyproject, "services/a/uv.lock": lock,
+                                        "services/a/app.py": "import tenacity\n"})
+    [task] = lock_tasks(service.files, change.changed, TENACITY)
+    assert task.python == f">={floor}"
+    LockUpdater(cache_dir=tmp_path / "locks").update(service, change)
+    assert 'name = "tenacity"\nversion = "9.1.2"' in change.changed["uv.lock"]
+
+
+def test_a_lock_tool_with_no_python_for_it_fails_naming_what_it_needs(tmp_path):
+    pyproject = '[project]\nname = "a"\nversion = "1"\nrequires-python = ">=3.99"\ndependencies = ["tenacity==8.2.3"]\n'
+    service, change = _tenacity_change({"services/a/pyproject.toml": pyproject, "services/a/uv.lock": "version = 1\n",
+                                        "services/a/app.py": "import tenacity\n"})
+    with pytest.raises(LockError) as caught:
+        LockUpdater(cache_dir=tmp_path / "locks").update(service, change)
+    assert str(caught.value).startswith("services/a/uv.lock: `uv lock --upgrade-package tenacity==9.1.2` needs Python "
+                                        ">=3.99: `>=3.99` (for `uv lock --upgrade-package tenacity==9.1.2`): no "
+                                        "interpreter here that it allows")
+
+
+def test_poetry_1_runs_on_a_python_the_project_allows_poetry_2_on_any():
+    poetry_1 = {"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.10"\n',
+                "poetry.lock": '[metadata]\nlock-version = "2.0"\n'}
+    [task] = lock_tasks(poetry_1, {"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.10"\nx = "1"\n'}, TENACITY)
+    assert task.python == ">=3.10,<4,>=3.8"
+    poetry_2 = {**poetry_1, "poetry.lock": '[metadata]\nlock-version = "2.1"\n'}
+    [task] = lock_tasks(poetry_2, {"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.10"\nx = "1"\n'}, TENACITY)
+    assert task.python == ""
+
+
+def test_a_pip_tools_file_made_for_a_python_below_the_new_versions_floor_is_made_for_the_floor():
+    old = PIP_COMPILE_HEADER.replace("Python 3.11", "Python 3.8")
+    files = {"requirements.in": "tenacity>=8.2,<8.3\n", "requirements.txt": old}
+    [task] = lock_tasks(files, {"requirements.in": "tenacity>=9.1.2,<9.2\n"}, TENACITY, python_floor="3.9")
+    assert (task.python, task.raised_from) == ("3.9", "3.8")
+    assert f"pip=={pip_compile.PIP_FOR_PIP_TOOLS}" in task.argv and "click==8.1.8" in task.argv  # what runs on 3.9
+    [task] = lock_tasks(files, {"requirements.in": "tenacity>=9.1.2,<9.2\n"}, TENACITY)  # no floor: its own Python
+    assert (task.python, task.raised_from) == ("3.8", "") and "pip==25.0.1" in task.argv
+
+
+def test_a_uv_compiled_file_whose_command_names_an_old_python_names_the_floor_from_now_on():
+    text = ("# This file was autogenerated by uv via the following command:\n"
+            "#    uv pip compile --python-version 3.8 r.in -o r.txt\ntenacity==8.2.3\n")
+    task = pip_compile.task("r.txt", {"r.txt": text, "r.in": "tenacity\n"}, TENACITY, python_floor="3.9")
+    assert task.raised_from == "3.8" and task.argv[3:5] == ("--python-version", "3.9")
+    assert task.argv[-1] == "uv pip compile --python-version 3.9 r.in -o r.txt"
+    declared = {"r.txt": text.replace("--python-version 3.8 ", ""), "r.in": "tenacity\n",
+                "setup.cfg": "[options]\npython_requires = >=3.8\n"}
+    task = pip_compile.task("r.txt", declared, TENACITY, python_floor="3.9")
+    assert task.raised_from == "3.8" and ("--python-version", "3.9") == task.argv[-4:-2]
+
+
+def test_a_compiled_file_made_for_the_floor_instead_is_a_checklist_item_not_a_failed_job(old_only_index, tmp_path,
+                                                                                        monkeypatch):
+    monkeypatch.setenv("UV_INDEX_URL", old_only_index[0])
+    text = ("# This file was autogenerated by uv via the following command:\n"
+            "#    uv pip compile --python-version 3.8 requirements.in -o requirements.txt\n"
+            "tenacity==8.2.3\n    # via -r requirements.in\n")
+    service, change = _tenacity_change({"services/a/requirements.in": "tenacity>=8.2,<8.3\n",
+                                        "services/a/requirements.txt": text, "services/a/app.py": "import tenacity\n"})
+    LockUpdater(cache_dir=tmp_path / "locks").update(service, change, _tenacity_recipe())
+    compiled = change.changed["requirements.txt"]
+    assert "tenacity==9.1.2" in compiled and "--python-version 3.9" in compiled
+    [item] = [m for m in change.manual if m.file == "requirements.txt"]
+    assert item.rule == "LOCK002" and item.line == 2 and "--python-version 3.9" in item.old_code
+    assert item.reason.startswith("made for Python 3.8, but tenacity 9.1.2 requires Python >= 3.9: no such file can be "
+                                  "made for 3.8, so this PR makes it for 3.9.")

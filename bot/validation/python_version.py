@@ -140,7 +140,20 @@ def _setup_python_requires(service_dir: Path) -> tuple[str, str] | None:
 def python_plan(service_dir: Path, configured: str = "", prefer: Interpreter | None = None) -> PythonPlan:
     """prefer: an interpreter to try first when the declaration allows it (the one the branch ran on, for
     the base: both sides of a comparison on one Python)."""
-    declared = declared_python(Path(service_dir), configured)
+    return plan_for(declared_python(Path(service_dir), configured), prefer)
+
+
+def interpreter_for(request: str, source: str) -> Interpreter:
+    """The interpreter a tool that must run on `request` ("3.8", ">=3.12") uses, found as validation finds its
+    own (bot.validation.interpreters: pyenv's versions behind shims uv cannot run, a runner's tool cache, a
+    download when allowed): the lowest one the request allows. EnvBuildError saying why when there is none."""
+    plan = plan_for(Declared(request, source, exact=_is_version(request)))
+    if plan.unavailable:
+        raise EnvBuildError(f"{plan.declared.words}: {plan.unavailable}")
+    return plan.candidates[0]
+
+
+def plan_for(declared: Declared, prefer: Interpreter | None = None) -> PythonPlan:
     own = own_interpreter()
     if not declared.request:
         return PythonPlan(declared, _first(prefer, (own,)))
