@@ -20,6 +20,7 @@ from bot.publish.pr_content import Validation
 from bot.publish.render import render
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
                             run_checks, untested_reason)
+from bot.validation.checkout import SharedCheckout
 from bot.validation.conflicts import Diagnosis
 from bot.validation.environment import import_check, service_environment
 from bot.validation.envs import CACHE_DIR_VARIABLE, Interpreter, default_cache_dir
@@ -45,6 +46,7 @@ class CheckRunner:
         self.interpreters: dict[tuple[str, str], Interpreter] = {}  # (service path, sha) -> the Python that ran
         self.installed: dict[tuple[str, str], dict[str, str]] = {}  # what the environment held (with `imports`)
         self.diagnoses: dict[tuple[str, str], Diagnosis] = {}  # the migrated package does not import: why
+        self.checkout = SharedCheckout(repo)  # every check run's, switched from commit to commit
 
     def specs(self, service: str) -> list[CheckSpec]:
         configured = self.config.service_checks.get(service) or self.config.checks
@@ -75,7 +77,7 @@ class CheckRunner:
                 if stored.get("diagnosis"):
                     self.diagnoses[(service_path, sha)] = Diagnosis(**stored["diagnosis"])
                 return [_run_from_json(r) for r in stored["runs"]]
-        with self.repo.temporary_worktree(sha) as checkout:
+        with self.checkout.at(sha) as checkout:
             kill_point("validating")
             service_dir = checkout / service_path
             earlier: tuple[tuple[Interpreter, str], ...] = ()
@@ -166,6 +168,7 @@ class CheckValidator:
     def finish(self) -> None:
         self.prefetch.stop()
         self.expected = None
+        self.checks.checkout.close()
 
     def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
         if self.expected is not None:
