@@ -24,7 +24,7 @@ from bot.validation.checkout import SharedCheckout
 from bot.validation.conflicts import Diagnosis
 from bot.validation.environment import import_check, service_environment
 from bot.validation.envs import CACHE_DIR_VARIABLE, Interpreter, default_cache_dir
-from bot.validation.prefetch import EnvPrefetch
+from bot.validation.prefetch import BRANCH, EnvPrefetch
 from bot.validation.python_version import MAX_ATTEMPTS, python_plan
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
@@ -159,15 +159,24 @@ class CheckValidator:
         self.checks = checks
         self.prefetch = EnvPrefetch(checks.repo.repo.git_dir, checks.config.check_env_for)
         self.expected: tuple[list[tuple[str, str]], str] | None = None
+        self.places: dict[str, int] = {}  # job key -> its place in this run's validations
 
     def expect(self, jobs: list[Job], base_sha: str) -> None:
         """The jobs this run will validate: their base environments are built in the background from the first
         validation on (not before: the codemod workers are forked first, and a fork must not copy a thread)."""
         self.expected = ([(job.service.name, job.service.path) for job in jobs], base_sha)
+        self.places = {job.key: place for place, job in enumerate(jobs)}
+
+    def upcoming(self, job: Job, base_sha: str, changed: dict[str, str]) -> None:
+        """A job's branch is known (its codemod and locks are done) before its validation: its environment is built
+        in the background, before its base's, while earlier jobs' tests run."""
+        place = self.places.get(job.key)
+        if place is not None:
+            self.prefetch.want((place, 0), job.service.name, job.service.path, base_sha, BRANCH, changed)
 
     def finish(self) -> None:
         self.prefetch.stop()
-        self.expected = None
+        self.expected, self.places = None, {}
         self.checks.checkout.close()
 
     def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
