@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from bot.change.apply import ServiceChange
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.gitops import GitRepo
@@ -19,13 +20,15 @@ from bot.plan.jobs import Job
 from bot.publish.pr_content import Validation
 from bot.publish.render import render
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
-                            run_checks, untested_reason)
+                            run_checks)
 from bot.validation.checkout import SharedCheckout
 from bot.validation.conflicts import Diagnosis
 from bot.validation.environment import import_check, service_environment
 from bot.validation.envs import CACHE_DIR_VARIABLE, Interpreter, default_cache_dir
+from bot.validation.exercised import exercising_tests
 from bot.validation.prefetch import BRANCH, EnvPrefetch
 from bot.validation.python_version import MAX_ATTEMPTS, python_plan
+from bot.validation.verdict import NOT_VALIDATED, Verdict, judge, not_validated, unverified_tests
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
 # Bump when what an env holds for the same tree changes (v2: locked versions; v3: the project installed, test
@@ -179,7 +182,8 @@ class CheckValidator:
         self.expected, self.places = None, {}
         self.checks.checkout.close()
 
-    def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
+    def validate(self, job: Job, base_sha: str, head_sha: str, change: ServiceChange | None = None) -> Validation:
+        """change: what the branch holds (which test modules exercise it); None judges without knowing."""
         if self.expected is not None:
             self.prefetch.start(*self.expected)
             self.expected = None
@@ -191,9 +195,13 @@ class CheckValidator:
             before = self.checks.results(job.service.name, job.service.path, base_sha, "the base", prefer=ran,
                                          imports=migrated)
         except EnvBuildError as exc:
-            return Validation(f"**Could not validate**: building the test environment failed: {exc}", ok=False)
+            verdict = not_validated(f"building the test environment failed: {exc}")
+            return Validation(render_verdict(verdict), verdict)
         comparison = compare(before, after)
-        untested = untested_reason(after)
+        exercising = None
+        if change is not None:
+            exercising = exercising_tests({**job.service.files, **change.changed}, change.changed, job.recipe.imports)
+        verdict = judge(before, after, exercising, comparison)
         python = self.checks.pythons.get((job.service.path, head_sha), "")
         diagnosis = self.checks.diagnoses.get((job.service.path, head_sha))
         if diagnosis is not None and diagnosis.culprit:
@@ -201,8 +209,8 @@ class CheckValidator:
             diagnosis = dataclasses.replace(diagnosis, on_base=f"{diagnosis.culprit.split()[0]} {base_version}".strip()
                                             if base_version else "")
         notes = [note for note in (diagnosis.describe() if diagnosis else "", python) if note]
-        summary = render_comparison(comparison, before, after, untested, notes)
-        return Validation(summary, ok=comparison.ok(), untested=untested)
+        summary = render_comparison(comparison, before, after, verdict, unverified_tests(before, exercising), notes)
+        return Validation(summary, verdict)
 
 
 def migrated_distributions(job: Job) -> tuple[str, ...]:
@@ -214,16 +222,23 @@ def migrated_distributions(job: Job) -> tuple[str, ...]:
 
 
 class SkippedValidator:
-    def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
-        return Validation("", ok=True, skipped=True)
+    def validate(self, job: Job, base_sha: str, head_sha: str, change: ServiceChange | None = None) -> Validation:
+        return Validation("", Verdict(NOT_VALIDATED, "`--skip-checks`: no test ran on the base or on this branch",
+                                      "run the bot without `--skip-checks`, or review the change by hand"),
+                          skipped=True)
 
 
-def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun],
-                      untested: str = "", environment: list[str] | None = None) -> str:
-    """environment: how the test environment was made and what its import check found (right below the
-    table, so a long list of failing tests never pushes it out of the PR body)."""
-    return render("validation_details.md.j2", c=comparison, ok=comparison.ok(), max_listed=MAX_LISTED,
-                  before=before, after=after, untested=untested, environment=environment or [])
+def render_verdict(verdict: Verdict) -> str:
+    return render("verdict.md.j2", verdict=verdict)
+
+
+def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun], verdict: Verdict,
+                      unverified: list[TestOutcome] | None = None, environment: list[str] | None = None) -> str:
+    """unverified: the base's failing tests that exercise the change. environment: how the test environment was
+    made and what its import check found (right below the table, so a long list of failing tests never pushes
+    it out of the PR body)."""
+    return render("validation_details.md.j2", c=comparison, max_listed=MAX_LISTED, before=before, after=after,
+                  verdict_section=render_verdict(verdict), unverified=unverified or [], environment=environment or [])
 
 
 def _run_from_json(data: dict) -> CheckRun:
