@@ -7,10 +7,12 @@ gives the same lock text without running the tool again (and so no churn in the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Mapping, Sequence
 from bot.discover.service_files import Overlay
 from bot.errors import BotError
 from bot.locking import hashes as hashing
-from bot.locking import pdm
+from bot.locking import pdm, uv_lock
 from bot.declared.python_support import admitted_versions, raise_floor
 from bot.locking.model import LockTask, Upgrade
 from bot.locking.pinned import exactly_pinned, not_as_named
@@ -116,7 +118,7 @@ class LockUpdater:
         return text
 
     def _execute(self, task: LockTask, argv: list[str], cwd: Path, where: str, stdin: str | None = None) -> str:
-        argv = with_interpreter(task, argv, where)
+        argv = with_interpreter(task, own_uv_when_same_format(task, argv), where)
         argv = [find_uv() if argv[0] == "uv" else argv[0], *argv[1:]]
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "CONDA_PREFIX")}
         started = time.monotonic()
@@ -172,9 +174,36 @@ def with_interpreter(task: LockTask, argv: list[str], where: str) -> list[str]:
         path = str(interpreter_for(task.python, f"for `{task.display}`").path)
     except EnvBuildError as error:
         raise LockError(f"{where}: `{task.display}` needs Python {task.python}: {error.reason}") from None
-    if argv[:3] == ["uv", "tool", "run"]:
+    if argv[:3] == ["uv", "tool", "run"] and task.tool != "uv":  # uv's own --python is the lock's, not the tool's
         return [*argv[:3], "--python", path, *argv[3:]]
     return [*argv, "--python", path]
+
+
+def own_uv_when_same_format(task: LockTask, argv: list[str]) -> list[str]:
+    """`uv tool run --from uv==X uv lock ...` as `uv lock ...` when the bot's uv writes the lock format X writes:
+    no download for the usual case, a lock as current as the project's."""
+    if task.tool != "uv" or argv[:4] != ["uv", "tool", "run", "--from"] or not argv[4].startswith("uv=="):
+        return argv
+    revisions = {version: revision for revision, version in uv_lock.GENERATIONS.items()}
+    wanted = revisions.get(argv[4].removeprefix("uv=="))
+    if wanted is None or wanted != lock_revision_written_by(find_uv()):
+        return argv
+    return argv[5:]
+
+
+@functools.lru_cache(maxsize=None)
+def lock_revision_written_by(uv: str) -> int | None:
+    """The uv.lock format revision this uv writes, from locking an empty project offline (None: it could not)."""
+    with tempfile.TemporaryDirectory(prefix="upgrade-bot-uv-format-") as tmp:
+        (Path(tmp) / "pyproject.toml").write_text('[project]\nname = "probe"\nversion = "0"\n'
+                                                  'requires-python = ">=3"\ndependencies = []\n')
+        try:
+            done = subprocess.run([uv, "lock", "--offline", "--no-config", "--python", sys.executable], cwd=tmp,
+                                  capture_output=True, text=True, timeout=60, env={**os.environ, **_TOOL_ENV})
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        lock = Path(tmp) / uv_lock.LOCK
+        return uv_lock.lock_revision(lock.read_text()) if done.returncode == 0 and lock.exists() else None
 
 
 FLOOR_RULE = "LOCK002"
