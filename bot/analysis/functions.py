@@ -238,6 +238,18 @@ class FunctionsMixin:
             unbound = receiver is not None and receiver.is_class
         return Reference(parsed, node, function, proven, unbound)
 
+    def may_be_called_unseen(self, method: Definition) -> bool:
+        """Some `x.<name>` in the service, <name> being the method's, resolves to no definition and its
+        receiver is unknown (see receiver_known): it may be this method, called with anything."""
+        key = ("called_unseen", id(method.node))
+        if key not in self._memo:
+            name = method.short
+            self._memo[key] = any(
+                isinstance(node, cst.Attribute) and node.attr.value == name and parsed.is_load(node)
+                and self.definition_of(parsed, node) is None and not self.receiver_known(parsed, node.value)
+                for parsed in self.modules(self.files_mentioning(name)) for node in parsed.nodes)
+        return self._memo[key]
+
     def receiver_known(self, parsed: ParsedModule, receiver: cst.BaseExpression) -> bool:
         """Something is known about what `receiver` is: a name from outside the service (a module, a library
         object), or an instance of service classes. A name-based match is only for receivers not known."""

@@ -97,16 +97,25 @@ class Valid:
 @dataclass(frozen=True)
 class Invalid:
     """Code the rule acts on: `after` is the rewritten code (None: unchanged), `items` the rule's manual
-    items, exactly: a line (of the one-file example) or (path, line)."""
+    items, exactly: a line (of the one-file example) or (path, line); `requires` the requirement edits it
+    asks for (self.require), exactly, as `requirement_text` writes them ("add influxdb-client==1.50.0")."""
 
     code: Code
     after: Code | None = None
     items: Sequence[int | tuple[str, int]] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
     name: str = ""
+    requires: Sequence[str] = ()
 
     def expected_items(self) -> list[tuple[str, int]]:
         return sorted((EXAMPLE_PATH, i) if isinstance(i, int) else (i[0], i[1]) for i in self.items)
+
+
+def requirement_text(edit: RequirementEdit) -> str:
+    """"set influxdb3-python[pandas]==0.17.0": how examples name a requirement edit."""
+    extras = f"[{','.join(edit.extras)}]" if edit.extras else ""
+    target = f" -> {edit.new_package}" if edit.new_package else ""
+    return f"{edit.action} {edit.package}{extras}{edit.spec}{target}"
 
 
 class RuleDefinitionError(TypeError):
