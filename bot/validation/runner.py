@@ -35,15 +35,25 @@ MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
 RESULTS_SCHEMA = 3
 
 
-class CheckRunner:
-    """Check results for one service directory at one commit, cached by the service's git tree."""
+class NotChecked(Exception):
+    """A read-only runner was asked for check results no run has stored yet."""
 
-    def __init__(self, repo: GitRepo, config: Config, step: Callable[[str], None] | None = None) -> None:
+
+class CheckRunner:
+    """Check results for one service directory at one commit, cached by the service's git tree.
+
+    cached_only: never build an environment or run a check (`status`: read-only and cheap); results no run
+    has stored raise NotChecked."""
+
+    def __init__(self, repo: GitRepo, config: Config, step: Callable[[str], None] | None = None,
+                 cached_only: bool = False) -> None:
         self.repo, self.config = repo, config
         self.step = step or (lambda message: None)  # "<service>: <what starts now>", for progress output
+        self.cached_only = cached_only
         self.cache_dir = repo.state_dir / "validation"
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        check_env_cache()
+        if not cached_only:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            check_env_cache()
         self.pythons: dict[tuple[str, str], str] = {}  # (service path, sha) -> the environment, in the PR's words
         self.interpreters: dict[tuple[str, str], Interpreter] = {}  # (service path, sha) -> the Python that ran
         self.installed: dict[tuple[str, str], dict[str, str]] = {}  # what the environment held (with `imports`)
@@ -78,6 +88,8 @@ class CheckRunner:
                 if stored.get("diagnosis"):
                     self.diagnoses[(service_path, sha)] = Diagnosis(**stored["diagnosis"])
                 return [_run_from_json(r) for r in stored["runs"]]
+        if self.cached_only:
+            raise NotChecked(f"{service} at {sha[:12]}")
         with self.repo.temporary_worktree(sha) as checkout:
             kill_point("validating")
             service_dir = checkout / service_path
