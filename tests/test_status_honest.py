@@ -41,7 +41,7 @@ def test_status_judges_the_gate_from_stored_results_and_never_runs_a_check(widge
     assert run_bot(widgets_repo, "local", "merge", "1") == 0  # wave 1 (alpha) done: the gate asks about the tip
     said = status(widgets_repo, capsys)
     assert "blocked: wave 1 (low) is merged but not green: services/alpha: the base after the merge (" in said
-    assert "is not checked yet; the next `upgrade-bot run` checks it" in said and "/accept-wave" in said
+    assert "is not checked yet; the next `upgrade-bot run` checks it\n" in said
     assert not cache.exists()  # no environment built, nothing looked up in the cache
     validation = widgets_repo.work / ".git/upgrade-bot/validation"
     assert not validation.exists() or not any(validation.iterdir())

@@ -97,7 +97,7 @@ class Gate:
                 verdict = self.service_verdict(job, baseline)
             except NotChecked:  # a read-only gate (`status`) runs nothing: the next `run` checks the tip
                 return False, (f"{job.service.path}: the base after the merge ({self.base_sha[:12]}) is not "
-                               f"checked yet; the next `upgrade-bot run` checks it, {accept}")
+                               f"checked yet; the next `upgrade-bot run` checks it")
             if verdict.is_green(self.untested_is_green):
                 continue
             if verdict.kind == NO_TESTS:
