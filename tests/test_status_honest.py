@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Monorepo, run_bot
+from conftest import WIDGETS_CONFIG, Monorepo, run_bot, widgets_service
 
 BRANCH = "upgrade-bot/widgets-2.0/alpha"
 
@@ -45,3 +45,16 @@ def test_status_judges_the_gate_from_stored_results_and_never_runs_a_check(widge
     assert not cache.exists()  # no environment built, nothing looked up in the cache
     validation = widgets_repo.work / ".git/upgrade-bot/validation"
     assert not validation.exists() or not any(validation.iterdir())
+
+
+def test_after_the_last_wave_nothing_waits_so_the_gate_is_not_asked(tmp_path, monkeypatch, capsys):
+    """Was "blocked: wave 1 (low) is merged but not green" once everything was merged, and a run or `status`
+    checked the base tip after every move of the base, though no wave was left to hold back."""
+    monkeypatch.setenv("UPGRADE_BOT_CACHE", str(tmp_path / "env-cache"))
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    repo = Monorepo(tmp_path, {"upgrade-bot.toml": WIDGETS_CONFIG, **widgets_service("alpha")})
+    assert run_bot(repo, "run") == 0 and run_bot(repo, "local", "merge", "1") == 0
+    repo.commit_on_main({"services/alpha/NOTES.md": "the base moves on\n"})
+    said = status(repo, capsys)
+    assert "blocked" not in said and "1 merged" in said
+    assert not (tmp_path / "env-cache").exists()
