@@ -31,8 +31,9 @@ from bot.validation.verdict import NOT_VALIDATED, Verdict, judge, not_validated,
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
 # Bump when what an env holds for the same tree changes (v2: locked versions; v3: the project installed, test
-# dependencies by source, the Python by declaration), so old results are not reused.
-RESULTS_SCHEMA = 3
+# dependencies by source, the Python by declaration; v4: every extra when CI installs them all), so old results
+# are not reused.
+RESULTS_SCHEMA = 4
 
 
 class NotChecked(Exception):
