@@ -162,6 +162,15 @@ SERVICES: dict[str, dict[str, str]] = {
         "strenum_app/__init__.py": "import enum\n\n\nclass Mode(enum.StrEnum):\n    FAST = 'fast'\n\n\n" + app("strenum_app"),
         "tests/test_double.py": double_test("strenum_app"),
     },
+    # declares >=3.10; on 3.10 it keeps numbers-lib 1, beside which the new widgets' arrowish 2.0 cannot import:
+    # the migration breaks it on 3.10 only, where the base passes (on 3.11 the branch passes)
+    "pyfloor-app": {
+        "pyproject.toml": '[project]\nname = "pyfloor-app"\nversion = "1.0"\nrequires-python = ">=3.10"\n'
+                          'dependencies = ["widgets==1.4", "numbers-lib<2; python_version < \'3.11\'",'
+                          ' "numbers-lib>=2; python_version >= \'3.11\'"]\n\n[dependency-groups]\ndev = ["pytest"]\n',
+        "pyfloor_app/__init__.py": app("pyfloor_app"),
+        "tests/test_double.py": double_test("pyfloor_app"),
+    },
     # the new widgets pulls arrowish 2.0, which cannot import beside this service's numbers-lib<2 pin
     "newtree-app": {
         "requirements.txt": "widgets==1.4\nnumbers-lib<2\n",
@@ -291,6 +300,19 @@ def test_a_declared_python_the_code_cannot_run_on_is_said_and_the_next_one_runs(
     pr = prs["strenum-app"]
     assert "**Passed**" in pr.body and "| passed | 1 | 1 |" in pr.body, pr.body
     assert "not validated on 3.10: every test errors there" in pr.body and "StrEnum" in pr.body
+
+
+@pytest.mark.slow
+def test_a_migration_that_breaks_a_declared_python_fails_though_a_newer_one_passes(rollout, capsys):
+    """Was **Passed** (on 3.11) with "not validated on 3.10: every test errors there": the base passes on 3.10."""
+    repo, prs = rollout
+    pr = prs["pyfloor-app"]
+    assert set(pr.labels) & VERDICT_LABELS == {"checks-failing"}, pr.body
+    assert "**Passed**" not in pr.body
+    assert "> - Python 3.10." in pr.body and ", which the service declares: every test errors there after the " \
+        "migration (ImportError: arrowish 2.0 was built against numbers-lib 2.x; found numbers-lib 1.5); on the " \
+        "base they pass there" in pr.body
+    assert states(repo, capsys)["pyfloor-app"] == "failing checks"
 
 
 @pytest.mark.slow
