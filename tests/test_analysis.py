@@ -654,3 +654,19 @@ def test_children_are_libcsts_in_libcsts_order_on_every_file_of_the_second_fleet
             stack.extend(node.children)
             checked += 1
     assert checked > 20_000
+
+
+def test_returned_values_are_the_functions_own_returns_and_yields():
+    analysis = make({"m.py": """
+        def make(flag):
+            def inner():
+                return "not mine"
+            if flag:
+                return build()
+            yield part
+            return
+    """})
+    function = analysis.definition("m.make")
+    values = analysis.returned_values(function)
+    parsed = analysis.module("m.py")
+    assert sorted(parsed.code(v) if v is not None else "<bare>" for v in values) == ["<bare>", "build()", "part"]

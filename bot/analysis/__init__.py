@@ -44,6 +44,7 @@ Names and definitions
     definition_of(parsed, expression)           what `fn`, `mod.fn`, `Cls.m`, `obj.m`, `self.client.m` denote
                                                 (a parameter: when every caller passes the same one)
     member(class_definition, attr)              a method, looked up through service base classes
+    returned_values(definition) -> [expression | None]  each own `return`/`yield` value (None: bare)
     Definition: name ("svc.mod.test_x.<locals>.helper" when nested), module, node, owner (class of a
     method), short, is_function/is_class/is_async, line, describe() -> "path:line"
 

@@ -143,12 +143,18 @@ class FunctionsMixin:
 
     def _returned_classes(self, function: Definition, depth: int) -> set[Definition]:
         found: set[Definition] = set()
-        for node in _own_nodes(function.node):
-            value = node.value if isinstance(node, cst.Return) else (
-                node.value if isinstance(node, cst.Yield) and not isinstance(node.value, cst.From) else None)
+        for value in self.returned_values(function):
             if value is not None:
                 found |= self.instance_classes(function.module, value, depth)
         return found
+
+    def returned_values(self, function: Definition) -> list[cst.BaseExpression | None]:
+        """What a function hands back: the value of each of its own `return`/`yield` (nested functions
+        excluded); None for a bare `return`/`yield` (`yield from` is left out)."""
+        if not isinstance(function.node, cst.FunctionDef):
+            return []
+        return [node.value for node in _own_nodes(function.node)
+                if isinstance(node, cst.Return) or (isinstance(node, cst.Yield) and not isinstance(node.value, cst.From))]
 
     # ----- decorators and fixtures ------------------------------------------------------------
 

@@ -49,6 +49,7 @@ What a rule does, always under its own id (disable = ["ID"] in the configuration
     self.count(n=1, description=None, path=None)               rewritten sites with no edit of their own
     self.note(text)                                            a paragraph for the PR body (once)
     self.require(requirement_edit)                             a requirement edit on top of recipe.toml's
+    self.hold_back(reason)                                     migrate nothing in this service, and say why
 """
 from __future__ import annotations
 
@@ -284,6 +285,13 @@ class Rule:
 
     def note(self, text: str) -> None:
         self.run.add_note(text)
+
+    def hold_back(self, reason: str) -> None:
+        """This recipe migrates nothing in the service: no file, no rewritten site, no requirement edit goes out,
+        and the job says `reason` (one line). For code the new version cannot run and the codemod cannot move,
+        when the old version cannot run beside the new one for that code alone; list the blocking uses."""
+        if not self.run.held_back:
+            self.run.held_back = reason
 
     def require(self, edit: RequirementEdit) -> None:
         self._may_edit()
