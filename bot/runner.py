@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import difflib
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 # the shared kernel
 from bot.config import Config, check_service_names
@@ -86,6 +87,7 @@ class Runner:
         self.gate = gate  # bot.validation.gate.Gate, or None: merged waves count as green
         self.blocked = BlockedJobs(repo.state_dir, config.recipe_options)  # jobs that cannot get a PR, and why
         self.last_listing: list[PullRequest] = []
+        self.reopening: dict[str, PullRequest] = {}  # job key -> its reverted PR, when the rollout opens it again
 
     def plan(self, prs: dict[str, PullRequest] | None = None) -> tuple[Plan, str]:
         """prs: the bot's PRs by job key, when the caller already has them (one list call per run)."""
@@ -114,7 +116,7 @@ class Runner:
         plan, base_sha = self.plan(prs)
         for job in plan.jobs:
             if self.opens_again(job, prs.get(job.key), reverted):
-                del prs[job.key]
+                self.reopening[job.key] = prs.pop(job.key)
         return plan, base_sha, prs, reverted
 
     def opens_again(self, job: Job, pr: PullRequest | None, reverted: set[int]) -> bool:
@@ -195,13 +197,14 @@ class Runner:
         expect, finish = getattr(self.validator, "expect", None), getattr(self.validator, "finish", None)
         if expect is not None and not dry_run:  # their base environments are built while the codemods run
             expect([j for j in jobs if j.key not in current], base_sha)
+        ready = self.locked_ahead([j for j in jobs if j.key not in current], changes, base_sha, dry_run)
         try:
             for job in jobs:
                 pr = prs.get(job.key)
                 if job.key in current:
                     batch.add(JobResult(job, "unchanged", "", pr, manual_count(pr)))
                 else:
-                    batch.add(self.prepare(job, base_sha, pr, next(changes), dry_run=dry_run))
+                    batch.add(self.prepare(job, base_sha, pr, next(ready), dry_run=dry_run, locked=True))
             batch.flush()
         finally:
             if finish is not None:
@@ -249,12 +252,29 @@ class Runner:
 
     def publish_dashboard(self, plan: Plan, base_sha: str, prs: dict[str, PullRequest], reverted: set[int]) -> str:
         selection = self.select(plan, prs, base_sha)
-        body = dashboard_body(plan, self.status_rows(plan, prs, reverted), selection,
+        body = dashboard_body(plan, self.status_rows(plan, prs, reverted, base_sha), selection,
                               self.config.base_branch, base_sha, reverts=self.open_reverts())
         return self.forge.publish_dashboard(DASHBOARD_TITLE, body)
 
-    def status_rows(self, plan: Plan, prs: dict[str, PullRequest], reverted: set[int]):
-        return status_rows(plan, prs, reverted, blocked_reason=self.blocked.reason)
+    def status_rows(self, plan: Plan, prs: dict[str, PullRequest], reverted: set[int], base_sha: str = ""):
+        return status_rows(plan, prs, reverted, blocked_reason=self.blocked.reason, reopening=self.reopening,
+                           human_commits=lambda job, pr: self.human_commits(job, pr, base_sha))
+
+    def human_commits(self, job: Job, pr: PullRequest, base_sha: str = "") -> str:
+        """Who pushed commits of their own onto the PR's branch ("1 commit by dana@example.com"), read from git
+        alone: a branch that is still the bot's one commit on its PR's base answers without a git process."""
+        head = self.repo.remote_head(job.branch)
+        if head is None:
+            return ""
+        commit = self.repo.commit(head)
+        made_on = (read_marker(pr.body) or {}).get("base")
+        if commit.author_email == self.config.identity.email and commit.parents == (made_on,):
+            return ""
+        foreign = self.foreign_commits(job.branch, base_sha or made_on or head)
+        if not foreign:
+            return ""
+        who = ", ".join(sorted({c.author_email for c in foreign}))
+        return f"{len(foreign)} commit(s) by {who}"
 
     def select(self, plan: Plan, prs: dict[str, PullRequest], base_sha: str, *, all_waves: bool = False) -> Selection:
         kwargs = {}
@@ -268,6 +288,26 @@ class Runner:
         """The recipe applied and its locks regenerated, in memory; held back when a pin stays old."""
         change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
         return self.update_locks(job, change)
+
+    def locked_ahead(self, jobs: list[Job], changes: Iterator[ServiceChange | BotError], base_sha: str,
+                     dry_run: bool) -> Iterator[ServiceChange | BotError]:
+        """Each job's change with its locks regenerated, one job ahead of the job being validated: the validator
+        builds the next branch's environment while this one's tests run."""
+        upcoming = None if dry_run else getattr(self.validator, "upcoming", None)
+        ahead: deque[ServiceChange | BotError] = deque()
+        for job in jobs:
+            change = next(changes)
+            try:
+                if isinstance(change, ServiceChange):
+                    change = self.update_locks(job, change)
+            except BotError as exc:
+                change = exc
+            if upcoming is not None and isinstance(change, ServiceChange) and change.changed and not change.held_back:
+                upcoming(job, base_sha, dict(change.changed))
+            ahead.append(change)
+            if len(ahead) > 1:
+                yield ahead.popleft()
+        yield from ahead
 
     def update_locks(self, job: Job, change: ServiceChange) -> ServiceChange:
         """Lock tools are effects (processes, the index): they run here, after the codemod (maybe a worker's)."""
@@ -288,15 +328,17 @@ class Runner:
         return self.publish([outcome])[0] if isinstance(outcome, Publication) else outcome
 
     def prepare(self, job: Job, base_sha: str, pr: PullRequest | None, change: ServiceChange | BotError, *,
-                dry_run: bool = False) -> JobResult | Publication:
+                dry_run: bool = False, locked: bool = False) -> JobResult | Publication:
         """The job's result when it ends here, or its commit, checked and described, ready to publish.
+        locked: the change's locks are regenerated already (locked_ahead).
 
         "blocked": the job cannot get a PR until a human acts (a pin the bot cannot bump, a lock tool that
         fails); with no PR yet, it is remembered (bot.plan.blocked) and makes `run` exit 1."""
         try:
             if isinstance(change, BotError):
                 raise change
-            change = self.update_locks(job, change)
+            if not locked:
+                change = self.update_locks(job, change)
         except LockError as exc:
             return JobResult(job, "blocked" if pr is None else "failed", str(exc), pr)
         except BotError as exc:

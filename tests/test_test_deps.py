@@ -109,3 +109,88 @@ def test_an_editable_install_of_the_service_in_its_test_file_is_the_service_itse
     plan = plan_environment(tmp_path)
     assert plan.project == tmp_path and plan.project_reason == "`-e .` in `requirements_dev.txt`"
     assert installed(tmp_path) == ["pytest==8.4.2"]  # not in the shared env: its path is a temporary checkout's
+
+
+SETUP_PY = '''from setuptools import setup
+
+REQUIRES = ["six>=1.16", 'widgets==1.4; python_version >= "3.8"']
+
+setup(
+    name="svc",
+    install_requires=REQUIRES,
+    extras_require={"test": ["pytest>=8"], "docs": ["sphinx"]},
+)
+'''
+SETUP_CFG = """[metadata]
+name = svc
+
+[options]
+install_requires =
+    six>=1.16
+    # comment
+    widgets==1.4
+
+[options.extras_require]
+testing = pytest>=8; coverage
+docs = sphinx
+"""
+
+
+def test_a_setup_py_package_is_tested_with_its_install_requires_and_test_extra(tmp_path):
+    """Read by the same reader that plans and bumps its pins (bot.declared.setup_py): no second parser."""
+    write(tmp_path, {"setup.py": SETUP_PY})
+    plan = plan_environment(tmp_path)
+    assert plan.test_source == "extra `test` of setup.py" and plan.runtime_source == "`setup.py` (install_requires)"
+    assert installed(tmp_path) == ['pytest>=8', 'six>=1.16', 'widgets==1.4; python_version >= "3.8"']
+    assert plan.project == tmp_path  # and the service itself, on top: its dependencies are already there
+
+
+def test_a_setup_cfg_package_is_tested_with_its_install_requires_and_test_extra(tmp_path):
+    write(tmp_path, {"setup.cfg": SETUP_CFG, "setup.py": "from setuptools import setup\nsetup()\n",
+                     "tox.ini": "[testenv]\ndeps = tox-only\n"})
+    plan = plan_environment(tmp_path)
+    assert plan.test_source == "extra `testing` of setup.cfg" and plan.runtime_source == "`setup.cfg` (install_requires)"
+    assert installed(tmp_path) == ["coverage", "pytest>=8", "six>=1.16", "widgets==1.4"]
+
+
+def test_tox_extras_of_a_setup_py_package_are_installed(tmp_path):
+    write(tmp_path, {"setup.py": SETUP_PY.replace('"test"', '"ci"'), "tox.ini": "[testenv]\ndeps = mock\nextras = ci\n"})
+    assert plan_environment(tmp_path).test_source == "`deps` of tox.ini [testenv] (extras `ci`)"
+    assert installed(tmp_path) == ["mock", "pytest>=8", "six>=1.16", 'widgets==1.4; python_version >= "3.8"']
+
+
+def test_a_requirements_file_beside_setup_py_is_the_runtime_with_install_requires(tmp_path):
+    write(tmp_path, {"setup.py": SETUP_PY.replace(', "docs": ["sphinx"]', ""), "requirements.txt": "six==1.16.0\n",
+                     "requirements-dev.txt": "pytest\n"})
+    plan = plan_environment(tmp_path)
+    assert plan.runtime_source == "`requirements.txt` and `setup.py` (install_requires)"
+
+
+ALL_EXTRAS_CI = ("jobs:\n  test:\n    steps:\n      - uses: astral-sh/setup-uv@v6\n"
+                 "      - run: uv sync --all-extras --no-python-downloads\n      - run: uv run pytest\n")
+CLI_PROJECT = ('[project]\nname = "svc"\nversion = "1"\ndependencies = ["six"]\n\n'
+               '[project.optional-dependencies]\ncli = ["typer"]\n\n[dependency-groups]\ndev = ["pytest"]\n')
+
+
+def test_every_extra_when_the_projects_ci_installs_them_all(tmp_path):
+    """aiomysensors' tests import its CLI (the `cli` extra): its CI runs `uv sync --all-extras`."""
+    write(tmp_path, {"pyproject.toml": CLI_PROJECT, ".github/workflows/ci.yml": ALL_EXTRAS_CI, ".git/HEAD": ""})
+    plan = plan_environment(tmp_path)
+    assert plan.selection.extras == ("cli",) and plan.selection.groups == ("dev",)
+    assert plan.test_source == ("dependency group `dev` of pyproject.toml; every extra (`cli` too), as "
+                                "`uv sync --all-extras` in `.github/workflows/ci.yml` installs them")
+    assert installed(tmp_path) == ["pytest", "six", "typer"]
+
+
+def test_a_monorepo_workflow_installs_every_extra_only_for_the_services_it_names(tmp_path):
+    ci = ALL_EXTRAS_CI.replace("uv sync", "cd services/alpha && uv sync")
+    write(tmp_path, {".github/workflows/ci.yml": ci, ".git/HEAD": "",
+                     "services/alpha/pyproject.toml": CLI_PROJECT, "services/beta/pyproject.toml": CLI_PROJECT})
+    assert plan_environment(tmp_path / "services" / "alpha").selection.extras == ("cli",)
+    assert plan_environment(tmp_path / "services" / "beta").selection.extras == ()
+
+
+def test_without_such_a_ci_extras_are_chosen_by_name(tmp_path):
+    write(tmp_path, {"pyproject.toml": CLI_PROJECT, ".github/workflows/ci.yml": ALL_EXTRAS_CI.replace(
+        " --all-extras", ""), ".git/HEAD": ""})
+    assert plan_environment(tmp_path).selection.extras == ()
