@@ -73,6 +73,8 @@ def test_pytest_refusing_its_command_line_on_the_base_could_not_validate_in_its_
     assert (verdict.kind, verdict.label) == (NOT_VALIDATED, "not-validated")
     assert verdict.cause == "pytest: error: unrecognized arguments: --cov=app --cov-report=xml"
     assert "a plugin that is not installed where the tests run (`pytest-cov`)" in verdict.advice
+    asyncio = tail.replace("--cov=app --cov-report=xml", "--asyncio-mode=auto")
+    assert "(`pytest-asyncio`)" in judge([run(exit_code=4, tail=asyncio)], [run(exit_code=4, tail=asyncio)]).advice
     # the branch refusing what the base accepted is the migration's doing: every test is gone
     assert judge([run(OK)], [run(exit_code=4, tail=tail)]).kind == FAILING
 

@@ -1,4 +1,4 @@
-"""What a project's own CI installs beyond what its names say: every extra (`uv sync --all-extras`, `poetry
+"""What a project's own CI installs beyond what its names say: every extra (`uv sync|run --all-extras`, `poetry
 install --all-extras`, `pdm install -G :all`), read from its GitHub workflows. Pure: reads files, runs nothing.
 
 A test suite that imports an optional feature (a CLI in a `cli` extra) runs in CI because CI installs every
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ALL_EXTRAS = re.compile(r"\b(?:uv\s+sync|uv\s+pip\s+install|poetry\s+install|pdm\s+(?:install|sync)|hatch)\b[^\n]*?"
+ALL_EXTRAS = re.compile(r"\b(?:uv\s+(?:sync|run)|uv\s+pip\s+install|poetry\s+install|pdm\s+(?:install|sync)|hatch)\b[^\n]*?"
                         r"(--all-extras|-G\s*:all\b|--extra\s+all\b)")
 WORKFLOW_GLOBS = ("*.yml", "*.yaml")
 

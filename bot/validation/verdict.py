@@ -46,7 +46,8 @@ _USAGE_ERROR = re.compile(r"^[\w.-]+: (error: .+)$")
 _PLUGIN_OPTIONS = {"--cov": "pytest-cov", "-n": "pytest-xdist", "--numprocesses": "pytest-xdist",
                    "--timeout": "pytest-timeout", "--reruns": "pytest-rerunfailures", "--benchmark": "pytest-benchmark",
                    "--mypy": "pytest-mypy", "--flake8": "pytest-flake8", "--randomly": "pytest-randomly",
-                   "--html": "pytest-html", "--snapshot": "syrupy", "--doctest-plus": "pytest-doctestplus"}
+                   "--html": "pytest-html", "--snapshot": "syrupy", "--doctest-plus": "pytest-doctestplus",
+                   "--asyncio-mode": "pytest-asyncio", "--dist": "pytest-xdist", "--count": "pytest-repeat"}
 
 
 # the temporary checkout checks run in (bot.gitops names it so): its path means nothing on the PR
