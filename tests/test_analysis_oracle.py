@@ -275,3 +275,45 @@ def test_positions_are_libcsts_on_the_second_fleet():
 @pytest.mark.slow
 def test_positions_are_libcsts_on_both_fleets():
     assert_positions_are_libcsts(fleet_files())
+
+
+class _NameLoadsByVisitor(cst.CSTVisitor):
+    """The import editor's question asked through libcst's own traversal: loads of a plain name outside
+    imports, attribute names and keyword names."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.count = name, 0
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.count += node.value == self.name
+
+
+def test_the_import_editors_unused_check_agrees_with_a_libcst_visitor_on_the_examples():
+    from bot.change.import_editor import _uses
+
+    checked = 0
+    for path in fleet_files("second-fleet") + [p for p in corpus_files() if "/fixtures/" in p.as_posix()][:100]:
+        tree = parsed_or_none(path)
+        if tree is None:
+            continue
+        names = {n.value for n in ParsedModule("m.py", "m", "", "", tree).nodes if isinstance(n, cst.Name)}
+        for name in sorted(names)[::4][:8] + ["not_a_name_here"]:
+            visitor = _NameLoadsByVisitor(name)
+            tree.visit(visitor)
+            assert _uses(tree, name) == bool(visitor.count), (path, name)
+            checked += 1
+    assert checked > 600
