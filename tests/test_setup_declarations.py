@@ -157,3 +157,27 @@ def test_requirements_setup_cfg_reads_from_files_are_declarations_and_bumped():
     assert [d.file for d in service.depends_on("tenacity")] == ["deps/runtime.txt"]
     assert service.notes == ["services/feeder/setup.cfg:6: install_requires reads deps/gone.txt (`file:`), which does "
                              "not exist: its requirements are not read"]
+
+
+INFLUX = RECIPES["influxdb3-python-0.17.0"]
+KEPT_CLIENT = '''from influxdb_client import InfluxDBClient
+
+
+class Metrics:
+    def __init__(self):
+        self.client = InfluxDBClient(url="http://127.0.0.1:8086", token="t", org="acme")
+        self.query_api = self.client.query_api()
+'''
+
+
+@pytest.mark.parametrize("declaration, name", [
+    ('from setuptools import setup\n\nsetup(name="feeder", install_requires=["influxdb-client<2", "requests"])\n',
+     "setup.py"),
+    ("[metadata]\nname = feeder\n\n[options]\ninstall_requires =\n    influxdb-client<2\n    requests\n", "setup.cfg"),
+])
+def test_a_package_kept_for_unmigrated_code_stays_declared_in_setup_files(declaration, name):
+    # INF112 keeps this client on influxdb-client: the replaced package is added back beside the new one
+    # (old main swapped it out of install_requires, and a fresh install of the PR failed with ImportError)
+    change = _migrated({name: declaration, "feeder/metrics.py": KEPT_CLIENT}, INFLUX)
+    assert "feeder/metrics.py" not in change.changed
+    assert "influxdb-client<2" in change.changed[name] and "influxdb3-python" in change.changed[name]

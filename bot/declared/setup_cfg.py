@@ -54,7 +54,6 @@ def edit_setup_cfg(text: str, file: str, edits: Sequence[RequirementEdit], *, al
     outcome = EditOutcome(text=text)
     pieces = [p for p in _pieces(text) if parse_requirements(p.text, file)[0]]
     current = {id(p): p.text for p in pieces}
-    declared: set[str] = set()
     for edit in edits:
         if edit.action not in EDIT_ACTIONS:
             raise ValueError(f"unknown requirement edit action {edit.action!r}")
@@ -64,7 +63,6 @@ def edit_setup_cfg(text: str, file: str, edits: Sequence[RequirementEdit], *, al
             found = parse_requirements(value, file)[0] if value else []
             if not found or found[0].name != package:
                 continue
-            declared.add(package)
             edited = edit_requirements(value, file, [edit], allow_add=False)
             if edited.manual:  # a direct reference
                 outcome.manual += [m.__class__(file, piece.line + 1, piece.text, m.reason, m.rule, m.suggestion)
@@ -102,6 +100,8 @@ def edit_setup_cfg(text: str, file: str, edits: Sequence[RequirementEdit], *, al
             else:
                 head = re.sub(r"\s*;\s*$", "", head)
         lines[piece.line] = head + new + tail
+    # Declared once every edit is made: a package replaced and added back (kept for unmigrated code) is added.
+    declared = {found[0].name for value in current.values() if value and (found := parse_requirements(value, file)[0])}
     additions = [e for e in edits if e.action == "add" and canonicalize_name(e.package) not in declared and allow_add]
     runtime = [p for p in _pieces(text) if p.section == RUNTIME]
     inserted: list[tuple[int, str]] = []

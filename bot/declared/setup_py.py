@@ -76,7 +76,6 @@ def edit_setup_py(text: str, file: str, edits: Sequence[RequirementEdit], *, all
         return outcome
     new_values: dict[int, str | None] = {}  # id(element node) -> new requirement text; None: removed
     current = {id(e.node): e.value for e in document.elements}
-    declared: set[str] = set()
     for edit in edits:
         if edit.action not in EDIT_ACTIONS:
             raise ValueError(f"unknown requirement edit action {edit.action!r}")
@@ -85,13 +84,15 @@ def edit_setup_py(text: str, file: str, edits: Sequence[RequirementEdit], *, all
             value = current[id(element.node)]
             if value is None or _name(value) != package:
                 continue
-            declared.add(package)
             edited = edit_requirements(value, file, [edit], allow_add=False)
             if edited.manual:  # a direct reference
                 outcome.manual += [_item(element, m.reason, m.suggestion) for m in edited.manual]
                 continue
             new = edited.text.strip()
             current[id(element.node)] = new or None
+    # What is declared once every edit is made: a package replaced by another and added back (a recipe that
+    # keeps the old package for code it could not migrate) is no longer declared, so it is added.
+    declared = {_name(value) for value in current.values() if value}
     additions = [e for e in edits if e.action == "add" and canonicalize_name(e.package) not in declared and allow_add]
     for element in document.elements:
         new = current[id(element.node)]

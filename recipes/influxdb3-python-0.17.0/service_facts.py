@@ -18,6 +18,8 @@ from bot.change.recipe import DISABLE_OPTION
 from bot.change.rule import Rule
 from bot.declared.pyproject import parse_pyproject
 from bot.declared.requirements import parse_requirements
+from bot.declared.setup_cfg import parse_setup_cfg
+from bot.declared.setup_py import parse_setup_py
 
 from . import v2_api
 from .api_uses import ApiUses, api_uses
@@ -149,8 +151,12 @@ def requirements_file(files) -> str:
         path for path in files
         if PurePosixPath(path).name.startswith("requirements") or path.startswith("requirements/")
         or path == "pyproject.toml")
-    declaring = [path for path in candidates if _V2_DISTRIBUTION.search(files[path])]
+    declaring = [path for path in [*candidates, *sorted(p for p in files if p in _SETUP_PARSERS)]
+                 if _V2_DISTRIBUTION.search(files[path])]
     return (declaring or candidates or ["requirements.txt"])[0]
+
+
+_SETUP_PARSERS = {"setup.py": parse_setup_py, "setup.cfg": parse_setup_cfg}
 
 
 def declared_v2(files) -> tuple[str, tuple[str, ...]]:
@@ -159,6 +165,8 @@ def declared_v2(files) -> tuple[str, tuple[str, ...]]:
         name = PurePosixPath(path).name
         if path == "pyproject.toml":
             declarations = parse_pyproject(files[path], path)
+        elif path in _SETUP_PARSERS:  # a package declared only in setup.py / setup.cfg install_requires
+            declarations = _SETUP_PARSERS[path](files[path], path)
         elif name.endswith(".txt") and (name.startswith("requirements") or path.startswith("requirements/")):
             declarations, _ = parse_requirements(files[path], path)
         else:
