@@ -5,6 +5,8 @@ import pytest
 
 from bot.validation.checks import CheckRun, TestOutcome
 from bot.validation.compare import CheckChange, TestChange, compare
+from bot.validation.runner import render_comparison
+from bot.validation.verdict import judge
 
 ASYNC_SKIP = "async def function and no async plugin installed (see warnings)"
 TEST_ID = "tests/test_x.py::test_y"
@@ -148,3 +150,27 @@ def test_same_test_id_under_two_checks_is_compared_per_check():
     comparison = compare([unit, integration_before], [unit, integration_after])
     assert comparison.ok()
     assert [(c.check, c.test_id) for c in comparison.still_failing] == [("integration", "t::a")]
+
+
+def test_parameter_ids_renamed_by_a_new_pytest_are_the_same_tests():
+    # pytest 9 writes bytes parameters as `in_bytes1`; the same function, as many cases, the same outcomes
+    before = pytest_run({"t.py::test_frame[\\x00\\xc0-1]": ("passed", ""), "t.py::test_frame[\\x01-2]": ("passed", ""),
+                         "t.py::test_other[a]": ("passed", "")})
+    after = pytest_run({"t.py::test_frame[in_bytes0-1]": ("passed", ""), "t.py::test_frame[in_bytes1-2]": ("passed", ""),
+                        "t.py::test_other[a]": ("passed", "")})
+    comparison = compare([before], [after])
+    assert comparison.ok() and comparison.disappeared == [] and comparison.appeared == []
+    assert comparison.unchanged == 3 and len(comparison.renamed) == 2
+    body = render_comparison(comparison, [before], [after], judge([before], [after]))
+    assert "Renamed parameter ids (2)" in body and "Disappeared" not in body
+
+
+@pytest.mark.parametrize("after_outcomes", [
+    {"t.py::test_frame[in_bytes0-1]": ("passed", "")},  # one case fewer: a test is gone
+    {"t.py::test_frame[in_bytes0-1]": ("passed", ""), "t.py::test_frame[in_bytes1-2]": ("skipped", "")},
+    {"t.py::test_renamed[a]": ("passed", ""), "t.py::test_renamed[b]": ("passed", "")},  # another function
+])
+def test_a_renamed_parameter_id_never_hides_a_lost_or_skipped_test(after_outcomes):
+    before = pytest_run({"t.py::test_frame[\\x00-1]": ("passed", ""), "t.py::test_frame[\\x01-2]": ("passed", "")})
+    comparison = compare([before], [pytest_run(after_outcomes)])
+    assert not comparison.ok() and comparison.renamed == []

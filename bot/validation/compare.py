@@ -45,6 +45,8 @@ class Comparison:
     disappeared: list[TestChange] = field(default_factory=list)
     newly_skipped: list[TestChange] = field(default_factory=list)
     appeared: list[TestChange] = field(default_factory=list)  # new tests that pass or skip harmlessly
+    # (gone, new) pairs of one test function whose parameter ids changed, outcomes kept: see _pair_renamed
+    renamed: list[tuple[TestChange, TestChange]] = field(default_factory=list)
     newly_failing_checks: list[CheckChange] = field(default_factory=list)
     still_failing_checks: list[CheckChange] = field(default_factory=list)
     unchanged: int = 0
@@ -84,9 +86,40 @@ def compare(baseline: Sequence[CheckRun], after: Sequence[CheckRun]) -> Comparis
         after_totals.update(outcome.outcome for outcome in after_outcomes.values())
         for test_id in dict.fromkeys([*before_outcomes, *after_outcomes]):
             _classify(name, before_outcomes.get(test_id), after_outcomes.get(test_id), test_id, comparison)
+    _pair_renamed(comparison)
     comparison.baseline_totals = dict(baseline_totals)
     comparison.after_totals = dict(after_totals)
     return comparison
+
+
+def _pair_renamed(comparison: Comparison) -> None:
+    """Tests whose parameter ids changed but not their function, number or outcomes are the same tests.
+
+    A PR that moves pytest to a new major version changes how parameter ids are written (pytest 9 writes
+    `[in_bytes1-...]` where 8 wrote the bytes themselves), so on aioesphomeapi ten tests "disappeared" and ten
+    "appeared" on a correct migration: a false red. One function's tests are paired only when as many are
+    gone as are new and their outcomes match one for one (passed for passed, skipped for skipped).
+    """
+    def function(change: TestChange) -> tuple[str, str]:
+        return change.check, change.test_id.split("[", 1)[0]
+
+    gone: dict[tuple[str, str], list[TestChange]] = {}
+    for change in comparison.disappeared:
+        if "[" in change.test_id:
+            gone.setdefault(function(change), []).append(change)
+    new: dict[tuple[str, str], list[TestChange]] = {}
+    for change in comparison.appeared:
+        if "[" in change.test_id:
+            new.setdefault(function(change), []).append(change)
+    for key, old in gone.items():
+        fresh = new.get(key, [])
+        if len(old) != len(fresh) or sorted(c.before or "" for c in old) != sorted(c.after or "" for c in fresh):
+            continue
+        for before, after in zip(sorted(old, key=lambda c: c.before or ""), sorted(fresh, key=lambda c: c.after or "")):
+            comparison.renamed.append((before, after))
+            comparison.disappeared.remove(before)
+            comparison.appeared.remove(after)
+            comparison.unchanged += 1
 
 
 def _classify(
