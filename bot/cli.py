@@ -17,7 +17,7 @@ from bot.errors import BotError, ConfigError, RecipeError, UsageError
 from bot.gitops import GitRepo
 from bot.parallel import MAX_DEFAULT_WORKERS, default_workers
 from bot.plan.shards import matrix, parse_shard
-from bot.publish.status import format_table, status_rows, wave_name
+from bot.publish.status import format_table, state_counts, wave_name
 from bot.reviewers import check_reviewers
 from bot.runlock import repo_lock
 
@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add("status", "the rollout: service x recipe state, waves, what blocks", cmd_status)
     p.add_argument("--json", action="store_true", help=json_help)
 
+    p = sub.add("accept-wave", "let the next wave open although the base is not green after this one: a maintainer's "
+                "call, recorded on a merged PR of the wave (as the `/accept-wave` comment does)", cmd_accept_wave)
+    p.add_argument("wave", nargs="?", type=int, metavar="N",
+                   help="the wave's number (default: the last wave whose PRs are all merged or closed)")
+    p.add_argument("--by", metavar="USER", help="who accepts it (default: $GITHUB_ACTOR, else your login name)")
+
     recipes = _Parsers(sub.add("recipes", "list or test recipes"), "recipe commands")
     recipes.add("list", "the recipes and their rules", cmd_recipes_list)
     t = recipes.add("test", "run recipes' fixtures (before/after/unchanged, manual items, idempotency) and "
@@ -181,8 +187,8 @@ class Context:
             from bot.forge.github_retry import GitHubError
             if self.config.identity == Identity():  # unset: commit as github-actions[bot]
                 self.config = dataclasses.replace(self.config, identity=Identity(BOT_NAME, BOT_EMAIL))
-            from bot.publish.pr_content import UNTESTED_LABEL
-            managed = set(self.config.labels) | {"checks-failing", "not-validated", UNTESTED_LABEL, "revert"}
+            from bot.model import LABELS
+            managed = set(self.config.labels) | set(LABELS.values()) | {"revert"}  # the verdicts' labels
             try:
                 return GitHubForge.from_env(self.config.github_repository or None, None, managed_labels=managed)
             except GitHubError as exc:
@@ -216,18 +222,18 @@ def cmd_plan(args) -> int:
         print(json.dumps({
             "base": base_sha,
             "jobs": [{"service": j.service.name, "job": j.key, "path": j.service.path, "recipe": j.recipe.id,
-                      "tier": j.tier, "wave": j.wave + 1, "branch": j.branch,
+                      "tier": j.tier, "wave": j.wave_number, "branch": j.branch,
                       "declared": [f"{d.file}:{d.line} {d.raw_name}{d.spec}" for d in j.service.depends_on(j.recipe.package)],
                       "imports": sorted(set(j.recipe.imports) & j.service.imports),
                       "problems": j.service.problems, "notes": j.service.notes} for j in plan.jobs],
-            "waves": [{"wave": w[0].wave + 1, "tier": w[0].tier, "jobs": len(w)} for w in plan.waves()],
+            "waves": [{"wave": w[0].wave_number, "tier": w[0].tier, "jobs": len(w)} for w in plan.waves()],
             "skipped": [{"path": s.path, "reason": s.reason} for s in plan.skipped + plan.not_applicable],
             "broken": [{"path": s.path, "reason": s.reason} for s in plan.broken],
             "warnings": plan.warnings,
         }, indent=2))
         _print_warnings(plan)
         return EXIT_FAILED if plan.broken else EXIT_OK
-    rows = [[str(j.wave + 1), j.tier, j.service.key, j.recipe.id, "; ".join(j.service.problems) or "ok"]
+    rows = [[str(j.wave_number), j.tier, j.service.key, j.recipe.id, "; ".join(j.service.problems) or "ok"]
             for j in plan.jobs]
     print(format_table(["wave", "tier", "service", "recipe", "service status"], rows))
     print(f"\n{len(plan.jobs)} jobs in {len(plan.waves())} waves (base {base_sha[:12]})")
@@ -286,18 +292,21 @@ def cmd_status(args) -> int:
     runner = ctx.runner(checks=True)
     plan, base_sha, prs, reverted = runner.state()
     selection = runner.select(plan, prs, base_sha)
-    rows = status_rows(plan, prs, reverted)
+    rows = runner.status_rows(plan, prs, reverted)
     _print_warnings(plan)
     if args.json:
-        print(json.dumps({"rows": [r.as_dict() for r in rows], "blocked": selection.blocked,
+        print(json.dumps({"rows": [r.as_dict() for r in rows], "counts": state_counts(rows),
+                          "blocked": selection.blocked,
                           "broken": [{"path": b.path, "reason": b.reason} for b in plan.broken],
                           "broken_recipes": [{"id": b.id, "reason": b.reason} for b in ctx.broken_recipes],
-                          "current_wave": None if selection.current_wave is None else selection.current_wave + 1},
+                          "open_reverts": [pr.number for pr in runner.open_reverts()],
+                          "current_wave": selection.current_wave},
                          indent=2))
         return EXIT_OK
     print(format_table(["wave", "service", "recipe", "state", "PR", "manual"],
-                       [[wave_name(r.wave), r.service, r.recipe, r.state, f"#{r.pr}" if r.pr else "-", str(r.manual)]
+                       [[wave_name(r), r.service, r.recipe, r.state, f"#{r.pr}" if r.pr else "-", str(r.manual)]
                         for r in rows]))
+    print("\n" + ", ".join(f"{count} {state}" for state, count in state_counts(rows).items()))
     for line in selection.blocked:
         print(f"blocked: {line}")
     for row in rows:
@@ -308,6 +317,25 @@ def cmd_status(args) -> int:
     if any(r.state == "closed" for r in rows):
         print("closed PRs stay closed: comment `/retry` on one to reopen it")
     _print_broken_recipes(ctx)
+    return EXIT_OK
+
+
+def cmd_accept_wave(args) -> int:
+    import getpass
+
+    from bot.publish.acceptance import accept, wave_to_accept
+    ctx = Context(args)
+    runner = ctx.runner()
+    with ctx.exclusive():
+        plan, base_sha, prs, _ = runner.state()
+        number, pr = wave_to_accept(plan, prs, args.wave)
+        if pr is None:
+            which = f"wave {number}" if number else "no wave is merged or closed yet, so"
+            print(f"upgrade-bot: {which} has no merged PR: nothing to accept", file=sys.stderr)
+            return EXIT_FAILED
+        accept(ctx.forge, pr, args.by or os.environ.get("GITHUB_ACTOR") or getpass.getuser(), base_sha)
+    print(f"accepted wave {number} (recorded on #{pr.number}): the next run opens the next wave even if "
+          f"{ctx.config.base_branch} is not green")
     return EXIT_OK
 
 
@@ -553,7 +581,7 @@ def _print_warnings(plan) -> None:
 
 
 def _print_summary(report) -> None:
-    rows = [[str(r.job.wave + 1), r.job.service.key, r.job.recipe.id, r.status,
+    rows = [[str(r.job.wave_number), r.job.service.key, r.job.recipe.id, r.status,
              f"#{r.pr.number}" if r.pr else "-", str(r.manual), r.message[:80]] for r in report.results]
     print(format_table(["wave", "service", "recipe", "result", "PR", "manual", "note"], rows))
     counts: dict[str, int] = {}

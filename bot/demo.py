@@ -17,7 +17,13 @@ from bot.forge.local import LocalForge
 from bot.gitops import GitError, GitRepo, git_failure
 from bot.publish.local_merge import merge_pr
 from bot.runner import RunReport
+from bot.model import FAILING, NO_TESTS, NOT_VALIDATED, PASSED, kind_from_labels
 
+CLOSED_BECAUSE = {
+    FAILING: "its checks fail after the migration, so a maintainer would first do the manual changes it lists.",
+    NO_TESTS: "no test ran, so nothing says the migration works; a maintainer would review it by hand.",
+    NOT_VALIDATED: "it could not be validated here; a maintainer would fix the test environment and `/retry`.",
+}
 FLEET = bundled("examples/fleet")
 DEMO_AUTHOR = Identity("Fleet Maintainer", "maintainer@example.com")
 
@@ -26,6 +32,7 @@ def create_fleet_repo(target: Path, fleet: Path = FLEET) -> Path:
     """Copies the fleet into target/monorepo, commits it and pushes to a bare target/origin.git."""
     if not fleet.is_dir():
         raise UsageError(f"{fleet}: the example fleet is missing (an installation without its bundled files?)")
+    target = target.absolute()  # origin's URL: git resolves a relative one from the clone, not from here
     try:
         target.mkdir(parents=True, exist_ok=True)
         if any(target.iterdir()):
@@ -75,26 +82,29 @@ def run_demo(target: Path | None, say: Callable[[str], None], max_rounds: int = 
         opened = [r for r in report.results if r.status in ("opened", "updated")]
         for result in opened:
             say(f"round {round_no}: {result.status} PR #{result.pr.number} {result.job.key} "
-                f"(wave {result.job.wave + 1}, {result.manual} manual item(s))")
-        merged = _merge_open_prs(repo, forge, config, say)
+                f"(wave {result.job.wave_number}, {result.manual} manual item(s))")
+        merged = _merge_open_prs(repo, forge, config, say, checks)
         if not opened and not merged:
             break
     return work, reports
 
 
-def _merge_open_prs(repo: GitRepo, forge: LocalForge, config, say) -> int:
-    """Plays the maintainers: merges green PRs; closes red ones, which need their manual items first.
+def _merge_open_prs(repo: GitRepo, forge: LocalForge, config, say, checks: bool = True) -> int:
+    """Plays the maintainers: merges the PRs whose checks passed; closes the others: a failing one needs its
+    manual items first, and one that was not validated (no test ran, or the checks could not run here)
+    needs a human to look at it or fix the test environment. Without checks (`demo --skip-checks`, asked for
+    speed) nothing was validated, and it merges every PR.
 
     A PR that conflicts waits for the next run, which regenerates it on the new base."""
     merged = 0
     for pr in forge.list_prs(config.branch_prefix + "/"):
         if pr.state != "open":
             continue
-        if "checks-failing" in pr.labels:
-            forge.comment(pr.number, "Closed by the demo: its checks fail after the migration, so a maintainer "
-                                     "would first do the manual changes it lists.")
+        verdict = kind_from_labels(pr.labels) if checks else PASSED
+        if verdict != PASSED:
+            forge.comment(pr.number, f"Closed by the demo: {CLOSED_BECAUSE[verdict]}")
             forge.close_pr(pr.number)
-            say(f"  closed #{pr.number} {pr.head}: checks fail (see the PR's validation section)")
+            say(f"  closed #{pr.number} {pr.head}: {verdict} (see the PR's validation section)")
             merged += 1
             continue
         try:

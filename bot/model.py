@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Collection, Mapping
 
 TIERS = ("low", "medium", "high", "critical")
 
@@ -71,3 +71,58 @@ class CodemodResult:
     manual: list[ManualItem] = field(default_factory=list)
     requirement_edits: list[RequirementEdit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # explanations shown in the PR body
+
+
+# --- the verdict on a migration's validation -------------------------------------------------------
+PASSED, FAILING, NO_TESTS, NOT_VALIDATED = "passed", "failing", "no tests ran", "could not validate"
+KINDS = (PASSED, FAILING, NO_TESTS, NOT_VALIDATED)
+# The PR label of each kind that is not passed; the labels are how `status` reads an open PR's verdict.
+LABELS = {FAILING: "checks-failing", NO_TESTS: "no-tests-ran", NOT_VALIDATED: "not-validated"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The one verdict on a migration's validation (computed by bot.validation.verdict, which documents the
+    four kinds): the PR, its labels, `status`, the dashboard and the gate all read this."""
+
+    kind: str
+    cause: str = ""
+    advice: str = ""
+    failures: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown verdict {self.kind!r}")
+
+    @property
+    def passed(self) -> bool:
+        return self.kind == PASSED
+
+    @property
+    def label(self) -> str | None:
+        return LABELS.get(self.kind)
+
+    def is_green(self, untested_is_green: bool = False) -> bool:
+        return self.kind == PASSED or (untested_is_green and self.kind == NO_TESTS)
+
+    def line(self) -> str:
+        """One line for `run`'s summary, `status` and the gate: the kind and why."""
+        if self.kind == FAILING:
+            more = f" and {len(self.failures) - 1} more" if len(self.failures) > 1 else ""
+            return f"{FAILING}: {self.failures[0]}{more}" if self.failures else FAILING
+        return f"{self.kind}: {self.cause}" if self.cause else self.kind
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "cause": self.cause, "advice": self.advice, "failures": list(self.failures)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
+        return cls(data["kind"], data.get("cause", ""), data.get("advice", ""), tuple(data.get("failures", ())))
+
+
+def kind_from_labels(labels: Collection[str]) -> str:
+    """An open PR's verdict as its labels say (a PR without a verdict label passed)."""
+    for kind in (NOT_VALIDATED, FAILING, NO_TESTS):
+        if LABELS[kind] in labels:
+            return kind
+    return PASSED

@@ -26,6 +26,7 @@ from bot.model import repo_path
 # discover
 from bot.discover.services import discover_configured
 # plan
+from bot.plan.blocked import BlockedJobs
 from bot.plan.jobs import Job, Plan, Selection, make_plan, select_jobs
 from bot.plan.shards import Shard
 # change (codemods in worker processes), then locking
@@ -33,25 +34,26 @@ from bot.change.apply import LOCKS_CANNOT_BUMP, ServiceChange, apply_recipe, hol
 from bot.change.inputs import job_inputs, recipe_inputs, unchanged_since
 from bot.change.recipe import Recipe
 from bot.parallel import CommitOn, commit_key, compute_changes
-from bot.locking import LockUpdater
+from bot.locking import LockError, LockUpdater
 # publish, to the forge
 from bot.publish.batch import Publication, PublishBatch
 from bot.publish.dashboard import DASHBOARD_TITLE, dashboard_body
-from bot.publish.pr_content import (ROLLBACK_PLACEHOLDER, UNTESTED_LABEL, Validation, commit_message, marker_job_key,
-                                    metadata, pr_body, pr_title, with_merge_sha)
+from bot.publish.pr_content import (ROLLBACK_PLACEHOLDER, Validation, commit_message, marker_job_key, metadata,
+                                    pr_body, pr_title, with_merge_sha)
 from bot.publish.reconcile import reconcile_local_merges
 from bot.publish.render import read_marker
 from bot.publish.status import manual_count, status_rows
 from bot.forge.base import Forge, PullRequest
 
+
 class Validator(Protocol):
-    def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation: ...
+    def validate(self, job: Job, base_sha: str, head_sha: str, change: ServiceChange | None = None) -> Validation: ...
 
 
 @dataclass
 class JobResult:
     job: Job
-    status: str  # opened|updated|unchanged|failed|blocked|no-change|dry-run
+    status: str  # opened|updated|unchanged|failed|blocked|no-change|dry-run (blocked: see Runner.prepare)
     message: str = ""
     pr: PullRequest | None = None
     manual: int = 0
@@ -82,6 +84,8 @@ class Runner:
         self.locks = locks or LockUpdater()
         self.validator = validator
         self.gate = gate  # bot.validation.gate.Gate, or None: merged waves count as green
+        self.blocked = BlockedJobs(repo.state_dir, config.recipe_options)  # jobs that cannot get a PR, and why
+        self.last_listing: list[PullRequest] = []
 
     def plan(self, prs: dict[str, PullRequest] | None = None) -> tuple[Plan, str]:
         """prs: the bot's PRs by job key, when the caller already has them (one list call per run)."""
@@ -121,6 +125,11 @@ class Runner:
         made_with = (read_marker(pr.body) or {}).get("recipe_inputs")
         return bool(made_with) and made_with != recipe_inputs(job.recipe, self.config.recipe_options.get(job.recipe.id))
 
+    def open_reverts(self, listing: list[PullRequest] | None = None) -> list[PullRequest]:
+        """The revert PRs still open (the dashboard lists them), from their markers."""
+        listed = self.last_listing if listing is None else listing
+        return [pr for pr in listed if pr.state == "open" and "revert_of" in (read_marker(pr.body) or {})]
+
     def listing(self) -> list[PullRequest]:
         """Every PR under the branch prefix, reverts included: the one PR list request (set) of a run."""
         listed = self.forge.list_prs(self.config.branch_prefix + "/")
@@ -129,6 +138,7 @@ class Runner:
                 self.repo.fetch(self.forge.push_url())
                 self._fetched = True
             listed = reconcile_local_merges(self.repo, self.forge, listed)
+        self.last_listing = listed
         return listed
 
     def pr_states(self, listing: list[PullRequest] | None = None) -> dict[str, PullRequest]:
@@ -173,6 +183,10 @@ class Runner:
         def record(result: JobResult) -> None:
             if result.pr is not None:
                 prs[result.job.key] = result.pr
+            if result.status == "blocked" and result.pr is None:
+                self.blocked.record(result.job, result.message)
+            elif result.status not in ("failed", "dry-run") and not dry_run:
+                self.blocked.clear(result.job)
             report.results.append(result)
             if progress:
                 progress(len(report.results), len(jobs), result)
@@ -193,7 +207,11 @@ class Runner:
             if finish is not None:
                 finish()
         # after the jobs: the workers have read the sources of the services they migrated
-        report.stuck = [j for j in mine if j.key not in prs and j.blocked_reason]
+        report.stuck = [j for j in mine if j.key not in prs and self.blocked.reason(j)]
+        if not dry_run:
+            self.blocked.save()
+            # what waits, as this run left it: jobs it found blocked are named in the gate's message too
+            report.selection = self.select(plan, prs, base_sha, all_waves=all_waves)
         if not dry_run and shard is None:  # after sharded runs, `upgrade-bot dashboard` does both, once
             kill_point("dashboard")
             self.fill_merge_shas(prs)
@@ -231,16 +249,20 @@ class Runner:
 
     def publish_dashboard(self, plan: Plan, base_sha: str, prs: dict[str, PullRequest], reverted: set[int]) -> str:
         selection = self.select(plan, prs, base_sha)
-        body = dashboard_body(plan, status_rows(plan, prs, reverted), selection,
-                              self.config.base_branch, base_sha)
+        body = dashboard_body(plan, self.status_rows(plan, prs, reverted), selection,
+                              self.config.base_branch, base_sha, reverts=self.open_reverts())
         return self.forge.publish_dashboard(DASHBOARD_TITLE, body)
+
+    def status_rows(self, plan: Plan, prs: dict[str, PullRequest], reverted: set[int]):
+        return status_rows(plan, prs, reverted, blocked_reason=self.blocked.reason)
 
     def select(self, plan: Plan, prs: dict[str, PullRequest], base_sha: str, *, all_waves: bool = False) -> Selection:
         kwargs = {}
         if self.gate is not None:
             self.gate.prs, self.gate.base_sha = prs, base_sha
             kwargs["is_green"] = self.gate.is_green
-        return select_jobs(plan, {k: p.state for k, p in prs.items()}, self.config, all_waves=all_waves, **kwargs)
+        return select_jobs(plan, {k: p.state for k, p in prs.items()}, self.config, all_waves=all_waves,
+                           blocked_reason=self.blocked.reason, **kwargs)
 
     def migrate(self, job: Job) -> ServiceChange:
         """The recipe applied and its locks regenerated, in memory; held back when a pin stays old."""
@@ -267,17 +289,24 @@ class Runner:
 
     def prepare(self, job: Job, base_sha: str, pr: PullRequest | None, change: ServiceChange | BotError, *,
                 dry_run: bool = False) -> JobResult | Publication:
-        """The job's result when it ends here, or its commit, checked and described, ready to publish."""
+        """The job's result when it ends here, or its commit, checked and described, ready to publish.
+
+        "blocked": the job cannot get a PR until a human acts (a pin the bot cannot bump, a lock tool that
+        fails); with no PR yet, it is remembered (bot.plan.blocked) and makes `run` exit 1."""
         try:
             if isinstance(change, BotError):
                 raise change
             change = self.update_locks(job, change)
+        except LockError as exc:
+            return JobResult(job, "blocked" if pr is None else "failed", str(exc), pr)
         except BotError as exc:
             return JobResult(job, "failed", str(exc))
         kill_point("migrated")
         if not change.changed:
             why = f"{len(change.manual)} manual item(s), nothing to rewrite" if change.manual else "nothing to change"
-            why = f"not migrated: {change.held_back}" if change.held_back else why
+            if change.held_back:
+                return JobResult(job, "blocked" if pr is None else "no-change", f"not migrated: {change.held_back}",
+                                 pr, len(change.manual))
             return JobResult(job, "no-change", why, pr, len(change.manual))
         if dry_run:
             return JobResult(job, "dry-run", "", pr, len(change.manual), diff=_diff(job, change))
@@ -306,7 +335,7 @@ class Runner:
         head = remote_sha if up_to_date else ready or self.repo.commit_files(
             base_sha, change.repo_paths(), commit_message(job, change), self.config.identity)
         kill_point("committed")
-        validation = self.validator.validate(job, base_sha, head) if self.validator else None
+        validation = self.validator.validate(job, base_sha, head, change) if self.validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
         return Publication(job, pr, change, head, remote_sha, body, validation, push=not up_to_date)
 
@@ -351,9 +380,7 @@ class Runner:
             pr = self.forge.update_pr(pr.number, title=title, body=publication.body.text, labels=labels)
             status = "updated"
         self._post_overflow(pr, publication.body.overflow)
-        message = "" if validation is None or validation.ok else "checks fail"
-        if validation is not None and validation.ok and validation.untested:
-            message = f"no test ran: {validation.untested}"
+        message = "" if validation is None or validation.verdict.passed else validation.verdict.line()
         return JobResult(job, status, message, pr, len(publication.change.manual))
 
     def _open_pr_on(self, branch: str) -> bool:
@@ -373,12 +400,8 @@ class Runner:
 
     def labels_for(self, validation: Validation | None) -> list[str]:
         labels = list(self.config.labels)
-        if validation is not None and not validation.ok:
-            labels.append("checks-failing")
-        if validation is not None and validation.skipped:
-            labels.append("not-validated")
-        if validation is not None and validation.ok and validation.untested:
-            labels.append(UNTESTED_LABEL)
+        if validation is not None and validation.verdict.label:
+            labels.append(validation.verdict.label)
         return labels
 
     def _post_overflow(self, pr: PullRequest, parts: list[str]) -> None:

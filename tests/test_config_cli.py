@@ -8,6 +8,7 @@ import re
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from cli_process import bot_env, run_cli
@@ -142,7 +143,7 @@ def test_run_prints_each_long_step_with_elapsed_time(tmp_path):
         "alpha: environment for the base", "alpha: testing the base"]
 
 
-def test_the_demo_says_what_it_merges(tmp_path):
+def _small_fleet(tmp_path: Path) -> Path:
     fleet = tmp_path / "fleet"
     fleet.mkdir()
     (fleet / "upgrade-bot.toml").write_text(f'services = "services/*"\nrecipe-dirs = ["{TEST_RECIPES.as_posix()}"]\n'
@@ -150,9 +151,21 @@ def test_the_demo_says_what_it_merges(tmp_path):
     for rel, text in widgets_service("alpha").items():
         (fleet / rel).parent.mkdir(parents=True, exist_ok=True)
         (fleet / rel).write_text(text)
+    return fleet
+
+
+def test_the_demo_says_what_it_merges(tmp_path):
     said: list[str] = []
-    run_demo(tmp_path / "demo", said.append, checks=False, fleet=fleet)
+    run_demo(tmp_path / "demo", said.append, checks=False, fleet=_small_fleet(tmp_path))
     assert any(line.startswith("  merged #1 upgrade-bot/widgets-2.0/alpha as ") for line in said), said
+
+
+def test_the_demo_works_in_a_folder_given_relative_to_the_current_one(tmp_path, monkeypatch):
+    """`demo --dir demo` pushed to origin `demo/origin.git`, which git read from the clone: the push failed."""
+    fleet = _small_fleet(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    work, reports = run_demo(Path("demo"), lambda line: None, checks=False, fleet=fleet)
+    assert work == tmp_path / "demo" / "monorepo" and reports[0].results[0].status == "opened"
 
 
 def test_a_pr_merged_on_the_forge_gets_its_merge_sha_on_the_next_run(repo):

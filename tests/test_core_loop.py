@@ -165,7 +165,9 @@ def test_plan_json_lists_jobs_waves_and_reasons_for_skipped_dirs(widgets_repo, c
                                  "services/other/requirements.txt": "flask==3.0\n"})
     assert run_bot(widgets_repo, "plan", "--json") == 0
     plan = json.loads(capsys.readouterr().out)
-    assert [(j["service"], j["wave"]) for j in plan["jobs"]] == [("alpha", 1), ("beta", 2), ("delta", 4), ("gamma", 4)]
+    # waves are numbered as they run: no tier is high here, so the critical ones are wave 3, not 4
+    assert [(j["service"], j["wave"], j["tier"]) for j in plan["jobs"]] == [
+        ("alpha", 1, "low"), ("beta", 2, "medium"), ("delta", 3, "critical"), ("gamma", 3, "critical")]
     reasons = {s["path"]: s["reason"] for s in plan["skipped"]}
     assert "no requirements" in reasons["services/notes"]
     assert "no recipe applies" in reasons["services/other"]

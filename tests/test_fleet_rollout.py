@@ -1,8 +1,9 @@
 """The example fleet end to end: `upgrade-bot demo` with real checks in real environments.
 
 This is how the recipes are proven by execution: every PR carries the service's test results on the
-base (old versions) and on its branch (new versions), and at the end the fully migrated main runs
-every service's tests on all the new versions at once."""
+base (old versions) and on its branch (new versions), and at the end the fully migrated fleet (every
+recipe applied to every service, the PRs the demo closed included) runs every service's tests on all the
+new versions at once. A test that disappears or becomes skipped counts as broken, as one that fails."""
 from __future__ import annotations
 
 import ast
@@ -12,16 +13,21 @@ from pathlib import Path
 
 import pytest
 
+from bot.change.apply import apply_recipe
+from bot.change.recipe import load_recipes
 from bot.cli import main
 from bot.config import load_config
-from bot.demo import FLEET, run_demo
+from bot.demo import DEMO_AUTHOR, FLEET, run_demo
+from bot.discover.services import discover
+from bot.discover.snapshot import MemorySnapshot
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
 from bot.publish.render import read_marker
 from bot.validation.runner import CheckRunner
 
 PRE_EXISTING = {"ai-training-service": {"tests/test_db_migrations.py"}}
-NEWLY_FAILING = re.compile(r"^- `([^`]+)` \((?:passed|new) → (?:failed|error)\)", re.M)
+# tests a PR broke: newly failing, gone (no longer collected) or newly skipped, as the PR body lists them
+NEWLY_FAILING = re.compile(r"^- `([^`]+)` \((?:passed|new) → (?:failed|error|gone|skipped)\)", re.M)
 
 
 def manual_migration_tests(service_dir: Path) -> set[str]:
@@ -104,7 +110,10 @@ def test_status_shows_the_finished_rollout(demo, capsys):
     assert len(status["rows"]) == 47 and status["current_wave"] is None
     assert {r["state"] for r in status["rows"]} <= {"merged", "closed"}
     dashboard = (work / ".git/upgrade-bot/forge/dashboard.md").read_text()
-    assert "Every wave is finished." in dashboard and dashboard.count("| merged |") + dashboard.count("| closed |") == 47
+    assert dashboard.count("| merged |") + dashboard.count("| closed |") == 47
+    closed = sum(r["state"] == "closed" for r in status["rows"])
+    assert closed and f"## Closed unmigrated ({closed})" in dashboard  # the demo closes the failing PRs
+    assert "Every wave is finished" not in dashboard and "not everything is migrated" in dashboard
 
 
 @pytest.mark.slow
@@ -113,25 +122,48 @@ def test_pre_existing_failures_are_shown_apart(demo):
     forge = LocalForge(work / ".git" / "upgrade-bot")
     pr = next(p for p in forge.list_prs("upgrade-bot/") if p.head.endswith("/ai-training-service"))
     assert "Already failing on the base (1)" in pr.body and "tests/test_db_migrations.py" in pr.body
-    assert "checks-failing" not in pr.labels
+    assert "**Passed**" in pr.body and not {"checks-failing", "no-tests-ran", "not-validated"} & set(pr.labels)
+
+
+def fully_migrated(work: Path, fleet: Path = FLEET) -> tuple[GitRepo, str, str]:
+    """A commit on the demo's main with every recipe applied to every service (the PRs the demo closed
+    included, their manual items left as they are), and the fleet's first commit."""
+    repo = GitRepo(work)
+    repo.fetch()
+    config = load_config(work)
+    recipes = load_recipes(config.recipe_dirs, config.enabled_recipes)
+    first = repo.repo.git.rev_list("--max-parents=0", "HEAD").split()[0]
+    files = {p.relative_to(fleet).as_posix(): p.read_text() for p in (fleet / "services").rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts}
+    for recipe in recipes:
+        services, _ = discover(MemorySnapshot(files), config.services)
+        for service in services:
+            if service.depends_on(recipe.package):
+                change = apply_recipe(service, recipe, config.recipe_options.get(recipe.id))
+                files.update({f"{service.path}/{rel}": text for rel, text in change.changed.items()})
+    head = repo.commit_files(first, files, "every recipe applied", DEMO_AUTHOR)
+    return repo, first, head
 
 
 @pytest.mark.slow
-def test_fully_migrated_main_passes_on_all_new_versions(demo):
-    """After every PR is merged, each service runs all its new library versions at once."""
+def test_fully_migrated_fleet_passes_on_all_new_versions(demo):
+    """Every recipe applied to every service at once, on all the new versions: only tests marked as
+    depending on a manual item (and the fleet's pre-existing failure) may fail, disappear or be skipped."""
     work, _, _ = demo
-    repo = GitRepo(work)
-    repo.fetch()
-    main_sha = repo.remote_head("main")
+    repo, first, head = fully_migrated(work)
     checks = CheckRunner(repo, load_config(work))
     problems = []
     for service_dir in sorted((FLEET / "services").iterdir()):
         if not any(service_dir.glob("requirements*")) and not (service_dir / "requirements").is_dir():
             continue
-        runs = checks.results(service_dir.name, f"services/{service_dir.name}", main_sha)
+        path = f"services/{service_dir.name}"
+        before = checks.results(service_dir.name, path, first)
+        after = checks.results(service_dir.name, path, head)
         allowed = manual_migration_tests(service_dir) | PRE_EXISTING.get(service_dir.name, set())
-        for run in runs:
+        for base_run, run in zip(before, after):
             assert run.outcomes, f"{service_dir.name}: no test ran: {run.output_tail}"
             bad = {t for t, o in run.outcomes.items() if o.outcome in ("failed", "error", "skipped")} - allowed
             problems += [f"{service_dir.name}: {t}: {run.outcomes[t].message[:200]}" for t in sorted(bad)]
+            gone = set(base_run.outcomes) - set(run.outcomes) - allowed
+            problems += [f"{service_dir.name}: {t}: disappeared" for t in sorted(gone)]
     assert problems == []

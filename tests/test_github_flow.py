@@ -230,7 +230,7 @@ def test_retry_relabels_the_pr_from_its_new_validation(world):
     assert world.command(event) == 0
     updated = world.pr("alpha")
     assert "Could not validate" in updated.body  # validation ran (and failed: no widgets package offline)
-    assert updated.labels == ["dependencies", "upgrade-bot", "checks-failing"]
+    assert updated.labels == ["dependencies", "upgrade-bot", "not-validated"]  # never checks-failing
 
 
 # --- 4. /retry by a reader ----------------------------------------------------------------
@@ -273,7 +273,7 @@ def test_revert_of_a_pr_merged_on_github_is_the_exact_inverse(world):
     assert merged in revert.body and read_marker(revert.body)["revert_of"] == pr.number
     # validated like any PR: here the env build fails offline, so it says it could not validate
     assert "Could not validate" in revert.body
-    assert revert.labels == ["dependencies", "upgrade-bot", "checks-failing", "revert"]
+    assert revert.labels == ["dependencies", "upgrade-bot", "not-validated", "revert"]  # never checks-failing
     assert revert.requested_reviewers == [REVIEWER]
     assert world.replies(pr.number) == [
         f"Opened #{revert.number} to revert this PR (`git revert -m 1 {merged[:12]}`)."]

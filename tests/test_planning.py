@@ -27,7 +27,7 @@ def keys(jobs):
 def test_only_the_earliest_unfinished_wave_opens():
     plan, cfg = plan_for({"a": "low", "b": "low", "m": "medium", "h": "high"})
     sel = select_jobs(plan, {}, cfg)
-    assert keys(sel.open) == ["a", "b"] and sel.current_wave == 0
+    assert keys(sel.open) == ["a", "b"] and sel.current_wave == 1  # waves are numbered from 1, as they run
     sel = select_jobs(plan, {"widgets-2.0/a": "merged", "widgets-2.0/b": "open"}, cfg)
     assert keys(sel.open) == [] and keys(sel.maintain) == ["b"]
     sel = select_jobs(plan, {"widgets-2.0/a": "merged", "widgets-2.0/b": "closed"}, cfg)

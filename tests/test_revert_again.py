@@ -74,7 +74,7 @@ def test_retry_on_the_reverted_pr_opens_the_migration_again(repo, capsys):
     assert git(repo.origin, "rev-parse", f"{head}^") == base
     assert "widgets==2.0" in git(repo.origin, "show", f"{head}:services/alpha/requirements.txt")
     assert "Could not validate" in again.body  # validated like any migration PR (offline here: no package)
-    assert states(repo, capsys) == {"alpha": "failing checks"}  # the new PR's state, no longer `reverted`
+    assert states(repo, capsys) == {"alpha": "could not validate"}  # the new PR's state, no longer `reverted`
     assert run_bot(repo, "run") == 0 and len(forge.list_prs("")) == 3  # found again: no fourth PR
     assert "#3" in comment(repo, 1, "/retry", capsys)  # a second /retry points at the PR already open
     assert len(forge.list_prs("")) == 3

@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import ast
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from test_fleet_rollout import NEWLY_FAILING, manual_migration_tests
+from test_fleet_rollout import NEWLY_FAILING, fully_migrated, manual_migration_tests
 
 from bot.change.apply import apply_recipe
+from bot.change.apply import apply_recipe
+from bot.change.recipe import load_recipes
 from bot.change.recipe import load_recipes
 from bot.config import load_config
 from bot.demo import run_demo
 from bot.discover.services import discover
 from bot.discover.snapshot import MemorySnapshot
+from bot.discover.snapshot import MemorySnapshot
 from bot.forge.local import LocalForge
 from bot.gitops import GitRepo
 from bot.publish.render import read_marker
-from bot.validation import DEFAULT_CHECKS, ensure_env, requirement_sources, run_checks
 from bot.validation.runner import CheckRunner
 
 SECOND_FLEET = Path(__file__).resolve().parent.parent / "examples" / "second-fleet"
@@ -133,33 +134,39 @@ def test_pr_fails_only_for_listed_manual_items(rollout, recipe, service):
     assert ("checks-failing" in pr.labels) == bool(failing)
 
 
+@pytest.fixture(scope="module")
+def migrated(rollout):
+    """Every recipe applied to every service at once (as after merging every PR), on the demo's first commit."""
+    work, _, _ = rollout
+    repo, first, head = fully_migrated(work, SECOND_FLEET)
+    return CheckRunner(repo, load_config(work)), first, head
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("service", _service_params())
-def test_service_is_green_with_every_recipe_applied(tmp_path, service):
-    """All of the service's recipes at once (as after merging every PR), on all the new versions."""
-    fleet = SECOND_FLEET
-    config = load_config(fleet)
+def test_service_is_green_with_every_recipe_applied(migrated, service):
+    """All of the service's recipes at once, on all the new versions: only tests marked as depending on a
+    manual item may fail, disappear or be skipped, and every such test's rule was listed."""
+    checks, first, head = migrated
+    config = load_config(SECOND_FLEET)
     recipes = {r.id: r for r in load_recipes(config.recipe_dirs, config.enabled_recipes)}
-    prefix = f"services/{service}/"
-    files = {p.relative_to(fleet).as_posix(): p.read_text() for p in (fleet / "services" / service).rglob("*")
+    files = {p.relative_to(SECOND_FLEET).as_posix(): p.read_text()
+             for p in (SECOND_FLEET / "services" / service).rglob("*")
              if p.is_file() and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts}
     listed: set[str] = set()
     for recipe_id in JOBS[service]:
-        (migrated,), _ = discover(MemorySnapshot(files), config.services)
-        change = apply_recipe(migrated, recipes[recipe_id], config.recipe_options.get(recipe_id))
-        files.update({prefix + path: text for path, text in change.changed.items()})
+        (migrated_service,), _ = discover(MemorySnapshot(files), config.services)
+        change = apply_recipe(migrated_service, recipes[recipe_id], config.recipe_options.get(recipe_id))
+        files.update({f"services/{service}/{path}": text for path, text in change.changed.items()})
         listed |= {item.rule for item in change.manual}
-    service_dir = tmp_path / service
-    for rel, text in files.items():
-        (tmp_path / rel.replace(prefix, f"{service}/", 1)).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel.replace(prefix, f"{service}/", 1)).write_text(text)
-    (run,) = run_checks(service_dir, ensure_env(requirement_sources(service_dir)), DEFAULT_CHECKS)
-    shutil.rmtree(service_dir)
+    (before,) = checks.results(service, f"services/{service}", first)
+    (run,) = checks.results(service, f"services/{service}", head)
 
-    rules = marked_rules(fleet / "services" / service)
+    rules = marked_rules(SECOND_FLEET / "services" / service)
     assert run.outcomes, f"{service}: no test ran: {run.output_tail}"
     bad = {t: o.message[:200] for t, o in run.outcomes.items()
            if o.outcome in ("failed", "error", "skipped") and t not in rules}
+    bad.update({t: "disappeared" for t in set(before.outcomes) - set(run.outcomes) if t not in rules})
     assert bad == {}
     unlisted = {t: r for t, r in rules.items() if r not in listed}
     assert unlisted == {}, "manual_migration tests whose rule no recipe listed"

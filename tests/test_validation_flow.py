@@ -9,6 +9,7 @@ from wheels import widgets_wheels
 
 from bot.cli import main
 from bot.forge.local import LocalForge
+from bot.publish.render import read_marker
 
 CONFIG = f'''services = "services/*"
 recipe-dirs = ["{TEST_RECIPES.as_posix()}"]
@@ -108,5 +109,26 @@ def test_a_second_run_reuses_cached_results_and_changes_nothing(fleet):
     refs = fleet.origin_refs()
     assert cli(fleet, "run") == 0
     assert sorted(p.name for p in cache.iterdir()) == results and fleet.origin_refs() == refs
-    assert len(results) == 4  # alpha and beta: base and branch each
+    # alpha and beta: the branch, and the base run on the branch's Python, also filed under the key the gate asks
+    # for (the base's own choice is that Python too)
+    assert len(results) == 6
     assert git(fleet.work, "worktree", "list").count("\n") == 0  # temporary checkouts are gone
+
+
+@pytest.mark.slow
+def test_a_maintainer_accepts_a_wave_the_bots_own_checks_find_red(fleet, capsys):
+    """The local gate judges the tip with the verdicts; `accept-wave` lets the next wave go anyway."""
+    forge = LocalForge(fleet.work / ".git" / "upgrade-bot")
+    assert cli(fleet, "run") == 0
+    cli(fleet, "local", "merge", "1")
+    cli(fleet, "local", "merge", "2")  # the red one
+    capsys.readouterr()
+    assert cli(fleet, "run") == 0 and len(forge.list_prs("upgrade-bot/")) == 2
+    out = capsys.readouterr().out
+    assert "services/beta fails on the base after the merge: tests/test_app.py::test_mode: " in out
+    assert "`upgrade-bot accept-wave`" in out
+    assert cli(fleet, "accept-wave", "1", "--by", "dana") == 0
+    assert "accepted wave 1 (recorded on #2)" in capsys.readouterr().out
+    assert cli(fleet, "run") == 0
+    assert [pr.head.rsplit("/", 1)[1] for pr in forge.list_prs("upgrade-bot/")] == ["alpha", "beta", "gamma"]
+    assert (read_marker(forge.get_pr(2).body) or {})["accepted"]["by"] == "dana"

@@ -74,9 +74,42 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
     files = {**service.files, **result.changed}
     edits = [*recipe.requirement_edits, *result.requirement_edits]
     change.requirement_edits = edits
+    _bump_requirements(service, recipe, files, edits, change)
+    change.changed = {p: t for p, t in files.items() if service.files.get(p) != t}
+    for rel, text in change.changed.items():
+        encoding = change.encodings.get(rel, "utf-8")
+        try:
+            text.encode(encoding)
+        except UnicodeEncodeError as exc:
+            raise MigrationError(f"{service.repo_path(rel)}: the rewritten file cannot be written back in its "
+                                 f"encoding {encoding} ({exc.reason}: {text[exc.start:exc.end]!r})") from None
+    return change
+
+
+def unbumpable_pin(service: Service, recipe: Recipe) -> str:
+    """Why the recipe's own pin cannot be bumped in this service, known without its codemod or a lock tool
+    (a URL or VCS reference, a Poetry git/path source, a file shared with other services): the job can
+    never get a PR until a human moves the pin. "" when nothing says so yet."""
+    change = ServiceChange(service.name, service.path, recipe.id)
+    files = {rel: service.files[rel] for rel in _requirement_targets(service)}
+    try:
+        _bump_requirements(service, recipe, files, list(recipe.requirement_edits), change)
+    except MigrationError:
+        return ""  # the job itself says what is wrong with the file, when it runs
+    hold_back_unbumped(service, change, recipe, LOCKS_CANNOT_BUMP)
+    return f"not migrated: {change.held_back}" if change.held_back else ""
+
+
+def _requirement_targets(service: Service) -> list[str]:
+    return [*service.requirement_files, *(["pyproject.toml"] if service.has_pyproject else []), *service.setup_files]
+
+
+def _bump_requirements(service: Service, recipe: Recipe, files: dict[str, str], edits: list[RequirementEdit],
+                       change: ServiceChange) -> None:
+    """The requirement edits applied to `files` in place; a file shared with other services is never
+    written (its pins become manual items)."""
     home = _home_file(service, recipe)
-    targets = [*service.requirement_files, *(["pyproject.toml"] if service.has_pyproject else []), *service.setup_files]
-    for rel in targets:
+    for rel in _requirement_targets(service):
         edit = _EDITORS.get(rel, edit_requirements)
         try:
             outcome = edit(files[rel], rel, styled_edits(service, rel, edits), allow_add=(rel == home))
@@ -89,15 +122,6 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
         change.manual += outcome.manual  # hash pins are resolved by bot.locking; see hold_back_unbumped
         for line in outcome.applied:
             change.applied.append(AppliedChange(rel, "requirements", line))
-    change.changed = {p: t for p, t in files.items() if service.files.get(p) != t}
-    for rel, text in change.changed.items():
-        encoding = change.encodings.get(rel, "utf-8")
-        try:
-            text.encode(encoding)
-        except UnicodeEncodeError as exc:
-            raise MigrationError(f"{service.repo_path(rel)}: the rewritten file cannot be written back in its "
-                                 f"encoding {encoding} ({exc.reason}: {text[exc.start:exc.end]!r})") from None
-    return change
 
 
 def hold_back_unbumped(service: Service, change: ServiceChange, recipe: Recipe,

@@ -1,12 +1,15 @@
-"""The effects behind /retry and /revert (also `upgrade-bot revert --pr N`)."""
+"""The effects behind /retry, /revert and /accept-wave (also `upgrade-bot revert --pr N`)."""
 from __future__ import annotations
 
 from bot.errors import BotError
 from bot.forge.base import PullRequest
 from bot.killpoints import kill_point
+from bot.publish.acceptance import accept
 from bot.publish.pr_content import Validation, commit_message, marker_job_key, pr_body
 from bot.publish.render import marker, read_marker, render
 from bot.runner import Runner
+from bot.validation.runner import render_verdict
+from bot.validation.verdict import not_validated
 
 
 class CommandActions:
@@ -50,7 +53,7 @@ class CommandActions:
         elif human:
             kept = f"; dropped {len(human)} commit(s) pushed by humans (`--force`)"
         validator = self.runner.validator
-        validation = validator.validate(job, base_sha, head) if validator else None
+        validation = validator.validate(job, base_sha, head, change) if validator else None
         body = pr_body(job, self.config.base_branch, base_sha, change, validation)
         self.repo.push(head, pr.head, current, self.forge.push_url())
         kill_point("retry-pushed")
@@ -61,6 +64,14 @@ class CommandActions:
         return (f"Regenerated `{pr.head}` from `{self.config.base_branch}` at `{base_sha[:12]}` with recipe "
                 f"`{job.recipe.id}`{kept}."), True
 
+    def accept_wave(self, pr: PullRequest, user: str) -> tuple[str, bool]:
+        if pr.state != "merged":
+            return f"`/accept-wave` works on merged pull requests; this one is {pr.state}.", False
+        self.repo.fetch(self.forge.push_url())
+        base_sha = self.repo.remote_head(self.config.base_branch) or ""
+        accept(self.forge, pr, user, base_sha)
+        return (f"Accepted by @{user}: this PR's wave counts as done although `{self.config.base_branch}` (at "
+                f"`{base_sha[:12]}`) is not green; the next run opens the next wave."), True
     def migrate_again(self, pr: PullRequest) -> tuple[str, bool]:
         """/retry on a merged PR whose revert was merged: a new migration PR, from the current base."""
         listing = self.runner.listing()
@@ -111,7 +122,6 @@ class CommandActions:
                                        reviewers=list(self.config.reviewers))
         return f"Opened #{revert_pr.number} to revert this PR (`git revert -m 1 {pr.merge_sha[:12]}`).", True
 
-
     def _validate_revert(self, plan, key: str, base_sha: str, head: str) -> Validation | None:
         """The service's checks on the base and on the revert, like any migration PR: code written for the
         new version since the merge breaks when the revert takes the version back, and the PR says so."""
@@ -120,8 +130,9 @@ class CommandActions:
             return None
         job = next((j for j in plan.jobs if j.key == key), None)
         if job is None:
-            return Validation(f"**Could not validate**: `{key}` is no longer a job on `{self.config.base_branch}` "
-                              f"(the service or the recipe is gone), so its checks are unknown.", ok=False)
+            verdict = not_validated(f"`{key}` is no longer a job on `{self.config.base_branch}` (the service or the "
+                                    f"recipe is gone), so its checks are unknown", "review the revert by hand")
+            return Validation(render_verdict(verdict), verdict)
         return validator.validate(job, base_sha, head)
 
 

@@ -18,6 +18,7 @@ COMMANDS = {
               "(on a closed PR: reopen it; on a merged PR whose revert was merged: open the migration again)",
     "/retry --force": "regenerate the branch and drop commits humans pushed",
     "/revert": "on a merged PR: open a PR that reverts it (git revert -m 1 of the merge commit), validated like any PR",
+    "/accept-wave": "on a merged PR: let the next wave open although the base is not green after this PR's wave",
     "/help": "list these commands",
 }
 _SAFE = re.compile(r"[^a-z0-9_-]")
@@ -34,7 +35,7 @@ class CommentEvent:
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # "retry", "revert", "help" or "unknown"
+    name: str  # "retry", "revert", "accept-wave", "help" or "unknown"
     force: bool = False
     shown_as: str = ""  # a sanitised form of what was typed, safe to quote in a reply
 
@@ -72,7 +73,7 @@ def parse_command(body: str) -> Command | None:
     shown = "/" + _SAFE.sub("", name[1:])[:30]
     if name == "/retry" and args in ([], ["--force"]):
         return Command("retry", force=bool(args), shown_as=shown)
-    if name in ("/revert", "/help") and not args:
+    if name in ("/revert", "/help", "/accept-wave") and not args:
         return Command(name[1:], shown_as=shown)
     return Command("unknown", shown_as=shown)
 
@@ -114,7 +115,7 @@ class CommandHandler:
             if reverts and command.name == "retry":
                 return self._reply(pr, f"This PR reverts #{reverts}: once it is merged, comment `/retry` on "
                                        f"#{reverts} to open the migration again.")
-            if command.name in ("retry", "revert"):
+            if command.name in ("retry", "revert", "accept-wave"):
                 return self._reply(pr, "upgrade-bot commands only work on pull requests upgrade-bot opened.")
             return Outcome(None)
         level = self.forge.permission(event.user)
@@ -129,6 +130,8 @@ class CommandHandler:
         try:
             if command.name == "retry":
                 message, acted = self.actions.retry(pr, force=command.force)
+            elif command.name == "accept-wave":
+                message, acted = self.actions.accept_wave(pr, event.user)
             else:
                 message, acted = self.actions.revert(pr)
         except GitError as exc:  # e.g. a lease refused the push: a rollout or another command moved it first

@@ -1,9 +1,12 @@
 """Which (service, recipe) jobs exist, their waves, and which of them a run may open now. Pure."""
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Collection, Mapping, Sequence
 
+from bot.change.apply import MigrationError, apply_recipe
 from bot.change.recipe import Recipe
 from bot.config import Config
 from bot.discover.layout import is_root
@@ -20,6 +23,7 @@ class Job:
     recipe: Recipe
     tier: str
     branch: str
+    wave_number: int = 0  # 1-based, counting only the waves this plan has (one wave: "wave 1", whatever its tier)
 
     @property
     def key(self) -> str:
@@ -147,8 +151,11 @@ def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: 
             matched = True
             if key not in with_prs and recipe.package == recipe.target_package and all(
                     d.spec.replace(" ", "") == f"=={recipe.version}" for d in declared):
-                not_applicable.append(Skipped(service.path, f"{recipe.id}: already at {recipe.version}"))
-                continue
+                unmigrated = _code_left_to_migrate(service, recipe, config)
+                if not unmigrated:  # someone bumped the pin and migrated the code: nothing left to do
+                    not_applicable.append(Skipped(service.path, f"{recipe.id}: already at {recipe.version}"))
+                    continue
+                # someone bumped the pin by hand but the code is unmigrated: a code-only job
             branch = branch_name(config.branch_prefix, recipe.id, service, root_beside_others)
             problem = ref_name_problem(branch)
             if problem:  # refused now, not after its tests ran and the push failed
@@ -163,7 +170,23 @@ def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: 
             names = ", ".join(r.package for r in recipes)
             not_applicable.append(Skipped(service.path, f"no recipe applies (depends on none of: {names})"))
     jobs.sort(key=lambda j: (j.wave, j.service.key, j.recipe.id))
+    numbers = {wave: n for n, wave in enumerate(sorted({j.wave for j in jobs}), start=1)}
+    jobs = [dataclasses.replace(j, wave_number=numbers[j.wave]) for j in jobs]
     return Plan(jobs, list(skipped), not_applicable, broken)
+
+
+def _code_left_to_migrate(service: Service, recipe: Recipe, config: Config) -> bool:
+    """Whether the recipe still rewrites code of a service whose pin is already at its version. Runs the
+    codemod (pure, in memory) only for services whose sources mention one of the recipe's imports."""
+    names = "|".join(re.escape(name) for name in recipe.imports)
+    mentions = re.compile(rf"^\s*(?:import|from)\s+(?:{names})\b", re.M) if names else None
+    if mentions is None or not any(mentions.search(service.files.get(path) or "")
+                                   for path in service.files.paths() if path.endswith(".py")):
+        return False
+    try:
+        return bool(apply_recipe(service, recipe, config.recipe_options.get(recipe.id)).changed)
+    except MigrationError:
+        return True  # the job says what is wrong, as blocked
 
 
 @dataclass
@@ -172,7 +195,7 @@ class Selection:
 
     maintain: list[Job]
     open: list[Job]
-    current_wave: int | None
+    current_wave: int | None  # the wave number (1-based, as the waves run) the rollout is at; None when done
     blocked: list[str]  # why nothing (more) opens, one line each
 
 
@@ -184,46 +207,53 @@ def _always_green(jobs: list[Job]) -> tuple[bool, str]:
 
 
 def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all_waves: bool = False,
-                is_green: GreenCheck = _always_green) -> Selection:
+                is_green: GreenCheck = _always_green, blocked_reason: Callable[[Job], str] | None = None) -> Selection:
     """pr_states maps job key -> "open"/"merged"/"closed" for jobs that have a PR.
 
-    is_green(jobs) says whether the base is green after those jobs' PRs were merged (and why not)."""
+    is_green(jobs) says whether the base is green after those jobs' PRs were merged (and why not); it is
+    asked once, about every wave done so far (the base tip holds all their merges), plus once per critical
+    service done. blocked_reason(job): why a job without a PR can never get one ("" when it can)."""
+    reason = blocked_reason or (lambda job: job.blocked_reason)
     maintain = [j for j in plan.jobs if pr_states.get(j.key) == "open"]
     candidates = [j for j in plan.jobs if j.key not in pr_states]
     blocked: list[str] = []
     current = None
     if not all_waves:
+        done: list[Job] = []
         for wave_jobs in plan.waves():
-            wave = wave_jobs[0].wave
-            stuck = [j for j in wave_jobs if j.key not in pr_states and j.blocked_reason]
+            stuck = [j for j in wave_jobs if j.key not in pr_states and reason(j)]
             waited_for = [j for j in wave_jobs if pr_states.get(j.key) not in DONE_STATES
                           and (config.wait_for_blocked or j not in stuck)]
             if not waited_for:
-                green, why = is_green(wave_jobs)
-                if green or config.open_next_wave_early:
-                    continue
-                blocked.append(f"wave {wave + 1} ({TIERS[wave]}) is merged but not green: {why}")
-                candidates = []
-                current = wave
-                break
-            current = wave
-            later = [j for j in candidates if j.wave > wave]
+                done += wave_jobs
+                continue
+            current = wave_jobs[0]
+            later = [j for j in candidates if j.wave > current.wave]
             if later and not config.open_next_wave_early:
-                blocked.append(f"wave {wave + 2}+ waits for wave {wave + 1} ({TIERS[wave]}) to be merged or closed")
+                blocked.append(f"wave {current.wave_number + 1}+ waits for wave {_name(current)} to be merged or closed")
                 if stuck and config.wait_for_blocked:
-                    blocked.append(_stuck_line(stuck))
+                    blocked.append(_stuck_line(stuck, reason))
             if not config.open_next_wave_early:
-                candidates = [j for j in candidates if j.wave == wave]
+                candidates = [j for j in candidates if j.wave == current.wave]
             break
+        if done and not config.open_next_wave_early:  # nothing to ask when nothing waits for the answer
+            green, why = is_green(done)
+            if not green:
+                blocked.insert(0, f"wave {_name(done[-1])} is merged but not green: {why}")
+                candidates, current = [], done[-1]
     if not all_waves:
         candidates = _one_critical_service_at_a_time(plan, candidates, pr_states, blocked, is_green)
     candidates = _apply_limits(candidates, len(maintain), config, blocked)
-    return Selection(maintain, candidates, current, blocked)
+    return Selection(maintain, candidates, None if current is None else current.wave_number, blocked)
 
 
-def _stuck_line(stuck: list[Job]) -> str:
+def _name(job: Job) -> str:
+    return f"{job.wave_number} ({job.tier})"
+
+
+def _stuck_line(stuck: list[Job], reason: Callable[[Job], str]) -> str:
     """What a human has to do about jobs that can never get a PR as the base is."""
-    items = "; ".join(f"{j.key} ({j.blocked_reason})" for j in stuck[:5])
+    items = "; ".join(f"{j.key} ({reason(j)})" for j in stuck[:5])
     more = f" and {len(stuck) - 5} more" if len(stuck) > 5 else ""
     return (f"{len(stuck)} job(s) can never get a PR until fixed on the base: {items}{more}. Fix them and "
             f"run again, or set `wait-for-blocked = false` to let later waves go without them")

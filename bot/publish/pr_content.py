@@ -5,22 +5,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.change.apply import ServiceChange
-from bot.model import TIERS, repo_path
+from bot.model import LABELS, NO_TESTS, TIERS, Verdict, repo_path
 from bot.plan.jobs import Job
 from bot.publish.render import Body, fit_body, marker, render
 
-
-UNTESTED_LABEL = "no-tests-ran"  # checks ran, but no test: never shown or counted as passed
+UNTESTED_LABEL = LABELS[NO_TESTS]  # checks ran, but no test: never shown or counted as passed
 
 
 @dataclass
 class Validation:
-    """What the PR's validation section says (issue-5 validators fill this in)."""
+    """What the PR's validation section says, and its verdict (bot.validation.verdict), which every
+    other surface reads: labels, the run's summary, `status`, the dashboard, the gate."""
 
     summary: str
-    ok: bool = True
-    skipped: bool = False
-    untested: str = ""  # why no test ran on the branch (pytest exit 5, pytest missing...): not a pass
+    verdict: Verdict
+    skipped: bool = False  # --skip-checks: nothing ran at all
 
 
 def pr_title(job: Job) -> str:
@@ -67,7 +66,7 @@ def pr_body(job: Job, base_branch: str, base_sha: str, change: ServiceChange,
         rules.append(f"{applied.rule}: {applied.description}{times}")
     hidden = marker(metadata(job, base_sha, change))
     text = render(
-        "pr_body.md.j2", recipe=job.recipe, service=job.service, tier=job.tier, wave=job.wave + 1,
+        "pr_body.md.j2", recipe=job.recipe, service=job.service, tier=job.tier, wave=job.wave_number,
         base_branch=base_branch, base_sha=base_sha, files=[{"path": p, "rules": r} for p, r in files.items()],
         manual=manual, manual_section=manual_section, notes=change.notes, marker=hidden,
         validation_section=render("validation.md.j2", validation=validation), tiers=TIERS)

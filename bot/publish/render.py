@@ -49,6 +49,13 @@ def marker(metadata: dict[str, Any]) -> str:
     return f"{MARKER_PREFIX}{payload} -->"
 
 
+def with_marker(body: str, metadata: dict[str, Any]) -> str:
+    """The body with its marker holding `metadata` instead (appended when it has none)."""
+    if _MARKER.search(body or ""):
+        return _MARKER.sub(lambda _: marker(metadata), body, count=1)
+    return f"{body}\n\n{marker(metadata)}"
+
+
 def read_marker(body: str | None) -> dict[str, Any] | None:
     match = _MARKER.search(body or "")
     if not match:

@@ -1,41 +1,55 @@
 """The rollout at a glance: service x recipe with state, wave and PR. Pure."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 from bot.forge.base import PullRequest
-from bot.model import TIERS
-from bot.plan.jobs import Plan, Selection
-from bot.publish.pr_content import UNTESTED_LABEL
+from bot.model import FAILING, NO_TESTS, NOT_VALIDATED, kind_from_labels
+from bot.plan.jobs import Job, Plan, Selection
+
+
+STATES = ("planned", "blocked", "open", "failing checks", "no tests ran", "could not validate", "needs manual work",
+          "merged", "closed", "reverted")
 
 
 @dataclass
 class StatusRow:
-    wave: int
+    wave: int  # the wave's number as the waves run (1-based)
     tier: str
     service: str
     recipe: str
-    state: str  # planned|blocked|open|failing checks|no tests ran|needs manual work|merged|closed|reverted
+    state: str  # planned|blocked|open|failing checks|no tests ran|could not validate|needs manual work|merged|
+    #             closed|reverted
     pr: int | None
     url: str
     manual: int
     reason: str = ""  # why a blocked job can never get a PR, and so what a human must fix
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__, wave=self.wave + 1)
+        return dict(self.__dict__)
 
 
-def status_rows(plan: Plan, prs: Mapping[str, PullRequest], reverted: set[int] = frozenset()) -> list[StatusRow]:
+def status_rows(plan: Plan, prs: Mapping[str, PullRequest], reverted: set[int] = frozenset(),
+                blocked_reason: Callable[[Job], str] | None = None) -> list[StatusRow]:
+    """blocked_reason(job): why a job without a PR can never get one (default: its service's problems)."""
+    reason_of = blocked_reason or (lambda job: job.blocked_reason)
     rows = []
     for job in plan.jobs:
         pr = prs.get(job.key)
         manual = manual_count(pr)
-        state = "blocked" if pr is None and job.blocked_reason else _state(pr, manual, reverted)
-        rows.append(StatusRow(job.wave, job.tier, job.service.key, job.recipe.id, state,
-                              pr.number if pr else None, pr.url if pr else "", manual,
-                              job.blocked_reason if state == "blocked" else ""))
+        reason = reason_of(job) if pr is None else ""
+        state = "blocked" if reason else _state(pr, manual, reverted)
+        rows.append(StatusRow(job.wave_number, job.tier, job.service.key, job.recipe.id, state,
+                              pr.number if pr else None, pr.url if pr else "", manual, reason))
     return rows
+
+
+def state_counts(rows: list[StatusRow]) -> dict[str, int]:
+    """Jobs per state, in STATES order, states with no job left out."""
+    counts = Counter(row.state for row in rows)
+    return {state: counts[state] for state in STATES if counts[state]}
 
 
 def _state(pr: PullRequest | None, manual: int, reverted: set[int]) -> str:
@@ -45,11 +59,14 @@ def _state(pr: PullRequest | None, manual: int, reverted: set[int]) -> str:
         return "reverted"
     if pr.state != "open":
         return pr.state
-    if "checks-failing" in pr.labels:
-        return "failing checks"
-    if UNTESTED_LABEL in pr.labels:
-        return "no tests ran"
+    verdict = kind_from_labels(pr.labels)
+    if verdict != "passed":
+        return VERDICT_STATES[verdict]
     return "needs manual work" if manual else "open"
+
+
+# An open PR's state by its verdict (bot.validation.verdict); a passed one is "open" or "needs manual work".
+VERDICT_STATES = {FAILING: "failing checks", NO_TESTS: "no tests ran", NOT_VALIDATED: "could not validate"}
 
 
 def manual_count(pr: PullRequest | None) -> int:
@@ -68,5 +85,5 @@ def format_table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
-def wave_name(wave: int) -> str:
-    return f"{wave + 1} ({TIERS[wave]})"
+def wave_name(row: StatusRow) -> str:
+    return f"{row.wave} ({row.tier})"

@@ -146,28 +146,3 @@ def _status(run: CheckRun | None) -> str:
     if run.exit_code == 0:
         return "passed"
     return f"failed (exit {run.exit_code})"
-
-
-def untested_reason(runs: Sequence[CheckRun]) -> str:
-    """Why these check runs verified nothing ("" when some test ran, or a non-test check passed).
-
-    A service whose checks ran no test must never read as green: pytest exits 5 when it collects
-    nothing, and a missing pytest fails the same way on the base and the branch, which compares as
-    "no change"."""
-    reasons = []
-    for run in runs:
-        if any(o.outcome != "skipped" for o in run.outcomes.values()):
-            return ""
-        if run.outcomes:
-            reasons.append(f"{run.name}: every test was skipped")
-        elif run.succeeded:
-            return ""  # a check without per-test results (lint, build) that passed verified something
-        elif run.exit_code == 5:
-            reasons.append(f"{run.name}: no tests collected (exit 5)")
-        elif "No module named pytest" in run.output_tail:
-            reasons.append(f"{run.name}: pytest is not installed in the service's environment")
-        elif run.timed_out:
-            reasons.append(f"{run.name}: timed out before reporting any test")
-        else:
-            reasons.append(f"{run.name}: exited {run.exit_code} without reporting any test")
-    return "; ".join(reasons) or "no check ran"

@@ -3,9 +3,10 @@
 The cached environment holds the dependencies and is shared by every service and run that needs the same
 set; the service's own code differs on the base and on the branch. So each check run gets a layer: a
 hard-linked copy of the cached environment (milliseconds, no bytes copied) into which the checkout is
-installed in editable mode, without dependencies. A src layout then imports, a version module that
-setuptools-scm or hatch-vcs write at build time exists, and entry points are on PATH. The layer is removed
-after the run; the cached environment is never written to (new files only go into the copy)."""
+installed in editable mode (its dependencies are there already, save those only its build knows, such as
+a setup.py's install_requires). A src layout then imports, a version module that setuptools-scm or hatch-vcs
+write at build time exists, and entry points are on PATH. The layer is removed after the run; the cached
+environment is never written to (new files only go into the copy)."""
 from __future__ import annotations
 
 import os
@@ -58,8 +59,9 @@ def _index_options(env_dir: Path) -> list[str]:
 def _install_editable(python: Path, project: Path, options: list[str], layer: Path) -> None:
     requirements = layer / "project.in"
     requirements.write_text("".join(f"{line}\n" for line in [*options, f"-e {project}"]), encoding="utf-8")
-    done = _run_uv([find_uv(), "pip", "install", "--python", str(python), "--no-deps", "-r", str(requirements)],
-                   cwd=layer)
+    # With its dependencies, as pip would: those the shared environment holds are already satisfied (the copy has
+    # them installed), and those only setup.py knows (install_requires computed at build time) are added here.
+    done = _run_uv([find_uv(), "pip", "install", "--python", str(python), "-r", str(requirements)], cwd=layer)
     if done.returncode != 0:
         raise EnvBuildError(f"installing the service itself (`pip install -e .`, by uv) failed: "
                             f"{_installer_words(done.stderr)}", project / "pyproject.toml"

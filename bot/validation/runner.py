@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from bot.change.apply import ServiceChange
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.gitops import GitRepo
@@ -19,12 +20,14 @@ from bot.plan.jobs import Job
 from bot.publish.pr_content import Validation
 from bot.publish.render import render
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
-                            run_checks, untested_reason)
+                            run_checks)
 from bot.validation.conflicts import Diagnosis
 from bot.validation.environment import import_check, service_environment
 from bot.validation.envs import CACHE_DIR_VARIABLE, Interpreter, default_cache_dir
+from bot.validation.exercised import exercising_tests
 from bot.validation.prefetch import EnvPrefetch
 from bot.validation.python_version import MAX_ATTEMPTS, python_plan
+from bot.validation.verdict import NOT_VALIDATED, Verdict, judge, not_validated, unverified_tests
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
 # Bump when what an env holds for the same tree changes (v2: locked versions; v3: the project installed, test
@@ -60,17 +63,21 @@ class CheckRunner:
         specs = self.specs(service)
         tree = self.repo.repo.rev_parse(f"{sha}^{{tree}}" if service_path == "." else f"{sha}:{service_path}").hexsha
         settings = self.config.check_env_for(service)
-        key = hashlib.sha256(json.dumps([RESULTS_SCHEMA, tree, [dataclasses.asdict(s) for s in specs],
-                                         prefer.key_text if prefer else "", repr(settings), imports]).encode()).hexdigest()[:24]
-        cached = self.cache_dir / f"{key}.json"
-        stored = json.loads(cached.read_text()) if cached.exists() else None
-        if isinstance(stored, dict) and "interpreter" in stored:
-            self.pythons[(service_path, sha)] = stored["python"]
-            self.interpreters[(service_path, sha)] = Interpreter(Path(stored["interpreter"][0]), *stored["interpreter"][1:])
-            self.installed[(service_path, sha)] = stored.get("installed", {})
-            if stored.get("diagnosis"):
-                self.diagnoses[(service_path, sha)] = Diagnosis(**stored["diagnosis"])
-            return [_run_from_json(r) for r in stored["runs"]]
+        # Results are the tree's, on the Python its declaration picks; a base run on the branch's Python is the
+        # same result when that is the Python the base picks too (the usual case), so the gate reuses it.
+        identity = [RESULTS_SCHEMA, tree, [dataclasses.asdict(s) for s in specs], repr(settings)]
+        default = self.cache_dir / f"{_digest(identity)}.json"
+        preferred = self.cache_dir / f"{_digest([*identity, prefer.key_text])}.json" if prefer else None
+        for cached in filter(None, (default, preferred)):
+            stored = json.loads(cached.read_text()) if cached.exists() else None
+            if isinstance(stored, dict) and "interpreter" in stored and (
+                    prefer is None or _interpreter(stored).key_text == prefer.key_text):
+                self.pythons[(service_path, sha)] = stored["python"]
+                self.interpreters[(service_path, sha)] = _interpreter(stored)
+                self.installed[(service_path, sha)] = stored.get("installed", {})
+                if stored.get("diagnosis"):
+                    self.diagnoses[(service_path, sha)] = Diagnosis(**stored["diagnosis"])
+                return [_run_from_json(r) for r in stored["runs"]]
         with self.repo.temporary_worktree(sha) as checkout:
             kill_point("validating")
             service_dir = checkout / service_path
@@ -91,18 +98,32 @@ class CheckRunner:
                         or not more_pythons(service_dir, settings, (*earlier, (prepared.interpreter, unusable))):
                     break
                 earlier = (*earlier, (prepared.interpreter, unusable))
-        interpreter = prepared.interpreter
-        cached.write_text(json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": prepared.description,
-                                      "interpreter": [str(interpreter.path), interpreter.implementation,
-                                                      interpreter.version, interpreter.machine],
-                                      "installed": probe.installed,
-                                      "diagnosis": dataclasses.asdict(diagnosis) if diagnosis else None}))
+            interpreter = prepared.interpreter
+            own_choice = python_plan(service_dir, settings.python if settings else "").candidates[:1]
+        record = json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": prepared.description,
+                             "interpreter": [str(interpreter.path), interpreter.implementation,
+                                             interpreter.version, interpreter.machine],
+                             "installed": probe.installed,
+                             "diagnosis": dataclasses.asdict(diagnosis) if diagnosis else None})
+        if preferred is not None:
+            preferred.write_text(record)
+        if preferred is None or (own_choice and own_choice[0].key_text == interpreter.key_text and not earlier):
+            default.write_text(record)
         self.installed[(service_path, sha)] = probe.installed
         if diagnosis is not None:
             self.diagnoses[(service_path, sha)] = diagnosis
         self.pythons[(service_path, sha)] = prepared.description
         self.interpreters[(service_path, sha)] = interpreter
         return runs
+
+
+def _digest(identity: list) -> str:
+    return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:24]
+
+
+def _interpreter(stored: dict) -> Interpreter:
+    path, implementation, version, machine = stored["interpreter"]
+    return Interpreter(Path(path), implementation, version, machine)
 
 
 def python_unusable(runs: list[CheckRun]) -> str:
@@ -149,7 +170,8 @@ class CheckValidator:
         self.prefetch.stop()
         self.expected = None
 
-    def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
+    def validate(self, job: Job, base_sha: str, head_sha: str, change: ServiceChange | None = None) -> Validation:
+        """change: what the branch holds (which test modules exercise it); None judges without knowing."""
         if self.expected is not None:
             self.prefetch.start(*self.expected)
             self.expected = None
@@ -161,9 +183,13 @@ class CheckValidator:
             before = self.checks.results(job.service.name, job.service.path, base_sha, "the base", prefer=ran,
                                          imports=migrated)
         except EnvBuildError as exc:
-            return Validation(f"**Could not validate**: building the test environment failed: {exc}", ok=False)
+            verdict = not_validated(f"building the test environment failed: {exc}")
+            return Validation(render_verdict(verdict), verdict)
         comparison = compare(before, after)
-        untested = untested_reason(after)
+        exercising = None
+        if change is not None:
+            exercising = exercising_tests({**job.service.files, **change.changed}, change.changed, job.recipe.imports)
+        verdict = judge(before, after, exercising, comparison)
         python = self.checks.pythons.get((job.service.path, head_sha), "")
         diagnosis = self.checks.diagnoses.get((job.service.path, head_sha))
         if diagnosis is not None and diagnosis.culprit:
@@ -171,8 +197,8 @@ class CheckValidator:
             diagnosis = dataclasses.replace(diagnosis, on_base=f"{diagnosis.culprit.split()[0]} {base_version}".strip()
                                             if base_version else "")
         notes = [note for note in (diagnosis.describe() if diagnosis else "", python) if note]
-        summary = render_comparison(comparison, before, after, untested, notes)
-        return Validation(summary, ok=comparison.ok(), untested=untested)
+        summary = render_comparison(comparison, before, after, verdict, unverified_tests(before, exercising), notes)
+        return Validation(summary, verdict)
 
 
 def migrated_distributions(job: Job) -> tuple[str, ...]:
@@ -184,16 +210,23 @@ def migrated_distributions(job: Job) -> tuple[str, ...]:
 
 
 class SkippedValidator:
-    def validate(self, job: Job, base_sha: str, head_sha: str) -> Validation:
-        return Validation("", ok=True, skipped=True)
+    def validate(self, job: Job, base_sha: str, head_sha: str, change: ServiceChange | None = None) -> Validation:
+        return Validation("", Verdict(NOT_VALIDATED, "`--skip-checks`: no test ran on the base or on this branch",
+                                      "run the bot without `--skip-checks`, or review the change by hand"),
+                          skipped=True)
 
 
-def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun],
-                      untested: str = "", environment: list[str] | None = None) -> str:
-    """environment: how the test environment was made and what its import check found (right below the
-    table, so a long list of failing tests never pushes it out of the PR body)."""
-    return render("validation_details.md.j2", c=comparison, ok=comparison.ok(), max_listed=MAX_LISTED,
-                  before=before, after=after, untested=untested, environment=environment or [])
+def render_verdict(verdict: Verdict) -> str:
+    return render("verdict.md.j2", verdict=verdict)
+
+
+def render_comparison(comparison: Comparison, before: list[CheckRun], after: list[CheckRun], verdict: Verdict,
+                      unverified: list[TestOutcome] | None = None, environment: list[str] | None = None) -> str:
+    """unverified: the base's failing tests that exercise the change. environment: how the test environment was
+    made and what its import check found (right below the table, so a long list of failing tests never pushes
+    it out of the PR body)."""
+    return render("validation_details.md.j2", c=comparison, max_listed=MAX_LISTED, before=before, after=after,
+                  verdict_section=render_verdict(verdict), unverified=unverified or [], environment=environment or [])
 
 
 def _run_from_json(data: dict) -> CheckRun:

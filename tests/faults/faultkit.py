@@ -19,7 +19,7 @@ from bot.killpoints import VARIABLE as KILL_AT  # env={KILL_AT: "pushed"}: the p
 
 BOT_ROOT = Path(bot.__file__).resolve().parent.parent  # the code under test, also in child processes
 ROW = re.compile(r"^\| \d+ \((\w+)\) \| `([^`]+)` \| `([^`]+)` \| ([^|]+) \|")
-STATES = {"planned", "blocked", "open", "failing checks", "no tests ran", "needs manual work", "merged",
+STATES = {"planned", "blocked", "open", "failing checks", "no tests ran", "could not validate", "needs manual work", "merged",
           "closed", "reverted"}
 
 # a bot process that waits before each push while $FAULT_PUSH_HOLD exists (after writing <it>.held);

@@ -91,9 +91,9 @@ def test_a_symlink_to_shared_code_is_read_but_holds_the_migration_back(tmp_path,
     repo = Monorepo(tmp_path, {"upgrade-bot.toml": CONFIG, **widgets_service("alpha"),
                                "shared/widget_helpers.py": "import widgets\n\nHELPER = widgets.old_call\n"})
     add_link(repo, "services/alpha/alpha/helpers.py", "../../../shared/widget_helpers.py")
-    assert run_bot(repo, "run", "--all-waves") == 0
+    assert run_bot(repo, "run", "--all-waves") == 1  # blocked until a human migrates the shared file
     out = capsys.readouterr().out
-    assert "not migrated: shared/widget_helpers.py: a file outside the service (symlinked)" in out
+    assert "blocked: widgets-2.0/alpha: not migrated: shared/widget_helpers.py: a file outside the service (symlinked)" in out
     assert repo.origin_branch(BRANCH) is None and local_forge(repo).list_prs("") == []
 
 

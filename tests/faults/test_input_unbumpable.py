@@ -47,10 +47,10 @@ def fleet(tmp_path, case: str) -> Monorepo:
 @pytest.mark.parametrize("case", sorted(UNBUMPABLE))
 def test_a_pin_the_bot_cannot_bump_holds_the_code_back_too(tmp_path, capsys, case):
     repo = fleet(tmp_path, case)
-    assert run_bot(repo, "run", "--all-waves") == 0
+    assert run_bot(repo, "run", "--all-waves") == 1  # a job that cannot get a PR is never silent
     out = capsys.readouterr().out
-    row = next(line for line in out.splitlines() if line.startswith("2 ") and " alpha " in line)
-    assert " no-change " in row and "not migrated: " in row
+    row = next(line for line in out.splitlines() if line.startswith("1 ") and " alpha " in line)
+    assert " blocked " in row and "not migrated: " in row
     branches = git(repo.origin, "for-each-ref", "--format=%(refname:short)", "refs/heads/").split()
     assert branches == ["main", "upgrade-bot/widgets-2.0/beta"]  # beta, pinned plainly, is migrated
     assert [pr.head for pr in local_forge(repo).list_prs("")] == ["upgrade-bot/widgets-2.0/beta"]
