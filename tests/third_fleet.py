@@ -1,6 +1,7 @@
 """The third fleet (examples/third-fleet/): single-package projects, each its own repository, and what the tests
 need to roll them out offline-shaped: a local index on 127.0.0.1 with every package their locks and compiled
-files resolve to, and each project made into a repository (a bare `origin`) whose lock resolves against it.
+files resolve to, each project made into a repository (a bare `origin`) whose lock resolves against it, and the
+rollout of one project (`python tests/third_fleet.py REPO RECIPE...`, so two run at once on two cores).
 
 A project's committed `poetry.lock` / `uv.lock` was made against PyPI, as its users' would be. Lock tools resolve
 here against the local index only: the repository's copy declares the index as its package source (what a company
@@ -10,10 +11,12 @@ reads the index from PIP_INDEX_URL (`isolated_pip_index`)."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import tomlkit
@@ -23,7 +26,9 @@ from bot.demo import create_fleet_repo
 from bot.locking.poetry import POETRY_2
 from bot.validation.envs import find_uv
 
-THIRD_FLEET = Path(__file__).resolve().parent.parent / "examples" / "third-fleet"
+ROOT = Path(__file__).resolve().parent.parent
+THIRD_FLEET = ROOT / "examples" / "third-fleet"
+ROLLOUT_RESULT = "rollout.json"  # beside the repository: what roll_out() found
 
 # Every distribution the projects' locks and compiled files resolve to, old and new versions.
 INDEX_WHEELS = (
@@ -32,7 +37,7 @@ INDEX_WHEELS = (
     "backports-asyncio-runner==1.2.0", "pytest-asyncio==0.21.2", "pytest-asyncio==0.23.8", "pytest-asyncio==1.3.0",
     "pytest-mock==3.14.1", "tenacity==8.2.3", "tenacity==9.1.2",
     "asyncio-mqtt==0.16.2", "aiomqtt==1.2.1", "aiomqtt==2.4.0", "paho-mqtt==2.1.0",
-    "hatchling==1.27.0", "pathspec==0.12.1", "trove-classifiers==2025.5.9.12", "poetry-core==2.1.2",
+    "hatchling==1.27.0", "editables==0.5", "pathspec==0.12.1", "trove-classifiers==2025.5.9.12", "poetry-core==2.1.2",
 )
 INDEX_SDIST_ONLY = ("paho-mqtt==1.6.1",)  # published as an sdist only: built into a wheel once
 TOOL_ENV = {"UV_PYTHON_DOWNLOADS": "never", "POETRY_NO_INTERACTION": "1", "POETRY_VIRTUALENVS_CREATE": "false",
@@ -112,3 +117,71 @@ def marked_tests(project_dir: Path) -> dict[str, tuple[str, str | None]]:
                         assert match, f"{rel}::{node.name}: reason must start with 'RULE:' or 'RULE (recipe):'"
                         marked[prefix + node.name] = (match["rule"], match["recipe"])
     return marked
+
+
+def roll_out(work: Path, recipes: list[str]) -> dict:
+    """The bot's run on the project (validation included); then, for a project with several recipes, every recipe
+    applied in turn (locks regenerated), as after merging each PR, and the project's checks run on that as its PRs'
+    are: {"exit": code, "all_new": {"outcomes": {test: [outcome, message]}, "listed": [rules]} or {"error": why}}."""
+    from bot.cli import main
+    result: dict = {"exit": main(["--repo", str(work), "run", "--all-waves"])}
+    if len(recipes) > 1:
+        try:
+            result["all_new"] = all_recipes_applied(work, recipes)
+        except Exception as error:  # noqa: BLE001 - reported to the test, which fails with it
+            result["all_new"] = {"error": f"{type(error).__name__}: {error}"}
+    return result
+
+
+def all_recipes_applied(work: Path, recipes: list[str]) -> dict:
+    from bot.change.apply import LOCKS_CANNOT_BUMP, apply_recipe, hold_back_unbumped
+    from bot.change.recipe import load_recipes
+    from bot.config import load_config
+    from bot.discover.services import discover_configured
+    from bot.discover.snapshot import MemorySnapshot
+    from bot.gitops import GitRepo
+    from bot.locking import LockUpdater
+    from bot.plan.jobs import make_plan
+    from bot.validation.runner import CheckRunner
+
+    repo, config = GitRepo(work), load_config(work)
+    known = {r.id: r for r in load_recipes(config.recipe_dirs, config.enabled_recipes)}
+    base = repo.repo.head.commit
+    files = {item.path: item.data_stream.read() for item in base.tree.traverse() if item.type == "blob"}
+    changed: dict[str, bytes] = {}
+    listed: set[str] = set()
+    locks = LockUpdater()
+    for recipe_id in recipes:
+        services, skipped = discover_configured(MemorySnapshot({**files, **changed}), config)
+        planned = {job.recipe.id: job for job in make_plan(services, skipped, list(known.values()), config).jobs}
+        if recipe_id not in planned:
+            return {"error": f"no job for {recipe_id} (planned: {sorted(planned)})"}
+        service, recipe = planned[recipe_id].service, known[recipe_id]
+        change = apply_recipe(service, recipe, config.recipe_options.get(recipe_id))
+        hold_back_unbumped(service, change, recipe, LOCKS_CANNOT_BUMP)
+        if not change.held_back:
+            locks.update(service, change, recipe)
+            hold_back_unbumped(service, change, recipe)
+        if change.held_back:
+            return {"error": f"{recipe_id} held back: {change.held_back}"}
+        changed.update(change.repo_paths())
+        listed |= {item.rule for item in change.manual}
+    head = repo.commit_files(base.hexsha, changed, "every recipe applied", config.identity)
+    runs = CheckRunner(repo, config).results(service.name, service.path, head)
+    outcomes = {test: [o.outcome, o.message[:300]] for run in runs for test, o in run.outcomes.items()}
+    return {"outcomes": outcomes, "listed": sorted(listed), "tail": "" if outcomes else runs[0].output_tail[-2000:]}
+
+
+def roll_out_in_subprocess(work: Path, recipes: list[str]) -> tuple[dict, str]:
+    """roll_out() in a process of its own (the checkout's bot, this process's environment): (result, its output)."""
+    done = subprocess.run([sys.executable, __file__, str(work), *recipes], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=1800)
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise RuntimeError(f"rollout of {work} failed ({done.returncode}): {output[-3000:]}")
+    return json.loads((work.parent / ROLLOUT_RESULT).read_text()), output
+
+
+if __name__ == "__main__":
+    repository = Path(sys.argv[1])
+    (repository.parent / ROLLOUT_RESULT).write_text(json.dumps(roll_out(repository, sys.argv[2:])))
