@@ -11,9 +11,9 @@ fleet: a copy in a fresh repository (fixed author, committer and dates, so the b
 same in every run) with a bare `origin`, then `upgrade-bot run --skip-checks --all-waves` with the local
 forge, run by the checkout under test (its bot and its bundled recipes). Printed, one line per branch:
 the branch, its tree, a hash of its commit message and author, and a hash of its PR (title, labels, body).
-The PR body's hidden marker keeps every field but `change` and `inputs`: both hash the recipe's files
-(its fingerprint), which a move of a recipe's code changes by design (open PRs are then regenerated with
-the same content). With --against REF the same runs on REF (a temporary worktree) and the two listings
+The PR body's hidden marker keeps every field but `change`, `inputs` and `recipe_inputs`: all three hash
+the recipe's files (its fingerprint), which a move of a recipe's code changes by design (open PRs are then
+regenerated with the same content). With --against REF the same runs on REF (a temporary worktree) and the two listings
 are compared line by line: the check each recipe move onto the rule form passes (docs/recipes.md).
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FLEETS = (ROOT / "examples" / "fleet", ROOT / "examples" / "second-fleet")
 _MARKER = re.compile(r"<!-- upgrade-bot:(\{.*?\}) -->", re.S)
-_FINGERPRINTED = ("change", "inputs")  # hashes of the recipe's own files, see the docstring
+_FINGERPRINTED = ("change", "inputs", "recipe_inputs")  # hashes of the recipe's own files, see the docstring
 _DATE = "2024-01-01T00:00:00+00:00"
 _ENV = {"GIT_AUTHOR_NAME": "Fleet Maintainer", "GIT_AUTHOR_EMAIL": "maintainer@example.com",
         "GIT_COMMITTER_NAME": "Fleet Maintainer", "GIT_COMMITTER_EMAIL": "maintainer@example.com",

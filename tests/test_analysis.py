@@ -488,6 +488,63 @@ def test_configured_decorators_and_module_level_instances():
         ("svc/report.py", "DEFAULT.fetch")]
 
 
+def test_parameter_held_through_aliases_and_an_injected_attribute():
+    analysis = make({"m.py": """
+        class Listener:
+            def __init__(self, client, other):
+                self.client = client
+                self.other = other
+                self.other = make()
+
+            def close(self):
+                self.client = None
+
+        def helper(client, flag):
+            alias = client
+            with alias as entered:
+                pass
+            flag = 2
+            return alias, entered, flag, client
+
+        def read(listener: Listener):
+            return listener.client
+    """})
+    parsed = analysis.module("m.py")
+    returned = find(parsed, cst.Return).value
+    held = {parsed.code(e.value): analysis.parameter_held(parsed, e.value) for e in returned.elements}
+    assert {k: v.name.value if v is not None else None for k, v in held.items()} == {
+        "alias": "client", "entered": "client", "flag": None, "client": "client"}
+    assert analysis.parameter_held(parsed, find(parsed, cst.Attribute, code_is(parsed, "self.client"))).name.value == \
+        "client"  # the reset to None in close() does not hide what __init__ stored
+    assert analysis.parameter_held(parsed, find(parsed, cst.Attribute, code_is(parsed, "self.other"))) is None
+    assert analysis.parameter_held(parsed, find(parsed, cst.Attribute, code_is(parsed, "listener.client"))) is None
+
+
+def test_header_code_enclosing_function_with_lambdas_and_loops():
+    analysis = make({"m.py": """
+        # a comment above
+        x = call(
+            1,
+        )
+
+        async def f(items):
+            for item in items:
+                g = lambda: item.go()
+            [h(i) for i in items]
+            return g
+    """})
+    parsed = analysis.module("m.py")
+    line = find(parsed, cst.SimpleStatementLine)
+    assert parsed.header_code(line) == "x = call(\n    1,\n)"  # as written, without the comment above
+    assert parsed.header_code(find(parsed, cst.For)) == "for item in items:\n    ..."
+    go = find(parsed, cst.Call, code_is(parsed, "item.go()"))
+    assert isinstance(parsed.enclosing_function(go, lambdas=True), cst.Lambda)
+    assert parsed.enclosing_function(go).name.value == "f"
+    assert not parsed.in_loop(go)  # the lambda is a function of its own: it runs when called
+    assert parsed.in_loop(find(parsed, cst.Lambda)) and parsed.in_loop(find(parsed, cst.Call, code_is(parsed, "h(i)")))
+    assert not parsed.in_loop(find(parsed, cst.Return))
+
+
 def test_children_are_libcsts_in_libcsts_order_on_every_file_of_the_second_fleet():
     """bot.analysis reads a node's children from its fields (libcst rebuilds the node to find them)."""
     import pathlib

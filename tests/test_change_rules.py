@@ -45,6 +45,24 @@ def test_nested_edits_compose_and_untouched_code_is_kept_byte_for_byte():
                            'value = pkg.new_call(pkg.new_name,  "pkg.mod.New", strict=True)   # odd spacing stays\n')
 
 
+def test_an_argument_appended_without_a_trailing_comma_keeps_the_calls_layout():
+    plan, module = plan_of("""
+        c = Client(
+            host, port, keepalive=30, retry=10
+        )
+        f(
+            a,
+            b
+        )
+        """)
+    first, second = nodes(module, cst.Call)
+    plan.remove(first.args[-1])  # the new last argument keeps the line break before `)`
+    plan.replace(first, lambda c: append_argument(c, keyword_argument("size", "5")))
+    plan.replace(second, lambda c: append_argument(c, keyword_argument("c", "1")))
+    assert plan.code() == ("c = Client(\n    host, port, keepalive=30, size=5\n)\n"
+                           "f(\n    a,\n    b,\n    c=1\n)\n")
+
+
 def test_a_whole_replacement_over_an_inner_edit_is_refused_naming_both_rules():
     plan, module = plan_of("x = f(a)\n")
     call = nodes(module, cst.Call)[0]

@@ -35,9 +35,10 @@ MQTT_SERVICES = ("data-retention", "websocket-ingestion")
 BRIDGE_TESTS = "tests/test_mqtt_bridge.py"
 # Recipe-internal modules: load_recipe imported the recipe folder as a package.
 _PACKAGE = RECIPE.codemod_class.__module__.rpartition(".")[0]
-recipe_rules = importlib.import_module(f"{_PACKAGE}.rules")
-recipe_codemod = importlib.import_module(f"{_PACKAGE}.codemod")
 mqtt_names = importlib.import_module(f"{_PACKAGE}.mqtt_names")
+recipe_ids = importlib.import_module(f"{_PACKAGE}.ids")
+RULE_IDS = [rule.ID for rule in RECIPE.codemod_class.RULES]
+MANUAL_RULES = frozenset(rule.ID for rule in RECIPE.codemod_class.RULES if rule.KIND == "manual")
 
 
 def read_service(directory: Path) -> ServiceSource:
@@ -50,11 +51,15 @@ def read_service(directory: Path) -> ServiceSource:
     return ServiceSource(directory.name, files)
 
 
-def migrated(service: ServiceSource, skipped_rules: frozenset[str] = frozenset()) -> dict[str, str]:
+def migrate_files(files: dict[str, str], disabled: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The files the codemod changes (optionally with some rules disabled), by path."""
+    return RECIPE.codemod({"disable": sorted(disabled)}).migrate(ServiceSource("svc", files)).changed
+
+
+def migrated(service: ServiceSource, disabled: frozenset[str] = frozenset()) -> dict[str, str]:
     """The service's files after the recipe: codemod (optionally without some rules) + requirement edits."""
     files = dict(service.files)
-    planned, _ = recipe_codemod.migrate_files(service.python_files(), skipped_rules)
-    files.update({path: new_text for path, (_, _, new_text) in planned.items()})
+    files.update(migrate_files(service.python_files(), disabled))
     for path in [p for p in files if p.startswith("requirements")]:
         files[path] = edit_requirements(files[path], path, RECIPE.requirement_edits,
                                         allow_add=path == "requirements.txt").text
@@ -116,10 +121,15 @@ def test_requirements_change_together_including_a_paho_upper_bound():
 
 
 def test_rule_ids_are_stable_and_contiguous():
-    ids = list(recipe_rules.RULES)
-    assert ids == [f"MQ{n:03d}" for n in range(1, len(ids) + 1)]
-    assert RECIPE.rules() == recipe_rules.RULES
-    assert recipe_rules.MANUAL_RULES == {f"MQ{n:03d}" for n in range(12, 21)}  # MQ021+ rewrite
+    assert RULE_IDS == [f"MQ{n:03d}" for n in range(1, len(RULE_IDS) + 1)]
+    assert list(RECIPE.rules()) == RULE_IDS
+    assert MANUAL_RULES == {f"MQ{n:03d}" for n in range(12, 21)}  # MQ021+ rewrite
+    # the ids the consumer plan decides for are the rule classes' own
+    constants = {value for name, value in vars(recipe_ids).items() if name.isupper()}
+    assert constants <= set(RULE_IDS)
+    listed = {recipe_ids.SEVERAL_CONSUMERS, recipe_ids.STREAM_NOT_REWRITABLE, recipe_ids.MESSAGE_LEAVES_LOOP,
+              recipe_ids.TOPIC_ALREADY_OBJECT, recipe_ids.QUEUE_MAXSIZE_UNPLACED}
+    assert listed <= MANUAL_RULES and not (constants - listed) & MANUAL_RULES
 
 
 def test_every_rule_is_exercised_by_a_fixture():
@@ -131,8 +141,8 @@ def test_every_rule_is_exercised_by_a_fixture():
         if (case / "case.toml").is_file():
             settings = tomlkit.parse((case / "case.toml").read_text()).unwrap()
             expected_manual |= {item["rule"] for item in settings.get("manual", [])}
-    assert applied | expected_manual == set(recipe_rules.RULES)
-    assert expected_manual == set(recipe_rules.MANUAL_RULES)
+    assert applied | expected_manual == set(RULE_IDS)
+    assert expected_manual == set(MANUAL_RULES)
 
 
 def test_manual_item_names_file_line_old_code_and_suggestion():
@@ -487,7 +497,7 @@ def passed(run: subprocess.CompletedProcess) -> int:
 
 # Rules that change what the fleet's tests observe when left out. MQ011 moves a queue bound, which
 # the tests cannot observe without flooding the broker; it is checked by fixtures only.
-LOAD_BEARING = frozenset(recipe_rules.RULES) - recipe_rules.MANUAL_RULES - {"MQ011"}
+LOAD_BEARING = frozenset(RULE_IDS) - MANUAL_RULES - {"MQ011"}
 IMPORT_RULES = frozenset({"MQ001", "MQ002", "MQ003"})
 
 
@@ -507,7 +517,7 @@ def test_recipe_is_proven_by_the_service_tests_on_a_real_broker(name, tmp_path):
     assert passed(new_run) == passed(old_run) >= 5
 
     # Only the imports renamed (what the Phase 2 script did, done correctly): it must fail.
-    api_rules = frozenset(recipe_rules.RULES) - IMPORT_RULES
+    api_rules = frozenset(RULE_IDS) - IMPORT_RULES
     naive_dir = write_service(tmp_path / "naive" / name, migrated(service, api_rules))
     naive_run = run_bridge_tests(naive_dir, new_python)
     assert naive_run.returncode != 0, summary(naive_run)
@@ -740,8 +750,8 @@ def test_unmigrated_paho_client_with_a_positional_id_fails_on_paho_2(tmp_path):
     """MQ023 is load-bearing: migrated without it, the fixture's paho client raises on paho 2.1.0."""
     python = aiomqtt_2_env(tmp_path / "requirements")
     before = fixture_tree("paho-client-callback-version", "before")
-    without_mq023, _ = recipe_codemod.migrate_files(before, frozenset({"MQ023"}))
-    directory = write_service(tmp_path / "without-MQ023", {**before, **{p: new for p, (_, _, new) in without_mq023.items()}})
+    without_mq023 = migrate_files(before, frozenset({"MQ023"}))
+    directory = write_service(tmp_path / "without-MQ023", {**before, **without_mq023})
     run = subprocess.run([str(python), "-c", "from svc.status import make_status_client; make_status_client('x', [])"],
                          cwd=directory, capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PYTHONPATH": str(directory), "PYTHONDONTWRITEBYTECODE": "1"})
@@ -753,11 +763,10 @@ def test_mocked_client_assertions_pass_only_when_migrated_with_the_source(tmp_pa
     python = aiomqtt_2_env(tmp_path / "requirements")
     case = "mocked-client-keywords"
     before = fixture_tree(case, "before")
-    planned, _ = recipe_codemod.migrate_files(before)
-    without_mq022, _ = recipe_codemod.migrate_files(before, frozenset({"MQ022"}))
+    planned = migrate_files(before)
+    without_mq022 = migrate_files(before, frozenset({"MQ022"}))
     outcomes = {}
-    for name, files in {"migrated": {p: new for p, (_, _, new) in planned.items()},
-                        "source only": {p: new for p, (_, _, new) in without_mq022.items()}}.items():
+    for name, files in {"migrated": planned, "source only": without_mq022}.items():
         directory = write_service(tmp_path / name.replace(" ", "-"), {**before, **files})
         (directory / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n")
         outcomes[name] = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],

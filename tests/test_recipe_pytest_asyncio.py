@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RECIPE = load_recipe(ROOT / "recipes" / "pytest-asyncio-1.3.0")
 FLEET = ROOT / "examples" / "fleet" / "services"
 _package = sys.modules[RECIPE.codemod_class.__module__.rpartition(".")[0]]
-pytest_config = sys.modules[f"{_package.__name__}.pytest_config"]
+config_keys = sys.modules[f"{_package.__name__}.config_keys"]
 from bot.declared import ini_text  # noqa: E402
+from bot.declared.pytest_config import locate  # noqa: E402
 
 # The fleet's pytest-asyncio users ("pa" in the fleet generator) and what is special about each suite.
 PA_SERVICES = {
@@ -58,8 +59,8 @@ def migrate(source: ServiceSource, mode: str = "strict"):
 # ----- rules and fixture coverage ----------------------------------------------------------------------
 
 def test_rules_have_stable_sequential_ids():
-    rules = RECIPE.rules()
-    assert list(rules) == [f"PA{n:03d}" for n in range(1, len(rules) + 1)]
+    rules = RECIPE.rules()  # in the order they run (the configuration rules last: codemod.py says why)
+    assert sorted(rules) == [f"PA{n:03d}" for n in range(1, len(rules) + 1)]
     assert all(description.strip() for description in rules.values())
 
 
@@ -206,7 +207,7 @@ def test_config_file_is_the_one_pytest_reads(layout, tmp_path):
     found = re.search(r"^configfile: (\S+)", run.stdout, re.MULTILINE)
     assert (found.group(1) if found else None) == expected, run.stdout
     # Without any pytest config the codemod writes to the pyproject.toml pytest fell back to, else a new pytest.ini.
-    assert pytest_config.locate(files).path == (expected or "pytest.ini")
+    assert locate(files).path == (expected or "pytest.ini")
 
 
 @pytest.mark.parametrize(("addopts", "ini", "mode"), [
@@ -218,7 +219,7 @@ def test_config_file_is_the_one_pytest_reads(layout, tmp_path):
 ])
 def test_asyncio_mode_from_addopts_beats_the_ini_key(addopts, ini, mode):
     text = f"[pytest]\naddopts = {addopts}\n" + (f"asyncio_mode = {ini}\n" if ini else "")
-    assert pytest_config.asyncio_mode(pytest_config.locate({"pytest.ini": text}))[0] == mode
+    assert config_keys.asyncio_mode(locate({"pytest.ini": text}))[0] == mode
 
 
 def test_addopts_form_the_bot_cannot_edit_becomes_a_manual_item():
@@ -466,7 +467,6 @@ MONOREPO_LAYOUTS = {
 def test_config_above_the_service_is_found_as_pytest_finds_it(layout, tmp_path):
     """Asked of pytest itself, run in the service folder of a repository laid out this way."""
     from bot.model import repo_path
-    from bot.declared.pytest_config import locate
     files, expected = MONOREPO_LAYOUTS[layout]
     files = {**files, "services/a/tests/test_a.py": "def test_a():\n    pass\n"}
     files.setdefault("services/a/requirements.txt", "pytest\n")

@@ -25,8 +25,9 @@ Files
 ParsedModule (bot.analysis.parsed)
     path, dotted, package, text, tree (cst.Module), wrapper (MetadataWrapper over `tree` itself, so
     metadata is keyed by tree's nodes and `wrapper.visit(visitor)` reuses the resolved metadata),
-    metadata; get(provider, node), line, code (one line), header_code, parent, ancestors, scope,
-    context/is_load, nodes (all, source order), statement_of, enclosing_function/class, method_class,
+    metadata; get(provider, node), line, code (one line), header_code (as written, a compound statement's
+    header only, no comment lines above), parent, ancestors, scope, context/is_load, nodes (all, source
+    order), statement_of, enclosing_function(node, lambdas=False)/class, method_class, in_loop(node),
     import_bindings (top-level imports -> absolute target), top_level (defined names -> node).
 
 Helpers: module_name(path), absolute(name, package), dotted_name(node), import_from_module(node, package),
@@ -50,6 +51,8 @@ Bindings (bot.analysis.bindings.Binding: module, target, statement, kind, value,
     name_bindings(parsed, name), scope_bindings(parsed, scope, name)
     attribute_bindings(parsed, class_node, attr)  every `self.attr = / : / += / with as / for` in every method
     self_class(parsed, expression) -> ClassDef | None   `self` (first param of a method) -> its class
+    parameter_held(parsed, expression) -> Param | None  the parameter a name (through plain aliases) or
+        `self.attr` (its one binding, resets aside: an object handed to __init__) holds
     instance_classes(parsed, expression) -> {Definition}  classes the object is provably an instance of
         (constructor call, factory returning one, self, names/self.attr bound to one (resets to None
         ignored), annotated params and attributes, module-level instances (also imported), pytest

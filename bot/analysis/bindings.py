@@ -9,6 +9,8 @@ from libcst.metadata import Assignment, Scope
 from .names import walk
 from .parsed import ParsedModule
 
+_MAX_ALIAS_DEPTH = 8
+
 
 @dataclass(frozen=True, eq=False)
 class Binding:
@@ -90,6 +92,28 @@ class BindingsMixin:
         found.sort(key=lambda b: (b.line, b.kind))
         self._memo[key] = found
         return found
+
+    def parameter_held(self, parsed: ParsedModule, expression: cst.BaseExpression, depth: int = 0) -> cst.Param | None:
+        """The parameter whose value `expression` holds: a name bound once, to a parameter or to a plain alias of
+        one (`c = client`); `self.attr` whose one binding, resets to None aside, is such a name (an object
+        handed to `__init__`). None otherwise."""
+        if depth > _MAX_ALIAS_DEPTH:
+            return None
+        if isinstance(expression, cst.Name):
+            bindings = self.name_bindings(parsed, expression)
+            if len(bindings) != 1:
+                return None
+            binding = bindings[0]
+            if binding.kind == "param":
+                return binding.target
+            if binding.kind in ("assign", "annassign", "with") and isinstance(binding.value, cst.Name):
+                return self.parameter_held(parsed, binding.value, depth + 1)
+            return None
+        if isinstance(expression, cst.Attribute):
+            values = [b.value for b in self.bindings_of(parsed, expression) if not b.is_none]
+            if len(values) == 1 and isinstance(values[0], cst.Name):
+                return self.parameter_held(parsed, values[0], depth + 1)
+        return None
 
     def self_class(self, parsed: ParsedModule, expression: cst.BaseExpression) -> cst.ClassDef | None:
         """The class whose instance `expression` is when it is the first parameter (self) of one of the class's

@@ -21,6 +21,7 @@ from libcst.metadata import (
 from .names import children, dotted_name, import_from_module
 
 _COMPOUND = (cst.With, cst.For, cst.While, cst.If, cst.Try, cst.FunctionDef, cst.ClassDef)
+_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
 @dataclass(eq=False)
@@ -115,10 +116,13 @@ class ParsedModule:
         return re.sub(r"\s*\n\s*", " ", self.tree.code_for_node(node).strip())
 
     def header_code(self, node: cst.CSTNode) -> str:
-        """Like code(), but a compound statement shows its header with the body elided."""
+        """The node's source as written (over several lines when it spans several), but a compound statement
+        shows its header with the body elided, and the comment lines above a statement are not its code."""
         if isinstance(node, _COMPOUND):
             node = node.with_changes(
                 leading_lines=(), body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Expr(cst.Ellipsis())])]))
+        elif isinstance(node, cst.SimpleStatementLine):
+            node = node.with_changes(leading_lines=())
         return self.tree.code_for_node(node).strip()
 
     # ----- tree navigation ---------------------------------------------------------------------
@@ -135,8 +139,19 @@ class ParsedModule:
                 return ancestor
         return node
 
-    def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | None:
-        return next((a for a in self.ancestors(node) if isinstance(a, cst.FunctionDef)), None)
+    def enclosing_function(self, node: cst.CSTNode, lambdas: bool = False) -> cst.FunctionDef | None:
+        """The innermost def holding `node` (with lambdas=True: the innermost def or lambda)."""
+        kinds = (cst.FunctionDef, cst.Lambda) if lambdas else cst.FunctionDef
+        return next((a for a in self.ancestors(node) if isinstance(a, kinds)), None)
+
+    def in_loop(self, node: cst.CSTNode) -> bool:
+        """`node` runs in a loop or comprehension of its own function (a def or lambda), so maybe many times."""
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                return False
+            if isinstance(ancestor, _LOOPS):
+                return True
+        return False
 
     def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
         return next((a for a in self.ancestors(node) if isinstance(a, cst.ClassDef)), None)

@@ -311,8 +311,13 @@ def append_argument(call: cst.Call, new: cst.Arg) -> cst.Call:
         else:  # one argument: indent the new one like the first, which follows "("
             between = cst.Comma(whitespace_after=call.whitespace_before_args)
         return call.with_changes(args=[*args[:-1], last.with_changes(comma=between), new.with_changes(comma=last.comma)])
-    between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    return call.with_changes(args=[*args[:-1], last.with_changes(comma=between), new])
+    # No trailing comma: one argument per line stays so, and the new argument takes over what stood between
+    # the old last argument and `)`.
+    one_per_line = (len(args) > 1 and isinstance(args[-2].comma, cst.Comma)
+                    and isinstance(args[-2].comma.whitespace_after, cst.ParenthesizedWhitespace))
+    between = args[-2].comma if one_per_line else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return call.with_changes(args=[*args[:-1], last.with_changes(comma=between, whitespace_after_arg=cst.SimpleWhitespace("")),
+                                   new.with_changes(whitespace_after_arg=last.whitespace_after_arg)])
 
 
 def keyword_argument(keyword: str, value: cst.BaseExpression | str) -> cst.Arg:

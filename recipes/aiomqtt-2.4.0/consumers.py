@@ -1,285 +1,230 @@
-"""MQ007-MQ015 and MQ019: message consumers.
+"""Message consumers, counted per client over the whole service.
 
-0.16 let every `async with client.messages()/filtered_messages(F)/unfiltered_messages() as stream`
-own a queue; aiomqtt 2 has one client-wide queue read with `async for m in client.messages`. So a
-consumer is rewritten only when it is provably the client's only one: otherwise the rewrite would
-split or starve messages between consumers, and a human must add a distributor.
+0.16 let every `async with client.messages()/filtered_messages(F)/unfiltered_messages() as stream` own a
+queue; aiomqtt 2 has one client-wide queue. So what decides a consumer's rewrite is how many consumers read
+the same client object. A consumer whose receiver is a parameter (`async def temps(self, client)`) is traced
+to every call of its function in the service (bot.analysis call sites: direct calls, calls wrapped in
+create_task/gather/TaskGroup, functools.partial, ...), and from the argument passed there to the client it
+names, recursively. A site is rewritten only when every client it may read has exactly one consumer;
+several consumers of one client are listed (aiomqtt 2 would split its messages between them), and a site
+whose client cannot be traced is listed with the reason the trace stopped.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import libcst as cst
 
-from . import rules
-from .mqtt_names import PAHO_ONLY_MESSAGE_ATTRIBUTES, STR_METHODS
-from .plan import LoopRewrite, Plan
-from .source import Source
-from .streams import StreamUses, stream_statement, stream_uses
+from bot.analysis import ParsedModule, ServiceAnalysis, is_test_path
+from bot.analysis.flow import function_of_param
 
-KIND_RULES = {
-    "messages": rules.MESSAGES_CONTEXT,
-    "unfiltered_messages": rules.UNFILTERED_MESSAGES,
-    "filtered_messages": rules.FILTERED_MESSAGES,
-}
-TOPIC_AWARE_ATTRIBUTES = ("value", "matches")
-DISTRIBUTOR_SUGGESTION = (
-    "Iterate `async for message in {client}.messages` in ONE task and hand each message to the consumer "
-    "it belongs to (message.topic.matches(filter)) through a per-consumer asyncio.Queue."
-)
+from .clients import ClientOrigin, Clients
+from .mqtt_names import CONSUMER_METHODS
+
+MAX_DEPTH = 6
+# A call that can start any number of consumers (in a comprehension, un-awaited in a loop, a partial).
+MANY = 2
+SEVERAL, UNKNOWN_SEVERAL, UNKNOWN = "several", "maybe-several", "unknown"
 
 
-# The one Client() a consumer reads: the call, and the file (source, plan) where it is made.
-Creation = tuple[cst.Call, Source, Plan]
-
-
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class ConsumerSite:
+    """`async with <receiver>.<kind>(...) as stream` in `module`."""
+
+    module: ParsedModule
     statement: cst.With
     item: cst.WithItem
     call: cst.Call
-    kind: str
+    kind: str  # messages | unfiltered_messages | filtered_messages
     receiver: cst.BaseExpression
+
+    @property
+    def place(self) -> str:
+        return f"{self.module.path}:{self.module.line(self.statement)}"
 
 
 @dataclass(frozen=True)
 class Verdict:
     """What the service-wide count says about one consumer site."""
 
-    rule: str | None = None  # None: the site is its client's only consumer and is rewritten
+    status: str | None = None  # None: its client's only consumer; SEVERAL, UNKNOWN_SEVERAL or UNKNOWN otherwise
     reason: str = ""
-    several: bool = False  # provably one of several consumers of one client (else: not provably alone)
     construction: cst.Call | None = None  # where the single client is created, when provably one place
-    construction_path: str | None = None  # the file holding that construction
+    construction_module: ParsedModule | None = None
 
 
-def plan_consumers(source: Source, plan: Plan, verdicts: dict[ConsumerSite, Verdict],
-                   plans: dict[str, tuple[Source, Plan]]) -> None:
-    """plans: every planned file of the service, for edits where a client is created in another file."""
-    for site, verdict in verdicts.items():
-        if verdict.several:
-            _manual(source, plan, site, rules.SEVERAL_CONSUMERS, verdict.reason,
-                    suggestion=DISTRIBUTOR_SUGGESTION.format(client=source.code(site.receiver)))
-        elif verdict.rule is not None:
-            suffix = "  # only if this is the client's single consumer" if verdict.rule == rules.SEVERAL_CONSUMERS else ""
-            _manual(source, plan, site, verdict.rule, verdict.reason, suggestion=_suggested_loop(source, site) + suffix)
-        elif plan.wants(KIND_RULES[site.kind]):
-            creation = plans.get(verdict.construction_path) if verdict.construction is not None else None
-            _rewrite_consumer(source, plan, site, (verdict.construction, *creation) if creation else None)
+def consumer_method(call: cst.CSTNode) -> str | None:
+    """`messages`/`unfiltered_messages`/`filtered_messages` for `x.<that>(...)`, else None."""
+    if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in CONSUMER_METHODS:
+        return call.func.attr.value
+    return None
 
 
-def _rewrite_consumer(source: Source, plan: Plan, site: ConsumerSite, creation: Creation | None) -> None:
-    if site.item.asname is None or not isinstance(site.item.asname.name, cst.Name):
-        _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE,
-                "The stream is not bound to a plain name (`as messages`), so its uses cannot be found.",
-                suggestion=_suggested_loop(source, site))
-        return
-    uses = stream_uses(source, site.item.asname.name, site.statement)
-    if isinstance(uses, str) or not (uses.loops or uses.reads or uses.others):
-        reason = uses if isinstance(uses, str) else f"The stream `{site.item.asname.name.value}` is never used in its block."
-        _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE, reason, suggestion=_suggested_loop(source, site))
-        return
-    topic_filter = _topic_filter(site.call) if site.kind == "filtered_messages" else None
-    if site.kind == "filtered_messages" and topic_filter is None:
-        _manual(source, plan, site, rules.STREAM_NOT_REWRITABLE, "The topic filter is not a plain argument.",
-                suggestion=_suggested_loop(source, site))
-        return
-    if _loops_read_client(source, site, uses):
-        for loop in uses.loops:
-            plan.loops[loop] = LoopRewrite(client=site.receiver, topic_filter=topic_filter)
-    else:  # the stream itself is kept, as an object that reads the client's queue
-        statement = stream_statement(source, site.item.asname.name.value, site.receiver, topic_filter,
-                                     uses.generator_needed)
-        plan.stream_statements.setdefault(site.statement, []).append(statement)
-        _plan_handed_on(source, plan, site, uses.others)
-    for loop in uses.loops:
-        if isinstance(loop.target, cst.Name):
-            _plan_message_uses(source, plan, site.kind, loop.target, loop)
-    for variable in uses.reads:
-        _plan_message_uses(source, plan, site.kind, variable, source.enclosing_function(variable) or source.module)
-    plan.unwrapped_items.setdefault(site.statement, set()).add(site.item)
-    plan.applied(KIND_RULES[site.kind])
-    _plan_queue_maxsize(source, plan, site, creation)
+def consumer_sites(parsed: ParsedModule) -> list[ConsumerSite]:
+    """Every `async with` item of the file that opens a message stream, in source order."""
+    sites = []
+    for node in parsed.nodes:
+        if isinstance(node, cst.With) and node.asynchronous:
+            for item in node.items:
+                kind = consumer_method(item.item)
+                if kind is not None:
+                    sites.append(ConsumerSite(parsed, node, item, item.item, kind, item.item.func.value))
+    return sites
 
 
-def _loops_read_client(source: Source, site: ConsumerSite, uses: StreamUses) -> bool:
-    """True when every use is an `async for` loop that can read `client.messages` itself (the usual shape)."""
-    if uses.reads or uses.others:
-        return False
-    if site.kind == "filtered_messages" and not all(isinstance(loop.target, cst.Name) for loop in uses.loops):
-        return False  # the guard `if not <target>.topic.matches(...)` needs a plain loop variable
-    return all(source.enclosing_function(loop) is source.enclosing_function(site.statement)
-               or _same_meaning(source, site.receiver, site.statement, loop) for loop in uses.loops)
+@dataclass
+class ClientFlow:
+    """The clients an expression may hold, each with how many consumers reach it through this path."""
+
+    origins: Counter = field(default_factory=Counter)  # ClientOrigin -> consumer count
+    unknown: list[str] = field(default_factory=list)  # why some path could not be traced
+    via: list[str] = field(default_factory=list)  # the calls followed, for the manual item's reason
+
+    def add(self, other: "ClientFlow", times: int) -> None:
+        for origin, count in other.origins.items():
+            self.origins[origin] += count * times
+        self.unknown.extend(other.unknown)
+        self.via.extend(other.via)
 
 
-def _plan_handed_on(source: Source, plan: Plan, site: ConsumerSite, others: list[cst.Name]) -> None:
-    """A filtered/unfiltered stream's messages change type wherever they go: list where they are handed on."""
-    if site.kind == "messages":
-        return  # messages() already yielded aiomqtt-style messages whose topic is a Topic
-    for use in others:
-        plan.needs_human(
-            rules.MESSAGE_LEAVES_LOOP, source.line(use), source.statement_code(use),
-            f"The stream `{use.value}` is used here other than by `async for`; its messages are now aiomqtt.Message, "
-            "whose topic is a Topic, not a str, wherever they are read.",
-            suggestion="Use message.topic.value where the topic is read as a str.")
+class ServiceFlow:
+    def __init__(self, analysis: ServiceAnalysis, clients: Clients) -> None:
+        self.analysis = analysis
+        self.clients = clients
+
+    def clients_of(self, parsed: ParsedModule, expression: cst.BaseExpression, depth: int = 0) -> ClientFlow:
+        flow = ClientFlow()
+        origin = self.clients.origin(parsed, expression)
+        if origin is not None and origin.parameter is None:
+            count, starts = self._launches(parsed, expression, origin)
+            flow.origins[origin] += count
+            flow.via.extend(starts)
+            return flow
+        parameter = origin.parameter if origin is not None else self.analysis.parameter_held(parsed, expression)
+        function = function_of_param(parsed, parameter) if parameter is not None else None
+        if function is None:
+            flow.unknown.append(f"`{parsed.header_code(expression)}` is not provably an asyncio-mqtt Client")
+            return flow
+        if depth > MAX_DEPTH:
+            flow.unknown.append(f"the client passes through too many calls to follow ({function.name.value}())")
+            return flow
+        if isinstance(expression, cst.Attribute):
+            # A client injected into objects (`self.client = client` in __init__): each object built with it
+            # reads it, and so does each start of this method; starts may be on the same or on other objects.
+            count, starts = self._launches(parsed, expression, origin)
+            flow = self._from_callers(parsed, expression, parameter, function, depth)
+            for held, objects in flow.origins.items():
+                flow.origins[held] = max(objects, count)
+            flow.via.extend(starts)
+            return flow
+        return self._from_callers(parsed, expression, parameter, function, depth)
+
+    def _from_callers(self, parsed: ParsedModule, expression: cst.BaseExpression, parameter: cst.Param,
+                      function: cst.FunctionDef, depth: int) -> ClientFlow:
+        """The clients the callers of `function` pass to `parameter` (for `__init__`: the class's callers)."""
+        flow = ClientFlow()
+        name, sites, others = self._calls(parsed, function)
+        for where in others:
+            flow.unknown.append(f"{name}() is also used without being called at {where}, so its callers are unknown")
+        if not sites and not others:
+            held = "is given to" if function.name.value == "__init__" else "is a parameter of"
+            flow.unknown.append(f"`{parsed.header_code(expression)}` {held} {name}(), which nothing in "
+                                "the service calls, so the client it receives is unknown")
+        faked: list[str] = []
+        for site in sites:
+            where = f"{site.module.path}:{site.line}"
+            argument = site.arguments.get(parameter.name.value)
+            if argument is None:
+                flow.unknown.append(f"the call of {name}() at {where} passes the client in a way the codemod "
+                                    "cannot follow")
+                continue
+            upstream = self.clients_of(site.module, argument, depth + 1)
+            if not upstream.origins and is_test_path(site.module.path):
+                faked.append(where)
+                continue  # a test handing a fake client to the function does not add a consumer
+            times = MANY if site.repeated else 1
+            flow.via.append(f"{name}() called at {where}" + (" (repeatedly)" if times > 1 else ""))
+            flow.add(upstream, times)
+        if faked and not flow.origins and not flow.unknown:
+            flow.unknown.append(f"{name}() is called only by tests with test doubles ({', '.join(faked)}), so the "
+                                "client it receives in production is unknown")
+        return flow
+
+    def _launches(self, parsed: ParsedModule, expression: cst.BaseExpression,
+                  origin: ClientOrigin | None) -> tuple[int, list[str]]:
+        """How many consumers one site is, for a client shared beyond its function (`self.client`), and
+        the calls that start them.
+
+        A client created in the consumer's own function is a new client per run; one held by the
+        object is read by every concurrent run of the method.
+        """
+        function = parsed.enclosing_function(expression, lambdas=True)
+        if not isinstance(function, cst.FunctionDef) or not self.clients.attribute_bindings(parsed, expression):
+            return 1, []
+        if origin is not None and origin.construction is not None and parsed.is_inside(origin.construction, function):
+            return 1, []
+        _, sites, _ = self._calls(parsed, function)
+        production = [s for s in sites if not is_test_path(s.module.path)]
+        counts = [MANY if s.repeated else 1 for s in production]
+        if sum(counts) <= 1:
+            return 1, []
+        starts = [f"{function.name.value}() started at {s.module.path}:{s.line}" + (" (repeatedly)" if n > 1 else "")
+                  for s, n in zip(production, counts)]
+        return sum(counts), starts
+
+    def _calls(self, parsed: ParsedModule, function: cst.FunctionDef) -> tuple[str, list, list[str]]:
+        """The name callers use, the call sites of `function` (of its class, for `__init__`: objects are
+        built by calling the class), and where it is used other than called (its callers are then unknown)."""
+        definition = self.analysis.definition_for(parsed, function)
+        if definition.short == "__init__" and definition.owner is not None:
+            definition = definition.owner
+        sites = self.analysis.call_sites(definition)
+        called = {id(site.reference.node) for site in sites}
+        others = [f"{r.module.path}:{r.line}" for r in self.analysis.references_to(definition)
+                  if id(r.node) not in called and not (definition.is_class and _names_the_type(r))]
+        return definition.short, sites, others
 
 
-def _plan_message_uses(source: Source, plan: Plan, kind: str, variable: cst.Name, region: cst.CSTNode) -> None:
-    """What a message's changed type means for each use, within `region` (its loop, or its function), of
-    the variable a message is bound to."""
-    scope = source.scopes.get(variable)
-    if scope is None:
-        return
-    assignments = scope.assignments[variable.value]
-    if any(a.node is not variable and source.is_inside(a.node, region) for a in assignments):
-        if kind != "messages":
-            statement = source.statement_of(variable)
-            plan.needs_human(rules.MESSAGE_LEAVES_LOOP, source.line(statement), source.code(statement),
-                             f"`{variable.value}` is reassigned, so the uses of its topic cannot be traced.")
-        return
-    uses = {access.node for a in assignments if a.node is variable for access in a.references}
-    for use in sorted((u for u in uses if source.is_inside(u, region) and u is not variable), key=source.line):
-        parent = source.parents.get(use)
-        if isinstance(parent, cst.Attribute) and parent.value is use:
-            if parent.attr.value == "topic":
-                _plan_topic_use(source, plan, kind, parent)
-            elif parent.attr.value in PAHO_ONLY_MESSAGE_ATTRIBUTES and kind != "messages":
-                plan.needs_human(rules.MESSAGE_LEAVES_LOOP, source.line(use), source.statement_code(use),
-                                 f"aiomqtt.Message has no `{parent.attr.value}` (it was paho's MQTTMessage).")
-        elif kind != "messages":
-            plan.needs_human(rules.MESSAGE_LEAVES_LOOP, source.line(use), source.statement_code(use),
-                             "The message leaves the loop; its topic is now an aiomqtt Topic, not a str, wherever "
-                             "it is used next.",
-                             suggestion="Use message.topic.value where the topic is read as a str.")
+def judge_consumers(flow: ServiceFlow, sites: list[ConsumerSite]) -> dict[ConsumerSite, Verdict]:
+    flows = {site: flow.clients_of(site.module, site.receiver) for site in sites}
+    totals: Counter = Counter()
+    readers: dict[ClientOrigin, list[str]] = {}
+    for site, client_flow in flows.items():
+        totals.update(client_flow.origins)
+        for origin in client_flow.origins:
+            readers.setdefault(origin, []).append(site.place)
+    return {site: _verdict(flow, site, flows[site], totals, readers) for site in sites}
 
 
-def _plan_topic_use(source: Source, plan: Plan, kind: str, topic: cst.Attribute) -> None:
-    parent = source.parents.get(topic)
-    if isinstance(parent, cst.Attribute) and parent.value is topic and parent.attr.value in TOPIC_AWARE_ATTRIBUTES:
-        return
-    if isinstance(parent, cst.AssignTarget):
-        return
-    if kind != "messages":
-        if not plan.wants(rules.TOPIC_AS_STRING):
-            return
-        plan.topic_values.add(topic)
-        plan.applied(rules.TOPIC_AS_STRING)
-        return
-    if _used_as_str(source, topic, parent):
-        plan.needs_human(rules.TOPIC_ALREADY_OBJECT, source.line(topic), source.statement_code(topic),
-                         "messages() already yielded a Topic on 0.16, so this str use never matched or "
-                         "raised; the migration keeps that behaviour but it is almost certainly a bug.",
-                         suggestion=f"{source.code(topic)}.value")
+def _verdict(flow: ServiceFlow, site: ConsumerSite, client_flow: ClientFlow, totals: Counter,
+             readers: dict[ClientOrigin, list[str]]) -> Verdict:
+    shared = [origin for origin in client_flow.origins if totals[origin] > 1]
+    if shared:
+        origin = shared[0]
+        through = f"; {', '.join(dict.fromkeys(client_flow.via))}" if client_flow.via else ""
+        return Verdict(SEVERAL, reason=(
+            f"{totals[origin]} consumers read the client {origin.where()} (at "
+            f"{', '.join(readers[origin])}{through}); aiomqtt 2 has one client-wide queue, so each message "
+            "would reach only one of them."))
+    if client_flow.unknown:
+        traced = bool(client_flow.origins) or flow.clients.origin(site.module, site.receiver) is not None
+        return Verdict(UNKNOWN_SEVERAL if traced else UNKNOWN, reason="; ".join(dict.fromkeys(client_flow.unknown)) + (
+            ". It may have other consumers." if traced else
+            ". The codemod cannot tell whether it has other consumers."))
+    constructions = {origin.construction for origin in client_flow.origins}
+    single = constructions.pop() if len(constructions) == 1 else None
+    held_by = next((o.module for o in client_flow.origins if o.construction is single), None) if single else None
+    return Verdict(construction=single, construction_module=held_by)
 
 
-def _used_as_str(source: Source, topic: cst.Attribute, parent: cst.CSTNode | None) -> bool:
-    if isinstance(parent, cst.Attribute) and parent.value is topic:
-        return parent.attr.value in STR_METHODS
-    if isinstance(parent, cst.Subscript) and parent.value is topic:
-        return True
-    comparison = source.parents.get(parent) if isinstance(parent, cst.ComparisonTarget) else parent
-    if isinstance(comparison, cst.Comparison):
-        operands = [comparison.left, *(target.comparator for target in comparison.comparisons)]
-        return any(isinstance(o, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)) for o in operands)
+def _names_the_type(reference) -> bool:
+    """A class named in an annotation or an isinstance()/issubclass() check: no object is built there."""
+    for ancestor in reference.module.ancestors(reference.node):
+        if isinstance(ancestor, cst.Annotation):
+            return True
+        if isinstance(ancestor, cst.Call):
+            return isinstance(ancestor.func, cst.Name) and ancestor.func.value in ("isinstance", "issubclass")
+        if isinstance(ancestor, cst.BaseStatement):
+            return False
     return False
-
-
-def _plan_queue_maxsize(source: Source, plan: Plan, site: ConsumerSite, creation: Creation | None) -> None:
-    """queue_maxsize moves to the one Client() the consumer reads, in this file or (a literal bound) in another."""
-    size = next((arg.value for arg in site.call.args if arg.keyword and arg.keyword.value == "queue_maxsize"), None)
-    unbounded = isinstance(size, cst.Integer) and size.evaluated_value == 0  # also aiomqtt 2's default
-    if size is None or unbounded or not plan.wants(rules.QUEUE_MAXSIZE):
-        return
-    suggestion = f"Client(..., max_queued_incoming_messages={source.code(size)})"
-    reason = _unplaced_reason(source, size, creation)
-    if reason is not None:
-        plan.needs_human(rules.QUEUE_MAXSIZE_UNPLACED, source.line(site.call), source.code(site.call),
-                         "queue_maxsize moved to the Client constructor (max_queued_incoming_messages) and now "
-                         f"bounds the client-wide queue; {reason}", suggestion=suggestion)
-        return
-    construction, _, created_plan = creation  # type: ignore[misc]
-    created_plan.added_kwargs.setdefault(construction, []).append(("max_queued_incoming_messages", size))
-    plan.applied(rules.QUEUE_MAXSIZE)
-
-
-def _unplaced_reason(source: Source, size: cst.BaseExpression, creation: Creation | None) -> str | None:
-    """Why the bound cannot move to the client's creation, or None when it can."""
-    if creation is None:
-        return "the codemod cannot prove the one place where this client is created."
-    construction, created_source, _ = creation
-    where = f"{created_source.path}:{created_source.line(construction)}"
-    if _has_keyword(construction, "max_queued_incoming_messages"):
-        return f"the Client() at {where} already sets max_queued_incoming_messages."
-    if created_source is source and not _visible_at(source, size, construction):
-        return f"`{source.code(size)}` does not mean the same where the client is created ({where})."
-    if created_source is not source and not isinstance(size, cst.Integer):
-        return f"`{source.code(size)}` is not a literal, and the client is created in another file ({where})."
-    return None
-
-
-def _visible_at(source: Source, expression: cst.BaseExpression, construction: cst.Call) -> bool:
-    """True when every name in `expression` means the same thing where the client is constructed."""
-    if isinstance(expression, (cst.Integer, cst.SimpleString)):
-        return True
-    names = _names_in(expression)
-    if not names:
-        return False
-    construction_scope = source.scopes.get(construction)
-    for name in names:
-        scope = source.scopes.get(name)
-        if scope is None or construction_scope is None:
-            return False
-        here = set(scope[name.value])
-        there = set(construction_scope[name.value])
-        if not here or here != there:
-            return False
-        for assignment in here:
-            node = getattr(assignment, "node", None)
-            assigned_later = node is not None and source.line(node) >= source.line(construction)
-            if assignment.scope is construction_scope and assigned_later:
-                return False
-    return True
-
-
-def _same_meaning(source: Source, expression: cst.BaseExpression, here: cst.CSTNode, there: cst.CSTNode) -> bool:
-    """Every name of `expression` resolves to the same bindings at `here` and at `there`."""
-    names = _names_in(expression)
-    scope_here, scope_there = source.scopes.get(here), source.scopes.get(there)
-    if not names or scope_here is None or scope_there is None:
-        return False
-    return all(set(scope_here[name.value]) == set(scope_there[name.value]) for name in names)
-
-
-def _names_in(expression: cst.BaseExpression) -> list[cst.Name]:
-    """Names read by an expression made only of names and attribute chains (anything else: [])."""
-    if isinstance(expression, cst.Name):
-        return [expression]
-    if isinstance(expression, cst.Attribute):
-        return _names_in(expression.value)
-    return []
-
-
-def _has_keyword(call: cst.Call, keyword: str) -> bool:
-    return any(arg.keyword is not None and arg.keyword.value == keyword for arg in call.args)
-
-
-def _topic_filter(call: cst.Call) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is None and not arg.star:
-            return arg.value
-        if arg.keyword is not None and arg.keyword.value == "topic_filter":
-            return arg.value
-    return None
-
-
-def _suggested_loop(source: Source, site: ConsumerSite) -> str:
-    client = source.code(site.receiver)
-    if site.kind != "filtered_messages" or _topic_filter(site.call) is None:
-        return f"async for message in {client}.messages:"
-    return (f"async for message in {client}.messages:\n"
-            f"    if not message.topic.matches({source.code(_topic_filter(site.call))}):\n"
-            "        continue")
-
-
-def _manual(source: Source, plan: Plan, site: ConsumerSite, rule: str, reason: str, suggestion: str | None) -> None:
-    plan.needs_human(rule, source.line(site.statement), source.code(site.statement), reason, suggestion)

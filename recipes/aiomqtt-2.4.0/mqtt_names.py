@@ -1,6 +1,8 @@
 """Where each public asyncio-mqtt 0.16 name lives in aiomqtt 2.4.0 (read from the installed packages)."""
 from __future__ import annotations
 
+# Files mentioning none of these cannot hold anything the recipe rewrites or lists (case-insensitive).
+RELEVANT_WORDS = ("asyncio_mqtt", "aiomqtt", "paho", "filtered_messages", "messages(", "client_id")
 OLD_PACKAGE = "asyncio_mqtt"
 NEW_PACKAGE = "aiomqtt"
 # The half-migrated state (import renamed, API untouched) is handled too, so both roots count.
@@ -31,6 +33,8 @@ CLIENT_QUALIFIED_NAMES = frozenset(
 CONSUMER_METHODS = ("messages", "unfiltered_messages", "filtered_messages")
 REMOVED_CLIENT_METHODS = ("connect", "disconnect", "force_disconnect")
 # paho's MQTTMessage had these; aiomqtt.Message keeps only topic, payload, qos, retain, mid, properties.
+PAHO_CLIENT_NAMES = frozenset({"paho.mqtt.client.Client"})
+PAHO_MESSAGE_NAMES = frozenset({"paho.mqtt.client.MQTTMessage"})
 PAHO_ONLY_MESSAGE_ATTRIBUTES = frozenset({"timestamp", "dup", "state", "info"})
 STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_"))
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import Assignment
+from libcst.metadata import PositionProvider
 
-from .source import Source
+from bot.analysis import ParsedModule, ServiceAnalysis
 
 # Attributes a MessagesIterator has; any other (aclose(), asend(), ...) needs an async generator.
 ITERATOR_ATTRIBUTES = frozenset({"__anext__", "__aiter__"})
-NEXT_CALLS = frozenset({"anext", "builtins.anext"})
+NEXT_CALLS = frozenset({"builtins.anext"})
 WAIT_CALLS = frozenset({"asyncio.wait_for", "asyncio.shield"})
 
 
@@ -29,26 +29,23 @@ class StreamUses:
     generator_needed: bool = False  # a use needs more than a MessagesIterator offers
 
 
-def stream_uses(source: Source, target: cst.Name, block: cst.With) -> StreamUses | str:
+def stream_uses(analysis: ServiceAnalysis, parsed: ParsedModule, target: cst.Name, block: cst.With) -> StreamUses | str:
     """The uses of the stream bound by `as <target>`, or why they cannot be carried over."""
-    scope = source.scopes.get(target)
-    bindings = [a for a in scope.assignments[target.value] if isinstance(a, Assignment) and a.node is target] \
-        if scope is not None else []
-    if len(bindings) != 1 or len(scope.assignments[target.value]) != 1:  # type: ignore[union-attr]
+    scope = parsed.scope(target)
+    if scope is None or len(scope.assignments[target.value]) != 1:
         return f"`{target.value}` is bound more than once in this function, so its uses cannot be told apart."
     uses = StreamUses()
-    for access in sorted(bindings[0].references, key=lambda a: source.line(a.node)):
-        node = access.node
-        if not source.is_inside(node, block):
-            return (f"The stream `{target.value}` is used after its `async with` block (line {source.line(node)}), "
+    for node in sorted(analysis.reads_of(parsed, target), key=lambda n: _place(parsed, n)):
+        if not parsed.is_inside(node, block):
+            return (f"The stream `{target.value}` is used after its `async with` block (line {parsed.line(node)}), "
                     "where 0.16 had closed it.")
-        parent = source.parents.get(node)
+        parent = parsed.parent(node)
         if isinstance(parent, cst.For) and parent.asynchronous and parent.iter is node:
             uses.loops.append(parent)
             continue
         if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value not in ITERATOR_ATTRIBUTES:
             uses.generator_needed = True
-        read = _message_read(source, node)
+        read = _message_read(analysis, parsed, node)
         if read is not None:
             uses.reads.append(read)
         else:
@@ -56,40 +53,47 @@ def stream_uses(source: Source, target: cst.Name, block: cst.With) -> StreamUses
     return uses
 
 
-def _message_read(source: Source, stream: cst.CSTNode) -> cst.Name | None:
+def _place(parsed: ParsedModule, node: cst.CSTNode) -> tuple[int, int]:
+    start = parsed.get(PositionProvider, node).start
+    return start.line, start.column
+
+
+def _message_read(analysis: ServiceAnalysis, parsed: ParsedModule, stream: cst.CSTNode) -> cst.Name | None:
     """`m` in `m = await stream.__anext__()`, `m = await anext(stream)`, `m = await asyncio.wait_for(<those>, t)`."""
-    parent = source.parents.get(stream)
+    parent = parsed.parent(stream)
     if isinstance(parent, cst.Attribute) and parent.attr.value == "__anext__":
-        call = source.parents.get(parent)
+        call = parsed.parent(parent)
         if not (isinstance(call, cst.Call) and call.func is parent and not call.args):
             return None
     elif isinstance(parent, cst.Arg) and parent.value is stream:
-        call = source.parents.get(parent)
-        if not (isinstance(call, cst.Call) and source.qualified_names(call.func) & NEXT_CALLS and len(call.args) == 1):
+        call = parsed.parent(parent)
+        if not (isinstance(call, cst.Call) and analysis.names_of(parsed, call.func) & NEXT_CALLS
+                and len(call.args) == 1):
             return None
     else:
         return None
-    holder = source.parents.get(call)
+    holder = parsed.parent(call)
     if isinstance(holder, cst.Arg) and holder.keyword is None:
-        waiter = source.parents.get(holder)
-        if isinstance(waiter, cst.Call) and waiter.args[0] is holder and source.qualified_names(waiter.func) & WAIT_CALLS:
-            call, holder = waiter, source.parents.get(waiter)
+        waiter = parsed.parent(holder)
+        if (isinstance(waiter, cst.Call) and waiter.args[0] is holder
+                and analysis.names_of(parsed, waiter.func) & WAIT_CALLS):
+            call, holder = waiter, parsed.parent(waiter)
     if not isinstance(holder, cst.Await):
         return None
-    assign = source.parents.get(holder)
+    assign = parsed.parent(holder)
     if isinstance(assign, cst.Assign) and assign.value is holder and len(assign.targets) == 1:
         target = assign.targets[0].target
         return target if isinstance(target, cst.Name) else None
     return None
 
 
-def stream_statement(source: Source, name: str, receiver: cst.BaseExpression, topic_filter: cst.BaseExpression | None,
-                     generator: bool) -> cst.BaseStatement:
+def stream_statement(parsed: ParsedModule, name: str, receiver: cst.BaseExpression,
+                     topic_filter: cst.BaseExpression | None, generator: bool) -> str:
     """`stream = client.messages`, or an async generator expression over it (filtered, or when needed)."""
-    client = source.code(receiver)
+    client = parsed.header_code(receiver)
     if topic_filter is None and not generator:
-        return cst.parse_statement(f"{name} = {client}.messages\n")
-    filter_code = source.code(topic_filter) if topic_filter is not None else ""
+        return f"{name} = {client}.messages\n"
+    filter_code = parsed.header_code(topic_filter) if topic_filter is not None else ""
     variable = next(v for v in ("message", "msg", "received", "mqtt_message") if v not in filter_code)
     guard = f" if {variable}.topic.matches({filter_code})" if topic_filter is not None else ""
-    return cst.parse_statement(f"{name} = ({variable} async for {variable} in {client}.messages{guard})\n")
+    return f"{name} = ({variable} async for {variable} in {client}.messages{guard})\n"

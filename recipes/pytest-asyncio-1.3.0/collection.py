@@ -5,7 +5,7 @@ import posixpath
 from dataclasses import dataclass
 from fnmatch import fnmatch
 
-from .pytest_config import PytestConfig
+from bot.declared.pytest_config import PytestConfig
 
 
 def _matches_prefix_or_glob(name: str, patterns: tuple[str, ...]) -> bool:

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider
 
 from bot.model import ManualItem
 
-from . import rules
-from .collection import Collection
+from .config_keys import FIXTURE_SCOPE_KEY, TEST_SCOPE_KEY, ConfigEditor
+from .pytest_names import PYTEST_FIXTURE, FixtureDecorator, parameter_names
+from .suite import EVENT_LOOP, PytestFile, pytest_file, suite
 from .sync_fixture import can_become_async
-from .pytest_names import PYTEST_FIXTURE, FixtureDecorator, fixture_decorator, parameter_names
+
+if TYPE_CHECKING:
+    from bot.change.engine import ServiceRun
+
+EVENT_LOOP_MANUAL = "PA009"  # the rule that lists the overrides and event_loop uses a human must migrate
 
 # get_event_loop() is there too: in such an override it hands out the current (or a new) loop that the
 # fixture then closes, so its one effect was also the loop's lifetime.
@@ -35,6 +40,7 @@ class EventLoopOverride:
     scope: str | None  # literal scope, None when not a literal
     plain: bool
     module_level: bool
+    node: cst.FunctionDef = field(compare=False, repr=False)
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -95,52 +101,29 @@ def is_plain_override(func: cst.FunctionDef, decorator: FixtureDecorator) -> boo
     )
 
 
-class _OverrideFinder(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider)
-
-    def __init__(self, path: str, lines: list[str], collection: Collection) -> None:
-        self.path, self.lines, self.collection = path, lines, collection
-        self.found: list[EventLoopOverride] = []
-        self.sync_requesters = 0  # sync tests/fixtures taking event_loop that stay sync: they need the fixture
-        self._depth = 0
-
-    def _names(self, node: cst.CSTNode) -> set[str]:
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        decorator = fixture_decorator(node, self._names)
-        if decorator is not None and (decorator.name or node.name.value) == "event_loop":
-            line = self.get_metadata(PositionProvider, node.name).start.line
-            self.found.append(EventLoopOverride(
-                self.path, line, self.lines[line - 1].strip(), decorator.scope,
-                is_plain_override(node, decorator), self._depth == 0))
-        elif (node.asynchronous is None and "event_loop" in parameter_names(node.params)
-              and ((decorator is not None and not can_become_async(node))
-                   or (decorator is None and self.collection.is_test_function(node.name.value)))):
-            self.sync_requesters += 1
-        self._depth += 1
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._depth -= 1
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._depth += 1
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._depth -= 1
-
-
 @dataclass(frozen=True)
 class EventLoopUse:
     overrides: list[EventLoopOverride]
-    sync_requesters: int
+    sync_requesters: int  # sync tests/fixtures taking event_loop that stay sync: they need the fixture
 
 
-def find_event_loop_use(path: str, wrapper: cst.MetadataWrapper, text: str, collection: Collection) -> EventLoopUse:
-    """wrapper: the shared analysis's, so its resolved metadata is reused."""
-    finder = _OverrideFinder(path, text.splitlines(), collection)
-    wrapper.visit(finder)
-    return EventLoopUse(finder.found, finder.sync_requesters)
+def find_event_loop_use(file: PytestFile) -> EventLoopUse:
+    """The user event_loop fixtures of one file, and how many sync tests or fixtures there still request one."""
+    overrides, sync_requesters = [], 0
+    for node in file.parsed.nodes:
+        if not isinstance(node, cst.FunctionDef):
+            continue
+        decorator = file.fixture(node)
+        if decorator is not None and (decorator.name or node.name.value) == EVENT_LOOP:
+            module_level = not any(isinstance(a, (cst.FunctionDef, cst.ClassDef)) for a in file.parsed.ancestors(node))
+            overrides.append(EventLoopOverride(
+                file.parsed.path, file.parsed.line(node.name), file.line_text(node.name), decorator.scope,
+                is_plain_override(node, decorator), module_level, node))
+        elif (node.asynchronous is None and EVENT_LOOP in parameter_names(node.params)
+              and ((decorator is not None and not can_become_async(node))
+                   or (decorator is None and file.collection.is_test_function(node.name.value)))):
+            sync_requesters += 1
+    return EventLoopUse(overrides, sync_requesters)
 
 
 @dataclass
@@ -217,4 +200,41 @@ def plan_override(overrides: list[EventLoopOverride], sync_requesters: int, test
 
 
 def _manual(override: EventLoopOverride, reason: str, suggestion: str) -> ManualItem:
-    return ManualItem(override.file, override.line, override.old_code, reason, rules.EVENT_LOOP_MANUAL, suggestion)
+    return ManualItem(override.file, override.line, override.old_code, reason, EVENT_LOOP_MANUAL, suggestion)
+
+
+def override_plan(run: "ServiceRun") -> OverridePlan:
+    """What happens to the service's user event_loop fixtures (a fact: the rules that remove the override, give
+    fixtures its loop scope, write the config and list what is left all read it)."""
+    facts = run.fact(suite, run)
+    overrides, sync_requesters = [], 0
+    for file in _files_mentioning_event_loop(run):
+        use = find_event_loop_use(file)
+        overrides += use.overrides
+        sync_requesters += use.sync_requesters
+    editor = ConfigEditor(run.source.files, facts.config)
+    configured = {key: editor.get(key) for key in (FIXTURE_SCOPE_KEY, TEST_SCOPE_KEY)}
+    plan = plan_override(overrides, sync_requesters, list(facts.test_modules), configured)
+    if facts.config.shared:
+        _keep_override_for_shared_config(plan, facts.config.path)
+    return plan
+
+
+def _files_mentioning_event_loop(run: "ServiceRun") -> Iterable[PytestFile]:
+    for path in run.codemod.files_to_read(run):
+        parsed = run.analysis.module(path)
+        if parsed is not None and EVENT_LOOP in parsed.text:
+            yield run.fact(pytest_file, run, parsed)
+
+
+def _keep_override_for_shared_config(plan: OverridePlan, config_path: str) -> None:
+    """A suite-wide override's loop lifetime moves to config keys; when the config is shared they are only listed,
+    so the override stays (listed too) until a human sets them."""
+    kept = plan.delete
+    if kept is None or plan.loop_scope in (None, "function"):
+        return
+    plan.delete = None
+    plan.manual.append(_manual(
+        kept, f"kept: its loop lifetime ({plan.loop_scope}) becomes {TEST_SCOPE_KEY} and {FIXTURE_SCOPE_KEY} in "
+              f"{config_path}, which other services share (listed, not changed); pytest-asyncio 1.x ignores this "
+              "fixture", "delete it once the shared configuration sets both loop scopes"))

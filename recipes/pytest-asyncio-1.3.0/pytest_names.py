@@ -1,4 +1,5 @@
-"""Recognising pytest / pytest-asyncio decorators and marks in libcst trees by qualified name."""
+"""Recognising pytest / pytest-asyncio decorators and marks by the absolute names bot.analysis resolves
+(`names(node)`: ServiceAnalysis.names_of for the current file)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -13,10 +13,10 @@ from __future__ import annotations
 import libcst as cst
 
 from bot.analysis import ParsedModule, ServiceAnalysis, dotted_name
+from bot.change.rule import REWRITE, Invalid, Valid
 
-from . import rules
-from .mqtt_names import CLIENT_QUALIFIED_NAMES
-from .plan import Plan
+from .facts import MqttRule
+from .mqtt_names import CLIENT_QUALIFIED_NAMES, RELEVANT_WORDS
 
 PATCHERS = ("patch", "patch.object", "mock.patch", "mock.patch.object", "unittest.mock.patch",
             "unittest.mock.patch.object", "mocker.patch", "mocker.patch.object", "monkeypatch.setattr")
@@ -25,38 +25,75 @@ CALL_FACTORIES = frozenset({"call", "mock.call", "unittest.mock.call"})
 OLD_KEYWORD, NEW_KEYWORD = "client_id", "identifier"
 
 
-def plan_mock_assertions(analysis: ServiceAnalysis, parsed: ParsedModule, plan: Plan, fixture_names: set[str]) -> None:
-    if not plan.wants(rules.MOCKED_CLIENT_KEYWORDS) or OLD_KEYWORD not in parsed.text:
-        return
-    mocks = client_mock_names(analysis, parsed) | fixture_names
-    if not mocks:
-        return
-    for node in parsed.nodes:
-        if isinstance(node, cst.Call) and _asserts_on_mock(node, mocks):
-            _rename_keywords(plan, node)
-        elif isinstance(node, cst.Call) and dotted_name(node.func) in CALL_FACTORIES and _statement_mentions(
-            parsed, node, mocks
-        ):
-            _rename_keywords(plan, node)
-        elif isinstance(node, cst.SimpleString) and node.evaluated_value == OLD_KEYWORD and _reads_call_args(
-            parsed, node, mocks
-        ):
-            plan.replaced_strings[node] = f"{node.prefix}{node.quote}{NEW_KEYWORD}{node.quote}"
-            plan.applied(rules.MOCKED_CLIENT_KEYWORDS)
+class MockedClientKeywords(MqttRule):
+    ID = "MQ022"
+    KIND = REWRITE
+    MESSAGE = "tests asserting a mocked Client's constructor keywords: client_id= -> identifier="
+    VALID = [Valid("""
+        from unittest import mock
+
+
+        def test_connects():
+            with mock.patch("svc.db.Connection") as connection:
+                connection.assert_called_with("h", client_id="x")
+        """, name="another class's mock")]
+    INVALID = [Invalid({"svc/__init__.py": "", "svc/app.py": "from asyncio_mqtt import Client\n", "tests/test_app.py": """
+        from unittest import mock
+
+
+        def test_identity():
+            with mock.patch("svc.app.Client") as client_class:
+                client_class.assert_called_once_with("h", client_id="x")
+                assert client_class.call_args.kwargs["client_id"] == "x"
+        """}, after={"svc/__init__.py": "", "svc/app.py": "from asyncio_mqtt import Client\n", "tests/test_app.py": """
+        from unittest import mock
+
+
+        def test_identity():
+            with mock.patch("svc.app.Client") as client_class:
+                client_class.assert_called_once_with("h", identifier="x")
+                assert client_class.call_args.kwargs["identifier"] == "x"
+        """})]
+
+    def begin_file(self) -> None:
+        self.mocks: set[str] = set()
+        if OLD_KEYWORD in self.parsed.text:
+            self.mocks = client_mock_names(self.analysis, self.parsed) | self.fact(fixture_mocks, self.analysis)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.mocks:
+            return
+        if _asserts_on_mock(node, self.mocks) or (
+                dotted_name(node.func) in CALL_FACTORIES and _statement_mentions(self.parsed, node, self.mocks)):
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value == OLD_KEYWORD:
+                    self.rename(arg.keyword, NEW_KEYWORD)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if self.mocks and node.evaluated_value == OLD_KEYWORD and _reads_call_args(self.parsed, node, self.mocks):
+            self.replace_string(node, NEW_KEYWORD)
+
+
+def fixture_mocks(analysis: ServiceAnalysis) -> frozenset[str]:
+    """pytest fixtures of the service that return or yield a Client mock (usable from any test file)."""
+    found: set[str] = set()
+    for parsed in analysis.modules(analysis.files_mentioning(*RELEVANT_WORDS)):
+        if "patch" in parsed.text or "setattr" in parsed.text:  # no patcher, no mock of the Client
+            found |= fixture_mock_names(analysis, parsed)
+    return frozenset(found)
 
 
 def client_mock_names(analysis: ServiceAnalysis, parsed: ParsedModule) -> set[str]:
     """Names that hold a mock of the Client class in this file (by the patch that creates them)."""
     names: set[str] = set()
     for node in parsed.nodes:
-        if not (isinstance(node, cst.Call) and _patches_client(analysis, parsed, node)):
-            continue
-        names |= _names_bound_to(parsed, node)
+        if isinstance(node, cst.Call) and _patches_client(analysis, parsed, node):
+            names |= _names_bound_to(parsed, node)
     return names
 
 
 def fixture_mock_names(analysis: ServiceAnalysis, parsed: ParsedModule) -> set[str]:
-    """pytest fixtures defined in this file that return or yield a Client mock (usable from any test file)."""
+    """pytest fixtures defined in this file that return or yield a Client mock."""
     mocks = client_mock_names(analysis, parsed)
     found = set()
     for node in parsed.nodes:
@@ -143,10 +180,3 @@ def _reads_call_args(parsed: ParsedModule, string: cst.SimpleString, mocks: set[
     receiver = dotted_name(subscript.value.value if isinstance(subscript.value, cst.Subscript) else subscript.value)
     parts = receiver.split(".")
     return len(parts) >= 2 and parts[0] in mocks and "call_args" in parts
-
-
-def _rename_keywords(plan: Plan, call: cst.Call) -> None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == OLD_KEYWORD:
-            plan.renamed_names[arg.keyword] = NEW_KEYWORD
-            plan.applied(rules.MOCKED_CLIENT_KEYWORDS)

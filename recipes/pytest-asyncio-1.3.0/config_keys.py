@@ -1,7 +1,7 @@
-"""pytest-asyncio's view of the configuration pytest reads for a service (found by bot.declared.pytest_config, the way
-pytest finds it, also above the service), and edits to it. INI files are edited as text (bot.declared.ini_text), TOML
-files with tomlkit. A configuration shared with other services (above the service folder) is never written:
-the edits it needs are listed instead (ConfigEditor.edits).
+"""pytest-asyncio's keys in the configuration pytest reads for a service (found by bot.declared.pytest_config, the way
+pytest finds it, also above the service), and edits to them. INI files are edited as text (bot.declared.ini_text), TOML
+files with tomlkit; the rules hand the result to the engine with `set_text`. A configuration shared with other
+services (above the service folder) is never written: the edits it needs are listed instead (ConfigEditor.edits).
 """
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from typing import Any, Mapping
 import tomlkit
 
 from bot.declared.ini_text import IniSection
-from bot.declared.pytest_config import INI, PytestConfig, locate  # noqa: F401 (locate: the recipe's entry point)
+from bot.declared.pytest_config import INI, PytestConfig
 
+FIXTURE_SCOPE_KEY = "asyncio_default_fixture_loop_scope"
+TEST_SCOPE_KEY = "asyncio_default_test_loop_scope"
 _ADDOPTS_MODE = re.compile(r"(--asyncio-mode(?:=|[ \t]+))auto\b")
 
 
