@@ -1,7 +1,8 @@
 """The third fleet (examples/third-fleet/): single-package projects, each its own repository, and what the tests
 need to roll them out offline-shaped: a local index on 127.0.0.1 with every package their locks and compiled
 files resolve to, each project made into a repository (a bare `origin`) whose lock resolves against it, and the
-rollout of one project (`python tests/third_fleet.py REPO RECIPE...`, so two run at once on two cores).
+rollout of projects (`python tests/third_fleet.py OUT.json REPO=RECIPE,RECIPE ...`: two such at once, one
+per core).
 
 A project's committed `poetry.lock` / `uv.lock` was made against PyPI, as its users' would be. Lock tools resolve
 here against the local index only: the repository's copy declares the index as its package source (what a company
@@ -17,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import tomlkit
@@ -28,7 +30,6 @@ from bot.validation.envs import find_uv
 
 ROOT = Path(__file__).resolve().parent.parent
 THIRD_FLEET = ROOT / "examples" / "third-fleet"
-ROLLOUT_RESULT = "rollout.json"  # beside the repository: what roll_out() found
 
 # Every distribution the projects' locks and compiled files resolve to, old and new versions.
 INDEX_WHEELS = (
@@ -172,16 +173,21 @@ def all_recipes_applied(work: Path, recipes: list[str]) -> dict:
     return {"outcomes": outcomes, "listed": sorted(listed), "tail": "" if outcomes else runs[0].output_tail[-2000:]}
 
 
-def roll_out_in_subprocess(work: Path, recipes: list[str]) -> tuple[dict, str]:
-    """roll_out() in a process of its own (the checkout's bot, this process's environment): (result, its output)."""
-    done = subprocess.run([sys.executable, __file__, str(work), *recipes], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=1800)
-    output = done.stdout + done.stderr
-    if done.returncode != 0:
-        raise RuntimeError(f"rollout of {work} failed ({done.returncode}): {output[-3000:]}")
-    return json.loads((work.parent / ROLLOUT_RESULT).read_text()), output
+def roll_out_in_subprocess(batch: list[tuple[Path, list[str]]]) -> dict[str, dict]:
+    """roll_out() of each (repository, recipes) in turn, in one process of its own (the checkout's bot, this process's
+    environment): one per core, and the bot's start (interpreter discovery) paid once per batch, not per project.
+    Returns str(repository) -> result."""
+    with tempfile.TemporaryDirectory(prefix="third-fleet-rollout-") as tmp:
+        out = Path(tmp) / "rollout.json"
+        argv = [sys.executable, __file__, str(out), *(f"{work}={','.join(recipes)}" for work, recipes in batch)]
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=3600)
+        if done.returncode != 0:
+            raise RuntimeError(f"rollout of {[str(w) for w, _ in batch]} failed ({done.returncode}): "
+                               f"{(done.stdout + done.stderr)[-3000:]}")
+        return json.loads(out.read_text())
 
 
 if __name__ == "__main__":
-    repository = Path(sys.argv[1])
-    (repository.parent / ROLLOUT_RESULT).write_text(json.dumps(roll_out(repository, sys.argv[2:])))
+    target, jobs = Path(sys.argv[1]), [arg.split("=", 1) for arg in sys.argv[2:]]
+    target.write_text(json.dumps({work: roll_out(Path(work), recipes.split(",")) for work, recipes in jobs}))

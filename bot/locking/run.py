@@ -27,7 +27,6 @@ from bot.locking.pinned import exactly_pinned, not_as_named
 from bot.locking.tasks import lock_tasks, upgrades_of
 from bot.model import AppliedChange, ManualItem, repo_path
 from bot.validation.envs import default_cache_dir, find_uv
-from bot.validation.interpreters import minor, present_interpreters
 
 TIMEOUT = 600.0
 MESSAGE_LINES = 6
@@ -115,7 +114,8 @@ class LockUpdater:
         return text
 
     def _execute(self, task: LockTask, argv: list[str], cwd: Path, where: str, stdin: str | None = None) -> str:
-        argv = with_interpreter_paths([find_uv() if argv[0] == "uv" else argv[0], *argv[1:]])
+        argv = [find_uv() if argv[0] == "uv" else argv[0], *argv[1:]]
+        argv = with_interpreter_paths(argv)
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "CONDA_PREFIX")}
         started = time.monotonic()
         try:
@@ -191,10 +191,18 @@ def raise_python_floor(service, change, recipe) -> None:
             "to keep supporting it instead, close this PR: the code stays on the old version"))
 
 
+def _tool_message(output: str) -> str:
+    """The tool's last meaningful lines, joined into one line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return " | ".join(lines[-MESSAGE_LINES:])[:600] or "no output"
+
+
 def with_interpreter_paths(argv: list[str]) -> list[str]:
     """`--python 3.10` (pip-compile on the Python a file was compiled with) as the path of a 3.10 the bot found:
     uv alone takes the first `python3.10` on PATH, which on a pyenv machine is a shim that exits 127 unless 3.10
     is selected there, and the job failed with pyenv's words."""
+    from bot.validation.interpreters import minor, present_interpreters
+
     out = list(argv)
     for index, arg in enumerate(out[:-1]):
         if arg == "--python" and re.fullmatch(r"\d+\.\d+", out[index + 1]):
@@ -202,9 +210,3 @@ def with_interpreter_paths(argv: list[str]) -> list[str]:
             if found is not None:
                 out[index + 1] = str(found.path)
     return out
-
-
-def _tool_message(output: str) -> str:
-    """The tool's last meaningful lines, joined into one line."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    return " | ".join(lines[-MESSAGE_LINES:])[:600] or "no output"
