@@ -71,6 +71,9 @@ class CodemodResult:
     manual: list[ManualItem] = field(default_factory=list)
     requirement_edits: list[RequirementEdit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # explanations shown in the PR body
+    # Why the recipe migrates nothing in this service (its manual items say where): code the new version
+    # cannot run and the codemod cannot move, which the old version cannot run beside the new one either.
+    held_back: str = ""
 
 
 # --- the verdict on a migration's validation -------------------------------------------------------

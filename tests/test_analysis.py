@@ -488,6 +488,100 @@ def test_configured_decorators_and_module_level_instances():
         ("svc/report.py", "DEFAULT.fetch")]
 
 
+HANDED_ON = {
+    "svc/sink.py": """
+        class Writer:
+            def __init__(self, write_api, bucket="b"):
+                self.write_api = write_api
+
+            def push(self, point):
+                self.write_api.write(bucket="b", record=point)
+
+
+        def save(write_api, points):
+            write_api.write(bucket="b", record=points)
+    """,
+    "svc/app.py": """
+        import functools
+        from .sink import Writer, save
+
+
+        def run(client, points):
+            api = client.write_api()
+            Writer(api)
+            save(api, points)
+            later = functools.partial(save, api)
+            return Writer(write_api=client.write_api(), bucket="c")
+
+
+        def typed(writer: Writer):
+            writer.push(1)
+    """,
+}
+
+
+def test_the_parameter_one_argument_binds_also_of_a_constructor():
+    analysis = make(HANDED_ON)
+    app = analysis.module("svc/app.py")
+    api_reads = [n for n in app.nodes if isinstance(n, cst.Name) and n.value == "api" and app.is_load(n)]
+    flows = [analysis.parameter_receiving(app, read) for read in api_reads]
+    assert [(f.function.name, f.parameter, f.site.deferred) for f in flows] == [
+        ("svc.sink.Writer.__init__", "write_api", False),
+        ("svc.sink.save", "write_api", False),
+        ("svc.sink.save", "write_api", True),
+    ]
+    bucket = find(app, cst.SimpleString, code_is(app, '"c"'))
+    assert analysis.parameter_receiving(app, bucket).parameter == "bucket"
+    assert analysis.parameter_receiving(app, find(app, cst.Name, lambda n: n.value == "points")) is None  # a param
+
+
+def test_arguments_at_every_call_only_when_every_reference_is_a_call():
+    analysis = make(HANDED_ON)
+    init = analysis.definition("svc.sink.Writer.__init__")
+    passed = analysis.arguments_at_every_call(init, "write_api")  # the annotation `writer: Writer` is no call
+    assert [module.code(node) for module, node in passed] == ["api", "client.write_api()"]
+    assert analysis.arguments_at_every_call(init, "bucket") is None  # Writer(api) does not pass it
+    save = analysis.definition("svc.sink.save")
+    assert [module.code(node) for module, node in analysis.arguments_at_every_call(save, "write_api")] == ["api", "api"]
+
+    stored = make({**HANDED_ON, "svc/registry.py": "from .sink import save\n\nHANDLERS = [save]\n"})
+    assert stored.arguments_at_every_call(stored.definition("svc.sink.save"), "write_api") is None
+
+
+def test_a_method_called_through_an_unknown_receiver_may_be_called_with_anything():
+    analysis = make(HANDED_ON)
+    push = analysis.definition("svc.sink.Writer.push")
+    assert not analysis.may_be_called_unseen(push)  # writer: Writer proves the receiver
+    assert [m.code(n) for m, n in analysis.arguments_at_every_call(push, "point")] == ["1"]
+
+    unknown = make({**HANDED_ON, "svc/other.py": "def flush_all(things):\n    things.push(2)\n"})
+    push = unknown.definition("svc.sink.Writer.push")
+    assert unknown.may_be_called_unseen(push)
+    assert unknown.arguments_at_every_call(push, "point") is None
+
+
+def test_source_order_sorts_like_positions_and_visible_assignments_compare_bindings():
+    analysis = make({"svc/a.py": """
+        URL = "http://a:1"
+
+        def f(x):
+            y = x
+            return URL, y
+
+        def g():
+            URL = "local"
+            return URL
+    """})
+    parsed = analysis.module("svc/a.py")
+    names = [n for n in parsed.nodes if isinstance(n, cst.Name)]
+    by_position = sorted(names, key=lambda n: (parsed.positions[n].start.line, parsed.positions[n].start.column))
+    assert sorted(reversed(names), key=parsed.source_order) == by_position
+    urls = [n for n in names if n.value == "URL"]
+    in_f, in_g = urls[1], urls[3]
+    assert parsed.visible_assignments(in_f, "URL") == parsed.visible_assignments(urls[0], "URL")
+    assert parsed.visible_assignments(in_f, "URL") != parsed.visible_assignments(in_g, "URL")
+
+
 def test_parameter_held_through_aliases_and_an_injected_attribute():
     analysis = make({"m.py": """
         class Listener:
@@ -560,3 +654,19 @@ def test_children_are_libcsts_in_libcsts_order_on_every_file_of_the_second_fleet
             stack.extend(node.children)
             checked += 1
     assert checked > 20_000
+
+
+def test_returned_values_are_the_functions_own_returns_and_yields():
+    analysis = make({"m.py": """
+        def make(flag):
+            def inner():
+                return "not mine"
+            if flag:
+                return build()
+            yield part
+            return
+    """})
+    function = analysis.definition("m.make")
+    values = analysis.returned_values(function)
+    parsed = analysis.module("m.py")
+    assert sorted(parsed.code(v) if v is not None else "<bare>" for v in values) == ["<bare>", "build()", "part"]

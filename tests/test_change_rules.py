@@ -361,6 +361,33 @@ def test_a_wrong_example_fails_with_a_diff_and_a_rule_without_invalid_example_fa
     assert invalid[1] == "INVALID: TST006 items at none, expected example.py:2"
 
 
+def test_an_example_shows_the_requirement_edits_a_rule_asks_for():
+    from bot.model import RequirementEdit
+
+    class KeepOld(Rule):
+        ID = "TST008"
+        MESSAGE = "requirements: keep pkg while old_call is used"
+        VALID = [Valid("import pkg\n")]
+        INVALID = [Invalid("import pkg\npkg.old_call()\n", requires=["add pkg[extra]==1.0"]),
+                   Invalid("import pkg\npkg.old_call()\n", requires=["add pkg==1.0"], name="wrong")]
+
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            if node.attr.value == "old_call":
+                self.require(RequirementEdit(action="add", package="pkg", spec="==1.0", extras=("extra",)))
+
+    class Silent(KeepOld):
+        ID = "TST009"
+        VALID = [Valid("import pkg\npkg.old_call()\n", name="requires something")]
+        INVALID = [Invalid("import pkg\n", name="shows nothing")]
+
+    problems = _example_problems(KeepOld, Silent)
+    assert problems["TST008 valid 1"] == [] and problems["TST008 invalid 1"] == []
+    assert problems["TST008 invalid wrong"] == ["INVALID: requirement edits ['add pkg[extra]==1.0'], expected "
+                                                "['add pkg==1.0']"]
+    assert problems["TST009 valid requires something"] == ["VALID: requires add pkg[extra]==1.0"]
+    assert problems["TST009 invalid shows nothing"][-1].startswith("INVALID: shows nothing")
+
+
 def test_a_rule_edits_a_config_file_as_text_and_a_recipe_chooses_its_files():
     class StrictMode(Rule):
         ID = "TST008"

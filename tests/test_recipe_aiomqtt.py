@@ -22,10 +22,13 @@ import pytest
 import tomlkit
 
 from bot.analysis import ServiceAnalysis, is_test_path
+from bot.change.apply import apply_recipe
 from bot.change.fixtures import fixture_cases
 from bot.change.recipe import load_recipe
 from bot.config import BUNDLED_RECIPES
 from bot.declared.requirements import edit_requirements
+from bot.discover.services import discover
+from bot.discover.snapshot import MemorySnapshot
 from bot.model import ServiceSource
 from bot.validation.envs import ensure_env
 
@@ -64,6 +67,12 @@ def migrated(service: ServiceSource, disabled: frozenset[str] = frozenset()) -> 
         files[path] = edit_requirements(files[path], path, RECIPE.requirement_edits,
                                         allow_add=path == "requirements.txt").text
     return files
+
+
+def listing():
+    """The recipe with MQ024 off: what the other rules list and rewrite around a use that blocks the migration
+    (by default such a use keeps the whole service on asyncio-mqtt; see the no-half-migration tests)."""
+    return RECIPE.codemod({"disable": ["MQ024"]})
 
 
 # --- the fleet's MQTT code ----------------------------------------------------------------------
@@ -123,7 +132,7 @@ def test_requirements_change_together_including_a_paho_upper_bound():
 def test_rule_ids_are_stable_and_contiguous():
     assert RULE_IDS == [f"MQ{n:03d}" for n in range(1, len(RULE_IDS) + 1)]
     assert list(RECIPE.rules()) == RULE_IDS
-    assert MANUAL_RULES == {f"MQ{n:03d}" for n in range(12, 21)}  # MQ021+ rewrite
+    assert MANUAL_RULES == {f"MQ{n:03d}" for n in [*range(12, 21), 24]}  # MQ021-MQ023 rewrite
     # the ids the consumer plan decides for are the rule classes' own
     constants = {value for name, value in vars(recipe_ids).items() if name.isupper()}
     assert constants <= set(RULE_IDS)
@@ -182,8 +191,8 @@ def test_second_consumer_added_elsewhere_turns_the_rewrite_into_a_manual_item():
         "            async for message in others:\n"
         "                sink(message.topic)\n"
     )
-    rewritten = RECIPE.codemod().migrate(ServiceSource("svc", {"m.py": single}))
-    flagged = RECIPE.codemod().migrate(ServiceSource("svc", {"m.py": double}))
+    rewritten = listing().migrate(ServiceSource("svc", {"m.py": single}))
+    flagged = listing().migrate(ServiceSource("svc", {"m.py": double}))
 
     assert "client.messages" in rewritten.changed["m.py"] and rewritten.manual == []
     assert [(m.rule, m.line) for m in flagged.manual] == [("MQ012", 6), ("MQ012", 9)]
@@ -215,7 +224,7 @@ WORKER_CLASS = textwrap.dedent('''\
 
 
 def test_one_client_handed_to_several_coroutines_is_listed_never_rewritten():
-    result = RECIPE.codemod().migrate(ServiceSource("svc", {"svc/bridge.py": WORKER_CLASS}))
+    result = listing().migrate(ServiceSource("svc", {"svc/bridge.py": WORKER_CLASS}))
 
     assert [(m.rule, m.line) for m in result.manual] == [("MQ012", 13), ("MQ012", 18)]
     for item in result.manual:
@@ -255,8 +264,8 @@ def test_task_group_tasks_in_two_files_are_two_consumers_of_one_client():
     single = bridge.replace("        tasks.create_task(handlers.humidity(client, sink))\n", "")
     files = {"svc/__init__.py": "", "svc/handlers.py": handlers}
 
-    several = RECIPE.codemod().migrate(ServiceSource("svc", {**files, "svc/bridge.py": bridge}))
-    alone = RECIPE.codemod().migrate(ServiceSource("svc", {**files, "svc/bridge.py": single}))
+    several = listing().migrate(ServiceSource("svc", {**files, "svc/bridge.py": bridge}))
+    alone = listing().migrate(ServiceSource("svc", {**files, "svc/bridge.py": single}))
 
     assert sorted((m.file, m.line, m.rule) for m in several.manual) == [
         ("svc/bridge.py", 9, "MQ012"), ("svc/handlers.py", 2, "MQ012")]
@@ -291,7 +300,7 @@ def test_method_reading_the_objects_client_started_in_a_loop_is_several_consumer
                 await self.client.disconnect()
                 self.client = None
         ''')})
-    result = RECIPE.codemod().migrate(service)
+    result = listing().migrate(service)
 
     [item] = result.manual
     assert (item.rule, item.line) == ("MQ012", 13)
@@ -335,8 +344,8 @@ def test_objects_sharing_an_injected_client_are_several_consumers(annotation):
     alone = app.replace('        humidity = Listener(client, "h/#")\n', "").replace(", humidity.listen(sink)", "")
     files = {"svc/__init__.py": "", "svc/listener.py": listener}
 
-    shared = RECIPE.codemod().migrate(ServiceSource("svc", {**files, "svc/app.py": app}))
-    single = RECIPE.codemod().migrate(ServiceSource("svc", {**files, "svc/app.py": alone}))
+    shared = listing().migrate(ServiceSource("svc", {**files, "svc/app.py": app}))
+    single = listing().migrate(ServiceSource("svc", {**files, "svc/app.py": alone}))
 
     [item] = shared.manual
     assert (item.file, item.line, item.rule) == ("svc/listener.py", 10, "MQ012")
@@ -405,7 +414,7 @@ def test_consumer_called_only_by_tests_with_a_fake_client_is_listed():
         "from unittest.mock import MagicMock\n\nfrom svc.consumer import consume\n\n\n"
         "async def test_consume():\n    await consume(MagicMock(), print)\n"
     )
-    result = RECIPE.codemod().migrate(ServiceSource("svc", {"svc/consumer.py": consumer, "tests/test_consumer.py": test}))
+    result = listing().migrate(ServiceSource("svc", {"svc/consumer.py": consumer, "tests/test_consumer.py": test}))
 
     [item] = result.manual
     assert (item.file, item.line, item.rule) == ("svc/consumer.py", 5, "MQ012")
@@ -436,7 +445,7 @@ def test_checklist_old_code_is_the_statement_without_the_comment_above_it():
 
 def test_streams_on_an_exit_stack_say_why_they_are_several_consumers():
     before = fixture_tree("manual-streams-on-an-exit-stack", "before")
-    looped, catch_all, lone = RECIPE.codemod().migrate(ServiceSource("svc", before)).manual
+    looped, catch_all, lone = listing().migrate(ServiceSource("svc", before)).manual
     assert "made in a loop (one stream per iteration) and `client` has other streams at line 15" in looped.reason
     assert "`client` has other streams at line 14" in catch_all.reason
     assert looped.suggestion == catch_all.suggestion and "in ONE task" in looped.suggestion
@@ -450,7 +459,7 @@ def test_paho_client_imported_by_name_is_listed_not_rewritten():
         "def raw() -> PahoClient:\n"
         "    return PahoClient(\"legacy-id\")\n"
     )})
-    result = RECIPE.codemod().migrate(service)
+    result = listing().migrate(service)
     [item] = result.manual
     assert (item.rule, item.line, item.old_code) == ("MQ017", 5, 'return PahoClient("legacy-id")')
     assert "positional client id raises ValueError" in item.reason and result.changed == {}
@@ -747,10 +756,12 @@ def test_fixture_rewrites_run_on_aiomqtt_2_4_against_a_real_broker(tmp_path):
 
 @pytest.mark.slow
 def test_unmigrated_paho_client_with_a_positional_id_fails_on_paho_2(tmp_path):
-    """MQ023 is load-bearing: migrated without it, the fixture's paho client raises on paho 2.1.0."""
+    """MQ023 is load-bearing: migrated without it, the fixture's paho client raises on paho 2.1.0.
+    (MQ024 is disabled too: without MQ023 the positional client id is a use the codemod cannot move, which
+    would otherwise hold the whole service back on asyncio-mqtt.)"""
     python = aiomqtt_2_env(tmp_path / "requirements")
     before = fixture_tree("paho-client-callback-version", "before")
-    without_mq023 = migrate_files(before, frozenset({"MQ023"}))
+    without_mq023 = migrate_files(before, frozenset({"MQ023", "MQ024"}))
     directory = write_service(tmp_path / "without-MQ023", {**before, **without_mq023})
     run = subprocess.run([str(python), "-c", "from svc.status import make_status_client; make_status_client('x', [])"],
                          cwd=directory, capture_output=True, text=True, timeout=60,
@@ -774,3 +785,124 @@ def test_mocked_client_assertions_pass_only_when_migrated_with_the_source(tmp_pa
     assert outcomes["migrated"].returncode == 0, outcomes["migrated"].stdout[-2000:]
     assert passed(outcomes["migrated"]) == 4
     assert "3 failed" in summary(outcomes["source only"]), summary(outcomes["source only"])
+
+
+# --- issue 17: no half migration (17.3), no false items (17.7) --------------------------------
+
+
+def discovered(files: dict[str, str]):
+    (service,), _ = discover(MemorySnapshot({f"services/svc/{p}": t for p, t in files.items()}), ("services/*",))
+    return service
+
+
+def test_a_dropped_timeout_equal_to_aiomqtt_2_4s_default_is_not_an_item():
+    """0.16's connect()/disconnect() waited 10 s by default; aiomqtt 2.4.0's Client(timeout=None) waits 10 s
+    for __aenter__/__aexit__ too (client.py: `if timeout is None: timeout = 10`), so dropping timeout=10 changes
+    nothing a human must look at. Another value still does."""
+    service = ServiceSource("svc", {"svc/session.py": textwrap.dedent('''\
+        from asyncio_mqtt import Client
+
+
+        class Session:
+            async def start(self, host):
+                self.client = Client(host)
+                await self.client.connect(timeout=10)
+
+            async def stop(self):
+                await self.client.disconnect(timeout=10.0)
+
+            async def restart(self):
+                await self.client.connect(timeout=30)
+        ''')})
+    result = RECIPE.codemod().migrate(service)
+
+    assert [(m.rule, m.line) for m in result.manual] == [("MQ016", 13)]
+    text = result.changed["svc/session.py"]
+    assert text.count("await self.client.__aenter__()") == 2 and "__aexit__(None, None, None)" in text
+
+
+def test_no_half_migration_a_blocking_use_keeps_the_service_on_asyncio_mqtt():
+    """Two consumers of one client cannot be rewritten (aiomqtt 2 would split messages between them), and the
+    old package cannot stay beside the new one for that client (see the execution test below): the service is
+    not migrated at all, requirements included, and the job says why and lists the blocking uses."""
+    files = {"requirements.txt": "asyncio-mqtt==0.16.2\npaho-mqtt==1.6.1\n", "svc/__init__.py": "",
+             "svc/bridge.py": WORKER_CLASS}
+    change = apply_recipe(discovered(files), RECIPE)
+
+    assert change.changed == {} and change.applied == [] and change.requirement_edits == []
+    assert "svc/bridge.py:13 (MQ012), svc/bridge.py:18 (MQ012)" in change.held_back
+    assert [(m.rule, m.line) for m in change.manual] == [("MQ012", 13), ("MQ024", 13), ("MQ012", 18)]
+    [item] = [m for m in change.manual if m.rule == "MQ024"]
+    assert "paho-mqtt 2" in item.reason and "asyncio-mqtt" in item.reason
+
+
+def test_no_half_migration_each_kind_of_blocking_use():
+    blocking = {
+        "removed method": "async def stop(client: Client):\n    await client.force_disconnect()\n",
+        "unmappable connect": "async def start(client: Client, **options):\n    await client.connect(**options)\n",
+        "stream on an exit stack": "async def run(client: Client, stack):\n"
+                                   "    return await stack.enter_async_context(client.unfiltered_messages())\n",
+        "consumer of an unknown client": "async def run(client):\n    async with client.unfiltered_messages() as ms:\n"
+                                         "        async for m in ms:\n            print(m.payload)\n",
+    }
+    for name, body in blocking.items():
+        code = "from asyncio_mqtt import Client\n\n\n" + body
+        result = RECIPE.codemod().migrate(ServiceSource("svc", {"svc/app.py": code}))
+        assert result.changed == {} and result.held_back, name
+        assert "MQ024" in {m.rule for m in result.manual}, name
+    names = RECIPE.codemod().migrate(ServiceSource("svc", {"svc/app.py": "from asyncio_mqtt.error import Gone\n"}))
+    assert names.changed == {} and "MQ020" in names.held_back
+    # disable = ["MQ024"]: the former behaviour, the rest migrated and the blocking use listed for the PR
+    allowed = RECIPE.codemod({"disable": ["MQ024"]}).migrate(ServiceSource("svc", {"svc/bridge.py": WORKER_CLASS}))
+    assert "from aiomqtt import Client" in allowed.changed["svc/bridge.py"] and not allowed.held_back
+
+
+@pytest.mark.slow
+def test_asyncio_mqtt_cannot_run_beside_aiomqtt_2_4(tmp_path):
+    """Why a blocking use holds the whole service back instead of keeping asyncio-mqtt for one client: both
+    install together (different import names), but aiomqtt 2.4.0 needs paho-mqtt>=2.1 and asyncio-mqtt 0.16.2's
+    Client() calls paho's message_retry_set, which paho 2 removed."""
+    python = ensure_env(requirement_lines=["asyncio-mqtt==0.16.2", "aiomqtt==2.4.0", "paho-mqtt==2.1.0"])
+    script = ("import asyncio, asyncio_mqtt, aiomqtt\n"
+              "async def main():\n"
+              "    aiomqtt.Client('127.0.0.1')\n"
+              "    asyncio_mqtt.Client('127.0.0.1')\n"
+              "asyncio.run(main())\n")
+    run = subprocess.run([str(python), "-c", script], capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0 and "has no attribute 'message_retry_set'" in run.stderr, run.stderr[-500:]
+
+
+def test_a_client_made_by_a_factory_function_is_a_new_client_per_call():
+    """`client = make_client(host)` where make_client() returns a new Client: each call is its own client, so a
+    consumer reading one of them is its only consumer (real projects build clients in such helpers)."""
+    factory = textwrap.dedent('''\
+        from asyncio_mqtt import Client
+
+
+        def make_client(host: str) -> Client:
+            client = Client(host, client_id="worker")
+            return client
+        ''')
+    worker = textwrap.dedent('''\
+        from svc.factory import make_client
+
+
+        async def listen(host, sink):
+            async with make_client(host) as client:
+                async with client.unfiltered_messages() as messages:
+                    async for message in messages:
+                        sink(message.payload)
+
+
+        async def other(host, sink):
+            client = make_client(host)
+            async with client:
+                async with client.filtered_messages("a/#") as messages:
+                    async for message in messages:
+                        sink(message.payload)
+        ''')
+    result = RECIPE.codemod().migrate(ServiceSource("svc", {"svc/__init__.py": "", "svc/factory.py": factory,
+                                                            "svc/worker.py": worker}))
+    assert not result.held_back and [m.rule for m in result.manual] == ["MQ018"]  # a plain function builds it
+    assert result.changed["svc/worker.py"].count("async for message in client.messages:") == 2
+    assert 'Client(host, identifier="worker")' in result.changed["svc/factory.py"]

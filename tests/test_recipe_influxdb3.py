@@ -108,7 +108,7 @@ def _case_config(case: Path) -> dict:
 def test_manual_items_point_at_the_original_source(case):
     before = _read_tree(FIXTURES / case / "before")
     for item in _codemod().migrate(ServiceSource(case, before)).manual:
-        assert item.rule in _codemod().RULES
+        assert item.rule in _codemod().rule_texts()
         source_line = before[item.file].splitlines()[item.line - 1]
         assert item.old_code.splitlines()[0].strip() in source_line or source_line.strip() in item.old_code
         assert item.reason
@@ -116,12 +116,12 @@ def test_manual_items_point_at_the_original_source(case):
 
 def test_rule_ids_are_stable_and_each_has_a_fixture():
     codemod = _codemod()
-    assert all(rule.startswith("INF") and len(rule) == 6 for rule in codemod.RULES)
+    assert all(rule.startswith("INF") and len(rule) == 6 for rule in codemod.rule_texts())
     seen = set()
     for case in CASES:
         result = codemod.migrate(ServiceSource(case, _read_tree(FIXTURES / case / "before")))
         seen |= {change.rule for change in result.applied} | {item.rule for item in result.manual}
-    assert seen == set(codemod.RULES)
+    assert seen == set(codemod.rule_texts())
 
 
 def test_there_are_unchanged_cases():
@@ -145,7 +145,9 @@ def test_dataframes_add_the_pandas_extra():
 def test_flux_query_data_frame_adds_the_pandas_extra_too():
     before = _read_tree(FIXTURES / "inf101-flux-query-simple" / "before")
     result = _codemod().migrate(ServiceSource("reads", before))
-    assert [edit.extras for edit in result.requirement_edits] == [("pandas",)]
+    # influxdb-client too: the clients built and queried in one function stay on it (INF112)
+    assert [(edit.package, edit.extras) for edit in result.requirement_edits] == [
+        ("influxdb-client", ()), ("influxdb3-python", ("pandas",))]
 
 
 def test_no_dataframes_no_requirement_edit():
@@ -164,7 +166,8 @@ def _requirements_after(case: str, requirements: str) -> str:
                              allow_add=True).text
 
 
-@pytest.mark.parametrize("case", ["inf111-unmapped-name", "inf107-config-file-blocks", "inf111-star-import-blocks"])
+@pytest.mark.parametrize("case", ["inf111-unmapped-name", "inf107-config-file-blocks", "inf111-star-import-blocks",
+                                  "inf112-client-built-with-its-query-api", "inf112-query-only-client-stays"])
 def test_influxdb_client_stays_declared_while_the_service_imports_it(case):
     after = _requirements_after(case, "influxdb-client==1.50.0\nrequests==2.32.3\n")
     assert sorted(filter(None, after.splitlines())) == ["influxdb-client==1.50.0", "influxdb3-python==0.17.0", "requests==2.32.3"]
@@ -190,8 +193,8 @@ def test_no_v2_factory_is_called_on_the_v3_class(name):
 
 def test_a_helper_also_called_with_something_else_is_listed_with_the_reason():
     result = _codemod().migrate(ServiceSource("s", _read_tree(FIXTURES / "inf110-write-api-escapes" / "before")))
-    (item,) = [i for i in result.manual if i.line == 12]
-    assert "handed to send_all() (svc/escapes.py:5, parameter write_api)" in item.reason
+    (item,) = [i for i in result.manual if i.line == 15]
+    assert "handed to send_all() (svc/escapes.py:9, parameter write_api)" in item.reason
     assert "not every call of it hands it a write API" in item.reason
     assert "send_all(write_api, points)" in result.changed["svc/escapes.py"]
     (chained,) = [i for i in result.manual if i.line == 38]  # forward_all() hands it on to _forward()
@@ -316,22 +319,26 @@ def test_suggested_sql_never_interpolates_python_values(name):
 # --- the example fleet (static) ----------------------------------------------------------------------
 
 FLEET_MANUAL_RULES = {
-    "air-quality-service": ["INF101"],
+    "air-quality-service": ["INF112", "INF101"],
     "calendar-service": [],
     "carbon-intensity-service": [],
     "electricity-pricing-service": ["INF107"],
     "sports-api": ["INF101"],
     "weather-api": ["INF101"],
-    "energy-correlator": ["INF104"],
+    "energy-correlator": ["INF112", "INF104"],
     "energy-forecasting": ["INF101"],
     "smart-meter-service": ["INF105"],
     "observability-dashboard": ["INF101", "INF101"],
     "admin-api": ["INF103"],
     "data-retention": ["INF102"],
     "api-automation-edge": [],
-    "data-api": ["INF101", "INF101"],
+    "data-api": ["INF112", "INF101", "INF101"],
     "websocket-ingestion": [],
 }
+
+
+# A client built in its constructor with batching write APIs stays on v2, and with it every Point.
+FLEET_KEPT_ON_V2 = {"energy-correlator"}
 
 
 @pytest.mark.parametrize("service", INFLUX_SERVICES)
@@ -341,16 +348,24 @@ def test_fleet_service_is_migrated_with_the_expected_checklist(service):
     source, result = _fleet_migration(service)
 
     storage = f"{package}/storage.py"
-    assert storage in result.changed
-    assert "influxdb_client_3" in result.changed[storage]
+    if service in FLEET_KEPT_ON_V2:  # no half migration (INF112): nothing in the service moves
+        assert result.changed == {}
+    else:
+        assert "influxdb_client_3" in result.changed[storage]
     assert [item.rule for item in result.manual] == FLEET_MANUAL_RULES[service]
     assert {item.file for item in result.manual} <= {storage}
     assert _codemod().migrate(ServiceSource(service, {**source.files, **result.changed})).changed == {}
 
 
 def test_only_weather_api_needs_the_pandas_extra():
-    needing = [s for s in INFLUX_SERVICES if _fleet_migration(s)[1].requirement_edits]
+    needing = [s for s in INFLUX_SERVICES if any(e.extras for e in _fleet_migration(s)[1].requirement_edits)]
     assert needing == ["weather-api"]
+
+
+def test_influxdb_client_stays_declared_where_a_client_stays_on_v2():
+    keeping = [s for s in INFLUX_SERVICES
+               if any(e.package == "influxdb-client" for e in _fleet_migration(s)[1].requirement_edits)]
+    assert keeping == ["air-quality-service", "energy-correlator", "data-api"]
 
 
 def test_manual_migration_tests_name_a_registered_marker():
@@ -456,10 +471,18 @@ def test_storage_tests_pass_on_old_and_after_migration_on_new(service, pythons, 
     old_results = _run_storage_tests(pythons["old"], _copy_service(service, tmp_path / "old"), tmp_path)
     assert _failures(old_results) == [], "must pass on influxdb-client 1.50.0 before migration"
 
-    new_results = _run_storage_tests(pythons["new"], _migrate_copy(service, tmp_path / "new"), tmp_path)
+    migration = _codemod().migrate(service_source(FLEET / service))
+    keeps_v2 = any(edit.package == "influxdb-client" for edit in migration.requirement_edits)
+    # The PR declares influxdb-client next to influxdb3-python when a client stays on v2: validated so.
+    new_results = _run_storage_tests(pythons["naive" if keeps_v2 else "new"], _migrate_copy(service, tmp_path / "new"),
+                                     tmp_path)
+    kept = " ".join(item.reason for item in migration.manual if item.rule == "INF112")
 
     for result in new_results:
-        if result["manual"]:
+        if result["manual"] and result["outcome"] == "passed":
+            # The use the test exercises kept its client on v2 (no half migration), which says so.
+            assert result["raises"] in kept, result
+        elif result["manual"]:
             # A manual item fails, and for its own reason: the v2 API the human must replace is missing
             # (AttributeError), or the deployment must change (from_env(): ValueError naming the variables).
             assert result["outcome"] == "failed", result
@@ -706,6 +729,47 @@ print(json.dumps(WRITES))
     assert [(w["params"]["bucket"], w["lines"]) for w in outcome] == [
         ("metrics", ["m v=1", "m v=2"]), ("metrics", ["m v=3"]), ("metrics", ["m v=4"]),
         ("chain", ["m v=5"]), ("chain", ["m v=6"])]
+
+
+@pytest.mark.slow
+def test_a_helper_reached_along_two_chains_writes_through_the_client(pythons, tmp_path):
+    directory = _migrated_case("inf006-helpers-reached-twice", tmp_path)
+    outcome = _drive(pythons["new"], directory, r'''
+import svc.app as app
+app.publish(1.0, url=CAPTURE)
+print(json.dumps(WRITES))
+''')
+    assert [(w["params"]["bucket"], w["lines"]) for w in outcome] == [("relayed", ["m v=1"]), ("relayed", ["m v=2"])]
+
+
+@pytest.mark.slow
+def test_a_client_built_with_its_query_api_still_constructs_and_writes(pythons, tmp_path):
+    """No half migration: main made this constructor build an InfluxDBClient3 and call its missing query_api()."""
+    directory = _migrated_case("inf112-client-built-with-its-query-api", tmp_path)
+    writes = _drive(pythons["naive"], directory, r'''
+import svc.adapter as adapter
+store = adapter.MetricsAdapter(url=CAPTURE)
+store.insert(0.5)
+store.close()
+print(json.dumps(WRITES))
+''')
+    assert [(w["path"], w["params"]["bucket"], w["lines"]) for w in writes] == [
+        ("/api/v2/write", "metrics", ["cpu load=0.5"])]
+
+
+@pytest.mark.slow
+def test_a_query_only_client_stays_on_v2_while_the_writer_moves(pythons, tmp_path):
+    directory = _migrated_case("inf112-query-only-client-stays", tmp_path)
+    outcome = _drive(pythons["naive"], directory, r'''
+import svc.ingest as ingest, svc.report as report
+ingest.URL = report.URL = CAPTURE
+ingest.ingest([1, 2])
+total = report.error_total()  # the v2 client posts its Flux query (the capture server answers with no table)
+print(json.dumps({"writes": WRITES, "total": total}))
+''')
+    assert [w["path"] for w in outcome["writes"]] == ["/api/v2/write", "/api/v2/query"]
+    assert outcome["writes"][0]["lines"] == ["http_errors count=1i", "http_errors count=2i"]
+    assert outcome["writes"][0]["params"]["bucket"] == "errors" and outcome["total"] == 0
 
 
 @pytest.mark.slow

@@ -50,11 +50,17 @@ JOBS = {
 # What today's recipes (owned by other helpers) still get wrong here. Each entry is one recipe gap.
 RECIPE_GAPS = {
 }
+# Jobs a recipe holds back (no half migration): no PR, and the run says why, naming the blocking rule.
+# alarm-relay reads one client from two tasks, which aiomqtt 2 cannot keep apart (MQ012), and asyncio-mqtt
+# cannot stay beside aiomqtt's paho-mqtt 2 for that client alone (MQ024).
+HELD_BACK = {("aiomqtt-2.4.0", "alarm-relay"): "MQ012"}
 
 
 def _job_params():
     for service, recipes in sorted(JOBS.items()):
         for recipe in recipes:
+            if (recipe, service) in HELD_BACK:
+                continue
             gap = RECIPE_GAPS.get((recipe, service))
             marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
             yield pytest.param(recipe, service, id=f"{recipe}/{service}", marks=marks)
@@ -99,8 +105,12 @@ def rollout(tmp_path_factory):
 @pytest.mark.slow
 def test_every_job_gets_a_validated_pr(rollout):
     _, reports, prs = rollout
-    assert sorted(prs) == sorted((r, s) for s, recipes in JOBS.items() for r in recipes)
+    assert sorted(prs) == sorted((r, s) for s, recipes in JOBS.items() for r in recipes if (r, s) not in HELD_BACK)
     assert not [r for rep in reports for r in rep.results if r.status == "failed"]
+    for (recipe, service), rule in HELD_BACK.items():
+        [held] = {r.message for rep in reports for r in rep.results
+                  if (r.job.recipe.id, r.job.service.key) == (recipe, service)}
+        assert held.startswith(f"not migrated: services/{service}: ") and f"({rule})" in held, held
     for pr in prs.values():
         assert "Not run" not in pr.body and "| passed |" in pr.body, f"#{pr.number} shows no test results"
 

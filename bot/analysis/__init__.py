@@ -26,8 +26,9 @@ ParsedModule (bot.analysis.parsed)
     path, dotted, package, text, tree (cst.Module), wrapper (MetadataWrapper over `tree` itself, so
     metadata is keyed by tree's nodes and `wrapper.visit(visitor)` reuses the resolved metadata),
     metadata; get(provider, node), line, code (one line), header_code (as written, a compound statement's
-    header only, no comment lines above), parent, ancestors, scope, context/is_load, nodes (all, source
-    order), statement_of, enclosing_function(node, lambdas=False)/class, method_class, in_loop(node),
+    header only, no comment lines above), parent, ancestors, scope, context/is_load,
+    visible_assignments(node, name), nodes (all, source order), source_order(node), statement_of,
+    enclosing_function(node, lambdas=False)/class, method_class, in_loop(node),
     import_bindings (top-level imports -> absolute target), top_level (defined names -> node).
 
 Helpers: module_name(path), absolute(name, package), dotted_name(node), import_from_module(node, package),
@@ -43,6 +44,7 @@ Names and definitions
     definition_of(parsed, expression)           what `fn`, `mod.fn`, `Cls.m`, `obj.m`, `self.client.m` denote
                                                 (a parameter: when every caller passes the same one)
     member(class_definition, attr)              a method, looked up through service base classes
+    returned_values(definition) -> [expression | None]  each own `return`/`yield` value (None: bare)
     Definition: name ("svc.mod.test_x.<locals>.helper" when nested), module, node, owner (class of a
     method), short, is_function/is_class/is_async, line, describe() -> "path:line"
 
@@ -67,6 +69,7 @@ Functions
         service; with fallback_among (e.g. all @retry functions) `x.name` with an unprovable receiver
         counts (proven=False) when the name is unique among them
     Reference: module, node, definition, proven, unbound, via_instance, line
+    may_be_called_unseen(method) -> bool        some `x.<method name>` with an unknown receiver may call it
 
 Parameter flow
     call_sites(definition, fallback_among=()) -> [CallSite]  calls incl. inside create_task/gather,
@@ -75,7 +78,11 @@ Parameter flow
         callee several times: deferred, in a comprehension, un-awaited in a loop)  (a class's call sites:
         `Cls(...)`, arguments mapped to its __init__'s parameters)
     parameters_receiving(parsed, expression, transitive=True) -> [ParameterFlow(function, parameter,
-        site, hops)]                            where a value (a client, a write API) is handed on
+        site, hops)]                            where a value (a client, a write API) is handed on (for
+                                                `Cls(value)`, to a parameter of its __init__)
+    parameter_receiving(parsed, argument) -> ParameterFlow | None  the parameter one argument binds
+    arguments_at_every_call(function, parameter) -> [(module, expression)] | None  what every call passes,
+        None unless every reference is a call (annotations aside) that passes it, and no unknown `x.m`
     carriers(parsed, value), reads_of(parsed, target)  the expressions holding the same object
     arguments_for(parsed, param) -> [(module, expression)]  its default and what every call site passes
         (instance_classes uses this for unannotated parameters, e.g. `self.sink = sink` in __init__)

@@ -116,8 +116,9 @@ class FlowMixin:
 
     def parameters_receiving(self, parsed: ParsedModule, expression: cst.BaseExpression,
                              transitive: bool = True) -> list[ParameterFlow]:
-        """Parameters of service functions that `expression`'s value is passed to, directly or through names
-        and `self.attr` it is bound to, and (transitive) onwards through those functions' own calls."""
+        """Parameters of service functions (for `Cls(...)`, of its `__init__`) that `expression`'s value is
+        passed to, directly or through names and `self.attr` it is bound to, and (transitive) onwards through
+        those functions' own calls."""
         flows: list[ParameterFlow] = []
         seen: set[tuple[int, str]] = set()
         pending = [(parsed, expression, 1)]
@@ -183,6 +184,31 @@ class FlowMixin:
             return [name] if isinstance(name, (cst.Name, cst.Attribute)) else []
         return []
 
+    def parameter_receiving(self, parsed: ParsedModule, argument: cst.CSTNode) -> ParameterFlow | None:
+        """The parameter that `argument`, an argument expression of a call, is bound to: a service function's
+        or method's, or for `Cls(...)` its `__init__`'s (also through functools.partial and the like)."""
+        return self._argument_flow(parsed, argument, 1)
+
+    def arguments_at_every_call(self, function: Definition, parameter: str) -> list[tuple[ParsedModule, cst.CSTNode]] | None:
+        """What every call of `function` passes as `parameter` (for an `__init__`, every construction of its
+        class), or None when that is not known for every call: the function is also referenced other than by
+        a call (stored, passed, subclassed; annotations aside), a call does not pass the parameter, or it is a
+        method and some `x.<name>` with an unknown receiver may call it."""
+        constructor = function.short == "__init__" and function.owner is not None
+        target = function.owner if constructor else function
+        if function.owner is not None and not constructor and self.may_be_called_unseen(function):
+            return None
+        references = [r for r in self.references_to(target) if not _in_annotation(r.module, r.node)]
+        sites = self.call_sites(target)
+        if len(sites) != len(references):
+            return None
+        arguments = []
+        for site in sites:
+            if parameter not in site.arguments:
+                return None
+            arguments.append((site.module, site.arguments[parameter]))
+        return arguments
+
     def _argument_flow(self, parsed: ParsedModule, carrier: cst.CSTNode, hops: int) -> ParameterFlow | None:
         arg = parsed.parent(carrier)
         if not isinstance(arg, cst.Arg) or arg.value is not carrier or arg.star:
@@ -191,7 +217,15 @@ class FlowMixin:
         if not isinstance(call, cst.Call):
             return None
         callee = self.definition_of(parsed, call.func)
-        if callee is not None and callee.is_function:
+        deferred = False
+        if callee is not None and callee.is_class:  # Cls(...): the value goes to a parameter of its __init__
+            constructor = self.member(callee, "__init__")
+            if constructor is None:
+                return None
+            reference = self.reference(parsed, call.func, callee)
+            arguments = _map_arguments(reference, call.args, constructor)
+            callee = constructor
+        elif callee is not None and callee.is_function:
             reference = self.reference(parsed, call.func, callee)
             arguments = _map_arguments(reference, call.args)
         elif self._is_deferred_caller(parsed, call.func):
@@ -204,12 +238,17 @@ class FlowMixin:
                 return None
             reference = self.reference(parsed, positional[index].value, callee)
             arguments = _map_arguments(reference, [a for a in call.args if a not in positional[: index + 1]])
+            deferred = True
         else:
             return None
         for parameter, expression in arguments.items():
             if expression is carrier:
-                return ParameterFlow(callee, parameter, CallSite(parsed, call, reference, arguments), hops)
+                return ParameterFlow(callee, parameter, CallSite(parsed, call, reference, arguments, deferred), hops)
         return None
+
+
+def _in_annotation(parsed: ParsedModule, node: cst.CSTNode) -> bool:
+    return any(isinstance(ancestor, cst.Annotation) for ancestor in parsed.ancestors(node))
 
 
 def _is_executor_call(func: cst.BaseExpression) -> bool:

@@ -143,12 +143,18 @@ class FunctionsMixin:
 
     def _returned_classes(self, function: Definition, depth: int) -> set[Definition]:
         found: set[Definition] = set()
-        for node in _own_nodes(function.node):
-            value = node.value if isinstance(node, cst.Return) else (
-                node.value if isinstance(node, cst.Yield) and not isinstance(node.value, cst.From) else None)
+        for value in self.returned_values(function):
             if value is not None:
                 found |= self.instance_classes(function.module, value, depth)
         return found
+
+    def returned_values(self, function: Definition) -> list[cst.BaseExpression | None]:
+        """What a function hands back: the value of each of its own `return`/`yield` (nested functions
+        excluded); None for a bare `return`/`yield` (`yield from` is left out)."""
+        if not isinstance(function.node, cst.FunctionDef):
+            return []
+        return [node.value for node in _own_nodes(function.node)
+                if isinstance(node, cst.Return) or (isinstance(node, cst.Yield) and not isinstance(node.value, cst.From))]
 
     # ----- decorators and fixtures ------------------------------------------------------------
 
@@ -237,6 +243,18 @@ class FunctionsMixin:
             receiver = self.definition_of(parsed, node.value)
             unbound = receiver is not None and receiver.is_class
         return Reference(parsed, node, function, proven, unbound)
+
+    def may_be_called_unseen(self, method: Definition) -> bool:
+        """Some `x.<name>` in the service, <name> being the method's, resolves to no definition and its
+        receiver is unknown (see receiver_known): it may be this method, called with anything."""
+        key = ("called_unseen", id(method.node))
+        if key not in self._memo:
+            name = method.short
+            self._memo[key] = any(
+                isinstance(node, cst.Attribute) and node.attr.value == name and parsed.is_load(node)
+                and self.definition_of(parsed, node) is None and not self.receiver_known(parsed, node.value)
+                for parsed in self.modules(self.files_mentioning(name)) for node in parsed.nodes)
+        return self._memo[key]
 
     def receiver_known(self, parsed: ParsedModule, receiver: cst.BaseExpression) -> bool:
         """Something is known about what `receiver` is: a name from outside the service (a module, a library

@@ -82,6 +82,12 @@ class ParsedModule:
     def is_load(self, node: cst.CSTNode) -> bool:
         return self.context(node) is ExpressionContext.LOAD
 
+    def visible_assignments(self, node: cst.CSTNode, name: str) -> frozenset:
+        """libcst's assignments of `name` seen from `node`'s scope (its own, else the enclosing scopes'):
+        two nodes see the same object under `name` when these are equal (and not empty)."""
+        scope = self.scope(node)
+        return frozenset(scope[name]) if scope is not None else frozenset()
+
     @property
     def scopes(self) -> Mapping[cst.CSTNode, Scope]:
         return self.resolved(ScopeProvider)
@@ -108,6 +114,15 @@ class ParsedModule:
     def nodes(self) -> list[cst.CSTNode]:
         """Every node of the file, in source order (the parent map already holds them)."""
         return [self.tree, *self._parent_map.keys()]
+
+    def source_order(self, node: cst.CSTNode) -> int:
+        """The node's rank in `nodes`: sorting nodes by it sorts them by where they start (a parent before
+        its children) without resolving positions."""
+        return self._ranks[node]
+
+    @cached_property
+    def _ranks(self) -> dict[cst.CSTNode, int]:
+        return {node: rank for rank, node in enumerate(self.nodes)}
 
     # ----- source text -------------------------------------------------------------------------
 

@@ -71,6 +71,10 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
                            encodings=dict(service.encodings), links=dict(service.links),
                            inputs=job_inputs(service, recipe, options), tree=service.tree,
                            recipe_inputs=recipe_inputs(recipe, options))
+    if result.held_back:  # no file, no pin: half a migration would ship code that cannot run
+        change.held_back = f"{service.path}: {result.held_back}"
+        change.applied = []
+        return change
     files = {**service.files, **result.changed}
     edits = [*recipe.requirement_edits, *result.requirement_edits]
     change.requirement_edits = edits

@@ -60,6 +60,7 @@ class ServiceRun:
         self.applied: Counter[tuple[str, str, str]] = Counter()  # (path, rule, description) -> sites
         self.unparsable: list[tuple[str, str]] = []  # (path, "path:line: syntax error: reason")
         self.texts: dict[str, str] = {}  # path -> new text of a file edited as text (config files, not Python)
+        self.held_back = ""  # why the service is not migrated (Rule.hold_back): nothing is changed
         self._facts: dict[tuple, Any] = {}
 
     def fact(self, function: Callable[..., Any], *args: Any) -> Any:
@@ -166,6 +167,10 @@ class RuleCodemod(Codemod):
         run.add_note(f"{path} was not changed: libcst cannot parse it ({error}).")
 
     def result(self, run: ServiceRun) -> CodemodResult:
+        unique = list(dict.fromkeys(run.manual))
+        manual = sorted(unique, key=lambda item: (item.file, item.line, item.rule))
+        if run.held_back:  # the items and notes say why; no file, site or requirement edit goes out
+            return CodemodResult(manual=manual, notes=list(run.notes), held_back=run.held_back)
         result = CodemodResult(notes=list(run.notes), requirement_edits=list(run.requirement_edits))
         for path, file in sorted(run.files.items()):
             if file.edits.is_empty():
@@ -178,8 +183,7 @@ class RuleCodemod(Codemod):
                 result.changed[path] = text
         for (path, rule, description), count in sorted(run.applied.items()):
             result.applied.append(AppliedChange(path, rule, description.replace("{n}", str(count)), count))
-        unique = list(dict.fromkeys(run.manual))
-        result.manual = sorted(unique, key=lambda item: (item.file, item.line, item.rule))
+        result.manual = manual
         return result
 
 

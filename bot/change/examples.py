@@ -4,7 +4,8 @@ Each example runs its rule alone (every other rule of the recipe disabled, excep
 EXAMPLES_WITH) on the example's files, with the recipe's default options and the example's own:
 - VALID: no file changes, no rewritten site, no manual item (of any rule that ran);
 - INVALID: the files become `after` (unchanged when after is None), the rule's manual items are exactly
-  `items` (file and line), at least one of the two happens, and a second run changes nothing.
+  `items` (file and line) and its requirement edits exactly `requires`, at least one of these happens, and a
+  second run changes nothing.
 A rule without an INVALID example fails: an example is how a reader learns what the rule is for.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from bot.change.fixtures import FixtureOutcome, text_diff
 from bot.model import ServiceSource
 
 from .engine import DISABLE_OPTION, RuleCodemod
-from .rule import Invalid, Rule, Valid, example_files
+from .rule import Invalid, Rule, Valid, example_files, requirement_text
 
 
 def rule_example_outcomes(recipe) -> list[FixtureOutcome]:
@@ -50,6 +51,7 @@ def example_problems(codemod_class: type[RuleCodemod], defaults: Mapping[str, An
     if isinstance(example, Valid):
         return [*_file_problems(before, got, before, "VALID: must stay unchanged"),
                 *[f"VALID: rewrote {a.count} site(s) in {a.file} ({a.rule})" for a in result.applied],
+                *[f"VALID: requires {requirement_text(e)}" for e in result.requirement_edits],
                 *[f"VALID: listed {_item(m)}" for m in result.manual]]
     expected = {**before, **example_files(example.after)} if example.after is not None else before
     problems = _file_problems(before, got, expected, "INVALID: output differs from after" if example.after is not None
@@ -59,8 +61,12 @@ def example_problems(codemod_class: type[RuleCodemod], defaults: Mapping[str, An
     if found != wanted:
         problems.append(f"INVALID: {rule.ID} items at {_places(found) or 'none'}, expected {_places(wanted) or 'none'}"
                         + "".join(f"\n    got {_item(m)}" for m in result.manual if m.rule == rule.ID))
-    if example.after is None and not wanted:
-        problems.append("INVALID: shows nothing: give after= (the rewrite) or items= (the lines listed)")
+    required = [requirement_text(edit) for edit in result.requirement_edits]
+    if required != list(example.requires):
+        problems.append(f"INVALID: requirement edits {required or 'none'}, expected {list(example.requires) or 'none'}")
+    if example.after is None and not wanted and not example.requires:
+        problems.append("INVALID: shows nothing: give after= (the rewrite), items= (the lines listed) or requires= "
+                        "(the requirement edits)")
     if example.after is not None and got == before:
         problems.append("INVALID: after= is the code unchanged; leave after out for a listing-only example")
     if not problems:

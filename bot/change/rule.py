@@ -49,6 +49,7 @@ What a rule does, always under its own id (disable = ["ID"] in the configuration
     self.count(n=1, description=None, path=None)               rewritten sites with no edit of their own
     self.note(text)                                            a paragraph for the PR body (once)
     self.require(requirement_edit)                             a requirement edit on top of recipe.toml's
+    self.hold_back(reason)                                     migrate nothing in this service, and say why
 """
 from __future__ import annotations
 
@@ -97,16 +98,25 @@ class Valid:
 @dataclass(frozen=True)
 class Invalid:
     """Code the rule acts on: `after` is the rewritten code (None: unchanged), `items` the rule's manual
-    items, exactly: a line (of the one-file example) or (path, line)."""
+    items, exactly: a line (of the one-file example) or (path, line); `requires` the requirement edits it
+    asks for (self.require), exactly, as `requirement_text` writes them ("add influxdb-client==1.50.0")."""
 
     code: Code
     after: Code | None = None
     items: Sequence[int | tuple[str, int]] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
     name: str = ""
+    requires: Sequence[str] = ()
 
     def expected_items(self) -> list[tuple[str, int]]:
         return sorted((EXAMPLE_PATH, i) if isinstance(i, int) else (i[0], i[1]) for i in self.items)
+
+
+def requirement_text(edit: RequirementEdit) -> str:
+    """"set influxdb3-python[pandas]==0.17.0": how examples name a requirement edit."""
+    extras = f"[{','.join(edit.extras)}]" if edit.extras else ""
+    target = f" -> {edit.new_package}" if edit.new_package else ""
+    return f"{edit.action} {edit.package}{extras}{edit.spec}{target}"
 
 
 class RuleDefinitionError(TypeError):
@@ -275,6 +285,13 @@ class Rule:
 
     def note(self, text: str) -> None:
         self.run.add_note(text)
+
+    def hold_back(self, reason: str) -> None:
+        """This recipe migrates nothing in the service: no file, no rewritten site, no requirement edit goes out,
+        and the job says `reason` (one line). For code the new version cannot run and the codemod cannot move,
+        when the old version cannot run beside the new one for that code alone; list the blocking uses."""
+        if not self.run.held_back:
+            self.run.held_back = reason
 
     def require(self, edit: RequirementEdit) -> None:
         self._may_edit()

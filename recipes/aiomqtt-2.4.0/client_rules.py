@@ -12,6 +12,7 @@ from .mqtt_names import PAHO_CLIENT_NAMES, PAHO_MESSAGE_NAMES, REMOVED_CLIENT_ME
 
 # asyncio calls that raise RuntimeError when no event loop is running (get_event_loop() does not)
 LOOP_BOUND_CALLS = frozenset({"asyncio.create_task", "asyncio.get_running_loop", "asyncio.current_task"})
+AIOMQTT_DEFAULT_TIMEOUT = 10  # seconds: aiomqtt 2.4.0 Client(timeout=None), and 0.16's connect/disconnect default
 CONTEXT_METHODS = {"connect": ("__aenter__", ""), "disconnect": ("__aexit__", "None, None, None")}
 DISCONNECT_SUGGESTIONS = {
     "connect": "await {client}.__aenter__()  # better: async with {client}: ...",
@@ -135,6 +136,19 @@ class ConnectDisconnect(_ClientRule):
             async def main(client: Client):
                 await client.__aenter__()
             """, items=[5], name="a dropped timeout"),
+        Invalid("""
+            from asyncio_mqtt import Client
+
+
+            async def main(client: Client):
+                await client.connect(timeout=10)
+            """, after="""
+            from asyncio_mqtt import Client
+
+
+            async def main(client: Client):
+                await client.__aenter__()
+            """, name="timeout=10 is what aiomqtt 2.4.0 waits anyway: not listed"),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -144,7 +158,7 @@ class ConnectDisconnect(_ClientRule):
         client = self.parsed.header_code(node.func.value)
         rewrite = context_rewrite(node, method)
         if rewrite is not None and ConnectAsContext.ID in self.enabled:
-            if node.args:
+            if node.args and not self._same_wait(node, node.args[0].value):
                 timeout = node.args[0]
                 self.list(node, f"{method}() became {rewrite[0]}(), which takes no timeout: aiomqtt 2 uses "
                                 "Client(timeout=...) (default 10 s) for connecting, disconnecting and every "
@@ -160,6 +174,17 @@ class ConnectDisconnect(_ClientRule):
                   f"Client.{method}() was removed in aiomqtt 2.0 and this call passes arguments the codemod cannot map.",
                   template.format(client=client) if template else
                   f"await {client}.__aexit__(None, None, None)  # graceful; aiomqtt 2 has no forced disconnect")
+
+    def _same_wait(self, call: cst.Call, timeout: cst.BaseExpression) -> bool:
+        """`timeout=10`: what 0.16 waited by default, and what aiomqtt 2.4.0's __aenter__/__aexit__ wait when the
+        Client sets no timeout (`if timeout is None: timeout = 10`), so dropping it changes nothing."""
+        if not (isinstance(timeout, (cst.Integer, cst.Float)) and timeout.evaluated_value == AIOMQTT_DEFAULT_TIMEOUT):
+            return False
+        origin = self.clients.origin(self.parsed, call.func.value)
+        construction = origin.construction if origin is not None else None
+        return construction is None or not any(arg.star == "**" or (arg.keyword is not None and
+                                                                     arg.keyword.value == "timeout")
+                                                for arg in construction.args)
 
 
 class PahoInternals(_ClientRule):

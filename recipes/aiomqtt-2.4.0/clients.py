@@ -2,7 +2,8 @@
 
 Answered from the service analysis' bindings (bot.analysis), once per service run (`self.fact(Clients, ...)`).
 A name holds a client when its one binding is `async with Client(...) as c`, `c = Client(...)`, a parameter
-or variable annotated `Client`, or a plain alias of one of those. `self.c` holds one when every binding of it
+or variable annotated `Client`, a call of a service function that returns a new Client (each call its own
+client), or a plain alias of one of those. `self.c` holds one when every binding of it
 in its class (in any method) does: resets to None (`self.c = None` in close()) do not hide the client, but a
 binding to anything not provably a client makes it unknown.
 
@@ -28,10 +29,14 @@ class ClientOrigin:
     module: ParsedModule
     construction: cst.Call | None
     parameter: cst.Param | None = None
+    factory: cst.Call | None = None  # `make_client(...)`: a service function returning a new Client each call
 
     def where(self) -> str:
         if self.construction is not None:
             return f"created at {self.module.path}:{self.module.line(self.construction)}"
+        if self.factory is not None:
+            return f"made by {self.module.header_code(self.factory.func)}() at {self.module.path}:" \
+                   f"{self.module.line(self.factory)}"
         return "held by one object attribute (created in several places)"
 
 
@@ -79,11 +84,33 @@ class Clients:
         return self._value(parsed, binding.value, depth)
 
     def _value(self, parsed: ParsedModule, value: cst.BaseExpression | None, depth: int) -> ClientOrigin | None:
+        if isinstance(value, cst.Await):
+            value = value.expression
         if self.is_construction(parsed, value):
             return self._one(value, parsed, value)  # type: ignore[arg-type]
         if isinstance(value, (cst.Name, cst.Attribute)):
             return self.origin(parsed, value, depth + 1)
+        if isinstance(value, cst.Call) and self._factory(parsed, value, depth):
+            # each call makes its own client; where it is built (shared by every call) is not this client's
+            return self._one(value, parsed, None, factory=value)
         return None
+
+    def _factory(self, parsed: ParsedModule, call: cst.Call, depth: int) -> bool:
+        """`call` calls a service function every return of which is a new Client: built right there, or a name
+        bound to one in that function (`client = Client(...); ...; return client`)."""
+        function = self.analysis.definition_of(parsed, call.func)
+        if function is None or not function.is_function or depth > MAX_ALIAS_DEPTH:
+            return False
+        returned = self.analysis.returned_values(function)
+        if not returned:
+            return False
+        for value in returned:
+            origin = self._value(function.module, value, depth + 1) if value is not None else None
+            if origin is None or origin.construction is None or origin.parameter is not None:
+                return False
+            if not function.module.is_inside(origin.construction, function.node):
+                return False  # a client kept elsewhere (a module global): the same one on every call
+        return True
 
     def _attribute(self, parsed: ParsedModule, expression: cst.Attribute, depth: int) -> ClientOrigin | None:
         """One client per attribute, whatever the number of places that (re)create it."""
@@ -110,8 +137,8 @@ class Clients:
         return self._one(bindings[0].statement, parsed, None)
 
     def _one(self, key: cst.CSTNode, parsed: ParsedModule, construction: cst.Call | None,
-             parameter: cst.Param | None = None) -> ClientOrigin:
+             parameter: cst.Param | None = None, factory: cst.Call | None = None) -> ClientOrigin:
         found = self._origins.get(key)
         if found is None:
-            found = self._origins[key] = ClientOrigin(parsed, construction, parameter)
+            found = self._origins[key] = ClientOrigin(parsed, construction, parameter, factory)
         return found

@@ -42,6 +42,7 @@ from .consumer_rules import (
     TopicAsString,
     UnfilteredMessages,
 )
+from .half_migration import NoHalfMigration
 from .import_rules import DottedStrings, ErrorModule, ImportRename, NameWithoutEquivalent
 from .mock_rules import MockedClientKeywords
 from .mqtt_names import RELEVANT_WORDS
@@ -73,6 +74,7 @@ class AiomqttCodemod(RuleCodemod):
         ConnectAsContext,        # MQ021
         MockedClientKeywords,    # MQ022
         PahoCallbackApiVersion,  # MQ023
+        NoHalfMigration,         # MQ024
     )
 
     def unparsable(self, run: ServiceRun, path: str, error: str) -> None:

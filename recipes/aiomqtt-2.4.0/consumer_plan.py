@@ -67,6 +67,9 @@ class ConsumerPlan:
     rewrites: dict[cst.With, list[SiteRewrite]] = field(default_factory=dict)
     statements: dict[cst.With, WithRewrite] = field(default_factory=dict)
     topics: set[cst.Attribute] = field(default_factory=set)
+    # consumers left as they are, with the rule listing each (None: its kind's rule is disabled): aiomqtt
+    # 2.4.0 has no such method, so each one blocks the migration of the service (MQ024)
+    kept: list[tuple[ConsumerSite, str | None]] = field(default_factory=list)
 
     def items_of(self, rule: str, path: str) -> list[ManualItem]:
         return [item for item in self.items if item.rule == rule and item.file == path]
@@ -109,9 +112,13 @@ class _Planner:
             self._manual(site, rule, verdict.reason, suggested_loop(site) + suffix)
         elif KIND_RULES[site.kind] in self.enabled:
             self._rewrite(site, verdict)
+        else:
+            self.plan.kept.append((site, None))
 
     def _manual(self, site: ConsumerSite, rule: str, reason: str, suggestion: str | None) -> None:
+        """The consumer stays as it is, and `rule` lists it."""
         self.list(rule, site.module, site.statement, site.module.header_code(site.statement), reason, suggestion)
+        self.plan.kept.append((site, rule))
 
     def _rewrite(self, site: ConsumerSite, verdict: Verdict) -> None:
         parsed = site.module

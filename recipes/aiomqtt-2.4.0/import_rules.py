@@ -185,31 +185,53 @@ class NameWithoutEquivalent(MqttRule):
     ]
 
     def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            old = old_module_of(dotted_name(alias.name))
-            if old is not None and new_module_for(old) is None:
-                self._no_equivalent(node, old)
+        for old in imports_without_home(node):
+            self._no_equivalent(node, old)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        move = from_import_move(node)
-        if move is not None and move[1] is None:
-            self._no_equivalent(node, move[0])
+        old = from_import_without_home(node)
+        if old is not None:
+            self._no_equivalent(node, old)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if in_import(self.parsed, node):
-            return
-        for name in self.analysis.names_of(self.parsed, node):
-            old = old_module_of(name)
-            parts = old.split(".") if old else []
-            module = new_module_for(".".join(parts[:2])) if len(parts) == 3 else None
-            if module is not None and parts[2] not in NEW_MODULE_NAMES[module]:
-                self._no_equivalent(node, old)
+        for old in attributes_without_home(self, node):
+            self._no_equivalent(node, old)
 
     def _no_equivalent(self, node: cst.CSTNode, old: str) -> None:
         self.list(node, f"`{old}` has no single equivalent module in aiomqtt 2.4.0; import each name from where it "
                         "lives now.",
                   "Public names: `from aiomqtt import ...`; MqttConnectError: aiomqtt.exceptions; "
                   "PayloadType and other aliases: aiomqtt.types.")
+
+
+def imports_without_home(node: cst.Import) -> list[str]:
+    """The asyncio-mqtt modules `import ...` names that aiomqtt 2.4.0 has no module for."""
+    found = []
+    for alias in node.names:
+        old = old_module_of(dotted_name(alias.name))
+        if old is not None and new_module_for(old) is None:
+            found.append(old)
+    return found
+
+
+def from_import_without_home(node: cst.ImportFrom) -> str | None:
+    """The asyncio-mqtt module of `from ... import names` when no aiomqtt 2.4.0 module has all the names."""
+    move = from_import_move(node)
+    return move[0] if move is not None and move[1] is None else None
+
+
+def attributes_without_home(rule: MqttRule, node: cst.Attribute) -> list[str]:
+    """`asyncio_mqtt.<module>.<name>` read in code, where 2.4.0's module of that name lacks it."""
+    if in_import(rule.parsed, node):
+        return []
+    found = []
+    for name in rule.analysis.names_of(rule.parsed, node):
+        old = old_module_of(name)
+        parts = old.split(".") if old else []
+        module = new_module_for(".".join(parts[:2])) if len(parts) == 3 else None
+        if module is not None and parts[2] not in NEW_MODULE_NAMES[module]:
+            found.append(old)
+    return found
 
 
 def _renames_every_alias(statement: cst.Import) -> bool:

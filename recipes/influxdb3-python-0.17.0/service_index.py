@@ -1,12 +1,13 @@
-"""Service-wide facts the per-file analysis needs, on top of the shared `bot.analysis.ServiceAnalysis`:
-module constants and settings-class field defaults (to prove that a client URL has a scheme and a port
-when it comes from a constant, a settings class default or another module of the same service).
+"""What the influx rules ask of the whole service, on top of the shared analysis (bot.analysis): module
+constants and settings-class field defaults (to prove that a client URL has a scheme and a port when it
+comes from a constant, a settings class default or another module of the service), and which modules
+import a module-level name.
 
-Files are parsed by the shared analysis, lazily: only what a question needs.
+One per service run (`self.fact(ServiceIndex, self.analysis)`); files are parsed by the shared analysis,
+lazily: only what a question needs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 
 import libcst as cst
@@ -14,15 +15,15 @@ import libcst as cst
 from bot.analysis import ServiceAnalysis, dotted_name, import_from_module
 
 
-@dataclass
 class ServiceIndex:
-    service: ServiceAnalysis
-    _constants: dict[str, dict[str, list[cst.BaseExpression]]] = field(default_factory=dict)
+    def __init__(self, analysis: ServiceAnalysis) -> None:
+        self.analysis = analysis
+        self._constants: dict[str, dict[str, list[cst.BaseExpression]]] = {}
 
     def constants(self, module: str) -> dict[str, list[cst.BaseExpression]]:
         """Top-level `NAME = value` assignments of a service module (dotted name), every one of them."""
         if module not in self._constants:
-            parsed = self.service.module_named(module)
+            parsed = self.analysis.module_named(module)
             self._constants[module] = _assignments(parsed.tree.body) if parsed is not None else {}
         return self._constants[module]
 
@@ -30,7 +31,7 @@ class ServiceIndex:
     def class_fields(self) -> dict[str, dict[str, list[cst.BaseExpression]]]:
         """Class name -> field -> class-level defaults, over every class of the service (parses every file)."""
         fields_by_class: dict[str, dict[str, list[cst.BaseExpression]]] = {}
-        for parsed in self.service.modules(self.service.files_mentioning("class ")):
+        for parsed in self.analysis.modules(self.analysis.files_mentioning("class ")):
             for statement in parsed.tree.body:
                 if isinstance(statement, cst.ClassDef):
                     fields = fields_by_class.setdefault(statement.name.value, {})
@@ -38,12 +39,16 @@ class ServiceIndex:
                         fields.setdefault(attr, []).extend(values)
         return fields_by_class
 
+    def field_defaults(self, attr: str) -> list[cst.BaseExpression]:
+        """Every class-level default of `attr` in the service (any class)."""
+        return [value for fields in self.class_fields.values() for value in fields.get(attr, [])]
+
     def importers(self, module: str, name: str, besides: str) -> list[tuple[str, int]]:
         """(path, line) of every other module reading `name` from `module`: `from module import name`
         anywhere in the file, or the module itself imported where `.name` appears in the text."""
         found = []
         leaf = module.rpartition(".")[2]
-        for parsed in self.service.modules(self.service.files_mentioning(name)):
+        for parsed in self.analysis.modules(self.analysis.files_mentioning(name)):
             if parsed.path == besides:
                 continue
             for node in parsed.nodes:
@@ -57,10 +62,6 @@ class ServiceIndex:
                     if module in {dotted_name(alias.name) for alias in node.names} and f".{name}" in parsed.text:
                         found.append((parsed.path, parsed.line(node)))
         return found
-
-    def field_defaults(self, attr: str) -> list[cst.BaseExpression]:
-        """Every class-level default of `attr` in the service (any class)."""
-        return [value for fields in self.class_fields.values() for value in fields.get(attr, [])]
 
 
 def _assignments(body) -> dict[str, list[cst.BaseExpression]]:

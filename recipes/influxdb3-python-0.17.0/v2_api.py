@@ -3,6 +3,9 @@ from __future__ import annotations
 
 V2_PACKAGE = "influxdb_client"
 V3_PACKAGE = "influxdb_client_3"
+V2_DISTRIBUTION = "influxdb-client"
+TARGET_PACKAGE = "influxdb3-python"
+TARGET_SPEC = "==0.17.0"
 
 # v2 name -> name exported by influxdb_client_3 (checked against 0.17.0's __init__).
 MOVED_NAMES = {
@@ -30,8 +33,8 @@ WRITE_OPTION_NAMES = ("SYNCHRONOUS", "WriteOptions", "WriteType")
 CLIENT_POSITIONAL = ("url", "token", "debug", "timeout", "enable_gzip", "org", "default_tags")
 # Keywords InfluxDBClient3 passes unchanged to its HTTP client (libraries.md, 0.17.0 API); default_tags
 # observed on 0.17.0: InfluxDBClient3(default_tags={"site": "lab"}) writes Point("m") as "m,site=lab ...".
-CLIENT_PASSTHROUGH = frozenset({"default_tags", 
-    "token", "org", "debug", "enable_gzip", "gzip_threshold", "verify_ssl", "ssl_ca_cert", "cert_file",
+CLIENT_PASSTHROUGH = frozenset({
+    "default_tags", "token", "org", "debug", "enable_gzip", "gzip_threshold", "verify_ssl", "ssl_ca_cert", "cert_file",
     "cert_key_file", "cert_key_password", "ssl_context", "proxy", "proxy_headers",
     "connection_pool_maxsize", "auth_basic", "username", "password", "retries",
 })

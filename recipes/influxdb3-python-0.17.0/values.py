@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 import libcst as cst
 from libcst.metadata import Assignment, ImportAssignment
 
-from .module_context import ModuleContext
-from bot.analysis import import_from_module
+from bot.analysis import ParsedModule, import_from_module
+
+from .module_facts import assigned_value
+from .service_index import ServiceIndex
 
 _MAX_DEPTH = 6
 
@@ -23,7 +25,8 @@ def has_scheme_and_port(url: str) -> bool:
         return False
 
 
-def candidate_strings(node: cst.BaseExpression, ctx: ModuleContext, depth: int = 0) -> list[str] | None:
+def candidate_strings(node: cst.BaseExpression, index: ServiceIndex, parsed: ParsedModule,
+                      depth: int = 0) -> list[str] | None:
     """Every string `node` can statically hold, or None when any source is unknown.
 
     Follows constants, parameter defaults (the configured value; callers may pass others),
@@ -35,9 +38,9 @@ def candidate_strings(node: cst.BaseExpression, ctx: ModuleContext, depth: int =
     if literal is not None:
         return [literal]
     if isinstance(node, cst.Name):
-        return _from_name(node, ctx, depth)
+        return _from_name(node, index, parsed, depth)
     if isinstance(node, cst.Attribute):
-        return _from_attribute(node, ctx, depth)
+        return _from_attribute(node, index, parsed, depth)
     return None
 
 
@@ -48,29 +51,30 @@ def _literal(node: cst.CSTNode) -> str | None:
     return None
 
 
-def _from_name(node: cst.Name, ctx: ModuleContext, depth: int) -> list[str] | None:
-    assignments = ctx.visible_assignments(node, node.value)
+def _from_name(node: cst.Name, index: ServiceIndex, parsed: ParsedModule, depth: int) -> list[str] | None:
+    assignments = parsed.visible_assignments(node, node.value)
     if not assignments:
         return None
     values: list[str] = []
     for assignment in assignments:
         found = None
         if isinstance(assignment, ImportAssignment):
-            found = _from_import(assignment, node.value, ctx, depth)
+            found = _from_import(assignment, node.value, index, parsed, depth)
         elif isinstance(assignment, Assignment):
             target = assignment.node
             if isinstance(target, cst.Param):
-                found = candidate_strings(target.default, ctx, depth + 1) if target.default else None
+                found = candidate_strings(target.default, index, parsed, depth + 1) if target.default else None
             elif isinstance(target, cst.Name):
-                value = ctx.assigned_value(target)
-                found = candidate_strings(value, ctx, depth + 1) if value is not None else None
+                value = assigned_value(parsed, target)
+                found = candidate_strings(value, index, parsed, depth + 1) if value is not None else None
         if found is None:
             return None
         values.extend(found)
     return values
 
 
-def _from_import(assignment: ImportAssignment, name: str, ctx: ModuleContext, depth: int) -> list[str] | None:
+def _from_import(assignment: ImportAssignment, name: str, index: ServiceIndex, parsed: ParsedModule,
+                 depth: int) -> list[str] | None:
     statement = assignment.node
     if not isinstance(statement, cst.ImportFrom) or isinstance(statement.names, cst.ImportStar):
         return None
@@ -78,23 +82,23 @@ def _from_import(assignment: ImportAssignment, name: str, ctx: ModuleContext, de
     for alias in statement.names:
         if alias.evaluated_alias == name:
             imported = alias.evaluated_name
-    return _module_constant(import_from_module(statement, ctx.package), imported, ctx, depth)
+    return _module_constant(import_from_module(statement, parsed.package), imported, index, depth)
 
 
-def _module_constant(module: str, name: str, ctx: ModuleContext, depth: int) -> list[str] | None:
-    values = ctx.index.constants(module).get(name)
+def _module_constant(module: str, name: str, index: ServiceIndex, depth: int) -> list[str] | None:
+    values = index.constants(module).get(name)
     if not values:
         return None
-    return _plain_values(values, module, ctx, depth)
+    return _plain_values(values, module, index, depth)
 
 
-def _plain_values(values, module: str, ctx: ModuleContext, depth: int) -> list[str] | None:
+def _plain_values(values, module: str, index: ServiceIndex, depth: int) -> list[str] | None:
     """Values found in another module (no metadata there): literals and that module's constants."""
     found: list[str] = []
     for value in values:
         literal = _literal(value)
         if literal is None and isinstance(value, cst.Name) and depth < _MAX_DEPTH:
-            nested = _module_constant(module, value.value, ctx, depth + 1)
+            nested = _module_constant(module, value.value, index, depth + 1)
             if nested is None:
                 return None
             found.extend(nested)
@@ -105,26 +109,26 @@ def _plain_values(values, module: str, ctx: ModuleContext, depth: int) -> list[s
     return found
 
 
-def _from_attribute(node: cst.Attribute, ctx: ModuleContext, depth: int) -> list[str] | None:
+def _from_attribute(node: cst.Attribute, index: ServiceIndex, parsed: ParsedModule, depth: int) -> list[str] | None:
     attr = node.attr.value
     base = node.value
     if isinstance(base, cst.Name):
-        for assignment in ctx.visible_assignments(base, base.value):
+        for assignment in parsed.visible_assignments(base, base.value):
             if isinstance(assignment, Assignment) and isinstance(assignment.node, cst.Param):
                 annotation = assignment.node.annotation
                 if annotation is not None and isinstance(annotation.annotation, cst.Name):
-                    fields = ctx.index.class_fields.get(annotation.annotation.value, {})
+                    fields = index.class_fields.get(annotation.annotation.value, {})
                     if attr in fields:
-                        return _plain_values(fields[attr], ctx.parsed.dotted, ctx, depth)
+                        return _plain_values(fields[attr], parsed.dotted, index, depth)
             if isinstance(assignment, ImportAssignment) and isinstance(assignment.node, cst.Import):
                 module = _imported_module(assignment.node, base.value)
                 if module is not None:
-                    return _module_constant(module, attr, ctx, depth)
-    defaults = ctx.index.field_defaults(attr)
+                    return _module_constant(module, attr, index, depth)
+    defaults = index.field_defaults(attr)
     if not defaults:
         return None
     # Every settings class of the service that declares this field must agree.
-    return _plain_values(defaults, ctx.parsed.dotted, ctx, depth)
+    return _plain_values(defaults, parsed.dotted, index, depth)
 
 
 def _imported_module(statement: cst.Import, bound: str) -> str | None:
@@ -134,7 +138,8 @@ def _imported_module(statement: cst.Import, bound: str) -> str | None:
     return None
 
 
-def flux_text(node: cst.BaseExpression, ctx: ModuleContext, depth: int = 0) -> tuple[str, list[str]] | None:
+def flux_text(node: cst.BaseExpression, index: ServiceIndex, parsed: ParsedModule,
+              depth: int = 0) -> tuple[str, list[str]] | None:
     """The Flux source of a query argument, with each f-string `{expr}` as placeholder __p<N>__.
 
     Returns (text, [expr source per placeholder]) or None when the text is built at runtime.
@@ -142,14 +147,14 @@ def flux_text(node: cst.BaseExpression, ctx: ModuleContext, depth: int = 0) -> t
     if depth > 3:
         return None
     if isinstance(node, cst.Name):
-        value = ctx.single_assignment_value(node)
+        value = _single_assignment_value(parsed, node)
         if value is None:
-            value = _imported_constant(node, ctx)
-        return flux_text(value, ctx, depth + 1) if value is not None else None
+            value = _imported_constant(node, index, parsed)
+        return flux_text(value, index, parsed, depth + 1) if value is not None else None
     parts = node.parts if isinstance(node, cst.FormattedString) else None
     if isinstance(node, cst.ConcatenatedString):
-        left = flux_text(node.left, ctx, depth)
-        right = flux_text(node.right, ctx, depth)
+        left = flux_text(node.left, index, parsed, depth)
+        right = flux_text(node.right, index, parsed, depth)
         if left is None or right is None:
             return None
         shifted = _shift_placeholders(right[0], len(left[1]))
@@ -168,7 +173,7 @@ def flux_text(node: cst.BaseExpression, ctx: ModuleContext, depth: int = 0) -> t
             text.append(decoded)
         elif part.conversion is None and part.format_spec is None:
             text.append(f"__p{len(expressions)}__")
-            expressions.append(ctx.code(part.expression))
+            expressions.append(parsed.tree.code_for_node(part.expression))
         else:
             return None
     return "".join(text), expressions
@@ -191,11 +196,22 @@ def _shift_placeholders(text: str, offset: int) -> str:
     return re.sub(r"__p(\d+)__", lambda m: f"__p{int(m.group(1)) + offset}__", text)
 
 
-def _imported_constant(node: cst.Name, ctx: ModuleContext) -> cst.BaseExpression | None:
+def _single_assignment_value(parsed: ParsedModule, name: cst.Name) -> cst.BaseExpression | None:
+    """The value of `name` when it is assigned exactly once (x = value) where it is visible."""
+    assignments = parsed.visible_assignments(name, name.value)
+    if len(assignments) != 1:
+        return None
+    (assignment,) = assignments
+    if not isinstance(assignment, Assignment) or not isinstance(assignment.node, cst.Name):
+        return None
+    return assigned_value(parsed, assignment.node)
+
+
+def _imported_constant(node: cst.Name, index: ServiceIndex, parsed: ParsedModule) -> cst.BaseExpression | None:
     """The value of a module-level constant of another service module that `node` was imported as."""
-    names = ctx.service.names_of(ctx.parsed, node)
-    definition = ctx.service.definition(next(iter(names))) if len(names) == 1 else None
-    if definition is None or definition.module is ctx.parsed:
+    names = index.analysis.names_of(parsed, node)
+    definition = index.analysis.definition(next(iter(names))) if len(names) == 1 else None
+    if definition is None or definition.module is parsed:
         return None
     statement = definition.node
     if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
@@ -203,13 +219,13 @@ def _imported_constant(node: cst.Name, ctx: ModuleContext) -> cst.BaseExpression
     return statement.value if isinstance(statement, cst.AnnAssign) else None
 
 
-def text_origins(node: cst.BaseExpression, ctx: ModuleContext) -> list[str]:
+def text_origins(node: cst.BaseExpression, index: ServiceIndex, parsed: ParsedModule) -> list[str]:
     """Where the text of a query argument is written, when not at the argument itself: "path:line" of
     each assignment of the name (here or in the module it is imported from) or, for a parameter, of
     what each caller of the function passes."""
     if not isinstance(node, (cst.Name, cst.Attribute)):
         return []
-    service, parsed = ctx.service, ctx.parsed
+    service = index.analysis
     origins = []
     for binding in service.bindings_of(parsed, node):
         if binding.kind == "param":
