@@ -392,13 +392,27 @@ class GitRepo:
     @contextmanager
     def temporary_worktree(self, sha: str) -> Iterator[Path]:
         """A detached checkout of sha in a temp dir, removed afterwards (even on error)."""
-        tmp = Path(tempfile.mkdtemp(prefix=f"upgrade-bot-wt-{os.getpid()}-"))
-        self._git("worktree", "add", "--detach", "--quiet", str(tmp), sha)
+        tmp = self.add_worktree(sha)
         try:
             yield tmp
         finally:
-            self._git("worktree", "remove", "--force", str(tmp))
-            shutil.rmtree(tmp, ignore_errors=True)
+            self.remove_worktree(tmp)
+
+    def add_worktree(self, sha: str) -> Path:
+        """A detached checkout of sha in a temp dir named as ours (prune_own_worktrees removes it if we die)."""
+        tmp = Path(tempfile.mkdtemp(prefix=f"upgrade-bot-wt-{os.getpid()}-"))
+        self._git("worktree", "add", "--detach", "--quiet", str(tmp), sha)
+        return tmp
+
+    def switch_worktree(self, path: Path, sha: str) -> None:
+        """Makes a worktree of ours hold exactly sha's tree: the files that differ are rewritten, whatever else is
+        there (untracked, ignored, changed by a test run) is removed. Cheap: only what differs is written."""
+        self._git("checkout", "--force", "--quiet", "--detach", sha, cwd=path)
+        self._git("clean", "-ffdxq", cwd=path)
+
+    def remove_worktree(self, path: Path) -> None:
+        self._git("worktree", "remove", "--force", str(path))
+        shutil.rmtree(path, ignore_errors=True)
 
     def replay(self, onto: str, commits: list[str], identity: Identity) -> tuple[str, str | None]:
         """Cherry-picks commits (keeping their authors) onto `onto`.

@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import difflib
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 # the shared kernel
 from bot.config import Config, check_service_names
@@ -195,13 +196,14 @@ class Runner:
         expect, finish = getattr(self.validator, "expect", None), getattr(self.validator, "finish", None)
         if expect is not None and not dry_run:  # their base environments are built while the codemods run
             expect([j for j in jobs if j.key not in current], base_sha)
+        ready = self.locked_ahead([j for j in jobs if j.key not in current], changes, base_sha, dry_run)
         try:
             for job in jobs:
                 pr = prs.get(job.key)
                 if job.key in current:
                     batch.add(JobResult(job, "unchanged", "", pr, manual_count(pr)))
                 else:
-                    batch.add(self.prepare(job, base_sha, pr, next(changes), dry_run=dry_run))
+                    batch.add(self.prepare(job, base_sha, pr, next(ready), dry_run=dry_run, locked=True))
             batch.flush()
         finally:
             if finish is not None:
@@ -269,6 +271,26 @@ class Runner:
         change = apply_recipe(job.service, job.recipe, self.config.recipe_options.get(job.recipe.id))
         return self.update_locks(job, change)
 
+    def locked_ahead(self, jobs: list[Job], changes: Iterator[ServiceChange | BotError], base_sha: str,
+                     dry_run: bool) -> Iterator[ServiceChange | BotError]:
+        """Each job's change with its locks regenerated, one job ahead of the job being validated: the validator
+        builds the next branch's environment while this one's tests run."""
+        upcoming = None if dry_run else getattr(self.validator, "upcoming", None)
+        ahead: deque[ServiceChange | BotError] = deque()
+        for job in jobs:
+            change = next(changes)
+            try:
+                if isinstance(change, ServiceChange):
+                    change = self.update_locks(job, change)
+            except BotError as exc:
+                change = exc
+            if upcoming is not None and isinstance(change, ServiceChange) and change.changed and not change.held_back:
+                upcoming(job, base_sha, dict(change.changed))
+            ahead.append(change)
+            if len(ahead) > 1:
+                yield ahead.popleft()
+        yield from ahead
+
     def update_locks(self, job: Job, change: ServiceChange) -> ServiceChange:
         """Lock tools are effects (processes, the index): they run here, after the codemod (maybe a worker's)."""
         hold_back_unbumped(job.service, change, job.recipe, LOCKS_CANNOT_BUMP)  # no lock tool run for nothing
@@ -288,15 +310,17 @@ class Runner:
         return self.publish([outcome])[0] if isinstance(outcome, Publication) else outcome
 
     def prepare(self, job: Job, base_sha: str, pr: PullRequest | None, change: ServiceChange | BotError, *,
-                dry_run: bool = False) -> JobResult | Publication:
+                dry_run: bool = False, locked: bool = False) -> JobResult | Publication:
         """The job's result when it ends here, or its commit, checked and described, ready to publish.
+        locked: the change's locks are regenerated already (locked_ahead).
 
         "blocked": the job cannot get a PR until a human acts (a pin the bot cannot bump, a lock tool that
         fails); with no PR yet, it is remembered (bot.plan.blocked) and makes `run` exit 1."""
         try:
             if isinstance(change, BotError):
                 raise change
-            change = self.update_locks(job, change)
+            if not locked:
+                change = self.update_locks(job, change)
         except LockError as exc:
             return JobResult(job, "blocked" if pr is None else "failed", str(exc), pr)
         except BotError as exc:

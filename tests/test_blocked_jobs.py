@@ -12,6 +12,8 @@ from package_index import build_simple_index, serve_index
 from wheels import widgets_wheels
 
 from bot.cli import main
+from bot.locking.run import lock_revision_written_by
+from bot.validation.envs import find_uv
 
 CONFIG = f'''services = "services/*"
 recipe-dirs = ["{TEST_RECIPES.as_posix()}"]
@@ -86,7 +88,8 @@ def test_a_lock_tool_that_fails_blocks_the_job_with_its_words_until_the_service_
                  f'dependencies = ["widgets==1.4"]\n\n[[tool.uv.index]]\nname = "internal"\n'
                  f'url = "{old_widgets_index}"\ndefault = true\n')
     repo = fleet(tmp_path, {"services/alpha/requirements.txt": None, "services/alpha/pyproject.toml": pyproject,
-                            "services/alpha/uv.lock": 'version = 1\nrevision = 3\nrequires-python = ">=3.9"\n'})
+                            "services/alpha/uv.lock": f'version = 1\nrevision = {lock_revision_written_by(find_uv())}\n'
+                                                      'requires-python = ">=3.9"\n'})  # the bot's own uv runs
     assert run_bot(repo, "run") == 1
     assert "blocked: widgets-2.0/alpha: services/alpha/uv.lock: `uv lock" in capsys.readouterr().out
     alpha = row(status(repo, capsys), "alpha")

@@ -3,10 +3,7 @@
 than the recipe's target, renamed packages), the real bot run, then the files on the bot's branch."""
 from __future__ import annotations
 
-import glob
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from wheels import build_wheel
 
 from bot.cli import main
 from bot.validation.envs import find_uv
+from bot.validation.interpreters import minor, present_interpreters, version_key
 
 pytestmark = pytest.mark.slow
 
@@ -109,10 +107,24 @@ def test_poetry_lock_format_1_1_is_rewritten_by_a_poetry_that_writes_1_1(tmp_pat
 
 
 def _pip_tools_repo(tmp_path: Path, requirements_in: str, python: str | None = None):
+    """python: the path of the interpreter the developer compiled with (pip and click pinned to ones it runs)."""
     argv = [*PIP_TOOLS[:3], *(["--python", python] if python else []), *PIP_TOOLS[3:]]
+    if python and _minor(python) < (3, 10):
+        argv = [a.replace("click==8.2.1", "click==8.1.8") for a in argv]
+    if python and _minor(python) < (3, 9):
+        argv = [a.replace("pip==25.2", "pip==25.0.1") for a in argv]
     files = {"services/worker/requirements.in": requirements_in, "services/worker/worker/__init__.py": RETRY_CODE,
              "services/worker/tests/test_retry.py": RETRY_TEST.format(module="worker")}
     return committed(tmp_path, files, {"services/worker": [*argv, "--no-emit-index-url", "requirements.in"]})
+
+
+def _minor(python: str) -> tuple[int, ...]:
+    return next(version_key(i).release[:2] for i in present_interpreters() if str(i.path) == python)
+
+
+def _python(version: str) -> str | None:
+    """An interpreter of that minor version found as validation finds them (pyenv's, uv's, a tool cache)."""
+    return next((str(i.path) for i in present_interpreters() if minor(i.version) == version), None)
 
 
 def test_a_pip_tools_file_is_regenerated_with_options_pip_compile_accepts(tmp_path, isolated_pip, capsys):
@@ -126,24 +138,13 @@ def test_a_pip_tools_file_is_regenerated_with_options_pip_compile_accepts(tmp_pa
     assert "#    pip-compile --no-emit-index-url requirements.in\n" in after  # the header's command is kept
 
 
-def _python_310() -> str | None:
-    """A Python 3.10 that runs (a pyenv shim for a version not selected does not)."""
-    candidates = [shutil.which("python3.10"), *sorted(glob.glob(str(Path.home() / ".pyenv/versions/3.10*/bin/python3.10")))]
-    for candidate in filter(None, candidates):
-        if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
-            return candidate
-    return None
-
-
-def test_a_pip_tools_file_keeps_the_pins_of_the_python_it_was_compiled_for(tmp_path, isolated_pip, monkeypatch,
-                                                                             capsys):
+def test_a_pip_tools_file_keeps_the_pins_of_the_python_it_was_compiled_for(tmp_path, isolated_pip, capsys):
     """Compiled with Python 3.10, pytest pins exceptiongroup and tomli; the bot runs on a newer Python and must
-    not drop them."""
-    python = _python_310()
+    not drop them. The bot finds 3.10 as validation does: uv alone does not look behind pyenv's shims."""
+    python = _python("3.10")
     if python is None:
         pytest.skip("no Python 3.10 interpreter on this machine")
-    monkeypatch.setenv("PATH", f"{Path(python).parent}{os.pathsep}{os.environ['PATH']}")
-    repo = _pip_tools_repo(tmp_path, "tenacity>=8.2,<8.3\npytest\n", python="3.10")
+    repo = _pip_tools_repo(tmp_path, "tenacity>=8.2,<8.3\npytest\n", python=python)
     before = (repo.work / "services/worker/requirements.txt").read_text()
     assert "with Python 3.10" in before and "exceptiongroup==" in before and "tomli==" in before
     code, out = _run(repo, capsys)
@@ -151,6 +152,24 @@ def test_a_pip_tools_file_keeps_the_pins_of_the_python_it_was_compiled_for(tmp_p
     after = (branch_checkout(repo, "upgrade-bot/tenacity-9.1.2/worker") / "services/worker/requirements.txt").read_text()
     assert "tenacity==9.1.2" in after and "with Python 3.10" in after
     assert "exceptiongroup==1.2.2" in after and "tomli==2.0.1" in after, after
+
+
+def test_a_pip_tools_file_compiled_for_a_python_the_new_version_dropped_gets_a_pr_with_a_manual_item(
+        tmp_path, isolated_pip, capsys):
+    """Compiled with Python 3.8; tenacity 9.1.2 needs 3.9: no file can be compiled for 3.8, so the PR compiles it
+    for 3.9 and lists that for a human to confirm, as it raises a uv or Poetry project's floor."""
+    python = _python("3.8")
+    if python is None or _python("3.9") is None:
+        pytest.skip("needs Python 3.8 and 3.9 on this machine")
+    repo = _pip_tools_repo(tmp_path, "tenacity>=8.2,<8.3\n", python=python)
+    assert "with Python 3.8" in (repo.work / "services/worker/requirements.txt").read_text()
+    code, out = _run(repo, capsys)
+    assert code == 0, out
+    after = (branch_checkout(repo, "upgrade-bot/tenacity-9.1.2/worker") / "services/worker/requirements.txt").read_text()
+    assert "with Python 3.9" in after and "tenacity==9.1.2" in after, after
+    [pr] = pull_requests(repo)
+    assert ("(LOCK002): made for Python 3.8, but tenacity 9.1.2 requires Python >= 3.9: no such file can be made "
+            "for 3.8, so this PR makes it for 3.9.") in pr["body"], pr["body"]
 
 
 def test_a_renamed_package_is_recompiled_and_leaves_no_stale_pins(tmp_path, index_url, monkeypatch, capsys):

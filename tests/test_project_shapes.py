@@ -100,6 +100,22 @@ SERVICES: dict[str, dict[str, str]] = {
         "src/setuppy_app/__init__.py": app("setuppy_app"),
         "tests/test_double.py": double_test("setuppy_app"),
     },
+    # declared only in setup.py: runtime and test tools (an extra) both there, no requirements file
+    "setuppy-extras-app": {
+        "setup.py": "from setuptools import setup\n\nsetup(\n    name='setuppy-extras-app',\n    version='0.1',\n"
+                    "    packages=['setuppy_extras_app'],\n    install_requires=['widgets==1.4'],\n"
+                    "    extras_require={'test': ['pytest'], 'docs': ['sphinx-nowhere==0.0.1']},\n)\n",
+        "setuppy_extras_app/__init__.py": app("setuppy_extras_app"),
+        "tests/test_double.py": double_test("setuppy_extras_app"),
+    },
+    # declared only in setup.cfg (setuptools' declarative config, built through pyproject's [build-system])
+    "setupcfg-app": {
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n',
+        "setup.cfg": "[metadata]\nname = setupcfg-app\nversion = 0.2\n\n[options]\npackages = setupcfg_app\n"
+                     "install_requires =\n    widgets==1.4\n\n[options.extras_require]\ntesting =\n    pytest\n",
+        "setupcfg_app/__init__.py": app("setupcfg_app"),
+        "tests/test_double.py": double_test("setupcfg_app"),
+    },
     # pytest in an extra whose name only says "test" among other words; a docs extra that must not be installed
     "extras-app": {
         "pyproject.toml": '[project]\nname = "extras-app"\nversion = "2.1.0"\ndependencies = ["widgets==1.4"]\n\n'
@@ -193,7 +209,8 @@ def states(repo: Monorepo, capsys) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("service", ["src-app", "scm-app", "poetry-app", "extras-app", "tox-app", "setuppy-app"])
+@pytest.mark.parametrize("service", ["src-app", "scm-app", "poetry-app", "extras-app", "tox-app", "setuppy-app",
+                                     "setuppy-extras-app", "setupcfg-app"])
 def test_installed_as_its_ci_would_it_passes(rollout, service):
     _, prs = rollout
     pr = prs[service]
@@ -211,6 +228,12 @@ def test_the_pr_says_where_the_test_dependencies_came_from(rollout):
     assert "`deps` of tox.ini [testenv]" in prs["tox-app"].body
     assert "requirements-test.txt" in prs["newtree-app"].body
     assert "installed the service itself" in prs["src-app"].body
+    # setup.py / setup.cfg: read by the readers that plan and bump their pins, into the shared environment
+    assert ("Test dependencies from extra `test` of setup.py; runtime dependencies from `setup.py` (install_requires)"
+            in prs["setuppy-extras-app"].body)
+    assert ("Test dependencies from extra `testing` of setup.cfg; runtime dependencies from `setup.cfg` "
+            "(install_requires)" in prs["setupcfg-app"].body)
+    assert "runtime dependencies from `setup.py` (install_requires)" in prs["setuppy-app"].body
 
 
 @pytest.mark.slow

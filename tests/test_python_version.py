@@ -30,6 +30,12 @@ def test_declarations_in_order_of_precedence(tmp_path):
     assert declared_python(tmp_path, configured="3.12") == Declared("3.12", "configured", exact=True)
 
 
+def test_python_requires_built_from_a_constant_is_read_as_planning_reads_it(tmp_path):
+    (tmp_path / "setup.py").write_text('from setuptools import setup\n\nMIN_PYTHON = "3.9"\n\n'
+                                       'setup(name="a", python_requires=f">={MIN_PYTHON}")\n')
+    assert declared_python(tmp_path) == Declared(">=3.9", "setup.py")
+
+
 def test_the_lowest_allowed_version_comes_first(tmp_path):
     present = present_interpreters()
     if len(present) < 2:

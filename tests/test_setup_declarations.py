@@ -134,3 +134,26 @@ def test_extras_held_in_a_module_level_dict_are_declarations():
             'setup(name="x", install_requires=["requests"], extras_require=EXTRAS)\n')
     change = _migrated({"setup.py": text, "feeder/__init__.py": CODE})
     assert change.changed["setup.py"] == text.replace('"tenacity>=8,<9"', '"tenacity>=9.1.2,<10"')
+
+
+SETUP_CFG_FILE_VALUES = '''[metadata]
+name = feeder
+
+[options]
+packages = find:
+install_requires = file: deps/runtime.txt, deps/gone.txt
+'''
+
+
+def test_requirements_setup_cfg_reads_from_files_are_declarations_and_bumped():
+    """`install_requires = file: deps/runtime.txt`: a name no requirements-file search finds. A missing file is
+    noted, never skipped silently."""
+    change = _migrated({"setup.cfg": SETUP_CFG_FILE_VALUES, "deps/runtime.txt": "click>=8\ntenacity==8.2.3\n",
+                        "feeder/__init__.py": CODE})
+    assert change.changed["deps/runtime.txt"] == "click>=8\ntenacity==9.1.2\n" and "setup.cfg" not in change.changed
+    services, _ = discover(MemorySnapshot({"services/feeder/setup.cfg": SETUP_CFG_FILE_VALUES,
+                                           "services/feeder/deps/runtime.txt": "tenacity==8.2.3\n"}), ("services/*",))
+    [service] = services
+    assert [d.file for d in service.depends_on("tenacity")] == ["deps/runtime.txt"]
+    assert service.notes == ["services/feeder/setup.cfg:6: install_requires reads deps/gone.txt (`file:`), which does "
+                             "not exist: its requirements are not read"]

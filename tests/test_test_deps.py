@@ -109,3 +109,58 @@ def test_an_editable_install_of_the_service_in_its_test_file_is_the_service_itse
     plan = plan_environment(tmp_path)
     assert plan.project == tmp_path and plan.project_reason == "`-e .` in `requirements_dev.txt`"
     assert installed(tmp_path) == ["pytest==8.4.2"]  # not in the shared env: its path is a temporary checkout's
+
+
+SETUP_PY = '''from setuptools import setup
+
+REQUIRES = ["six>=1.16", 'widgets==1.4; python_version >= "3.8"']
+
+setup(
+    name="svc",
+    install_requires=REQUIRES,
+    extras_require={"test": ["pytest>=8"], "docs": ["sphinx"]},
+)
+'''
+SETUP_CFG = """[metadata]
+name = svc
+
+[options]
+install_requires =
+    six>=1.16
+    # comment
+    widgets==1.4
+
+[options.extras_require]
+testing = pytest>=8; coverage
+docs = sphinx
+"""
+
+
+def test_a_setup_py_package_is_tested_with_its_install_requires_and_test_extra(tmp_path):
+    """Read by the same reader that plans and bumps its pins (bot.declared.setup_py): no second parser."""
+    write(tmp_path, {"setup.py": SETUP_PY})
+    plan = plan_environment(tmp_path)
+    assert plan.test_source == "extra `test` of setup.py" and plan.runtime_source == "`setup.py` (install_requires)"
+    assert installed(tmp_path) == ['pytest>=8', 'six>=1.16', 'widgets==1.4; python_version >= "3.8"']
+    assert plan.project == tmp_path  # and the service itself, on top: its dependencies are already there
+
+
+def test_a_setup_cfg_package_is_tested_with_its_install_requires_and_test_extra(tmp_path):
+    write(tmp_path, {"setup.cfg": SETUP_CFG, "setup.py": "from setuptools import setup\nsetup()\n",
+                     "tox.ini": "[testenv]\ndeps = tox-only\n"})
+    plan = plan_environment(tmp_path)
+    assert plan.test_source == "extra `testing` of setup.cfg" and plan.runtime_source == "`setup.cfg` (install_requires)"
+    assert installed(tmp_path) == ["coverage", "pytest>=8", "six>=1.16", "widgets==1.4"]
+
+
+def test_tox_extras_of_a_setup_py_package_are_installed(tmp_path):
+    write(tmp_path, {"setup.py": SETUP_PY.replace('"test"', '"ci"'), "tox.ini": "[testenv]\ndeps = mock\nextras = ci\n"})
+    assert plan_environment(tmp_path).test_source == "`deps` of tox.ini [testenv] (extras `ci`)"
+    assert installed(tmp_path) == ["mock", "pytest>=8", "six>=1.16", 'widgets==1.4; python_version >= "3.8"']
+
+
+def test_a_requirements_file_beside_setup_py_is_the_runtime_with_install_requires(tmp_path):
+    write(tmp_path, {"setup.py": SETUP_PY.replace(', "docs": ["sphinx"]', ""), "requirements.txt": "six==1.16.0\n",
+                     "requirements-dev.txt": "pytest\n"})
+    plan = plan_environment(tmp_path)
+    assert plan.runtime_source == "`requirements.txt` and `setup.py` (install_requires)"

@@ -31,6 +31,7 @@ class Declaration:
     line_pattern: str  # regular expression matching the declaring line
     versions: tuple[str, ...]  # the minor versions this declaration admits
     fix: str  # what to write instead
+    spec: str = ""  # the range as declared (requires-python, python_requires), for tools that need it
 
 
 def below_floor(files: Mapping[str, str], floor: str, requirement: str, rule: str) -> list[ManualItem]:
@@ -119,7 +120,7 @@ def _setup_py(text: str, floor: str) -> Iterator[Declaration]:
             if built_from:
                 fix += f"  # or raise {', '.join(built_from)}, which it is built from"
             source_line = text.splitlines()[value.lineno - 1]
-            yield Declaration("setup.py", "python_requires", f"^{re.escape(source_line)}$", versions, fix)
+            yield Declaration("setup.py", "python_requires", f"^{re.escape(source_line)}$", versions, fix, spec.strip())
 
 
 def _string_value(node: ast.expr, constants: Mapping[str, str]) -> str | None:
@@ -157,7 +158,7 @@ def _from_spec(path: str, key: str, spec: str, floor: str, quoted: bool) -> Decl
         upper = []
     fixed = ", ".join([f">={floor}", *upper])
     suggestion = f'{key} = "{fixed}"' if quoted else f"{key} = {fixed}"
-    return Declaration(path, key, rf"^\s*{re.escape(key)}\s*=", versions, suggestion)
+    return Declaration(path, key, rf"^\s*{re.escape(key)}\s*=", versions, suggestion, spec)
 
 
 def admitted_versions(spec: str) -> tuple[str, ...]:
@@ -263,6 +264,16 @@ def _raised_poetry(constraint: str, floor: str) -> str | None:
     if constraint[:1].isdigit() or constraint == "*":
         return None  # an exact Python, or any: nothing to raise in the same shape
     return _raised_spec(re.sub(r"\s+(?=[<>=!~])", ",", constraint), floor)
+
+
+def setup_python_requires(files: Mapping[str, str]) -> tuple[str, str] | None:
+    """(range, file) of `python_requires` in setup.cfg, else setup.py (literal or built from constants)."""
+    for name, read in (("setup.cfg", _setup_cfg), ("setup.py", _setup_py)):
+        if name in files:
+            found = next((d for d in read(files[name], KNOWN_MINORS[0]) if d.key == "python_requires"), None)
+            if found is not None and found.spec:
+                return found.spec, name
+    return None
 
 
 def declared_floor(files: Mapping[str, str]) -> str | None:

@@ -4,8 +4,8 @@
 value on several lines holds one requirement per line (`#` lines are comments); a one-line value holds
 requirements separated by `;`. Each requirement is edited with the requirements-file splicer (spelling,
 extras, marker, spacing kept), a removed one loses its line, an added one gets a line of its own, indented
-like its neighbours. `file:` values point at another file and are left alone. No configparser: it would
-drop comments and reflow the file.
+like its neighbours. A `file:` value points at other files (`file_references`): discovery reads and bumps
+them as requirements files. No configparser: it would drop comments and reflow the file.
 
 Sections: `install_requires` (a library's runtime dependencies) and `extras_require.<extra>`.
 """
@@ -132,30 +132,60 @@ def edit_setup_cfg(text: str, file: str, edits: Sequence[RequirementEdit], *, al
     return outcome
 
 
-def _pieces(text: str) -> list[_Piece]:
-    section = IniSection(text, "options")
+@dataclass(frozen=True)
+class FileReference:
+    """`install_requires = file: requirements/base.txt`: setuptools reads the requirements from those files."""
+
+    section: str
+    line: int  # 1-based
+    paths: tuple[str, ...]  # relative to setup.cfg's folder, as written
+
+
+def file_references(text: str) -> list[FileReference]:
     lines = text.splitlines(keepends=True)
     out = []
-    entry = section.entry(RUNTIME)
-    if entry is not None:
-        out += _value_pieces(lines, RUNTIME, RUNTIME, entry)
-    extras = IniSection(text, "options.extras_require")
-    for key in extras.values():
-        out += _value_pieces(lines, f"{EXTRAS}.{key}", key, extras.entry(key))
+    for section, _, entry in _entries(text):
+        spans = _value_spans(lines, entry)
+        values = " ".join(lines[i][s:e] for i, s, e in spans)
+        if values.startswith("file:"):
+            paths = tuple(p.strip() for p in values.removeprefix("file:").split(",") if p.strip())
+            out.append(FileReference(section, spans[0][0] + 1, paths))
     return out
 
 
-def _value_pieces(lines: list[str], section: str, key: str, entry) -> list[_Piece]:
+def _entries(text: str):
+    """(section, key, entry) of install_requires and of each extra."""
+    entry = IniSection(text, "options").entry(RUNTIME)
+    if entry is not None:
+        yield RUNTIME, RUNTIME, entry
+    extras = IniSection(text, "options.extras_require")
+    for key in extras.values():
+        yield f"{EXTRAS}.{key}", key, extras.entry(key)
+
+
+def _pieces(text: str) -> list[_Piece]:
+    lines = text.splitlines(keepends=True)
+    return [piece for section, key, entry in _entries(text) for piece in _value_pieces(lines, section, key, entry)]
+
+
+def _value_spans(lines: list[str], entry) -> list[tuple[int, int, int]]:
+    """(line, start, end) of each value line's text."""
     first, last, value_start = entry
-    spans: list[tuple[int, int, int]] = []  # (line, start, end) of each value line's text
+    spans: list[tuple[int, int, int]] = []
     for index in range(first, last + 1):
         body = lines[index].rstrip("\r\n")
         start = value_start if index == first else len(body) - len(body.lstrip())
         end = len(body.rstrip())
         if start < end and not body[start:end].startswith(("#", ";")):
             spans.append((index, start, end))
+    return spans
+
+
+def _value_pieces(lines: list[str], section: str, key: str, entry) -> list[_Piece]:
+    first = entry[0]
+    spans = _value_spans(lines, entry)
     if any(lines[i][s:e].startswith("file:") for i, s, e in spans):
-        return []  # the requirements live in another file
+        return []  # the requirements live in other files: file_references
     pieces = []
     if len(spans) == 1 and spans[0][0] == first:  # one line: `;`-separated requirements
         index, start, end = spans[0]

@@ -18,7 +18,7 @@ from bot.discover.service_files import ServiceFiles, tokenize_encoding  # noqa: 
 from bot.discover.snapshot import Snapshot, files_by_dir, glob_dirs
 from bot.model import ServiceSource
 from bot.declared.pytest_config import pytest_configs_above
-from bot.declared.setup_cfg import parse_setup_cfg
+from bot.declared.setup_cfg import file_references, parse_setup_cfg
 from bot.declared.setup_py import parse_setup_py
 
 if TYPE_CHECKING:
@@ -190,7 +190,8 @@ def _read_service(snapshot: Snapshot, directory: str, relative: list[str], all_p
         service.files.add(rel, snapshot.blob_id(source))
     for rel in [r for r in relative if _is_requirements(r) or r in ("pyproject.toml", *SETUP_FILES)]:
         _check_readable(service, rel)
-    _read_requirements(service, directory, snapshot, all_paths)
+    referenced = _setup_cfg_files(service, directory, snapshot, all_paths)
+    _read_requirements(service, directory, snapshot, all_paths, referenced)
     for rel in SETUP_FILES:
         text = service.files.get(rel)
         # setup.py is parsed with libcst only when it may declare something: most runs never load libcst
@@ -256,8 +257,31 @@ def _project_name(pyproject: str) -> str:
     return name if isinstance(name, str) and name else "root"
 
 
-def _read_requirements(service: Service, directory: str, snapshot: Snapshot, all_paths: set[str]) -> None:
+def _setup_cfg_files(service: Service, directory: str, snapshot: Snapshot, all_paths: set[str]) -> list[str]:
+    """The files setup.cfg reads its requirements from (`install_requires = file: requirements/base.txt`): read
+    and bumped as requirements files; one that is not there is noted, never skipped silently."""
+    text = service.files.get("setup.cfg")
+    if text is None or "file:" not in text:
+        return []
+    out = []
+    for reference in file_references(text):
+        for path in reference.paths:
+            rel = posixpath.normpath(path)
+            in_repo = posixpath.normpath(rel if directory == "." else f"{directory}/{rel}")
+            if rel not in service.files and not in_repo.startswith("../") and in_repo in all_paths:
+                service.files.add(rel, snapshot.blob_id(in_repo))  # outside the folder: shared, never written
+            if rel in service.files:
+                out.append(rel)
+            else:
+                service.notes.append(f"{service.repo_path('setup.cfg')}:{reference.line}: {reference.section} "
+                                     f"reads {path} (`file:`), which does not exist: its requirements are not read")
+    return out
+
+
+def _read_requirements(service: Service, directory: str, snapshot: Snapshot, all_paths: set[str],
+                       referenced: list[str] | tuple[str, ...] = ()) -> None:
     pending = sorted(p for p in service.files.paths() if _is_requirements(p) and p in service.files)
+    pending += [rel for rel in referenced if rel not in pending]
     seen: set[str] = set()
     while pending:
         rel = pending.pop(0)

@@ -28,12 +28,17 @@ class LockTask:
     env: tuple[tuple[str, str], ...] = ()  # set for the tool (pip-tools takes its header command this way)
     pin_first: bool = False  # lock once with the upgrades pinned exactly, then as declared (Poetry: no --upgrade-package)
     cwd: str | None = None  # service-relative folder the tool runs in (default: the output's)
+    # the Python the tool runs on ("3.10", ">=3.12"), found as validation finds its interpreters; "": uv's choice
+    python: str = ""
+    # the Python the file was made for, when it cannot be made for that one any more (the new version needs a newer
+    # one) and this task makes it for the recipe's Python floor instead: the PR lists it ("": not raised)
+    raised_from: str = ""
 
     @property
     def display(self) -> str:
         shown = list(self.argv)
         if shown[:3] == ["uv", "tool", "run"]:
-            # "uv tool run --python 3.10 --from pip-tools==X --with pip==Y pip-compile ..." -> "pip-compile ..."
+            # "uv tool run --from pip-tools==X --with pip==Y pip-compile ..." -> "pip-compile ..."
             shown = shown[3:]
             while shown and shown[0] in _TOOL_RUN_OPTIONS:
                 shown = shown[2:]

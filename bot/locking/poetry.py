@@ -8,6 +8,7 @@ import re
 from typing import Mapping, Sequence
 
 from bot.locking.model import LockTask, Upgrade
+from bot.locking.project_python import project_python
 
 POETRY_1_1 = "1.2.2"  # the last to write lock-version 1.1 (Poetry 1.0-1.2)
 POETRY_1 = "1.8.5"  # writes lock-version 2.0 (Poetry 1.3-1.8)
@@ -37,10 +38,22 @@ def _for_format(lock_text: str) -> str:
 
 
 def task(files: Mapping[str, str], upgrades: Sequence[Upgrade]) -> LockTask | None:
+    """files: the service's files with the change applied."""
     if LOCK not in files or "pyproject.toml" not in files:
         return None
     version = generation(files[LOCK])
     argv = ["uv", "tool", "run", "--from", f"poetry=={version}", "poetry", "lock"]
+    python = ""
     if int(version.split(".")[0]) < 2:
         argv.append("--no-update")
-    return LockTask("poetry", LOCK, tuple(argv), inputs=("pyproject.toml",), pin_first=True)
+        # Poetry 1 locks only on a Python the project allows (it looks for one on PATH, and stops when there is
+        # none): it runs on one, and one it supports itself. Poetry 2 locks from any.
+        declared = project_python(files["pyproject.toml"], poetry=True)
+        python = f"{declared},{_runs_on(version)}" if declared else ""
+    return LockTask("poetry", LOCK, tuple(argv), inputs=("pyproject.toml",), pin_first=True, python=python)
+
+
+def _runs_on(version: str) -> str:
+    """The Pythons a Poetry 1.x itself runs on (1.6 dropped 3.7)."""
+    major, minor = (int(part) for part in version.split(".")[:2])
+    return ">=3.8" if (major, minor) >= (1, 6) else ">=3.7"

@@ -7,11 +7,13 @@ gives the same lock text without running the tool again (and so no churn in the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,13 +22,14 @@ from typing import Mapping, Sequence
 from bot.discover.service_files import Overlay
 from bot.errors import BotError
 from bot.locking import hashes as hashing
-from bot.locking import pdm
+from bot.locking import pdm, uv_lock
 from bot.declared.python_support import admitted_versions, raise_floor
 from bot.locking.model import LockTask, Upgrade
 from bot.locking.pinned import exactly_pinned, not_as_named
 from bot.locking.tasks import lock_tasks, upgrades_of
 from bot.model import AppliedChange, ManualItem, repo_path
-from bot.validation.envs import default_cache_dir, find_uv
+from bot.validation.envs import EnvBuildError, default_cache_dir, find_uv
+from bot.validation.python_version import interpreter_for
 
 TIMEOUT = 600.0
 MESSAGE_LINES = 6
@@ -63,7 +66,7 @@ class LockUpdater:
             raise_python_floor(service, change, recipe)
         upgrades = upgrades_of(change.requirement_edits)
         after = Overlay(service.files, change.changed)
-        tasks = lock_tasks(service.files, change.changed, upgrades)
+        tasks = lock_tasks(service.files, change.changed, upgrades, recipe.python_floor if recipe else "")
         for task in tasks:
             text = self._run(task, service, after, upgrades)
             wrong = not_as_named(task.output, text, upgrades)
@@ -71,6 +74,8 @@ class LockUpdater:
                 raise LockError(f"{repo_path(service.path, task.output)}: `{task.display}` locked {wrong}: the lock "
                                 "must hold the version the PR names and validates")
             change.manual = [m for m in change.manual if m.file != task.output]  # regenerated, not manual
+            if task.raised_from:
+                change.manual.append(compiled_for_floor(task, text, recipe))
             if text != service.files.get(task.output):
                 change.changed[task.output] = text
                 names = ", ".join(u.pinned for u in upgrades)
@@ -114,6 +119,7 @@ class LockUpdater:
         return text
 
     def _execute(self, task: LockTask, argv: list[str], cwd: Path, where: str, stdin: str | None = None) -> str:
+        argv = with_interpreter(task, own_uv_when_same_format(task, argv), where)
         argv = [find_uv() if argv[0] == "uv" else argv[0], *argv[1:]]
         argv = with_interpreter_paths(argv)
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "CONDA_PREFIX")}
@@ -161,6 +167,47 @@ class LockUpdater:
         return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
+def with_interpreter(task: LockTask, argv: list[str], where: str) -> list[str]:
+    """argv running the tool on the Python the task names, found as validation finds its interpreters (uv itself
+    does not look behind pyenv's shims, and the tools never download one: UV_PYTHON_DOWNLOADS=never)."""
+    if not task.python:
+        return argv
+    try:
+        path = str(interpreter_for(task.python, f"for `{task.display}`").path)
+    except EnvBuildError as error:
+        raise LockError(f"{where}: `{task.display}` needs Python {task.python}: {error.reason}") from None
+    if argv[:3] == ["uv", "tool", "run"] and task.tool != "uv":  # uv's own --python is the lock's, not the tool's
+        return [*argv[:3], "--python", path, *argv[3:]]
+    return [*argv, "--python", path]
+
+
+def own_uv_when_same_format(task: LockTask, argv: list[str]) -> list[str]:
+    """`uv tool run --from uv==X uv lock ...` as `uv lock ...` when the bot's uv writes the lock format X writes:
+    no download for the usual case, a lock as current as the project's."""
+    if task.tool != "uv" or argv[:4] != ["uv", "tool", "run", "--from"] or not argv[4].startswith("uv=="):
+        return argv
+    revisions = {version: revision for revision, version in uv_lock.GENERATIONS.items()}
+    wanted = revisions.get(argv[4].removeprefix("uv=="))
+    if wanted is None or wanted != lock_revision_written_by(find_uv()):
+        return argv
+    return argv[5:]
+
+
+@functools.lru_cache(maxsize=None)
+def lock_revision_written_by(uv: str) -> int | None:
+    """The uv.lock format revision this uv writes, from locking an empty project offline (None: it could not)."""
+    with tempfile.TemporaryDirectory(prefix="upgrade-bot-uv-format-") as tmp:
+        (Path(tmp) / "pyproject.toml").write_text('[project]\nname = "probe"\nversion = "0"\n'
+                                                  'requires-python = ">=3"\ndependencies = []\n')
+        try:
+            done = subprocess.run([uv, "lock", "--offline", "--no-config", "--python", sys.executable], cwd=tmp,
+                                  capture_output=True, text=True, timeout=60, env={**os.environ, **_TOOL_ENV})
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        lock = Path(tmp) / uv_lock.LOCK
+        return uv_lock.lock_revision(lock.read_text()) if done.returncode == 0 and lock.exists() else None
+
+
 FLOOR_RULE = "LOCK002"
 UNIVERSAL_LOCKS = ("uv.lock", "poetry.lock")
 
@@ -189,6 +236,19 @@ def raise_python_floor(service, change, recipe) -> None:
             f"{r.key} to {r.new}: it drops Python {', '.join(dropped) or 'below ' + recipe.python_floor}. Confirm, "
             "and drop it from the CI matrix, tox and classifiers too", FLOOR_RULE,
             "to keep supporting it instead, close this PR: the code stays on the old version"))
+
+
+def compiled_for_floor(task: LockTask, text: str, recipe) -> ManualItem:
+    """The checklist item of a compiled file now made for the recipe's Python floor instead of its own Python."""
+    lines = text.splitlines()
+    line = next((i for i, body in enumerate(lines, 1) if recipe.python_floor in body and "ython" in body), 1)
+    return ManualItem(
+        task.output, line, lines[line - 1].strip() if lines else "",
+        f"made for Python {task.raised_from}, but {recipe.package} {recipe.version} requires Python >= "
+        f"{recipe.python_floor}: no such file can be made for {task.raised_from}, so this PR makes it for "
+        f"{recipe.python_floor}. Confirm that the service no longer runs on Python {task.raised_from} (its CI, "
+        "images, tox), or close this PR", FLOOR_RULE,
+        f"to keep Python {task.raised_from}, close this PR: the code stays on the old version")
 
 
 def _tool_message(output: str) -> str:

@@ -35,7 +35,8 @@ from packaging.utils import canonicalize_name
 from bot.validation.locked import (LOCK_FILES, UV_LOCK, LockReadError, lock_file, poetry_locked_pins,
                                    uv_export_command, uv_locked_pins)
 from bot.validation.poetry_deps import poetry_requirements
-from bot.validation.test_deps import InlineRequirements, Selection, plan_environment, is_test_name
+from bot.validation.test_deps import (EXTRA_SECTION, RUNTIME_SECTION, SETUP_FILES, InlineRequirements, Selection,
+                                     is_test_name, plan_environment, setup_declarations, setup_extras_of)
 
 CACHE_DIR_VARIABLE = "UPGRADE_BOT_CACHE"
 UV_BINARY_VARIABLE = "UPGRADE_BOT_UV"
@@ -183,6 +184,9 @@ def expand_requirements(
             expanded.requirements += _expand_pyproject(path, selection)
         elif path.name in LOCK_FILES:
             _expand_lock(path, expanded, selection)
+        elif path.name in SETUP_FILES:
+            expanded.sources.append(path)
+            expanded.requirements += _expand_setup(path, selection)
         else:
             _expand_requirements_file(path, expanded, into="requirements", stack=())
     for block in inline:
@@ -332,6 +336,29 @@ def _expand_pyproject(path: Path, selection: Selection | None = None) -> list[Re
         number = next((i for i, line in enumerate(lines, 1) if spec in line), 0)
         result.append(RequirementLine(" ".join(spec.split()), path, number))
     return result
+
+
+def _expand_setup(path: Path, selection: Selection | None) -> list[RequirementLine]:
+    """A setup.py's or setup.cfg's `install_requires` plus the selected extras (None: those named like tests), as
+    the readers that plan and bump them read them; what the file computes at build time is left to the service's
+    own install (bot.validation.project_install)."""
+    declared = setup_declarations(path.parent).get(path.name, [])
+    extras = {canonicalize_name(e) for e in (selection.extras if selection is not None
+                                            else [e for e in setup_extras_of(declared) if is_test_name(e)])}
+    lines = []
+    for declaration in declared:
+        extra = declaration.section.removeprefix(EXTRA_SECTION)
+        if declaration.section == RUNTIME_SECTION or (extra != declaration.section and canonicalize_name(extra) in extras):
+            lines.append(RequirementLine(requirement_text(declaration), path, declaration.line))
+    return list(dict.fromkeys(lines))
+
+
+def requirement_text(declaration) -> str:
+    """A declared requirement written back as one requirement line."""
+    extras = f"[{','.join(declaration.extras)}]" if declaration.extras else ""
+    target = f" @ {declaration.url}" if declaration.url else declaration.spec
+    marker = f"; {declaration.marker}" if declaration.marker else ""
+    return f"{declaration.raw_name}{extras}{target}{marker}"
 
 
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:

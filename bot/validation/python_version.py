@@ -8,8 +8,6 @@ can download. The environment builder tries the next candidate when one does not
 wheel for that Python), and the PR says plainly when the version that ran is not the declared lowest one."""
 from __future__ import annotations
 
-import ast
-import configparser
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from tomlkit.exceptions import TOMLKitError
 
+from bot.declared.python_support import setup_python_requires
 from bot.validation.envs import EnvBuildError, Interpreter
 from bot.validation.interpreters import (download, downloadable_minors, minor, own_interpreter,
                                          present_interpreters, version_key)
@@ -110,37 +109,30 @@ def _toml(path: Path) -> dict:
 
 
 def _setup_python_requires(service_dir: Path) -> tuple[str, str] | None:
-    cfg = service_dir / "setup.cfg"
-    if cfg.is_file():
-        parser = configparser.ConfigParser(interpolation=None, strict=False)
-        try:
-            parser.read_string(cfg.read_text(encoding="utf-8", errors="replace"))
-            value = parser.get("options", "python_requires", fallback="").strip()
-        except configparser.Error:
-            value = ""
-        if value:
-            return value, "setup.cfg"
-    setup = service_dir / "setup.py"
-    if setup.is_file():
-        try:
-            module = ast.parse(setup.read_text(encoding="utf-8", errors="replace"))
-        except (SyntaxError, ValueError):
-            return None
-        for node in ast.walk(module):  # setup(python_requires=...) or a dict of setup's arguments
-            pairs = [(node.arg, node.value)] if isinstance(node, ast.keyword) else (
-                [(k.value, v) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)]
-                if isinstance(node, ast.Dict) else [])
-            for name, value in pairs:
-                if name == "python_requires" and isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    return value.value, "setup.py"
-    return None
+    """As planning reads it (bot.declared.python_support): a literal, or built from module-level constants."""
+    files = {name: (service_dir / name).read_text(encoding="utf-8", errors="replace")
+             for name in ("setup.cfg", "setup.py") if (service_dir / name).is_file()}
+    return setup_python_requires(files)
 
 
 # --- which interpreters to try ------------------------------------------------------------------------
 def python_plan(service_dir: Path, configured: str = "", prefer: Interpreter | None = None) -> PythonPlan:
     """prefer: an interpreter to try first when the declaration allows it (the one the branch ran on, for
     the base: both sides of a comparison on one Python)."""
-    declared = declared_python(Path(service_dir), configured)
+    return plan_for(declared_python(Path(service_dir), configured), prefer)
+
+
+def interpreter_for(request: str, source: str) -> Interpreter:
+    """The interpreter a tool that must run on `request` ("3.8", ">=3.12") uses, found as validation finds its
+    own (bot.validation.interpreters: pyenv's versions behind shims uv cannot run, a runner's tool cache, a
+    download when allowed): the lowest one the request allows. EnvBuildError saying why when there is none."""
+    plan = plan_for(Declared(request, source, exact=_is_version(request)))
+    if plan.unavailable:
+        raise EnvBuildError(f"{plan.declared.words}: {plan.unavailable}")
+    return plan.candidates[0]
+
+
+def plan_for(declared: Declared, prefer: Interpreter | None = None) -> PythonPlan:
     own = own_interpreter()
     if not declared.request:
         return PythonPlan(declared, _first(prefer, (own,)))

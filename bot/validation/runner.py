@@ -21,11 +21,12 @@ from bot.publish.pr_content import Validation
 from bot.publish.render import render
 from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
                             run_checks)
+from bot.validation.checkout import SharedCheckout
 from bot.validation.conflicts import Diagnosis
 from bot.validation.environment import import_check, service_environment
 from bot.validation.envs import CACHE_DIR_VARIABLE, Interpreter, default_cache_dir
 from bot.validation.exercised import exercising_tests
-from bot.validation.prefetch import EnvPrefetch
+from bot.validation.prefetch import BRANCH, EnvPrefetch
 from bot.validation.python_version import MAX_ATTEMPTS, python_plan
 from bot.validation.verdict import NOT_VALIDATED, Verdict, judge, not_validated, unverified_tests
 
@@ -48,6 +49,7 @@ class CheckRunner:
         self.interpreters: dict[tuple[str, str], Interpreter] = {}  # (service path, sha) -> the Python that ran
         self.installed: dict[tuple[str, str], dict[str, str]] = {}  # what the environment held (with `imports`)
         self.diagnoses: dict[tuple[str, str], Diagnosis] = {}  # the migrated package does not import: why
+        self.checkout = SharedCheckout(repo)  # every check run's, switched from commit to commit
 
     def specs(self, service: str) -> list[CheckSpec]:
         configured = self.config.service_checks.get(service) or self.config.checks
@@ -78,7 +80,7 @@ class CheckRunner:
                 if stored.get("diagnosis"):
                     self.diagnoses[(service_path, sha)] = Diagnosis(**stored["diagnosis"])
                 return [_run_from_json(r) for r in stored["runs"]]
-        with self.repo.temporary_worktree(sha) as checkout:
+        with self.checkout.at(sha) as checkout:
             kill_point("validating")
             service_dir = checkout / service_path
             earlier: tuple[tuple[Interpreter, str], ...] = ()
@@ -160,15 +162,25 @@ class CheckValidator:
         self.checks = checks
         self.prefetch = EnvPrefetch(checks.repo.repo.git_dir, checks.config.check_env_for)
         self.expected: tuple[list[tuple[str, str]], str] | None = None
+        self.places: dict[str, int] = {}  # job key -> its place in this run's validations
 
     def expect(self, jobs: list[Job], base_sha: str) -> None:
         """The jobs this run will validate: their base environments are built in the background from the first
         validation on (not before: the codemod workers are forked first, and a fork must not copy a thread)."""
         self.expected = ([(job.service.name, job.service.path) for job in jobs], base_sha)
+        self.places = {job.key: place for place, job in enumerate(jobs)}
+
+    def upcoming(self, job: Job, base_sha: str, changed: dict[str, str]) -> None:
+        """A job's branch is known (its codemod and locks are done) before its validation: its environment is built
+        in the background, before its base's, while earlier jobs' tests run."""
+        place = self.places.get(job.key)
+        if place is not None:
+            self.prefetch.want((place, 0), job.service.name, job.service.path, base_sha, BRANCH, changed)
 
     def finish(self) -> None:
         self.prefetch.stop()
-        self.expected = None
+        self.expected, self.places = None, {}
+        self.checks.checkout.close()
 
     def validate(self, job: Job, base_sha: str, head_sha: str, change: ServiceChange | None = None) -> Validation:
         """change: what the branch holds (which test modules exercise it); None judges without knowing."""

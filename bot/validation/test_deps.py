@@ -1,12 +1,13 @@
 """What a service's test environment holds, read from its own declarations the way its CI would install it.
 
 Runtime: the lock (uv.lock, poetry.lock) when there is one, else the runtime requirements file
-(`requirements.txt`, `requirements/base.txt`, ...) and the dependencies the project declares.
+(`requirements.txt`, `requirements/base.txt`, ...) and the dependencies the project declares (pyproject.toml, and
+setup.py / setup.cfg `install_requires`, read by the readers that plan and bump them: bot.declared.setup_py, setup_cfg).
 Test dependencies: the first of these sources the service has, in this order (the PR names the one used):
 
 1. the check environment configured for the service (`[check-env]` / `[service-check-env.<name>]`);
 2. PEP 735 dependency groups and extras whose name says test or dev (`test`, `tests`, `testing`, `dev`,
-   `requirements-test`, ...);
+   `requirements-test`, ...), in pyproject.toml or setup.py / setup.cfg `extras_require`;
 3. Poetry groups with such a name (and the legacy `dev-dependencies`); without one, every non-optional
    group, as `poetry install` does;
 4. a test or dev requirements file (`requirements-dev.txt`, `requirements/test.txt`, `test-requirements.txt`, ...);
@@ -28,6 +29,9 @@ from packaging.utils import canonicalize_name
 from tomlkit.exceptions import TOMLKitError
 
 from bot.config import CheckEnvSettings
+from bot.declared.requirements import Declaration
+from bot.declared.setup_cfg import parse_setup_cfg
+from bot.declared.setup_py import parse_setup_py
 from bot.validation.locked import lock_file
 
 TEST_WORDS = frozenset({"test", "tests", "testing", "unittest", "unittests", "pytest", "dev", "develop", "development"})
@@ -97,20 +101,27 @@ def plan_environment(service_dir: Path, configured: CheckEnvSettings | None = No
     runtime_files, runtime_source = _runtime(service_dir, pyproject, locked)
     base = dict(project=service_dir if install else None, project_reason=reason, runtime_source=runtime_source)
 
+    setup = setup_declarations(service_dir)
     if configured is not None and (configured.requirements or configured.extras or configured.groups):
         files = tuple(service_dir / name for name in configured.requirements)
         selection = Selection(tuple(configured.extras), tuple(configured.groups))
-        if locked is not None or pyproject_file(service_dir, pyproject) is not None:
+        if locked is not None or pyproject_file(service_dir, pyproject) is not None or setup:
             files = (*runtime_files, *files)
         return EnvPlan(files=_unique(files), selection=selection,
                        test_source="the check environment configured for this service", **base)
 
     extras = tuple(name for name in _optional(pyproject) if is_test_name(name))
     groups = tuple(name for name in _groups(pyproject) if is_test_name(name))
+    setup_extras = {name: [extra for extra in setup_extras_of(declared) if is_test_name(extra)]
+                    for name, declared in setup.items()}
     if extras or groups:
         words = [f"dependency group {_names(groups)}" if groups else "", f"extra {_names(extras)}" if extras else ""]
         return EnvPlan(files=runtime_files, selection=Selection(extras, groups),
                        test_source=" and ".join(filter(None, words)) + " of pyproject.toml", **base)
+    if any(setup_extras.values()):
+        chosen = tuple(dict.fromkeys(extra for names in setup_extras.values() for extra in names))
+        where = " and ".join(f"extra {_names(names)} of {name}" for name, names in setup_extras.items() if names)
+        return EnvPlan(files=runtime_files, selection=Selection(chosen), test_source=where, **base)
 
     poetry = _poetry_groups(pyproject)
     if poetry:
@@ -150,7 +161,36 @@ def _runtime(service_dir: Path, pyproject: Mapping[str, Any], locked: Path | Non
     if declared is not None:
         files.append(declared)
     words = [f"`{path.relative_to(service_dir).as_posix()}`" for path in files]
+    for name, found in setup_declarations(service_dir).items():
+        files.append(service_dir / name)  # its install_requires, and the extras the plan selects
+        if any(d.section == RUNTIME_SECTION for d in found):
+            words.append(f"`{name}` (install_requires)")
     return tuple(files), " and ".join(words)
+
+
+# --- setup.py / setup.cfg ------------------------------------------------------------------------------
+SETUP_FILES = ("setup.cfg", "setup.py")
+RUNTIME_SECTION = "install_requires"
+EXTRA_SECTION = "extras_require."
+
+
+def setup_declarations(service_dir: Path) -> dict[str, list[Declaration]]:
+    """{"setup.py": [...], "setup.cfg": [...]}: the requirements each declares (those it writes as literals),
+    read as planning and bumping read them; files that declare none are left out."""
+    out = {}
+    for name, parse in zip(SETUP_FILES, (parse_setup_cfg, parse_setup_py)):
+        path = service_dir / name
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found = parse(text, name) if "install_requires" in text or "extras_require" in text else []
+            if found:
+                out[name] = found
+    return out
+
+
+def setup_extras_of(declared: Sequence[Declaration]) -> list[str]:
+    return list(dict.fromkeys(d.section.removeprefix(EXTRA_SECTION) for d in declared
+                              if d.section.startswith(EXTRA_SECTION)))
 
 
 def pyproject_file(service_dir: Path, pyproject: Mapping[str, Any]) -> Path | None:

@@ -10,6 +10,22 @@ The configuration is the one pytest reads for the service (bot.declared.pytest_c
 the repository root); a configuration above the service is shared by every service below it, so what it needs is
 listed (never written, never copied into the service, where it would shadow the rest).
 
+The mode the suite runs in is the one pytest-asyncio reads: `config.option.asyncio_mode = ...` in a conftest.py hook
+beats `--asyncio-mode` in addopts, which beats the ini key (runtime_mode.py); a hook the bot cannot read is listed.
+
+No half migration (issue 17.3). pytest-asyncio has one version per suite, so "keep the old package for what cannot
+move" means: whatever the recipe cannot migrate keeps working the way it did, and the rest migrates whole.
+- The event_loop fixture: sync code that still drives it (PA009) keeps a fixture providing it: a suite-wide override
+  it relies on stays (PA006 removes one only when nothing sync needs it), and where the suite relied on
+  pytest-asyncio's own fixture, a plain one like 0.21's goes to the users' conftest.py (PA013, listed). A sync
+  fixture whose only driving is `event_loop.run_until_complete(x)` statements (an autouse guard on left-over tasks)
+  becomes async instead (PA005, `await x`), but only when no such sync code remains: it would share no loop with it.
+- Strict mode: switched on only when every async test the suite collects was read and marked; a test file libcst
+  cannot parse (PA011) keeps the suite in auto mode, the switch listed (PA007). Markers and @pytest_asyncio.fixture
+  are valid in both modes, so what was read is still migrated.
+- An override whose loop cannot become loop-scope settings (custom code, part of the suite only, a configured scope
+  that disagrees) stays, listed (PA009); its loop lifetime moves only when it governed the whole suite.
+
 Order: the rules read the original tree and shared facts (suite.py, loop_override.py), so the code rules' order does
 not matter; the configuration rules edit one file in turn and write the PR's notes in the order a reviewer reads them:
 the mode (PA007), the fixture loop scope (PA008), the loop an override shared (PA006), fixtures' loop_scope (PA003),
@@ -22,7 +38,7 @@ from bot.model import CodemodResult, ServiceSource
 
 from .config_rules import DefaultFixtureLoopScope, StrictModeConfig
 from .declarations import PythonFloor, UnparsableFile, unparsable_item
-from .event_loop import EventLoopManual, EventLoopOverride, EventLoopParameter
+from .event_loop import EventLoopForSyncCode, EventLoopManual, EventLoopOverride, EventLoopParameter
 from .fixtures import AsyncioFixtureDecorator, DynamicFixtureScope, FixtureLoopScope
 from .markers import MarkAsyncTests, MarkerLoopScope
 from .suite import check_mode, may_need_changes, suite
@@ -47,6 +63,7 @@ class PytestAsyncioCodemod(RuleCodemod):
         EventLoopOverride,          # PA006
         FixtureLoopScope,           # PA003
         PythonFloor,                # PA012
+        EventLoopForSyncCode,       # PA013  reads conftest.py as the rules above left it
     )
 
     def migrate(self, service: ServiceSource) -> CodemodResult:

@@ -1,4 +1,5 @@
-"""PA007, PA008: the asyncio keys of the configuration pytest reads for the service (bot.declared.pytest_config).
+"""PA007, PA008: the asyncio mode the suite runs in and the keys of the configuration pytest reads for the service
+(bot.declared.pytest_config); a mode a conftest.py hook sets (`config.option.asyncio_mode`) beats that file.
 
 Both edit one ConfigEditor in turn (then PA006 adds the test loop scope): keys are written in that order, and
 the PR's notes on the configuration come in that order too. A configuration above the service is shared with
@@ -10,6 +11,7 @@ from bot.change.rule import REWRITE, Invalid, Valid
 from .config_keys import FIXTURE_SCOPE_KEY
 from .pytest_rule import PytestRule
 
+_CONFTEST_AUTO = "def pytest_configure(config):\n    config.option.asyncio_mode = \"auto\"\n"
 _STRICT_NOTE = ("Switched {path} to strict mode: every async test now carries @pytest.mark.asyncio and every async "
                 "fixture uses @pytest_asyncio.fixture (pytest >= 8.4 fails an unmarked async test; pytest 8.3 would "
                 "silently skip it).")
@@ -33,44 +35,101 @@ class StrictModeConfig(PytestRule):
                 name="an addopts form the bot does not edit"),
         Invalid({"../pytest.ini": "[pytest]\nasyncio_mode = auto\n"}, items=[("../pytest.ini", 2)],
                 name="a config above the service, shared: listed, not written"),
+        Invalid({"tests/conftest.py": _CONFTEST_AUTO}, after={"tests/conftest.py": _CONFTEST_AUTO.replace("auto", "strict")},
+                name="auto mode set in a conftest hook, which beats the configuration file"),
+        Invalid({"tests/conftest.py": "import os\n\n\ndef pytest_configure(config):\n"
+                                      "    config.option.asyncio_mode = os.environ['ASYNCIO_MODE']\n"},
+                items=[("tests/conftest.py", 5)], name="a mode set at run time the bot cannot read"),
+        Invalid({"pytest.ini": "[pytest]\nasyncio_mode = auto\n", "tests/test_b.py": "async def test_b(:\n    pass\n"},
+                items=[("pytest.ini", 2)], name="no half migration: a test file it cannot parse keeps auto mode"),
     ]
 
     def end_service(self) -> None:
-        suite, editor = self.suite, self.config_editor
-        config = suite.config
-        if suite.mode == "strict" and suite.current_mode == "auto":
-            since = len(editor.edits)
-            switched = editor.switch_addopts_mode("strict")
-            if (editor.get("asyncio_mode") or "").strip() == "auto":
-                editor.set("asyncio_mode", "strict")
-                switched += 1
-            if switched:
-                self.write_config(since, switched, self.APPLIED)
+        suite = self.suite
+        unreadable = [path for path, _ in self.run.unparsable]
+        if suite.current_mode == "unknown":
+            for assignment in suite.runtime:
+                if assignment.mode is None:
+                    with self.at(assignment.path):
+                        self.report_line(assignment.value, "the asyncio mode is set here at run time, which beats the "
+                                         "configuration file; the bot cannot tell which mode the suite runs in",
+                                         'config.option.asyncio_mode = "strict" (async tests are marked and async '
+                                         "fixtures moved: the suite is ready for it)")
+        elif suite.mode == "strict" and suite.current_mode == "auto":
+            if unreadable:
+                self._keep_auto(unreadable)
             else:
-                lines = self.files.get(config.path, "").splitlines()
-                line = next((n for n, text in enumerate(lines, 1) if "asyncio-mode" in text), 1)
-                self.report_at(config.path, line, lines[line - 1].strip() if line <= len(lines) else "",
-                               "auto mode is set in addopts in a form the bot does not edit",
-                               "replace --asyncio-mode=auto with --asyncio-mode=strict")
-        self._note_mode()
+                self._switch_to_strict()
+        self._note_mode(unreadable)
 
-    def _note_mode(self) -> None:
+    def _switch_to_strict(self) -> None:
+        """Every place that says auto: a conftest hook's assignment (it wins) and the configuration file."""
+        suite = self.suite
+        for assignment in suite.runtime:
+            if assignment.mode == "auto" and assignment.literal is not None:
+                with self.at(assignment.path):
+                    self.replace_string(assignment.literal, "strict")
+        if suite.config_mode != "auto":
+            return
+        editor, config = self.config_editor, suite.config
+        since = len(editor.edits)
+        switched = editor.switch_addopts_mode("strict")
+        if (editor.get("asyncio_mode") or "").strip() == "auto":
+            editor.set("asyncio_mode", "strict")
+            switched += 1
+        if switched:
+            self.write_config(since, switched, self.APPLIED)
+        else:
+            lines = self.files.get(config.path, "").splitlines()
+            line = next((n for n, text in enumerate(lines, 1) if "asyncio-mode" in text), 1)
+            self.report_at(config.path, line, lines[line - 1].strip() if line <= len(lines) else "",
+                           "auto mode is set in addopts in a form the bot does not edit",
+                           "replace --asyncio-mode=auto with --asyncio-mode=strict")
+
+    def _keep_auto(self, unreadable: list[str]) -> None:
+        """No half migration: strict mode skips (pytest 8.3) or fails (8.4) an async test without its marker, and
+        the tests of a file the bot cannot read were not marked: the suite stays in auto mode, listed."""
+        reason = (f"kept in auto mode: {', '.join(unreadable)} cannot be parsed (PA011), so its async tests may lack "
+                  "@pytest.mark.asyncio, which strict mode would skip (pytest 8.3) or fail (pytest >= 8.4)")
+        for assignment in self.suite.runtime:
+            if assignment.mode == "auto":
+                with self.at(assignment.path):
+                    self.report_line(assignment.value, reason, 'config.option.asyncio_mode = "strict", once those '
+                                                               "files are migrated")
+        if self.suite.config_mode == "auto":
+            config = self.suite.config
+            lines = self.files.get(config.path, "").splitlines()
+            line = next((n for n, text in enumerate(lines, 1) if "asyncio-mode" in text or "asyncio_mode" in text), 1)
+            self.report_at(config.path, line, lines[line - 1].strip() if line <= len(lines) else "", reason,
+                           "asyncio_mode = strict, once those files are migrated")
+
+    def _note_mode(self, unreadable: list[str]) -> None:
         suite = self.suite
         config = suite.config
-        if suite.current_mode != "auto":
+        runtime = sorted({a.path for a in suite.runtime})
+        if suite.current_mode == "unknown":
+            self.note(f"The suite sets its asyncio mode at run time in {', '.join(runtime)} (listed): async tests now "
+                      "carry @pytest.mark.asyncio and async fixtures use @pytest_asyncio.fixture, which either mode "
+                      "accepts.")
+        elif suite.current_mode != "auto":
             self.note("The suite already ran in strict mode; async tests and fixtures were checked for markers and "
                       "@pytest_asyncio.fixture.")
             marked = self.files_with("PA001")
             if marked:
                 self.note(f"{marked} async test(s) had no asyncio marker: pytest 8.3 skipped them silently, so they "
                           "run now for the first time.")
-        elif suite.mode == "strict" and config.shared:
+        elif suite.mode == "strict" and unreadable:
+            self.note(f"The suite stays in auto mode: {', '.join(unreadable)} cannot be parsed, so its async tests "
+                      "could not be marked (listed). The async tests and fixtures the bot read now carry "
+                      "@pytest.mark.asyncio and @pytest_asyncio.fixture, ready for strict mode.")
+        elif suite.mode == "strict" and config.shared and not runtime:
             self.note(f"The suite runs in auto mode, set in {config.path}, which pytest reads for this service and other "
                       "services share: it stays auto (switching it is listed). Async tests now carry "
                       "@pytest.mark.asyncio and async fixtures use @pytest_asyncio.fixture, so the service is ready "
                       "for strict mode.")
         elif suite.mode == "strict":
-            self.note(_STRICT_NOTE.format(path=config.path))
+            where = [*runtime, *([config.path] if suite.config_mode == "auto" and not config.shared else [])]
+            self.note(_STRICT_NOTE.format(path=" and ".join(where)))
         else:
             self.note("Kept asyncio_mode = auto (recipe option mode = \"auto\"): unmarked async tests and async "
                       "@pytest.fixture functions keep working in 1.3.0.")

@@ -7,15 +7,17 @@ from bot.analysis import walk
 from bot.change.rule import MANUAL, REWRITE, Invalid, Valid
 
 from .config_keys import FIXTURE_SCOPE_KEY, TEST_SCOPE_KEY
-from .pytest_names import string_value
+from .loop_override import loop_fixture_for_sync_code
 from .pytest_rule import PytestRule
 from .suite import EVENT_LOOP
+from .sync_fixture import loop_runs_to_await, loop_task_sets
 
 _GET_RUNNING_LOOP = cst.parse_statement("event_loop = asyncio.get_running_loop()\n")
 _SYNC_EVENT_LOOP_SUGGESTION = (
     "make it `async def` (and, for a fixture, decorate it with @pytest_asyncio.fixture), then use "
     "`loop = asyncio.get_running_loop()` / `await` instead of run_until_complete"
 )
+_OWN_TASK = cst.parse_expression("{asyncio.current_task()}")
 _OVERRIDE = ("import asyncio\n\nimport pytest\n\n\n@pytest.fixture(scope=\"session\")\ndef event_loop():\n"
              "    loop = asyncio.new_event_loop()\n    yield loop\n    loop.close()\n")
 
@@ -45,6 +47,11 @@ def drop_parameter(params: cst.Parameters, name: str) -> cst.Parameters:
         if isinstance(value, (list, tuple)) and value:
             return params.with_changes(**{group: [*value[:-1], value[-1].with_changes(comma=removed.comma)]})
     return params
+
+
+def parameter_count(params: cst.Parameters) -> int:
+    return (len(params.posonly_params) + len(params.params) + len(params.kwonly_params)
+            + isinstance(params.star_arg, cst.Param) + (params.star_kwarg is not None))
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
@@ -98,15 +105,56 @@ class EventLoopParameter(PytestRule):
             # 1.x has no loop fixture for sync code; the running loop of an async fixture is the one the tests use
             # (same scope rules).
             self.report_line(node.name, "sync fixture requested the event_loop fixture (removed in 1.0): it was made "
-                                        "`async def` so it gets the running loop; its body now runs inside that loop",
-                             "check that nothing in it (or in what it calls) blocks or starts an event loop")
+                                        "`async def` so it gets the running loop; its body now runs inside that loop"
+                                        + self._made_async_inside(node),
+                             "check that nothing in it (or in what it calls) blocks or starts an event loop"
+                             + _ANNOTATION_HINT * _yields_with_annotation(node))
             self.replace(node, lambda updated: updated.with_changes(asynchronous=cst.Asynchronous()), count=0)
         elif node.asynchronous is None:
             return  # sync code has no replacement: PA009 lists it
         self.replace(node.params, lambda updated: drop_parameter(updated, EVENT_LOOP))
+        if parameter_count(node.params) == 1:  # `(\n    event_loop,\n)` -> `()`, not `(\n    )`
+            self.replace(node, lambda updated: updated.with_changes(whitespace_before_params=cst.SimpleWhitespace("")),
+                         count=0)
         if any(isinstance(n, cst.Name) and n.value == EVENT_LOOP for n in walk(node.body)):
             self.replace(node.body, lambda updated: prepend_statement(updated, _GET_RUNNING_LOOP), count=0)
             self.imports.add("asyncio")
+
+
+    def _made_async_inside(self, func: cst.FunctionDef) -> str:
+        """Rewrites what the sync body did to the loop from outside into what it means from inside; says so."""
+        runs, task_sets = loop_runs_to_await(func), loop_task_sets(func)
+        for call in runs:
+            self.replace(call, lambda updated: cst.Await(expression=updated.args[0].value), count=0)
+        for call in task_sets:
+            parent = self.parsed.parent(call)
+            bare = (isinstance(parent, (cst.Assign, cst.AnnAssign, cst.Arg, cst.For))
+                    or isinstance(parent, cst.BinaryOperation) and parent.left is call
+                    and isinstance(parent.operator, cst.Subtract))
+            self.replace(call, lambda updated, bare=bare: _without_own_task(updated, bare), count=0)
+        done = []
+        if runs:
+            done.append(f"{EVENT_LOOP}.run_until_complete(x) became `await x` ({len(runs)}x)")
+        if task_sets:
+            done.append(f"asyncio.all_tasks({EVENT_LOOP}) leaves out the fixture's own task, which the sync code never "
+                        f"saw ({len(task_sets)}x)")
+        return "; " + "; ".join(done) if done else ""
+
+
+_ANNOTATION_HINT = "; its return annotation still names a sync generator (make it AsyncGenerator / AsyncIterator)"
+
+
+def _yields_with_annotation(func: cst.FunctionDef) -> bool:
+    nested = {id(inner) for node in walk(func.body) if isinstance(node, (cst.FunctionDef, cst.Lambda))
+              for inner in walk(node)}
+    return func.returns is not None and any(isinstance(n, cst.Yield) and id(n) not in nested for n in walk(func.body))
+
+
+def _without_own_task(call: cst.Call, bare: bool) -> cst.BaseExpression:
+    """`call - {asyncio.current_task()}`, parenthesized unless it is a value, an argument, a loop's iterable or
+    the left side of a subtraction (elsewhere it may be a receiver or an operand: `all_tasks(loop).copy()`)."""
+    parens = {} if bare else {"lpar": [cst.LeftParen()], "rpar": [cst.RightParen()]}
+    return cst.BinaryOperation(left=call, operator=cst.Subtract(), right=_OWN_TASK, **parens)
 
 
 class EventLoopOverride(PytestRule):
@@ -176,20 +224,74 @@ class EventLoopManual(PytestRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         file = self.pytest_file
-        if file.requests_event_loop(node) and not file.is_async(node):
+        if file.needs_loop_fixture(node):
             kind = "fixture" if file.fixture(node) is not None else "test"
             self.report_line(node.name, f"sync {kind} requests the event_loop fixture, which pytest-asyncio 1.0 "
                                         "removed; there is no replacement fixture for sync code",
                              _SYNC_EVENT_LOOP_SUGGESTION)
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in ("usefixtures", "getfixturevalue"):
-            if any(string_value(arg.value) == EVENT_LOOP for arg in node.args):
-                self.report_line(node, f"{func.attr.value}('event_loop'): pytest-asyncio 1.0 removed the event_loop "
-                                       "fixture", "drop it; async code gets its loop from asyncio.get_running_loop(), "
-                                                  "and loop lifetime is set with loop_scope=")
+        if self.pytest_file.needs_loop_fixture(node):
+            self.report_line(node, f"{node.func.attr.value}('event_loop'): pytest-asyncio 1.0 removed the event_loop "
+                                   "fixture", "drop it; async code gets its loop from asyncio.get_running_loop(), "
+                                              "and loop lifetime is set with loop_scope=")
 
     def end_service(self) -> None:
         for item in self.loop_plan.manual:
             self.report_at(item.file, item.line, item.old_code, item.reason, item.suggestion)
+
+
+_LOOP_FIXTURE = '''@pytest.fixture
+def event_loop():
+    """The loop pytest-asyncio < 1.0 gave sync tests and fixtures; 1.0 removed it. Delete once they are async."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+'''
+_NEW_CONFTEST = "import asyncio\n\nimport pytest\n\n\n" + _LOOP_FIXTURE
+
+
+class EventLoopForSyncCode(PytestRule):
+    ID = "PA013"
+    KIND = REWRITE
+    MESSAGE = ("sync tests or fixtures that still drive the event_loop fixture keep one: a plain fixture like the one "
+               "pytest-asyncio 0.21 provided goes to their conftest.py (listed), unless an override the recipe keeps "
+               "provides it")
+    APPLIED = "added the event_loop fixture pytest-asyncio 1.0 removed, for the sync code that still drives it"
+    AFTER = {"PA007": "it reads the conftest.py it adds to as every other rule left it (PA007 may switch a mode there)"}
+    _USES = {"tests/test_legacy.py": "import asyncio\n\n\ndef test_drives(event_loop):\n"
+                                     "    assert event_loop.run_until_complete(asyncio.sleep(0, result=1)) == 1\n"}
+    VALID = [Valid({**_USES, "tests/conftest.py": _OVERRIDE}, name="the suite's own override stays and provides it"),
+             Valid({"tests/test_a.py": "async def test_a(event_loop):\n    pass\n"}, name="async code: PA005 rewrites it")]
+    INVALID = [
+        Invalid(_USES, after={"tests/conftest.py": _NEW_CONFTEST}, items=[("tests/conftest.py", 7)]),
+        Invalid({**_USES, "tests/conftest.py": "import pytest\n\n\n@pytest.fixture\ndef name():\n    return 'api'\n"},
+                after={"tests/conftest.py": "import asyncio\n\nimport pytest\n\n\n@pytest.fixture\ndef name():\n"
+                                            "    return 'api'\n\n\n" + _LOOP_FIXTURE},
+                items=[("tests/conftest.py", 12)], name="appended to the conftest.py there"),
+    ]
+
+    def end_service(self) -> None:
+        plan = self.fact(loop_fixture_for_sync_code, self.run)
+        if plan is None:
+            return
+        path = plan.conftest
+        if path in self.analysis.files:
+            if self.analysis.module(path) is None:
+                return  # listed by PA011; its users stay listed by PA009
+            with self.at(path):
+                fixture = cst.parse_module(_LOOP_FIXTURE).body[0].with_changes(
+                    leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+                self.replace(self.parsed.tree, lambda module: module.with_changes(body=[*module.body, fixture]))
+                self.imports.add("asyncio")
+                self.imports.add("pytest")
+                text = self.run.file(path).edits.code()
+        else:
+            text = _NEW_CONFTEST
+            self.set_text(path, text)
+        line = text.splitlines().index("def event_loop():") + 1
+        users = sorted({f"{p}:{self.analysis.module(p).line(node)}" for p, node in plan.users})
+        self.report_at(path, line, "def event_loop():",
+                       f"pytest-asyncio 1.0 removed the event_loop fixture that sync code still drives ({', '.join(users)}"
+                       "; listed as PA009): this plain one, the fixture pytest-asyncio 0.21 provided, keeps it running",
+                       "make that code async (asyncio.get_running_loop()), then delete this fixture")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -17,7 +17,7 @@ from bot.model import ManualItem
 
 from .config_keys import FIXTURE_SCOPE_KEY, TEST_SCOPE_KEY, ConfigEditor
 from .pytest_names import PYTEST_FIXTURE, FixtureDecorator, parameter_names
-from .suite import EVENT_LOOP, PytestFile, pytest_file, suite
+from .suite import EVENT_LOOP, PytestFile, files_mentioning_event_loop, loop_runs_can_be_awaited, suite
 from .sync_fixture import can_become_async
 
 if TYPE_CHECKING:
@@ -105,12 +105,16 @@ def is_plain_override(func: cst.FunctionDef, decorator: FixtureDecorator) -> boo
 class EventLoopUse:
     overrides: list[EventLoopOverride]
     sync_requesters: int  # sync tests/fixtures taking event_loop that stay sync: they need the fixture
+    sync_users: list[tuple[str, cst.CSTNode]] = field(default_factory=list)  # (path, node): sync code that still
+    # asks for the fixture once migrated (PytestFile.needs_loop_fixture)
 
 
 def find_event_loop_use(file: PytestFile) -> EventLoopUse:
-    """The user event_loop fixtures of one file, and how many sync tests or fixtures there still request one."""
-    overrides, sync_requesters = [], 0
+    """The user event_loop fixtures of one file, and the sync code there that still requests one."""
+    overrides, sync_requesters, sync_users = [], 0, []
     for node in file.parsed.nodes:
+        if isinstance(node, cst.Call) and file.needs_loop_fixture(node):
+            sync_users.append((file.parsed.path, node))
         if not isinstance(node, cst.FunctionDef):
             continue
         decorator = file.fixture(node)
@@ -119,11 +123,26 @@ def find_event_loop_use(file: PytestFile) -> EventLoopUse:
             overrides.append(EventLoopOverride(
                 file.parsed.path, file.parsed.line(node.name), file.line_text(node.name), decorator.scope,
                 is_plain_override(node, decorator), module_level, node))
-        elif (node.asynchronous is None and EVENT_LOOP in parameter_names(node.params)
-              and ((decorator is not None and not can_become_async(node))
-                   or (decorator is None and file.collection.is_test_function(node.name.value)))):
+            continue
+        if (node.asynchronous is None and EVENT_LOOP in parameter_names(node.params)
+                and ((decorator is not None
+                      and not can_become_async(node, await_runs=file.run.fact(loop_runs_can_be_awaited, file.run)))
+                     or (decorator is None and file.collection.is_test_function(node.name.value)))):
             sync_requesters += 1
-    return EventLoopUse(overrides, sync_requesters)
+        if file.needs_loop_fixture(node):
+            sync_users.append((file.parsed.path, node))
+    return EventLoopUse(overrides, sync_requesters, sync_users)
+
+
+def event_loop_use(run: "ServiceRun") -> EventLoopUse:
+    """The service's event_loop fixtures and uses, over every file that mentions the name."""
+    overrides, sync_requesters, sync_users = [], 0, []
+    for file in files_mentioning_event_loop(run):
+        use = find_event_loop_use(file)
+        overrides += use.overrides
+        sync_requesters += use.sync_requesters
+        sync_users += use.sync_users
+    return EventLoopUse(overrides, sync_requesters, sync_users)
 
 
 @dataclass
@@ -206,25 +225,13 @@ def _manual(override: EventLoopOverride, reason: str, suggestion: str) -> Manual
 def override_plan(run: "ServiceRun") -> OverridePlan:
     """What happens to the service's user event_loop fixtures (a fact: the rules that remove the override, give
     fixtures its loop scope, write the config and list what is left all read it)."""
-    facts = run.fact(suite, run)
-    overrides, sync_requesters = [], 0
-    for file in _files_mentioning_event_loop(run):
-        use = find_event_loop_use(file)
-        overrides += use.overrides
-        sync_requesters += use.sync_requesters
+    facts, use = run.fact(suite, run), run.fact(event_loop_use, run)
     editor = ConfigEditor(run.source.files, facts.config)
     configured = {key: editor.get(key) for key in (FIXTURE_SCOPE_KEY, TEST_SCOPE_KEY)}
-    plan = plan_override(overrides, sync_requesters, list(facts.test_modules), configured)
+    plan = plan_override(use.overrides, use.sync_requesters, list(facts.test_modules), configured)
     if facts.config.shared:
         _keep_override_for_shared_config(plan, facts.config.path)
     return plan
-
-
-def _files_mentioning_event_loop(run: "ServiceRun") -> Iterable[PytestFile]:
-    for path in run.codemod.files_to_read(run):
-        parsed = run.analysis.module(path)
-        if parsed is not None and EVENT_LOOP in parsed.text:
-            yield run.fact(pytest_file, run, parsed)
 
 
 def _keep_override_for_shared_config(plan: OverridePlan, config_path: str) -> None:
@@ -238,3 +245,32 @@ def _keep_override_for_shared_config(plan: OverridePlan, config_path: str) -> No
         kept, f"kept: its loop lifetime ({plan.loop_scope}) becomes {TEST_SCOPE_KEY} and {FIXTURE_SCOPE_KEY} in "
               f"{config_path}, which other services share (listed, not changed); pytest-asyncio 1.x ignores this "
               "fixture", "delete it once the shared configuration sets both loop scopes"))
+
+
+@dataclass(frozen=True)
+class LoopFixtureForSyncCode:
+    """Where the plain event_loop fixture goes for sync code no user fixture provides one to (issue 17.3)."""
+
+    conftest: str  # service-relative path of the conftest.py it goes to (existing or new)
+    users: tuple[tuple[str, cst.CSTNode], ...]
+
+
+def loop_fixture_for_sync_code(run: "ServiceRun") -> LoopFixtureForSyncCode | None:
+    """pytest-asyncio 1.0 removed the event_loop fixture: sync code still asking for it fails at setup. An override
+    the recipe keeps still provides it where pytest sees it (its module, or a conftest.py at or above the user's
+    folder); everywhere else a plain one, the fixture pytest-asyncio 0.21 provided, goes to the conftest.py of the
+    users' common folder."""
+    use, plan = run.fact(event_loop_use, run), run.fact(override_plan, run)
+    kept = [o for o in use.overrides if o is not plan.delete]
+    unprovided = tuple((path, node) for path, node in use.sync_users if not any(_provides(o, path) for o in kept))
+    if not unprovided:
+        return None
+    folder = posixpath.commonpath([posixpath.dirname(path) for path, _ in unprovided])
+    return LoopFixtureForSyncCode(posixpath.join(folder, "conftest.py"), unprovided)
+
+
+def _provides(override: EventLoopOverride, path: str) -> bool:
+    if override.file == path:
+        return True
+    folder = posixpath.dirname(override.file)
+    return posixpath.basename(override.file) == "conftest.py" and (not folder or path.startswith(folder + "/"))

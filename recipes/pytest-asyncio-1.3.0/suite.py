@@ -8,9 +8,10 @@
 """
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 import libcst as cst
 
@@ -27,7 +28,9 @@ from .pytest_names import (
     mark_names,
     parameter_names,
     pytestmark_values,
+    string_value,
 )
+from .runtime_mode import MODE_OPTION, ModeAssignment, mode_assignments, runtime_mode
 from .sync_fixture import can_become_async
 
 if TYPE_CHECKING:
@@ -42,9 +45,11 @@ EVENT_LOOP_PARAMETER_RULE = "PA005"  # turns sync fixtures that only hand the lo
 class Suite:
     config: PytestConfig
     mode: str  # the recipe option
-    current_mode: str  # the mode the suite runs in today
+    current_mode: str  # the mode the suite runs in today ("unknown": set at run time in a way the bot cannot read)
     collection: Collection
     test_modules: tuple[str, ...]  # the service's Python files pytest collects as test modules
+    config_mode: str = "strict"  # the mode the configuration file sets (addopts, the ini key, or the default)
+    runtime: tuple[ModeAssignment, ...] = ()  # `config.option.asyncio_mode = ...` in conftest.py hooks
 
     @property
     def strict(self) -> bool:
@@ -64,7 +69,10 @@ def suite(run: "ServiceRun") -> Suite:
     config = locate(run.source.files)
     collection = Collection.from_config(config)
     tests = tuple(path for path in sorted(run.analysis.files) if collection.is_test_module(path))
-    return Suite(config, mode, asyncio_mode(config)[0], collection, tests)
+    conftests = [path for path in run.analysis.files_mentioning(MODE_OPTION) if posixpath.basename(path) == "conftest.py"]
+    runtime = mode_assignments(run.analysis.modules(conftests))
+    config_mode = asyncio_mode(config)[0]
+    return Suite(config, mode, runtime_mode(runtime) or config_mode, collection, tests, config_mode, runtime)
 
 
 def may_need_changes(path: str, text: str, collection: Collection) -> bool:
@@ -120,11 +128,21 @@ class PytestFile:
         """A test or fixture with an `event_loop` parameter (the fixture pytest-asyncio 1.0 removed)."""
         return EVENT_LOOP in parameter_names(func.params) and (self.fixture(func) is not None or self.is_test(func))
 
+    def needs_loop_fixture(self, node: cst.CSTNode) -> bool:
+        """Sync code that still asks pytest for the event_loop fixture once migrated: a sync test or fixture taking
+        it (one that cannot become async), or `usefixtures("event_loop")` / `getfixturevalue("event_loop")`."""
+        if isinstance(node, cst.FunctionDef):
+            return self.requests_event_loop(node) and not self.is_async(node)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            return (node.func.attr.value in ("usefixtures", "getfixturevalue")
+                    and any(string_value(arg.value) == EVENT_LOOP for arg in node.args))
+        return False
+
     def becomes_async(self, func: cst.FunctionDef) -> bool:
         """A sync fixture requesting event_loop whose body can run inside the loop: it becomes `async def`."""
         return (self.converts_sync_fixtures and func.asynchronous is None
                 and EVENT_LOOP in parameter_names(func.params) and self.fixture(func) is not None
-                and can_become_async(func))
+                and can_become_async(func, await_runs=self.run.fact(loop_runs_can_be_awaited, self.run)))
 
     def is_async(self, func: cst.FunctionDef) -> bool:
         """Async once migrated: `async def`, or a sync fixture that becomes one."""
@@ -189,3 +207,31 @@ def _first(names: set[str]) -> str:
 
 def pytest_file(run: "ServiceRun", parsed: ParsedModule) -> PytestFile:
     return PytestFile(run, parsed)
+
+
+def files_mentioning_event_loop(run: "ServiceRun") -> Iterable[PytestFile]:
+    for path in run.codemod.files_to_read(run):
+        parsed = run.analysis.module(path)
+        if parsed is not None and EVENT_LOOP in parsed.text:
+            yield run.fact(pytest_file, run, parsed)
+
+
+def loop_runs_can_be_awaited(run: "ServiceRun") -> bool:
+    """Whether a sync fixture that runs coroutines with `event_loop.run_until_complete(...)` may become an async one
+    awaiting them: only when no sync code would be left needing the event_loop fixture (a sync test taking it,
+    `usefixtures`/`getfixturevalue`, a fixture that cannot become async). That code would get a plain loop of its own
+    (PA013), and what the fixture made in the tests' loop would then be used from another loop."""
+    for file in files_mentioning_event_loop(run):
+        for node in file.parsed.nodes:
+            if isinstance(node, cst.Call) and file.needs_loop_fixture(node):
+                return False
+            if not (isinstance(node, cst.FunctionDef) and node.asynchronous is None
+                    and EVENT_LOOP in parameter_names(node.params)):
+                continue
+            decorator = file.fixture(node)
+            if decorator is None:
+                if file.is_test(node):
+                    return False
+            elif (decorator.name or node.name.value) != EVENT_LOOP and not can_become_async(node, await_runs=True):
+                return False
+    return True

@@ -60,7 +60,7 @@ def test_worktree_of_a_validation_killed_mid_way_is_pruned_and_the_users_are_kep
     git(repo.work, "fetch", "-q", "origin")
     git(repo.work, "worktree", "add", "-q", "--detach", str(tmp_path / "my-own-worktree"), "HEAD")
     git(repo.work, "worktree", "add", "-q", "--detach", str(tmp_path / "upgrade-bot-wt-mine"), "HEAD")
-    # the bot's checkouts are made by validation (CheckRunner.results), inside temporary_worktree
+    # the bot's checkouts are made like the one validation keeps for its check runs (GitRepo.add_worktree)
     validation = bot_process(repo, preamble=HOLD_IN_WORKTREE, env={"FAULT_HOLD": str(tmp_path / "hold")})
     wait_for(tmp_path / "hold.held")
     left = (tmp_path / "hold.held").read_text()
