@@ -11,7 +11,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -121,7 +120,6 @@ class LockUpdater:
     def _execute(self, task: LockTask, argv: list[str], cwd: Path, where: str, stdin: str | None = None) -> str:
         argv = with_interpreter(task, own_uv_when_same_format(task, argv), where)
         argv = [find_uv() if argv[0] == "uv" else argv[0], *argv[1:]]
-        argv = with_interpreter_paths(argv)
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "CONDA_PREFIX")}
         started = time.monotonic()
         try:
@@ -255,18 +253,3 @@ def _tool_message(output: str) -> str:
     """The tool's last meaningful lines, joined into one line."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     return " | ".join(lines[-MESSAGE_LINES:])[:600] or "no output"
-
-
-def with_interpreter_paths(argv: list[str]) -> list[str]:
-    """`--python 3.10` (pip-compile on the Python a file was compiled with) as the path of a 3.10 the bot found:
-    uv alone takes the first `python3.10` on PATH, which on a pyenv machine is a shim that exits 127 unless 3.10
-    is selected there, and the job failed with pyenv's words."""
-    from bot.validation.interpreters import minor, present_interpreters
-
-    out = list(argv)
-    for index, arg in enumerate(out[:-1]):
-        if arg == "--python" and re.fullmatch(r"\d+\.\d+", out[index + 1]):
-            found = next((i for i in present_interpreters() if minor(i.version) == out[index + 1]), None)
-            if found is not None:
-                out[index + 1] = str(found.path)
-    return out
