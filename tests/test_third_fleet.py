@@ -76,8 +76,6 @@ GAPS: dict[tuple[str, str, str | None], str] = {
     ("pr", "meterlog", "influxdb3-python-0.17.0"): f"issue 17.1, {T}: mock.patch('meterlog.adapter.InfluxDBClient', "
                                                    "autospec=True), write_api.return_value.write.call_args.kwargs"
                                                    "['bucket']; the changed constructor expectation is not listed",
-    ("pr", "pumpctl", "tenacity-9.1.2"): f"issue 16.2, {ENVS}: setup.py allows 3.8, where installing the project fails "
-                                         "(tenacity 9.1.2 needs 3.9), and 3.9 is not tried: could not validate",
     ("pr", "relayq", "aiomqtt-2.4.0"): f"{A}: a project on aiomqtt 1.x (aiomqtt>=1.2,<2) gets no job; the recipe "
                                        "only plans asyncio-mqtt",
     ("pr", "stormvault", "influxdb3-python-0.17.0"): f"issue 16.1, {ENVS}: pytest in setup.cfg's `testing` extra is "

@@ -43,7 +43,6 @@ def test_make_shipper_builds_its_client(mocker):
     client_cls.assert_called_once_with(url="http://influx.ops.local:8086", token="tok", org="ops")
 
 
-@pytest.mark.manual_migration(reason="PA009: a sync test driving the event_loop fixture has no 1.x equivalent")
 def test_flush_from_a_sync_caller(event_loop, client, write_api):
     shipper = LogShipper(client, "logs")
     shipper.add(record())
