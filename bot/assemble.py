@@ -13,13 +13,15 @@ from bot.validation.runner import CheckRunner, CheckValidator, SkippedValidator
 
 
 def build_runner(repo: GitRepo, forge: Forge, config: Config, recipes: list[Recipe], *,
-                 checks: bool, skip_checks: bool = False, step: Callable[[str], None] | None = None) -> Runner:
-    """checks=False: no validation and no gating (plan, dry runs); skip_checks: PRs say nothing was validated."""
+                 checks: bool, skip_checks: bool = False, step: Callable[[str], None] | None = None,
+                 read_only: bool = False) -> Runner:
+    """checks=False: no validation and no gating (plan, dry runs); skip_checks: PRs say nothing was validated.
+    read_only: the gate judges from the check results runs stored and never runs a check itself (`status`)."""
     if not checks:
         return Runner(repo, forge, config, recipes)
     if skip_checks:
         gate = Gate(repo, forge, None, config.untested_is_green)
         return Runner(repo, forge, config, recipes, SkippedValidator(), gate)
-    check_runner = CheckRunner(repo, config, step)
+    check_runner = CheckRunner(repo, config, step, cached_only=read_only)
     gate = Gate(repo, forge, check_runner, config.untested_is_green)
     return Runner(repo, forge, config, recipes, CheckValidator(check_runner), gate)

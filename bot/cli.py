@@ -203,10 +203,10 @@ class Context:
         """One mutating upgrade-bot process per repository (a second one exits naming the holder)."""
         return repo_lock(self.repo.state_dir, self.command)
 
-    def runner(self, *, checks: bool = False, skip_checks: bool = False):
+    def runner(self, *, checks: bool = False, skip_checks: bool = False, read_only: bool = False):
         from bot.assemble import build_runner
         return build_runner(self.repo, self.forge, self.config, self.recipes, checks=checks, skip_checks=skip_checks,
-                            step=_step_printer())
+                            step=_step_printer(), read_only=read_only)
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -289,10 +289,10 @@ def cmd_dashboard(args) -> int:
 
 def cmd_status(args) -> int:
     ctx = Context(args)
-    runner = ctx.runner(checks=True)
+    runner = ctx.runner(checks=True, read_only=True)  # the gate from stored results: status never runs a check
     plan, base_sha, prs, reverted = runner.state()
     selection = runner.select(plan, prs, base_sha)
-    rows = runner.status_rows(plan, prs, reverted)
+    rows = runner.status_rows(plan, prs, reverted, base_sha)
     _print_warnings(plan)
     if args.json:
         print(json.dumps({"rows": [r.as_dict() for r in rows], "counts": state_counts(rows),
@@ -312,6 +312,8 @@ def cmd_status(args) -> int:
     for row in rows:
         if row.reason:
             print(f"blocked job {row.recipe}/{row.service}: {row.reason}")
+        if row.note:
+            print(f"{row.state} {row.recipe}/{row.service}{f' (#{row.pr})' if row.pr else ''}: {row.note}")
     for broken in plan.broken:
         print(f"broken {broken.path}: {broken.reason}")
     if any(r.state == "closed" for r in rows):

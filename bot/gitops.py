@@ -153,6 +153,7 @@ class GitRepo:
         self.path = Path(self.repo.working_tree_dir or self.repo.git_dir)
         self.remote = remote
         self._parsed_trees: dict[bytes, list[tuple[bytes, int, str]]] = {}
+        self._root_trees: dict[str, bytes] = {}  # commit id -> its tree's id (a commit never changes)
         self._remote_heads: dict[str, str] | None = None  # branch -> sha, listed on first use
 
     @property
@@ -225,10 +226,19 @@ class GitRepo:
         for path, text in files.items():
             data = text if text is None or isinstance(text, bytes) else text.encode("utf-8")
             changes[path] = None if data is None else self._store("blob", data)
-        root = self.repo.commit(parent).tree.binsha
-        tree = self._write_tree(root, changes)
+        tree = self._write_tree(self._root_tree(parent), changes)
         return self.commit_tree(bin_to_hex(tree).decode() if tree else self._empty_tree(), [parent],
                                 message, identity)
+
+    def _root_tree(self, commit: str) -> bytes:
+        """The commit's tree id; read once per commit id (every job of a run commits on the same base: two
+        round trips to git's object reader each). A name that is not a commit id is looked up each time."""
+        found = self._root_trees.get(commit)
+        if found is None:
+            found = self.repo.commit(commit).tree.binsha
+            if len(commit) == 40 and all(c in "0123456789abcdef" for c in commit):
+                self._root_trees[commit] = found
+        return found
 
     def _store(self, kind: str, data: bytes) -> bytes:
         """Writes a loose object in this process (GitPython's own store runs `git hash-object` per object)."""

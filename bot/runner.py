@@ -87,6 +87,7 @@ class Runner:
         self.gate = gate  # bot.validation.gate.Gate, or None: merged waves count as green
         self.blocked = BlockedJobs(repo.state_dir, config.recipe_options)  # jobs that cannot get a PR, and why
         self.last_listing: list[PullRequest] = []
+        self.reopening: dict[str, PullRequest] = {}  # job key -> its reverted PR, when the rollout opens it again
 
     def plan(self, prs: dict[str, PullRequest] | None = None) -> tuple[Plan, str]:
         """prs: the bot's PRs by job key, when the caller already has them (one list call per run)."""
@@ -115,7 +116,7 @@ class Runner:
         plan, base_sha = self.plan(prs)
         for job in plan.jobs:
             if self.opens_again(job, prs.get(job.key), reverted):
-                del prs[job.key]
+                self.reopening[job.key] = prs.pop(job.key)
         return plan, base_sha, prs, reverted
 
     def opens_again(self, job: Job, pr: PullRequest | None, reverted: set[int]) -> bool:
@@ -251,12 +252,29 @@ class Runner:
 
     def publish_dashboard(self, plan: Plan, base_sha: str, prs: dict[str, PullRequest], reverted: set[int]) -> str:
         selection = self.select(plan, prs, base_sha)
-        body = dashboard_body(plan, self.status_rows(plan, prs, reverted), selection,
+        body = dashboard_body(plan, self.status_rows(plan, prs, reverted, base_sha), selection,
                               self.config.base_branch, base_sha, reverts=self.open_reverts())
         return self.forge.publish_dashboard(DASHBOARD_TITLE, body)
 
-    def status_rows(self, plan: Plan, prs: dict[str, PullRequest], reverted: set[int]):
-        return status_rows(plan, prs, reverted, blocked_reason=self.blocked.reason)
+    def status_rows(self, plan: Plan, prs: dict[str, PullRequest], reverted: set[int], base_sha: str = ""):
+        return status_rows(plan, prs, reverted, blocked_reason=self.blocked.reason, reopening=self.reopening,
+                           human_commits=lambda job, pr: self.human_commits(job, pr, base_sha))
+
+    def human_commits(self, job: Job, pr: PullRequest, base_sha: str = "") -> str:
+        """Who pushed commits of their own onto the PR's branch ("1 commit by dana@example.com"), read from git
+        alone: a branch that is still the bot's one commit on its PR's base answers without a git process."""
+        head = self.repo.remote_head(job.branch)
+        if head is None:
+            return ""
+        commit = self.repo.commit(head)
+        made_on = (read_marker(pr.body) or {}).get("base")
+        if commit.author_email == self.config.identity.email and commit.parents == (made_on,):
+            return ""
+        foreign = self.foreign_commits(job.branch, base_sha or made_on or head)
+        if not foreign:
+            return ""
+        who = ", ".join(sorted({c.author_email for c in foreign}))
+        return f"{len(foreign)} commit(s) by {who}"
 
     def select(self, plan: Plan, prs: dict[str, PullRequest], base_sha: str, *, all_waves: bool = False) -> Selection:
         kwargs = {}

@@ -27,6 +27,7 @@ REAL_WHEELS = (
     "pytest==8.3.5", "pluggy==1.5.0", "iniconfig==2.0.0", "packaging==24.2", "exceptiongroup==1.2.2",
     "tomli==2.0.1", "colorama==0.4.6", "setuptools==75.8.0", "setuptools-scm==8.1.0",
     "typing-extensions==4.12.2", "poetry-core==2.1.2",
+    "hatchling==1.27.0", "hatch-vcs==0.4.0", "pathspec==0.12.1", "trove-classifiers==2025.5.9.12", "editables==0.5",
 )
 PLATFORM_TAG = sysconfig.get_platform().replace("-", "_").replace(".", "_")
 
@@ -80,6 +81,35 @@ SERVICES: dict[str, dict[str, str]] = {
         "scm_app/__init__.py": "from scm_app._version import version as __version__\n\n" + app("scm_app"),
         "tests/test_double.py": double_test("scm_app") + "\n\ndef test_version():\n"
                                 "    from scm_app import __version__\n    assert __version__\n",
+    },
+    # hatch-vcs writes the version module at build time; test tools in a `tests` extra
+    "vcs-app": {
+        "pyproject.toml": '[build-system]\nrequires = ["hatchling", "hatch-vcs"]\nbuild-backend = "hatchling.build"\n\n'
+                          '[project]\nname = "vcs-app"\ndynamic = ["version"]\ndependencies = ["widgets==1.4"]\n\n'
+                          '[project.optional-dependencies]\ntests = ["pytest"]\n\n'
+                          '[tool.hatch.version]\nsource = "vcs"\nraw-options = { root = "../.." }\n\n'
+                          '[tool.hatch.build.hooks.vcs]\nversion-file = "vcs_app/_version.py"\n\n'
+                          '[tool.hatch.build.targets.wheel]\npackages = ["vcs_app"]\n',
+        ".gitignore": "vcs_app/_version.py\n",
+        "vcs_app/__init__.py": "from vcs_app._version import version as __version__\n\n" + app("vcs_app"),
+        "tests/test_double.py": double_test("vcs_app") + "\n\ndef test_version():\n"
+                                "    from vcs_app import __version__\n    assert __version__\n",
+    },
+    # the service itself cannot be installed: its build backend is nowhere to be found
+    "nobuild-app": {
+        "pyproject.toml": '[build-system]\nrequires = ["shipyard-backend>=1"]\nbuild-backend = "shipyard.api"\n\n'
+                          '[project]\nname = "nobuild-app"\nversion = "1.0"\ndependencies = ["widgets==1.4"]\n\n'
+                          '[project.optional-dependencies]\ntest = ["pytest"]\n',
+        "nobuild_app/__init__.py": app("nobuild_app"),
+        "tests/test_double.py": double_test("nobuild_app"),
+    },
+    # `addopts` holds the option of a plugin (pytest-cov) its declarations do not install: pytest refuses to start
+    "cov-app": {
+        "requirements.txt": "widgets==1.4\n",
+        "requirements-test.txt": "-r requirements.txt\npytest\n",
+        "pytest.ini": "[pytest]\naddopts = --cov=cov_app --cov-report=term-missing\n",
+        "cov_app/__init__.py": app("cov_app"),
+        "tests/test_double.py": double_test("cov_app"),
     },
     # Poetry with a dev group and its packages under src/
     "poetry-app": {
@@ -148,6 +178,15 @@ SERVICES: dict[str, dict[str, str]] = {
         "strenum_app/__init__.py": "import enum\n\n\nclass Mode(enum.StrEnum):\n    FAST = 'fast'\n\n\n" + app("strenum_app"),
         "tests/test_double.py": double_test("strenum_app"),
     },
+    # declares >=3.10; on 3.10 it keeps numbers-lib 1, beside which the new widgets' arrowish 2.0 cannot import:
+    # the migration breaks it on 3.10 only, where the base passes (on 3.11 the branch passes)
+    "pyfloor-app": {
+        "pyproject.toml": '[project]\nname = "pyfloor-app"\nversion = "1.0"\nrequires-python = ">=3.10"\n'
+                          'dependencies = ["widgets==1.4", "numbers-lib<2; python_version < \'3.11\'",'
+                          ' "numbers-lib>=2; python_version >= \'3.11\'"]\n\n[dependency-groups]\ndev = ["pytest"]\n',
+        "pyfloor_app/__init__.py": app("pyfloor_app"),
+        "tests/test_double.py": double_test("pyfloor_app"),
+    },
     # the new widgets pulls arrowish 2.0, which cannot import beside this service's numbers-lib<2 pin
     "newtree-app": {
         "requirements.txt": "widgets==1.4\nnumbers-lib<2\n",
@@ -202,6 +241,9 @@ def rollout(tmp_path_factory, index):
         yield repo, prs
 
 
+VERDICT_LABELS = {"checks-failing", "no-tests-ran", "not-validated"}
+
+
 def states(repo: Monorepo, capsys) -> dict[str, str]:
     capsys.readouterr()
     assert main(["--repo", str(repo.work), "status", "--json"]) == 0
@@ -209,13 +251,32 @@ def states(repo: Monorepo, capsys) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("service", ["src-app", "scm-app", "poetry-app", "extras-app", "tox-app", "setuppy-app",
-                                     "setuppy-extras-app", "setupcfg-app"])
+@pytest.mark.parametrize("service", ["src-app", "scm-app", "vcs-app", "poetry-app", "extras-app", "tox-app",
+                                     "setuppy-app", "setuppy-extras-app", "setupcfg-app"])
 def test_installed_as_its_ci_would_it_passes(rollout, service):
     _, prs = rollout
     pr = prs[service]
-    assert "**Passed**" in pr.body and "checks-failing" not in pr.labels, pr.body
+    assert "**Passed**" in pr.body and not set(pr.labels) & VERDICT_LABELS, pr.body
     assert "| passed | " in pr.body and "| passed | 0 |" not in pr.body, pr.body
+
+
+@pytest.mark.slow
+def test_a_service_that_cannot_be_installed_could_not_validate_in_the_installers_words(rollout, capsys):
+    repo, prs = rollout
+    pr = prs["nobuild-app"]
+    assert set(pr.labels) & VERDICT_LABELS == {"not-validated"}, pr.labels  # never checks-failing
+    assert "**Passed**" not in pr.body and "**Could not validate**: building the test environment failed" in pr.body
+    assert "installing the service itself" in pr.body and "shipyard-backend" in pr.body  # uv's own words
+    assert states(repo, capsys)["nobuild-app"] == "could not validate"
+
+
+@pytest.mark.slow
+def test_a_plugin_option_pytest_refuses_could_not_validate_naming_the_plugin(rollout):
+    _, prs = rollout
+    pr = prs["cov-app"]
+    assert set(pr.labels) & VERDICT_LABELS == {"not-validated"}, pr.labels
+    assert "**Could not validate**: pytest: error: unrecognized arguments: --cov=cov_app" in pr.body, pr.body
+    assert "(`pytest-cov`): declare the plugin with the service's test dependencies" in pr.body
 
 
 @pytest.mark.slow
@@ -225,6 +286,7 @@ def test_the_pr_says_where_the_test_dependencies_came_from(rollout):
     assert "dependency group `test` of pyproject.toml" in prs["scm-app"].body
     assert "Poetry group `dev`" in prs["poetry-app"].body
     assert "extra `requirements-test` of pyproject.toml" in prs["extras-app"].body
+    assert "extra `tests` of pyproject.toml" in prs["vcs-app"].body
     assert "`deps` of tox.ini [testenv]" in prs["tox-app"].body
     assert "requirements-test.txt" in prs["newtree-app"].body
     assert "installed the service itself" in prs["src-app"].body
@@ -260,6 +322,19 @@ def test_a_declared_python_the_code_cannot_run_on_is_said_and_the_next_one_runs(
     pr = prs["strenum-app"]
     assert "**Passed**" in pr.body and "| passed | 1 | 1 |" in pr.body, pr.body
     assert "not validated on 3.10: every test errors there" in pr.body and "StrEnum" in pr.body
+
+
+@pytest.mark.slow
+def test_a_migration_that_breaks_a_declared_python_fails_though_a_newer_one_passes(rollout, capsys):
+    """Was **Passed** (on 3.11) with "not validated on 3.10: every test errors there": the base passes on 3.10."""
+    repo, prs = rollout
+    pr = prs["pyfloor-app"]
+    assert set(pr.labels) & VERDICT_LABELS == {"checks-failing"}, pr.body
+    assert "**Passed**" not in pr.body
+    assert "> - Python 3.10." in pr.body and ", which the service declares: every test errors there after the " \
+        "migration (ImportError: arrowish 2.0 was built against numbers-lib 2.x; found numbers-lib 1.5); on the " \
+        "base they pass there" in pr.body
+    assert states(repo, capsys)["pyfloor-app"] == "failing checks"
 
 
 @pytest.mark.slow

@@ -99,6 +99,11 @@ def test_a_run_opens_the_migration_again_once_the_recipe_options_changed(repo, c
     config = (repo.work / "upgrade-bot.toml").read_text() + '\n[recipes."widgets-2.0"]\nflag_legacy = false\n'
     repo.commit_on_main({"upgrade-bot.toml": config}, "widgets: no legacy() items")
     git(repo.work, "pull", "-q", "origin", "main")
+    capsys.readouterr()
+    assert run_bot(repo, "status", "--json") == 0  # planned again, and status says why
+    [row] = json.loads(capsys.readouterr().out)["rows"]
+    assert (row["state"], row["pr"]) == ("planned", None)
+    assert row["note"] == "reverted in #1; the recipe or its options changed since, so the rollout opens it again"
     assert run_bot(repo, "run") == 0
     forge = local_forge(repo)
     assert [(p.number, p.head, p.state) for p in forge.list_prs("")][-1] == (3, BRANCH, "open")

@@ -164,3 +164,33 @@ def test_a_requirements_file_beside_setup_py_is_the_runtime_with_install_require
                      "requirements-dev.txt": "pytest\n"})
     plan = plan_environment(tmp_path)
     assert plan.runtime_source == "`requirements.txt` and `setup.py` (install_requires)"
+
+
+ALL_EXTRAS_CI = ("jobs:\n  test:\n    steps:\n      - uses: astral-sh/setup-uv@v6\n"
+                 "      - run: uv sync --all-extras --no-python-downloads\n      - run: uv run pytest\n")
+CLI_PROJECT = ('[project]\nname = "svc"\nversion = "1"\ndependencies = ["six"]\n\n'
+               '[project.optional-dependencies]\ncli = ["typer"]\n\n[dependency-groups]\ndev = ["pytest"]\n')
+
+
+def test_every_extra_when_the_projects_ci_installs_them_all(tmp_path):
+    """aiomysensors' tests import its CLI (the `cli` extra): its CI runs `uv sync --all-extras`."""
+    write(tmp_path, {"pyproject.toml": CLI_PROJECT, ".github/workflows/ci.yml": ALL_EXTRAS_CI, ".git/HEAD": ""})
+    plan = plan_environment(tmp_path)
+    assert plan.selection.extras == ("cli",) and plan.selection.groups == ("dev",)
+    assert plan.test_source == ("dependency group `dev` of pyproject.toml; every extra (`cli` too), as "
+                                "`uv sync --all-extras` in `.github/workflows/ci.yml` installs them")
+    assert installed(tmp_path) == ["pytest", "six", "typer"]
+
+
+def test_a_monorepo_workflow_installs_every_extra_only_for_the_services_it_names(tmp_path):
+    ci = ALL_EXTRAS_CI.replace("uv sync", "cd services/alpha && uv sync")
+    write(tmp_path, {".github/workflows/ci.yml": ci, ".git/HEAD": "",
+                     "services/alpha/pyproject.toml": CLI_PROJECT, "services/beta/pyproject.toml": CLI_PROJECT})
+    assert plan_environment(tmp_path / "services" / "alpha").selection.extras == ("cli",)
+    assert plan_environment(tmp_path / "services" / "beta").selection.extras == ()
+
+
+def test_without_such_a_ci_extras_are_chosen_by_name(tmp_path):
+    write(tmp_path, {"pyproject.toml": CLI_PROJECT, ".github/workflows/ci.yml": ALL_EXTRAS_CI.replace(
+        " --all-extras", ""), ".git/HEAD": ""})
+    assert plan_environment(tmp_path).selection.extras == ()

@@ -63,6 +63,22 @@ def test_a_conftest_that_does_not_import_is_no_tests_ran_with_the_import_error()
     assert (verdict.kind, verdict.cause) == (NO_TESTS, GAUGE)
 
 
+def test_pytest_refusing_its_command_line_on_the_base_could_not_validate_in_its_own_words():
+    """`addopts = --cov=app` without pytest-cov: pytest exits 4 before collecting; was "no tests ran" with
+    "exited 4 without reporting any test"."""
+    tail = ("ERROR: usage: __main__.py [options] [file_or_dir] [file_or_dir] [...]\n"
+            "__main__.py: error: unrecognized arguments: --cov=app --cov-report=xml\n  inifile: /s/pytest.ini\n"
+            "  rootdir: /s")
+    verdict = judge([run(exit_code=4, tail=tail)], [run(exit_code=4, tail=tail)])
+    assert (verdict.kind, verdict.label) == (NOT_VALIDATED, "not-validated")
+    assert verdict.cause == "pytest: error: unrecognized arguments: --cov=app --cov-report=xml"
+    assert "a plugin that is not installed where the tests run (`pytest-cov`)" in verdict.advice
+    asyncio = tail.replace("--cov=app --cov-report=xml", "--asyncio-mode=auto")
+    assert "(`pytest-asyncio`)" in judge([run(exit_code=4, tail=asyncio)], [run(exit_code=4, tail=asyncio)]).advice
+    # the branch refusing what the base accepted is the migration's doing: every test is gone
+    assert judge([run(OK)], [run(exit_code=4, tail=tail)]).kind == FAILING
+
+
 def test_nothing_collected_and_everything_skipped_are_no_tests_ran():
     empty = run(exit_code=5)
     assert judge([empty], [empty]).cause == "pytest: no tests collected (exit 5)"
@@ -159,3 +175,10 @@ def test_a_suite_that_hangs_only_on_the_branch_is_failing_not_unvalidated():
     verdict = judge([run(OK, OTHER)], [run(timed_out=True, tail="[upgrade-bot] pytest timed out after 600 s")])
     assert verdict.kind == FAILING and "tests/test_a.py::test_ok: gone (it passed on the base)" in verdict.failures
     assert "check pytest: passed on the base, timed out here" in verdict.failures
+
+
+def test_the_checkout_checks_ran_in_is_not_named_on_the_pr():
+    cause = ("/tmp/upgrade-bot-wt-27190-pnawa8ht/services/app/pyproject.toml: installing the service itself failed: "
+             "Failed to build `app @ file:///tmp/upgrade-bot-wt-27190-pnawa8ht/services/app`")
+    assert not_validated(cause).cause == ("services/app/pyproject.toml: installing the service itself failed: "
+                                          "Failed to build `app @ services/app`")

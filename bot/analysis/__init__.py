@@ -11,6 +11,9 @@ Entry point::
 Files are parsed lazily, at most once per file per run (libcst, so syntax newer than the bot's own Python
 still parses), and each metadata provider of a file (positions, scopes, qualified names, expression
 context) is resolved once, on first use; parents come from a plain walk (faster than ParentNodeProvider).
+Scopes and expression contexts are libcst's own visitors driven without its node-rebuilding traversal
+(bot/analysis/resolution.py, 6x cheaper; libcst's providers if its internals differ), and qualified names
+are asked of the scopes node by node: tests/test_analysis_oracle.py compares every answer with libcst's.
 The cache holds the last 2 services: a run applies all recipes of a service one after another. Recipes share the trees: never mutate them (libcst transformers return
 new trees, which is fine).
 

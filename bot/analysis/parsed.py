@@ -1,13 +1,16 @@
 """One parsed file of a service: its libcst tree and the metadata every recipe asks about, resolved once."""
 from __future__ import annotations
 
+import functools
 import re
+from itertools import repeat
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Collection, Iterator, Mapping
+from typing import ClassVar, Collection, Iterator, Mapping
 
 import libcst as cst
 from libcst.metadata import (
+    BatchableMetadataProvider,
     ExpressionContext,
     ExpressionContextProvider,
     MetadataWrapper,
@@ -18,6 +21,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from . import resolution
 from .names import children, dotted_name, import_from_module
 
 _COMPOUND = (cst.With, cst.For, cst.While, cst.If, cst.Try, cst.FunctionDef, cst.ClassDef)
@@ -33,10 +37,14 @@ class ParsedModule:
     tree: cst.Module
     # unsafe_skip_copy: metadata is keyed by the very nodes of `tree`, which recipes transform and key edits by.
     wrapper: MetadataWrapper = field(init=False)
+    # scopes and expression contexts by bot.analysis.resolution (libcst's visitors, 5x cheaper); False: by
+    # libcst's providers (tests/test_analysis_oracle.py compares the two)
+    own_resolution: ClassVar[bool] = resolution.AVAILABLE
 
     def __post_init__(self) -> None:
         self.wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
         self._qualified: dict[cst.CSTNode, Collection[QualifiedName]] = {}
+        self._children: dict[int, list[cst.CSTNode]] = {}  # id(node) -> children(node), see _children_of
 
     # ----- metadata ----------------------------------------------------------------------------
     # Each provider is resolved on first use only (metadata is most of a run's time, and most questions
@@ -45,7 +53,24 @@ class ParsedModule:
     def resolved(self, provider) -> Mapping:
         if provider is ParentNodeProvider:
             return self._parent_map  # same mapping, built without libcst's visitor machinery (2-3x faster)
+        if self.own_resolution and provider not in self.wrapper._metadata and _needs_scopes(provider):
+            self._resolve_scopes(with_scopes=provider is not ExpressionContextProvider)
+        computed = self.wrapper._metadata
+        if provider not in computed and _standalone(provider):
+            # what wrapper.resolve stores, without the whole-file batched pass it also makes with no
+            # batchable provider to run (for positions, that idle pass cost as much as the positions)
+            computed[provider] = provider()._gen(self.wrapper)
         return self.wrapper.resolve(provider)
+
+    def _resolve_scopes(self, with_scopes: bool) -> None:
+        """Expression contexts (and scopes) by bot.analysis.resolution, stored in the wrapper as its own
+        providers' results: `wrapper.resolve`/`wrapper.visit` and providers depending on them reuse them."""
+        computed = self.wrapper._metadata
+        if ExpressionContextProvider not in computed:
+            computed[ExpressionContextProvider] = resolution.expression_contexts(self.tree, self._children_of)
+        if with_scopes and ScopeProvider not in computed:
+            computed[ScopeProvider] = resolution.scopes(self.tree, computed[ExpressionContextProvider],
+                                                       self._children_of)
 
     @property
     def metadata(self) -> "_LazyMetadata":
@@ -103,12 +128,26 @@ class ParsedModule:
     @cached_property
     def _parent_map(self) -> dict[cst.CSTNode, cst.CSTNode]:
         parents: dict[cst.CSTNode, cst.CSTNode] = {}
-        stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(c, self.tree) for c in reversed(children(self.tree))]
+        read = self._children
+        below = read[id(self.tree)] = children(self.tree)
+        stack: list[tuple[cst.CSTNode, cst.CSTNode]] = list(zip(reversed(below), repeat(self.tree)))
+        pop, extend = stack.pop, stack.extend
         while stack:  # pre-order, so the keys are in source order
-            node, parent = stack.pop()
+            node, parent = pop()
             parents[node] = parent
-            stack.extend((child, node) for child in reversed(children(node)))
+            below = read[id(node)] = children(node)
+            if below:
+                extend(zip(reversed(below), repeat(node)))
         return parents
+
+    def _children_of(self, node: cst.CSTNode) -> list[cst.CSTNode]:
+        """children(node), read once by the parent map's walk for the metadata visitors' walks (keyed by id:
+        a node's hash is a Python-level call). Nodes outside the tree (a string annotation the scope
+        visitor parses) are read from their fields."""
+        if not self._children:
+            self._parent_map
+        found = self._children.get(id(node))
+        return found if found is not None else children(node)
 
     @cached_property
     def nodes(self) -> list[cst.CSTNode]:
@@ -223,6 +262,20 @@ class ParsedModule:
                         if isinstance(target, cst.Name):
                             defined[target.value] = small
         return defined
+
+
+@functools.lru_cache(maxsize=None)
+def _needs_scopes(provider) -> bool:
+    """The provider is, or depends on, ScopeProvider or ExpressionContextProvider."""
+    if provider in (ScopeProvider, ExpressionContextProvider):
+        return True
+    return any(_needs_scopes(p) for p in getattr(provider, "METADATA_DEPENDENCIES", ()))
+
+
+def _standalone(provider) -> bool:
+    """libcst resolves the provider alone, in one call of its _gen (PositionProvider, ...)."""
+    return (not provider.METADATA_DEPENDENCIES and not provider.gen_cache
+            and not issubclass(provider, BatchableMetadataProvider))
 
 
 class _LazyMetadata:

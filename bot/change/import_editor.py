@@ -27,6 +27,8 @@ from typing import Sequence
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from bot.analysis.names import children
+
 from .edit_plan import EditPlan
 
 GROUPED, APPENDED = "grouped", "appended"
@@ -280,35 +282,29 @@ def _add_appended(module: cst.Module, wanted: list[_Wanted]) -> cst.Module:
     return AddImportsVisitor(context).transform_module(module)
 
 
-class _NameUses(cst.CSTVisitor):
-    """Loads of a plain name outside import statements, attribute names and keyword names."""
-
-    def __init__(self, name: str) -> None:
-        self.name, self.count = name, 0
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)  # `x.name` does not use a variable called `name`
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)  # nor does the keyword of `f(name=...)`
-        return False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.count += node.value == self.name
+def _uses(module: cst.Module, name: str) -> bool:
+    """A load of the plain name `name` outside import statements, attribute names and keyword names (the
+    file as edited, so no metadata; its nodes are read from their fields, not rebuilt as libcst's
+    visitors do)."""
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        kind = node.__class__
+        if kind is cst.Name:
+            if node.value == name:
+                return True
+        elif kind is cst.Import or kind is cst.ImportFrom:
+            continue
+        elif kind is cst.Attribute or kind is cst.Arg:
+            stack.append(node.value)  # `x.name` does not use a variable called `name`, nor `f(name=...)`
+            continue
+        stack.extend(children(node))
+    return False
 
 
 def remove_unused_import(module: cst.Module, name: str, source: str | None = None) -> cst.Module:
     """Drop `import name` (or `from source import name`) when it is a line of its own and unused."""
-    uses = _NameUses(name)
-    module.visit(uses)
-    if uses.count:
+    if _uses(module, name):
         return module
     body = list(module.body)
     for index, statement in enumerate(body):

@@ -12,6 +12,7 @@ and blank lines stay at the end of the file.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -144,6 +145,13 @@ def _reference_target(stripped: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _requirement(text: str) -> Requirement:
+    """Parsed once per process, and only read: every job of a service scans the same requirement files
+    again, and packaging's parser is most of a scan."""
+    return Requirement(text)
+
+
 def _locate(logical: _Logical, file: str) -> _Located | None:
     """Parse one logical line as a requirement; None for options, comments, blanks and paths."""
     uncommented = _strip_comment(logical.content)
@@ -153,7 +161,7 @@ def _locate(logical: _Logical, file: str) -> _Located | None:
     requirement_part = uncommented[: options_at.start()] if options_at else uncommented
     options = uncommented[options_at.start() :] if options_at else ""
     try:
-        parsed = Requirement(requirement_part.strip())
+        parsed = _requirement(requirement_part.strip())
     except InvalidRequirement:
         return None  # bare paths, archive URLs, env-var references: not ours to touch
 

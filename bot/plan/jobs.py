@@ -216,6 +216,8 @@ def select_jobs(plan: Plan, pr_states: Mapping[str, str], config: Config, *, all
     reason = blocked_reason or (lambda job: job.blocked_reason)
     maintain = [j for j in plan.jobs if pr_states.get(j.key) == "open"]
     candidates = [j for j in plan.jobs if j.key not in pr_states]
+    if all(reason(j) for j in candidates):  # nothing could open, whatever the answer (the last wave is through):
+        is_green = _always_green            # the gate is not asked, and nothing is said to be blocked by it
     blocked: list[str] = []
     current = None
     if not all_waves:

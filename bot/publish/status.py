@@ -11,7 +11,8 @@ from bot.plan.jobs import Job, Plan, Selection
 
 
 STATES = ("planned", "blocked", "open", "failing checks", "no tests ran", "could not validate", "needs manual work",
-          "merged", "closed", "reverted")
+          "human commits", "merged", "closed", "reverted")
+HANDS_OFF = "human commits"  # an open PR whose branch holds a person's commits: the bot no longer updates it
 
 
 @dataclass
@@ -20,29 +21,45 @@ class StatusRow:
     tier: str
     service: str
     recipe: str
-    state: str  # planned|blocked|open|failing checks|no tests ran|could not validate|needs manual work|merged|
-    #             closed|reverted
+    state: str  # planned|blocked|open|failing checks|no tests ran|could not validate|needs manual work|
+    #             human commits|merged|closed|reverted
     pr: int | None
     url: str
     manual: int
     reason: str = ""  # why a blocked job can never get a PR, and so what a human must fix
+    note: str = ""  # why a state is not what it seems: a planned job that reopens, a PR the bot keeps off
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
 
 def status_rows(plan: Plan, prs: Mapping[str, PullRequest], reverted: set[int] = frozenset(),
-                blocked_reason: Callable[[Job], str] | None = None) -> list[StatusRow]:
-    """blocked_reason(job): why a job without a PR can never get one (default: its service's problems)."""
+                blocked_reason: Callable[[Job], str] | None = None,
+                human_commits: Callable[[Job, PullRequest], str] | None = None,
+                reopening: Mapping[str, PullRequest] | None = None) -> list[StatusRow]:
+    """blocked_reason(job): why a job without a PR can never get one (default: its service's problems).
+    human_commits(job, pr): who pushed commits of their own onto an open PR's branch ("" when nobody did).
+    reopening: the reverted PRs of jobs the rollout opens again (the recipe changed since), by job key."""
     reason_of = blocked_reason or (lambda job: job.blocked_reason)
+    reopening = reopening or {}
     rows = []
     for job in plan.jobs:
         pr = prs.get(job.key)
         manual = manual_count(pr)
         reason = reason_of(job) if pr is None else ""
         state = "blocked" if reason else _state(pr, manual, reverted)
+        note = ""
+        if pr is None and job.key in reopening and not reason:
+            note = (f"reverted in #{reopening[job.key].number}; the recipe or its options changed since, so the "
+                    f"rollout opens it again")
+        elif pr is not None and pr.state == "open" and human_commits is not None:
+            who = human_commits(job, pr)
+            if who:
+                note = (f"{who}: the bot no longer updates it (its verdict, {state}, is for the bot's commit); "
+                        f"comment `/retry` to rebuild it keeping them")
+                state = HANDS_OFF
         rows.append(StatusRow(job.wave_number, job.tier, job.service.key, job.recipe.id, state,
-                              pr.number if pr else None, pr.url if pr else "", manual, reason))
+                              pr.number if pr else None, pr.url if pr else "", manual, reason, note))
     return rows
 
 

@@ -608,13 +608,14 @@ def _uv_environment() -> dict[str, str]:
 
 
 def _first_uv_error(stderr: str) -> str:
-    """``error: <what>`` joined with the first ``cause:`` line: one line that says why."""
+    """``error: <what>`` joined with its first ``cause:`` line and, when uv gives a chain of them, the last one
+    (the root: "Because shipyard-backend was not found in the package registry ..."): one line that says why."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     error = next((line[len("error:"):].strip() for line in lines if line.startswith("error:")), None)
-    cause = next((line[len("cause:"):].strip() for line in lines if line.startswith("cause:")), None)
+    causes = [line[len("cause:"):].strip() for line in lines if line.startswith("cause:")]
     if error is None:
         return (lines[-1] if lines else "uv failed without output")[:400]
-    return (f"{error}: {cause}" if cause else error)[:400]
+    return ": ".join([error, *causes[:1], *causes[1:][-1:]])[:600]
 
 
 def _install_error(stderr: str, expanded: ExpandedRequirements, generated: Path) -> EnvBuildError:

@@ -19,7 +19,7 @@ from bot.gitops import GitRepo
 from bot.plan.jobs import Job
 from bot.publish.render import read_marker
 from bot.validation import EnvBuildError
-from bot.validation.runner import CheckRunner
+from bot.validation.runner import CheckRunner, NotChecked
 from bot.validation.verdict import FAILING, NO_TESTS, Verdict, judge, not_validated
 
 ACCEPT_HINT = ("or let the next wave go as it is: comment `/accept-wave` on #{pr} (a merged PR of the wave), "
@@ -92,10 +92,14 @@ class Gate:
                 continue
             seen.add(job.service.key)
             baseline = (read_marker(pr.body) or {}).get("base") or self.base_sha
-            verdict = self.service_verdict(job, baseline)
+            accept = ACCEPT_HINT.format(pr=example.number)
+            try:
+                verdict = self.service_verdict(job, baseline)
+            except NotChecked:  # a read-only gate (`status`) runs nothing: the next `run` checks the tip
+                return False, (f"{job.service.path}: the base after the merge ({self.base_sha[:12]}) is not "
+                               f"checked yet; the next `upgrade-bot run` checks it")
             if verdict.is_green(self.untested_is_green):
                 continue
-            accept = ACCEPT_HINT.format(pr=example.number)
             if verdict.kind == NO_TESTS:
                 return False, (f"{job.service.path}: no test ran on the base after the merge ({verdict.cause}); "
                                f"{verdict.advice}, or set `untested-is-green = true`, {accept}")

@@ -28,27 +28,41 @@ from bot.validation.envs import CACHE_DIR_VARIABLE, Interpreter, default_cache_d
 from bot.validation.exercised import exercising_tests
 from bot.validation.prefetch import BRANCH, EnvPrefetch
 from bot.validation.python_version import MAX_ATTEMPTS, python_plan
-from bot.validation.verdict import NOT_VALIDATED, Verdict, judge, not_validated, unverified_tests
+from bot.validation.verdict import (FAILING, MAX_FAILURES, NOT_VALIDATED, Verdict, judge, not_validated,
+                                    unverified_tests)
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
 # Bump when what an env holds for the same tree changes (v2: locked versions; v3: the project installed, test
-# dependencies by source, the Python by declaration), so old results are not reused.
-RESULTS_SCHEMA = 3
+# dependencies by source, the Python by declaration; v4: every extra when CI installs them all), so old results
+# are not reused.
+RESULTS_SCHEMA = 4
+
+
+class NotChecked(Exception):
+    """A read-only runner was asked for check results no run has stored yet."""
 
 
 class CheckRunner:
-    """Check results for one service directory at one commit, cached by the service's git tree."""
+    """Check results for one service directory at one commit, cached by the service's git tree.
 
-    def __init__(self, repo: GitRepo, config: Config, step: Callable[[str], None] | None = None) -> None:
+    cached_only: never build an environment or run a check (`status`: read-only and cheap); results no run
+    has stored raise NotChecked."""
+
+    def __init__(self, repo: GitRepo, config: Config, step: Callable[[str], None] | None = None,
+                 cached_only: bool = False) -> None:
         self.repo, self.config = repo, config
         self.step = step or (lambda message: None)  # "<service>: <what starts now>", for progress output
+        self.cached_only = cached_only
         self.cache_dir = repo.state_dir / "validation"
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        check_env_cache()
+        if not cached_only:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            check_env_cache()
         self.pythons: dict[tuple[str, str], str] = {}  # (service path, sha) -> the environment, in the PR's words
         self.interpreters: dict[tuple[str, str], Interpreter] = {}  # (service path, sha) -> the Python that ran
         self.installed: dict[tuple[str, str], dict[str, str]] = {}  # what the environment held (with `imports`)
         self.diagnoses: dict[tuple[str, str], Diagnosis] = {}  # the migrated package does not import: why
+        # the Pythons left for the next one because every test errored there the same way, and that error
+        self.abandoned: dict[tuple[str, str], tuple[tuple[Interpreter, str], ...]] = {}
         self.checkout = SharedCheckout(repo)  # every check run's, switched from commit to commit
 
     def specs(self, service: str) -> list[CheckSpec]:
@@ -79,7 +93,11 @@ class CheckRunner:
                 self.installed[(service_path, sha)] = stored.get("installed", {})
                 if stored.get("diagnosis"):
                     self.diagnoses[(service_path, sha)] = Diagnosis(**stored["diagnosis"])
+                self.abandoned[(service_path, sha)] = tuple((_interpreter({"interpreter": entry[:4]}), entry[4])
+                                                            for entry in stored.get("abandoned", ()))
                 return [_run_from_json(r) for r in stored["runs"]]
+        if self.cached_only:
+            raise NotChecked(f"{service} at {sha[:12]}")
         with self.checkout.at(sha) as checkout:
             kill_point("validating")
             service_dir = checkout / service_path
@@ -102,11 +120,14 @@ class CheckRunner:
                 earlier = (*earlier, (prepared.interpreter, unusable))
             interpreter = prepared.interpreter
             own_choice = python_plan(service_dir, settings.python if settings else "").candidates[:1]
+        abandoned = tuple((i, why) for i, why in earlier if i.key_text != interpreter.key_text)
         record = json.dumps({"runs": [dataclasses.asdict(r) for r in runs], "python": prepared.description,
                              "interpreter": [str(interpreter.path), interpreter.implementation,
                                              interpreter.version, interpreter.machine],
                              "installed": probe.installed,
-                             "diagnosis": dataclasses.asdict(diagnosis) if diagnosis else None})
+                             "diagnosis": dataclasses.asdict(diagnosis) if diagnosis else None,
+                             "abandoned": [[str(i.path), i.implementation, i.version, i.machine, why]
+                                           for i, why in abandoned]})
         if preferred is not None:
             preferred.write_text(record)
         if preferred is None or (own_choice and own_choice[0].key_text == interpreter.key_text and not earlier):
@@ -116,6 +137,7 @@ class CheckRunner:
             self.diagnoses[(service_path, sha)] = diagnosis
         self.pythons[(service_path, sha)] = prepared.description
         self.interpreters[(service_path, sha)] = interpreter
+        self.abandoned[(service_path, sha)] = abandoned
         return runs
 
 
@@ -209,8 +231,33 @@ class CheckValidator:
             diagnosis = dataclasses.replace(diagnosis, on_base=f"{diagnosis.culprit.split()[0]} {base_version}".strip()
                                             if base_version else "")
         notes = [note for note in (diagnosis.describe() if diagnosis else "", python) if note]
+        broken = self.broken_pythons(job, base_sha, head_sha, migrated)
+        if broken:  # passed on a newer Python, but the migration broke one the service declares
+            verdict = Verdict(FAILING, failures=(*broken, *verdict.failures)[:MAX_FAILURES])
         summary = render_comparison(comparison, before, after, verdict, unverified_tests(before, exercising), notes)
         return Validation(summary, verdict)
+
+    def broken_pythons(self, job: Job, base_sha: str, head_sha: str, migrated: tuple[str, ...]) -> list[str]:
+        """The Pythons the branch was moved off because every test errored there, where the base's tests pass:
+        the migration broke the service on a Python it declares (a new release that needs a newer one)."""
+        checks, path = self.checks, job.service.path
+        found = []
+        for interpreter, why in checks.abandoned.get((path, head_sha), ()):
+            kept = [(store, store.get((path, base_sha))) for store in (checks.pythons, checks.interpreters,
+                                                                       checks.installed, checks.diagnoses)]
+            there = checks.results(job.service.name, path, base_sha, "the base", prefer=interpreter, imports=migrated)
+            ran = checks.interpreters.get((path, base_sha))
+            for store, value in kept:  # the base as it ran beside the branch stays what the PR reports
+                if value is None:
+                    store.pop((path, base_sha), None)
+                else:
+                    store[(path, base_sha)] = value
+            passed_there = any(o.outcome == "passed" for run in there for o in run.outcomes.values())
+            if ran is not None and ran.key_text == interpreter.key_text and passed_there:
+                error = why.removeprefix("every test errors there").strip().removeprefix("(").removesuffix(")")
+                found.append(f"Python {interpreter.version}, which the service declares: every test errors there after "
+                             f"the migration ({error}); on the base they pass there")
+        return found
 
 
 def migrated_distributions(job: Job) -> tuple[str, ...]:

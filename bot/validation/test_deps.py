@@ -18,6 +18,7 @@ different versions of one package cannot make the environment unbuildable. Pure:
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from bot.config import CheckEnvSettings
 from bot.declared.requirements import Declaration
 from bot.declared.setup_cfg import parse_setup_cfg
 from bot.declared.setup_py import parse_setup_py
+from bot.validation.ci_install import all_extras_command
 from bot.validation.locked import lock_file
 
 TEST_WORDS = frozenset({"test", "tests", "testing", "unittest", "unittests", "pytest", "dev", "develop", "development"})
@@ -92,6 +94,24 @@ def is_test_name(name: str) -> bool:
 
 
 def plan_environment(service_dir: Path, configured: CheckEnvSettings | None = None) -> EnvPlan:
+    """The declared plan, plus every extra of pyproject.toml when the project's CI installs them all
+    (bot.validation.ci_install); a configured check environment is taken as it is."""
+    plan = _declared_plan(service_dir, configured)
+    if configured is not None and (configured.requirements or configured.extras or configured.groups):
+        return plan
+    extras = [name for name in _optional(read_pyproject(service_dir)) if name not in plan.selection.extras]
+    if not extras or not any(path.name in ("pyproject.toml", "uv.lock") for path in plan.files):
+        return plan
+    command, where = all_extras_command(Path(service_dir))
+    if not command:
+        return plan
+    said = f"every extra ({_names(extras)} too), as `{command}` in `{where}` installs them"
+    return dataclasses.replace(plan, selection=dataclasses.replace(plan.selection,
+                                                                   extras=(*plan.selection.extras, *extras)),
+                               test_source=f"{plan.test_source}; {said}" if plan.test_source else said)
+
+
+def _declared_plan(service_dir: Path, configured: CheckEnvSettings | None = None) -> EnvPlan:
     service_dir = Path(service_dir)
     pyproject = read_pyproject(service_dir)
     install, reason = _installable(service_dir, pyproject)

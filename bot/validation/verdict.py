@@ -10,7 +10,8 @@ dashboard and the wave gate. Four kinds, never confused:
   fails): `failures` names each with its first error line.
 - ``no tests ran``: nothing passed on the base (nothing collected, every test errored or was skipped,
   a conftest that does not import): `cause` is the error, `advice` what to do about it.
-- ``could not validate``: the environment could not be built, the checks could not start or finish,
+- ``could not validate``: the environment could not be built, the checks could not start or finish (pytest
+  refusing its own command line, as when `addopts` holds the option of a plugin nobody installed),
   or the tests that exercise the change cannot run on the base either (a broker, a module this machine
   lacks): `cause` in the tool's own words, `advice` what to do.
 
@@ -39,11 +40,24 @@ MAX_FAILURES = 25
 RETRY = "then comment `/retry` on the PR"
 _EXCEPTION_LINE = re.compile(r"^(?:E\s+)?((?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit)\b(?::.*)?)$")
 _MISSING_MODULE = re.compile(r"No module named '([^']+)'")
+# pytest refusing its own command line (exit 4): "__main__.py: error: unrecognized arguments: --cov=app"
+_USAGE_ERROR = re.compile(r"^[\w.-]+: (error: .+)$")
+# options that the configuration's `addopts` often holds, and the plugin that gives each
+_PLUGIN_OPTIONS = {"--cov": "pytest-cov", "-n": "pytest-xdist", "--numprocesses": "pytest-xdist",
+                   "--timeout": "pytest-timeout", "--reruns": "pytest-rerunfailures", "--benchmark": "pytest-benchmark",
+                   "--mypy": "pytest-mypy", "--flake8": "pytest-flake8", "--randomly": "pytest-randomly",
+                   "--html": "pytest-html", "--snapshot": "syrupy", "--doctest-plus": "pytest-doctestplus",
+                   "--asyncio-mode": "pytest-asyncio", "--dist": "pytest-xdist", "--count": "pytest-repeat"}
+
+
+# the temporary checkout checks run in (bot.gitops names it so): its path means nothing on the PR
+_CHECKOUT_PATH = re.compile(r"(?:file://)?/[^\s'\"`]*?/upgrade-bot-wt-\d+-[^/\s'\"`]+/")
 
 
 def not_validated(cause: str, advice: str = "") -> Verdict:
     """The checks could not say anything: the environment could not be built, or they could not start."""
-    return Verdict(NOT_VALIDATED, _one_line(cause), advice or f"fix what the message says, {RETRY}")
+    return Verdict(NOT_VALIDATED, _one_line(_CHECKOUT_PATH.sub("", str(cause))),
+                   advice or f"fix what the message says, {RETRY}")
 
 
 def judge(baseline: Sequence[CheckRun], after: Sequence[CheckRun], exercising: Collection[str] | None = None,
@@ -92,7 +106,25 @@ def _not_started(runs: Sequence[CheckRun], branch: bool = False) -> Verdict | No
         if run.timed_out:
             return not_validated(f"{run.name}: timed out before reporting any test",
                                  f"raise the check's `timeout`, or make the suite faster, {RETRY}")
+        usage = _usage_error(tail) if run.exit_code == 4 else ""
+        if usage:
+            return not_validated(f"{run.name}: {usage}", _usage_advice(usage))
     return None
+
+
+def _usage_error(tail: str) -> str:
+    return next((match.group(1) for line in reversed(tail.splitlines())
+                 if (match := _USAGE_ERROR.match(line.strip()))), "")
+
+
+def _usage_advice(usage: str) -> str:
+    """Mostly an option of a plugin the service's CI installs and its declarations do not (`--cov` in addopts)."""
+    words = usage.replace("=", " ").split()
+    plugins = sorted({plugin for option, plugin in _PLUGIN_OPTIONS.items()
+                      if any(word == option or word.startswith(option + "-") for word in words)})
+    named = f" (`{'`, `'.join(plugins)}`)" if plugins else ""
+    return (f"pytest's configuration (its `addopts`) uses an option of a plugin that is not installed where the tests "
+            f"run{named}: declare the plugin with the service's test dependencies, or configure `[[checks]]`, {RETRY}")
 
 
 def _failures(comparison: Comparison) -> list[str]:

@@ -41,6 +41,7 @@ from .declarations import PythonFloor, UnparsableFile, unparsable_item
 from .event_loop import EventLoopForSyncCode, EventLoopManual, EventLoopOverride, EventLoopParameter
 from .fixtures import AsyncioFixtureDecorator, DynamicFixtureScope, FixtureLoopScope
 from .markers import MarkAsyncTests, MarkerLoopScope
+from .removed_names import RemovedPytestAsyncioName
 from .suite import check_mode, may_need_changes, suite
 
 
@@ -64,6 +65,7 @@ class PytestAsyncioCodemod(RuleCodemod):
         FixtureLoopScope,           # PA003
         PythonFloor,                # PA012
         EventLoopForSyncCode,       # PA013  reads conftest.py as the rules above left it
+        RemovedPytestAsyncioName,   # PA014
     )
 
     def migrate(self, service: ServiceSource) -> CodemodResult:

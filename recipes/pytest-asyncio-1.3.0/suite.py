@@ -76,9 +76,9 @@ def suite(run: "ServiceRun") -> Suite:
 
 
 def may_need_changes(path: str, text: str, collection: Collection) -> bool:
-    """Cheap text test: every rule needs an event_loop name, an asyncio marker call, or an async def
-    that is a test (in a test module) or a fixture."""
-    if EVENT_LOOP in text or ".asyncio(" in text:
+    """Cheap text test: every rule needs an event_loop name, an asyncio marker call, a pytest_asyncio name (PA014),
+    or an async def that is a test (in a test module) or a fixture."""
+    if EVENT_LOOP in text or ".asyncio(" in text or "pytest_asyncio" in text:
         return True
     return "async def" in text and (collection.is_test_module(path) or "fixture" in text)
 
