@@ -113,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     t = recipes.add("test", "run recipes' fixtures (before/after/unchanged, manual items, idempotency) and "
                             "their rules' VALID/INVALID examples", cmd_recipes_test)
     t.add_argument("ids", nargs="*", metavar="ID", help="recipe ids or folders to test (default: all)")
+    a = recipes.add("api-table", "write each recipe's API table (the new version's real modules, introspected in "
+                                 "a cached env) for the import audit; --check compares instead", cmd_recipes_api_table)
+    a.add_argument("ids", nargs="*", metavar="ID", help="recipe ids or folders (default: all with an [audit] table)")
+    a.add_argument("--check", action="store_true", help="exit 1 when a checked-in table differs from the real version")
     n = recipes.add("new", "write a skeleton recipe in the rule form that passes `recipes test`", cmd_recipes_new)
     n.add_argument("id", metavar="ID", help="<package>-<version>, e.g. requests-3.0")
     n.add_argument("--dir", help="folder to create it in (default: the first recipe-dirs entry, else recipes/)")
@@ -388,6 +392,36 @@ def _report_broken_sources() -> int:
     for source in broken:
         print(f"upgrade-bot: error: {source}", file=sys.stderr)
     return EXIT_FAILED if broken else EXIT_OK
+
+
+def cmd_recipes_api_table(args) -> int:
+    from bot.analysis.migration_map import MIGRATION_FILE, MigrationMapError, load_migration_map
+    from bot.validation.api_table import ApiTableError, check, write
+    from bot.validation.envs import EnvBuildError
+    config = _config_or_default(args)
+    failed = 0
+    for recipe in _recipes_named(args.ids, config):
+        path = recipe.folder / MIGRATION_FILE
+        if not path.is_file():
+            if args.ids:
+                print(f"{recipe.id}: no {MIGRATION_FILE}", file=sys.stderr)
+                failed += 1
+            continue
+        try:
+            mapping = load_migration_map(path)
+            if mapping.audit is None:
+                continue
+            if args.check:
+                outcome = check(mapping)
+                print(f"{'ok  ' if outcome.ok else 'FAIL'} {recipe.id}: {outcome.path.name}"
+                      + ("" if outcome.ok else f"\n       {outcome.summary()}"))
+                failed += not outcome.ok
+            else:
+                print(f"wrote {write(mapping)}")
+        except (MigrationMapError, ApiTableError, EnvBuildError) as exc:
+            print(f"{recipe.id}: {exc}", file=sys.stderr)
+            failed += 1
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _recipes_named(names: list[str], config: Config) -> list[Recipe]:

@@ -11,6 +11,8 @@ import pytest
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
 TEST_RECIPES = Path(__file__).resolve().parent.parent / "examples" / "recipes"  # the example of docs/recipes.md
+# tests/data/ holds services whose own tests the execution tests run in their envs, never in this suite
+collect_ignore = ["data"]
 HUMAN = {"GIT_AUTHOR_NAME": "Dana Human", "GIT_AUTHOR_EMAIL": "dana@example.com",
          "GIT_COMMITTER_NAME": "Dana Human", "GIT_COMMITTER_EMAIL": "dana@example.com"}
 

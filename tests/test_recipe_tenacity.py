@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import textwrap
 from pathlib import Path
 
 import pytest
 import tomlkit
 
+from bot.change.doubles import SHARED_RULE_IDS
 from bot.change.fixtures import fixture_cases
 from bot.change.recipe import load_recipe
 from bot.declared.requirements import edit_requirements
@@ -63,7 +65,7 @@ def case_source(case: str, tree: str = "before") -> ServiceSource:
 
 def test_recipe_metadata_rules_and_default_options():
     assert RECIPE.package == "tenacity" and RECIPE.version == "9.1.2"
-    assert sorted(RECIPE.rules()) == [f"TEN{n:03d}" for n in range(1, 12)]
+    assert sorted(set(RECIPE.rules()) - set(SHARED_RULE_IDS)) == [f"TEN{n:03d}" for n in range(1, 12)]
     assert RECIPE.default_options == {"add_reraise": False}
     [bump] = RECIPE.requirement_edits
     assert (bump.action, bump.package, bump.spec) == ("set", "tenacity", "==9.1.2")
@@ -162,6 +164,54 @@ def test_every_wait_callable_that_is_not_tenacitys_is_reviewed_with_what_it_does
     assert "__call__" in by_line[22] and "self.seen.append" in by_line[22]
     assert "`logging_wait` has a side effect" in by_line[32]
     assert by_line[38].startswith("custom wait: passed for `wait` at svc/jobs.py:44")
+
+
+def test_a_wait_held_in_a_settings_object_is_reviewed_by_what_the_field_can_hold():
+    """Issue 17: `@retry(wait=POLICY.wait)` where POLICY is a NamedTuple holding wait_exponential(...) was listed
+    as a custom wait ("is not a tenacity wait"): main listed lines 7, 12 and 17 too, and missed line 32 (a
+    parameter's field, filled by a caller with a side-effecting callable)."""
+    result = migrate(case_source("manual-settings-held-waits"))
+    by_line = {m.line: m.reason for m in result.manual if m.rule == "TEN005"}
+    assert sorted(by_line) == [22, 32]
+    assert by_line[22].startswith("custom wait: `REPORTS.wait` can hold `observed_wait` has a side effect")
+    assert "passed for `wait` at svc/jobs.py:36" in by_line[32]
+
+
+@pytest.mark.parametrize("construction, listed", [
+    ("RetryPolicy(3, custom)", True),          # by position, in field order
+    ("RetryPolicy(wait=custom)", True),
+    ("RetryPolicy(**options)", True),          # unknown: reviewed as before
+    ("RetryPolicy(3, wait_fixed(1))", False),
+])
+def test_a_settings_field_is_custom_when_any_construction_of_that_instance_can_fill_it_with_a_custom_wait(
+        construction, listed):
+    files = {"svc/__init__.py": "", "svc/jobs.py": textwrap.dedent(f"""
+        from typing import Any, NamedTuple
+
+        from tenacity import retry, wait_fixed
+
+        SEEN = []
+
+
+        def custom(state):
+            SEEN.append(state)
+            return 1
+
+
+        class RetryPolicy(NamedTuple):
+            attempts: int = 3
+            wait: Any = wait_fixed(2)
+
+
+        POLICY = {construction}
+
+
+        @retry(wait=POLICY.wait)
+        def job():
+            pass
+        """)}
+    result = migrate(ServiceSource("svc", files))
+    assert [m.line for m in result.manual if m.rule == "TEN005"] == ([22] if listed else [])
 
 
 SETUP_PY_FLOORS = {

@@ -24,6 +24,10 @@ BROKER_TESTS = ("import pytest\n\nfrom broker_app import double\n\n\n@pytest.fix
                 "    raise RuntimeError('no MQTT broker on this machine: start one, or set MQTT_HOST')\n\n\n"
                 "def test_double_over_the_broker(broker):\n    assert double(2) == 4\n")
 PLAIN_TEST = "def test_arithmetic():\n    assert 1 + 1 == 2\n"
+# the same, guarded the way suites often are: skipped whole when the broker is missing, on both sides
+SKIPPED_BROKER_TESTS = ("import pytest\n\nfrom guarded_app import double\n\n"
+                        "pytestmark = pytest.mark.skipif(True, reason='no MQTT broker on this machine')\n\n\n"
+                        "def test_double_over_the_broker():\n    assert double(2) == 4\n")
 
 
 def service(name: str, wheels, code: str, tests: dict[str, str], requirements: str = "") -> dict[str, str]:
@@ -48,6 +52,7 @@ def verdicts(tmp_path_factory):
                                                 "test_app.py": TEST_DOUBLE.format(name="gauge")}))
     files.update(service("empty", wheels, APP, {}))
     files.update(service("broker", wheels, APP, {"test_bridge.py": BROKER_TESTS, "test_plain.py": PLAIN_TEST}))
+    files.update(service("guarded", wheels, APP, {"test_bridge.py": SKIPPED_BROKER_TESTS, "test_plain.py": PLAIN_TEST}))
     files.update(service("unbuildable", wheels, APP, {"test_app.py": TEST_DOUBLE.format(name="unbuildable")},
                          requirements="widgets-addon==1.0\n"))
     files.update(service("nopytest", wheels, APP, {"test_app.py": TEST_DOUBLE.format(name="nopytest")}))
@@ -74,6 +79,9 @@ EXPECTED = {  # service: (label, what the PR says, state in status)
     "broker": ("not-validated", "**Could not validate**: 1 test(s) that exercise this change do not pass on the "
                                 "base either: tests/test_bridge.py::test_double_over_the_broker: RuntimeError: "
                                 "no MQTT broker on this machine", "could not validate"),
+    "guarded": ("not-validated", "**Could not validate**: 1 test(s) that exercise this change do not pass on the "
+                                 "base either: tests/test_bridge.py::test_double_over_the_broker: "
+                                 "no MQTT broker on this machine", "could not validate"),
     "unbuildable": ("not-validated", "**Could not validate**: building the test environment failed",
                     "could not validate"),
     "nopytest": ("not-validated", "**Could not validate**: pytest: pytest is not installed", "could not validate"),

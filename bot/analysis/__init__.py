@@ -89,6 +89,14 @@ Parameter flow
     carriers(parsed, value), reads_of(parsed, target)  the expressions holding the same object
     arguments_for(parsed, param) -> [(module, expression)]  its default and what every call site passes
         (instance_classes uses this for unannotated parameters, e.g. `self.sink = sink` in __init__)
+
+Migration facts (used by the shared rules of bot.change.doubles and bot.change.import_audit)
+    migration_map.load_migration_map(path) -> MigrationMap   a recipe's migration.toml: renamed/moved/removed
+                                                names, class members, changed signatures, the audit table
+    api_table.ApiTable.load(path)               the names a version really has (introspected, checked in)
+    doubles.DoubleValues(analysis)              what each mock of the tests stands for (patches, specs,
+                                                fixtures by pytest name, plain mocks plugged in, fakes)
+    doubles.Meanings(analysis, edited)          what a dotted name means before / after the run's edits
 """
 from __future__ import annotations
 

@@ -202,7 +202,7 @@ class FunctionsMixin:
         if "test" not in requesting_path and "conftest" not in requesting_path:
             return []
         fixtures = self.decorated(FIXTURE_DECORATORS)
-        return [f for f in fixtures if _fixture_name(f) == name
+        return [f for f in fixtures if fixture_name(f) == name
                 and (f.module.path == requesting_path or f.module.path.endswith("conftest.py"))]
 
     # ----- expressions that evaluate to a function ---------------------------------------------
@@ -292,7 +292,8 @@ def _has_decorator(node: cst.CSTNode, names: set[str]) -> bool:
         isinstance(d.decorator, cst.Name) and d.decorator.value in names for d in node.decorators)
 
 
-def _fixture_name(fixture: Definition) -> str:
+def fixture_name(fixture: Definition) -> str:
+    """The name tests request a fixture by: `@pytest.fixture(name="mqtt")` -> "mqtt", else the function's name."""
     for decorator in fixture.node.decorators:
         if isinstance(decorator.decorator, cst.Call):
             for arg in decorator.decorator.args:

@@ -28,7 +28,7 @@ when every small statement of a line goes, the line goes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence, Union
+from typing import Callable, Collection, Sequence, Union
 
 import libcst as cst
 
@@ -64,6 +64,7 @@ class EditPlan:
         self._before: dict[cst.CSTNode, list[cst.BaseStatement]] = {}
         self._after: dict[cst.CSTNode, list[cst.BaseStatement]] = {}
         self._late: list[tuple[str, Callable[[cst.Module], cst.Module]]] = []
+        self._origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}  # id(new statement) -> (it, original)
 
     # ----- recording -------------------------------------------------------------------------
 
@@ -112,6 +113,22 @@ class EditPlan:
     def is_removed(self, node: cst.CSTNode) -> bool:
         return node in self._removed
 
+    def touched(self, node: cst.CSTNode, *, within: Collection[str] | None = None) -> bool:
+        """`node` already has an edit, or sits inside a node that was removed or replaced whole (a new edit
+        there would conflict or be lost): a rule that only follows others' edits leaves such nodes alone.
+        `within`: rule ids whose edits inside `node` do not count; an edit of a node inside `node` by any other
+        rule counts too (a rewrite of `node` would redo that rule's work)."""
+        if node in self._edits or node in self._removed:
+            return True
+        if any(ancestor in self._removed or any(e.whole for e in self._edits.get(ancestor, ()))
+               for ancestor in self.parsed.ancestors(node)):
+            return True
+        if within is None:
+            return False
+        inside = [edited for edited, edits in self._edits.items() if any(e.rule not in within for e in edits)]
+        inside += [removed for removed, rule in self._removed.items() if rule not in within]
+        return any(node in self.parsed.ancestors(edited) for edited in inside)
+
     def _own(self, node: cst.CSTNode, rule: str) -> None:
         """Edits are keyed by the nodes of the file's shared tree: any other node would be silently ignored."""
         if node is not self.parsed.tree and self.parsed.parent(node) is None:
@@ -133,8 +150,17 @@ class EditPlan:
 
     # ----- applying --------------------------------------------------------------------------
 
+    def origin(self, statement: cst.CSTNode) -> cst.CSTNode | None:
+        """The original statement a statement of the last apply()'s tree came from: itself when untouched, the
+        statement it replaced, or the one it was inserted next to; None for lines added as a whole (imports)."""
+        if statement in self.parsed.parents or statement is self.parsed.tree:
+            return statement
+        found = self._origins.get(id(statement))
+        return found[1] if found is not None and found[0] is statement else None
+
     def apply(self) -> cst.Module:
         """The file's tree with every edit made (the original tree when there is none)."""
+        self._origins = {}
         tree = self.parsed.tree
         if self._edits or self._removed or self._before or self._after:
             touched = {*self._edits, *self._removed, *self._before, *self._after}
@@ -193,7 +219,9 @@ class _Applier(cst.CSTTransformer):
         if id(original) not in self.dirty:  # unchanged; it may still get the comments of a removed statement
             if (self._orphaned and self._orphaned[-1] and isinstance(original, _STATEMENTS)
                     and id(original) not in self._elifs):
-                return self._with_pending([updated], self._orphaned[-1])
+                moved = self._with_pending([updated], self._orphaned[-1])
+                self.plan._origins[id(moved)] = (moved, original)
+                return moved
             return updated
         result: NodeResult = self._fix_removed_elements(original, updated)
         for edit in self.plan._edits.get(original, ()):
@@ -206,6 +234,8 @@ class _Applier(cst.CSTTransformer):
             result = cst.RemovalSentinel.REMOVE
         if isinstance(original, _STATEMENTS) and id(original) not in self._elifs:
             result = self._statement(original, result)
+            for node in _flatten(result):
+                self.plan._origins[id(node)] = (node, original)
         if isinstance(original, _BLOCKS):
             orphaned = self._orphaned.pop()
             if orphaned and isinstance(result, _BLOCKS):

@@ -48,11 +48,13 @@ class FileRun:
 class ServiceRun:
     """One recipe applied to one service: what its rules share, and what they produce."""
 
-    def __init__(self, codemod: "RuleCodemod", source: ServiceSource) -> None:
+    def __init__(self, codemod: "RuleCodemod", source: ServiceSource, original: ServiceSource | None = None) -> None:
         self.codemod = codemod
         self.source = source
         self.options: Mapping[str, Any] = codemod.options
         self.analysis = ServiceAnalysis.of(source)
+        # The service before an earlier codemod changed it, when the rules follow one (see RuleCodemod.migrate)
+        self.original_analysis = ServiceAnalysis.of(original) if original is not None else self.analysis
         self.files: dict[str, FileRun] = {}
         self.manual: list[ManualItem] = []
         self.notes: list[str] = []
@@ -131,8 +133,10 @@ class RuleCodemod(Codemod):
 
     # ----- the run -------------------------------------------------------------------------------
 
-    def migrate(self, service: ServiceSource) -> CodemodResult:
-        run = ServiceRun(self, service)
+    def migrate(self, service: ServiceSource, *, original: ServiceSource | None = None) -> CodemodResult:
+        """The recipe's result on `service`. `original`: the service before another codemod produced `service`
+        (rules that follow a migration, bot.change.doubles, then read old names in the original)."""
+        run = ServiceRun(self, service, original)
         rules = [rule_class(run) for rule_class in self.enabled_rules()]
         for rule in rules:
             rule.begin_service()

@@ -13,6 +13,10 @@ New imports and unused ones are settled once, after every node edit, on the edit
     imports.add("tenacity", "AsyncRetrying")         `from tenacity import AsyncRetrying` (joins an existing
                                                      `from tenacity import ...` line when there is one)
     imports.remove_if_unused("asyncio")              `import asyncio` when nothing else in the file uses it
+    imports.move_name("pytest_asyncio.plugin", "SubRequest", "_pytest.fixtures", "SubRequest")
+                                                     whichever `from pytest_asyncio.plugin import SubRequest`
+                                                     the edited file holds now reads from the new place
+                                                     (the local name is kept: `import B as A` when renamed)
 
 A new import joins its group (standard library, third party, first party) in the alphabetical place
 isort would give it, and a new group is set off by a blank line. `placement="appended"` puts it after the
@@ -50,6 +54,7 @@ class ImportEditor:
         self.first_party = first_party  # the service's own top-level modules (its imports form the last group)
         self._added: list[_Wanted] = []
         self._unused: list[tuple[str, str | None]] = []
+        self._moved: list[tuple[str, str, str, str]] = []
 
     # ----- existing import lines ----------------------------------------------------------------
 
@@ -88,11 +93,21 @@ class ImportEditor:
             self._schedule(rule)
             self._unused.append((name, source))
 
+    def move_name(self, source: str, name: str, new_source: str, new_name: str, rule: str = "") -> None:
+        """`from source import name [as x]` -> `from new_source import new_name [as x]`, on the file as every other
+        edit leaves it (for names found missing only in the edited file). Other names of that line stay."""
+        moved = (source, name, new_source, new_name)
+        if moved not in self._moved:
+            self._schedule(rule)
+            self._moved.append(moved)
+
     def _schedule(self, rule: str) -> None:
-        if not self._added and not self._unused:
+        if not self._added and not self._unused and not self._moved:
             self.plan.apply_after_edits(self._apply, rule)
 
     def _apply(self, module: cst.Module) -> cst.Module:
+        for source, name, new_source, new_name in self._moved:
+            module = module.visit(_MoveName(source, name, new_source, new_name))
         appended = [w for w in self._added if w.placement == APPENDED]
         for wanted in sorted((w for w in self._added if w.placement == GROUPED),
                              key=lambda w: (w.module, w.name or "", w.asname or "")):
@@ -327,3 +342,33 @@ def remove_unused_import(module: cst.Module, name: str, source: str | None = Non
             rest[0] = rest[0].with_changes(leading_lines=statement.leading_lines)
         return module.with_changes(body=[*body[:index], *rest])
     return module
+
+
+class _MoveName(cst.CSTTransformer):
+    """`from source import a, name as x, b` -> `from source import a, b` + `from new_source import new_name as x`."""
+
+    def __init__(self, source: str, name: str, new_source: str, new_name: str) -> None:
+        super().__init__()
+        self.source, self.name, self.new_source, self.new_name = source, name, new_source, new_name
+
+    def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine):
+        if len(updated.body) != 1 or not isinstance(updated.body[0], cst.ImportFrom):
+            return updated
+        small = updated.body[0]
+        if small.relative or small.module is None or isinstance(small.names, cst.ImportStar) \
+                or get_full_name_for_node(small.module) != self.source:
+            return updated
+        moving = [a for a in small.names if get_full_name_for_node(a.name) == self.name]
+        if not moving:
+            return updated
+        alias = moving[0]
+        local = alias.asname.name.value if alias.asname is not None else self.name
+        new_alias = cst.ImportAlias(cst.Name(self.new_name),
+                                    asname=cst.AsName(cst.Name(local)) if local != self.new_name else None)
+        new_line = cst.SimpleStatementLine([cst.ImportFrom(module=cst.parse_expression(self.new_source),
+                                                           names=[new_alias])])
+        kept = [a for a in small.names if a is not alias]
+        if not kept:
+            return new_line.with_changes(leading_lines=updated.leading_lines)
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return cst.FlattenSentinel([updated.with_changes(body=[small.with_changes(names=kept)]), new_line])

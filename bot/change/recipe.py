@@ -18,7 +18,7 @@ import tomlkit
 from packaging.utils import canonicalize_name
 from tomlkit.exceptions import TOMLKitError
 
-from bot.codemod import Codemod
+from bot.codemod import Codemod, NoCodemod
 from bot.errors import RecipeError
 from bot.model import RequirementEdit
 
@@ -46,7 +46,8 @@ class Recipe:
 
     @cached_property
     def codemod_class(self) -> type[Codemod]:
-        return _load_codemod(self.folder, self.codemod_ref, str(self.folder / "recipe.toml"))
+        loaded = _load_codemod(self.folder, self.codemod_ref, str(self.folder / "recipe.toml"))
+        return _with_migration_map(loaded, self.folder)
 
     def options(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         for key, value in (overrides or {}).items():
@@ -310,6 +311,22 @@ def _load_codemod(folder: Path, ref: str, where: str) -> type[Codemod]:
     if not (isinstance(cls, type) and issubclass(cls, Codemod)):
         raise RecipeError(f"{folder / module_file}: {class_name} is not a bot.codemod.Codemod subclass")
     return cls
+
+
+def _with_migration_map(codemod_class: type[Codemod], folder: Path) -> type[Codemod]:
+    """A recipe's migration.toml drives the shared rules a codemod in the rule form lists last in its RULES
+    (`*migration_rules(__file__)`); any other codemod could not run them, so the folder is refused."""
+    from bot.analysis.migration_map import MIGRATION_FILE
+
+    path = folder / MIGRATION_FILE
+    if not path.is_file() or codemod_class is NoCodemod:
+        return codemod_class
+    from bot.change.engine import RuleCodemod
+    if not issubclass(codemod_class, RuleCodemod):
+        raise RecipeError(f"{path}: the shared rules it drives need a codemod in the rule form "
+                          f"(bot.change.engine.RuleCodemod listing *migration_rules(__file__)); "
+                          f"{codemod_class.__name__} is not one")
+    return codemod_class
 
 
 _NOT_FINGERPRINTED = ("__pycache__", "fixtures")

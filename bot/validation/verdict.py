@@ -13,7 +13,7 @@ dashboard and the wave gate. Four kinds, never confused:
 - ``could not validate``: the environment could not be built, the checks could not start or finish (pytest
   refusing its own command line, as when `addopts` holds the option of a plugin nobody installed),
   or the tests that exercise the change cannot run on the base either (a broker, a module this machine
-  lacks): `cause` in the tool's own words, `advice` what to do.
+  lacks: they fail, or a module of them is skipped whole): `cause` in the tool's own words, `advice` what to do.
 
 Only ``passed`` is green for the gate; ``untested-is-green`` makes ``no tests ran`` green too.
 
@@ -174,14 +174,21 @@ def _why_nothing_passed(runs: Sequence[CheckRun]) -> str:
 
 
 def unverified_tests(baseline: Sequence[CheckRun], exercising: Collection[str] | None) -> list[TestOutcome]:
-    """The base's failing or erroring tests that exercise the change: what the branch cannot be judged on."""
+    """The base's tests that exercise the change and say nothing about it: what the branch cannot be judged on.
+    Those that fail or error there, and those of a test module whose every test was skipped there (a
+    `skipif(no broker)` guard): nothing ran the migrated code."""
     if not exercising:
         return []
     modules = {entry for entry in exercising if not entry.endswith("::")}
     collected_only = tuple(entry for entry in exercising if entry.endswith("::"))
-    return [o for run in baseline for o in run.outcomes.values()
-            if o.outcome in ("failed", "error")
-            and (o.test_id.split("::", 1)[0] in modules or o.test_id.startswith(collected_only))]
+    covered = [o for run in baseline for o in run.outcomes.values()
+               if o.test_id.split("::", 1)[0] in modules or o.test_id.startswith(collected_only)]
+    by_module: dict[str, list[TestOutcome]] = {}
+    for outcome in covered:
+        by_module.setdefault(outcome.test_id.split("::", 1)[0], []).append(outcome)
+    never_ran = {module for module, outcomes in by_module.items()
+                 if all(o.outcome == "skipped" and not o.message.startswith("expected failure") for o in outcomes)}
+    return [o for o in covered if o.outcome in ("failed", "error") or o.test_id.split("::", 1)[0] in never_ran]
 
 
 def _common_cause(outcomes: Sequence[TestOutcome]) -> str:

@@ -18,6 +18,7 @@ ids' order and only sets the order of the PR's notes.
 """
 from __future__ import annotations
 
+from bot.change.doubles import migration_rules
 from bot.change.engine import RuleCodemod, ServiceRun
 
 from .client_rules import (
@@ -75,6 +76,7 @@ class AiomqttCodemod(RuleCodemod):
         MockedClientKeywords,    # MQ022
         PahoCallbackApiVersion,  # MQ023
         NoHalfMigration,         # MQ024
+        *migration_rules(__file__),  # tests follow migration.toml (DBL001-DBL003), import audit (AUD001): last
     )
 
     def unparsable(self, run: ServiceRun, path: str, error: str) -> None:

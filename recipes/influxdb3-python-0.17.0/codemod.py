@@ -18,6 +18,7 @@ imports (INF001), the writes (INF006), the Flux queries (INF101).
 """
 from __future__ import annotations
 
+from bot.change.doubles import migration_rules
 from bot.change.engine import RuleCodemod, ServiceRun
 
 from .api_rules import AsyncClient, DeleteApi, FluxQuery, HealthCheck, ManagementApi
@@ -55,6 +56,7 @@ class InfluxDB3Codemod(RuleCodemod):
         WriteApiEscapes,      # INF110
         NoV3Equivalent,       # INF111
         NoHalfMigration,      # INF112
+        *migration_rules(__file__),  # tests follow migration.toml (DBL001-DBL003), import audit (AUD001): last
     )
 
     def files_to_read(self, run: ServiceRun) -> list[str]:

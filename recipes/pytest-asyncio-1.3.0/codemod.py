@@ -33,6 +33,7 @@ Python and pytest (PA012). Each says so in its AFTER.
 """
 from __future__ import annotations
 
+from bot.change.doubles import migration_rules
 from bot.change.engine import RuleCodemod, ServiceRun
 from bot.model import CodemodResult, ServiceSource
 
@@ -65,7 +66,8 @@ class PytestAsyncioCodemod(RuleCodemod):
         FixtureLoopScope,           # PA003
         PythonFloor,                # PA012
         EventLoopForSyncCode,       # PA013  reads conftest.py as the rules above left it
-        RemovedPytestAsyncioName,   # PA014
+        RemovedPytestAsyncioName,   # PA014  silent while AUD001 runs (below): disabling AUD001 turns it on
+        *migration_rules(__file__),  # tests follow migration.toml (DBL001), import audit (AUD001): last
     )
 
     def migrate(self, service: ServiceSource) -> CodemodResult:

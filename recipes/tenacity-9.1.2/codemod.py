@@ -14,6 +14,7 @@ order of the PR's notes (statistics, then the tenacity._asyncio move, then rerai
 """
 from __future__ import annotations
 
+from bot.change.doubles import migration_rules
 from bot.change.engine import RuleCodemod, ServiceRun
 
 from .asyncio_imports import AsyncioImports, AsyncioPatches, IsCoroutineFunction
@@ -38,6 +39,7 @@ class TenacityCodemod(RuleCodemod):
         RetryPartial,              # TEN009
         PythonFloor,               # TEN010
         AddReraise,                # TEN011
+        *migration_rules(__file__),  # tests follow migration.toml (DBL001-DBL003), import audit (AUD001): last
     )
 
     def unparsable(self, run: ServiceRun, path: str, error: str) -> None:

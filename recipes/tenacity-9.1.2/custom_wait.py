@@ -64,6 +64,13 @@ def custom_wait(index: ServiceIndex, parsed: ParsedModule, leaf: cst.BaseExpress
         return f"`{code}` builds a callable tenacity does not provide"
     if not isinstance(leaf, (cst.Name, cst.Attribute)):
         return f"`{code}` is a custom callable"
+    held = _field_values(index, parsed, leaf) if isinstance(leaf, cst.Attribute) else None
+    if held is not None:  # a field of a settings object (NamedTuple, dataclass, plain class): what it can hold
+        for module, value in held:
+            found = custom_wait(index, module, value, depth + 1)
+            if found:
+                return f"`{code}` can hold {found}"
+        return None
     definition = analysis.definition_of(parsed, leaf)
     if definition is not None and definition.is_function:
         effect = _body_effect(index, definition.module, definition.node)
@@ -85,6 +92,111 @@ def custom_wait(index: ServiceIndex, parsed: ParsedModule, leaf: cst.BaseExpress
     if not bindings and analysis.names_of(parsed, leaf):
         return f"`{code}` is not a tenacity wait"
     return None
+
+
+def _field_values(index: ServiceIndex, parsed: ParsedModule,
+                  leaf: cst.Attribute) -> list[tuple[ParsedModule, cst.BaseExpression]] | None:
+    """Every value `settings.wait` can hold when `settings` is provably an instance of one service class
+    (a NamedTuple, a dataclass, a plain settings class): the field's default, what each construction of the
+    class passes for it (by keyword, or by position in field order), what its methods assign to
+    `self.wait`, and `obj.wait = ...` on an instance anywhere in the service. None when that cannot be
+    known (no such class or field, `*args`/`**kwargs` at a construction, a property): the caller then
+    treats the wait as it would any other unknown callable."""
+    analysis = index.analysis
+    classes = analysis.instance_classes(parsed, leaf.value)
+    if len(classes) != 1:
+        return None
+    [klass] = classes
+    attr = leaf.attr.value
+    if not klass.is_class or analysis.member(klass, attr) is not None:
+        return None  # a method or property of that name: not a stored field
+    bindings = analysis.attribute_bindings(klass.module, klass.node, attr)
+    fields = _fields(klass.node)
+    if not bindings and attr not in fields:
+        return None  # maybe inherited or set from outside: nothing provable
+    values: list[tuple[ParsedModule, cst.BaseExpression]] = []
+    for binding in bindings:
+        if binding.kind == "class-attr":
+            if binding.value is None:
+                continue
+            default = _field_default(index, klass.module, binding.value)
+            if default is None:
+                return None
+            values.append((klass.module, default))
+        elif binding.value is not None:
+            values.append((binding.module, binding.value))
+        else:
+            return None  # `for self.wait in ...`, `with ... as self.wait`: not followed
+    position = fields.index(attr) if attr in fields else None
+    constructions = _constructions(index, parsed, leaf.value, klass)
+    if constructions is None:  # any instance of the class: every construction in the service
+        constructions = [(site.module, site.call) for site in analysis.call_sites(klass)]
+    for module, call in constructions:
+        if any(arg.star for arg in call.args):
+            return None
+        positional = [arg for arg in call.args if arg.keyword is None]
+        passed = [arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == attr]
+        if position is not None and position < len(positional):
+            passed.append(positional[position].value)
+        values += [(module, value) for value in passed]
+    for module in analysis.modules(analysis.files_mentioning(attr)):
+        for node in module.nodes:
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    if isinstance(target.target, cst.Attribute) and target.target.attr.value == attr \
+                            and analysis.self_class(module, target.target.value) is None \
+                            and klass in analysis.instance_classes(module, target.target.value):
+                        values.append((module, node.value))
+    return values
+
+
+def _constructions(index: ServiceIndex, parsed: ParsedModule, receiver: cst.BaseExpression,
+                   klass) -> list[tuple[ParsedModule, cst.Call]] | None:
+    """The constructions of `klass` a receiver can be, when it is a variable every binding of which is one
+    (`SETTINGS = RetrySettings()`, also imported): then only those instances matter. None otherwise."""
+    analysis = index.analysis
+    bindings = analysis.bindings_of(parsed, receiver) if isinstance(receiver, cst.Name) else []
+    if not bindings:
+        definition = analysis.definition_of(parsed, receiver) if isinstance(receiver, (cst.Name, cst.Attribute)) \
+            else None
+        if definition is None or not isinstance(definition.node, (cst.Assign, cst.AnnAssign)):
+            return None
+        scope = definition.module.scope(definition.node)
+        bindings = analysis.scope_bindings(definition.module, scope, definition.name.rpartition(".")[2]) \
+            if scope is not None else []
+    found = []
+    for binding in bindings:
+        value = binding.value
+        if not isinstance(value, cst.Call) or binding.kind == "param" \
+                or analysis.definition_of(binding.module, value.func) != klass:
+            return None
+        found.append((binding.module, value))
+    return found or None
+
+
+def _fields(klass: cst.ClassDef) -> list[str]:
+    """The class's annotated class-level names in order: the positional order of a NamedTuple's or a
+    dataclass's constructor."""
+    return [small.target.value for statement in klass.body.body if isinstance(statement, cst.SimpleStatementLine)
+            for small in statement.body if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)]
+
+
+def _field_default(index: ServiceIndex, parsed: ParsedModule, value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The default a class-level field holds: `field(default=x)` / `Field(default=x)` -> x,
+    `field(default_factory=lambda: x)` -> x; None when not known (another factory)."""
+    if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)) \
+            and parsed.code(value.func).rpartition(".")[2] in ("field", "Field"):
+        for arg in value.args:
+            if arg.keyword is not None and arg.keyword.value == "default":
+                return arg.value
+            if arg.keyword is not None and arg.keyword.value == "default_factory":
+                factory = arg.value
+                if isinstance(factory, cst.Lambda):
+                    return factory.body
+                return factory if _is_tenacity(index, parsed, factory) else None  # wait_none: tenacity's own
+        positional = [arg for arg in value.args if arg.keyword is None]
+        return positional[0].value if positional and parsed.code(value.func).endswith("Field") else None
+    return value
 
 
 def _parameter_wait(index: ServiceIndex, binding, depth: int) -> str | None:

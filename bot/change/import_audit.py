@@ -1,0 +1,305 @@
+"""Shared rule AUD001: every name the migrated service takes from the new version exists in that version.
+
+Checked on each file as the recipe's edits leave it, against the recipe's API table (the real modules of the
+new version, introspected by `upgrade-bot recipes api-table`, bot.analysis.api_table): `from X import Y`,
+`import X.Y`, `X.Y` attribute chains through an imported module, and string patch targets into X (a class
+member too: `patch("aiomqtt.Client.connect")`). This catches what no rule anticipated: `from
+pytest_asyncio.plugin import SubRequest` (in 0.21, gone in 1.3.0) stops a whole suite at collection.
+
+A missing name with a known replacement in the recipe's migration map is rewritten (`from` imports, through
+the import editor, on the edited file); any other is listed with the line, the name, and the version.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import libcst as cst
+
+from bot.analysis import dotted_name, is_test_path
+from bot.analysis.api_table import ApiTable
+from bot.analysis.doubles import Meanings
+from bot.analysis.migration_map import MigrationMap
+
+from .rule import REWRITE, Invalid, Rule, Valid
+
+_PATCHERS = ("patch", "patch.object", "setattr", "delattr")
+_TABLES: dict[int, tuple[MigrationMap, ApiTable | None]] = {}
+
+
+def audit_table(mapping: MigrationMap) -> ApiTable | None:
+    """The map's API table (loaded once per process), None when the map declares none or it is not there."""
+    found = _TABLES.get(id(mapping))
+    if found is None or found[0] is not mapping:
+        table = None
+        if mapping.audit is not None and mapping.folder is not None:
+            path = mapping.folder / mapping.audit.table
+            table = ApiTable.load(path) if path.is_file() else None
+        found = _TABLES[id(mapping)] = (mapping, table)
+    return found[1]
+
+
+@dataclass(frozen=True)
+class Missing:
+    statement: cst.CSTNode  # in the edited tree
+    name: str  # the full dotted name used
+    owner: str  # the module (or class) that lacks it
+    part: str
+    import_from: tuple[str, str] | None = None  # (module, name) of a `from module import name`
+    spelled: str | None = None  # a patch target through a service module that means `name`
+
+
+class ImportAudit(Rule):
+    ID = "AUD001"
+    KIND = REWRITE
+    MESSAGE = "every name taken from the new version exists in it (checked against its real modules)"
+    APPLIED = "import of a name the new version moved -> its new place ({n})"
+    MAP: MigrationMap | None = None
+
+    def end_service(self) -> None:
+        table = audit_table(self.MAP) if self.MAP is not None else None
+        if table is None:
+            return
+        words = {p.split(".")[0] for p in table.packages} | set(self.MAP.old_modules)
+        # test files too: `patch("pkg.transport.mqtt.base62")` reaches paho through the service's own module
+        paths = sorted({*self.analysis.files_mentioning(*words), *(p for p in self.analysis.files if is_test_path(p)
+                                                                    and p.endswith(".py"))})
+        meanings = Meanings(self.analysis, edited=self._edited, original=self.run.original_analysis)
+        for path in paths:
+            file = self.run.file(path)
+            if file is None:
+                continue
+            try:
+                tree = file.edits.apply() if not file.edits.is_empty() else file.parsed.tree
+                for missing in _missing_names(tree, table, file.parsed.package, meanings.after):
+                    self._act(file, missing, table)
+            except Exception as exc:  # a file the audit cannot read never fails the service's PR
+                self.note(f"{self.ID} could not check the imports of {path} ({type(exc).__name__}: {exc}).")
+
+    def _edited(self, path: str) -> cst.Module | None:
+        file = self.run.files.get(path)
+        return None if file is None or file.edits.is_empty() else file.edits.apply()
+
+    def _act(self, file, missing: Missing, table: ApiTable) -> None:
+        replacement = self.MAP.replacement_for(missing.name)
+        if replacement is not None and table.audits(replacement) and table.missing(replacement) is not None:
+            replacement = None  # the map's replacement is not in the real version either
+        with self.at(file.path):
+            if replacement is not None and missing.import_from is not None and "." in replacement:
+                module, name = replacement.rsplit(".", 1)
+                self.imports.move_name(missing.import_from[0], missing.import_from[1], module, name)
+                self.count()
+                return
+            origin = file.edits.origin(missing.statement) if not file.edits.is_empty() else missing.statement
+            line = file.parsed.line(origin) if origin is not None else 1
+            if any(item.file == file.path and item.line == line and item.rule != self.ID for item in self.run.manual):
+                return  # another rule of the recipe already lists this line
+            version = ", ".join(f"{d} {v}" for d, v in sorted(table.versions.items()))
+            gone = self.MAP.gone_reason(missing.name)
+            elsewhere = _elsewhere(table, missing) if replacement is None and gone is None else None
+            self.report_at(file.path, line, _code(missing.statement),
+                           f"{missing.owner} has no {missing.part!r} in {version or 'the new version'} "
+                           f"(its real modules, checked): `{missing.spelled or missing.name}` "
+                           + (f"(that is `{missing.name}`) " if missing.spelled else "")
+                           + "fails at import or when used"
+                           + (f"; {gone.why}" if gone is not None else "")
+                           + (f"; the version has it in {elsewhere[0]}" if elsewhere else ""),
+                           replacement or (gone.suggestion if gone is not None else None)
+                           or (elsewhere[1] if elsewhere else None))
+
+
+def _elsewhere(table: ApiTable, missing: Missing) -> tuple[str, str] | None:
+    """(module, suggested import) when the name a `from X import name` lacks is in one other public module of
+    the same package. Only suggested: the two modules' names may not be the same object."""
+    if missing.import_from is None:
+        return None
+    module, name = missing.import_from
+    package = next((p for p in table.packages if module == p or module.startswith(p + ".")), None)
+    homes = [m for m in table.modules_exporting(name, package) if m != module] if package else []
+    return (homes[0], f"from {homes[0]} import {name}") if homes else None
+
+
+def _code(node: cst.CSTNode) -> str:
+    text = cst.Module([]).code_for_node(node).strip()
+    return " ".join(text.split())
+
+
+def _missing_names(tree: cst.Module, table: ApiTable, package: str,
+                   resolve: Callable[[str], str | None] = lambda name: None) -> Iterator[Missing]:
+    modules: dict[str, str] = {}  # local name -> the audited module it is bound to
+    shadowed = _other_bindings(tree)
+    for statement, node in _statements_with_imports(tree):
+        if isinstance(node, cst.ImportFrom) and not node.relative and node.module is not None:
+            module = dotted_name(node.module)
+            if not table.audits(module):
+                continue
+            gap = table.missing(module)
+            if gap is not None:
+                if isinstance(node.names, cst.ImportStar):
+                    yield Missing(statement, module, *gap)
+                else:  # each name may have a replacement of its own
+                    for alias in node.names:
+                        name = dotted_name(alias.name)
+                        yield Missing(statement, f"{module}.{name}", *gap, (module, name))
+                continue
+            if isinstance(node.names, cst.ImportStar):
+                continue
+            for alias in node.names:
+                name = dotted_name(alias.name)
+                local = dotted_name(alias.asname.name) if alias.asname is not None else name
+                if not table.has_name(module, name):
+                    yield Missing(statement, f"{module}.{name}", module, name, (module, name))
+                elif table.has_module(f"{module}.{name}") and statement in tree.body:
+                    modules[local] = f"{module}.{name}"
+        elif isinstance(node, cst.Import):
+            for alias in node.names:
+                name = dotted_name(alias.name)
+                if not table.audits(name):
+                    continue
+                gap = table.missing(name)
+                if gap is not None:
+                    yield Missing(statement, name, *gap)
+                elif statement in tree.body:
+                    if alias.asname is not None:
+                        modules[dotted_name(alias.asname.name)] = name
+                    else:
+                        modules[name.split(".")[0]] = name.split(".")[0]
+    for local in shadowed:
+        modules.pop(local, None)
+    yield from _missing_uses(tree, table, modules, resolve)
+
+
+def _statements_with_imports(tree: cst.Module) -> Iterator[tuple[cst.CSTNode, cst.CSTNode]]:
+    stack: list[cst.CSTNode] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    yield node, small
+        elif isinstance(node, cst.BaseCompoundStatement):
+            stack.extend(reversed([c for c in _blocks(node)]))
+
+
+def _blocks(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found = []
+    for child in node.children:
+        if isinstance(child, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            found.append(child)
+        elif not isinstance(child, cst.BaseExpression):
+            found.extend(_blocks(child))
+    return found
+
+
+def _other_bindings(tree: cst.Module) -> set[str]:
+    """Names bound by anything but a top-level import (assignments, parameters, defs, loops, with ... as)."""
+    bound: set[str] = set()
+    stack: list[cst.CSTNode] = [tree]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            bound.add(node.name.value)
+        elif isinstance(node, cst.Param):
+            bound.add(node.name.value)
+        elif isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr)):
+            target = node.target
+            bound |= {n.value for n in _names(target)}
+        elif isinstance(node, cst.AsName) and isinstance(node.name, cst.Name):
+            pass  # import ... as x is an import binding; with/except as x are caught through their targets below
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            bound |= {n.value for n in _names(node.asname.name)}
+        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+            bound |= {n.value for n in _names(node.name.name)}
+    return bound
+
+
+def _names(node: cst.CSTNode) -> Iterator[cst.Name]:
+    if isinstance(node, cst.Name):
+        yield node
+    elif isinstance(node, (cst.Tuple, cst.List)):
+        for element in node.elements:
+            yield from _names(element.value)
+    elif isinstance(node, cst.StarredElement):
+        yield from _names(node.value)
+
+
+def _missing_uses(tree: cst.Module, table: ApiTable, modules: dict[str, str],
+                  resolve: Callable[[str], str | None]) -> Iterator[Missing]:
+    """`alias.Name...` chains through audited modules, and string patch targets into audited packages, also
+    through the service's own modules (`resolve`: what a dotted name means once the run's edits are made)."""
+    stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(s, s) for s in reversed(tree.body)]
+    while stack:
+        node, statement = stack.pop()
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            continue
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            statement = node
+        if isinstance(node, cst.Attribute):
+            chain = dotted_name(node)
+            root = chain.split(".")[0] if chain else ""
+            if root in modules:
+                full = modules[root] + chain[len(root):]
+                found = _gap(table, full)
+                if found is not None:
+                    yield Missing(statement, full, *found)
+                continue  # the chain's own parts are checked once, as a whole
+        elif isinstance(node, cst.Call) and _is_patcher(node) and node.args:
+            first = node.args[0].value
+            if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+                target = first.evaluated_value
+                if table.audits(target):
+                    found = _gap(table, target)
+                    if found is not None:
+                        yield Missing(statement, target, *found)
+                else:
+                    meaning = resolve(target) if "." in target else None
+                    found = _gap(table, meaning) if meaning and meaning != target and table.audits(meaning) else None
+                    if found is not None:
+                        yield Missing(statement, meaning, *found, spelled=target)
+        stack.extend((child, statement) for child in reversed(node.children))
+
+
+def _gap(table: ApiTable, full: str) -> tuple[str, str] | None:
+    found = table.missing(full)
+    if found is not None:
+        return found
+    parts = full.split(".")
+    for cut in range(len(parts) - 1, 0, -1):  # a class member: aiomqtt.Client.connect
+        members = table.class_members(".".join(parts[:cut]))
+        if members is not None:
+            if cut < len(parts) and parts[cut] not in members:
+                return ".".join(parts[:cut]), parts[cut]
+            return None
+    return None
+
+
+def _is_patcher(call: cst.Call) -> bool:
+    name = dotted_name(call.func)
+    return bool(name) and any(name == p or name.endswith("." + p) for p in _PATCHERS)
+
+
+# ----- binding a recipe's map --------------------------------------------------------------------------
+
+def import_audit_rule(mapping: MigrationMap) -> type[Rule] | None:
+    """AUD001 bound to the map's API table, with examples made from the table; None without a table."""
+    table = audit_table(mapping)
+    if table is None or not table.packages:
+        return None
+    package = table.packages[0]
+    entry = table.modules.get(package, {})
+    real = next((n for n in entry.get("names", ()) if not n.startswith("_")), None)
+    valid = [Valid({"svc/app.py": f"from {package} import {real}\n"}, name="a name the version has")] if real else []
+    invalid = [Invalid({"svc/app.py": f"from {package} import NotInThisVersion\n"}, items=[("svc/app.py", 1)],
+                       name="a name the version does not have")]
+    for old, new in mapping.names.items():
+        if table.audits(old) and table.missing(old) is not None and "." in new:
+            module, name = old.rsplit(".", 1)
+            new_module, new_name = new.rsplit(".", 1)
+            alias = f" as {name}" if new_name != name else ""
+            invalid.append(Invalid({"svc/app.py": f"from {module} import {name}\n"},
+                                   after={"svc/app.py": f"from {new_module} import {new_name}{alias}\n"},
+                                   name=f"{old} -> {new} (the map's replacement)"))
+            break
+    return type("ImportAudit", (ImportAudit,), {"MAP": mapping, "VALID": valid, "INVALID": invalid,
+                                                "__module__": ImportAudit.__module__})
