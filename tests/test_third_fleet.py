@@ -60,39 +60,24 @@ LISTED_ONCE = {("pumpctl", "tenacity-9.1.2"): "TEN005"}
 
 # What today's recipes and validation still get wrong here, by check: ("pr" | "items" | "all-new", project,
 # recipe or None) -> the issue item and its owner. Strict xfails: a gap fixed makes its test XPASS (a failure).
-T, A = "helper T (test doubles, import audit)", "helper A (aiomqtt)"
-ENVS = "helper V2 (validation environments, issue 16)"
-TENACITY = "the tenacity recipe (no owner named)"
+T, I, A = "helper T (test doubles, import audit)", "helper I (influx)", "helper A (aiomqtt)"
 HELD_BACK = (f"{A}: the client the `office` fixture yields (tests/test_broker.py, MQ013) holds the whole project "
              "back on asyncio-mqtt (MQ024), so there is no aiomqtt PR")
 GAPS: dict[tuple[str, str, str | None], str] = {
-    ("pr", "beaconfeed", "aiomqtt-2.4.0"): f"issue 17.1, {T}: patch('beaconfeed.feed.asyncio_mqtt.Client') (a "
-                                           "string target through the module's import) is not followed",
-    ("pr", "gaugesync", "pytest-asyncio-1.3.0"): f"issue 17.2, {T}: `from pytest_asyncio.plugin import SubRequest` "
-                                                 "stops the suite at collection",
-    ("pr", "logtap", "influxdb3-python-0.17.0"): f"issue 17.1, {T}: mocker.patch('logtap.shipper.InfluxDBClient'), "
-                                                 "client.write_api.return_value = write_api in a fixture, "
-                                                 "c.kwargs['bucket'] over write.call_args_list",
-    ("pr", "meterlog", "influxdb3-python-0.17.0"): f"issue 17.1, {T}: mock.patch('meterlog.adapter.InfluxDBClient', "
-                                                   "autospec=True), write_api.return_value.write.call_args.kwargs"
-                                                   "['bucket']; the changed constructor expectation is not listed",
+    ("pr", "logtap", "influxdb3-python-0.17.0"): f"issue 17.1, {T}: {{c.kwargs['bucket'] for c in "
+                                                 "write_api.write.call_args_list}: KeyError 'bucket', not rewritten "
+                                                 "nor listed",
     ("pr", "relayq", "aiomqtt-2.4.0"): f"{A}: a project on aiomqtt 1.x (aiomqtt>=1.2,<2) gets no job; the recipe "
                                        "only plans asyncio-mqtt",
-    ("pr", "stormvault", "influxdb3-python-0.17.0"): f"issue 16.1, {ENVS}: pytest in setup.cfg's `testing` extra is "
-                                                     "not installed: could not validate",
-    ("pr", "tidewatch", "aiomqtt-2.4.0"): f"{HELD_BACK}; then issue 17.1, {T}: mqtt.return_value.connect.side_effect "
-                                          "and call(HOST, PORT, client_id=...) behind @pytest.fixture(name='mqtt')",
-    ("items", "meterlog", "tenacity-9.1.2"): f"issue 17.7, {TENACITY}: wait=DEFAULT_POLICY.wait, a NamedTuple field "
-                                             "holding tenacity's wait_exponential, is listed as a custom wait (TEN005)",
-    ("items", "pumpctl", "tenacity-9.1.2"): f"issue 17.7, {TENACITY}: wait=SETTINGS.retry_wait, a settings attribute "
-                                            "holding tenacity's wait_fixed, is listed as a custom wait (TEN005)",
+    ("pr", "stormvault", "influxdb3-python-0.17.0"): f"{I}: influxdb-client is kept (INF010) in pyproject.toml, which "
+                                                     "declares no dependency, while setup.cfg's install_requires, "
+                                                     "where it was declared, replaces it: No module named "
+                                                     "'influxdb_client' on the branch",
+    ("pr", "tidewatch", "aiomqtt-2.4.0"): HELD_BACK,
     ("items", "tidewatch", "aiomqtt-2.4.0"): f"{HELD_BACK} whose items could be checked (connect(timeout=10), MQ016)",
-    ("all-new", "beaconfeed", None): f"issue 17.1, {T} (as its aiomqtt PR)",
-    ("all-new", "gaugesync", None): f"issue 17.2, {T} (as its pytest-asyncio PR)",
     ("all-new", "logtap", None): f"issue 17.1, {T} (as its influx PR)",
-    ("all-new", "meterlog", None): f"issue 17.1, {T} (as its influx PR)",
     ("all-new", "relayq", None): f"{A} (aiomqtt 1.x gets no job)",
-    ("all-new", "tidewatch", None): f"{HELD_BACK}; then issue 17.1, {T}",
+    ("all-new", "tidewatch", None): HELD_BACK,
 }
 
 ITEM = re.compile(r"^- \[ \] \*\*`(?P<file>[^`]+):(?P<line>\d+)`\*\* \((?P<rule>\w+)\)", re.M)
