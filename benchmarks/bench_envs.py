@@ -35,27 +35,19 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-# Runs a check command and appends the CPU seconds of its whole process tree to a file: the floor, per check.
+# Runs a check command and appends the CPU and wall seconds of its whole process tree to a file: the floor, one
+# line per check command started (the results a run stores are not counted: one run may be stored twice, under
+# the tree's own Python and under the one the branch preferred).
 CHECK_CPU_WRAPPER = """\
-import resource, subprocess, sys
+import resource, subprocess, sys, time
+started = time.monotonic()
 code = subprocess.call(sys.argv[2:])
+wall = time.monotonic() - started
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "a") as out:
-    out.write(f"{usage.ru_utime + usage.ru_stime}\\n")
+    out.write(f"{usage.ru_utime + usage.ru_stime} {wall}\\n")
 sys.exit(code if code >= 0 else 128 - code)
 """
-
-
-def check_seconds(work: Path) -> tuple[float, int]:
-    """Wall seconds the check commands ran and how many check runs there were, from the results the run
-    stored (one file per service tree tested)."""
-    total, runs = 0.0, 0
-    for stored in (work / ".git" / "upgrade-bot" / "validation").glob("*.json"):
-        data = json.loads(stored.read_text())
-        for run in data.get("runs", []) if isinstance(data, dict) else []:
-            total += run.get("duration", 0.0)
-            runs += 1
-    return total, runs
 
 
 def child(root: str, cache: Path, fleet: str) -> None:
@@ -77,13 +69,13 @@ def child(root: str, cache: Path, fleet: str) -> None:
 
         checks._run_in_process_group = measured
         started = time.perf_counter()
-        work, reports = demo.run_demo(Path(target) / "demo", lambda line: None,
+        _, reports = demo.run_demo(Path(target) / "demo", lambda line: None,
                                       fleet=Path(fleet) if fleet else demo.FLEET)
         elapsed = time.perf_counter() - started
-        floor, runs = check_seconds(work)
-        floor_cpu = sum(float(line) for line in cpu_file.read_text().split()) if cpu_file.exists() else 0.0
+        checks_run = [line.split() for line in cpu_file.read_text().splitlines()] if cpu_file.exists() else []
     prs = sum(1 for report in reports for r in report.results if r.status in ("opened", "updated"))
-    print(json.dumps({"wall": elapsed, "floor_wall": floor, "floor_cpu": floor_cpu, "check_runs": runs,
+    print(json.dumps({"wall": elapsed, "floor_wall": sum(float(wall) for _, wall in checks_run),
+                      "floor_cpu": sum(float(cpu) for cpu, _ in checks_run), "check_runs": len(checks_run),
                       "prs": prs, "bot": str(Path(demo.__file__).parent)}))
 
 

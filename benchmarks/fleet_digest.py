@@ -132,6 +132,8 @@ def digest_lines(work: Path, fleet_name: str) -> list[str]:
 
 def fleet_digest(checkout: Path, fleets: list[Path], keep: Path | None = None) -> list[str]:
     lines = fixture_lines(checkout)
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
     for fleet in fleets:
         scratch = Path(tempfile.mkdtemp(prefix="fleet-digest-", dir=keep))
         try:
@@ -144,12 +146,12 @@ def fleet_digest(checkout: Path, fleets: list[Path], keep: Path | None = None) -
     return lines
 
 
-def digest_at(ref: str, fleets: list[Path]) -> list[str]:
+def digest_at(ref: str, fleets: list[Path], keep: Path | None = None) -> list[str]:
     """The same digest made by the bot at git `ref` (a temporary worktree), on the same fleets."""
     tree = Path(tempfile.mkdtemp(prefix="fleet-digest-ref-"))
     try:
         git("worktree", "add", "-q", "--detach", str(tree / "checkout"), ref, cwd=ROOT)
-        return fleet_digest(tree / "checkout", fleets)
+        return fleet_digest(tree / "checkout", fleets, keep)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree / "checkout")], cwd=ROOT, capture_output=True)
         shutil.rmtree(tree, ignore_errors=True)
@@ -160,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fleet", type=Path, action="append", help="fleet folder (default: both example fleets)")
     parser.add_argument("--against", metavar="REF", help="also digest git REF and compare")
     parser.add_argument("--out", type=Path, help="write this checkout's listing here")
-    parser.add_argument("--keep", type=Path, help="keep the rolled-out repositories under this folder")
+    parser.add_argument("--keep", type=Path, help="keep the rolled-out repositories under this folder "
+                                                   "(REF's under KEEP/against, to diff a PR body with this checkout's)")
     args = parser.parse_args(argv)
     fleets = [f.resolve() for f in args.fleet] if args.fleet else list(FLEETS)
     lines = fleet_digest(ROOT, fleets, args.keep)
@@ -172,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{sum(l.startswith('fixture ') for l in lines)} fixture cases, digest {total}")
     if not args.against:
         return 0
-    theirs = digest_at(args.against, fleets)
+    theirs = digest_at(args.against, fleets, args.keep / "against" if args.keep else None)
     if theirs == lines:
         print(f"identical to {args.against}: every fixture result, branch tree, commit and PR body")
         return 0

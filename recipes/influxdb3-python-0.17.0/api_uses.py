@@ -100,15 +100,9 @@ def _query_api(index: ServiceIndex, facts: ModuleFacts, call: cst.Call, uses: Ap
 
 def _reads(index: ServiceIndex, parsed: ParsedModule, target: cst.CSTNode | None) -> list[cst.CSTNode]:
     """The reads of a query API bound to a name (that very binding) or to `self.attr` (any method)."""
-    reads: list[cst.CSTNode] = []
-    if isinstance(target, cst.Name) and parsed.scope(target) is not None:
-        for assignment in parsed.scope(target).assignments[target.value]:
-            if assignment.node is target:
-                reads = [access.node for access in assignment.references]
-    elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
-        if index.analysis.self_class(parsed, target.value) is not None:
-            reads = index.analysis.reads_of(parsed, target)
-    return sorted(reads, key=parsed.source_order)
+    if not isinstance(target, cst.Name) and not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)):
+        return []
+    return sorted(index.analysis.reads_of(parsed, target), key=parsed.source_order)
 
 
 def flux_bucket_key(flux: tuple[str, list[str]] | None) -> str | None:

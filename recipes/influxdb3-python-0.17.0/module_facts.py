@@ -353,10 +353,6 @@ def method_call(parsed: ParsedModule, receiver: cst.CSTNode, methods) -> tuple[s
     return None
 
 
-def is_method_call(call: cst.Call, method: str) -> bool:
-    return isinstance(call.func, cst.Attribute) and call.func.attr.value == method
-
-
 def assigned_value(parsed: ParsedModule, target: cst.CSTNode) -> cst.BaseExpression | None:
     """The value of `target = value` (one target) or `target: T = value`."""
     holder = parsed.parent(target)

@@ -205,7 +205,7 @@ class WriteFlow:
             assignments = list(scope.assignments[target.value])
             if len(assignments) != 1 or assignments[0].node is not target:
                 return None
-            reads = [access.node for access in assignments[0].references]
+            reads = self.analysis.reads_of(parsed, target)
         elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
             klass = self.analysis.self_class(parsed, target.value)
             if klass is None or [b.target for b in instance_bindings(self.analysis, parsed, klass, target.attr.value)] != [target]:
