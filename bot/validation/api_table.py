@@ -132,15 +132,20 @@ def generate(mapping: MigrationMap, python: Path | None = None) -> str:
     """The table's text for a map with an [audit] table, introspected in its environment."""
     if mapping.audit is None:
         raise ApiTableError(f"{mapping.folder}: migration.toml has no [audit] table")
-    interpreter = python or ensure_env(requirement_lines=list(mapping.audit.environment))
+    return to_json(introspect(mapping.audit.packages, mapping.audit.environment, python, where=str(mapping.folder)))
+
+
+def introspect(packages, environment, python: Path | None = None, where: str = "") -> dict:
+    """The table's data for `packages` as installed by the requirement lines `environment` (or in `python`):
+    also how a test compares an old version's names with the new table (is the migration map complete?)."""
+    interpreter = python or ensure_env(requirement_lines=list(environment))
     completed = subprocess.run(
-        [str(interpreter), "-c", INTROSPECT, json.dumps(list(mapping.audit.packages)),
-         json.dumps(list(mapping.audit.environment))],
+        [str(interpreter), "-c", INTROSPECT, json.dumps(list(packages)), json.dumps(list(environment))],
         capture_output=True, text=True, timeout=600, env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"})
     if completed.returncode != 0:
         last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ApiTableError(f"{mapping.folder}: introspection failed: {last}")
-    return to_json(json.loads(completed.stdout))
+        raise ApiTableError(f"{where or ', '.join(packages)}: introspection failed: {last}")
+    return json.loads(completed.stdout)
 
 
 def table_path(mapping: MigrationMap) -> Path:
