@@ -9,6 +9,7 @@ import html
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -32,8 +33,29 @@ def cached_wheels(*requirements: str) -> list[Path]:
         pattern = f"{name.replace('-', '_')}-{version}-*.whl"
         found = sorted(folder.glob(pattern))
         if not found:
+            # an exact pin is fetched whatever Python this is (backports-asyncio-runner is only for < 3.11)
             subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
-                            "-d", str(folder), requirement], check=True, capture_output=True)
+                            "--ignore-requires-python", "-d", str(folder), requirement], check=True, capture_output=True)
+            found = sorted(folder.glob(pattern))
+        out += found
+    return out
+
+
+def built_wheels(*requirements: str) -> list[Path]:
+    """Wheels built once from the sdists of exact pins that publish no wheel (paho-mqtt 1.6.1), into <cache>/wheels."""
+    folder = default_cache_dir().parent / WHEEL_CACHE
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for requirement in requirements:
+        name, version = requirement.split("==")
+        pattern = f"{name.replace('-', '_')}-{version}-*.whl"
+        found = sorted(folder.glob(pattern))
+        if not found:
+            with tempfile.TemporaryDirectory() as tmp:
+                subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-binary", name, "-q",
+                                "-w", tmp, requirement], check=True, capture_output=True)
+                for wheel in Path(tmp).glob(pattern):
+                    shutil.move(str(wheel), folder / wheel.name)
             found = sorted(folder.glob(pattern))
         out += found
     return out

@@ -262,3 +262,20 @@ def test_concurrent_builders_of_one_env_agree(tmp_path):
     built = [path for path in tmp_path.iterdir() if not path.name.endswith(".lock")]
     assert built == [Path(paths.pop()).parent.parent]
     assert run_python(Path(built[0]) / "bin" / "python", "import iniconfig; print('ok')") == "ok"
+
+
+def test_an_environments_import_probe_runs_once_and_is_kept_in_it(tmp_path):
+    """A built environment never changes, so what its import probe found is read back, not imported again."""
+    from wheels import widgets_wheels
+
+    from bot.validation.import_probe import probe_imports
+    wheels = widgets_wheels(tmp_path / "wheels")
+    (tmp_path / "requirements.txt").write_text(f"--find-links {wheels}\nwidgets==1.4\n")
+    python = ensure_env([tmp_path / "requirements.txt"], cache_dir=tmp_path / "envs")
+    first = probe_imports(python, ["widgets"])
+    assert first.ok and first.installed["widgets"] == "1.4"
+    [package] = [p for p in python.parent.parent.rglob("widgets/__init__.py")]
+    package.write_text("raise ImportError('changed behind the cache key')\n")  # a test device: envs never change
+    assert probe_imports(python, ["widgets"]) == first  # read back
+    again = probe_imports(python, ["widgets", "other"])  # another question: the probe runs
+    assert not again.ok and "changed behind the cache key" in again.error

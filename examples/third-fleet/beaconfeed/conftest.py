@@ -1,0 +1,1 @@
+# Here so pytest puts the repository root on sys.path: the package runs from the checkout.

@@ -1,0 +1,3 @@
+from pumpctl.controller import GatewayBusy, PumpController
+
+__all__ = ["GatewayBusy", "PumpController"]

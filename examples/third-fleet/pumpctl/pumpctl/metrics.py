@@ -1,0 +1,2 @@
+"""Counters the site agent scrapes."""
+BACKOFFS = []  # attempt numbers after which a stop command backed off

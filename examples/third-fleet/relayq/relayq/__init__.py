@@ -1,0 +1,3 @@
+from relayq.relay import DoorEvent, DoorRelay, parse
+
+__all__ = ["DoorEvent", "DoorRelay", "parse"]

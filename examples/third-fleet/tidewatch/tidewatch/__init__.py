@@ -1,0 +1,3 @@
+from tidewatch.link import GaugeLink, GaugeOffline
+
+__all__ = ["GaugeLink", "GaugeOffline"]
