@@ -60,7 +60,7 @@ LISTED_ONCE = {("pumpctl", "tenacity-9.1.2"): "TEN005"}
 
 # What today's recipes and validation still get wrong here, by check: ("pr" | "items" | "all-new", project,
 # recipe or None) -> the issue item and its owner. Strict xfails: a gap fixed makes its test XPASS (a failure).
-T, I, A = "helper T (test doubles, import audit)", "helper I (influx)", "helper A (aiomqtt)"
+T, A = "helper T (test doubles, import audit)", "helper A (aiomqtt)"
 HELD_BACK = (f"{A}: the client the `office` fixture yields (tests/test_broker.py, MQ013) holds the whole project "
              "back on asyncio-mqtt (MQ024), so there is no aiomqtt PR")
 GAPS: dict[tuple[str, str, str | None], str] = {
@@ -69,10 +69,6 @@ GAPS: dict[tuple[str, str, str | None], str] = {
                                                  "nor listed",
     ("pr", "relayq", "aiomqtt-2.4.0"): f"{A}: a project on aiomqtt 1.x (aiomqtt>=1.2,<2) gets no job; the recipe "
                                        "only plans asyncio-mqtt",
-    ("pr", "stormvault", "influxdb3-python-0.17.0"): f"{I}: influxdb-client is kept (INF010) in pyproject.toml, which "
-                                                     "declares no dependency, while setup.cfg's install_requires, "
-                                                     "where it was declared, replaces it: No module named "
-                                                     "'influxdb_client' on the branch",
     ("pr", "tidewatch", "aiomqtt-2.4.0"): HELD_BACK,
     ("items", "tidewatch", "aiomqtt-2.4.0"): f"{HELD_BACK} whose items could be checked (connect(timeout=10), MQ016)",
     ("all-new", "logtap", None): f"issue 17.1, {T} (as its influx PR)",
