@@ -221,8 +221,10 @@ def test_references_to_every_definition_are_the_same_on_libcsts_providers_in_the
 @pytest.mark.slow
 @pytest.mark.skipif(not resolution.AVAILABLE, reason="this libcst's providers are used as they are")
 def test_scopes_contexts_and_qualified_names_are_libcsts_on_the_bots_own_source():
-    services = source_files_as_services()
-    assert len(services) > 150
+    # every third module (a fixed sample, the shapes repeat): the whole set cost 47 s of a suite that must
+    # stay under 15 minutes on 2 cores; the fleets and fixtures above are compared in full
+    services = source_files_as_services()[::3]
+    assert len(services) > 50
     assert assert_same_as_libcst(services, api=False) == len(services)
 
 
