@@ -227,7 +227,7 @@ def cmd_plan(args) -> int:
             "base": base_sha,
             "jobs": [{"service": j.service.name, "job": j.key, "path": j.service.path, "recipe": j.recipe.id,
                       "tier": j.tier, "wave": j.wave_number, "branch": j.branch,
-                      "declared": [f"{d.file}:{d.line} {d.raw_name}{d.spec}" for d in j.service.depends_on(j.recipe.package)],
+                      "declared": [f"{d.file}:{d.line} {d.raw_name}{d.spec}" for d in j.recipe.declared(j.service)],
                       "imports": sorted(set(j.recipe.imports) & j.service.imports),
                       "problems": j.service.problems, "notes": j.service.notes} for j in plan.jobs],
             "waves": [{"wave": w[0].wave_number, "tier": w[0].tier, "jobs": len(w)} for w in plan.waves()],

@@ -67,12 +67,9 @@ GAPS: dict[tuple[str, str, str | None], str] = {
     ("pr", "logtap", "influxdb3-python-0.17.0"): f"issue 17.1, {T}: {{c.kwargs['bucket'] for c in "
                                                  "write_api.write.call_args_list}: KeyError 'bucket', not rewritten "
                                                  "nor listed",
-    ("pr", "relayq", "aiomqtt-2.4.0"): f"{A}: a project on aiomqtt 1.x (aiomqtt>=1.2,<2) gets no job; the recipe "
-                                       "only plans asyncio-mqtt",
     ("pr", "tidewatch", "aiomqtt-2.4.0"): HELD_BACK,
     ("items", "tidewatch", "aiomqtt-2.4.0"): f"{HELD_BACK} whose items could be checked (connect(timeout=10), MQ016)",
     ("all-new", "logtap", None): f"issue 17.1, {T} (as its influx PR)",
-    ("all-new", "relayq", None): f"{A} (aiomqtt 1.x gets no job)",
     ("all-new", "tidewatch", None): HELD_BACK,
 }
 
