@@ -998,3 +998,22 @@ def test_an_aiomqtt_1x_fixtures_tests_pass_on_2_4_once_migrated(tmp_path):
     run = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=directory,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and passed(run) == 2, run.stdout[-2000:]
+
+
+def test_a_consumer_fed_by_a_fixture_client_in_tests_keeps_its_queue_bound_on_the_production_client():
+    """The tests' fixture client is a client of its own (one per test), so the consumer stays single; its bound
+    moves to the Client() production code builds, as when the tests passed a mock."""
+    files = {
+        "svc/app.py": "from asyncio_mqtt import Client\n\n\nasync def consume(client, sink):\n"
+                      "    async with client.messages(queue_maxsize=5) as messages:\n"
+                      "        async for message in messages:\n            sink(message.payload)\n\n\n"
+                      "async def main(host, sink):\n    async with Client(host) as client:\n        await consume(client, sink)\n",
+        "tests/conftest.py": "import pytest\nfrom asyncio_mqtt import Client\n\n\n@pytest.fixture\nasync def office():\n"
+                             "    async with Client('localhost') as client:\n        yield client\n",
+        "tests/test_app.py": "from svc.app import consume\n\n\nasync def test_consume(office):\n    await consume(office, print)\n",
+    }
+    result = RECIPE.codemod().migrate(ServiceSource("svc", files))
+    assert result.manual == [] and not result.held_back
+    assert "async with Client(host, max_queued_incoming_messages=5) as client:" in result.changed["svc/app.py"]
+    assert "async for message in client.messages:" in result.changed["svc/app.py"]
+    assert "Client('localhost') as client" in result.changed["tests/conftest.py"]

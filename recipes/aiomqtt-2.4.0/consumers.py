@@ -226,7 +226,9 @@ def _verdict(flow: ServiceFlow, site: ConsumerSite, client_flow: ClientFlow, tot
         return Verdict(UNKNOWN_SEVERAL if traced else UNKNOWN, reason="; ".join(dict.fromkeys(client_flow.unknown)) + (
             ". It may have other consumers." if traced else
             ". The codemod cannot tell whether it has other consumers."))
-    constructions = {origin.construction for origin in client_flow.origins}
+    # where a queue bound moves: the production client's construction, when tests' fixtures feed the consumer too
+    production = [o for o in client_flow.origins if not is_test_path(o.module.path)]
+    constructions = {origin.construction for origin in production or client_flow.origins}
     single = constructions.pop() if len(constructions) == 1 else None
     held_by = next((o.module for o in client_flow.origins if o.construction is single), None) if single else None
     return Verdict(construction=single, construction_module=held_by)
