@@ -351,7 +351,8 @@ def cmd_recipes_list(args) -> int:
     _require_recipes(config, recipes)
     origins = recipe_origins(config.repo_recipe_dirs)
     for recipe in recipes:
-        print(f"{recipe.id}: {recipe.title} ({recipe.package} -> {recipe.target_package} {recipe.version})"
+        sources = ", ".join([recipe.package, *(f"{s.package}{s.versions}" for s in recipe.also_from)])
+        print(f"{recipe.id}: {recipe.title} ({sources} -> {recipe.target_package} {recipe.version})"
               f" [{origins.get(recipe.folder.parent, recipe.folder.parent)}]")
         for rule, text in sorted(recipe.rules().items()):
             print(f"    {rule}  {text}")
