@@ -1017,3 +1017,11 @@ def test_a_consumer_fed_by_a_fixture_client_in_tests_keeps_its_queue_bound_on_th
     assert "async with Client(host, max_queued_incoming_messages=5) as client:" in result.changed["svc/app.py"]
     assert "async for message in client.messages:" in result.changed["svc/app.py"]
     assert "Client('localhost') as client" in result.changed["tests/conftest.py"]
+
+
+@pytest.mark.parametrize("constraint,planned", [("^1.2", True), ("^2.0", False), ("1.2.1", True), ("2.4.0", False)])
+def test_a_poetry_constraint_is_read_as_its_range(constraint, planned):
+    pyproject = (f'[tool.poetry]\nname = "svc"\nversion = "1"\n\n[tool.poetry.dependencies]\npython = "^3.11"\n'
+                 f'aiomqtt = "{constraint}"\n')
+    _, plan = planned_jobs({"pyproject.toml": pyproject, "svc/gateway.py": GATEWAY_1X if planned else ON_2X})
+    assert [job.recipe.id for job in plan.jobs] == (["aiomqtt-2.4.0"] if planned else [])

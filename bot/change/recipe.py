@@ -21,6 +21,7 @@ from packaging.version import InvalidVersion, Version
 from tomlkit.exceptions import TOMLKitError
 
 from bot.codemod import Codemod, NoCodemod
+from bot.declared.poetry_constraint import pep440
 from bot.errors import RecipeError
 from bot.model import RequirementEdit
 
@@ -149,7 +150,6 @@ class AlsoFrom:
 def pep440_spec(declaration) -> str:
     """A declaration's spec as PEP 440 (Poetry's `^1.2` is `>=1.2,<2`)."""
     if declaration.section.startswith("tool.poetry"):
-        from bot.validation.poetry_deps import pep440
         return pep440(declaration.spec)
     return declaration.spec
 
