@@ -91,14 +91,15 @@ class CallRecords:
                 read = self.read(binding.module, binding.value, depth + 1)
                 found.append(RecordRead(read.mock, read.part, read.mixed) if read is not None else None)
             elif binding.kind == "assign" and isinstance(binding.statement, cst.Assign):
-                value = binding.statement.value
-                found.append(self._unpacked(binding, self.read(binding.module, value, depth + 1),
-                                            binding.statement.targets[0].target))
+                statement = binding.statement
+                found.append(self._unpacked(binding, binding.module, statement.value, statement.targets[0].target,
+                                            depth))
             elif binding.kind == "for" and isinstance(binding.statement, (cst.For, cst.CompFor)):
-                listed = self.calls(binding.module, binding.statement.iter)
+                statement = binding.statement
+                listed = self.calls(binding.module, statement.iter)
                 one = RecordRead(listed[0], CALL, listed[1]) if listed is not None else None
-                target = binding.statement.target
-                found.append(one if target is binding.target else self._unpacked(binding, one, target))
+                found.append(one if statement.target is binding.target else
+                             self._unpacked(binding, binding.module, None, statement.target, depth, one))
             else:
                 return None
         if not found or any(f is None for f in found):
@@ -107,16 +108,44 @@ class CallRecords:
         same = all(f.mock.key == first.mock.key and f.part == first.part and f.mixed == first.mixed for f in found)
         return RecordRead(first.mock, first.part, first.mixed, name if first.part == CALL else None) if same else None
 
-    @staticmethod
-    def _unpacked(binding, call: RecordRead | None, target: cst.BaseExpression) -> RecordRead | None:
-        """`args, kwargs = m.call_args` / `for args, kwargs in m.call_args_list`: the element this name gets."""
-        if call is None or call.part != CALL or not isinstance(target, (cst.Tuple, cst.List)):
+    def _unpacked(self, binding, parsed: ParsedModule, value: cst.BaseExpression | None, target: cst.BaseExpression,
+                  depth: int, call: RecordRead | None = None) -> RecordRead | None:
+        """`args, kwargs = m.call_args`, `for args, kwargs in m.call_args_list`, `[(args, kwargs)] =
+        m.call_args_list`: what the name gets, following the unpacking from the outer target inwards."""
+        path = _path_to(target, binding.target)
+        if path is None:
             return None
-        if len(target.elements) != (3 if call.mixed else 2):
-            return None
-        index = next((i for i, e in enumerate(target.elements) if e.value is binding.target), None)
-        part = _tuple_part(index, call.mixed) if index is not None else None
-        return RecordRead(call.mock, part, call.mixed) if part else None
+        listed = self.calls(parsed, value) if value is not None and call is None else None
+        if call is None and listed is None and value is not None:
+            call = self.read(parsed, value, depth + 1)
+        holder = target
+        for index in path:
+            if listed is not None:  # one element of a list of calls: a call
+                call, listed = RecordRead(listed[0], CALL, listed[1]), None
+            elif call is not None and call.part == CALL:
+                if len(holder.elements) != (3 if call.mixed else 2):
+                    return None
+                part = _tuple_part(index, call.mixed)
+                if part is None or holder.elements[index].value is not binding.target:
+                    return None
+                return RecordRead(call.mock, part, call.mixed)
+            else:
+                return None
+            holder = holder.elements[index].value
+        return None
+
+
+def _path_to(target: cst.BaseExpression, name: cst.BaseExpression) -> list[int] | None:
+    """Element indexes from an unpacking target down to `name` (None: not in it, or behind a star)."""
+    if target is name:
+        return []
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for index, element in enumerate(target.elements):
+            if isinstance(element, cst.Element):
+                inner = _path_to(element.value, name)
+                if inner is not None:
+                    return [index, *inner]
+    return None
 
 
 def subscript_index(node: cst.Subscript) -> int | None:
