@@ -60,12 +60,7 @@ LISTED_ONCE = {("pumpctl", "tenacity-9.1.2"): "TEN005"}
 
 # What today's recipes and validation still get wrong here, by check: ("pr" | "items" | "all-new", project,
 # recipe or None) -> the issue item and its owner. Strict xfails: a gap fixed makes its test XPASS (a failure).
-T = "helper T (test doubles, import audit)"
 GAPS: dict[tuple[str, str, str | None], str] = {
-    ("pr", "logtap", "influxdb3-python-0.17.0"): f"issue 17.1, {T}: {{c.kwargs['bucket'] for c in "
-                                                 "write_api.write.call_args_list}: KeyError 'bucket', not rewritten "
-                                                 "nor listed",
-    ("all-new", "logtap", None): f"issue 17.1, {T} (as its influx PR)",
 }
 
 ITEM = re.compile(r"^- \[ \] \*\*`(?P<file>[^`]+):(?P<line>\d+)`\*\* \((?P<rule>\w+)\)", re.M)
