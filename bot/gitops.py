@@ -116,7 +116,7 @@ class GitSnapshot:
         self._git_dir = repo.repo.git_dir
         self._read = GitBlobs(self._git_dir)
         self._blobs: dict[str, str] = {}
-        self._trees: dict[str, str] = {"": repo.repo.commit(sha).tree.hexsha}
+        self._trees: dict[str, str] = {"": bin_to_hex(repo._root_tree(sha)).decode()}
         self._links: set[str] = set()
         listing = repo._git("ls-tree", "-r", "-t", "-z", "--full-tree", sha)
         for entry in listing.split("\0"):
@@ -244,9 +244,12 @@ class GitRepo:
         round trips to git's object reader each). A name that is not a commit id is looked up each time."""
         found = self._root_trees.get(commit)
         if found is None:
-            found = self.repo.commit(commit).tree.binsha
-            if len(commit) == 40 and all(c in "0123456789abcdef" for c in commit):
-                self._root_trees[commit] = found
+            if self._object_type(commit) == "commit":  # read whole (the reader's pipe must be drained)
+                data = self.repo.odb.stream(bytes.fromhex(commit)).read()
+                found = self._root_trees[commit] = bytes.fromhex(data[5:45].decode())  # `tree <id>` comes first
+                self._commits_known.add(commit)
+            else:  # a name, a tag, nothing: GitPython resolves it, or says why not
+                found = self.repo.commit(commit).tree.binsha
         return found
 
     def _store(self, kind: str, data: bytes) -> bytes:
@@ -349,9 +352,12 @@ class GitRepo:
         return self._commit_settings["read"]
 
     def _object_type(self, object_id: str) -> str | None:
+        """"commit", "tree", ... or None (not a full id, or not in the repository)."""
+        if not _OBJECT_ID.fullmatch(object_id):
+            return None
         try:
             return self.repo.odb.info(bytes.fromhex(object_id)).type.decode()
-        except (ValueError, OSError, git.GitError):  # not in the repository (gitdb: BadObject is a ValueError)
+        except (ValueError, OSError, git.GitError):  # GitPython: ValueError for an object git does not have
             return None
 
     def _is_commit(self, object_id: str) -> bool:
