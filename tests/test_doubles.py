@@ -205,6 +205,20 @@ def test_a_removed_name_and_a_vanished_binding_are_listed_with_the_test_line():
     assert found == [(5, "DBL001", "newlib.modern()")]  # pkg.adapter.gone_helper never existed: not ours to say
 
 
+def test_a_name_gone_with_its_whole_package_is_listed_unless_the_service_keeps_the_package():
+    """influx's map says all of influxdb_client that it does not map is gone (a module-wide [gone] entry): a test
+    patching such a name breaks once the package is no longer installed, not while the service keeps it."""
+    mapping = {**MAP, "gone": {"oldlib": "oldlib's other APIs have no counterpart in newlib"}}
+    tests = "def test_it(mocker):\n    mocker.patch('oldlib.admin.Users')\n    mocker.patch('oldlib.Client')\n"
+    files, result = migrate(service(test_a=tests), mapping)
+    assert [(i.line, i.rule, i.reason.split(": ", 1)[1]) for i in result.manual] == [
+        (2, "DBL001", "oldlib's other APIs have no counterpart in newlib")]
+    assert "mocker.patch('newlib.NewClient')" in files["tests/test_a.py"]
+    kept = {**service(test_a=tests), "pkg/reports.py": "from oldlib.reports import export\n"}
+    files, result = migrate(kept, mapping)
+    assert result.manual == [] and "mocker.patch('oldlib.admin.Users')" in files["tests/test_a.py"]
+
+
 def test_a_name_the_recipe_dropped_from_a_service_module_is_listed():
     files, result = migrate({
         "pkg/__init__.py": "", "pkg/adapter.py": "from oldlib import Client, helper\n\nCLIENT = Client\n",

@@ -135,6 +135,8 @@ class Doubles:
             left_behind = not self.map.upgraded_in_place(before)
             if self.meanings.service_still_imports(before, through_packages=left_behind):
                 return TargetOutcome(before, before)  # the service keeps the old package for it
+            if new is None and left_behind and self.meanings.service_still_imports(before.split(".")[0]):
+                return TargetOutcome(before, before)  # gone from the new package, but the old one stays installed
             if gone is not None:
                 return TargetOutcome(before, None, problem=gone, suggestion=suggestion)
             return TargetOutcome(before, new, new=new)
