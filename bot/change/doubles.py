@@ -17,7 +17,9 @@ pkg/adapter.py's import to InfluxDBClient3 without any rule announcing it.
   `client.write_api.return_value.write`), through return_value chains, spec/autospec, fixtures (by their
   pytest name) and plain mocks plugged into them; hand-written fakes put in place of the class are listed.
 - DBL003 call expectations: `assert_called_with`/`assert_called_once_with`/`assert_any_call` (and the await
-  forms), `call(...)` compared with a mock's calls, `call_args.kwargs["k"]` on a changed signature.
+  forms), `call(...)` / `call.member(...)` compared with a mock's calls, and every read of a recorded call
+  (bot.analysis.doubles.records: `call_args.kwargs["k"]`, loops over `call_args_list`, `c.args[i]`) on a
+  changed signature.
 
 What is provable is rewritten; the rest is listed with the test's file and line and the rewrite it needs.
 A site another rule of the recipe already edited or listed is left to that rule.
