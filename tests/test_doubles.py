@@ -484,6 +484,8 @@ def test_reads_of_recorded_calls_follow_the_signature_in_loops_indexes_and_unpac
             assert [c.kwargs["org"] for c in get.call_args_list] == ["o"]
             assert client_cls.mock_calls[0].kwargs["client_id"] == "x"
             assert all(c == mock.call(bucket="b", record=1) for c in get.call_args_list)
+            calls = get.call_args_list
+            assert calls[0].kwargs["bucket"] == "b"
         """))
     test = files["tests/test_a.py"]
     assert 'c.kwargs["database"] for c in get.call_args_list' in test
@@ -493,6 +495,7 @@ def test_reads_of_recorded_calls_follow_the_signature_in_loops_indexes_and_unpac
     assert 'get.call_args_list[0][0].kwargs["record"] == 1' not in test
     assert 'get.call_args_list[0].kwargs["record"] == 1' in test
     assert 'mock.call(database="b", record=1) for c in get.call_args_list' in test
+    assert 'calls[0].kwargs["database"]' in test
     found = {m.line: (m.rule, m.suggestion) for m in result.manual}
     assert found == {
         17: ("DBL003", 'kwargs["database"]'),  # args[0] of an unpacked call: its kwargs are not at hand
