@@ -334,7 +334,9 @@ class PatchTargets(_DoublesRule):
             return
         # The owner expression may itself be renamed by the recipe (a test's own import); the attribute must be
         # what the owner holds after the run.
-        owner_after = self.doubles.meanings.after(f"{site.module.dotted}.{owner}") or owner_before
+        owner_after = self.doubles.meanings.after(f"{site.module.dotted}.{owner}")
+        if owner_after is None:  # the test's own import of it was renamed, and so was the owner expression
+            owner_after = self.doubles.map.new_name(owner_before) or owner_before
         new_meaning = self.doubles.meanings.after(outcome.new) or outcome.new
         if owner_after == owner_before and outcome.new.startswith(owner_before + "."):
             attribute = outcome.new[len(owner_before) + 1:]
