@@ -71,7 +71,7 @@ class ImportAudit(Rule):
                 continue
             try:
                 tree = file.edits.apply() if not file.edits.is_empty() else file.parsed.tree
-                for missing in _missing_names(tree, table, file.parsed.package, meanings.after):
+                for missing in _missing_names(tree, table, file.parsed.package, meanings.after, file.parsed.dotted):
                     self._act(file, missing, table)
             except Exception as exc:  # a file the audit cannot read never fails the service's PR
                 self.note(f"{self.ID} could not check the imports of {path} ({type(exc).__name__}: {exc}).")
@@ -125,7 +125,7 @@ def _code(node: cst.CSTNode) -> str:
 
 
 def _missing_names(tree: cst.Module, table: ApiTable, package: str,
-                   resolve: Callable[[str], str | None] = lambda name: None) -> Iterator[Missing]:
+                   resolve: Callable[[str], str | None] = lambda name: None, here: str = "") -> Iterator[Missing]:
     modules: dict[str, str] = {}  # local name -> the audited module it is bound to
     shadowed = _other_bindings(tree)
     for statement, node in _statements_with_imports(tree):
@@ -166,7 +166,7 @@ def _missing_names(tree: cst.Module, table: ApiTable, package: str,
                         modules[name.split(".")[0]] = name.split(".")[0]
     for local in shadowed:
         modules.pop(local, None)
-    yield from _missing_uses(tree, table, modules, resolve)
+    yield from _missing_uses(tree, table, modules, resolve, here)
 
 
 def _statements_with_imports(tree: cst.Module) -> Iterator[tuple[cst.CSTNode, cst.CSTNode]]:
@@ -225,7 +225,7 @@ def _names(node: cst.CSTNode) -> Iterator[cst.Name]:
 
 
 def _missing_uses(tree: cst.Module, table: ApiTable, modules: dict[str, str],
-                  resolve: Callable[[str], str | None]) -> Iterator[Missing]:
+                  resolve: Callable[[str], str | None], here: str = "") -> Iterator[Missing]:
     """`alias.Name...` chains through audited modules, and string patch targets into audited packages, also
     through the service's own modules (`resolve`: what a dotted name means once the run's edits are made)."""
     stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(s, s) for s in reversed(tree.body)]
@@ -246,7 +246,14 @@ def _missing_uses(tree: cst.Module, table: ApiTable, modules: dict[str, str],
                 continue  # the chain's own parts are checked once, as a whole
         elif isinstance(node, cst.Call) and _is_patcher(node) and node.args:
             first = node.args[0].value
-            if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+            owner_form = _object_target(node, modules, here)
+            if owner_form is not None:
+                target, spelled = owner_form
+                meaning = target if spelled is None else resolve(target)
+                found = _gap(table, meaning) if meaning and table.audits(meaning) else None
+                if found is not None:
+                    yield Missing(statement, meaning, *found, spelled=spelled)
+            elif isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
                 target = first.evaluated_value
                 if table.audits(target):
                     found = _gap(table, target)
@@ -272,6 +279,32 @@ def _gap(table: ApiTable, full: str) -> tuple[str, str] | None:
                 return ".".join(parts[:cut]), parts[cut]
             return None
     return None
+
+
+def _object_target(call: cst.Call, modules: dict[str, str], here: str) -> tuple[str, str | None] | None:
+    """`patch.object(owner, "name")`, `monkeypatch.setattr(owner, "name", value)`, `mocker.patch.object(...)`,
+    `monkeypatch.delattr(owner, "name")` with `owner` a dotted expression: (the full name, None) when owner goes
+    through a module of the audited packages the file imports (`newlib.sub`), else (the name in `module`'s
+    namespace (`here`: the file's module), its spelling) for the caller to resolve (`adapter.sub` -> pkg.adapter's
+    `sub`). None for the
+    string form, a non-dotted owner, or a patch that may create the attribute (create=True, raising=False)."""
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    if len(positional) < 2 or isinstance(positional[0], cst.SimpleString):
+        return None
+    if not isinstance(positional[1], cst.SimpleString) or not isinstance(positional[1].evaluated_value, str):
+        return None
+    if any(isinstance(keywords.get(k), cst.Name) and keywords[k].value == v
+           for k, v in (("create", "True"), ("raising", "False"))):
+        return None
+    owner = dotted_name(positional[0])
+    if not owner:
+        return None
+    name = positional[1].evaluated_value
+    root = owner.split(".")[0]
+    if root in modules:
+        return f"{modules[root]}{owner[len(root):]}.{name}", None
+    return (f"{here}.{owner}.{name}", f"{owner}.{name}") if here else None
 
 
 def _is_patcher(call: cst.Call) -> bool:
