@@ -7,7 +7,7 @@ import libcst as cst
 import pytest
 
 from bot.analysis import ServiceAnalysis
-from bot.change.edit_plan import EditConflict, EditPlan, append_argument, keyword_argument
+from bot.change.edit_plan import EditConflict, EditPlan, append_argument, keyword_argument, laid_out_arguments
 from bot.change.engine import RuleCodemod, check_registry
 from bot.change.import_editor import APPENDED, ImportEditor
 from bot.change.rule import MANUAL, Invalid, Rule, RuleDefinitionError, Valid
@@ -61,6 +61,29 @@ def test_an_argument_appended_without_a_trailing_comma_keeps_the_calls_layout():
     plan.replace(second, lambda c: append_argument(c, keyword_argument("c", "1")))
     assert plan.code() == ("c = Client(\n    host, port, keepalive=30, size=5\n)\n"
                            "f(\n    a,\n    b,\n    c=1\n)\n")
+
+
+def test_arguments_rebuilt_in_another_order_or_number_keep_the_calls_layout():
+    plan, module = plan_of("""
+        write(
+            "b",
+            point,
+        )
+        Client(url, timeout=5
+        )
+        one(
+            only,
+        )
+        """)
+    write, client, one = nodes(module, cst.Call)
+    plan.replace(write, lambda c: laid_out_arguments(c, [keyword_argument("record", c.args[1].value),
+                                                         keyword_argument("database", c.args[0].value)]))
+    plan.replace(client, lambda c: laid_out_arguments(c, [c.args[0], keyword_argument("write_timeout", "5"),
+                                                          keyword_argument("query_timeout", "5")]))
+    plan.replace(one, lambda c: append_argument(c, keyword_argument("more", "1")))
+    assert plan.code() == ('write(\n    record=point,\n    database="b",\n)\n'
+                           "Client(url, write_timeout=5, query_timeout=5\n)\n"
+                           "one(\n    only,\n    more=1,\n)\n")
 
 
 def test_a_whole_replacement_over_an_inner_edit_is_refused_naming_both_rules():
@@ -270,6 +293,7 @@ def _config_error(tmp_path, options: str) -> str:
 
 @pytest.mark.parametrize(("options", "message"), [
     ('disable = ["TEN011"]', ""),
+    ('disable = ["TEN012"]', ""),  # retired: a configuration written for the release that had it still loads
     ('disable = ["TEN0011"]', 'upgrade-bot.toml: recipes."tenacity-9.1.2".disable: no rule \'TEN0011\' in '
                               "tenacity-9.1.2; did you mean 'TEN011'?"),
     ('disable = "TEN011"', "must be an array of rule ids, got 'TEN011'"),
@@ -277,6 +301,18 @@ def _config_error(tmp_path, options: str) -> str:
 def test_disable_names_rules_of_the_recipe(tmp_path, options, message):
     error = _config_error(tmp_path, options)
     assert (message in error) if message else error == "", error
+
+
+def test_a_retired_rule_id_disables_nothing_and_is_no_error():
+    from bot.config import BUNDLED_RECIPES
+    from bot.change.recipe import load_recipe
+    recipe = load_recipe(BUNDLED_RECIPES / "pytest-asyncio-1.3.0")
+    assert "PA014" in recipe.retired_rules() and "PA014" not in recipe.rules()
+    assert recipe.option_problem("disable", ["PA014"]) == ""
+    files = {"svc/tests/test_a.py": "from pytest_asyncio.plugin import SubRequest\n"}
+    with_retired = recipe.codemod({"disable": ["PA014"]}).migrate(ServiceSource("svc", files))
+    plain = recipe.codemod().migrate(ServiceSource("svc", files))
+    assert with_retired.changed == plain.changed and "_pytest.fixtures" in plain.changed["svc/tests/test_a.py"]
 
 
 def test_a_disabled_rule_leaves_its_sites_alone_in_a_real_recipe():
