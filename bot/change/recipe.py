@@ -86,7 +86,7 @@ class Recipe:
     def option_problem(self, key: str, value: Any) -> str:
         """Why `key = value` is not a valid setting of this recipe ("" when it is)."""
         if key == DISABLE_OPTION and key not in self.option_specs:
-            return disable_problem(self.id, self.rules() if self.in_rule_form() else None, value)
+            return disable_problem(self.id, self.rules() if self.in_rule_form() else None, value, self.retired_rules())
         spec = self.option_specs.get(key)
         if spec is None and key in self.default_options:  # a Recipe built without specs: type of the default
             spec = OptionSpec(_type_name(self.default_options[key]), self.default_options[key])
@@ -100,6 +100,10 @@ class Recipe:
     def rules(self) -> Mapping[str, str]:
         return self.codemod_class.rule_texts()
 
+    def retired_rules(self) -> Mapping[str, str]:
+        """Rule ids an earlier release had -> what does their work now (RuleCodemod.RETIRED)."""
+        return getattr(self.codemod_class, "RETIRED", {}) if self.in_rule_form() else {}
+
     def in_rule_form(self) -> bool:
         from bot.change.engine import RuleCodemod  # libcst, only for recipes actually used
         return issubclass(self.codemod_class, RuleCodemod)
@@ -109,14 +113,16 @@ class Recipe:
 DISABLE_OPTION = "disable"
 
 
-def disable_problem(recipe_id: str, rules: Mapping[str, str] | None, value: Any) -> str:
-    """Why `disable = value` is wrong for this recipe ("" when it is fine); rules None: not in the rule form."""
+def disable_problem(recipe_id: str, rules: Mapping[str, str] | None, value: Any,
+                    retired: Mapping[str, str] | None = None) -> str:
+    """Why `disable = value` is wrong for this recipe ("" when it is fine); rules None: not in the rule form.
+    A retired rule's id is fine: the configuration was right for the release it was written for."""
     if rules is None:
         return f"rules of {recipe_id} cannot be disabled: its codemod is not written as rules (bot.change)"
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         return f"must be an array of rule ids, got {value!r}"
     for rule in value:
-        if rule not in rules:
+        if rule not in rules and rule not in (retired or {}):
             close = difflib.get_close_matches(rule, sorted(rules), n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"rules: {', '.join(sorted(rules))}"
             return f"no rule {rule!r} in {recipe_id}; {hint}"
