@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 import libcst as cst
 
 from bot.analysis import dotted_name, is_test_path
+from bot.analysis.names import children
 from bot.analysis.api_table import ApiTable
 from bot.analysis.doubles import Meanings
 from bot.analysis.migration_map import MigrationMap
@@ -183,7 +184,7 @@ def _statements_with_imports(tree: cst.Module) -> Iterator[tuple[cst.CSTNode, cs
 
 def _blocks(node: cst.CSTNode) -> list[cst.CSTNode]:
     found = []
-    for child in node.children:
+    for child in children(node):
         if isinstance(child, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             found.append(child)
         elif not isinstance(child, cst.BaseExpression):
@@ -197,7 +198,7 @@ def _other_bindings(tree: cst.Module) -> set[str]:
     stack: list[cst.CSTNode] = [tree]
     while stack:
         node = stack.pop()
-        stack.extend(node.children)
+        stack.extend(children(node))
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             bound.add(node.name.value)
         elif isinstance(node, cst.Param):
@@ -257,7 +258,7 @@ def _missing_uses(tree: cst.Module, table: ApiTable, modules: dict[str, str],
                     found = _gap(table, meaning) if meaning and meaning != target and table.audits(meaning) else None
                     if found is not None:
                         yield Missing(statement, meaning, *found, spelled=target)
-        stack.extend((child, statement) for child in reversed(node.children))
+        stack.extend((child, statement) for child in reversed(children(node)))
 
 
 def _gap(table: ApiTable, full: str) -> tuple[str, str] | None:
