@@ -32,7 +32,8 @@ ParsedModule (bot.analysis.parsed)
     header only, no comment lines above), parent, ancestors, scope, context/is_load,
     visible_assignments(node, name), nodes (all, source order), source_order(node), statement_of,
     enclosing_function(node, lambdas=False)/class, method_class, in_loop(node),
-    import_bindings (top-level imports -> absolute target), top_level (defined names -> node).
+    import_bindings (top-level imports -> absolute target), top_level (defined names -> node),
+    memo (a dict for facts other modules compute from the tree alone: once per file and run, for every recipe).
 
 Helpers: module_name(path), absolute(name, package), dotted_name(node), import_from_module(node, package),
 walk(node) (a subtree in source order, no metadata).

@@ -46,6 +46,9 @@ class ParsedModule:
         self.wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
         self._qualified: dict[cst.CSTNode, Collection[QualifiedName]] = {}
         self._children: dict[int, list[cst.CSTNode]] = {}  # id(node) -> children(node), see _children_of
+        # facts other modules compute from `tree` alone, under a key of their own: made once per file and run,
+        # for every recipe applied to the service (the import audit's walk, say)
+        self.memo: dict = {}
 
     # ----- metadata ----------------------------------------------------------------------------
     # Each provider is resolved on first use only (metadata is most of a run's time, and most questions

@@ -71,8 +71,13 @@ class ImportAudit(Rule):
             if file is None:
                 continue
             try:
-                tree = file.edits.apply() if not file.edits.is_empty() else file.parsed.tree
-                for missing in _missing_names(tree, table, file.parsed.package, meanings.after):
+                if file.edits.is_empty():  # every recipe of the run audits this same tree: walked once
+                    tree = file.parsed.tree
+                    walked = file.parsed.memo.get(_walk) or file.parsed.memo.setdefault(_walk, _walk(tree))
+                else:
+                    tree = file.edits.apply()
+                    walked = _walk(tree)
+                for missing in _missing_names(tree, table, file.parsed.package, meanings.after, walked):
                     self._act(file, missing, table)
             except Exception as exc:  # a file the audit cannot read never fails the service's PR
                 self.note(f"{self.ID} could not check the imports of {path} ({type(exc).__name__}: {exc}).")
@@ -126,10 +131,12 @@ def _code(node: cst.CSTNode) -> str:
 
 
 def _missing_names(tree: cst.Module, table: ApiTable, package: str,
-                   resolve: Callable[[str], str | None] = lambda name: None) -> Iterator[Missing]:
+                   resolve: Callable[[str], str | None] = lambda name: None,
+                   walked: "_Walked | None" = None) -> Iterator[Missing]:
+    """`walked`: what _walk found in `tree` (the same facts for every recipe's audit of an unedited file)."""
+    walked = walked or _walk(tree)
     modules: dict[str, str] = {}  # local name -> the audited module it is bound to
-    shadowed = _other_bindings(tree)
-    for statement, node in _statements_with_imports(tree):
+    for statement, node in walked.imports:
         if isinstance(node, cst.ImportFrom) and not node.relative and node.module is not None:
             module = dotted_name(node.module)
             if not table.audits(module):
@@ -165,54 +172,87 @@ def _missing_names(tree: cst.Module, table: ApiTable, package: str,
                         modules[dotted_name(alias.asname.name)] = name
                     else:
                         modules[name.split(".")[0]] = name.split(".")[0]
-    for local in shadowed:
+    for local in walked.other_bindings:
         modules.pop(local, None)
-    yield from _missing_uses(tree, table, modules, resolve)
+    yield from _missing_uses(walked, table, modules, resolve)
 
 
-def _statements_with_imports(tree: cst.Module) -> Iterator[tuple[cst.CSTNode, cst.CSTNode]]:
-    stack: list[cst.CSTNode] = list(reversed(tree.body))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.SimpleStatementLine):
-            for small in node.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
-                    yield node, small
-        elif isinstance(node, cst.BaseCompoundStatement):
-            stack.extend(reversed([c for c in _blocks(node)]))
+@dataclass(frozen=True)
+class _Walked:
+    """What the audit reads of a tree, found in one walk (a file's tree is walked once per run, not once per
+    recipe and question)."""
+
+    imports: list[tuple[cst.CSTNode, cst.CSTNode]]  # (statement, Import/ImportFrom), in source order
+    other_bindings: set[str]  # names bound by anything but an import (assignments, parameters, defs, ...)
+    # outside imports, in source order: (statement, dotted chain) for every outermost `a.b.c` Attribute chain,
+    # (statement, None, first argument's text) for every `patch("...")`-like call with a string target
+    uses: list[tuple]
 
 
-def _blocks(node: cst.CSTNode) -> list[cst.CSTNode]:
-    found = []
-    for child in children(node):
-        if isinstance(child, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            found.append(child)
-        elif not isinstance(child, cst.BaseExpression):
-            found.extend(_blocks(child))
-    return found
+_IMPORT_KINDS = (cst.Import, cst.ImportFrom)
+_STATEMENT_KINDS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+_BINDING_KINDS = (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr)
 
 
-def _other_bindings(tree: cst.Module) -> set[str]:
-    """Names bound by anything but a top-level import (assignments, parameters, defs, loops, with ... as)."""
+class _Kinds(dict):
+    """node class -> what the walk does with it, learnt on first sight (isinstance against libcst's ABC-based
+    classes costs a call into abc for every node)."""
+
+    def __missing__(self, kind: type) -> int:
+        found = self[kind] = (
+            1 if issubclass(kind, _IMPORT_KINDS) else
+            2 if issubclass(kind, _STATEMENT_KINDS) else 0) | (
+            4 if issubclass(kind, (cst.FunctionDef, cst.ClassDef, cst.Param, cst.WithItem, cst.ExceptHandler,
+                                   *_BINDING_KINDS)) else 0) | (
+            8 if issubclass(kind, cst.Attribute) else 16 if issubclass(kind, cst.Call) else 0)
+        return found
+
+
+_KINDS = _Kinds()
+
+
+def _walk(tree: cst.Module) -> _Walked:
+    imports: list[tuple[cst.CSTNode, cst.CSTNode]] = []
     bound: set[str] = set()
-    stack: list[cst.CSTNode] = [tree]
+    uses: list[tuple] = []
+    kinds = _KINDS
+    stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(s, s) for s in reversed(tree.body)]
     while stack:
-        node = stack.pop()
-        stack.extend(children(node))
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            bound.add(node.name.value)
-        elif isinstance(node, cst.Param):
-            bound.add(node.name.value)
-        elif isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr)):
-            target = node.target
-            bound |= {n.value for n in _names(target)}
-        elif isinstance(node, cst.AsName) and isinstance(node.name, cst.Name):
-            pass  # import ... as x is an import binding; with/except as x are caught through their targets below
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
-            bound |= {n.value for n in _names(node.asname.name)}
-        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
-            bound |= {n.value for n in _names(node.name.name)}
-    return bound
+        node, statement = stack.pop()
+        kind = kinds[node.__class__]
+        if kind & 1:  # nothing inside an import binds a name other than by the import itself
+            if statement is not node and isinstance(statement, cst.SimpleStatementLine):
+                imports.append((statement, node))
+            continue
+        if kind & 2:
+            statement = node
+        if kind & 4:
+            _add_bound(node, bound)
+        if kind & 8:
+            chain = dotted_name(node)
+            if chain:  # its own parts are read once, as a whole
+                uses.append((statement, chain))
+                continue
+        elif kind & 16 and node.args and _is_patcher(node):
+            first = node.args[0].value
+            if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+                uses.append((statement, None, first.evaluated_value))
+        stack.extend((child, statement) for child in reversed(children(node)))
+    return _Walked(imports, bound, uses)
+
+
+def _add_bound(node: cst.CSTNode, bound: set[str]) -> None:
+    """The names `node` binds, when it is a def, class, parameter or an assignment-like node."""
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        bound.add(node.name.value)
+    elif isinstance(node, cst.Param):
+        bound.add(node.name.value)
+    elif isinstance(node, _BINDING_KINDS):
+        bound |= {n.value for n in _names(node.target)}
+    elif isinstance(node, cst.WithItem) and node.asname is not None:
+        bound |= {n.value for n in _names(node.asname.name)}
+    elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+        bound |= {n.value for n in _names(node.name.name)}
 
 
 def _names(node: cst.CSTNode) -> Iterator[cst.Name]:
@@ -225,40 +265,30 @@ def _names(node: cst.CSTNode) -> Iterator[cst.Name]:
         yield from _names(node.value)
 
 
-def _missing_uses(tree: cst.Module, table: ApiTable, modules: dict[str, str],
+def _missing_uses(walked: _Walked, table: ApiTable, modules: dict[str, str],
                   resolve: Callable[[str], str | None]) -> Iterator[Missing]:
     """`alias.Name...` chains through audited modules, and string patch targets into audited packages, also
     through the service's own modules (`resolve`: what a dotted name means once the run's edits are made)."""
-    stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(s, s) for s in reversed(tree.body)]
-    while stack:
-        node, statement = stack.pop()
-        if isinstance(node, (cst.Import, cst.ImportFrom)):
-            continue
-        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            statement = node
-        if isinstance(node, cst.Attribute):
-            chain = dotted_name(node)
-            root = chain.split(".")[0] if chain else ""
+    for use in walked.uses:
+        statement, chain = use[0], use[1]
+        if chain is not None:
+            root = chain.split(".")[0]
             if root in modules:
                 full = modules[root] + chain[len(root):]
                 found = _gap(table, full)
                 if found is not None:
                     yield Missing(statement, full, *found)
-                continue  # the chain's own parts are checked once, as a whole
-        elif isinstance(node, cst.Call) and _is_patcher(node) and node.args:
-            first = node.args[0].value
-            if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
-                target = first.evaluated_value
-                if table.audits(target):
-                    found = _gap(table, target)
-                    if found is not None:
-                        yield Missing(statement, target, *found)
-                else:
-                    meaning = resolve(target) if "." in target else None
-                    found = _gap(table, meaning) if meaning and meaning != target and table.audits(meaning) else None
-                    if found is not None:
-                        yield Missing(statement, meaning, *found, spelled=target)
-        stack.extend((child, statement) for child in reversed(children(node)))
+            continue
+        target = use[2]
+        if table.audits(target):
+            found = _gap(table, target)
+            if found is not None:
+                yield Missing(statement, target, *found)
+        else:
+            meaning = resolve(target) if "." in target else None
+            found = _gap(table, meaning) if meaning and meaning != target and table.audits(meaning) else None
+            if found is not None:
+                yield Missing(statement, meaning, *found, spelled=target)
 
 
 def _gap(table: ApiTable, full: str) -> tuple[str, str] | None:
