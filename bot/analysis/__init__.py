@@ -14,7 +14,9 @@ context) is resolved once, on first use; parents come from a plain walk (faster 
 Scopes and expression contexts are libcst's own visitors driven without its node-rebuilding traversal
 (bot/analysis/resolution.py, 6x cheaper; libcst's providers if its internals differ), and qualified names
 are asked of the scopes node by node: tests/test_analysis_oracle.py compares every answer with libcst's.
-The cache holds the last 2 services: a run applies all recipes of a service one after another. Recipes share the trees: never mutate them (libcst transformers return
+The cache holds the last 2 services: a run applies all recipes of a service one after another.
+A file with the same path and text in several services is parsed and analysed once for all of them (a
+ParsedModule depends on nothing else; the last 128 such files are kept). Recipes share the trees: never mutate them (libcst transformers return
 new trees, which is fine).
 
 Files

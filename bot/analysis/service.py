@@ -16,6 +16,9 @@ from .parsed import ParsedModule
 
 _MAX_RESOLVE_DEPTH = 8
 _CACHE_SIZE = 2  # a run applies all recipes of a service in a row; more would only hold memory (and slow GC)
+# parsed files shared by the analyses `of` makes, by path and text: services of a fleet often carry the same file
+# (a test helper copied into each: 15 copies on the example fleet), and a ParsedModule depends on nothing else
+_SHARED_FILES = 128
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,14 +58,19 @@ class ServiceCore:
     """Files, lazy parsing, qualified names and re-exports. The richer questions live in subclasses' mixins."""
 
     _cache: ClassVar["OrderedDict[str, ServiceCore]"] = OrderedDict()
+    # (path, text) -> (ParsedModule, None) or (None, (line, reason)): see _SHARED_FILES
+    _files: ClassVar["OrderedDict[tuple[str, str], tuple]"] = OrderedDict()
+    _shared: "OrderedDict[tuple[str, str], tuple] | None" = None  # _files, for the analyses `of` makes
 
     @classmethod
     def of(cls, service: ServiceSource):
-        """The analysis of these exact files, shared by every recipe applied to them in this process."""
+        """The analysis of these exact files, shared by every recipe applied to them in this process (and
+        each parsed file by every analysis that has the same file at the same path)."""
         key = _fingerprint(service)
         found = cls._cache.get(key)
         if found is None:
             found = cls(service.python_files())
+            found._shared = cls._files
             cls._cache[key] = found
             while len(cls._cache) > _CACHE_SIZE:
                 cls._cache.popitem(last=False)
@@ -106,13 +114,19 @@ class ServiceCore:
             return self._parsed[path]
         parsed = None
         if path in self.files:
-            try:
-                tree = cst.parse_module(self.files[path])
-            except cst.ParserSyntaxError as exc:
-                self._errors[path] = (max(exc.raw_line, 1), exc.message.removeprefix("parser error: "))
+            key = (path, self.files[path])
+            shared = self._shared.get(key) if self._shared is not None else None
+            if shared is None:
+                shared = _parse(path, self.files[path])
+                if self._shared is not None:
+                    self._shared[key] = shared
+                    while len(self._shared) > _SHARED_FILES:
+                        self._shared.popitem(last=False)
             else:
-                dotted, package = module_name(path)
-                parsed = ParsedModule(path, dotted, package, self.files[path], tree)
+                self._shared.move_to_end(key)
+            parsed, error = shared
+            if error is not None:
+                self._errors[path] = error
         self._parsed[path] = parsed
         return parsed
 
@@ -253,6 +267,15 @@ class ServiceCore:
     def _target_name(parsed: ParsedModule, node: cst.CSTNode) -> str:
         target = node.targets[0].target if isinstance(node, cst.Assign) else node.target
         return target.value if isinstance(target, cst.Name) else parsed.code(target)
+
+
+def _parse(path: str, text: str) -> tuple[ParsedModule | None, tuple[int, str] | None]:
+    try:
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        return None, (max(exc.raw_line, 1), exc.message.removeprefix("parser error: "))
+    dotted, package = module_name(path)
+    return ParsedModule(path, dotted, package, text, tree), None
 
 
 def _fingerprint(service: ServiceSource) -> str:
