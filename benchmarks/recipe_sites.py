@@ -17,6 +17,7 @@ statement's start) or a *silent miss* (neither), which the table lists by projec
 """
 from __future__ import annotations
 
+import argparse
 import difflib
 import sys
 import tomllib
@@ -175,7 +176,11 @@ def render(fleet: Path, figures: dict[str, RecipeSites]) -> str:
 
 
 def main(argv: list[str]) -> None:
-    fleets = [Path(a) for a in argv] or [ROOT / "examples" / name for name in ("fleet", "second-fleet", "third-fleet")]
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("fleets", nargs="*", type=Path, metavar="FLEET_DIR",
+                        help="fleet folders (default: the three bundled example fleets)")
+    fleets = parser.parse_args(argv).fleets or [ROOT / "examples" / name
+                                                for name in ("fleet", "second-fleet", "third-fleet")]
     for fleet in fleets:
         print(render(fleet, recipe_sites(fleet.resolve())))
         print()

@@ -208,11 +208,12 @@ def test_a_removed_name_and_a_vanished_binding_are_listed_with_the_test_line():
 def test_a_name_the_recipe_dropped_from_a_service_module_is_listed():
     files, result = migrate({
         "pkg/__init__.py": "", "pkg/adapter.py": "from oldlib import Client, helper\n\nCLIENT = Client\n",
-        "tests/test_a.py": "def test_it(mocker):\n    mocker.patch('pkg.adapter.helper')\n",
+        "tests/test_a.py": "from pkg import adapter\n\n\ndef test_it(mocker, monkeypatch):\n"
+                           "    mocker.patch('pkg.adapter.helper')\n    mocker.patch.object(adapter, 'helper')\n"
+                           "    monkeypatch.setattr(adapter, 'helper', None)\n",
     }, rules=[_DropHelper, *double_rules(parse_migration_map(MAP))])
-    [item] = result.manual
-    assert (item.file, item.line, item.rule) == ("tests/test_a.py", 2, "DBL001")
-    assert "pkg.adapter no longer imports what `pkg.adapter.helper` named" in item.reason
+    assert [(i.file, i.line, i.rule) for i in result.manual] == [("tests/test_a.py", n, "DBL001") for n in (5, 6, 7)]
+    assert all("pkg.adapter no longer imports what `pkg.adapter.helper` named" in i.reason for i in result.manual)
 
 
 def test_sys_modules_keys_follow_a_renamed_module():
@@ -428,7 +429,7 @@ def test_expectations_follow_renamed_and_dropped_keywords_and_keyworded_position
 
 
 def test_mock_calls_of_a_member_follow_its_rename():
-    files, _ = migrate(service(test_a="""
+    files, result = migrate(service(test_a="""
         from unittest import mock
         from unittest.mock import call
 
@@ -436,8 +437,54 @@ def test_mock_calls_of_a_member_follow_its_rename():
         @mock.patch("pkg.adapter.Client")
         def test_it(client_cls):
             assert client_cls.return_value.mock_calls == [call.connect()]
+            assert client_cls.return_value.method_calls == [call.stream()]
+            fetch = client_cls.return_value.fetch_api.return_value
+            assert fetch.mock_calls == [call.get("b", "o", 1)]
         """))
-    assert "call.connect()" in files["tests/test_a.py"]  # a member call: left to a human's reading (not listed)
+    test = files["tests/test_a.py"]
+    assert "[call.open()]" in test and 'fetch.mock_calls == [call.get(bucket="b", org="o", record=1)]' not in test
+    assert [(m.line, m.rule) for m in result.manual] == [(8, "DBL003")]  # stream() is gone: listed, not guessed
+
+
+def test_reads_of_recorded_calls_follow_the_signature_in_loops_indexes_and_unpacking():
+    """logtap's `{c.kwargs["bucket"] for c in write_api.write.call_args_list}` met a KeyError after the influx
+    migration (the call is `write(..., database=...)`): every way a test reads the calls a mock recorded."""
+    files, result = migrate(service(test_a="""
+        from unittest import mock
+
+
+        @mock.patch("pkg.adapter.Client")
+        def test_it(client_cls):
+            get = client_cls.return_value.fetch_api.return_value.get
+            assert {c.kwargs["bucket"] for c in get.call_args_list} == {"b"}
+            for c in get.call_args_list:
+                assert c[1]["bucket"] == "b" and "bucket" in c.kwargs
+            for args, kwargs in get.await_args_list[1:]:
+                assert kwargs.get("bucket") == "b"
+            first = get.call_args_list[0]
+            assert first.kwargs["bucket"] == "b"
+            assert get.call_args.args[0] == "b"
+            assert get.call_args_list[0][0][2] == 1
+            args, _ = get.call_args
+            assert args[0] == "b"
+            assert [c.kwargs["org"] for c in get.call_args_list] == ["o"]
+            assert client_cls.mock_calls[0].kwargs["client_id"] == "x"
+            assert all(c == mock.call(bucket="b", record=1) for c in get.call_args_list)
+        """))
+    test = files["tests/test_a.py"]
+    assert 'c.kwargs["database"] for c in get.call_args_list' in test
+    assert 'c[1]["database"] == "b" and "database" in c.kwargs' in test
+    assert 'kwargs.get("database")' in test and 'first.kwargs["database"]' in test
+    assert 'get.call_args.kwargs["database"] == "b"' in test  # the migrated code passes it by keyword
+    assert 'get.call_args_list[0][0].kwargs["record"] == 1' not in test
+    assert 'get.call_args_list[0].kwargs["record"] == 1' in test
+    assert 'mock.call(database="b", record=1) for c in get.call_args_list' in test
+    found = {m.line: (m.rule, m.suggestion) for m in result.manual}
+    assert found == {
+        17: ("DBL003", 'kwargs["database"]'),  # args[0] of an unpacked call: its kwargs are not at hand
+        18: ("DBL003", "drop this check"),  # org= is dropped by the migrated call
+        19: ("DBL003", 'client_cls.mock_calls[0].kwargs["identifier"]'),  # maybe a child's call: listed
+    }
 
 
 # ----- examples made from the map, and the engine's original= ------------------------------------------------
@@ -568,6 +615,43 @@ def test_the_audit_follows_a_patch_target_through_the_services_own_module(tmp_pa
     [item] = result.manual
     assert (item.file, item.line) == ("tests/test_adapter.py", 6)
     assert "`pkg.adapter.sub.gone` (that is `newlib.sub.gone`)" in item.reason
+
+
+def test_the_audit_follows_patch_object_and_setattr_on_module_objects(tmp_path):
+    """`patch.object(module, "name")` / `monkeypatch.setattr(module, "name", v)` / `mocker.patch.object`: the
+    module is the new version's (imported by the test) or the service's own (whose import of it is followed)."""
+    rules = migration_rules(audit_folder(tmp_path) / "migration.toml")
+    _, result = migrate({
+        "pkg/__init__.py": "",
+        "pkg/adapter.py": "from newlib import sub\nimport newlib\n\n\ndef run():\n    return sub.helper()\n",
+        "tests/test_adapter.py": """
+            from unittest import mock
+            import newlib.sub
+            from newlib import sub
+            from pkg import adapter
+            import pkg.adapter
+
+
+            def test_it(monkeypatch, mocker):
+                mock.patch.object(newlib.sub, "helper")
+                mock.patch.object(newlib.sub, "gone")
+                mock.patch.object(sub, "gone")
+                monkeypatch.setattr(newlib, "legacy", None)
+                mocker.patch.object(adapter.sub, "gone")
+                mocker.patch.object(pkg.adapter.newlib, "legacy")
+                mocker.patch.object(newlib.NewClient, "stream")
+                mocker.patch.object(newlib.NewClient, "open")
+                monkeypatch.delattr(newlib.sub, "gone")
+                monkeypatch.setattr(newlib.sub, "gone", None, raising=False)
+                mock.patch.object(newlib.sub, "gone", create=True)
+            """,
+    }, rules=[r for r in rules if r.ID == "AUD001"])
+    found = [(m.line, m.reason.split(" in newlib 2.0")[0]) for m in result.manual]
+    assert found == [(10, "newlib.sub has no 'gone'"), (11, "newlib.sub has no 'gone'"), (12, "newlib has no 'legacy'"),
+                     (13, "newlib.sub has no 'gone'"), (14, "newlib has no 'legacy'"),
+                     (15, "newlib.NewClient has no 'stream'"), (17, "newlib.sub has no 'gone'")]
+    assert "`adapter.sub.gone` (that is `newlib.sub.gone`)" in result.manual[3].reason
+    assert result.manual[2].suggestion == "newlib.modern()"
 
 
 def test_the_audit_suggests_the_one_public_module_that_has_a_missing_name(tmp_path):

@@ -157,3 +157,31 @@ def test_a_revert_pr_is_validated_like_any_other(tmp_path, monkeypatch, capsys):
     assert "checks-failing" in revert.labels and "revert" in revert.labels
     assert "**Newly failing (1)**" in revert.body and "tests/test_triple.py::test_triple" in revert.body
     assert read_marker(revert.body)["revert_of"] == 1  # the marker the dashboard reads, as before
+
+
+@pytest.mark.slow
+def test_a_revert_whose_own_tests_are_skipped_on_the_base_is_not_passed(tmp_path, monkeypatch, capsys):
+    """The revert PR knows which tests exercise what it changes, like a migration PR: here the module that
+    tests the reverted code is skipped on the base (it needs a broker this machine lacks) and another test
+    passes. It was Passed on that other test; it is could-not-validate."""
+    monkeypatch.setenv("UPGRADE_BOT_CACHE", str(tmp_path / "env-cache"))
+    wheels = widgets_wheels(tmp_path / "wheels")
+    repo = Monorepo(tmp_path, {
+        "upgrade-bot.toml": VALIDATED_CONFIG,
+        "services/alpha/requirements.txt": f"--find-links {wheels}\nwidgets==1.4\npytest==8.3.5\n",
+        "services/alpha/pytest.ini": "[pytest]\npythonpath = .\n",
+        "services/alpha/alpha_app.py": "import widgets\n\n\ndef double(x):\n    return widgets.old_call(x)\n",
+        "services/alpha/tests/test_app.py": "import pytest\n\nfrom alpha_app import double\n\n"
+                                            "pytestmark = pytest.mark.skip(reason='needs the broker')\n\n\n"
+                                            "def test_double():\n    assert double(2) == 4\n",
+        "services/alpha/tests/test_units.py": "def test_units():\n    assert 1 + 1 == 2\n",
+    })
+    cli = lambda *args: main(["--repo", str(repo.work), *args])  # noqa: E731
+    assert cli("run") == 0
+    assert cli("local", "merge", "1") == 0
+    assert cli("revert", "--pr", "1") == 0
+    revert = local_forge(repo).get_pr(2)
+    assert revert.head == REVERT_BRANCH and "revert" in revert.labels
+    assert "**Passed**" not in revert.body
+    assert "not-validated" in revert.labels, revert.labels
+    assert "exercise this change" in revert.body

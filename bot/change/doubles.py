@@ -40,6 +40,8 @@ from bot.analysis.migration_map import (
     MIGRATION_FILE, MemberChange, MigrationMap, Signature, format_path, load_migration_map,
 )
 
+from bot.analysis.doubles.records import ARGS, KWARGS, CallRecords, RecordRead, subscript_index, subscript_key
+
 from .rule import REWRITE, Rule
 
 
@@ -648,29 +650,35 @@ def _with_path(base: cst.BaseExpression, path: tuple[str, ...]) -> cst.BaseExpre
 class CallExpectations(_DoublesRule):
     ID = "DBL003"
     KIND = REWRITE
-    MESSAGE = "tests: call expectations follow changed signatures (assert_called_with, call(...), call_args)"
+    MESSAGE = ("tests: call expectations follow changed signatures (assert_called_with, call(...), call_args, "
+               "call_args_list and mock_calls reads)")
     APPLIED = "call expectation -> the call the migrated code makes ({n})"
 
     def check(self, parsed: ParsedModule) -> None:
         values = self.doubles.values
         names = values.names(parsed)
+        records = CallRecords(values)
         for node in parsed.nodes:
+            if isinstance(node, cst.Subscript):
+                self._subscript_read(parsed, records, node)
+                continue
+            if isinstance(node, cst.Comparison):
+                self._membership_read(parsed, records, node)
+                continue
             if not isinstance(node, cst.Call):
-                if isinstance(node, cst.Subscript):
-                    self._keyword_read(parsed, node)
                 continue
             func = node.func
             if isinstance(func, cst.Attribute) and func.attr.value in EXPECT_CALL:
                 callee = values.value(parsed, func.value)
                 if callee is not None:
                     self._arguments(node, callee, f"{parsed.code(func.value)}.{func.attr.value}")
-            elif _call_factory_root(names, func):
-                callee = self._compared_callee(parsed, node)
-                if callee is not None:
-                    self._arguments(node, callee, parsed.code(node.func))
+            elif _expected_member(names, func)[0]:
+                self._expected_call(parsed, records, node, _expected_member(names, func)[1])
             elif isinstance(func, cst.Attribute) and func.attr.value == "get" and node.args \
                     and isinstance(node.args[0].value, cst.SimpleString):
-                self._keyword_string(parsed, func.value, node.args[0].value, node)
+                read = records.read(parsed, func.value)
+                if read is not None and read.part == KWARGS:
+                    self._keyword_string(read, node.args[0].value, node)
 
     def _arguments(self, call: cst.Call, callee: Double, what: str) -> None:
         signature = self.doubles.signature(callee)
@@ -712,16 +720,39 @@ class CallExpectations(_DoublesRule):
             return
         self.replace(call, lambda updated: _migrated_call(updated, signature))
 
-    def _compared_callee(self, parsed: ParsedModule, call: cst.Call) -> Double | None:
-        """The mock a `call(...)` is compared with: the one whose call_args / call_args_list / mock_calls /
-        assert_has_calls the same statement reads (exactly one)."""
-        if not (isinstance(call.func, cst.Name) or isinstance(call.func, cst.Attribute)):
-            return None
-        member = []
-        func = call.func
-        while isinstance(func, cst.Attribute):
-            member.insert(0, func.attr.value)
-            func = func.value
+    def _expected_call(self, parsed: ParsedModule, records: CallRecords, call: cst.Call, member: str | None) -> None:
+        """`call(...)` / `call.member(...)` compared with a mock's recorded calls: its arguments follow the
+        signature, and a member the migration renamed is renamed (`call.connect()` -> `call.__aenter__()`)."""
+        mock = self._compared_mock(parsed, records, call, member)
+        if mock is None:
+            return
+        if member is None:
+            self._arguments(call, mock, parsed.code(call.func))
+            return
+        renamed = False
+        found = self.doubles.changed_member(mock, member)
+        if found is not None:
+            klass, change = found
+            if change.removed:
+                self.list_site(call, f"expects a call of `{member}` on a mock of {klass}, which the new version "
+                               f"removed: {change.why}", change.suggestion)
+                return
+            if change.renamed and (len(change.new) != 1 or not change.new[0].isidentifier()):
+                self.list_site(call, f"expects a call of `{member}` on a mock of {klass}; the migrated code calls "
+                               f"`{format_path(change.new)}`", f"call.{format_path(change.new)}(...)")
+                return
+            if change.renamed and self.free(call.func.attr):
+                self.rename(call.func.attr, change.new[0], count=0)
+                renamed = True
+        self._arguments(call, mock.then(member), parsed.code(call.func))
+        if renamed and not self.file.edits.touched(call):
+            self.count()  # the member's rename is the site's only rewrite
+
+    def _compared_mock(self, parsed: ParsedModule, records: CallRecords, call: cst.Call,
+                       member: str | None) -> Double | None:
+        """(mock, member) whose recorded calls a `call(...)` / `call.member(...)` is compared with: the one mock
+        whose call_args / call_args_list / mock_calls / assert_has_calls (or a name holding one of its calls:
+        `for c in m.call_args_list: assert c == call(...)`) the same statement reads."""
         statement = parsed.statement_of(call)
         found: dict[tuple, Double] = {}
         values = self.doubles.values
@@ -729,83 +760,119 @@ class CallExpectations(_DoublesRule):
         while stack:
             node = stack.pop()
             stack.extend(children(node))
+            mock = None
             if isinstance(node, cst.Attribute) and node.attr.value in (CALL_RECORDS | MEMBER_CALL_RECORDS | EXPECT_CALLS):
                 if member and node.attr.value not in MEMBER_CALL_RECORDS:
                     continue
                 mock = values.value(parsed, node.value)
-                if mock is not None:
-                    mock = mock.then(*member) if member else mock
-                    found[mock.key] = mock
+            elif isinstance(node, cst.Name) and member is None:
+                read = records.read(parsed, node)
+                mock = read.mock if read is not None and read.part == "call" and not read.mixed else None
+            if mock is not None:
+                found[mock.key] = mock
         return next(iter(found.values())) if len(found) == 1 else None
 
-    def _keyword_read(self, parsed: ParsedModule, node: cst.Subscript) -> None:
-        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
-            return
-        key = node.slice[0].slice.value
-        if isinstance(key, cst.SimpleString):
-            self._keyword_string(parsed, node.value, key, node)
+    # ----- reads of recorded calls ------------------------------------------------------------------
 
-    def _keyword_string(self, parsed: ParsedModule, holder: cst.BaseExpression, key: cst.SimpleString,
-                        site: cst.CSTNode) -> None:
-        """`m.call_args.kwargs["k"]`, `m.call_args[1]["k"]`, `kwargs["k"]` after `_, kwargs = m.call_args`."""
-        callee = self._kwargs_of(parsed, holder)
-        if callee is None:
+    def _subscript_read(self, parsed: ParsedModule, records: CallRecords, node: cst.Subscript) -> None:
+        """`<kwargs>["k"]` (a keyword) or `<args>[i]` (a positional) of a call recorded on a migrated mock."""
+        key, index = subscript_key(node), subscript_index(node)
+        if key is None and index is None:
             return
+        read = records.read(parsed, node.value)
+        if read is None:
+            return
+        if key is not None and read.part == KWARGS:
+            self._keyword_string(read, key, node)
+        elif index is not None and read.part == ARGS:
+            self._positional_read(parsed, read, node, index)
+
+    def _membership_read(self, parsed: ParsedModule, records: CallRecords, node: cst.Comparison) -> None:
+        """`"k" in c.kwargs` / `"k" not in m.call_args.kwargs`."""
+        if len(node.comparisons) != 1 or not isinstance(node.left, cst.SimpleString):
+            return
+        target = node.comparisons[0]
+        if not isinstance(target.operator, (cst.In, cst.NotIn)):
+            return
+        read = records.read(parsed, target.comparator)
+        if read is not None and read.part == KWARGS:
+            self._keyword_string(read, node.left, node)
+
+    def _keyword_string(self, read: RecordRead, key: cst.SimpleString, site: cst.CSTNode) -> None:
+        """`m.call_args.kwargs["k"]`, `c.kwargs["k"]` over `m.call_args_list`, `kwargs["k"]` after
+        `_, kwargs = m.call_args`: the keyword follows a rename; a dropped one is listed."""
         keyword = key.evaluated_value
-        signature = self.doubles.signature(callee)
+        signature = self.doubles.signature(read.mock)
         if signature is None or not isinstance(keyword, str):
             return
         if keyword in signature.keywords:
-            if self.free(key):
-                self.replace_string(key, signature.keywords[keyword])
+            new = signature.keywords[keyword]
+            if read.mixed:
+                self.list_site(site, f"reads the keyword {keyword!r} of a call in a mock's mock_calls; the migrated "
+                               f"code passes it as {new!r} (that entry may be a call of a child mock, so it is not "
+                               "rewritten)", self.parsed.code(site).replace(key.value, f"{key.quote}{new}{key.quote}", 1))
+            elif self.free(key):
+                self.replace_string(key, new)
         elif keyword in signature.dropped or keyword in signature.unsupported:
             why = signature.unsupported.get(keyword, "the migrated code no longer passes it")
             self.list_site(site, f"reads the keyword {keyword!r} of a call the migrated code makes without it: {why}",
                            "drop this check" if keyword in signature.dropped else None)
 
-    def _kwargs_of(self, parsed: ParsedModule, holder: cst.BaseExpression, depth: int = 0) -> Double | None:
-        values = self.doubles.values
-        if depth > 3:
+    def _positional_read(self, parsed: ParsedModule, read: RecordRead, node: cst.Subscript, index: int) -> None:
+        """`c.args[0]` where the migrated code passes that parameter by keyword: `c.kwargs["<new name>"]`."""
+        signature = self.doubles.signature(read.mock)
+        if signature is None or not (signature.positional or signature.prepend):
+            return
+        if signature.prepend or index >= len(signature.positional):
+            self.list_site(node, f"reads positional argument {index} of a call the migrated code makes with other "
+                           "arguments" + (f" (it passes {', '.join(signature.prepend)} first)" if signature.prepend
+                                          else ""), None)
+            return
+        old = signature.positional[index]
+        if old in signature.dropped or old in signature.unsupported:
+            why = signature.unsupported.get(old, "the migrated code no longer passes it")
+            self.list_site(node, f"reads positional argument {index} ({old}) of a call the migrated code makes "
+                           f"without it: {why}", "drop this check" if old in signature.dropped else None)
+            return
+        new = signature.keywords.get(old, old)
+        record = read.record
+        if record is None or read.mixed:
+            self.list_site(node, f"reads positional argument {index} ({old}) of a call the migrated code makes with "
+                           f"{new}= as a keyword", f'kwargs["{new}"]')
+            return
+        depth = _depth_to(node, record)
+        if depth is not None and self.free(node):
+            self.replace(node, lambda updated: cst.Subscript(
+                cst.Attribute(_descend_to(updated, depth), cst.Name("kwargs")),
+                [cst.SubscriptElement(cst.Index(cst.SimpleString(f'"{new}"')))]))
+
+
+def _depth_to(node: cst.BaseExpression, inner: cst.BaseExpression) -> int | None:
+    """Steps (`.x`, `[i]`) from `node` down to `inner`."""
+    depth, current = 0, node
+    while current is not inner:
+        if isinstance(current, (cst.Attribute, cst.Subscript)):
+            current = current.value
+        else:
             return None
-        if isinstance(holder, cst.Attribute) and holder.attr.value == "kwargs":
-            return self._call_record(parsed, holder.value)
-        if isinstance(holder, cst.Subscript) and _index(holder) == 1:
-            return self._call_record(parsed, holder.value)
-        if isinstance(holder, cst.Name):
-            for binding in values.analysis.name_bindings(parsed, holder):
-                if binding.kind != "assign":
-                    return None
-                statement = binding.statement
-                if binding.value is not None:
-                    return self._kwargs_of(binding.module, binding.value, depth + 1)
-                target = statement.targets[0].target if isinstance(statement, cst.Assign) else None
-                if isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2 \
-                        and target.elements[1].value is binding.target:
-                    return self._call_record(binding.module, statement.value)
-        return None
-
-    def _call_record(self, parsed: ParsedModule, node: cst.BaseExpression) -> Double | None:
-        """`m.call_args`, `m.call_args_list[i]`, `m.await_args` -> the mock m."""
-        if isinstance(node, cst.Subscript):
-            node = node.value
-            if not (isinstance(node, cst.Attribute) and node.attr.value.endswith("_list")):
-                return None
-        if isinstance(node, cst.Attribute) and node.attr.value in CALL_RECORDS:
-            return self.doubles.values.value(parsed, node.value)
-        return None
+        depth += 1
+    return depth
 
 
-def _call_factory_root(names, func: cst.BaseExpression) -> bool:
-    while isinstance(func, cst.Attribute):
-        func = func.value
-    return isinstance(func, cst.Name) and names.is_call_factory(func)
+def _descend_to(node: cst.BaseExpression, depth: int) -> cst.BaseExpression:
+    for _ in range(depth):
+        node = node.value
+    return node
 
 
-def _index(subscript: cst.Subscript) -> int | None:
-    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
-        return None
-    value = subscript.slice[0].slice.value
-    return int(value.value) if isinstance(value, cst.Integer) else None
+def _expected_member(names, func: cst.BaseExpression) -> tuple[bool, str | None]:
+    """(True, None) for `call` / `mock.call` (unittest.mock's call factory, however imported), (True, "m") for
+    `call.m` / `mock.call.m`; (False, None) for anything else."""
+    if names.is_call_factory(func):
+        return True, None
+    if isinstance(func, cst.Attribute) and names.is_call_factory(func.value):
+        return True, func.attr.value
+    return False, None
 
 
 def _migrated_call(call: cst.Call, signature: Signature) -> cst.Call:

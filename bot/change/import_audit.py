@@ -77,7 +77,8 @@ class ImportAudit(Rule):
                 else:
                     tree = file.edits.apply()
                     walked = _walk(tree)
-                for missing in _missing_names(tree, table, file.parsed.package, meanings.after, walked):
+                for missing in _missing_names(tree, table, file.parsed.package, meanings.after, file.parsed.dotted,
+                                               walked):
                     self._act(file, missing, table)
             except Exception as exc:  # a file the audit cannot read never fails the service's PR
                 self.note(f"{self.ID} could not check the imports of {path} ({type(exc).__name__}: {exc}).")
@@ -131,7 +132,7 @@ def _code(node: cst.CSTNode) -> str:
 
 
 def _missing_names(tree: cst.Module, table: ApiTable, package: str,
-                   resolve: Callable[[str], str | None] = lambda name: None,
+                   resolve: Callable[[str], str | None] = lambda name: None, here: str = "",
                    walked: "_Walked | None" = None) -> Iterator[Missing]:
     """`walked`: what _walk found in `tree` (the same facts for every recipe's audit of an unedited file)."""
     walked = walked or _walk(tree)
@@ -174,7 +175,7 @@ def _missing_names(tree: cst.Module, table: ApiTable, package: str,
                         modules[name.split(".")[0]] = name.split(".")[0]
     for local in walked.other_bindings:
         modules.pop(local, None)
-    yield from _missing_uses(walked, table, modules, resolve)
+    yield from _missing_uses(walked, table, modules, resolve, here)
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ class _Walked:
     imports: list[tuple[cst.CSTNode, cst.CSTNode]]  # (statement, Import/ImportFrom), in source order
     other_bindings: set[str]  # names bound by anything but an import (assignments, parameters, defs, ...)
     # outside imports, in source order: (statement, dotted chain) for every outermost `a.b.c` Attribute chain,
-    # (statement, None, first argument's text) for every `patch("...")`-like call with a string target
+    # (statement, None, call) for every `patch(...)`-like call with arguments
     uses: list[tuple]
 
 
@@ -234,9 +235,7 @@ def _walk(tree: cst.Module) -> _Walked:
                 uses.append((statement, chain))
                 continue
         elif kind & 16 and node.args and _is_patcher(node):
-            first = node.args[0].value
-            if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
-                uses.append((statement, None, first.evaluated_value))
+            uses.append((statement, None, node))
         stack.extend((child, statement) for child in reversed(children(node)))
     return _Walked(imports, bound, uses)
 
@@ -266,7 +265,7 @@ def _names(node: cst.CSTNode) -> Iterator[cst.Name]:
 
 
 def _missing_uses(walked: _Walked, table: ApiTable, modules: dict[str, str],
-                  resolve: Callable[[str], str | None]) -> Iterator[Missing]:
+                  resolve: Callable[[str], str | None], here: str = "") -> Iterator[Missing]:
     """`alias.Name...` chains through audited modules, and string patch targets into audited packages, also
     through the service's own modules (`resolve`: what a dotted name means once the run's edits are made)."""
     for use in walked.uses:
@@ -279,16 +278,26 @@ def _missing_uses(walked: _Walked, table: ApiTable, modules: dict[str, str],
                 if found is not None:
                     yield Missing(statement, full, *found)
             continue
-        target = use[2]
-        if table.audits(target):
-            found = _gap(table, target)
+        node = use[2]
+        first = node.args[0].value
+        owner_form = _object_target(node, modules, here)
+        if owner_form is not None:
+            target, spelled = owner_form
+            meaning = target if spelled is None else resolve(target)
+            found = _gap(table, meaning) if meaning and table.audits(meaning) else None
             if found is not None:
-                yield Missing(statement, target, *found)
-        else:
-            meaning = resolve(target) if "." in target else None
-            found = _gap(table, meaning) if meaning and meaning != target and table.audits(meaning) else None
-            if found is not None:
-                yield Missing(statement, meaning, *found, spelled=target)
+                yield Missing(statement, meaning, *found, spelled=spelled)
+        elif isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+            target = first.evaluated_value
+            if table.audits(target):
+                found = _gap(table, target)
+                if found is not None:
+                    yield Missing(statement, target, *found)
+            else:
+                meaning = resolve(target) if "." in target else None
+                found = _gap(table, meaning) if meaning and meaning != target and table.audits(meaning) else None
+                if found is not None:
+                    yield Missing(statement, meaning, *found, spelled=target)
 
 
 def _gap(table: ApiTable, full: str) -> tuple[str, str] | None:
@@ -308,6 +317,32 @@ def _gap(table: ApiTable, full: str) -> tuple[str, str] | None:
 def _is_patcher(call: cst.Call) -> bool:
     name = dotted_name(call.func)
     return bool(name) and any(name == p or name.endswith("." + p) for p in _PATCHERS)
+
+
+def _object_target(call: cst.Call, modules: dict[str, str], here: str) -> tuple[str, str | None] | None:
+    """`patch.object(owner, "name")`, `monkeypatch.setattr(owner, "name", value)`, `mocker.patch.object(...)`,
+    `monkeypatch.delattr(owner, "name")` with `owner` a dotted expression: (the full name, None) when owner goes
+    through a module of the audited packages the file imports (`newlib.sub`), else (the name in `module`'s
+    namespace (`here`: the file's module), its spelling) for the caller to resolve (`adapter.sub` -> pkg.adapter's
+    `sub`). None for the
+    string form, a non-dotted owner, or a patch that may create the attribute (create=True, raising=False)."""
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    if len(positional) < 2 or isinstance(positional[0], cst.SimpleString):
+        return None
+    if not isinstance(positional[1], cst.SimpleString) or not isinstance(positional[1].evaluated_value, str):
+        return None
+    if any(isinstance(keywords.get(k), cst.Name) and keywords[k].value == v
+           for k, v in (("create", "True"), ("raising", "False"))):
+        return None
+    owner = dotted_name(positional[0])
+    if not owner:
+        return None
+    name = positional[1].evaluated_value
+    root = owner.split(".")[0]
+    if root in modules:
+        return f"{modules[root]}{owner[len(root):]}.{name}", None
+    return (f"{here}.{owner}.{name}", f"{owner}.{name}") if here else None
 
 
 # ----- binding a recipe's map --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The effects behind /retry, /revert and /accept-wave (also `upgrade-bot revert --pr N`)."""
 from __future__ import annotations
 
+from bot.change.apply import ServiceChange
 from bot.errors import BotError
 from bot.forge.base import PullRequest
 from bot.killpoints import kill_point
@@ -133,7 +134,19 @@ class CommandActions:
             verdict = not_validated(f"`{key}` is no longer a job on `{self.config.base_branch}` (the service or the "
                                     f"recipe is gone), so its checks are unknown", "review the revert by hand")
             return Validation(render_verdict(verdict), verdict)
-        return validator.validate(job, base_sha, head)
+        return validator.validate(job, base_sha, head, self._revert_change(job, base_sha, head))
+
+    def _revert_change(self, job, base_sha: str, head: str) -> ServiceChange:
+        """What the revert changes in the service, so the verdict knows which tests exercise it: without it,
+        a revert whose own tests are skipped on the base (no broker) was Passed on the others."""
+        base, reverted = self.repo.snapshot(base_sha), self.repo.snapshot(head)
+        prefix = "" if job.service.path in ("", ".") else job.service.path.rstrip("/") + "/"
+        before = {path: base.blob_id(path) for path in base.paths() if path.startswith(prefix)}
+        changed = {}
+        for path in reverted.paths():
+            if path.startswith(prefix) and before.get(path) != reverted.blob_id(path):
+                changed[path[len(prefix):]] = reverted.read(path).decode("utf-8", "replace")
+        return ServiceChange(job.service.name, job.service.path, job.recipe.id, changed=changed)
 
 
 def _manual_lines(body: str) -> list[str]:

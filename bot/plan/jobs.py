@@ -111,19 +111,24 @@ def _keep_leading_folders(services: Sequence[Service], recipes: Sequence[Recipe]
     """Services under two patterns with the same key (`services/api` and `legacy/api` are both `api`) are
     told apart by their whole path (`services/api`, `legacy/api`): the leading folder stays in their
     branches and job keys. The one whose PRs were opened under the short key (the marker names its path)
-    keeps it, so a service added later never moves an open PR to a second branch."""
+    keeps it, so a service added later never moves an open PR to a second branch.
+
+    The repository root goes by its project's name, which may be a sub-service's key too (a root project
+    `api` beside `services/api`): unless its PRs hold that name, the root is then `root`, as in its branch."""
     by_key: dict[str, list[Service]] = {}
     for service in services:
-        if not is_root(service.path):
-            by_key.setdefault(service.key, []).append(service)
+        by_key.setdefault(service.key, []).append(service)
     for key, same in by_key.items():
         if len(same) < 2:
             continue
         paths_with_prs = {with_prs.get(f"{r.id}/{key}") for r in recipes} if isinstance(with_prs, Mapping) else set()
         keeper = next((s for s in same if s.path in paths_with_prs), None)
+        below_root = [s for s in same if not is_root(s.path)]
+        if keeper is None and len(below_root) == 1:
+            keeper = below_root[0]
         for service in same:
             if service is not keeper:
-                service.key = service.path
+                service.key = ROOT_BRANCH_KEY if is_root(service.path) else service.path
 
 
 def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: Sequence[Recipe],

@@ -4,6 +4,7 @@ layouts, and `plan` refuses layouts whose services git still cannot give a branc
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import Monorepo, run_bot, widgets_service
@@ -101,3 +102,23 @@ def test_a_sub_service_named_root_beside_the_root_service_is_refused_at_plan(tmp
     assert "broken services/root: services/root and . would share branch names (<prefix>/<recipe>/root)" in out
     assert run_bot(repo, "run", "--all-waves") == 1
     assert [p["head"] for p in prs(repo)] == ["upgrade-bot/widgets-2.0/alpha"]
+
+
+def test_a_root_project_named_like_a_sub_service_keeps_its_own_pr(tmp_path, capsys):
+    """The root goes by its project's name: a root project `alpha` beside services/alpha shared the job
+    key `widgets-2.0/alpha`, so a re-run found one PR for both and the root's PR was orphaned. The root
+    is `root` then, in its job key as in its branch."""
+    repo = root_and_services(tmp_path)
+    repo.commit_on_main({"pyproject.toml": '[project]\nname = "alpha"\nversion = "1"\ndependencies = ["widgets==1.4"]\n'})
+    assert run_bot(repo, "run", "--all-waves") == 0
+    heads = sorted(p["head"] for p in prs(repo))
+    assert heads == ["upgrade-bot/widgets-2.0/alpha", "upgrade-bot/widgets-2.0/root"]
+    capsys.readouterr()
+    assert run_bot(repo, "run", "--all-waves") == 0
+    assert sorted(p["head"] for p in prs(repo)) == heads and violations(repo, jobs=2) == []
+    captured = capsys.readouterr()
+    assert sorted(re.findall(r"unchanged +#(\d+)", captured.out + captured.err)) == ["1", "1", "2", "2"]
+    assert run_bot(repo, "status", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert sorted(r["service"] for r in rows) == ["alpha", "root"]
+    assert len({r["pr"] for r in rows}) == 2, rows
