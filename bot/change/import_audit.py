@@ -71,12 +71,13 @@ class ImportAudit(Rule):
             if file is None:
                 continue
             try:
-                if file.edits.is_empty():  # every recipe of the run audits this same tree: walked once
-                    tree = file.parsed.tree
-                    walked = file.parsed.memo.get(_walk) or file.parsed.memo.setdefault(_walk, _walk(tree))
-                else:
-                    tree = file.edits.apply()
-                    walked = _walk(tree)
+                # every recipe of the run audits this tree, or an edited copy sharing most of its statements
+                known = file.parsed.memo.get(_walk)
+                if known is None:
+                    known = file.parsed.memo[_walk] = {}
+                    _walk(file.parsed.tree, known, learn=True)
+                tree = file.edits.apply() if not file.edits.is_empty() else file.parsed.tree
+                walked = _walk(tree, known)
                 for missing in _missing_names(tree, table, file.parsed.package, meanings.after, file.parsed.dotted,
                                                walked):
                     self._act(file, missing, table)
@@ -212,12 +213,30 @@ class _Kinds(dict):
 _KINDS = _Kinds()
 
 
-def _walk(tree: cst.Module) -> _Walked:
+def _walk(tree: cst.Module, known: dict[int, tuple] | None = None, learn: bool = False) -> _Walked:
+    """`known`: id(top-level statement) -> (it, its facts), from the file's original tree: an edited tree keeps
+    every statement no edit touched, and those are not walked again (`learn`: fill `known` from this tree)."""
+    imports: list[tuple[cst.CSTNode, cst.CSTNode]] = []
+    bound: set[str] = set()
+    uses: list[tuple] = []
+    for top in tree.body:
+        found = known.get(id(top)) if known is not None else None
+        if found is None or found[0] is not top:
+            found = (top, *_walk_statement(top))
+            if learn and known is not None:
+                known[id(top)] = found
+        imports += found[1]
+        bound |= found[2]
+        uses += found[3]
+    return _Walked(imports, bound, uses)
+
+
+def _walk_statement(top: cst.CSTNode) -> tuple[list, set[str], list]:
     imports: list[tuple[cst.CSTNode, cst.CSTNode]] = []
     bound: set[str] = set()
     uses: list[tuple] = []
     kinds = _KINDS
-    stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(s, s) for s in reversed(tree.body)]
+    stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(top, top)]
     while stack:
         node, statement = stack.pop()
         kind = kinds[node.__class__]
@@ -237,7 +256,7 @@ def _walk(tree: cst.Module) -> _Walked:
         elif kind & 16 and node.args and _is_patcher(node):
             uses.append((statement, None, node))
         stack.extend((child, statement) for child in reversed(children(node)))
-    return _Walked(imports, bound, uses)
+    return imports, bound, uses
 
 
 def _add_bound(node: cst.CSTNode, bound: set[str]) -> None:
