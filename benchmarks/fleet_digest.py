@@ -10,7 +10,8 @@ shows that nothing a PR would say changed, not only the files its after/ folder 
 fleet: a copy in a fresh repository (fixed author, committer and dates, so the base commit is the
 same in every run) with a bare `origin`, then `upgrade-bot run --skip-checks --all-waves` with the local
 forge, run by the checkout under test (its bot and its bundled recipes). Printed, one line per branch:
-the branch, its tree, a hash of its commit message and author, and a hash of its PR (title, labels, body).
+the branch, its tree, a hash of its commit message and author, the commit's id (the whole object: dates
+are fixed) and a hash of its PR (title, labels, body).
 The PR body's hidden marker keeps every field but `change`, `inputs` and `recipe_inputs`: all three hash
 the recipe's files (its fingerprint), which a move of a recipe's code changes by design (open PRs are then
 regenerated with the same content). With --against REF the same runs on REF (a temporary worktree) and the two listings
@@ -121,10 +122,12 @@ def digest_lines(work: Path, fleet_name: str) -> list[str]:
     for branch in sorted(h for h in heads if h != "main"):
         tree = git("rev-parse", f"{branch}^{{tree}}", cwd=work.parent / "origin.git").strip()
         commit = git("log", "-1", "--format=%an <%ae>%n%B", branch, cwd=work.parent / "origin.git")
+        # the commit object itself (dates are fixed): its header and bytes, not only tree, author and message
+        object_id = git("rev-parse", branch, cwd=work.parent / "origin.git").strip()
         pr = prs.get(branch)
         pr_hash = short(json.dumps([pr["title"], sorted(pr.get("labels", [])), normalized_body(pr["body"])]))\
             if pr else "no-pr"
-        lines.append(f"{fleet_name} {branch} tree={tree[:12]} commit={short(commit)} pr={pr_hash}")
+        lines.append(f"{fleet_name} {branch} tree={tree[:12]} commit={short(commit)} id={object_id[:12]} pr={pr_hash}")
     orphans = sorted(set(prs) - set(heads))
     lines += [f"{fleet_name} {head} pr-without-branch" for head in orphans]
     return lines

@@ -301,7 +301,8 @@ def _print_broken_recipes(ctx: Context) -> None:
 
 def cmd_dashboard(args) -> int:
     ctx = Context(args)
-    runner = ctx.runner(checks=True)
+    # like `status`, the gate from stored results: the shards' runs checked the tip; refreshing a page runs nothing
+    runner = ctx.runner(checks=True, read_only=True)
     with ctx.exclusive():
         plan, base_sha, prs, reverted = runner.state()
         runner.fill_merge_shas(prs)

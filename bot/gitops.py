@@ -6,6 +6,7 @@ import io
 import os
 import re
 import shutil
+import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,11 +19,16 @@ from gitdb import IStream
 from gitdb.db import LooseObjectDB
 from gitdb.util import bin_to_hex
 
+from bot.commit_object import commit_bytes, date_now, kept_as_is, plain_person, utf8_encoding
 from bot.config import Identity
 from bot.discover.service_files import GitBlobs
 from bot.errors import BotError, UsageError
 
 SYMLINK_MODE = 0o120000
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}")
+_PINNED_DATES = ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE")
+# configuration that changes what `git commit-tree` writes (bot.commit_object)
+_COMMIT_SETTINGS = r"^(i18n\.commitencoding|extensions\.(objectformat|compatobjectformat))$"
 _SECRET_IN_URL = re.compile(r"(https?://)[^/@\s]+@")
 _OWN_WORKTREE = re.compile(r"upgrade-bot-wt-(\d+)-\w+")
 
@@ -110,7 +116,7 @@ class GitSnapshot:
         self._git_dir = repo.repo.git_dir
         self._read = GitBlobs(self._git_dir)
         self._blobs: dict[str, str] = {}
-        self._trees: dict[str, str] = {"": repo.repo.commit(sha).tree.hexsha}
+        self._trees: dict[str, str] = {"": bin_to_hex(repo._root_tree(sha)).decode()}
         self._links: set[str] = set()
         listing = repo._git("ls-tree", "-r", "-t", "-z", "--full-tree", sha)
         for entry in listing.split("\0"):
@@ -155,6 +161,9 @@ class GitRepo:
         self._parsed_trees: dict[bytes, list[tuple[bytes, int, str]]] = {}
         self._root_trees: dict[str, bytes] = {}  # commit id -> its tree's id (a commit never changes)
         self._remote_heads: dict[str, str] | None = None  # branch -> sha, listed on first use
+        self._commit_settings: dict[str, dict[str, str | None] | None] = {}  # read on the first commit
+        self._pinned_idents: dict[tuple, tuple[str, str] | None] = {}  # (identity, dates) -> git's lines
+        self._commits_known: set[str] = set()  # ids checked to be commits (parents)
 
     @property
     def state_dir(self) -> Path:
@@ -227,17 +236,20 @@ class GitRepo:
             data = text if text is None or isinstance(text, bytes) else text.encode("utf-8")
             changes[path] = None if data is None else self._store("blob", data)
         tree = self._write_tree(self._root_tree(parent), changes)
-        return self.commit_tree(bin_to_hex(tree).decode() if tree else self._empty_tree(), [parent],
-                                message, identity)
+        return self._commit(bin_to_hex(tree).decode() if tree else self._empty_tree(), [parent], message, identity,
+                            tree_known=True)
 
     def _root_tree(self, commit: str) -> bytes:
         """The commit's tree id; read once per commit id (every job of a run commits on the same base: two
         round trips to git's object reader each). A name that is not a commit id is looked up each time."""
         found = self._root_trees.get(commit)
         if found is None:
-            found = self.repo.commit(commit).tree.binsha
-            if len(commit) == 40 and all(c in "0123456789abcdef" for c in commit):
-                self._root_trees[commit] = found
+            if self._object_type(commit) == "commit":  # read whole (the reader's pipe must be drained)
+                data = self.repo.odb.stream(bytes.fromhex(commit)).read()
+                found = self._root_trees[commit] = bytes.fromhex(data[5:45].decode())  # `tree <id>` comes first
+                self._commits_known.add(commit)
+            else:  # a name, a tag, nothing: GitPython resolves it, or says why not
+                found = self.repo.commit(commit).tree.binsha
         return found
 
     def _store(self, kind: str, data: bytes) -> bytes:
@@ -291,12 +303,94 @@ class GitRepo:
         return bin_to_hex(self._store("tree", b"")).decode()
 
     def commit_tree(self, tree: str, parents: list[str], message: str, identity: Identity) -> str:
-        env = {"GIT_AUTHOR_NAME": identity.name, "GIT_AUTHOR_EMAIL": identity.email,
-               "GIT_COMMITTER_NAME": identity.name, "GIT_COMMITTER_EMAIL": identity.email}
+        """`git commit-tree tree -p parent... -m message` as identity (author and committer): its commit id."""
+        return self._commit(tree, parents, message, identity)
+
+    def _commit(self, tree: str, parents: list[str], message: str, identity: Identity, *,
+                tree_known: bool = False) -> str:
+        """Written in this process when the result is certainly the object git would write (bot.commit_object),
+        else by `git commit-tree`: its own output, its own errors. tree_known: tree is an id this process
+        just wrote (a tree), so it need not be checked."""
+        lines = self._identity_lines(identity) if self._writes_as_git(tree, parents, message, tree_known) else None
+        if lines is None:
+            return self._commit_tree_process(tree, parents, message, identity)
+        return bin_to_hex(self._store("commit", commit_bytes(tree, parents, *lines, message))).decode()
+
+    def _commit_tree_process(self, tree: str, parents: list[str], message: str, identity: Identity) -> str:
         args = ["commit-tree", tree, "-m", message]
         for p in parents:
             args += ["-p", p]
-        return self._git(*args, env=env).strip()
+        return self._git(*args, env=_identity_env(identity)).strip()
+
+    def _writes_as_git(self, tree: str, parents: list[str], message: str, tree_known: bool) -> bool:
+        """Whether git would take these ids and this message as they are: full ids of a tree and of distinct
+        commits (git resolves names, peels tags, drops a repeated parent, refuses others), a message it keeps
+        byte for byte, passed as UTF-8, and a repository whose configuration adds nothing to a commit."""
+        if not message or not kept_as_is(message) or sys.getfilesystemencoding() != "utf-8":
+            return False
+        if not all(_OBJECT_ID.fullmatch(i) for i in (tree, *parents)) or len(set(parents)) != len(parents):
+            return False
+        settings = self._settings_for_commits()
+        if (settings is None or not utf8_encoding(settings.get("i18n.commitencoding"))
+                or settings.get("extensions.objectformat", "sha1").lower() != "sha1"
+                or "extensions.compatobjectformat" in settings):
+            return False
+        return (tree_known or self._object_type(tree) == "tree") and all(self._is_commit(p) for p in parents)
+
+    def _settings_for_commits(self) -> dict[str, str | None] | None:
+        """The effective values (all scopes, includes, `-c`) of the settings that change a commit object, read
+        once with one `git config` (a key given without a value: None); None when git could not read them."""
+        if "read" not in self._commit_settings:
+            status, listing, _ = self.repo.git.execute(["git", "config", "-z", "--get-regexp", _COMMIT_SETTINGS],
+                                                       with_extended_output=True, with_exceptions=False)
+            settings: dict[str, str | None] = {}
+            for entry in listing.split("\0") if status == 0 else ():  # 1: none is set
+                if entry:
+                    key, newline, value = entry.partition("\n")
+                    settings[key.lower()] = value if newline else None
+            self._commit_settings["read"] = settings if status in (0, 1) else None
+        return self._commit_settings["read"]
+
+    def _object_type(self, object_id: str) -> str | None:
+        """"commit", "tree", ... or None (not a full id, or not in the repository)."""
+        if not _OBJECT_ID.fullmatch(object_id):
+            return None
+        try:
+            return self.repo.odb.info(bytes.fromhex(object_id)).type.decode()
+        except (ValueError, OSError, git.GitError):  # GitPython: ValueError for an object git does not have
+            return None
+
+    def _is_commit(self, object_id: str) -> bool:
+        if object_id not in self._commits_known and self._object_type(object_id) == "commit":
+            self._commits_known.add(object_id)
+        return object_id in self._commits_known
+
+    def _identity_lines(self, identity: Identity) -> tuple[str, str] | None:
+        """(author, committer) lines as git writes them for identity now, or None when only git can say
+        (an identity git would trim, or dates pinned by GIT_AUTHOR_DATE / GIT_COMMITTER_DATE in a form
+        that `git var` must parse: asked once per identity and pinned dates)."""
+        if not plain_person(identity.name, identity.email):
+            return None
+        pinned = tuple(os.environ.get(name, "") for name in _PINNED_DATES)
+        person = f"{identity.name} <{identity.email}>"
+        if not any(pinned):
+            now = f"{person} {date_now()}"
+            return now, now
+        key = (identity, pinned)
+        if key not in self._pinned_idents:
+            try:
+                lines = tuple(self._git("var", var, env=_identity_env(identity)).rstrip("\n")
+                              for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"))
+            except GitError:  # a date git cannot read: `git commit-tree` says so
+                lines = None
+            ok = lines is not None and all(line.startswith(person + " ") for line in lines)
+            self._pinned_idents[key] = lines if ok else None
+        lines = self._pinned_idents[key]
+        if lines is None:
+            return None
+        now = f"{person} {date_now()}"  # a date left unpinned is the commit's time, not `git var`'s
+        author, committer = (line if date else now for line, date in zip(lines, pinned))
+        return author, committer
 
     def merges_only(self, commit: CommitInfo, base_sha: str) -> bool:
         """A merge of the base into a branch and nothing else (GitHub's "Update branch" button, or `git merge
@@ -449,6 +543,11 @@ class GitRepo:
                 self._git("revert", "--abort", cwd=tmp)
                 return None
             return self._git("rev-parse", "HEAD", cwd=tmp).strip()
+
+
+def _identity_env(identity: Identity) -> dict[str, str]:
+    return {"GIT_AUTHOR_NAME": identity.name, "GIT_AUTHOR_EMAIL": identity.email,
+            "GIT_COMMITTER_NAME": identity.name, "GIT_COMMITTER_EMAIL": identity.email}
 
 
 def _committer_env(identity: Identity) -> dict[str, str]:

@@ -89,10 +89,12 @@ class Runner:
         self.last_listing: list[PullRequest] = []
         self.reopening: dict[str, PullRequest] = {}  # job key -> its reverted PR, when the rollout opens it again
 
-    def plan(self, prs: dict[str, PullRequest] | None = None) -> tuple[Plan, str]:
-        """prs: the bot's PRs by job key, when the caller already has them (one list call per run)."""
-        self.repo.fetch(self.forge.push_url())
-        self._fetched = True
+    def plan(self, prs: dict[str, PullRequest] | None = None, *, fetch: bool = True) -> tuple[Plan, str]:
+        """prs: the bot's PRs by job key, when the caller already has them (one list call per run).
+        fetch=False: the caller fetched a moment ago (a fetch is two processes and a round trip)."""
+        if fetch:
+            self.repo.fetch(self.forge.push_url())
+            self._fetched = True
         base_sha = self.repo.remote_head(self.config.base_branch)
         if base_sha is None:
             raise ConfigError(self.config.source or "defaults", "base-branch",
@@ -110,10 +112,11 @@ class Runner:
 
         A job whose migration was reverted keeps its merged PR (it shows as reverted and opens nothing)
         until the recipe or its options change: then it has no PR, and the rollout opens it again."""
+        self._listing_fetched = False
         listing = self.listing()
         prs = self.pr_states(listing)
         reverted = self.reverted(listing)
-        plan, base_sha = self.plan(prs)
+        plan, base_sha = self.plan(prs, fetch=not self._listing_fetched)  # nothing moved the remote since
         for job in plan.jobs:
             if self.opens_again(job, prs.get(job.key), reverted):
                 self.reopening[job.key] = prs.pop(job.key)
@@ -138,7 +141,7 @@ class Runner:
         if self.forge.name == "local":  # a merge killed halfway left its PR open: git says it is merged
             if not getattr(self, "_fetched", False):
                 self.repo.fetch(self.forge.push_url())
-                self._fetched = True
+                self._fetched = self._listing_fetched = True
             listed = reconcile_local_merges(self.repo, self.forge, listed)
         self.last_listing = listed
         return listed

@@ -54,3 +54,20 @@ def test_every_wave_is_finished_only_when_every_job_is_migrated(tmp_path):
     repo = Monorepo(tmp_path, files)
     assert run_bot(repo, "run") == 0 and run_bot(repo, "local", "merge", "1") == 0 and run_bot(repo, "run") == 0
     assert "Every wave is finished and every job is migrated." in dashboard(repo)
+
+
+def test_refreshing_the_dashboard_runs_no_check(tmp_path, monkeypatch):
+    """`dashboard` (after sharded runs) judges the rollout gate from stored results, like `status`: it used
+    to build environments and run the tests of the base on the local forge just to draw a page."""
+    monkeypatch.setenv("UV_OFFLINE", "1")  # the widgets world has no package: a check would fail at once
+    monkeypatch.setenv("UPGRADE_BOT_CACHE", str(tmp_path / "envs"))
+    files = {"upgrade-bot.toml": CONFIG + '\n[tiers]\nalpha = "low"\nbeta = "high"\n',
+             **widgets_service("alpha"), **widgets_service("beta")}
+    repo = Monorepo(tmp_path, files)
+    assert main(["--repo", str(repo.work), "run"]) == 0  # wave 1: alpha
+    assert run_bot(repo, "local", "merge", "1") == 0
+    stored = sorted(p.name for p in (repo.work / ".git/upgrade-bot").rglob("*"))
+    assert main(["--repo", str(repo.work), "dashboard"]) == 0
+    assert "is not checked yet; the next `upgrade-bot run` checks it" in dashboard(repo)
+    assert sorted(p.name for p in (repo.work / ".git/upgrade-bot").rglob("*")
+                  if p.name != "dashboard.md") == [n for n in stored if n != "dashboard.md"]

@@ -247,9 +247,10 @@ def test_a_noop_run_costs_a_constant_number_of_requests(wave_world):  # noqa: F8
     assert len(calls) <= 3 and all(method == "GET" for method, _ in calls)
 
 
-def test_a_commit_costs_the_same_git_processes_for_one_file_or_forty(tmp_path, monkeypatch):
+def test_a_commit_costs_no_git_process_for_one_file_or_forty(tmp_path, monkeypatch):
     """Every process started is counted (GitPython's object store would start one `git hash-object` per
-    blob and tree): a commit is one `git commit-tree`, besides the object reader started once per repo."""
+    blob and tree): blobs, trees and the commit are written in this process (bot.commit_object), after one
+    `git config` and the object reader, started once per repo."""
     import subprocess as sp
     from bot.config import Identity
     from bot.gitops import GitRepo
@@ -271,8 +272,8 @@ def test_a_commit_costs_the_same_git_processes_for_one_file_or_forty(tmp_path, m
     many["services/alpha/alpha/core.py"] = None
     forty = git_repo.commit_files(head, many, "forty", Identity())
     monkeypatch.undo()
-    assert started == ["commit-tree"]
-    assert [c for c in first if c != "cat-file"] == ["commit-tree"]  # the object reader: once per repo
+    assert started == []
+    assert [c for c in first if c != "cat-file"] == ["config"]  # both: once per repo
     assert git(repo.work, "show", f"{one}:services/alpha/alpha/core.py") == "X = 1"
     listed = git(repo.work, "ls-tree", "--name-only", f"{forty}:services/alpha/alpha").split()
     assert "core.py" not in listed and len([n for n in listed if n.startswith("gen_")]) == 40

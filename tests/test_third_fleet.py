@@ -57,6 +57,8 @@ MUST_LIST = {
     ("stormvault", "influxdb3-python-0.17.0"): [("stormvault/vault.py", "self._client.query_api()")],
 }
 LISTED_ONCE = {("pumpctl", "tenacity-9.1.2"): "TEN005"}
+# Lines the PR drops (issue 17 item 6): the classifiers of the Pythons the new version no longer installs on.
+DROPPED = {("pumpctl", "tenacity-9.1.2"): [("setup.py", '"Programming Language :: Python :: 3.8"')]}
 
 # What today's recipes and validation still get wrong here, by check: ("pr" | "items" | "all-new", project,
 # recipe or None) -> the issue item and its owner. Strict xfails: a gap fixed makes its test XPASS (a failure).
@@ -170,6 +172,9 @@ def test_pr_lists_the_blocking_uses_and_no_false_item(fleet, project, recipe):
             f"#{pr.number}: nothing listed at {path}:{line} ({text}); items: {items}"
     if (project, recipe) in LISTED_ONCE:
         assert [r for _, _, r in items].count(LISTED_ONCE[project, recipe]) == 1
+    for path, text in DROPPED.get((project, recipe), []):
+        assert text in repo.repo.git.show(f"main:{path}")
+        assert text not in repo.repo.git.show(f"origin/{pr.head}:{path}"), f"#{pr.number} keeps {text} in {path}"
 
 
 @pytest.mark.parametrize("project,recipe", _job_params("items", only={("gaugesync", "pytest-asyncio-1.3.0")}))

@@ -47,7 +47,7 @@ class Recipe:
     @cached_property
     def codemod_class(self) -> type[Codemod]:
         loaded = _load_codemod(self.folder, self.codemod_ref, str(self.folder / "recipe.toml"))
-        return _with_migration_map(loaded, self.folder)
+        return _with_python_floor_rule(_with_migration_map(loaded, self.folder), self)
 
     def options(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         for key, value in (overrides or {}).items():
@@ -326,6 +326,21 @@ def _with_migration_map(codemod_class: type[Codemod], folder: Path) -> type[Code
         raise RecipeError(f"{path}: the shared rules it drives need a codemod in the rule form "
                           f"(bot.change.engine.RuleCodemod listing *migration_rules(__file__)); "
                           f"{codemod_class.__name__} is not one")
+    return codemod_class
+
+
+def _with_python_floor_rule(codemod_class: type[Codemod], recipe: Recipe) -> type[Codemod]:
+    """A recipe whose target raised its Python floor lists the shared rule bound to it (bot.change.python_floor),
+    so no service's older Python goes unsaid; a codemod that cannot run it is refused."""
+    if not recipe.python_floor:
+        return codemod_class
+    from bot.change.engine import RuleCodemod
+    from bot.change.python_floor import PythonFloorRule
+    rules = codemod_class.RULES if issubclass(codemod_class, RuleCodemod) else ()
+    if not any(issubclass(rule, PythonFloorRule) and rule.FLOOR == recipe.python_floor for rule in rules):
+        raise RecipeError(f"{recipe.folder / 'recipe.toml'}: python-floor = \"{recipe.python_floor}\" needs the "
+                          "shared rule in the codemod's RULES: `PythonFloor = python_floor_rule(\"ID\", __file__)` "
+                          "(bot.change.python_floor) in a codemod in the rule form (bot.change.engine.RuleCodemod)")
     return codemod_class
 
 

@@ -1,9 +1,10 @@
 """Which Python versions a service says it supports, and checklist items when a new library needs more.
 
-Read from every place projects declare it: `requires-python` and `classifiers` in pyproject.toml's
-[project], Poetry's `python` dependency, setup.cfg's `python_requires` and classifiers, setup.py's
-`python_requires` (a literal, or a module-level string constant it is built from), and `.python-version`. Pure: service files in, ManualItems out. Used by recipes whose target release
-raised its Python floor (pytest-asyncio 1.x: 3.10; tenacity 9.1: 3.9)."""
+Read from every place projects declare it: `requires-python` in pyproject.toml's [project], Poetry's `python`
+dependency, setup.cfg's `python_requires`, setup.py's `python_requires` (a literal, or a module-level string
+constant it is built from), and `.python-version`. Pure: service files in, ManualItems out. Used by every recipe
+whose target release raised its Python floor (pytest-asyncio 1.x: 3.10; tenacity 9.1: 3.9), through
+bot.change.python_floor; the trove classifiers naming a version are bot.declared.classifiers'."""
 from __future__ import annotations
 
 import ast
@@ -21,13 +22,12 @@ from bot.model import ManualItem
 
 # The minor versions a floor can exclude; older ones are long unsupported by every library here.
 KNOWN_MINORS = ("3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
-_CLASSIFIER = re.compile(r"Programming Language :: Python :: (3\.\d+)\s*$")
 
 
 @dataclass(frozen=True)
 class Declaration:
     file: str
-    key: str  # what the checklist names: "requires-python", "classifiers", ...
+    key: str  # what the checklist names: "requires-python", "python_requires", ...
     line_pattern: str  # regular expression matching the declaring line
     versions: tuple[str, ...]  # the minor versions this declaration admits
     fix: str  # what to write instead
@@ -70,7 +70,6 @@ def _pyproject(text: str, floor: str) -> Iterator[Declaration]:
     project = document.get("project") or {}
     if isinstance(project.get("requires-python"), str):
         yield _from_spec("pyproject.toml", "requires-python", project["requires-python"], floor, quoted=True)
-    yield from _classifiers("pyproject.toml", project.get("classifiers") or [], floor)
     poetry_python = ((document.get("tool") or {}).get("poetry") or {}).get("dependencies", {}).get("python")
     if isinstance(poetry_python, str):
         versions = tuple(v for alternative in poetry_python.split("||")
@@ -88,8 +87,6 @@ def _setup_cfg(text: str, floor: str) -> Iterator[Declaration]:
     spec = parser.get("options", "python_requires", fallback=None)
     if spec and spec.strip():
         yield _from_spec("setup.cfg", "python_requires", spec.strip(), floor, quoted=False)
-    classifiers = parser.get("metadata", "classifiers", fallback="").splitlines()
-    yield from _classifiers("setup.cfg", classifiers, floor)
 
 
 def _setup_py(text: str, floor: str) -> Iterator[Declaration]:
@@ -140,14 +137,6 @@ def _python_version(text: str, floor: str) -> Iterator[Declaration]:
     match = re.match(r"(?:python-|cpython-)?(\d+\.\d+)", first)
     if match:
         yield Declaration(".python-version", ".python-version", re.escape(first), (match.group(1),), floor)
-
-
-def _classifiers(path: str, classifiers: list, floor: str) -> Iterator[Declaration]:
-    for classifier in classifiers:
-        match = _CLASSIFIER.search(str(classifier))
-        if match:
-            yield Declaration(path, "classifier", re.escape(classifier.strip()), (match.group(1),),
-                              "drop this classifier (and add one for each version >= " f"{floor} you test)")
 
 
 def _from_spec(path: str, key: str, spec: str, floor: str, quoted: bool) -> Declaration:
@@ -278,9 +267,9 @@ def setup_python_requires(files: Mapping[str, str]) -> tuple[str, str] | None:
 
 def declared_floor(files: Mapping[str, str]) -> str | None:
     """The oldest Python the service declares it runs on ("3.10"): the lowest minor admitted by requires-python,
-    Poetry's python, python_requires or .python-version (classifiers are documentation); None when none says."""
+    Poetry's python, python_requires or .python-version (not classifiers: documentation); None when none says."""
     floors = []
     for declaration in declarations(files, KNOWN_MINORS[0]):
-        if declaration.key != "classifier" and declaration.versions:
+        if declaration.versions:
             floors.append(min(declaration.versions, key=Version))
     return min(floors, key=Version) if floors else None

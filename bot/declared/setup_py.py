@@ -366,3 +366,36 @@ def _without_comment(comma):
         return comma.with_changes(whitespace_after=comma.whitespace_after.with_changes(
             first_line=cst.TrailingWhitespace(), empty_lines=()))
     return comma
+
+
+def classifier_elements(module) -> list:
+    """The elements of every `classifiers=[...]` list literal a setup.py hands to setup(), to `dict(...)` or as a
+    dict key (also through a module-level name bound to one), in source order: a rule removes the ones it can
+    (bot.change.python_floor). Tuples are left out: removing from one could leave `("x")`, not a tuple."""
+    import libcst as cst
+
+    constants = _module_lists(module)
+    found: list = []
+    seen: set[int] = set()
+
+    def collect(value) -> None:
+        if isinstance(value, cst.Name):
+            value = constants.get(value.value)
+        if isinstance(value, cst.List) and id(value) not in seen:
+            seen.add(id(value))
+            found.extend(value.elements)
+
+    stack = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call):
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value == "classifiers":
+                    collect(arg.value)
+        elif isinstance(node, cst.Dict):
+            for item in node.elements:
+                if (isinstance(item, cst.DictElement) and isinstance(item.key, cst.SimpleString)
+                        and item.key.evaluated_value == "classifiers"):
+                    collect(item.value)
+        stack.extend(reversed(node.children))
+    return found

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.change.rule import MANUAL, Invalid, Valid
-from bot.declared.python_support import below_floor
+from bot.change.python_floor import python_floor_rule
 from bot.model import ManualItem
 
 from .pytest_rule import PytestRule
 
 if TYPE_CHECKING:
     from bot.change.engine import ServiceRun
-
-PYTHON_FLOOR = "3.10"  # pytest-asyncio 1.3.0's Requires-Python
 
 
 class UnparsableFile(PytestRule):
@@ -35,18 +33,12 @@ def unparsable_item(run: "ServiceRun", path: str) -> ManualItem:
                       "apply the recipe's rules to it by hand")
 
 
-class PythonFloor(PytestRule):
-    ID = "PA012"
-    KIND = MANUAL
-    MESSAGE = ("manual: the service declares support for Python < 3.10 (requires-python, Poetry python, classifiers, "
-               "setup.cfg python_requires, .python-version); pytest-asyncio 1.3.0 needs >= 3.10")
+class PythonFloor(python_floor_rule("PA012", __file__)):
+    """The shared rule (bot.change.python_floor), bound to recipe.toml's python-floor, plus the note on pytest."""
+
     AFTER = {"PA003": "its note on Python and pytest closes the PR's notes"}
-    VALID = [Valid({"pyproject.toml": '[project]\nname = "svc"\nrequires-python = ">=3.10"\n',
-                    "pytest.ini": "[pytest]\nasyncio_default_fixture_loop_scope = function\n"})]
-    INVALID = [Invalid({"pyproject.toml": '[project]\nname = "svc"\nrequires-python = ">=3.9"\n'},
-                       items=[("pyproject.toml", 3)])]
 
     def end_service(self) -> None:
-        self.add_items(below_floor(self.files, PYTHON_FLOOR, "pytest-asyncio 1.3.0", self.ID))
+        super().end_service()
         self.note("pytest-asyncio 1.3.0 needs Python >= 3.10 and pytest >= 8.2; pytest is raised to >=8.4,<10 so a "
                   "forgotten async test fails instead of being skipped.")
