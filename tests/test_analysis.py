@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import textwrap
-from collections import OrderedDict
 
 import libcst as cst
 import pytest
 
 from bot.analysis import ServiceAnalysis
+from bot.analysis.service import SharedFiles
 from bot.model import ServiceSource
 
 
@@ -106,7 +106,7 @@ def service():
 
 
 def test_of_is_cached_by_content_and_parses_each_file_once(monkeypatch):
-    monkeypatch.setattr(ServiceAnalysis, "_files", OrderedDict())  # no file parsed by an earlier test
+    monkeypatch.setattr(ServiceAnalysis, "_files", SharedFiles())  # no file parsed by an earlier test
     parses = []
     real = cst.parse_module
     monkeypatch.setattr(cst, "parse_module", lambda text, *a, **k: parses.append(text) or real(text, *a, **k))
@@ -123,7 +123,7 @@ def test_of_is_cached_by_content_and_parses_each_file_once(monkeypatch):
 
 def test_services_with_the_same_file_at_the_same_path_share_its_parsed_module(monkeypatch):
     """A fleet's services often carry copies of one file (a test helper): parsed and analysed once."""
-    monkeypatch.setattr(ServiceAnalysis, "_files", OrderedDict())
+    monkeypatch.setattr(ServiceAnalysis, "_files", SharedFiles())
     parses = []
     real = cst.parse_module
     monkeypatch.setattr(cst, "parse_module", lambda text, *a, **k: parses.append(text) or real(text, *a, **k))

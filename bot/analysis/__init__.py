@@ -16,8 +16,8 @@ Scopes and expression contexts are libcst's own visitors driven without its node
 are asked of the scopes node by node: tests/test_analysis_oracle.py compares every answer with libcst's.
 The cache holds the last 2 services: a run applies all recipes of a service one after another.
 A file with the same path and text in several services is parsed and analysed once for all of them (a
-ParsedModule depends on nothing else; the last 128 such files are kept). Recipes share the trees: never
-mutate them (libcst transformers return new trees, which is fine).
+ParsedModule depends on nothing else; service.SharedFiles keeps the last 128 files met twice). Recipes share
+the trees: never mutate them (libcst transformers return new trees, which is fine).
 
 Files
     files_mentioning(*words) -> [path]          plain-text, case-insensitive prefilter; parse only these

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import ClassVar, Iterable, Iterator
@@ -16,9 +17,6 @@ from .parsed import ParsedModule
 
 _MAX_RESOLVE_DEPTH = 8
 _CACHE_SIZE = 2  # a run applies all recipes of a service in a row; more would only hold memory (and slow GC)
-# parsed files shared by the analyses `of` makes, by path and text: services of a fleet often carry the same file
-# (a test helper copied into each: 15 copies on the example fleet), and a ParsedModule depends on nothing else
-_SHARED_FILES = 128
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,9 +56,8 @@ class ServiceCore:
     """Files, lazy parsing, qualified names and re-exports. The richer questions live in subclasses' mixins."""
 
     _cache: ClassVar["OrderedDict[str, ServiceCore]"] = OrderedDict()
-    # (path, text) -> (ParsedModule, None) or (None, (line, reason)): see _SHARED_FILES
-    _files: ClassVar["OrderedDict[tuple[str, str], tuple]"] = OrderedDict()
-    _shared: "OrderedDict[tuple[str, str], tuple] | None" = None  # _files, for the analyses `of` makes
+    _files: ClassVar["SharedFiles"]  # set below the class
+    _shared: "SharedFiles | None" = None  # _files, for the analyses `of` makes
 
     @classmethod
     def of(cls, service: ServiceSource):
@@ -114,17 +111,10 @@ class ServiceCore:
             return self._parsed[path]
         parsed = None
         if path in self.files:
-            key = (path, self.files[path])
-            shared = self._shared.get(key) if self._shared is not None else None
-            if shared is None:
-                shared = _parse(path, self.files[path])
-                if self._shared is not None:
-                    self._shared[key] = shared
-                    while len(self._shared) > _SHARED_FILES:
-                        self._shared.popitem(last=False)
+            if self._shared is not None:
+                parsed, error = self._shared.parsed(path, self.files[path])
             else:
-                self._shared.move_to_end(key)
-            parsed, error = shared
+                parsed, error = _parse(path, self.files[path])
             if error is not None:
                 self._errors[path] = error
         self._parsed[path] = parsed
@@ -267,6 +257,41 @@ class ServiceCore:
     def _target_name(parsed: ParsedModule, node: cst.CSTNode) -> str:
         target = node.targets[0].target if isinstance(node, cst.Assign) else node.target
         return target.value if isinstance(target, cst.Name) else parsed.code(target)
+
+
+class SharedFiles:
+    """Parsed files by path and text, shared by the analyses `ServiceAnalysis.of` makes: services of a fleet often
+    carry the same file (a test helper copied into each: 15 copies on the example fleet), and a ParsedModule
+    depends on its path and text alone. A file met in a second service is kept (the last `size` such); one
+    met once is reused only while an analysis still holds it, so unique files go with their service."""
+
+    def __init__(self, size: int = 128, remembered: int = 4096) -> None:
+        self.size, self.remembered = size, remembered
+        self.kept: OrderedDict[tuple[str, str], tuple] = OrderedDict()
+        self.met: OrderedDict[tuple[str, str], object] = OrderedDict()  # a weak reference, or (None, error)
+
+    def parsed(self, path: str, text: str) -> tuple[ParsedModule | None, tuple[int, str] | None]:
+        key = (path, text)
+        found = self.kept.get(key)
+        if found is not None:
+            self.kept.move_to_end(key)
+            return found
+        earlier = self.met.pop(key, None)
+        if earlier is None:
+            found = _parse(path, text)
+            self.met[key] = weakref.ref(found[0]) if found[0] is not None else found
+            while len(self.met) > self.remembered:
+                self.met.popitem(last=False)
+            return found
+        alive = earlier() if isinstance(earlier, weakref.ref) else earlier
+        found = (alive, None) if isinstance(alive, ParsedModule) else alive or _parse(path, text)
+        self.kept[key] = found
+        while len(self.kept) > self.size:
+            self.kept.popitem(last=False)
+        return found
+
+
+ServiceCore._files = SharedFiles()
 
 
 def _parse(path: str, text: str) -> tuple[ParsedModule | None, tuple[int, str] | None]:
