@@ -692,3 +692,27 @@ def test_returned_values_are_the_functions_own_returns_and_yields():
     values = analysis.returned_values(function)
     parsed = analysis.module("m.py")
     assert sorted(parsed.code(v) if v is not None else "<bare>" for v in values) == ["<bare>", "build()", "part"]
+
+
+def test_assigned_value_is_what_an_assignment_gives_the_target_and_statement_code_what_an_item_shows():
+    from bot.analysis import assigned_value
+
+    parsed = make({"m.py": textwrap.dedent("""\
+        a = b = "both"
+        c, d = "c", "d"
+        e: str = "annotated"
+        f: str
+        for g in range(3):
+            pass
+        with open(a) as h, other(
+                b) as i:
+            pass
+        """)}).module("m.py")
+    targets = {n.value: n for n in parsed.nodes if isinstance(n, cst.Name) and not parsed.is_load(n)}
+    values = {name: assigned_value(parsed, node) for name, node in targets.items()}
+    assert {name: parsed.code(v) if v is not None else None for name, v in values.items()} == {
+        "a": '"both"', "b": '"both"', "c": '"c"', "d": '"d"', "e": '"annotated"', "f": None, "g": None,
+        "h": None, "i": None}
+    inner = next(n for n in parsed.nodes if isinstance(n, cst.Name) and n.value == "b" and parsed.is_load(n))
+    assert parsed.statement_code(inner) == "with open(a) as h, other(\n        b) as i:"  # lines up to b's, no body
+    assert parsed.statement_code(targets["e"]) == 'e: str = "annotated"'

@@ -7,7 +7,7 @@ import libcst as cst
 import pytest
 
 from bot.analysis import ServiceAnalysis
-from bot.change.edit_plan import EditConflict, EditPlan, append_argument, keyword_argument
+from bot.change.edit_plan import EditConflict, EditPlan, append_argument, keyword_argument, laid_out_arguments
 from bot.change.engine import RuleCodemod, check_registry
 from bot.change.import_editor import APPENDED, ImportEditor
 from bot.change.rule import MANUAL, Invalid, Rule, RuleDefinitionError, Valid
@@ -61,6 +61,29 @@ def test_an_argument_appended_without_a_trailing_comma_keeps_the_calls_layout():
     plan.replace(second, lambda c: append_argument(c, keyword_argument("c", "1")))
     assert plan.code() == ("c = Client(\n    host, port, keepalive=30, size=5\n)\n"
                            "f(\n    a,\n    b,\n    c=1\n)\n")
+
+
+def test_arguments_rebuilt_in_another_order_or_number_keep_the_calls_layout():
+    plan, module = plan_of("""
+        write(
+            "b",
+            point,
+        )
+        Client(url, timeout=5
+        )
+        one(
+            only,
+        )
+        """)
+    write, client, one = nodes(module, cst.Call)
+    plan.replace(write, lambda c: laid_out_arguments(c, [keyword_argument("record", c.args[1].value),
+                                                         keyword_argument("database", c.args[0].value)]))
+    plan.replace(client, lambda c: laid_out_arguments(c, [c.args[0], keyword_argument("write_timeout", "5"),
+                                                          keyword_argument("query_timeout", "5")]))
+    plan.replace(one, lambda c: append_argument(c, keyword_argument("more", "1")))
+    assert plan.code() == ('write(\n    record=point,\n    database="b",\n)\n'
+                           "Client(url, write_timeout=5, query_timeout=5\n)\n"
+                           "one(\n    only,\n    more=1,\n)\n")
 
 
 def test_a_whole_replacement_over_an_inner_edit_is_refused_naming_both_rules():

@@ -157,6 +157,26 @@ def test_every_patcher_form_follows_the_service_modules_renamed_import():
     assert [i for i in result.manual] == []
 
 
+def test_patch_object_on_a_library_class_follows_its_members_under_any_old_spelling():
+    """`@patch.object(oldlib.client.Client, "connect")` after the test's `import oldlib...` became newlib's: a renamed
+    member is renamed (also when the class is spelled through another module the map sends to the same new class),
+    a member that kept its name is left alone (no item: the class the owner names now has it)."""
+    mapping = {**MAP, "names": {**MAP["names"], "oldlib.client.Client": "newlib.NewClient"}}
+    files, result = migrate(service(test_a="""
+        from unittest import mock
+        import oldlib
+
+
+        @mock.patch.object(oldlib.Client, "connect")
+        @mock.patch.object(oldlib.client.Client, "connect")
+        @mock.patch.object(oldlib.Client, "close")
+        def test_it(close, connect, connect_too):
+            pass
+        """), mapping)
+    test = files["tests/test_a.py"]
+    assert test.count('"open"') == 2 and '"close"' in test and result.manual == []
+
+
 def test_a_library_target_is_renamed_unless_the_service_still_imports_the_old_name():
     tests = """
         from unittest import mock
@@ -203,6 +223,20 @@ def test_a_removed_name_and_a_vanished_binding_are_listed_with_the_test_line():
     })
     found = sorted((m.line, m.rule, m.suggestion) for m in result.manual)
     assert found == [(5, "DBL001", "newlib.modern()")]  # pkg.adapter.gone_helper never existed: not ours to say
+
+
+def test_a_name_gone_with_its_whole_package_is_listed_unless_the_service_keeps_the_package():
+    """influx's map says all of influxdb_client that it does not map is gone (a module-wide [gone] entry): a test
+    patching such a name breaks once the package is no longer installed, not while the service keeps it."""
+    mapping = {**MAP, "gone": {"oldlib": "oldlib's other APIs have no counterpart in newlib"}}
+    tests = "def test_it(mocker):\n    mocker.patch('oldlib.admin.Users')\n    mocker.patch('oldlib.Client')\n"
+    files, result = migrate(service(test_a=tests), mapping)
+    assert [(i.line, i.rule, i.reason.split(": ", 1)[1]) for i in result.manual] == [
+        (2, "DBL001", "oldlib's other APIs have no counterpart in newlib")]
+    assert "mocker.patch('newlib.NewClient')" in files["tests/test_a.py"]
+    kept = {**service(test_a=tests), "pkg/reports.py": "from oldlib.reports import export\n"}
+    files, result = migrate(kept, mapping)
+    assert result.manual == [] and "mocker.patch('oldlib.admin.Users')" in files["tests/test_a.py"]
 
 
 def test_a_name_the_recipe_dropped_from_a_service_module_is_listed():
@@ -470,6 +504,8 @@ def test_reads_of_recorded_calls_follow_the_signature_in_loops_indexes_and_unpac
             assert [c.kwargs["org"] for c in get.call_args_list] == ["o"]
             assert client_cls.mock_calls[0].kwargs["client_id"] == "x"
             assert all(c == mock.call(bucket="b", record=1) for c in get.call_args_list)
+            calls = get.call_args_list
+            assert calls[0].kwargs["bucket"] == "b"
         """))
     test = files["tests/test_a.py"]
     assert 'c.kwargs["database"] for c in get.call_args_list' in test
@@ -479,6 +515,7 @@ def test_reads_of_recorded_calls_follow_the_signature_in_loops_indexes_and_unpac
     assert 'get.call_args_list[0][0].kwargs["record"] == 1' not in test
     assert 'get.call_args_list[0].kwargs["record"] == 1' in test
     assert 'mock.call(database="b", record=1) for c in get.call_args_list' in test
+    assert 'calls[0].kwargs["database"]' in test
     found = {m.line: (m.rule, m.suggestion) for m in result.manual}
     assert found == {
         17: ("DBL003", 'kwargs["database"]'),  # args[0] of an unpacked call: its kwargs are not at hand
@@ -652,6 +689,28 @@ def test_the_audit_follows_patch_object_and_setattr_on_module_objects(tmp_path):
                      (15, "newlib.NewClient has no 'stream'"), (17, "newlib.sub has no 'gone'")]
     assert "`adapter.sub.gone` (that is `newlib.sub.gone`)" in result.manual[3].reason
     assert result.manual[2].suggestion == "newlib.modern()"
+
+
+def test_an_audit_item_in_a_file_the_recipe_edited_is_on_the_decorators_line(tmp_path):
+    """Following `adapter.sub` through the test file's own imports once made the edit plan apply the file again,
+    and the items of that file lost their lines (all on line 1, twice)."""
+    rules = migration_rules(audit_folder(tmp_path) / "migration.toml")
+    _, result = migrate({
+        "pkg/__init__.py": "",
+        "pkg/adapter.py": "from newlib import sub\n",
+        "tests/test_adapter.py": """
+            from unittest import mock
+            from oldlib import Client
+            from pkg import adapter
+
+
+            @mock.patch.object(adapter.sub, "gone")
+            @mock.patch.object(adapter.sub, "helper")
+            def test_it(helper, gone):
+                assert Client
+            """,
+    }, rules=[r for r in rules if r.ID == "AUD001"])
+    assert [(m.file, m.line) for m in result.manual] == [("tests/test_adapter.py", 6)]
 
 
 def test_the_audit_suggests_the_one_public_module_that_has_a_missing_name(tmp_path):

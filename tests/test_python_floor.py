@@ -68,9 +68,11 @@ SHAPES = {
         {"setup.py": 'from setuptools import setup\n\nsetup(name="s", classifiers=[\n'
                      f'    "{C}" + v for v in ("3.9",)] + ["{C}3.8"])\n'},
         None, [("setup.py", 4)]),
+    "tox envs": ({"tox.ini": "[tox]\nenvlist =\n    py3{8,9,10}\n    lint\n\n[testenv]\ncommands = pytest\n"}, None,
+                 [("tox.ini", 2)]),
     "nothing older": (
-        {"setup.py": f'from setuptools import setup\nsetup(python_requires=">=3.9", classifiers=["{C}3.9"])\n'},
-        None, []),
+        {"setup.py": f'from setuptools import setup\nsetup(python_requires=">=3.9", classifiers=["{C}3.9"])\n',
+         "tox.ini": "[tox]\nenvlist = py39, py313\n"}, None, []),
 }
 
 

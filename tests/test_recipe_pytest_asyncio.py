@@ -9,7 +9,6 @@ the new versions after migration (real pytest 8.3.5 / 0.23.8 and pytest >=8.4 / 
 from __future__ import annotations
 
 import ast
-import json
 import os
 import re
 import shutil
@@ -713,20 +712,3 @@ def test_sync_code_that_drives_the_loop_keeps_an_event_loop_fixture():
     assert "def event_loop():" in conftest and "asyncio.new_event_loop()" in conftest, sorted(result.changed)
     assert sorted((m.rule, m.file) for m in result.manual) == [("PA009", "tests/test_legacy.py"),
                                                                 ("PA013", "tests/conftest.py")]
-
-
-# ----- names 1.3.0 no longer has (issue 17.2; PA014 until the shared import audit runs for this recipe) -----------
-
-@pytest.mark.slow
-def test_removed_names_table_is_what_the_real_1_3_0_has():
-    """PA014's table is dir() of the installed pytest-asyncio 1.3.0 (regenerate it from there when it differs)."""
-    from bot.validation.envs import ensure_env
-
-    python = Path(ensure_env(requirement_lines=["pytest>=8.4,<10", "pytest-asyncio==1.3.0"]))
-    table = sys.modules[f"{_package.__name__}.removed_names"].NAMES_IN_1_3_0
-    script = ("import importlib, json, sys\n"
-              "print(json.dumps({m: sorted(n for n in dir(importlib.import_module(m)) if not n.startswith('__'))"
-              " for m in sys.argv[1:]}))")
-    real = json.loads(subprocess.run([str(python), "-c", script, *table], capture_output=True, text=True,
-                                     check=True).stdout)
-    assert {module: sorted(names) for module, names in table.items()} == real

@@ -51,7 +51,7 @@ NOT_LISTED = {
 # settings object holds tenacity's own wait_fixed: only its custom wait is listed (TEN005 once).
 MUST_LIST = {
     ("pumpctl", "tenacity-9.1.2"): [("pumpctl/controller.py", "wait=_recorded_backoff"),
-                                    ("setup.py", 'python_requires=">=3.8"')],
+                                    ("setup.py", 'python_requires=">=3.8"'), ("tox.ini", "envlist = py38")],
     ("relayq", "pytest-asyncio-1.3.0"): [("pyproject.toml", 'requires-python = ">=3.9"')],
     # issue 17 item 3: the client stays on influxdb-client because of query_api(), and that use is listed
     ("stormvault", "influxdb3-python-0.17.0"): [("stormvault/vault.py", "self._client.query_api()")],

@@ -31,7 +31,7 @@ ParsedModule (bot.analysis.parsed)
     path, dotted, package, text, tree (cst.Module), wrapper (MetadataWrapper over `tree` itself, so
     metadata is keyed by tree's nodes and `wrapper.visit(visitor)` reuses the resolved metadata),
     metadata; get(provider, node), line, code (one line), header_code (as written, a compound statement's
-    header only, no comment lines above), parent, ancestors, scope, context/is_load,
+    header only, no comment lines above), statement_code (a checklist's: the statement up to the node), parent, ancestors, scope, context/is_load,
     visible_assignments(node, name), nodes (all, source order), source_order(node), statement_of,
     enclosing_function(node, lambdas=False)/class, method_class, in_loop(node),
     import_bindings (top-level imports -> absolute target), top_level (defined names -> node),
@@ -55,6 +55,7 @@ Names and definitions
     method), short, is_function/is_class/is_async, line, describe() -> "path:line"
 
 Bindings (bot.analysis.bindings.Binding: module, target, statement, kind, value, is_none, line)
+    assigned_value(parsed, target) -> expression | None   what `target = value` (or `a, target = x, y`...) gives it
     bindings_of(parsed, expression)             a Name: all its assignments; `self.attr`: all of the class's
     name_bindings(parsed, name), scope_bindings(parsed, scope, name)
     attribute_bindings(parsed, class_node, attr)  every `self.attr = / : / += / with as / for` in every method
@@ -103,7 +104,7 @@ Migration facts (used by the shared rules of bot.change.doubles and bot.change.i
 """
 from __future__ import annotations
 
-from .bindings import Binding, BindingsMixin
+from .bindings import Binding, BindingsMixin, assigned_value
 from .flow import CallSite, FlowMixin, ParameterFlow
 from .functions import FIXTURE_DECORATORS, FunctionsMixin, Reference
 from .names import absolute, dotted_name, import_from_module, is_test_path, module_name, walk
@@ -117,5 +118,6 @@ class ServiceAnalysis(FlowMixin, FunctionsMixin, BindingsMixin, ServiceCore):
 
 __all__ = [
     "Binding", "CallSite", "Definition", "FIXTURE_DECORATORS", "ParameterFlow", "ParsedModule", "Reference",
-    "ServiceAnalysis", "absolute", "dotted_name", "import_from_module", "is_test_path", "module_name", "walk",
+    "ServiceAnalysis", "absolute", "assigned_value", "dotted_name", "import_from_module", "is_test_path", "module_name",
+    "walk",
 ]

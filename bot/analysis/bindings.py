@@ -159,6 +159,14 @@ def _binding_of(parsed: ParsedModule, assignment) -> Binding | None:
     return None
 
 
+def assigned_value(parsed: ParsedModule, target: cst.CSTNode) -> cst.BaseExpression | None:
+    """The value an assignment gives `target` (a Name or Attribute being assigned): `target = value`,
+    `a = target = value`, `target: T = value`, the matching element of `a, target = x, y`; None for any other
+    binding (loops, with, imports, augmented assignments), an annotation without a value, or a read."""
+    binding = _binding_of_target(parsed, target)
+    return binding.value if binding is not None and binding.kind in ("assign", "annassign") else None
+
+
 def _binding_of_target(parsed: ParsedModule, target: cst.CSTNode) -> Binding | None:
     """The binding a Name/Attribute makes when it is an assignment target; None when it is only read."""
     child, element_path = target, []

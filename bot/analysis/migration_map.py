@@ -180,12 +180,15 @@ class MigrationMap:
     # ----- classes -----------------------------------------------------------------------------
 
     def class_of(self, name: str) -> str | None:
-        """The old class `name` denotes for members and constructors: itself, or the old class whose new
-        name it is (a test may already spell the new name)."""
+        """The old class `name` denotes for members and constructors: itself, the old class whose new
+        name it is (a test may already spell the new name), or another old spelling of it that the map sends to
+        the same new name (`asyncio_mqtt.client.Client` and `asyncio_mqtt.Client` are both `aiomqtt.Client`)."""
         if name in self.members or name in self.inits:
             return name
+        renamed = self.new_name(name)
         for old in [*self.members, *self.inits]:
-            if self.new_name(old) == name:
+            new = self.new_name(old)
+            if new == name or (new is not None and new == renamed):
                 return old
         return None
 

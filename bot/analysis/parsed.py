@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
+import textwrap
 from itertools import repeat
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -192,6 +193,19 @@ class ParsedModule:
         elif isinstance(node, cst.SimpleStatementLine):
             node = node.with_changes(leading_lines=())
         return self.tree.code_for_node(node).strip()
+
+    def statement_code(self, node: cst.CSTNode) -> str:
+        """What a checklist item on `node` shows: the source of the statement holding it, from the statement's
+        first line to the end of `node` (the whole statement for a simple one; a compound statement's lines up to
+        `node`, so not its body), dedented. header_code(node) shows `node` itself instead."""
+        statement = next((a for a in self.ancestors(node)
+                          if isinstance(a, (cst.SimpleStatementLine, cst.BaseCompoundStatement))), node)
+        positions = self.positions
+        start = positions[statement].start.line
+        end = positions[node].end.line
+        if isinstance(statement, cst.SimpleStatementLine):
+            end = max(end, positions[statement].end.line)
+        return textwrap.dedent("\n".join(self.text.splitlines()[start - 1:end])).strip()
 
     # ----- tree navigation ---------------------------------------------------------------------
 

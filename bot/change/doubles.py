@@ -17,7 +17,9 @@ pkg/adapter.py's import to InfluxDBClient3 without any rule announcing it.
   `client.write_api.return_value.write`), through return_value chains, spec/autospec, fixtures (by their
   pytest name) and plain mocks plugged into them; hand-written fakes put in place of the class are listed.
 - DBL003 call expectations: `assert_called_with`/`assert_called_once_with`/`assert_any_call` (and the await
-  forms), `call(...)` compared with a mock's calls, `call_args.kwargs["k"]` on a changed signature.
+  forms), `call(...)` / `call.member(...)` compared with a mock's calls, and every read of a recorded call
+  (bot.analysis.doubles.records: `call_args.kwargs["k"]`, loops over `call_args_list`, `c.args[i]`) on a
+  changed signature.
 
 What is provable is rewritten; the rest is listed with the test's file and line and the rewrite it needs.
 A site another rule of the recipe already edited or listed is left to that rule.
@@ -136,6 +138,8 @@ class Doubles:
             left_behind = not self.map.upgraded_in_place(before)
             if self.meanings.service_still_imports(before, through_packages=left_behind):
                 return TargetOutcome(before, before)  # the service keeps the old package for it
+            if new is None and left_behind and self.meanings.service_still_imports(before.split(".")[0]):
+                return TargetOutcome(before, before)  # gone from the new package, but the old one stays installed
             if gone is not None:
                 return TargetOutcome(before, None, problem=gone, suggestion=suggestion)
             return TargetOutcome(before, new, new=new)
@@ -331,7 +335,9 @@ class PatchTargets(_DoublesRule):
             return
         # The owner expression may itself be renamed by the recipe (a test's own import); the attribute must be
         # what the owner holds after the run.
-        owner_after = self.doubles.meanings.after(f"{site.module.dotted}.{owner}") or owner_before
+        owner_after = self.doubles.meanings.after(f"{site.module.dotted}.{owner}")
+        if owner_after is None:  # the test's own import of it was renamed, and so was the owner expression
+            owner_after = self.doubles.map.new_name(owner_before) or owner_before
         new_meaning = self.doubles.meanings.after(outcome.new) or outcome.new
         if owner_after == owner_before and outcome.new.startswith(owner_before + "."):
             attribute = outcome.new[len(owner_before) + 1:]

@@ -346,29 +346,50 @@ def string_literal(original: cst.SimpleString, value: str) -> str:
 
 
 def append_argument(call: cst.Call, new: cst.Arg) -> cst.Call:
-    """`call` with `new` as its last argument, in the call's layout: one argument per line stays so,
-    a trailing comma stays trailing."""
+    """`call` with `new` as its last argument, in the call's layout (laid_out_arguments)."""
+    return laid_out_arguments(call, [*call.args, new])
+
+
+def laid_out_arguments(call: cst.Call, new: Sequence[cst.Arg]) -> cst.Call:
+    """`call` with the arguments `new` (its own kept, reordered or edited, and new ones) in the call's layout: one
+    argument per line stays so, a trailing comma stays trailing, and what stood between the old last argument and
+    `)` goes after the new last one. An argument keeps its comma where it stands before the old last position."""
     args = list(call.args)
+    if not new:
+        return call.with_changes(args=[])
     if not args:
-        return call.with_changes(args=[new])
+        separator = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        return call.with_changes(args=[*(arg.with_changes(comma=separator) for arg in new[:-1]), new[-1]])
     last = args[-1]
-    if isinstance(last.comma, cst.Comma):
-        if len(args) > 1 and isinstance(args[-2].comma, cst.Comma):
-            between = args[-2].comma
-        else:  # one argument: indent the new one like the first, which follows "("
-            between = cst.Comma(whitespace_after=call.whitespace_before_args)
-        return call.with_changes(args=[*args[:-1], last.with_changes(comma=between), new.with_changes(comma=last.comma)])
-    # No trailing comma: one argument per line stays so, and the new argument takes over what stood between
-    # the old last argument and `)`.
-    one_per_line = (len(args) > 1 and isinstance(args[-2].comma, cst.Comma)
-                    and isinstance(args[-2].comma.whitespace_after, cst.ParenthesizedWhitespace))
-    between = args[-2].comma if one_per_line else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    return call.with_changes(args=[*args[:-1], last.with_changes(comma=between, whitespace_after_arg=cst.SimpleWhitespace("")),
-                                   new.with_changes(whitespace_after_arg=last.whitespace_after_arg)])
+    trailing = isinstance(last.comma, cst.Comma)
+    if trailing and len(args) > 1 and isinstance(args[-2].comma, cst.Comma):
+        between = args[-2].comma
+    elif trailing:  # one argument: the others go where it stands, after "("
+        between = cst.Comma(whitespace_after=call.whitespace_before_args)
+    elif (len(args) > 1 and isinstance(args[-2].comma, cst.Comma)
+          and isinstance(args[-2].comma.whitespace_after, cst.ParenthesizedWhitespace)):
+        between = args[-2].comma
+    else:
+        between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    closing = last.whitespace_after_arg  # without a trailing comma: what stands before `)`
+    laid_out = []
+    for position, arg in enumerate(new):
+        if position == len(new) - 1:
+            changes = {"comma": last.comma}
+            if not trailing:
+                changes["whitespace_after_arg"] = closing
+        else:
+            changes = {"comma": args[position].comma if position < len(args) - 1 else between}
+            if not trailing and arg.whitespace_after_arg.deep_equals(closing):
+                changes["whitespace_after_arg"] = cst.SimpleWhitespace("")
+        laid_out.append(arg.with_changes(**changes))
+    return call.with_changes(args=laid_out)
+
+
+TIGHT_EQUAL = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
 
 
 def keyword_argument(keyword: str, value: cst.BaseExpression | str) -> cst.Arg:
     """`keyword=value` written tight, as PEP 8 wants."""
     expression = cst.parse_expression(value) if isinstance(value, str) else value
-    return cst.Arg(keyword=cst.Name(keyword), value=expression,
-                   equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+    return cst.Arg(keyword=cst.Name(keyword), value=expression, equal=TIGHT_EQUAL)

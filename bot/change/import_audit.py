@@ -48,6 +48,7 @@ class Missing:
     part: str
     import_from: tuple[str, str] | None = None  # (module, name) of a `from module import name`
     spelled: str | None = None  # a patch target through a service module that means `name`
+    call: cst.Call | None = None  # the patcher call naming it (in the edited tree), for its own line
 
 
 class ImportAudit(Rule):
@@ -65,6 +66,7 @@ class ImportAudit(Rule):
         # test files too: `patch("pkg.transport.mqtt.base62")` reaches paho through the service's own module
         paths = sorted({*self.analysis.files_mentioning(*words), *(p for p in self.analysis.files if is_test_path(p)
                                                                     and p.endswith(".py"))})
+        self._trees: dict[str, cst.Module] = {}
         meanings = Meanings(self.analysis, edited=self._edited, original=self.run.original_analysis)
         for path in paths:
             file = self.run.file(path)
@@ -76,7 +78,7 @@ class ImportAudit(Rule):
                 if known is None:
                     known = file.parsed.memo[_walk] = {}
                     _walk(file.parsed.tree, known, learn=True)
-                tree = file.edits.apply() if not file.edits.is_empty() else file.parsed.tree
+                tree = self._edited(path) or file.parsed.tree
                 walked = _walk(tree, known)
                 for missing in _missing_names(tree, table, file.parsed.package, meanings.after, file.parsed.dotted,
                                                walked):
@@ -85,8 +87,16 @@ class ImportAudit(Rule):
                 self.note(f"{self.ID} could not check the imports of {path} ({type(exc).__name__}: {exc}).")
 
     def _edited(self, path: str) -> cst.Module | None:
+        """The file as the run's edits leave it, applied once: a second apply() (following a patch target through
+        the file's own imports while its statements are being checked) would make a new tree, and the plan's
+        origin() of the statements being checked would be lost (items on line 1)."""
         file = self.run.files.get(path)
-        return None if file is None or file.edits.is_empty() else file.edits.apply()
+        if file is None or file.edits.is_empty():
+            return None
+        tree = self._trees.get(path)
+        if tree is None:
+            tree = self._trees[path] = file.edits.apply()
+        return tree
 
     def _act(self, file, missing: Missing, table: ApiTable) -> None:
         replacement = self.MAP.replacement_for(missing.name)
@@ -99,7 +109,7 @@ class ImportAudit(Rule):
                 self.count()
                 return
             origin = file.edits.origin(missing.statement) if not file.edits.is_empty() else missing.statement
-            line = file.parsed.line(origin) if origin is not None else 1
+            line = file.parsed.line(_decorator_of(origin, missing) or origin) if origin is not None else 1
             if any(item.file == file.path and item.line == line and item.rule != self.ID for item in self.run.manual):
                 return  # another rule of the recipe already lists this line
             version = ", ".join(f"{d} {v}" for d, v in sorted(table.versions.items()))
@@ -114,6 +124,17 @@ class ImportAudit(Rule):
                            + (f"; the version has it in {elsewhere[0]}" if elsewhere else ""),
                            replacement or (gone.suggestion if gone is not None else None)
                            or (elsewhere[1] if elsewhere else None))
+
+
+def _decorator_of(origin: cst.CSTNode, missing: Missing) -> cst.CSTNode | None:
+    """A patcher used as a decorator (`@patch.object(Client, "connect")`): the original decorator at the same place,
+    whose line is the item's (the statement's own is the `def` below the decorators)."""
+    edited = missing.statement
+    if missing.call is None or not isinstance(edited, (cst.FunctionDef, cst.ClassDef)) \
+            or not isinstance(origin, (cst.FunctionDef, cst.ClassDef)) or len(origin.decorators) != len(edited.decorators):
+        return None
+    index = next((i for i, d in enumerate(edited.decorators) if d.decorator is missing.call), None)
+    return origin.decorators[index] if index is not None else None
 
 
 def _elsewhere(table: ApiTable, missing: Missing) -> tuple[str, str] | None:
@@ -305,18 +326,18 @@ def _missing_uses(walked: _Walked, table: ApiTable, modules: dict[str, str],
             meaning = target if spelled is None else resolve(target)
             found = _gap(table, meaning) if meaning and table.audits(meaning) else None
             if found is not None:
-                yield Missing(statement, meaning, *found, spelled=spelled)
+                yield Missing(statement, meaning, *found, spelled=spelled, call=node)
         elif isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
             target = first.evaluated_value
             if table.audits(target):
                 found = _gap(table, target)
                 if found is not None:
-                    yield Missing(statement, target, *found)
+                    yield Missing(statement, target, *found, call=node)
             else:
                 meaning = resolve(target) if "." in target else None
                 found = _gap(table, meaning) if meaning and meaning != target and table.audits(meaning) else None
                 if found is not None:
-                    yield Missing(statement, meaning, *found, spelled=target)
+                    yield Missing(statement, meaning, *found, spelled=target, call=node)
 
 
 def _gap(table: ApiTable, full: str) -> tuple[str, str] | None:

@@ -5,7 +5,7 @@ pin does not install on the older Pythons the service declares, so
   (pyproject.toml and setup.cfg as text, setup.py through its edit plan), and listed where it cannot;
 - the floor itself (requires-python, python_requires, Poetry's python, .python-version) is listed with the
   line to write: raising it is the maintainers' call (bot.locking raises it, and says so, only where a universal
-  lock cannot be made otherwise).
+  lock cannot be made otherwise); so is a tox.ini envlist that runs the tests on such a Python.
 
 The PR is opened either way; a human confirms the floor. In a recipe's codemod module:
 
@@ -22,7 +22,7 @@ import tomlkit
 
 from bot.declared.classifiers import (ClassifierEdit, DroppedClassifier, drop_from_pyproject, drop_from_setup_cfg,
                                       excluded_version, left_behind)
-from bot.declared.python_support import below_floor
+from bot.declared.python_support import below_floor, tox_envs_below
 from bot.declared.setup_py import classifier_elements
 
 from .rule import REWRITE, Invalid, Rule, Valid
@@ -50,6 +50,13 @@ class PythonFloorRule(Rule):
         if "setup.py" in self.files:
             self._list_left_behind("setup.py", ClassifierEdit(self.files["setup.py"], self._drop_from_setup_py()))
         self.add_items(below_floor(self.files, self.FLOOR, self.REQUIREMENT, self.ID))
+        tox = tox_envs_below(self.files["tox.ini"], self.FLOOR) if "tox.ini" in self.files else None
+        if tox is not None:
+            line, versions = tox
+            self.report_at("tox.ini", line, self.files["tox.ini"].splitlines()[line - 1].strip(),
+                           f"tox runs the tests on Python {', '.join(versions)}, where {self.REQUIREMENT} does not "
+                           "install: those envs fail", f"drop the Python {', '.join(versions)} envs from envlist "
+                           "(and the CI jobs that run them)")
 
     def _drop_from_setup_py(self) -> list[DroppedClassifier]:
         file = self.run.file("setup.py")
@@ -95,8 +102,8 @@ def python_floor_rule(rule_id: str, where: str | Path) -> type[PythonFloorRule]:
         "FLOOR": floor,
         "REQUIREMENT": requirement,
         "MESSAGE": (f"Python < {floor} declared ({requirement} requires >= {floor}): the classifiers of those "
-                    "versions are dropped; requires-python, python_requires, Poetry's python and .python-version "
-                    "are listed"),
+                    "versions are dropped; requires-python, python_requires, Poetry's python, .python-version and "
+                    "tox envs are listed"),
         "VALID": [Valid({"pyproject.toml": _pyproject(floor, [floor]), "setup.py": _setup_py(floor, [floor])})],
         "INVALID": [
             Invalid({"pyproject.toml": _pyproject(older, [older, floor])},

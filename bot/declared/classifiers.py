@@ -99,3 +99,4 @@ def _lines_of(text: str, classifiers, floor: str) -> list[DroppedClassifier]:
         used.add(number)
         out.append(DroppedClassifier(number, excluded_version(classifier, floor)))
     return sorted(out, key=lambda d: d.line)
+

@@ -18,6 +18,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from tomlkit.exceptions import TOMLKitError
 
+from bot.declared.ini_text import IniSection
 from bot.model import ManualItem
 
 # The minor versions a floor can exclude; older ones are long unsupported by every library here.
@@ -273,3 +274,26 @@ def declared_floor(files: Mapping[str, str]) -> str | None:
         if declaration.versions:
             floors.append(min(declaration.versions, key=Version))
     return min(floors, key=Version) if floors else None
+
+
+_TOX_ENV = re.compile(r"\bpy(?:(3)(\d{1,2})\b|(3)?\{([\d,\s]+)\})")
+
+
+def tox_envs_below(text: str, floor: str) -> tuple[int, list[str]] | None:
+    """(line of `envlist`, ["3.8", ...]) when tox.ini's [tox] envlist runs a Python older than `floor` (`py38`,
+    `py3{8,9}`, `py{38,39}-django4`): the new pin does not install there, so that env fails; None otherwise.
+    Not a declaration of `declarations()`: an env list says where the tests run, not what the package supports."""
+    section = IniSection(text, "tox")
+    value = section.get("envlist")
+    if value is None:
+        return None
+    versions = []
+    for match in _TOX_ENV.finditer(value):
+        if match.group(1):
+            minors = [match.group(2)]
+        else:
+            minors = [m.strip() if match.group(3) else m.strip()[1:] for m in match.group(4).split(",")
+                      if m.strip() and (match.group(3) or m.strip().startswith("3"))]
+        versions += [f"3.{m}" for m in minors if m.isdigit()]
+    old = sorted({v for v in versions if Version(v) < Version(floor)}, key=Version)
+    return (section.line_of("envlist"), old) if old else None

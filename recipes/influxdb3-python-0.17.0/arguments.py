@@ -1,12 +1,12 @@
-"""Call arguments rebuilt in another order or number, in the call's own layout (node builders for the
-rules' edit functions: they take the arguments as edited so far)."""
+"""Call arguments rebuilt in another order, under other keywords (node builders for the rules' edit functions: they
+take the call as edited so far); the layout is the shared edit plan's (bot.change.edit_plan.laid_out_arguments)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import libcst as cst
 
-TIGHT_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+from bot.change.edit_plan import TIGHT_EQUAL, laid_out_arguments
 
 
 @dataclass(frozen=True)
@@ -25,27 +25,7 @@ def with_keyword(arg: cst.Arg, keyword: str) -> cst.Arg:
     return arg.with_changes(keyword=cst.Name(keyword), equal=equal)
 
 
-def build_arguments(args: tuple[cst.Arg, ...] | list[cst.Arg], specs: list[KeepArg]) -> list[cst.Arg]:
-    """The arguments `specs` pick from `args`, laid out like `args`."""
-    built = [args[spec.index] if spec.keyword is None else with_keyword(args[spec.index], spec.keyword)
-             for spec in specs]
-    return relayout(args, built)
-
-
-def relayout(original, new: list[cst.Arg]) -> list[cst.Arg]:
-    """Give `new` the comma/whitespace style of `original` (one line or one argument per line)."""
-    if not new:
-        return []
-    commas = [arg.comma for arg in original]
-    separator = commas[0] if len(original) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    trailing = commas[-1] if commas else cst.MaybeSentinel.DEFAULT
-    laid_out = []
-    for position, arg in enumerate(new):
-        if position == len(new) - 1:
-            comma = trailing
-        elif position < len(original) - 1:
-            comma = commas[position]
-        else:
-            comma = separator
-        laid_out.append(arg.with_changes(comma=comma))
-    return laid_out
+def build_arguments(call: cst.Call, specs: list[KeepArg]) -> cst.Call:
+    """`call` with the arguments `specs` pick from its own, laid out like them."""
+    return laid_out_arguments(call, [call.args[spec.index] if spec.keyword is None
+                                     else with_keyword(call.args[spec.index], spec.keyword) for spec in specs])

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import libcst as cst
 
 from bot.analysis import ParsedModule, walk
+from bot.change.edit_plan import keyword_argument, laid_out_arguments
 from bot.change.rule import MANUAL, REWRITE, Invalid, Valid
 
 from . import v2_api
-from .arguments import TIGHT_EQUAL, relayout, with_keyword
+from .arguments import with_keyword
 from .service_facts import InfluxRule
 from .service_index import ServiceIndex
 from .values import candidate_strings, has_scheme_and_port
@@ -221,9 +222,9 @@ class Timeout(_ClientRule):
 def _split_timeout(call: cst.Call, index: int) -> cst.Call:
     """timeout=N -> write_timeout=N, query_timeout=N (both in milliseconds, like v2's timeout)."""
     timeout = call.args[index]
-    copy = cst.Arg(keyword=cst.Name("query_timeout"), value=timeout.value.deep_clone(), equal=TIGHT_EQUAL)
-    args = [*call.args[:index], with_keyword(timeout, "write_timeout"), copy, *call.args[index + 1:]]
-    return call.with_changes(args=relayout(call.args, args))
+    copy = keyword_argument("query_timeout", timeout.value.deep_clone())
+    return laid_out_arguments(call, [*call.args[:index], with_keyword(timeout, "write_timeout"), copy,
+                                     *call.args[index + 1:]])
 
 
 class UnverifiedUrl(_ClientRule):

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bot.analysis import ParsedModule
+from bot.analysis import ParsedModule, assigned_value
+from bot.change.edit_plan import append_argument, keyword_argument
 from bot.change.rule import REWRITE, Invalid, Valid
 
 from .api_uses import bucket_key
-from .arguments import TIGHT_EQUAL, relayout
-from .module_facts import assigned_value, chain_base, same_binding
+from .module_facts import chain_base, same_binding
 from .service_facts import InfluxRule, InfluxService
 
 
@@ -119,6 +119,5 @@ class Database(InfluxRule):
     def visit_Call(self, node: cst.Call) -> None:
         expression = self.databases.get(node)
         if expression is not None:
-            self.replace(node, lambda updated: updated.with_changes(args=relayout(updated.args, [
-                *updated.args, cst.Arg(keyword=cst.Name("database"), value=expression.deep_clone(),
-                                       equal=TIGHT_EQUAL)])))
+            self.replace(node, lambda updated: append_argument(updated, keyword_argument("database",
+                                                                                         expression.deep_clone())))

@@ -12,7 +12,6 @@ assigned to a target, the source a checklist item shows).
 """
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -353,18 +352,6 @@ def method_call(parsed: ParsedModule, receiver: cst.CSTNode, methods) -> tuple[s
     return None
 
 
-def assigned_value(parsed: ParsedModule, target: cst.CSTNode) -> cst.BaseExpression | None:
-    """The value of `target = value` (one target) or `target: T = value`."""
-    holder = parsed.parent(target)
-    if isinstance(holder, cst.AssignTarget):
-        assign = parsed.parent(holder)
-        if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
-            return assign.value
-    if isinstance(holder, cst.AnnAssign) and holder.target is target:
-        return holder.value
-    return None
-
-
 def same_binding(parsed: ParsedModule, name: str, here: cst.CSTNode, there: cst.CSTNode) -> bool:
     """`name` refers to the same assignments at both nodes (and to at least one)."""
     first = parsed.visible_assignments(here, name)
@@ -393,16 +380,3 @@ def argument(call: cst.Call, keyword: str, position: int) -> cst.BaseExpression 
         if arg.keyword is None and not arg.star and index == position:
             return arg.value
     return None
-
-
-def statement_code(parsed: ParsedModule, node: cst.CSTNode) -> str:
-    """What a checklist item shows: the source of the statement holding `node`, from its first line to the
-    end of `node` (the whole line for a simple statement), dedented."""
-    statement = next((a for a in parsed.ancestors(node)
-                      if isinstance(a, (cst.SimpleStatementLine, cst.BaseCompoundStatement))), node)
-    positions = parsed.positions
-    start = positions[statement].start.line
-    end = positions[node].end.line
-    if isinstance(statement, cst.SimpleStatementLine):
-        end = max(end, positions[statement].end.line)
-    return textwrap.dedent("\n".join(parsed.text.splitlines()[start - 1:end])).strip()

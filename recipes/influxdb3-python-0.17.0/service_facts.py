@@ -24,7 +24,7 @@ from bot.declared.setup_py import parse_setup_py
 from . import v2_api
 from .api_uses import ApiUses, api_uses
 from .kept_clients import KeptClient, kept_clients
-from .module_facts import ModuleFacts, statement_code
+from .module_facts import ModuleFacts
 from .service_index import ServiceIndex
 from .write_flow import WriteFlow
 
@@ -142,7 +142,7 @@ class InfluxRule(Rule):
 
     def item(self, node, reason: str, suggestion: str | None = None) -> None:
         """A manual item showing the statement holding `node` up to the node's end (several lines when it has)."""
-        self.report(node, reason, suggestion, code=statement_code(self.parsed, node))
+        self.report(node, reason, suggestion, code=self.parsed.statement_code(node))
 
 
 def requirements_file(files) -> str:

@@ -8,9 +8,8 @@ from urllib.parse import urlsplit
 import libcst as cst
 from libcst.metadata import Assignment, ImportAssignment
 
-from bot.analysis import ParsedModule, import_from_module
+from bot.analysis import ParsedModule, assigned_value, import_from_module
 
-from .module_facts import assigned_value
 from .service_index import ServiceIndex
 
 _MAX_DEPTH = 6

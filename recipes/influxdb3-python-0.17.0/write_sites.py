@@ -141,10 +141,10 @@ def use(parsed: ParsedModule, node: cst.CSTNode, uses: Uses) -> str | None:
 
 def write_change(specs: list[KeepArg], receiver: Callable | None = None) -> Callable:
     def change(updated: cst.Call) -> cst.Call:
-        changes = {"args": build_arguments(updated.args, specs)}
+        rebuilt = build_arguments(updated, specs)
         if receiver is not None:
-            changes["func"] = updated.func.with_changes(value=receiver(updated))
-        return updated.with_changes(**changes)
+            rebuilt = rebuilt.with_changes(func=updated.func.with_changes(value=receiver(updated)))
+        return rebuilt
     return change
 
 

@@ -42,7 +42,6 @@ from .declarations import PythonFloor, UnparsableFile, unparsable_item
 from .event_loop import EventLoopForSyncCode, EventLoopManual, EventLoopOverride, EventLoopParameter
 from .fixtures import AsyncioFixtureDecorator, DynamicFixtureScope, FixtureLoopScope
 from .markers import MarkAsyncTests, MarkerLoopScope
-from .removed_names import RemovedPytestAsyncioName
 from .suite import check_mode, may_need_changes, suite
 
 
@@ -66,8 +65,8 @@ class PytestAsyncioCodemod(RuleCodemod):
         FixtureLoopScope,           # PA003
         PythonFloor,                # PA012
         EventLoopForSyncCode,       # PA013  reads conftest.py as the rules above left it
-        RemovedPytestAsyncioName,   # PA014  silent while AUD001 runs (below): disabling AUD001 turns it on
-        *migration_rules(__file__),  # tests follow migration.toml (DBL001), import audit (AUD001): last
+        *migration_rules(__file__),  # tests follow migration.toml (DBL001), import audit (AUD001): last; AUD001 lists
+                                     # or rewrites a name 1.3.0 no longer has (`pytest_asyncio.plugin.SubRequest`)
     )
 
     def migrate(self, service: ServiceSource) -> CodemodResult:

@@ -76,7 +76,7 @@ def suite(run: "ServiceRun") -> Suite:
 
 
 def may_need_changes(path: str, text: str, collection: Collection) -> bool:
-    """Cheap text test: every rule needs an event_loop name, an asyncio marker call, a pytest_asyncio name (PA014),
+    """Cheap text test: every rule needs an event_loop name, an asyncio marker call, a pytest_asyncio name,
     or an async def that is a test (in a test module) or a fixture."""
     if EVENT_LOOP in text or ".asyncio(" in text or "pytest_asyncio" in text:
         return True

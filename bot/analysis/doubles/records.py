@@ -79,6 +79,13 @@ class CallRecords:
         """(mock, mixed) when `node` is a list of its recorded calls (`m.call_args_list`, `m.mock_calls[1:]`)."""
         if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
             node = node.value
+        if isinstance(node, cst.Name):  # calls = m.call_args_list
+            bindings = self.values.analysis.name_bindings(parsed, node)
+            found = [self.calls(b.module, b.value) if b.kind == "assign" and b.value is not None
+                     and not isinstance(b.value, cst.Name) else None for b in bindings]
+            if not found or any(f is None for f in found) or len({(f[0].key, f[1]) for f in found}) != 1:
+                return None
+            return found[0]
         if isinstance(node, cst.Attribute) and node.attr.value in (_CALLS_OF_MOCK | _CALLS_ON_MOCK):
             mock = self.values.value(parsed, node.value)
             return (mock, node.attr.value in _CALLS_ON_MOCK) if mock is not None else None
