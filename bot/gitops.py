@@ -2,12 +2,15 @@
 checkout, index and working tree are never touched (commits are written as objects, refs moved by push)."""
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import os
 import re
 import shutil
 import sys
 import tempfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +18,6 @@ from typing import Iterable, Iterator, Mapping
 
 import git
 from git.objects.fun import tree_entries_from_data, tree_to_stream
-from gitdb import IStream
-from gitdb.db import LooseObjectDB
 from gitdb.util import bin_to_hex
 
 from bot.commit_object import commit_bytes, date_now, kept_as_is, plain_person, utf8_encoding
@@ -164,6 +165,7 @@ class GitRepo:
         self._commit_settings: dict[str, dict[str, str | None] | None] = {}  # read on the first commit
         self._pinned_idents: dict[tuple, tuple[str, str] | None] = {}  # (identity, dates) -> git's lines
         self._commits_known: set[str] = set()  # ids checked to be commits (parents)
+        self._objects = self.repo.odb.root_path()  # loose objects (shared by linked worktrees)
 
     @property
     def state_dir(self) -> Path:
@@ -253,8 +255,28 @@ class GitRepo:
         return found
 
     def _store(self, kind: str, data: bytes) -> bytes:
-        """Writes a loose object in this process (GitPython's own store runs `git hash-object` per object)."""
-        return LooseObjectDB.store(self.repo.odb, IStream(kind, len(data), io.BytesIO(data))).binsha
+        """Writes a loose object in this process (GitPython's own store runs `git hash-object` per object), as
+        git does: zlib at its default loose level (1), a `tmp_obj_` file in the fan-out folder (git's gc
+        removes one a killed process left), read-only, renamed into place; nothing written if it is there."""
+        raw = b"%s %d\0%s" % (kind.encode(), len(data), data)
+        binsha = hashlib.sha1(raw).digest()
+        hexsha = binsha.hex()
+        folder = os.path.join(self._objects, hexsha[:2])
+        target = os.path.join(folder, hexsha[2:])
+        if os.path.exists(target):
+            return binsha
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(zlib.compress(raw, 1))
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return binsha
 
     def _write_tree(self, base: bytes | None, changes: Mapping[str, bytes | None]) -> bytes | None:
         """The id of `base` (a tree id, or None for none) with `changes` (paths relative to it -> blob id,
@@ -456,8 +478,15 @@ class GitRepo:
             stdin.seek(0)
             try:
                 self._git("update-ref", "--stdin", stdin=stdin)
-            finally:
-                self._remote_heads = None
+            except GitError:
+                self._remote_heads = None  # listed again on next use
+                raise
+        if self._remote_heads is not None:  # what the refs now hold: no `for-each-ref` after every push
+            for branch, sha in heads.items():
+                if sha:
+                    self._remote_heads[branch] = sha
+                else:
+                    self._remote_heads.pop(branch, None)
 
     def is_ancestor(self, commit: str, of: str) -> bool:
         try:
@@ -480,7 +509,9 @@ class GitRepo:
 
         Only ours (named upgrade-bot-wt-<pid>-...) whose process is gone; the user's are never touched."""
         from bot.runlock import pid_alive
-        removed = []
+        removed: list[str] = []
+        if not (Path(self.repo.common_dir) / "worktrees").is_dir():  # where git registers them: none at all
+            return removed
         for line in self._git("worktree", "list", "--porcelain").splitlines():
             if not line.startswith("worktree "):
                 continue
