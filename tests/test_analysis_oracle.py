@@ -267,13 +267,13 @@ def assert_text_positions_are_libcsts(text: str, where: object) -> None:
     assert [(type(n).__name__, p) for n, p in ours.positions.items()] == expected, where
     assert ours.wrapper.resolve(PositionProvider) is ours.positions
     if resolution.LINES_AVAILABLE:
-        assert [(type(n).__name__, line) for n, line in resolution.lines(ours.tree).items()] == \
-            [(kind, p.start.line) for kind, p in expected], f"{where}: start lines differ from libcst's, in order"
+        assert [(type(n).__name__, span) for n, span in resolution.line_spans(ours.tree).items()] == \
+            [(kind, (p.start.line, p.end.line)) for kind, p in expected], f"{where}: lines differ from libcst's"
         assert lines == [(type(n).__name__, ours.positions[n].start.line) for n in ours.nodes], where
 
 
 def test_start_lines_are_libcsts_across_line_breaks_of_every_kind():
-    r"""The line-only pass counts what libcst's position state counts: \n, \r\n and a lone \r, in code,
+    r"""The lines-only pass counts what libcst's position state counts: \n, \r\n and a lone \r, in code,
     strings, comments and continuations; a decorated def starts at `def`, as PositionProvider says."""
     text = ("import os\r\n\r\n@decorator(\r\n    1)\r\nasync def f(a,\r    b):\r\n"
             "    x = '''one\r\ntwo\rthree\nfour'''  # note\n    return \\\n        x\n\n\n"

@@ -90,15 +90,20 @@ class ParsedModule:
     def line(self, node: cst.CSTNode) -> int:
         """PositionProvider's start line, from a pass that counts lines only (a fifth of the positions' cost),
         unless the positions are resolved already."""
+        return self.lines_of(node)[0]
+
+    def lines_of(self, node: cst.CSTNode) -> tuple[int, int]:
+        """PositionProvider's start and end line of `node`, as line() reads them."""
         if self.own_lines and PositionProvider not in self.wrapper._metadata:
-            found = self._lines.get(node)
+            found = self._spans.get(node)
             if found is not None:
                 return found
-        return self.get(PositionProvider, node).start.line  # a node outside the tree fails as it always did
+        position = self.get(PositionProvider, node)  # a node outside the tree fails as it always did
+        return position.start.line, position.end.line
 
     @cached_property
-    def _lines(self) -> Mapping[cst.CSTNode, int]:
-        return resolution.lines(self.tree)
+    def _spans(self) -> Mapping[cst.CSTNode, tuple[int, int]]:
+        return resolution.line_spans(self.tree)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self._parent_map.get(node)
@@ -200,11 +205,10 @@ class ParsedModule:
         `node`, so not its body), dedented. header_code(node) shows `node` itself instead."""
         statement = next((a for a in self.ancestors(node)
                           if isinstance(a, (cst.SimpleStatementLine, cst.BaseCompoundStatement))), node)
-        positions = self.positions
-        start = positions[statement].start.line
-        end = positions[node].end.line
+        start, statement_end = self.lines_of(statement)
+        end = self.lines_of(node)[1]
         if isinstance(statement, cst.SimpleStatementLine):
-            end = max(end, positions[statement].end.line)
+            end = max(end, statement_end)
         return textwrap.dedent("\n".join(self.text.splitlines()[start - 1:end])).strip()
 
     # ----- tree navigation ---------------------------------------------------------------------
