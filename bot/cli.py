@@ -227,7 +227,7 @@ def cmd_plan(args) -> int:
             "base": base_sha,
             "jobs": [{"service": j.service.name, "job": j.key, "path": j.service.path, "recipe": j.recipe.id,
                       "tier": j.tier, "wave": j.wave_number, "branch": j.branch,
-                      "declared": [f"{d.file}:{d.line} {d.raw_name}{d.spec}" for d in j.service.depends_on(j.recipe.package)],
+                      "declared": [f"{d.file}:{d.line} {d.raw_name}{d.spec}" for d in j.recipe.declared(j.service)],
                       "imports": sorted(set(j.recipe.imports) & j.service.imports),
                       "problems": j.service.problems, "notes": j.service.notes} for j in plan.jobs],
             "waves": [{"wave": w[0].wave_number, "tier": w[0].tier, "jobs": len(w)} for w in plan.waves()],
@@ -352,7 +352,8 @@ def cmd_recipes_list(args) -> int:
     _require_recipes(config, recipes)
     origins = recipe_origins(config.repo_recipe_dirs)
     for recipe in recipes:
-        print(f"{recipe.id}: {recipe.title} ({recipe.package} -> {recipe.target_package} {recipe.version})"
+        sources = ", ".join([recipe.package, *(f"{s.package}{s.versions}" for s in recipe.also_from)])
+        print(f"{recipe.id}: {recipe.title} ({sources} -> {recipe.target_package} {recipe.version})"
               f" [{origins.get(recipe.folder.parent, recipe.folder.parent)}]")
         for rule, text in sorted(recipe.rules().items()):
             print(f"    {rule}  {text}")

@@ -457,7 +457,7 @@ class MockedMembers(_DoublesRule):
             return
         klass, change = found
         if change.removed:
-            self.list_site(node, f"a mock of {klass} sets or checks `{format_path(change.old)}`, which the new "
+            self.list_site(node, f"a mock of {base.before} sets or checks `{format_path(change.old)}`, which the new "
                            f"version removed: {change.why}", change.suggestion)
             return
         if not change.renamed:
@@ -497,9 +497,9 @@ class MockedMembers(_DoublesRule):
         found = self.doubles.changed_member(owner, site.attribute_text)
         if found is None:
             return
-        klass, change = found
+        _, change = found
         if change.removed or len(change.new) != 1:
-            self.list_site(site.call, f"patches `{site.attribute_text}` of a mock of {klass}: "
+            self.list_site(site.call, f"patches `{site.attribute_text}` of a mock of {owner.before}: "
                            + (change.why if change.removed else f"now {format_path(change.new)}"), change.suggestion)
         elif change.renamed and self.free(site.attribute):
             self.replace_string(site.attribute, change.new[0])
