@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import gc
 import json
 import sys
 import time
@@ -25,8 +26,25 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    with reader_may_leave():  # `upgrade-bot status | head -1` is not an error; the exit code stays the command's
+    with reader_may_leave(), _fewer_collections():  # `upgrade-bot status | head -1` is not an error
         return _main(argv)
+
+
+# CPython's cyclic collector runs a young pass every 700 new container objects and a full pass over the heap
+# every ~70,000: a run allocates millions of short-lived libcst nodes and metadata entries, so the full passes
+# (0.07 s each over the parsed trees it keeps) cost ~0.3 s of a first run on the example fleet. Young passes
+# every 10,000 objects made no full pass there, and left the peak RSS as it was.
+_GC_THRESHOLDS = (10_000, 10, 10)
+
+
+@contextlib.contextmanager
+def _fewer_collections():
+    before = gc.get_threshold()
+    gc.set_threshold(*_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _main(argv: list[str] | None) -> int:

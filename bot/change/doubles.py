@@ -33,6 +33,7 @@ from pathlib import Path
 import libcst as cst
 
 from bot.analysis import ParsedModule, dotted_name, is_test_path
+from bot.analysis.names import children
 from bot.analysis.doubles import CALL, Double, DoubleValues, Meanings, PatchSite
 from bot.analysis.doubles.patches import (
     CALL_RECORDS, DELATTR, EXPECT_CALL, EXPECT_CALLS, MEMBER_CALL_RECORDS, MOCK_API, PATCH, PATCH_DICT,
@@ -240,7 +241,7 @@ def _calls(tree: cst.CSTNode):
         node = stack.pop()
         if isinstance(node, cst.Call):
             yield node
-        stack.extend(node.children)
+        stack.extend(children(node))
 
 
 def _doubles_fact(run, mapping: MigrationMap) -> Doubles:
@@ -846,7 +847,7 @@ class CallExpectations(_DoublesRule):
         stack = [statement]
         while stack:
             node = stack.pop()
-            stack.extend(node.children)
+            stack.extend(children(node))
             mock = None
             if isinstance(node, cst.Attribute) and node.attr.value in (CALL_RECORDS | MEMBER_CALL_RECORDS | EXPECT_CALLS):
                 if member and node.attr.value not in (MEMBER_CALL_RECORDS | EXPECT_CALLS):
