@@ -274,9 +274,10 @@ def _disable_problem(recipe_id: str, folder: Path, value: Any) -> str:
     try:
         recipe = load_recipe(folder)
         rules = recipe.rules() if recipe.in_rule_form() else None
+        retired = recipe.retired_rules()
     except RecipeError:
         return ""
-    return disable_problem(recipe_id, rules, value)
+    return disable_problem(recipe_id, rules, value, retired)
 
 
 def check_service_names(config: Config, names: set[str]) -> list[str]:

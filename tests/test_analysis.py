@@ -7,6 +7,7 @@ import libcst as cst
 import pytest
 
 from bot.analysis import ServiceAnalysis
+from bot.analysis.service import SharedFiles
 from bot.model import ServiceSource
 
 
@@ -105,6 +106,7 @@ def service():
 
 
 def test_of_is_cached_by_content_and_parses_each_file_once(monkeypatch):
+    monkeypatch.setattr(ServiceAnalysis, "_files", SharedFiles())  # no file parsed by an earlier test
     parses = []
     real = cst.parse_module
     monkeypatch.setattr(cst, "parse_module", lambda text, *a, **k: parses.append(text) or real(text, *a, **k))
@@ -117,6 +119,26 @@ def test_of_is_cached_by_content_and_parses_each_file_once(monkeypatch):
     assert len(parses) == 1
     changed = dict(source.files, **{"svc/api.py": source.files["svc/api.py"] + "\n"})
     assert ServiceAnalysis.of(ServiceSource("svc", changed)) is not first
+
+
+def test_services_with_the_same_file_at_the_same_path_share_its_parsed_module(monkeypatch):
+    """A fleet's services often carry copies of one file (a test helper): parsed and analysed once."""
+    monkeypatch.setattr(ServiceAnalysis, "_files", SharedFiles())
+    parses = []
+    real = cst.parse_module
+    monkeypatch.setattr(cst, "parse_module", lambda text, *a, **k: parses.append(text) or real(text, *a, **k))
+    helper, broken = "def serve():\n    return 1\n", "y = = 2\n"
+    a = ServiceAnalysis.of(ServiceSource("a", {"tests/helper.py": helper, "a.py": "x = 1\n", "bad.py": broken}))
+    b = ServiceAnalysis.of(ServiceSource("b", {"tests/helper.py": helper, "b.py": "x = 2\n", "bad.py": broken}))
+    assert a.module("tests/helper.py") is b.module("tests/helper.py")
+    assert a.module("bad.py") is None and b.module("bad.py") is None
+    assert a.syntax_error("bad.py") == b.syntax_error("bad.py") == "bad.py:1: syntax error: " + \
+        a.syntax_error_at("bad.py")[1]
+    assert len(parses) == 2
+    moved = ServiceAnalysis.of(ServiceSource("c", {"helper.py": helper}))  # another path: another module name
+    assert moved.module("helper.py").dotted == "helper" != a.module("tests/helper.py").dotted
+    # an analysis made directly shares nothing (tests/test_analysis_oracle.py compares two of them)
+    assert ServiceAnalysis({"tests/helper.py": helper}).module("tests/helper.py") is not a.module("tests/helper.py")
 
 
 def test_files_mentioning_is_a_text_prefilter(service):

@@ -134,6 +134,7 @@ def _oracle_and_ours(files: dict[str, str]) -> tuple[ServiceAnalysis, ServiceAna
         parsed = oracle.module(path)
         if parsed is not None:
             parsed.own_resolution = False  # libcst's ScopeProvider and ExpressionContextProvider, as they are
+            parsed.own_lines = False  # start lines from libcst's PositionProvider
     return ours, oracle
 
 
@@ -255,12 +256,29 @@ def test_children_are_libcsts_in_libcsts_order_on_every_file():
 
 def assert_positions_are_libcsts(paths) -> None:
     for path in paths:
-        text = path.read_text(encoding="utf-8")
-        ours = ParsedModule("m.py", "m", "", text, cst.parse_module(text))
-        theirs = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
-        expected = [(type(n).__name__, p) for n, p in theirs.resolve(PositionProvider).items()]
-        assert [(type(n).__name__, p) for n, p in ours.positions.items()] == expected, path
-        assert ours.wrapper.resolve(PositionProvider) is ours.positions
+        assert_text_positions_are_libcsts(path.read_text(encoding="utf-8"), path)
+
+
+def assert_text_positions_are_libcsts(text: str, where: object) -> None:
+    ours = ParsedModule("m.py", "m", "", text, cst.parse_module(text))
+    lines = [(type(n).__name__, ours.line(n)) for n in ours.nodes]  # asked first: from the line-only pass
+    theirs = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
+    expected = [(type(n).__name__, p) for n, p in theirs.resolve(PositionProvider).items()]
+    assert [(type(n).__name__, p) for n, p in ours.positions.items()] == expected, where
+    assert ours.wrapper.resolve(PositionProvider) is ours.positions
+    if resolution.LINES_AVAILABLE:
+        assert [(type(n).__name__, span) for n, span in resolution.line_spans(ours.tree).items()] == \
+            [(kind, (p.start.line, p.end.line)) for kind, p in expected], f"{where}: lines differ from libcst's"
+        assert lines == [(type(n).__name__, ours.positions[n].start.line) for n in ours.nodes], where
+
+
+def test_start_lines_are_libcsts_across_line_breaks_of_every_kind():
+    r"""The lines-only pass counts what libcst's position state counts: \n, \r\n and a lone \r, in code,
+    strings, comments and continuations; a decorated def starts at `def`, as PositionProvider says."""
+    text = ("import os\r\n\r\n@decorator(\r\n    1)\r\nasync def f(a,\r    b):\r\n"
+            "    x = '''one\r\ntwo\rthree\nfour'''  # note\n    return \\\n        x\n\n\n"
+            "class C(\n  Base):  pass\n")
+    assert_text_positions_are_libcsts(text, "mixed line breaks")
 
 
 def fleet_files(fleet: str = "*") -> list[Path]:

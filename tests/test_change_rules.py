@@ -293,6 +293,7 @@ def _config_error(tmp_path, options: str) -> str:
 
 @pytest.mark.parametrize(("options", "message"), [
     ('disable = ["TEN011"]', ""),
+    ('disable = ["TEN012"]', ""),  # retired: a configuration written for the release that had it still loads
     ('disable = ["TEN0011"]', 'upgrade-bot.toml: recipes."tenacity-9.1.2".disable: no rule \'TEN0011\' in '
                               "tenacity-9.1.2; did you mean 'TEN011'?"),
     ('disable = "TEN011"', "must be an array of rule ids, got 'TEN011'"),
@@ -300,6 +301,18 @@ def _config_error(tmp_path, options: str) -> str:
 def test_disable_names_rules_of_the_recipe(tmp_path, options, message):
     error = _config_error(tmp_path, options)
     assert (message in error) if message else error == "", error
+
+
+def test_a_retired_rule_id_disables_nothing_and_is_no_error():
+    from bot.config import BUNDLED_RECIPES
+    from bot.change.recipe import load_recipe
+    recipe = load_recipe(BUNDLED_RECIPES / "pytest-asyncio-1.3.0")
+    assert "PA014" in recipe.retired_rules() and "PA014" not in recipe.rules()
+    assert recipe.option_problem("disable", ["PA014"]) == ""
+    files = {"svc/tests/test_a.py": "from pytest_asyncio.plugin import SubRequest\n"}
+    with_retired = recipe.codemod({"disable": ["PA014"]}).migrate(ServiceSource("svc", files))
+    plain = recipe.codemod().migrate(ServiceSource("svc", files))
+    assert with_retired.changed == plain.changed and "_pytest.fixtures" in plain.changed["svc/tests/test_a.py"]
 
 
 def test_a_disabled_rule_leaves_its_sites_alone_in_a_real_recipe():

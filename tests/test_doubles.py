@@ -172,9 +172,19 @@ def test_patch_object_on_a_library_class_follows_its_members_under_any_old_spell
         @mock.patch.object(oldlib.Client, "close")
         def test_it(close, connect, connect_too):
             pass
+
+
+        def test_multiple():
+            with mock.patch.multiple(oldlib.Client, connect=mock.DEFAULT, close=mock.DEFAULT, autospec=True):
+                pass
+            with mock.patch.multiple("pkg.adapter.Client", connect=mock.DEFAULT, stream=mock.DEFAULT):
+                pass
         """), mapping)
     test = files["tests/test_a.py"]
-    assert test.count('"open"') == 2 and '"close"' in test and result.manual == []
+    assert test.count('"open"') == 2 and '"close"' in test
+    assert "multiple(oldlib.Client, open=mock.DEFAULT, close=mock.DEFAULT, autospec=True)" in test
+    assert 'multiple("pkg.adapter.NewClient", open=mock.DEFAULT, stream=mock.DEFAULT)' in test
+    assert [(m.line, m.rule, m.suggestion) for m in result.manual] == [(15, "DBL001", "client.messages")]  # stream() is gone
 
 
 def test_a_library_target_is_renamed_unless_the_service_still_imports_the_old_name():

@@ -699,6 +699,30 @@ SCENARIOS = {
         await asyncio.wait_for(beat.start(HOST, PORT), 5)
         assert beat.client.identifier == "heartbeat"
     """,
+    "aiomqtt-1x-service": """
+        from svc.gateway import Gateway, reachable
+        assert await reachable(HOST, PORT) and not await reachable(HOST, 1)
+        gateway = Gateway(HOST, PORT)
+        task = asyncio.create_task(gateway.latest_first(2))
+        for _ in range(50):  # queue_type and the identifier moved to Client(): the subscription may not be there yet
+            await publish("gateway/a")
+            if gateway.seen:
+                break
+            await asyncio.sleep(0.1)
+        await publish("gateway/b")
+        await asyncio.wait_for(task, 5)
+        assert gateway.seen[0] == "gateway:gateway/a" and gateway.seen[-1] == "gateway:gateway/b", gateway.seen
+        gateway.seen.clear()
+        task = asyncio.create_task(gateway.doors(2))
+        for _ in range(50):
+            await publish("doors/d1/state", "doors/d1/battery")
+            await asyncio.sleep(0.1)
+            if gateway.seen:
+                break
+        await publish("doors/d2/state")
+        await asyncio.wait_for(task, 5)
+        assert gateway.seen[0] == "d1" and "battery" not in gateway.seen, gateway.seen
+    """,
 }
 SCENARIO_MAIN = """
 import asyncio, sys
@@ -912,3 +936,92 @@ def test_a_client_made_by_a_factory_function_is_a_new_client_per_call():
     assert not result.held_back and [m.rule for m in result.manual] == ["MQ018"]  # a plain function builds it
     assert result.changed["svc/worker.py"].count("async for message in client.messages:") == 2
     assert 'Client(host, identifier="worker")' in result.changed["svc/factory.py"]
+
+
+# --- aiomqtt 1.x: the same 2.0 changes under the same package name (recipe.toml [[also-from]]) ----------
+
+GATEWAY_1X = (FIXTURES / "aiomqtt-1x-service" / "before" / "svc" / "gateway.py").read_text()
+ON_2X = "import aiomqtt\n\n\nasync def main(host):\n    async with aiomqtt.Client(host, identifier='x') as client:\n" \
+        "        async for message in client.messages:\n            print(message.topic.value)\n"
+
+
+def planned_jobs(files: dict[str, str]):
+    from bot.config import Config
+    from bot.plan.jobs import make_plan
+    (service,), skipped = discover(MemorySnapshot({f"services/svc/{p}": t for p, t in files.items()}), ("services/*",))
+    plan = make_plan([service], skipped, [RECIPE], Config(source=""))
+    return service, plan
+
+
+@pytest.mark.parametrize("declared,bumped", [
+    ("aiomqtt>=1.2,<2", "aiomqtt>=2.4.0,<3"),  # a range stays a range
+    ("aiomqtt==1.2.1", "aiomqtt==2.4.0"),
+    ("aiomqtt~=1.2", "aiomqtt>=2.4.0,<3"),  # the existing bump rules (bot.declared.spec_style)
+    ("aiomqtt", "aiomqtt==2.4.0"),  # admits 2.x too: planned because the code is on 1.x
+])
+def test_a_service_on_aiomqtt_1x_gets_a_job_with_its_requirement_bumped(declared, bumped):
+    files = {"requirements.txt": f"{declared}\npaho-mqtt>=1.6,<2\n", "svc/gateway.py": GATEWAY_1X}
+    service, plan = planned_jobs(files)
+    assert [job.recipe.id for job in plan.jobs] == ["aiomqtt-2.4.0"]
+    change = apply_recipe(service, RECIPE)
+    assert change.held_back == "" and change.changed["svc/gateway.py"] != GATEWAY_1X
+    # no import rename, no asyncio-mqtt added; aiomqtt 1.x's paho-mqtt<2 cap moves with it
+    assert change.changed["requirements.txt"].splitlines() == [bumped, "paho-mqtt>=2.1.0,<3"]
+    assert "asyncio_mqtt" not in change.changed["svc/gateway.py"]
+
+
+@pytest.mark.parametrize("declared", ["aiomqtt>=2", "aiomqtt==2.4.0", "aiomqtt>=2.0,<3", "aiomqtt"])
+def test_a_service_already_on_aiomqtt_2_gets_no_job(declared):
+    service, plan = planned_jobs({"requirements.txt": f"{declared}\n", "svc/listen.py": ON_2X})
+    assert plan.jobs == []
+    [skipped] = plan.not_applicable
+    assert skipped.reason.startswith("aiomqtt-2.4.0: ")
+
+
+def test_an_aiomqtt_1x_use_the_codemod_cannot_move_keeps_the_service_on_1x():
+    files = {"requirements.txt": "aiomqtt>=1.2,<2\n",
+             "svc/stop.py": "import aiomqtt\n\n\nasync def stop(client: aiomqtt.Client):\n    await client.force_disconnect()\n"}
+    service, plan = planned_jobs(files)
+    change = apply_recipe(service, RECIPE)
+    assert change.changed == {} and change.held_back.startswith("services/svc: aiomqtt stays at 1.x")
+    [item] = [m for m in change.manual if m.rule == "MQ024"]
+    assert (item.file, item.line) == ("svc/stop.py", 5) and "aiomqtt 1.x API" in item.reason
+
+
+@pytest.mark.slow
+def test_an_aiomqtt_1x_fixtures_tests_pass_on_2_4_once_migrated(tmp_path):
+    """The aiomqtt-1x-service fixture's mocked tests (autospec'd class, connect side effect, client_id read from
+    call_args) pass on aiomqtt 2.4.0 with the migrated source (its broker run is a SCENARIOS entry)."""
+    python = aiomqtt_2_env(tmp_path / "requirements")
+    directory = write_service(tmp_path / "svc", fixture_tree("aiomqtt-1x-service", "after"))
+    (directory / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n")
+    run = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=directory,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and passed(run) == 2, run.stdout[-2000:]
+
+
+def test_a_consumer_fed_by_a_fixture_client_in_tests_keeps_its_queue_bound_on_the_production_client():
+    """The tests' fixture client is a client of its own (one per test), so the consumer stays single; its bound
+    moves to the Client() production code builds, as when the tests passed a mock."""
+    files = {
+        "svc/app.py": "from asyncio_mqtt import Client\n\n\nasync def consume(client, sink):\n"
+                      "    async with client.messages(queue_maxsize=5) as messages:\n"
+                      "        async for message in messages:\n            sink(message.payload)\n\n\n"
+                      "async def main(host, sink):\n    async with Client(host) as client:\n        await consume(client, sink)\n",
+        "tests/conftest.py": "import pytest\nfrom asyncio_mqtt import Client\n\n\n@pytest.fixture\nasync def office():\n"
+                             "    async with Client('localhost') as client:\n        yield client\n",
+        "tests/test_app.py": "from svc.app import consume\n\n\nasync def test_consume(office):\n    await consume(office, print)\n",
+    }
+    result = RECIPE.codemod().migrate(ServiceSource("svc", files))
+    assert result.manual == [] and not result.held_back
+    assert "async with Client(host, max_queued_incoming_messages=5) as client:" in result.changed["svc/app.py"]
+    assert "async for message in client.messages:" in result.changed["svc/app.py"]
+    assert "Client('localhost') as client" in result.changed["tests/conftest.py"]
+
+
+@pytest.mark.parametrize("constraint,planned", [("^1.2", True), ("^2.0", False), ("1.2.1", True), ("2.4.0", False)])
+def test_a_poetry_constraint_is_read_as_its_range(constraint, planned):
+    pyproject = (f'[tool.poetry]\nname = "svc"\nversion = "1"\n\n[tool.poetry.dependencies]\npython = "^3.11"\n'
+                 f'aiomqtt = "{constraint}"\n')
+    _, plan = planned_jobs({"pyproject.toml": pyproject, "svc/gateway.py": GATEWAY_1X if planned else ON_2X})
+    assert [job.recipe.id for job in plan.jobs] == (["aiomqtt-2.4.0"] if planned else [])

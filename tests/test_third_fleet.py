@@ -62,16 +62,7 @@ DROPPED = {("pumpctl", "tenacity-9.1.2"): [("setup.py", '"Programming Language :
 
 # What today's recipes and validation still get wrong here, by check: ("pr" | "items" | "all-new", project,
 # recipe or None) -> the issue item and its owner. Strict xfails: a gap fixed makes its test XPASS (a failure).
-A = "helper A (aiomqtt)"
-HELD_BACK = (f"{A}: the client the `office` fixture yields (tests/test_broker.py, MQ013) holds the whole project "
-             "back on asyncio-mqtt (MQ024), so there is no aiomqtt PR")
 GAPS: dict[tuple[str, str, str | None], str] = {
-    ("pr", "relayq", "aiomqtt-2.4.0"): f"{A}: a project on aiomqtt 1.x (aiomqtt>=1.2,<2) gets no job; the recipe "
-                                       "only plans asyncio-mqtt",
-    ("pr", "tidewatch", "aiomqtt-2.4.0"): HELD_BACK,
-    ("items", "tidewatch", "aiomqtt-2.4.0"): f"{HELD_BACK} whose items could be checked (connect(timeout=10), MQ016)",
-    ("all-new", "relayq", None): f"{A} (aiomqtt 1.x gets no job)",
-    ("all-new", "tidewatch", None): HELD_BACK,
 }
 
 ITEM = re.compile(r"^- \[ \] \*\*`(?P<file>[^`]+):(?P<line>\d+)`\*\* \((?P<rule>\w+)\)", re.M)

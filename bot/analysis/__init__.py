@@ -14,8 +14,10 @@ context) is resolved once, on first use; parents come from a plain walk (faster 
 Scopes and expression contexts are libcst's own visitors driven without its node-rebuilding traversal
 (bot/analysis/resolution.py, 6x cheaper; libcst's providers if its internals differ), and qualified names
 are asked of the scopes node by node: tests/test_analysis_oracle.py compares every answer with libcst's.
-The cache holds the last 2 services: a run applies all recipes of a service one after another. Recipes share the trees: never mutate them (libcst transformers return
-new trees, which is fine).
+The cache holds the last 2 services: a run applies all recipes of a service one after another.
+A file with the same path and text in several services is parsed and analysed once for all of them (a
+ParsedModule depends on nothing else; service.SharedFiles keeps the last 128 files met twice). Recipes share
+the trees: never mutate them (libcst transformers return new trees, which is fine).
 
 Files
     files_mentioning(*words) -> [path]          plain-text, case-insensitive prefilter; parse only these
@@ -28,11 +30,13 @@ Files
 ParsedModule (bot.analysis.parsed)
     path, dotted, package, text, tree (cst.Module), wrapper (MetadataWrapper over `tree` itself, so
     metadata is keyed by tree's nodes and `wrapper.visit(visitor)` reuses the resolved metadata),
-    metadata; get(provider, node), line, code (one line), header_code (as written, a compound statement's
-    header only, no comment lines above), statement_code (a checklist's: the statement up to the node), parent, ancestors, scope, context/is_load,
-    visible_assignments(node, name), nodes (all, source order), source_order(node), statement_of,
+    metadata; get(provider, node), line / lines_of (PositionProvider's start line / start and end lines, from
+    a pass that counts lines only), code (one line), header_code (as written, a compound statement's header
+    only, no comment lines above), statement_code (a checklist's: the statement up to the node), parent,
+    ancestors, scope, context/is_load, visible_assignments(node, name), nodes (all, source order), source_order(node), statement_of,
     enclosing_function(node, lambdas=False)/class, method_class, in_loop(node),
-    import_bindings (top-level imports -> absolute target), top_level (defined names -> node).
+    import_bindings (top-level imports -> absolute target), top_level (defined names -> node),
+    memo (a dict for facts other modules compute from the tree alone: once per file and run, for every recipe).
 
 Helpers: module_name(path), absolute(name, package), dotted_name(node), import_from_module(node, package),
 walk(node) (a subtree in source order, no metadata).

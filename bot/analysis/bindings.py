@@ -38,6 +38,11 @@ class Binding:
         return isinstance(self.value, cst.Name) and self.value.value == "None"
 
 
+def _in_line_order(found: list[Binding]) -> list[Binding]:
+    """Sorted by line, then kind; one binding needs no line (a file's positions cost a codegen pass)."""
+    return sorted(found, key=lambda b: (b.line, b.kind)) if len(found) > 1 else found
+
+
 class BindingsMixin:
     def bindings_of(self, parsed: ParsedModule, expression: cst.BaseExpression) -> list[Binding]:
         """Every binding that may give `expression` its value: all assignments of a Name visible where it is
@@ -58,14 +63,14 @@ class BindingsMixin:
         if not referents:  # `name` is itself a binding occurrence (or unknown): the scope's own assignments
             referents = set(scope.assignments[name.value]) if name.value in scope.assignments else set()
         found = [b for a in referents if (b := _binding_of(parsed, a)) is not None]
-        return sorted(found, key=lambda b: (b.line, b.kind))
+        return _in_line_order(found)
 
     def scope_bindings(self, parsed: ParsedModule, scope: Scope, name: str) -> list[Binding]:
         """All bindings of `name` made in `scope` itself."""
         if name not in scope.assignments:
             return []
         found = [b for a in scope.assignments[name] if (b := _binding_of(parsed, a)) is not None]
-        return sorted(found, key=lambda b: (b.line, b.kind))
+        return _in_line_order(found)
 
     def attribute_bindings(self, parsed: ParsedModule, klass: cst.ClassDef, attr: str) -> list[Binding]:
         """`self.<attr> = ...` (any assignment form) in every method of `klass`, and `attr = ...` in its body."""
@@ -89,7 +94,7 @@ class BindingsMixin:
                 binding = _binding_of_target(parsed, node)
                 if binding is not None:
                     found.append(binding)
-        found.sort(key=lambda b: (b.line, b.kind))
+        found = _in_line_order(found)
         self._memo[key] = found
         return found
 

@@ -41,11 +41,15 @@ class ParsedModule:
     # scopes and expression contexts by bot.analysis.resolution (libcst's visitors, 5x cheaper); False: by
     # libcst's providers (tests/test_analysis_oracle.py compares the two)
     own_resolution: ClassVar[bool] = resolution.AVAILABLE
+    own_lines: ClassVar[bool] = resolution.LINES_AVAILABLE  # False: lines from PositionProvider (the oracle's)
 
     def __post_init__(self) -> None:
         self.wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
         self._qualified: dict[cst.CSTNode, Collection[QualifiedName]] = {}
         self._children: dict[int, list[cst.CSTNode]] = {}  # id(node) -> children(node), see _children_of
+        # facts other modules compute from `tree` alone, under a key of their own: made once per file and run,
+        # for every recipe applied to the service (the import audit's walk, say)
+        self.memo: dict = {}
 
     # ----- metadata ----------------------------------------------------------------------------
     # Each provider is resolved on first use only (metadata is most of a run's time, and most questions
@@ -84,7 +88,22 @@ class ParsedModule:
         return value() if callable(value) else value
 
     def line(self, node: cst.CSTNode) -> int:
-        return self.get(PositionProvider, node).start.line
+        """PositionProvider's start line, from a pass that counts lines only (a fifth of the positions' cost),
+        unless the positions are resolved already."""
+        return self.lines_of(node)[0]
+
+    def lines_of(self, node: cst.CSTNode) -> tuple[int, int]:
+        """PositionProvider's start and end line of `node`, as line() reads them."""
+        if self.own_lines and PositionProvider not in self.wrapper._metadata:
+            found = self._spans.get(node)
+            if found is not None:
+                return found
+        position = self.get(PositionProvider, node)  # a node outside the tree fails as it always did
+        return position.start.line, position.end.line
+
+    @cached_property
+    def _spans(self) -> Mapping[cst.CSTNode, tuple[int, int]]:
+        return resolution.line_spans(self.tree)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self._parent_map.get(node)
@@ -186,11 +205,10 @@ class ParsedModule:
         `node`, so not its body), dedented. header_code(node) shows `node` itself instead."""
         statement = next((a for a in self.ancestors(node)
                           if isinstance(a, (cst.SimpleStatementLine, cst.BaseCompoundStatement))), node)
-        positions = self.positions
-        start = positions[statement].start.line
-        end = positions[node].end.line
+        start, statement_end = self.lines_of(statement)
+        end = self.lines_of(node)[1]
         if isinstance(statement, cst.SimpleStatementLine):
-            end = max(end, positions[statement].end.line)
+            end = max(end, statement_end)
         return textwrap.dedent("\n".join(self.text.splitlines()[start - 1:end])).strip()
 
     # ----- tree navigation ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import ClassVar, Iterable, Iterator
@@ -55,14 +56,18 @@ class ServiceCore:
     """Files, lazy parsing, qualified names and re-exports. The richer questions live in subclasses' mixins."""
 
     _cache: ClassVar["OrderedDict[str, ServiceCore]"] = OrderedDict()
+    _files: ClassVar["SharedFiles"]  # set below the class
+    _shared: "SharedFiles | None" = None  # _files, for the analyses `of` makes
 
     @classmethod
     def of(cls, service: ServiceSource):
-        """The analysis of these exact files, shared by every recipe applied to them in this process."""
+        """The analysis of these exact files, shared by every recipe applied to them in this process (and
+        each parsed file by every analysis that has the same file at the same path)."""
         key = _fingerprint(service)
         found = cls._cache.get(key)
         if found is None:
             found = cls(service.python_files())
+            found._shared = cls._files
             cls._cache[key] = found
             while len(cls._cache) > _CACHE_SIZE:
                 cls._cache.popitem(last=False)
@@ -106,13 +111,12 @@ class ServiceCore:
             return self._parsed[path]
         parsed = None
         if path in self.files:
-            try:
-                tree = cst.parse_module(self.files[path])
-            except cst.ParserSyntaxError as exc:
-                self._errors[path] = (max(exc.raw_line, 1), exc.message.removeprefix("parser error: "))
+            if self._shared is not None:
+                parsed, error = self._shared.parsed(path, self.files[path])
             else:
-                dotted, package = module_name(path)
-                parsed = ParsedModule(path, dotted, package, self.files[path], tree)
+                parsed, error = _parse(path, self.files[path])
+            if error is not None:
+                self._errors[path] = error
         self._parsed[path] = parsed
         return parsed
 
@@ -253,6 +257,50 @@ class ServiceCore:
     def _target_name(parsed: ParsedModule, node: cst.CSTNode) -> str:
         target = node.targets[0].target if isinstance(node, cst.Assign) else node.target
         return target.value if isinstance(target, cst.Name) else parsed.code(target)
+
+
+class SharedFiles:
+    """Parsed files by path and text, shared by the analyses `ServiceAnalysis.of` makes: services of a fleet often
+    carry the same file (a test helper copied into each: 15 copies on the example fleet), and a ParsedModule
+    depends on its path and text alone. A file met in a second service is kept (the last `size` such); one
+    met once is reused only while an analysis still holds it, so unique files go with their service."""
+
+    def __init__(self, size: int = 128, remembered: int = 4096) -> None:
+        self.size, self.remembered = size, remembered
+        self.kept: OrderedDict[tuple[str, str], tuple] = OrderedDict()
+        self.met: OrderedDict[tuple[str, str], object] = OrderedDict()  # a weak reference, or (None, error)
+
+    def parsed(self, path: str, text: str) -> tuple[ParsedModule | None, tuple[int, str] | None]:
+        key = (path, text)
+        found = self.kept.get(key)
+        if found is not None:
+            self.kept.move_to_end(key)
+            return found
+        earlier = self.met.pop(key, None)
+        if earlier is None:
+            found = _parse(path, text)
+            self.met[key] = weakref.ref(found[0]) if found[0] is not None else found
+            while len(self.met) > self.remembered:
+                self.met.popitem(last=False)
+            return found
+        alive = earlier() if isinstance(earlier, weakref.ref) else earlier
+        found = (alive, None) if isinstance(alive, ParsedModule) else alive or _parse(path, text)
+        self.kept[key] = found
+        while len(self.kept) > self.size:
+            self.kept.popitem(last=False)
+        return found
+
+
+ServiceCore._files = SharedFiles()
+
+
+def _parse(path: str, text: str) -> tuple[ParsedModule | None, tuple[int, str] | None]:
+    try:
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        return None, (max(exc.raw_line, 1), exc.message.removeprefix("parser error: "))
+    dotted, package = module_name(path)
+    return ParsedModule(path, dotted, package, text, tree), None
 
 
 def _fingerprint(service: ServiceSource) -> str:

@@ -76,7 +76,7 @@ def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | 
         change.applied = []
         return change
     files = {**service.files, **result.changed}
-    edits = [*recipe.requirement_edits, *result.requirement_edits]
+    edits = [*recipe.requirement_edits_for(service), *result.requirement_edits]
     change.requirement_edits = edits
     _bump_requirements(service, recipe, files, edits, change)
     change.changed = {p: t for p, t in files.items() if service.files.get(p) != t}
@@ -97,7 +97,7 @@ def unbumpable_pin(service: Service, recipe: Recipe) -> str:
     change = ServiceChange(service.name, service.path, recipe.id)
     files = {rel: service.files[rel] for rel in _requirement_targets(service)}
     try:
-        _bump_requirements(service, recipe, files, list(recipe.requirement_edits), change)
+        _bump_requirements(service, recipe, files, list(recipe.requirement_edits_for(service)), change)
     except MigrationError:
         return ""  # the job itself says what is wrong with the file, when it runs
     hold_back_unbumped(service, change, recipe, LOCKS_CANNOT_BUMP)
@@ -178,8 +178,8 @@ _EDITORS = {"pyproject.toml": edit_pyproject, "setup.py": edit_setup_py, "setup.
 
 
 def _home_file(service: Service, recipe: Recipe) -> str:
-    """Where new requirements go: the file that declares the recipe's package (runtime files first)."""
-    declared = service.depends_on(recipe.package)
+    """Where new requirements go: the file that declares the package migrated from (runtime files first)."""
+    declared = recipe.declared(service)
     return declared[0].file if declared else ""
 
 

@@ -12,7 +12,8 @@ over each file's edited tree), so `patch("pkg.adapter.InfluxDBClient")` follows 
 pkg/adapter.py's import to InfluxDBClient3 without any rule announcing it.
 
 - DBL001 patch targets: strings (`patch`, `mocker.patch`, `monkeypatch.setattr("a.b", x)`), the object form
-  (`patch.object(mod, "Name")`, `monkeypatch.setattr(mod, "Name", x)`) and `sys.modules` keys.
+  (`patch.object(mod, "Name")`, `monkeypatch.setattr(mod, "Name", x)`), `patch.multiple(Client, connect=DEFAULT)`
+  keywords and `sys.modules` keys.
 - DBL002 mocked members: what a mock of a migrated class is given or asked (`m.return_value.connect`,
   `client.write_api.return_value.write`), through return_value chains, spec/autospec, fixtures (by their
   pytest name) and plain mocks plugged into them; hand-written fakes put in place of the class are listed.
@@ -32,10 +33,11 @@ from pathlib import Path
 import libcst as cst
 
 from bot.analysis import ParsedModule, dotted_name, is_test_path
+from bot.analysis.names import children
 from bot.analysis.doubles import CALL, Double, DoubleValues, Meanings, PatchSite
 from bot.analysis.doubles.patches import (
     CALL_RECORDS, DELATTR, EXPECT_CALL, EXPECT_CALLS, MEMBER_CALL_RECORDS, MOCK_API, PATCH, PATCH_DICT,
-    PATCH_OBJECT, SETATTR, SETITEM,
+    PATCH_MULTIPLE, PATCH_OBJECT, SETATTR, SETITEM,
 )
 from bot.analysis.migration_map import (
     MIGRATION_FILE, MemberChange, MigrationMap, Signature, format_path, load_migration_map,
@@ -239,7 +241,7 @@ def _calls(tree: cst.CSTNode):
         node = stack.pop()
         if isinstance(node, cst.Call):
             yield node
-        stack.extend(node.children)
+        stack.extend(children(node))
 
 
 def _doubles_fact(run, mapping: MigrationMap) -> Doubles:
@@ -307,6 +309,10 @@ class PatchTargets(_DoublesRule):
                 self._object_target(site)
             elif site.kind in (PATCH_DICT, SETITEM):
                 self._modules_dict(site)
+            elif site.kind == PATCH_MULTIPLE:
+                if site.target is not None and site.target_text:
+                    self._string_target(site, site.target, site.target_text)
+                self._multiple(site)
 
     def _string_target(self, site: PatchSite, node: cst.SimpleString, spelling: str) -> None:
         outcome = self.doubles.target(spelling)
@@ -319,22 +325,39 @@ class PatchTargets(_DoublesRule):
         values = self.doubles.values
         if isinstance(values.raw(site.module, site.owner), Double):
             return  # an attribute of a mock: DBL002
-        owner = dotted_name(site.owner)
-        if not owner:
+        owners = self._owner(site)
+        if owners is None:
             return
-        before = values.analysis.names_of(site.module, site.owner)
-        if len(before) != 1:
+        verdict = self._attribute_after(site, *owners, site.attribute_text)
+        if verdict is None:
             return
-        owner_before = next(iter(before))
-        outcome = self.doubles.target(f"{owner_before}.{site.attribute_text}")
+        if verdict[0] == "rename":
+            if self.free(site.attribute):
+                self.replace_string(site.attribute, verdict[1])
+        else:
+            self.list_site(site.call, verdict[1], verdict[2])
+
+    def _owner(self, site: PatchSite) -> tuple[str, str] | None:
+        """(the owner as the test spells it, its old meaning) for the object forms and patch.multiple."""
+        if site.owner is None and site.target_text:  # patch.multiple("pkg.mod.Client", ...)
+            return site.target_text, self.doubles.meanings.before(site.target_text)
+        owner = dotted_name(site.owner) if site.owner is not None else ""
+        before = self.doubles.values.analysis.names_of(site.module, site.owner) if owner else set()
+        return (owner, next(iter(before))) if len(before) == 1 else None
+
+    def _attribute_after(self, site: PatchSite, owner: str, owner_before: str,
+                         attribute_text: str) -> tuple[str, str, str | None] | None:
+        """("rename", new attribute) / ("list", reason, suggestion) / None for `attribute_text` patched on the owner
+        (`patch.object(owner, "attr")`, `patch.multiple(owner, attr=...)`), after the run's edits."""
+        outcome = self.doubles.target(f"{owner_before}.{attribute_text}")
         if outcome.problem is not None and outcome.new is None:
-            self.list_site(site.call, f"patches {owner}.{site.attribute_text}: {outcome.problem}", outcome.suggestion)
-            return
+            return "list", f"patches {owner}.{attribute_text}: {outcome.problem}", outcome.suggestion
         if outcome.new is None:
-            return
+            return None
         # The owner expression may itself be renamed by the recipe (a test's own import); the attribute must be
         # what the owner holds after the run.
-        owner_after = self.doubles.meanings.after(f"{site.module.dotted}.{owner}")
+        owner_after = (self.doubles.meanings.after(owner) if site.owner is None
+                       else self.doubles.meanings.after(f"{site.module.dotted}.{owner}"))
         if owner_after is None:  # the test's own import of it was renamed, and so was the owner expression
             owner_after = self.doubles.map.new_name(owner_before) or owner_before
         new_meaning = self.doubles.meanings.after(outcome.new) or outcome.new
@@ -344,12 +367,30 @@ class PatchTargets(_DoublesRule):
             attribute = new_meaning[len(owner_after) + 1:]
         else:
             attribute = ""
-        if attribute.isidentifier() and attribute != site.attribute_text:
-            if self.free(site.attribute):
-                self.replace_string(site.attribute, attribute)
-        elif not attribute.isidentifier():
-            self.list_site(site.call, f"patches {owner}.{site.attribute_text}, which is now {outcome.after}",
-                           f"patch {outcome.new}")
+        if attribute.isidentifier() and attribute != attribute_text:
+            return "rename", attribute, None
+        if not attribute.isidentifier():
+            return "list", f"patches {owner}.{attribute_text}, which is now {outcome.after}", f"patch {outcome.new}"
+        return None
+
+    def _multiple(self, site: PatchSite) -> None:
+        """`patch.multiple(Client, connect=DEFAULT, publish=DEFAULT)`: each keyword is an attribute of the owner."""
+        if site.owner is not None and isinstance(self.doubles.values.raw(site.module, site.owner), Double):
+            return
+        owners = self._owner(site)
+        if owners is None:
+            return
+        for arg in site.call.args:
+            if arg.keyword is None or arg.keyword.value in _MULTIPLE_OPTIONS:
+                continue
+            verdict = self._attribute_after(site, *owners, arg.keyword.value)
+            if verdict is None:
+                continue
+            if verdict[0] == "rename":
+                if self.free(arg.keyword):
+                    self.rename(arg.keyword, verdict[1])
+            else:
+                self.list_site(site.call, verdict[1], verdict[2])
 
     def _modules_dict(self, site: PatchSite) -> None:
         """`patch.dict("sys.modules", {"asyncio_mqtt": fake})`, `monkeypatch.setitem(sys.modules, "x", fake)`."""
@@ -376,6 +417,10 @@ class PatchTargets(_DoublesRule):
             if new is not None and new != name and not self.doubles.meanings.service_still_imports(name) \
                     and self.free(key):
                 self.replace_string(key, new)
+
+
+# patch.multiple's own keywords (every other keyword names an attribute of the owner)
+_MULTIPLE_OPTIONS = frozenset({"spec", "create", "spec_set", "autospec", "new_callable"})
 
 
 # ----- DBL002: mocked members -------------------------------------------------------------------------
@@ -413,7 +458,7 @@ class MockedMembers(_DoublesRule):
             return
         klass, change = found
         if change.removed:
-            self.list_site(node, f"a mock of {klass} sets or checks `{format_path(change.old)}`, which the new "
+            self.list_site(node, f"a mock of {base.before} sets or checks `{format_path(change.old)}`, which the new "
                            f"version removed: {change.why}", change.suggestion)
             return
         if not change.renamed:
@@ -453,9 +498,9 @@ class MockedMembers(_DoublesRule):
         found = self.doubles.changed_member(owner, site.attribute_text)
         if found is None:
             return
-        klass, change = found
+        _, change = found
         if change.removed or len(change.new) != 1:
-            self.list_site(site.call, f"patches `{site.attribute_text}` of a mock of {klass}: "
+            self.list_site(site.call, f"patches `{site.attribute_text}` of a mock of {owner.before}: "
                            + (change.why if change.removed else f"now {format_path(change.new)}"), change.suggestion)
         elif change.renamed and self.free(site.attribute):
             self.replace_string(site.attribute, change.new[0])
@@ -764,7 +809,7 @@ class CallExpectations(_DoublesRule):
         stack = [statement]
         while stack:
             node = stack.pop()
-            stack.extend(node.children)
+            stack.extend(children(node))
             mock = None
             if isinstance(node, cst.Attribute) and node.attr.value in (CALL_RECORDS | MEMBER_CALL_RECORDS | EXPECT_CALLS):
                 if member and node.attr.value not in MEMBER_CALL_RECORDS:

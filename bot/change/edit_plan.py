@@ -65,11 +65,21 @@ class EditPlan:
         self._after: dict[cst.CSTNode, list[cst.BaseStatement]] = {}
         self._late: list[tuple[str, Callable[[cst.Module], cst.Module]]] = []
         self._origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}  # id(new statement) -> (it, original)
+        # apply()'s last tree, for as long as nothing was recorded since: a file's edited tree is asked for by the
+        # import audit, the test-double rules and the result, and applying ends with the import editor's walks
+        self._version = 0
+        self._applied: tuple[int, cst.Module] | None = None
+
+    def changed(self) -> None:
+        """Something apply() reads changed (every recording method says so; the import editor too, whose one
+        step reads what it was asked for since)."""
+        self._version += 1
 
     # ----- recording -------------------------------------------------------------------------
 
     def replace(self, node: cst.CSTNode, new: cst.CSTNode | EditFunction, rule: str = "") -> None:
         self._own(node, rule)
+        self.changed()
         if isinstance(new, cst.CSTNode):
             fixed = new
             self._edits.setdefault(node, []).append(_Edit(rule, lambda _updated: fixed, whole=True))
@@ -92,20 +102,24 @@ class EditPlan:
 
     def remove(self, node: cst.CSTNode, rule: str = "") -> None:
         self._own(node, rule)
+        self.changed()
         self._removed.setdefault(node, rule)
 
     def insert_before(self, node: cst.CSTNode, statements: NewStatements, rule: str = "") -> None:
         """New statements above the statement holding `node`; they take its leading blank lines and
         comments (what stood above the statement stays above the group)."""
         self._before.setdefault(self._statement(node), []).extend(self._statements(statements))
+        self.changed()
 
     def insert_after(self, node: cst.CSTNode, statements: NewStatements, rule: str = "") -> None:
         """New statements below the statement holding `node`, in the order recorded."""
         self._after.setdefault(self._statement(node), []).extend(self._statements(statements))
+        self.changed()
 
     def apply_after_edits(self, function: Callable[[cst.Module], cst.Module], rule: str = "") -> None:
         """A whole-module step run after every node edit (the import editor's additions use it)."""
         self._late.append((rule, function))
+        self.changed()
 
     def is_empty(self) -> bool:
         return not (self._edits or self._removed or self._before or self._after or self._late)
@@ -160,6 +174,8 @@ class EditPlan:
 
     def apply(self) -> cst.Module:
         """The file's tree with every edit made (the original tree when there is none)."""
+        if self._applied is not None and self._applied[0] == self._version:
+            return self._applied[1]
         self._origins = {}
         tree = self.parsed.tree
         if self._edits or self._removed or self._before or self._after:
@@ -174,6 +190,7 @@ class EditPlan:
             tree = tree.visit(_Applier(self, dirty))
         for _, function in self._late:
             tree = function(tree)
+        self._applied = (self._version, tree)
         return tree
 
     def code(self) -> str:

@@ -109,6 +109,9 @@ class RuleCodemod(Codemod):
 
     #: the rules, in the order they run
     RULES: ClassVar[Sequence[type[Rule]]] = ()  # type: ignore[assignment]
+    #: ids of rules an earlier release had, -> what does their work now: `disable = [ID]` in a user's configuration
+    #: written for that release still loads (it disables nothing) instead of failing on an unknown rule
+    RETIRED: ClassVar[Mapping[str, str]] = {}
     #: words (case-insensitive); a file whose text has none of them is never parsed. Empty: every file
     MENTIONS: ClassVar[Sequence[str]] = ()
 
@@ -126,7 +129,7 @@ class RuleCodemod(Codemod):
 
     def enabled_rules(self) -> list[type[Rule]]:
         disabled = set(self.options.get(DISABLE_OPTION) or ())
-        unknown = sorted(disabled - {r.ID for r in self.RULES})
+        unknown = sorted(disabled - {r.ID for r in self.RULES} - set(self.RETIRED))
         if unknown:
             raise ValueError(f"option disable: no rule {unknown[0]!r} (rules: {', '.join(r.ID for r in self.RULES)})")
         return [r for r in self.RULES if r.ID not in disabled]

@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 import libcst as cst
 
 from bot.analysis import dotted_name, is_test_path
+from bot.analysis.names import children
 from bot.analysis.api_table import ApiTable
 from bot.analysis.doubles import Meanings
 from bot.analysis.migration_map import MigrationMap
@@ -72,8 +73,15 @@ class ImportAudit(Rule):
             if file is None:
                 continue
             try:
+                # every recipe of the run audits this tree, or an edited copy sharing most of its statements
+                known = file.parsed.memo.get(_walk)
+                if known is None:
+                    known = file.parsed.memo[_walk] = {}
+                    _walk(file.parsed.tree, known, learn=True)
                 tree = self._edited(path) or file.parsed.tree
-                for missing in _missing_names(tree, table, file.parsed.package, meanings.after, file.parsed.dotted):
+                walked = _walk(tree, known)
+                for missing in _missing_names(tree, table, file.parsed.package, meanings.after, file.parsed.dotted,
+                                               walked):
                     self._act(file, missing, table)
             except Exception as exc:  # a file the audit cannot read never fails the service's PR
                 self.note(f"{self.ID} could not check the imports of {path} ({type(exc).__name__}: {exc}).")
@@ -146,10 +154,12 @@ def _code(node: cst.CSTNode) -> str:
 
 
 def _missing_names(tree: cst.Module, table: ApiTable, package: str,
-                   resolve: Callable[[str], str | None] = lambda name: None, here: str = "") -> Iterator[Missing]:
+                   resolve: Callable[[str], str | None] = lambda name: None, here: str = "",
+                   walked: "_Walked | None" = None) -> Iterator[Missing]:
+    """`walked`: what _walk found in `tree` (the same facts for every recipe's audit of an unedited file)."""
+    walked = walked or _walk(tree)
     modules: dict[str, str] = {}  # local name -> the audited module it is bound to
-    shadowed = _other_bindings(tree)
-    for statement, node in _statements_with_imports(tree):
+    for statement, node in walked.imports:
         if isinstance(node, cst.ImportFrom) and not node.relative and node.module is not None:
             module = dotted_name(node.module)
             if not table.audits(module):
@@ -185,54 +195,103 @@ def _missing_names(tree: cst.Module, table: ApiTable, package: str,
                         modules[dotted_name(alias.asname.name)] = name
                     else:
                         modules[name.split(".")[0]] = name.split(".")[0]
-    for local in shadowed:
+    for local in walked.other_bindings:
         modules.pop(local, None)
-    yield from _missing_uses(tree, table, modules, resolve, here)
+    yield from _missing_uses(walked, table, modules, resolve, here)
 
 
-def _statements_with_imports(tree: cst.Module) -> Iterator[tuple[cst.CSTNode, cst.CSTNode]]:
-    stack: list[cst.CSTNode] = list(reversed(tree.body))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.SimpleStatementLine):
-            for small in node.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
-                    yield node, small
-        elif isinstance(node, cst.BaseCompoundStatement):
-            stack.extend(reversed([c for c in _blocks(node)]))
+@dataclass(frozen=True)
+class _Walked:
+    """What the audit reads of a tree, found in one walk (a file's tree is walked once per run, not once per
+    recipe and question)."""
+
+    imports: list[tuple[cst.CSTNode, cst.CSTNode]]  # (statement, Import/ImportFrom), in source order
+    other_bindings: set[str]  # names bound by anything but an import (assignments, parameters, defs, ...)
+    # outside imports, in source order: (statement, dotted chain) for every outermost `a.b.c` Attribute chain,
+    # (statement, None, call) for every `patch(...)`-like call with arguments
+    uses: list[tuple]
 
 
-def _blocks(node: cst.CSTNode) -> list[cst.CSTNode]:
-    found = []
-    for child in node.children:
-        if isinstance(child, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            found.append(child)
-        elif not isinstance(child, cst.BaseExpression):
-            found.extend(_blocks(child))
-    return found
+_IMPORT_KINDS = (cst.Import, cst.ImportFrom)
+_STATEMENT_KINDS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+_BINDING_KINDS = (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr)
 
 
-def _other_bindings(tree: cst.Module) -> set[str]:
-    """Names bound by anything but a top-level import (assignments, parameters, defs, loops, with ... as)."""
+class _Kinds(dict):
+    """node class -> what the walk does with it, learnt on first sight (isinstance against libcst's ABC-based
+    classes costs a call into abc for every node)."""
+
+    def __missing__(self, kind: type) -> int:
+        found = self[kind] = (
+            1 if issubclass(kind, _IMPORT_KINDS) else
+            2 if issubclass(kind, _STATEMENT_KINDS) else 0) | (
+            4 if issubclass(kind, (cst.FunctionDef, cst.ClassDef, cst.Param, cst.WithItem, cst.ExceptHandler,
+                                   *_BINDING_KINDS)) else 0) | (
+            8 if issubclass(kind, cst.Attribute) else 16 if issubclass(kind, cst.Call) else 0)
+        return found
+
+
+_KINDS = _Kinds()
+
+
+def _walk(tree: cst.Module, known: dict[int, tuple] | None = None, learn: bool = False) -> _Walked:
+    """`known`: id(top-level statement) -> (it, its facts), from the file's original tree: an edited tree keeps
+    every statement no edit touched, and those are not walked again (`learn`: fill `known` from this tree)."""
+    imports: list[tuple[cst.CSTNode, cst.CSTNode]] = []
     bound: set[str] = set()
-    stack: list[cst.CSTNode] = [tree]
+    uses: list[tuple] = []
+    for top in tree.body:
+        found = known.get(id(top)) if known is not None else None
+        if found is None or found[0] is not top:
+            found = (top, *_walk_statement(top))
+            if learn and known is not None:
+                known[id(top)] = found
+        imports += found[1]
+        bound |= found[2]
+        uses += found[3]
+    return _Walked(imports, bound, uses)
+
+
+def _walk_statement(top: cst.CSTNode) -> tuple[list, set[str], list]:
+    imports: list[tuple[cst.CSTNode, cst.CSTNode]] = []
+    bound: set[str] = set()
+    uses: list[tuple] = []
+    kinds = _KINDS
+    stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(top, top)]
     while stack:
-        node = stack.pop()
-        stack.extend(node.children)
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            bound.add(node.name.value)
-        elif isinstance(node, cst.Param):
-            bound.add(node.name.value)
-        elif isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr)):
-            target = node.target
-            bound |= {n.value for n in _names(target)}
-        elif isinstance(node, cst.AsName) and isinstance(node.name, cst.Name):
-            pass  # import ... as x is an import binding; with/except as x are caught through their targets below
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
-            bound |= {n.value for n in _names(node.asname.name)}
-        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
-            bound |= {n.value for n in _names(node.name.name)}
-    return bound
+        node, statement = stack.pop()
+        kind = kinds[node.__class__]
+        if kind & 1:  # nothing inside an import binds a name other than by the import itself
+            if statement is not node and isinstance(statement, cst.SimpleStatementLine):
+                imports.append((statement, node))
+            continue
+        if kind & 2:
+            statement = node
+        if kind & 4:
+            _add_bound(node, bound)
+        if kind & 8:
+            chain = dotted_name(node)
+            if chain:  # its own parts are read once, as a whole
+                uses.append((statement, chain))
+                continue
+        elif kind & 16 and node.args and _is_patcher(node):
+            uses.append((statement, None, node))
+        stack.extend((child, statement) for child in reversed(children(node)))
+    return imports, bound, uses
+
+
+def _add_bound(node: cst.CSTNode, bound: set[str]) -> None:
+    """The names `node` binds, when it is a def, class, parameter or an assignment-like node."""
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        bound.add(node.name.value)
+    elif isinstance(node, cst.Param):
+        bound.add(node.name.value)
+    elif isinstance(node, _BINDING_KINDS):
+        bound |= {n.value for n in _names(node.target)}
+    elif isinstance(node, cst.WithItem) and node.asname is not None:
+        bound |= {n.value for n in _names(node.asname.name)}
+    elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+        bound |= {n.value for n in _names(node.name.name)}
 
 
 def _names(node: cst.CSTNode) -> Iterator[cst.Name]:
@@ -245,47 +304,40 @@ def _names(node: cst.CSTNode) -> Iterator[cst.Name]:
         yield from _names(node.value)
 
 
-def _missing_uses(tree: cst.Module, table: ApiTable, modules: dict[str, str],
+def _missing_uses(walked: _Walked, table: ApiTable, modules: dict[str, str],
                   resolve: Callable[[str], str | None], here: str = "") -> Iterator[Missing]:
     """`alias.Name...` chains through audited modules, and string patch targets into audited packages, also
     through the service's own modules (`resolve`: what a dotted name means once the run's edits are made)."""
-    stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(s, s) for s in reversed(tree.body)]
-    while stack:
-        node, statement = stack.pop()
-        if isinstance(node, (cst.Import, cst.ImportFrom)):
-            continue
-        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            statement = node
-        if isinstance(node, cst.Attribute):
-            chain = dotted_name(node)
-            root = chain.split(".")[0] if chain else ""
+    for use in walked.uses:
+        statement, chain = use[0], use[1]
+        if chain is not None:
+            root = chain.split(".")[0]
             if root in modules:
                 full = modules[root] + chain[len(root):]
                 found = _gap(table, full)
                 if found is not None:
                     yield Missing(statement, full, *found)
-                continue  # the chain's own parts are checked once, as a whole
-        elif isinstance(node, cst.Call) and _is_patcher(node) and node.args:
-            first = node.args[0].value
-            owner_form = _object_target(node, modules, here)
-            if owner_form is not None:
-                target, spelled = owner_form
-                meaning = target if spelled is None else resolve(target)
-                found = _gap(table, meaning) if meaning and table.audits(meaning) else None
+            continue
+        node = use[2]
+        first = node.args[0].value
+        owner_form = _object_target(node, modules, here)
+        if owner_form is not None:
+            target, spelled = owner_form
+            meaning = target if spelled is None else resolve(target)
+            found = _gap(table, meaning) if meaning and table.audits(meaning) else None
+            if found is not None:
+                yield Missing(statement, meaning, *found, spelled=spelled, call=node)
+        elif isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+            target = first.evaluated_value
+            if table.audits(target):
+                found = _gap(table, target)
                 if found is not None:
-                    yield Missing(statement, meaning, *found, spelled=spelled, call=node)
-            elif isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
-                target = first.evaluated_value
-                if table.audits(target):
-                    found = _gap(table, target)
-                    if found is not None:
-                        yield Missing(statement, target, *found, call=node)
-                else:
-                    meaning = resolve(target) if "." in target else None
-                    found = _gap(table, meaning) if meaning and meaning != target and table.audits(meaning) else None
-                    if found is not None:
-                        yield Missing(statement, meaning, *found, spelled=target, call=node)
-        stack.extend((child, statement) for child in reversed(node.children))
+                    yield Missing(statement, target, *found, call=node)
+            else:
+                meaning = resolve(target) if "." in target else None
+                found = _gap(table, meaning) if meaning and meaning != target and table.audits(meaning) else None
+                if found is not None:
+                    yield Missing(statement, meaning, *found, spelled=target, call=node)
 
 
 def _gap(table: ApiTable, full: str) -> tuple[str, str] | None:
@@ -300,6 +352,11 @@ def _gap(table: ApiTable, full: str) -> tuple[str, str] | None:
                 return ".".join(parts[:cut]), parts[cut]
             return None
     return None
+
+
+def _is_patcher(call: cst.Call) -> bool:
+    name = dotted_name(call.func)
+    return bool(name) and any(name == p or name.endswith("." + p) for p in _PATCHERS)
 
 
 def _object_target(call: cst.Call, modules: dict[str, str], here: str) -> tuple[str, str | None] | None:
@@ -326,11 +383,6 @@ def _object_target(call: cst.Call, modules: dict[str, str], here: str) -> tuple[
     if root in modules:
         return f"{modules[root]}{owner[len(root):]}.{name}", None
     return (f"{here}.{owner}.{name}", f"{owner}.{name}") if here else None
-
-
-def _is_patcher(call: cst.Call) -> bool:
-    name = dotted_name(call.func)
-    return bool(name) and any(name == p or name.endswith("." + p) for p in _PATCHERS)
 
 
 # ----- binding a recipe's map --------------------------------------------------------------------------

@@ -86,12 +86,14 @@ class ImportEditor:
         if wanted not in self._added:
             self._schedule(rule)
             self._added.append(wanted)
+            self.plan.changed()
 
     def remove_if_unused(self, name: str, source: str | None = None, rule: str = "") -> None:
         """Drop `import name` (or `from source import name`), a line of its own, when nothing uses it."""
         if (name, source) not in self._unused:
             self._schedule(rule)
             self._unused.append((name, source))
+            self.plan.changed()
 
     def move_name(self, source: str, name: str, new_source: str, new_name: str, rule: str = "") -> None:
         """`from source import name [as x]` -> `from new_source import new_name [as x]`, on the file as every other
@@ -100,6 +102,7 @@ class ImportEditor:
         if moved not in self._moved:
             self._schedule(rule)
             self._moved.append(moved)
+            self.plan.changed()
 
     def _schedule(self, rule: str) -> None:
         if not self._added and not self._unused and not self._moved:

@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import tomlkit
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 from tomlkit.exceptions import TOMLKitError
 
 from bot.codemod import Codemod, NoCodemod
+from bot.declared.poetry_constraint import pep440
 from bot.errors import RecipeError
 from bot.model import RequirementEdit
 
@@ -43,6 +46,29 @@ class Recipe:
     fingerprint: str = field(compare=False)  # hash of every file in the folder: changes re-run jobs
     option_specs: Mapping[str, OptionSpec] = field(default_factory=dict, compare=False)
     python_floor: str = ""  # the oldest Python the target version installs on ("3.9"), when it raised it
+    # other packages (and their old releases) the recipe migrates from, each with its own requirement edits
+    also_from: tuple[AlsoFrom, ...] = ()
+
+    def source_of(self, service) -> "AlsoFrom | None":
+        """The package the service is on that this recipe migrates from: `package` (the recipe's own edits), else
+        the first `[[also-from]]` one its declarations admit an old release of; None when it declares none."""
+        declared = service.depends_on(self.package)
+        if declared:
+            return AlsoFrom(self.package, "", self.requirement_edits, self.imports)
+        for source in self.also_from:
+            declared = service.depends_on(source.package)
+            if declared and any(source.admits_old(pep440_spec(d)) for d in declared):
+                return source
+        return None
+
+    def declared(self, service) -> list:
+        """The service's declarations of the package it migrates from (see source_of); [] when none."""
+        source = self.source_of(service)
+        return service.depends_on(source.package) if source is not None else []
+
+    def requirement_edits_for(self, service) -> tuple[RequirementEdit, ...]:
+        source = self.source_of(service)
+        return source.requirement_edits if source is not None else self.requirement_edits
 
     @cached_property
     def codemod_class(self) -> type[Codemod]:
@@ -60,7 +86,7 @@ class Recipe:
     def option_problem(self, key: str, value: Any) -> str:
         """Why `key = value` is not a valid setting of this recipe ("" when it is)."""
         if key == DISABLE_OPTION and key not in self.option_specs:
-            return disable_problem(self.id, self.rules() if self.in_rule_form() else None, value)
+            return disable_problem(self.id, self.rules() if self.in_rule_form() else None, value, self.retired_rules())
         spec = self.option_specs.get(key)
         if spec is None and key in self.default_options:  # a Recipe built without specs: type of the default
             spec = OptionSpec(_type_name(self.default_options[key]), self.default_options[key])
@@ -74,6 +100,10 @@ class Recipe:
     def rules(self) -> Mapping[str, str]:
         return self.codemod_class.rule_texts()
 
+    def retired_rules(self) -> Mapping[str, str]:
+        """Rule ids an earlier release had -> what does their work now (RuleCodemod.RETIRED)."""
+        return getattr(self.codemod_class, "RETIRED", {}) if self.in_rule_form() else {}
+
     def in_rule_form(self) -> bool:
         from bot.change.engine import RuleCodemod  # libcst, only for recipes actually used
         return issubclass(self.codemod_class, RuleCodemod)
@@ -83,18 +113,74 @@ class Recipe:
 DISABLE_OPTION = "disable"
 
 
-def disable_problem(recipe_id: str, rules: Mapping[str, str] | None, value: Any) -> str:
-    """Why `disable = value` is wrong for this recipe ("" when it is fine); rules None: not in the rule form."""
+def disable_problem(recipe_id: str, rules: Mapping[str, str] | None, value: Any,
+                    retired: Mapping[str, str] | None = None) -> str:
+    """Why `disable = value` is wrong for this recipe ("" when it is fine); rules None: not in the rule form.
+    A retired rule's id is fine: the configuration was right for the release it was written for."""
     if rules is None:
         return f"rules of {recipe_id} cannot be disabled: its codemod is not written as rules (bot.change)"
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         return f"must be an array of rule ids, got {value!r}"
     for rule in value:
-        if rule not in rules:
+        if rule not in rules and rule not in (retired or {}):
             close = difflib.get_close_matches(rule, sorted(rules), n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"rules: {', '.join(sorted(rules))}"
             return f"no rule {rule!r} in {recipe_id}; {hint}"
     return ""
+
+
+@dataclass(frozen=True)
+class AlsoFrom:
+    """`[[also-from]]`: a package the recipe also migrates from, when a service's declaration of it admits one of
+    its old releases (`versions`, a specifier set); `requirements` replace the recipe's own [[requirements]] for
+    it. aiomqtt 1.x (asyncio-mqtt's name from 1.0 on) needs the same 2.0 changes: `package = "aiomqtt"`,
+    `versions = "<2"`. A declaration that admits the target version too (`aiomqtt`, `aiomqtt>=1.2`) may already be
+    on it: such a service is planned only when the codemod still finds old code (bot.plan.jobs)."""
+
+    package: str  # canonical name
+    versions: str  # the old releases, as a specifier set ("" for the recipe's own package: any)
+    requirement_edits: tuple[RequirementEdit, ...]
+    imports: tuple[str, ...]  # top-level modules its code imports
+
+    def admits_old(self, spec: str) -> bool:
+        """The declared spec admits at least one release in `versions` (a bare name admits every release)."""
+        return _admits_common_version(spec, self.versions)
+
+    def admits(self, spec: str, version: str) -> bool:
+        try:
+            return SpecifierSet(spec.replace(" ", "")).contains(version, prereleases=True)
+        except InvalidSpecifier:
+            return True  # the bot cannot read it: assume it may
+
+
+def pep440_spec(declaration) -> str:
+    """A declaration's spec as PEP 440 (Poetry's `^1.2` is `>=1.2,<2`)."""
+    if declaration.section.startswith("tool.poetry"):
+        return pep440(declaration.spec)
+    return declaration.spec
+
+
+def _admits_common_version(first: str, second: str) -> bool:
+    """Two specifier sets admit a common version. Probed at every bound either names and just around it (the
+    two sets' clauses change truth only at those bounds); an unreadable spec may admit anything."""
+    try:
+        sets = [SpecifierSet(spec.replace(" ", "")) for spec in (first, second)]
+    except InvalidSpecifier:
+        return True
+    probes = {Version("0")}
+    for spec in sets:
+        for clause in spec:
+            try:
+                release = Version(clause.version.removesuffix(".*")).release
+            except InvalidVersion:
+                return True
+            for cut in range(1, len(release) + 1):
+                head = list(release[:cut])
+                probes |= {Version(".".join(map(str, head))), Version(".".join(map(str, head[:-1] + [head[-1] + 1])))}
+                if head[-1] > 0:
+                    probes.add(Version(".".join(map(str, head[:-1] + [head[-1] - 1]))))
+            probes.add(Version(".".join(map(str, (*release, 1)))))
+    return any(all(spec.contains(v, prereleases=True) for spec in sets) for v in probes)
 
 
 @dataclass(frozen=True)
@@ -231,7 +317,7 @@ def load_recipe(folder: Path) -> Recipe:
     for key in ("title", "package", "version", "codemod"):
         if not isinstance(meta.get(key), str) or not meta[key]:
             raise RecipeError(f"{where}: recipe.{key} must be a non-empty string")
-    unknown = sorted(set(data) - {"recipe", "options", "requirements"})
+    unknown = sorted(set(data) - {"recipe", "options", "requirements", "also-from"})
     if unknown:
         raise RecipeError(f"{where}: unknown table {unknown[0]!r}")
     edits = tuple(_edit(e, where, i) for i, e in enumerate(data.get("requirements", [])))
@@ -241,6 +327,8 @@ def load_recipe(folder: Path) -> Recipe:
         raise RecipeError(f"{where}: recipe.python-floor must be a Python version like \"3.9\"")
     if not edits:
         raise RecipeError(f"{where}: a recipe needs at least one [[requirements]] edit")
+    imports = tuple(meta.get("imports", []))
+    also_from = tuple(_also_from(raw, where, i) for i, raw in enumerate(data.get("also-from", [])))
     return Recipe(
         id=rid,
         folder=folder,
@@ -248,7 +336,7 @@ def load_recipe(folder: Path) -> Recipe:
         package=canonicalize_name(meta["package"]),
         version=meta["version"],
         target_package=canonicalize_name(meta.get("target-package", meta["package"])),
-        imports=tuple(meta.get("imports", [])),
+        imports=imports,
         summary=meta.get("summary", ""),
         risk=tuple(meta.get("risk", [])),
         default_options={name: spec.default for name, spec in option_specs.items()},
@@ -257,11 +345,35 @@ def load_recipe(folder: Path) -> Recipe:
         fingerprint=_fingerprint(folder),
         option_specs=option_specs,
         python_floor=python_floor,
+        also_from=also_from,
     )
 
 
-def _edit(raw: Any, where: str, index: int) -> RequirementEdit:
-    key = f"requirements[{index}]"
+def _also_from(raw: Any, where: str, index: int) -> AlsoFrom:
+    key = f"also-from[{index}]"
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{where}: {key} must be a table")
+    unknown = sorted(set(raw) - {"package", "versions", "requirements", "imports"})
+    if unknown:
+        raise RecipeError(f"{where}: {key}: unknown key {unknown[0]!r} (known: imports, package, requirements, versions)")
+    for name in ("package", "versions"):
+        if not isinstance(raw.get(name), str) or not raw[name]:
+            raise RecipeError(f"{where}: {key}.{name} must be a non-empty string")
+    try:
+        SpecifierSet(raw["versions"])
+    except InvalidSpecifier:
+        raise RecipeError(f"{where}: {key}.versions must be a version specifier like \"<2\", got "
+                          f"{raw['versions']!r}") from None
+    edits = raw.get("requirements")
+    if not isinstance(edits, list) or not edits:
+        raise RecipeError(f"{where}: {key}.requirements must be a non-empty array of edits (as [[requirements]])")
+    imports = raw.get("imports", [canonicalize_name(raw["package"]).replace("-", "_")])
+    return AlsoFrom(canonicalize_name(raw["package"]), raw["versions"],
+                    tuple(_edit(e, where, i, f"{key}.requirements") for i, e in enumerate(edits)), tuple(imports))
+
+
+def _edit(raw: Any, where: str, index: int, array: str = "requirements") -> RequirementEdit:
+    key = f"{array}[{index}]"
     if not isinstance(raw, dict):
         raise RecipeError(f"{where}: {key} must be a table")
     action = raw.get("action")

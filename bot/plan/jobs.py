@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Collection, Mapping, Sequence
 
 from bot.change.apply import MigrationError, apply_recipe
-from bot.change.recipe import Recipe
+from bot.change.recipe import AlsoFrom, Recipe, pep440_spec
 from bot.config import Config
 from bot.discover.layout import is_root
 from bot.discover.services import Service, Skipped
@@ -147,20 +147,25 @@ def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: 
             continue
         matched = False
         for recipe in recipes:
-            declared = service.depends_on(recipe.package)
+            source = recipe.source_of(service)
+            declared = service.depends_on(source.package) if source is not None else []
             key = job_key(recipe.id, service)
             if not declared and key in with_prs:
                 declared = service.depends_on(recipe.target_package)
             if not declared:
+                newer = _declared_past_old_releases(service, recipe)
+                if newer:
+                    matched = True
+                    not_applicable.append(Skipped(service.path, f"{recipe.id}: {newer}"))
                 continue
             matched = True
-            if key not in with_prs and recipe.package == recipe.target_package and all(
-                    d.spec.replace(" ", "") == f"=={recipe.version}" for d in declared):
-                unmigrated = _code_left_to_migrate(service, recipe, config)
+            if key not in with_prs and source is not None and _may_be_at_target(recipe, source, declared):
+                unmigrated = _code_left_to_migrate(service, recipe, config, source.imports)
                 if not unmigrated:  # someone bumped the pin and migrated the code: nothing left to do
                     not_applicable.append(Skipped(service.path, f"{recipe.id}: already at {recipe.version}"))
                     continue
-                # someone bumped the pin by hand but the code is unmigrated: a code-only job
+                # someone bumped the pin by hand (or it admits the new version) but the code is unmigrated:
+                # a job for the code
             branch = branch_name(config.branch_prefix, recipe.id, service, root_beside_others)
             problem = ref_name_problem(branch)
             if problem:  # refused now, not after its tests ran and the push failed
@@ -180,16 +185,37 @@ def make_plan(services: Sequence[Service], skipped: Sequence[Skipped], recipes: 
     return Plan(jobs, list(skipped), not_applicable, broken)
 
 
-def _code_left_to_migrate(service: Service, recipe: Recipe, config: Config) -> bool:
+def _may_be_at_target(recipe: Recipe, source: AlsoFrom, declared: list) -> bool:
+    """The service may already be on the recipe's version: its own package pinned to it exactly, or (a package
+    the recipe also migrates from, `[[also-from]]`) a declaration admitting it (`aiomqtt`, `aiomqtt>=1.2`)."""
+    if source.package != recipe.target_package:
+        return False
+    if not source.versions:
+        return all(d.spec.replace(" ", "") == f"=={recipe.version}" for d in declared)
+    return any(source.admits(pep440_spec(d), recipe.version) for d in declared)
+
+
+def _declared_past_old_releases(service: Service, recipe: Recipe) -> str:
+    """Why a service declaring a package the recipe also migrates from gets no job: its declaration admits
+    none of the old releases ("" when it declares none of those packages)."""
+    for source in recipe.also_from:
+        for declaration in service.depends_on(source.package):
+            return (f"{declaration.raw_name}{declaration.spec} ({declaration.file}:{declaration.line}) admits no "
+                    f"release it migrates from ({source.package}{source.versions})")
+    return ""
+
+
+def _code_left_to_migrate(service: Service, recipe: Recipe, config: Config, imports: Sequence[str] = ()) -> bool:
     """Whether the recipe still rewrites code of a service whose pin is already at its version. Runs the
     codemod (pure, in memory) only for services whose sources mention one of the recipe's imports."""
-    names = "|".join(re.escape(name) for name in recipe.imports)
+    names = "|".join(re.escape(name) for name in (imports or recipe.imports))
     mentions = re.compile(rf"^\s*(?:import|from)\s+(?:{names})\b", re.M) if names else None
     if mentions is None or not any(mentions.search(service.files.get(path) or "")
                                    for path in service.files.paths() if path.endswith(".py")):
         return False
     try:
-        return bool(apply_recipe(service, recipe, config.recipe_options.get(recipe.id)).changed)
+        changed = apply_recipe(service, recipe, config.recipe_options.get(recipe.id)).changed
+        return any(path.endswith(".py") and path not in service.setup_files for path in changed)  # code, not pins
     except MigrationError:
         return True  # the job says what is wrong, as blocked
 

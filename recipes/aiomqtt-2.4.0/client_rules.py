@@ -61,25 +61,38 @@ class ClientIdKeyword(_ClientRule):
         for arg in node.args:
             if arg.star == "**":
                 self.list(node, "Keyword arguments passed with ** are invisible to the codemod; aiomqtt 2 rejects "
-                                "client_id and message_retry_set with a TypeError.",
-                          "In that mapping rename client_id to identifier and drop message_retry_set.", statement=False)
+                                "client_id, message_retry_set and (aiomqtt 1.x) max_queued_messages with a TypeError.",
+                          "In that mapping rename client_id to identifier and max_queued_messages to "
+                          "max_queued_outgoing_messages, and drop message_retry_set.", statement=False)
             if arg.keyword is not None and arg.keyword.value == "client_id":
                 self.rename(arg.keyword, "identifier")
 
 
-class MessageRetrySet(_ClientRule):
+class _ConstructorKeyword(_ClientRule):
+    """A Client() keyword aiomqtt 2 renamed (NEW) or removed (NEW None)."""
+
+    OLD: str
+    NEW: str | None = None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.construction(node):
+            for arg in node.args:
+                if arg.keyword is None or arg.keyword.value != self.OLD:
+                    continue
+                if self.NEW is None:
+                    self.remove(arg)
+                else:
+                    self.rename(arg.keyword, self.NEW)
+
+
+class MessageRetrySet(_ConstructorKeyword):
+    OLD = "message_retry_set"
     ID = "MQ005"
     KIND = REWRITE
     MESSAGE = "Client(message_retry_set=...) dropped (removed in aiomqtt 2.0)"
     VALID = [Valid("from aiomqtt import Client\n\n\nasync def main():\n    Client('b')\n")]
     INVALID = [Invalid("from asyncio_mqtt import Client\n\n\nasync def main():\n    Client('b', message_retry_set=5)\n",
                        after="from asyncio_mqtt import Client\n\n\nasync def main():\n    Client('b')\n")]
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.construction(node):
-            for arg in node.args:
-                if arg.keyword is not None and arg.keyword.value == "message_retry_set":
-                    self.remove(arg)
 
 
 class ClientIdAttribute(_ClientRule):
@@ -383,3 +396,15 @@ def _leading_separator(args: list[cst.Arg]) -> cst.Comma | cst.MaybeSentinel:
     if len(args) > 1 and isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
         return comma
     return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+class MaxQueuedMessages(_ConstructorKeyword):
+    """aiomqtt 1.x's outgoing-queue bound was renamed in 2.0, when the client-wide incoming queue got its own."""
+
+    OLD, NEW = "max_queued_messages", "max_queued_outgoing_messages"
+    ID = "MQ025"
+    KIND = REWRITE
+    MESSAGE = "Client(max_queued_messages=N) -> Client(max_queued_outgoing_messages=N) (aiomqtt 1.x)"
+    VALID = [Valid("from aiomqtt import Client\n\n\nasync def main():\n    Client('b', max_queued_outgoing_messages=5)\n")]
+    INVALID = [Invalid("import aiomqtt\n\n\nasync def main():\n    aiomqtt.Client('b', max_queued_messages=5)\n",
+                       after="import aiomqtt\n\n\nasync def main():\n    aiomqtt.Client('b', max_queued_outgoing_messages=5)\n")]

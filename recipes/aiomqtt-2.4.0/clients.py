@@ -8,6 +8,14 @@ in its class (in any method) does: resets to None (`self.c = None` in close()) d
 binding to anything not provably a client makes it unknown.
 
 Each client object is one ClientOrigin, whoever asks: the consumers of one client are counted by it.
+
+A parameter of a test or of a pytest fixture holds what the fixture pytest gives it for that name
+(bot.analysis.doubles' lookup: `@pytest.fixture(name=...)`, the test's class, its module, conftest.py files from its
+folder up) when every value the fixture returns or yields provably holds a client. A function-scoped fixture that
+builds its client itself makes a new client for every test: each test requesting it holds its own (two tests
+reading it are not two consumers of one client). A fixture of a wider scope, one that hands on a client it got
+elsewhere, or one other fixtures request (a test may then reach its client by two paths) holds one client for
+all its requesters, so its readers are counted together.
 """
 from __future__ import annotations
 
@@ -15,7 +23,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from bot.analysis import ParsedModule, ServiceAnalysis
+from bot.analysis import FIXTURE_DECORATORS, ParsedModule, ServiceAnalysis, is_test_path
+from bot.analysis.doubles import DoubleValues
+from bot.analysis.flow import function_of_param
+from bot.analysis.functions import fixture_name
 
 from .mqtt_names import CLIENT_QUALIFIED_NAMES
 
@@ -44,6 +55,8 @@ class Clients:
     def __init__(self, analysis: ServiceAnalysis) -> None:
         self.analysis = analysis
         self._origins: dict[cst.CSTNode, ClientOrigin] = {}  # construction, or what holds the client otherwise
+        self._doubles: DoubleValues | None = None
+        self._fixture_requests: frozenset[str] | None = None
 
     def is_client_class(self, parsed: ParsedModule, expression: cst.BaseExpression) -> bool:
         return bool(self.analysis.names_of(parsed, expression) & CLIENT_QUALIFIED_NAMES)
@@ -71,6 +84,9 @@ class Clients:
     def _bound(self, binding, depth: int) -> ClientOrigin | None:
         parsed = binding.module
         if binding.kind == "param":
+            from_fixture = self._fixture_client(parsed, binding.target, depth)
+            if from_fixture is not None:
+                return from_fixture
             annotation = binding.target.annotation
             if annotation is not None and self.is_client_class(parsed, annotation.annotation):
                 return self._one(binding.target, parsed, None, binding.target)
@@ -136,9 +152,62 @@ class Clients:
             return clients[0]
         return self._one(bindings[0].statement, parsed, None)
 
+    # ----- pytest fixtures ----------------------------------------------------------------------------
+
+    @property
+    def doubles(self) -> DoubleValues:
+        if self._doubles is None:
+            self._doubles = DoubleValues(self.analysis)
+        return self._doubles
+
+    def _fixture_client(self, parsed: ParsedModule, param: cst.Param, depth: int) -> ClientOrigin | None:
+        """The client the fixture pytest passes to `param` of a test or fixture holds (see the module docstring)."""
+        requester = function_of_param(parsed, param)
+        if requester is None or param.star or depth > MAX_ALIAS_DEPTH or not self._called_by_pytest(parsed, requester):
+            return None
+        fixture = self.doubles.fixture(parsed, requester, param.name.value)
+        if fixture is None or not isinstance(fixture.node, cst.FunctionDef):
+            return None
+        values = self.analysis.returned_values(fixture)
+        origins = {self._value(fixture.module, value, depth + 1) if value is not None else None for value in values}
+        if len(origins) != 1 or None in origins:
+            return None
+        (origin,) = origins
+        built_here = origin.construction is not None and fixture.module.is_inside(origin.construction, fixture.node)
+        if (built_here and not self._is_fixture(parsed, requester) and _scope(fixture.node) == "function"
+                and fixture_name(fixture) not in self._requested_by_fixtures()):
+            return self._one((requester, fixture.node), fixture.module, origin.construction)  # type: ignore[arg-type]
+        return origin
+
+    def _called_by_pytest(self, parsed: ParsedModule, function: cst.FunctionDef) -> bool:
+        return self._is_fixture(parsed, function) or (
+            is_test_path(parsed.path) and function.name.value.startswith("test"))
+
+    def _is_fixture(self, parsed: ParsedModule, function: cst.FunctionDef) -> bool:
+        return self.analysis.is_decorated(parsed, function, FIXTURE_DECORATORS)
+
+    def _requested_by_fixtures(self) -> frozenset[str]:
+        """Names that some fixture's parameters request (by name alone: which fixture each gets is not asked)."""
+        if self._fixture_requests is None:
+            self._fixture_requests = frozenset(
+                param.name.value for fixture in self.analysis.decorated(FIXTURE_DECORATORS)
+                if isinstance(fixture.node, cst.FunctionDef) for param in fixture.node.params.params)
+        return self._fixture_requests
+
     def _one(self, key: cst.CSTNode, parsed: ParsedModule, construction: cst.Call | None,
              parameter: cst.Param | None = None, factory: cst.Call | None = None) -> ClientOrigin:
         found = self._origins.get(key)
         if found is None:
             found = self._origins[key] = ClientOrigin(parsed, construction, parameter, factory)
         return found
+
+
+def _scope(fixture: cst.FunctionDef) -> str:
+    """A fixture's `scope=` ("function" when not given; "unknown" when not a plain string)."""
+    for decorator in fixture.decorators:
+        if isinstance(decorator.decorator, cst.Call):
+            for arg in decorator.decorator.args:
+                if arg.keyword is not None and arg.keyword.value == "scope":
+                    value = arg.value
+                    return str(value.evaluated_value) if isinstance(value, cst.SimpleString) else "unknown"
+    return "function"

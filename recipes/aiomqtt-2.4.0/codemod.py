@@ -27,6 +27,7 @@ from .client_rules import (
     ClientOutsideCoroutine,
     ConnectAsContext,
     ConnectDisconnect,
+    MaxQueuedMessages,
     MessageRetrySet,
     PahoCallbackApiVersion,
     PahoInternals,
@@ -76,6 +77,7 @@ class AiomqttCodemod(RuleCodemod):
         MockedClientKeywords,    # MQ022
         PahoCallbackApiVersion,  # MQ023
         NoHalfMigration,         # MQ024
+        MaxQueuedMessages,       # MQ025
         *migration_rules(__file__),  # tests follow migration.toml (DBL001-DBL003), import audit (AUD001): last
     )
 

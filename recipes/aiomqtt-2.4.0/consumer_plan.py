@@ -35,13 +35,18 @@ DISTRIBUTOR_SUGGESTION = (
 )
 
 
+# a consumer's queue settings and the Client() keywords they become: 0.16/1.x `queue_maxsize`, 1.x `queue_class`
+QUEUE_KEYWORDS = {"queue_maxsize": "max_queued_incoming_messages", "queue_class": "queue_type"}
+
+
 @dataclass(frozen=True)
 class QueueMove:
-    """`queue_maxsize=size` of a consumer goes to `Client(..., max_queued_incoming_messages=size)`."""
+    """`messages(queue_maxsize=size, queue_class=Q)` of a consumer goes to
+    `Client(..., max_queued_incoming_messages=size, queue_type=Q)`."""
 
     module: ParsedModule  # where the client is created
     construction: cst.Call
-    size: cst.BaseExpression
+    arguments: tuple[tuple[str, cst.BaseExpression], ...]  # (Client keyword, value)
 
 
 @dataclass
@@ -222,33 +227,41 @@ class _Planner:
                       f"{parsed.header_code(topic)}.value")
 
     def _queue_maxsize(self, site: ConsumerSite, verdict: Verdict) -> QueueMove | None:
-        """queue_maxsize moves to the one Client() the consumer reads, in this file or (a literal bound) in another."""
+        """queue_maxsize (and 1.x's queue_class) move to the one Client() the consumer reads, in this file or (a
+        literal bound) in another."""
         parsed, call = site.module, site.call
-        size = next((arg.value for arg in call.args if arg.keyword and arg.keyword.value == "queue_maxsize"), None)
-        unbounded = isinstance(size, cst.Integer) and size.evaluated_value == 0  # also aiomqtt 2's default
-        if size is None or unbounded or ids.QUEUE_MAXSIZE not in self.enabled:
+        given = {arg.keyword.value: arg.value for arg in call.args
+                 if arg.keyword is not None and arg.keyword.value in QUEUE_KEYWORDS}
+        size = given.get("queue_maxsize")
+        if isinstance(size, cst.Integer) and size.evaluated_value == 0:  # also aiomqtt 2's default
+            del given["queue_maxsize"]
+        if not given or ids.QUEUE_MAXSIZE not in self.enabled:
             return None
         creation = verdict.construction_module if verdict.construction is not None else None
         if creation is not None and creation.path not in self.relevant:
             creation = None
-        reason = _unplaced_reason(parsed, size, creation, verdict.construction)
+        arguments = tuple((QUEUE_KEYWORDS[old], value) for old, value in given.items())
+        reason = next(filter(None, (_unplaced_reason(parsed, keyword, value, creation, verdict.construction)
+                                    for keyword, value in arguments)), None)
         if reason is not None:
+            moved = ", ".join(f"{keyword}={parsed.header_code(value)}" for keyword, value in arguments)
             self.list(ids.QUEUE_MAXSIZE_UNPLACED, parsed, call, parsed.header_code(call),
-                      "queue_maxsize moved to the Client constructor (max_queued_incoming_messages) and now "
-                      f"bounds the client-wide queue; {reason}",
-                      f"Client(..., max_queued_incoming_messages={parsed.header_code(size)})")
+                      f"{' and '.join(given)} moved to the Client constructor "
+                      f"({', '.join(keyword for keyword, _ in arguments)}) and now applies to the client-wide "
+                      f"queue; {reason}",
+                      f"Client(..., {moved})")
             return None
-        return QueueMove(creation, verdict.construction, size)
+        return QueueMove(creation, verdict.construction, arguments)
 
 
-def _unplaced_reason(parsed: ParsedModule, size: cst.BaseExpression, creation: ParsedModule | None,
+def _unplaced_reason(parsed: ParsedModule, keyword: str, size: cst.BaseExpression, creation: ParsedModule | None,
                      construction: cst.Call | None) -> str | None:
-    """Why the bound cannot move to the client's creation, or None when it can."""
+    """Why the setting cannot move to the client's creation as `keyword`, or None when it can."""
     if creation is None:
         return "the codemod cannot prove the one place where this client is created."
     where = f"{creation.path}:{creation.line(construction)}"
-    if any(arg.keyword is not None and arg.keyword.value == "max_queued_incoming_messages" for arg in construction.args):
-        return f"the Client() at {where} already sets max_queued_incoming_messages."
+    if any(arg.keyword is not None and arg.keyword.value == keyword for arg in construction.args):
+        return f"the Client() at {where} already sets {keyword}."
     if creation is parsed and not _visible_at(parsed, size, construction):
         return f"`{parsed.header_code(size)}` does not mean the same where the client is created ({where})."
     if creation is not parsed and not isinstance(size, cst.Integer):

@@ -231,7 +231,8 @@ class TopicAsString(MqttRule):
 class QueueMaxsize(MqttRule):
     ID = "MQ011"
     KIND = REWRITE
-    MESSAGE = "messages(queue_maxsize=N) -> Client(max_queued_incoming_messages=N)"
+    MESSAGE = ("messages(queue_maxsize=N) -> Client(max_queued_incoming_messages=N); aiomqtt 1.x's messages(queue_class=Q) "
+               "-> Client(queue_type=Q)")
     EXAMPLES_WITH = ("MQ007",)
     VALID = [Valid("""
         from aiomqtt import Client
@@ -266,10 +267,11 @@ class QueueMaxsize(MqttRule):
             move = rewrite.queue
             if move is None:
                 continue
-            size = move.size
 
-            def bound(updated: cst.Call, size=size) -> cst.Call:
-                call = append_argument(updated, keyword_argument("max_queued_incoming_messages", size.deep_clone()))
+            def bound(updated: cst.Call, arguments=move.arguments) -> cst.Call:
+                call = updated
+                for keyword, value in arguments:
+                    call = append_argument(call, keyword_argument(keyword, value.deep_clone()))
                 return _one_argument_per_line(call) if _widest_line(call) > MAX_CALL_WIDTH else call
 
             with self.at(move.module.path):

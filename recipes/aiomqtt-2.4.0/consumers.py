@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from bot.analysis import ParsedModule, ServiceAnalysis, is_test_path
+from bot.analysis.doubles.patches import DELATTR, PATCH_OBJECT, SETATTR, MockNames
 from bot.analysis.flow import function_of_param
 
 from .clients import ClientOrigin, Clients
@@ -182,8 +183,21 @@ class ServiceFlow:
         sites = self.analysis.call_sites(definition)
         called = {id(site.reference.node) for site in sites}
         others = [f"{r.module.path}:{r.line}" for r in self.analysis.references_to(definition)
-                  if id(r.node) not in called and not (definition.is_class and _names_the_type(r))]
+                  if id(r.node) not in called and not (definition.is_class and _names_the_type(r))
+                  and not self._patched_on(r)]
         return definition.short, sites, others
+
+
+    def _patched_on(self, reference) -> bool:
+        """`patch.object(Cls, "run")`, `monkeypatch.setattr(Cls, "run", fake)`: a test replaces an attribute of
+        the class or function; nothing is built or called there."""
+        parsed, node = reference.module, reference.node
+        argument = parsed.parent(node)
+        call = parsed.parent(argument) if isinstance(argument, cst.Arg) else None
+        if not isinstance(call, cst.Call) or not is_test_path(parsed.path):
+            return False
+        site = MockNames(self.analysis, parsed).patch_site(call)
+        return site is not None and site.owner is node and site.kind in (PATCH_OBJECT, SETATTR, DELATTR)
 
 
 def judge_consumers(flow: ServiceFlow, sites: list[ConsumerSite]) -> dict[ConsumerSite, Verdict]:
@@ -212,7 +226,9 @@ def _verdict(flow: ServiceFlow, site: ConsumerSite, client_flow: ClientFlow, tot
         return Verdict(UNKNOWN_SEVERAL if traced else UNKNOWN, reason="; ".join(dict.fromkeys(client_flow.unknown)) + (
             ". It may have other consumers." if traced else
             ". The codemod cannot tell whether it has other consumers."))
-    constructions = {origin.construction for origin in client_flow.origins}
+    # where a queue bound moves: the production client's construction, when tests' fixtures feed the consumer too
+    production = [o for o in client_flow.origins if not is_test_path(o.module.path)]
+    constructions = {origin.construction for origin in production or client_flow.origins}
     single = constructions.pop() if len(constructions) == 1 else None
     held_by = next((o.module for o in client_flow.origins if o.construction is single), None) if single else None
     return Verdict(construction=single, construction_module=held_by)

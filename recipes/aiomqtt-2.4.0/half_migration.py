@@ -5,7 +5,8 @@ force_disconnect(), a name 2.4.0 does not have, ...) would stay in the migrated 
 2.4.0 has no such method or name. The object cannot keep the old package either: asyncio-mqtt and aiomqtt
 install side by side, but aiomqtt 2.4.0 needs paho-mqtt 2 and asyncio-mqtt 0.16's Client() fails on it
 (`'Client' object has no attribute 'message_retry_set'`). So the whole service keeps asyncio-mqtt: nothing
-is rewritten, nothing is bumped, and the job lists the blocking uses. Fixed on 0.16 (every listed suggestion
+is rewritten, nothing is bumped, and the job lists the blocking uses. A service on aiomqtt 1.x (its code imports
+aiomqtt, never asyncio_mqtt) stays at 1.x alike: one package cannot be at two versions. Fixed on 0.16 (every listed suggestion
 works there too), the next run migrates the service. `disable = ["MQ024"]` migrates the rest anyway and
 leaves the blocking uses to fix on the PR.
 """
@@ -22,10 +23,13 @@ from .consumer_plan import KIND_RULES
 from .consumer_rules import unwrapped_stream
 from .facts import MqttRule
 from .import_rules import NameWithoutEquivalent, attributes_without_home, from_import_without_home, imports_without_home
-from .mqtt_names import PAHO_CLIENT_NAMES, REMOVED_CLIENT_METHODS
+from .mqtt_names import OLD_PACKAGE, PAHO_CLIENT_NAMES, REMOVED_CLIENT_METHODS
 
 HELD_BACK = ("asyncio-mqtt stays: aiomqtt 2.4.0 cannot run {count} use(s) of the 0.16 API the codemod cannot move "
              "({places}), and asyncio-mqtt 0.16 cannot run beside the paho-mqtt 2 aiomqtt 2.4.0 needs (MQ024)")
+# a service on aiomqtt 1.x (recipe.toml [[also-from]]; its code imports aiomqtt only): one package, one version
+HELD_BACK_1X = ("aiomqtt stays at 1.x: aiomqtt 2.4.0 cannot run {count} use(s) of the 1.x API the codemod cannot "
+                "move ({places}), and one package cannot be installed at two versions (MQ024)")
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,16 @@ class NoHalfMigration(MqttRule):
             return
         places = ", ".join(use.place for use in uses)
         first = uses[0]
+        if not self.analysis.files_mentioning(OLD_PACKAGE):
+            self.report_at(first.path, first.line, first.code,
+                           f"The service is not migrated: aiomqtt 2.4.0 cannot run these uses of the aiomqtt 1.x API, "
+                           f"which the codemod cannot move: {places}. aiomqtt cannot stay at 1.x for them alone (one "
+                           "package, one version), so no client of the service moves until they are fixed.",
+                           "Fix the listed uses on aiomqtt 1.x (their suggestions work there too, e.g. one consumer "
+                           "per client dispatching by topic); the next run migrates the service. Or disable MQ024 to "
+                           "migrate the rest and fix them on the PR.")
+            self.hold_back(HELD_BACK_1X.format(count=len(uses), places=places))
+            return
         self.report_at(first.path, first.line, first.code,
                        f"The service is not migrated: aiomqtt 2.4.0 cannot run these uses of the 0.16 API, which the "
                        f"codemod cannot move: {places}. asyncio-mqtt cannot stay for them alone: it installs beside "

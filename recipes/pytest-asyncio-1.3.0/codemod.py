@@ -68,6 +68,7 @@ class PytestAsyncioCodemod(RuleCodemod):
         *migration_rules(__file__),  # tests follow migration.toml (DBL001), import audit (AUD001): last; AUD001 lists
                                      # or rewrites a name 1.3.0 no longer has (`pytest_asyncio.plugin.SubRequest`)
     )
+    RETIRED = {"PA014": "AUD001, the import audit, lists or rewrites the plugin names 1.3.0 removed"}
 
     def migrate(self, service: ServiceSource) -> CodemodResult:
         check_mode(self.options.get("mode", "strict"))  # before anything is read

@@ -41,6 +41,7 @@ class TenacityCodemod(RuleCodemod):
         AddReraise,                # TEN011
         *migration_rules(__file__),  # tests follow migration.toml (DBL001-DBL003), import audit (AUD001): last
     )
+    RETIRED = {"TEN012": "setup.py / setup.cfg pins are bumped like requirements files"}
 
     def unparsable(self, run: ServiceRun, path: str, error: str) -> None:
         run.add_note(f"{path} was not migrated: it does not parse ({error})")

@@ -21,7 +21,7 @@ from typing import Iterator, Union
 import libcst as cst
 
 from ..functions import FIXTURE_DECORATORS, fixture_name
-from ..names import dotted_name
+from ..names import children, dotted_name
 from ..parsed import ParsedModule
 from .patches import (
     DELATTR, MOCK_API, PATCH, PATCH_OBJECT, SETATTR, MockNames, PatchSite,
@@ -444,7 +444,7 @@ def _same(a: Value, b: Value) -> bool:
 
 def _returns(function: cst.FunctionDef) -> Iterator[cst.Return | cst.Yield]:
     """The function's own return and yield values (nested functions, classes and lambdas excluded)."""
-    stack = list(function.body.children)
+    stack = list(children(function.body))
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
@@ -453,7 +453,7 @@ def _returns(function: cst.FunctionDef) -> Iterator[cst.Return | cst.Yield]:
             yield node
         elif isinstance(node, cst.Yield) and node.value is not None and not isinstance(node.value, cst.From):
             yield node
-        stack.extend(node.children)
+        stack.extend(children(node))
 
 
 def _is_static(function: cst.FunctionDef) -> bool:
