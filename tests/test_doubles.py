@@ -490,6 +490,24 @@ def test_mock_calls_of_a_member_follow_its_rename():
     assert [(m.line, m.rule) for m in result.manual] == [(8, "DBL003")]  # stream() is gone: listed, not guessed
 
 
+def test_expected_member_calls_through_an_accessor_move_with_it_and_the_accessor_call_is_listed():
+    files, result = migrate(service(test_a="""
+        from unittest import mock
+        from unittest.mock import call
+
+
+        @mock.patch("pkg.adapter.Client")
+        def test_it(client_cls):
+            client = client_cls.return_value
+            assert client.mock_calls == [call.fetch_api(), call.fetch_api().get("b", "o", 1)]
+            client.assert_has_calls([call.fetch_api().flush()])
+        """))
+    test = files["tests/test_a.py"]
+    assert '[call.fetch_api(), call.get(database="b", record=1)]' in test  # org= is dropped by the migrated call
+    assert "client.assert_has_calls([call.flush()])" in test
+    assert [(m.line, m.rule, m.suggestion) for m in result.manual] == [(8, "DBL003", "drop this expected call")]
+
+
 def test_reads_of_recorded_calls_follow_the_signature_in_loops_indexes_and_unpacking():
     """logtap's `{c.kwargs["bucket"] for c in write_api.write.call_args_list}` met a KeyError after the influx
     migration (the call is `write(..., database=...)`): every way a test reads the calls a mock recorded."""

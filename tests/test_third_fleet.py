@@ -104,8 +104,8 @@ def line_of(repo: GitRepo, ref: str, path: str, text: str) -> int:
 
 
 # One worker process per core, each rolling out its projects in turn; split so that the two end together
-# (CPU seconds per project: tidewatch 26, logtap 17, meterlog 17, gaugesync 11, stormvault 10, relayq 9, pumpctl 6,
-# beaconfeed 4).
+# (CPU seconds per project, children included, once relayq and tidewatch got their aiomqtt PRs: tidewatch 25,
+# logtap 16, meterlog 11, relayq 8, stormvault 7, gaugesync 6, pumpctl 4, beaconfeed 3; 42 and 38 per worker).
 WORKERS = (["tidewatch", "gaugesync", "relayq", "beaconfeed"], ["logtap", "meterlog", "stormvault", "pumpctl"])
 
 

@@ -722,8 +722,8 @@ class CallExpectations(_DoublesRule):
                 callee = values.value(parsed, func.value)
                 if callee is not None:
                     self._arguments(node, callee, f"{parsed.code(func.value)}.{func.attr.value}")
-            elif _expected_member(names, func)[0]:
-                self._expected_call(parsed, records, node, _expected_member(names, func)[1])
+            elif (expected := _expected_member(names, func)) is not None and not _inside_chain(parsed, node):
+                self._expected_call(parsed, records, node, *expected)
             elif isinstance(func, cst.Attribute) and func.attr.value == "get" and node.args \
                     and isinstance(node.args[0].value, cst.SimpleString):
                 read = records.read(parsed, func.value)
@@ -770,14 +770,29 @@ class CallExpectations(_DoublesRule):
             return
         self.replace(call, lambda updated: _migrated_call(updated, signature))
 
-    def _expected_call(self, parsed: ParsedModule, records: CallRecords, call: cst.Call, member: str | None) -> None:
-        """`call(...)` / `call.member(...)` compared with a mock's recorded calls: its arguments follow the
-        signature, and a member the migration renamed is renamed (`call.connect()` -> `call.__aenter__()`)."""
+    def _expected_call(self, parsed: ParsedModule, records: CallRecords, call: cst.Call, path: tuple[str, ...] | None,
+                       factory: cst.BaseExpression) -> None:
+        """`call(...)` / `call.member(...)` / `call.a().b(...)` compared with a mock's recorded calls: its arguments
+        follow the signature, a member the migration renamed is renamed (`call.connect()` -> `call.__aenter__()`,
+        `call.write_api().write(bucket=b)` -> `call.write(database=b)`), one it removed is listed."""
+        member = path[0] if path else None
         mock = self._compared_mock(parsed, records, call, member)
         if mock is None:
             return
         if member is None:
             self._arguments(call, mock, parsed.code(call.func))
+            return
+        klass = self.doubles.klass(mock)
+        if klass is not None and self.doubles.migrated(mock) \
+                and mock.member_path + path in self.doubles.map.member_prefixes(klass):
+            moved = sorted(format_path(c.new) for c in self.doubles.map.members[klass].values()
+                           if c.old[:len(mock.member_path + path)] == mock.member_path + path and c.new is not None)
+            self.list_site(call, f"expects a call of `{format_path(path)}` on a mock of {klass}, which the migrated "
+                           f"code no longer makes (what it returned moved: {', '.join(moved) or 'nothing'})",
+                           "drop this expected call")
+            return
+        if len(path) > 1:
+            self._expected_chain(parsed, call, mock, path, factory)
             return
         renamed = False
         found = self.doubles.changed_member(mock, member)
@@ -798,6 +813,29 @@ class CallExpectations(_DoublesRule):
         if renamed and not self.file.edits.touched(call):
             self.count()  # the member's rename is the site's only rewrite
 
+    def _expected_chain(self, parsed: ParsedModule, call: cst.Call, mock: Double, path: tuple[str, ...],
+                        factory: cst.BaseExpression) -> None:
+        klass = self.doubles.klass(mock)
+        if klass is None or not self.doubles.migrated(mock):
+            return
+        change = self.doubles.map.member_change(klass, mock.member_path + path)
+        if change is None:
+            return
+        if change.removed:
+            self.list_site(call, f"expects a call of `{format_path(path)}` on a mock of {klass}, which the new version "
+                           f"removed: {change.why}", change.suggestion)
+            return
+        if CALL in change.new or not all(step.isidentifier() for step in change.new) or not self.free(call):
+            return
+        new_func = cst.parse_expression(".".join([parsed.code(factory), *change.new]))
+        signature = change.signature
+
+        def rewritten(updated: cst.Call) -> cst.Call:
+            moved = updated.with_changes(func=new_func)
+            return _migrated_call(moved, signature) if not signature.is_empty() else moved
+
+        self.replace(call, rewritten)
+
     def _compared_mock(self, parsed: ParsedModule, records: CallRecords, call: cst.Call,
                        member: str | None) -> Double | None:
         """(mock, member) whose recorded calls a `call(...)` / `call.member(...)` is compared with: the one mock
@@ -812,7 +850,7 @@ class CallExpectations(_DoublesRule):
             stack.extend(children(node))
             mock = None
             if isinstance(node, cst.Attribute) and node.attr.value in (CALL_RECORDS | MEMBER_CALL_RECORDS | EXPECT_CALLS):
-                if member and node.attr.value not in MEMBER_CALL_RECORDS:
+                if member and node.attr.value not in (MEMBER_CALL_RECORDS | EXPECT_CALLS):
                     continue
                 mock = values.value(parsed, node.value)
             elif isinstance(node, cst.Name) and member is None:
@@ -915,14 +953,28 @@ def _descend_to(node: cst.BaseExpression, depth: int) -> cst.BaseExpression:
     return node
 
 
-def _expected_member(names, func: cst.BaseExpression) -> tuple[bool, str | None]:
-    """(True, None) for `call` / `mock.call` (unittest.mock's call factory, however imported), (True, "m") for
-    `call.m` / `mock.call.m`; (False, None) for anything else."""
-    if names.is_call_factory(func):
-        return True, None
-    if isinstance(func, cst.Attribute) and names.is_call_factory(func.value):
-        return True, func.attr.value
-    return False, None
+def _inside_chain(parsed: ParsedModule, call: cst.Call) -> bool:
+    """`call.a()` in `call.a().b(...)`: a step of the outer expected call, not one of its own."""
+    parent = parsed.parent(call)
+    return isinstance(parent, cst.Attribute) and parent.value is call
+
+
+def _expected_member(names, func: cst.BaseExpression) -> tuple[tuple[str, ...] | None, cst.BaseExpression] | None:
+    """(None, factory) for `call` / `mock.call` (unittest.mock's call factory, however imported); (member path,
+    factory) for `call.m` -> ("m",) and `call.a(...).b` -> ("a", "()", "b"); None for anything else."""
+    steps: list[str] = []
+    current = func
+    while True:
+        if names.is_call_factory(current):
+            return (tuple(reversed(steps)) or None), current
+        if isinstance(current, cst.Attribute):
+            steps.append(current.attr.value)
+            current = current.value
+        elif isinstance(current, cst.Call) and steps:
+            steps.append(CALL)
+            current = current.func
+        else:
+            return None
 
 
 def _migrated_call(call: cst.Call, signature: Signature) -> cst.Call:
