@@ -41,8 +41,8 @@ def date_now(now: float | None = None) -> str:
     """`SECONDS ±HHMM` as git's datestamp() writes the current time (its offset from local time)."""
     seconds = int(time.time() if now is None else now)
     offset = time.localtime(seconds).tm_gmtoff
-    minutes = abs(offset) // 60  # git divides the offset's absolute value (C truncates toward zero)
-    return f"{seconds} {'-' if offset < 0 else '+'}{minutes // 60:02d}{minutes % 60:02d}"
+    minutes = int(offset / 60)  # seconds to minutes as C divides (toward zero), then the sign of that
+    return f"{seconds} {'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
 
 
 def utf8_encoding(name: str | None) -> bool:
