@@ -142,7 +142,7 @@ def hold_back_unbumped(service: Service, change: ServiceChange, recipe: Recipe,
             change.held_back = f"{service.repo_path(item.file)}: {SHARED_CODE_REASON}; the service is not migrated by the bot"
         elif item.rule in (UNBUMPED_RULES if rules is None else rules):
             change.held_back = (f"{service.repo_path(item.file)}: {item.reason}; no code is rewritten for "
-                                f"{recipe.package} {recipe.version} while its pin stays old")
+                                f"{recipe.target_package} {recipe.version} while its pin stays old")
         if change.held_back:
             change.changed, change.applied = {}, []
             return

@@ -227,9 +227,9 @@ def raise_python_floor(service, change, recipe) -> None:
     for r in raised:
         dropped = [v for v in admitted_versions(r.old) if v not in admitted_versions(r.new)]
         change.applied.append(AppliedChange("pyproject.toml", "requirements", f"{r.key}: {r.old} -> {r.new} (line "
-                                            f"{r.line}), so {lock} can be made for {recipe.package} {recipe.version}"))
+                                            f"{r.line}), so {lock} can be made for {recipe.target_package} {recipe.version}"))
         change.manual.append(ManualItem(
-            "pyproject.toml", r.line, f"{r.key} = \"{r.old}\"", f"{recipe.package} {recipe.version} requires Python "
+            "pyproject.toml", r.line, f"{r.key} = \"{r.old}\"", f"{recipe.target_package} {recipe.version} requires Python "
             f">= {recipe.python_floor} and {lock} is made for every Python the project declares, so this PR raises "
             f"{r.key} to {r.new}: it drops Python {', '.join(dropped) or 'below ' + recipe.python_floor}. Confirm, "
             "and drop it from the CI matrix, tox and classifiers too", FLOOR_RULE,
@@ -242,7 +242,7 @@ def compiled_for_floor(task: LockTask, text: str, recipe) -> ManualItem:
     line = next((i for i, body in enumerate(lines, 1) if recipe.python_floor in body and "ython" in body), 1)
     return ManualItem(
         task.output, line, lines[line - 1].strip() if lines else "",
-        f"made for Python {task.raised_from}, but {recipe.package} {recipe.version} requires Python >= "
+        f"made for Python {task.raised_from}, but {recipe.target_package} {recipe.version} requires Python >= "
         f"{recipe.python_floor}: no such file can be made for {task.raised_from}, so this PR makes it for "
         f"{recipe.python_floor}. Confirm that the service no longer runs on Python {task.raised_from} (its CI, "
         "images, tox), or close this PR", FLOOR_RULE,
