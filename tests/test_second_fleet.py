@@ -131,7 +131,7 @@ def test_every_service_is_green_on_the_old_versions(rollout):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("recipe,service", _job_params())
+@pytest.mark.parametrize("recipe,service", list(_job_params()))
 def test_pr_fails_only_for_listed_manual_items(rollout, recipe, service):
     _, _, prs = rollout
     pr = prs[(recipe, service)]
@@ -153,7 +153,7 @@ def migrated(rollout):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("service", _service_params())
+@pytest.mark.parametrize("service", list(_service_params()))
 def test_service_is_green_with_every_recipe_applied(migrated, service):
     """All of the service's recipes at once, on all the new versions: only tests marked as depending on a
     manual item may fail, disappear or be skipped, and every such test's rule was listed."""

@@ -127,7 +127,7 @@ def fleet(tmp_path_factory):
            for project, work in repos.items()}
 
 
-@pytest.mark.parametrize("project,recipe", _job_params("pr"))
+@pytest.mark.parametrize("project,recipe", list(_job_params("pr")))
 def test_pr_is_validated_and_fails_only_for_listed_items(fleet, project, recipe):
     work, prs, _ = fleet[project]
     assert recipe in prs, f"{project}: no PR for {recipe} (PRs: {sorted(prs)})"
@@ -148,7 +148,7 @@ def test_pr_is_validated_and_fails_only_for_listed_items(fleet, project, recipe)
             f"#{pr.number} ({pr.labels}):\n{pr.body}"
 
 
-@pytest.mark.parametrize("project,recipe", _job_params("items", only=set(NOT_LISTED) | set(MUST_LIST)))
+@pytest.mark.parametrize("project,recipe", list(_job_params("items", only=set(NOT_LISTED) | set(MUST_LIST))))
 def test_pr_lists_the_blocking_uses_and_no_false_item(fleet, project, recipe):
     work, prs, _ = fleet[project]
     pr = prs[recipe]
@@ -168,7 +168,7 @@ def test_pr_lists_the_blocking_uses_and_no_false_item(fleet, project, recipe):
         assert text not in repo.repo.git.show(f"origin/{pr.head}:{path}"), f"#{pr.number} keeps {text} in {path}"
 
 
-@pytest.mark.parametrize("project,recipe", _job_params("items", only={("gaugesync", "pytest-asyncio-1.3.0")}))
+@pytest.mark.parametrize("project,recipe", list(_job_params("items", only={("gaugesync", "pytest-asyncio-1.3.0")})))
 def test_a_bounded_range_stays_a_range(fleet, project, recipe):
     """`pytest-asyncio>=0.20.1,<0.22.0` admits the next patch releases once bumped (issue 17 item 6)."""
     work, prs, _ = fleet[project]
@@ -177,7 +177,7 @@ def test_a_bounded_range_stays_a_range(fleet, project, recipe):
     assert SpecifierSet(spec).contains("1.3.0") and SpecifierSet(spec).contains("1.3.5"), spec
 
 
-@pytest.mark.parametrize("project", _project_params("all-new", several_recipes=True))
+@pytest.mark.parametrize("project", list(_project_params("all-new", several_recipes=True)))
 def test_project_passes_on_every_new_version_with_all_its_recipes(fleet, project):
     """Every recipe of the project applied in turn (locks regenerated), as after merging each PR, tested as its PRs
     are (third_fleet.all_recipes_applied). A project with one recipe is its PR's branch (test_pr_is_validated...)."""
