@@ -128,20 +128,25 @@ alpha = "low"
 '''
 
 
-@pytest.mark.slow
-def test_a_revert_pr_is_validated_like_any_other(tmp_path, monkeypatch, capsys):
-    """After the migration merged, code using widgets 2.0 landed: reverting to 1.4 breaks it, and the
-    revert PR says so (newly failing test, `checks-failing`) instead of waiting to be merged on trust."""
+def validated_alpha(tmp_path, monkeypatch, tests: dict[str, str]) -> Monorepo:
+    """alpha on widgets 1.4 from a local wheel index, its tests (service-relative paths) run for real."""
     monkeypatch.setenv("UPGRADE_BOT_CACHE", str(tmp_path / "env-cache"))
     wheels = widgets_wheels(tmp_path / "wheels")
-    repo = Monorepo(tmp_path, {
+    return Monorepo(tmp_path, {
         "upgrade-bot.toml": VALIDATED_CONFIG,
         "services/alpha/requirements.txt": f"--find-links {wheels}\nwidgets==1.4\npytest==8.3.5\n",
         "services/alpha/pytest.ini": "[pytest]\npythonpath = .\n",
         "services/alpha/alpha_app.py": "import widgets\n\n\ndef double(x):\n    return widgets.old_call(x)\n",
-        "services/alpha/tests/test_app.py": "from alpha_app import double\n\n\ndef test_double():\n"
-                                            "    assert double(2) == 4\n",
+        **{f"services/alpha/{rel}": text for rel, text in tests.items()},
     })
+
+
+@pytest.mark.slow
+def test_a_revert_pr_is_validated_like_any_other(tmp_path, monkeypatch, capsys):
+    """After the migration merged, code using widgets 2.0 landed: reverting to 1.4 breaks it, and the
+    revert PR says so (newly failing test, `checks-failing`) instead of waiting to be merged on trust."""
+    repo = validated_alpha(tmp_path, monkeypatch, {
+        "tests/test_app.py": "from alpha_app import double\n\n\ndef test_double():\n    assert double(2) == 4\n"})
     cli = lambda *args: main(["--repo", str(repo.work), *args])  # noqa: E731
     assert cli("run") == 0
     forge = local_forge(repo)
@@ -164,18 +169,11 @@ def test_a_revert_whose_own_tests_are_skipped_on_the_base_is_not_passed(tmp_path
     """The revert PR knows which tests exercise what it changes, like a migration PR: here the module that
     tests the reverted code is skipped on the base (it needs a broker this machine lacks) and another test
     passes. It was Passed on that other test; it is could-not-validate."""
-    monkeypatch.setenv("UPGRADE_BOT_CACHE", str(tmp_path / "env-cache"))
-    wheels = widgets_wheels(tmp_path / "wheels")
-    repo = Monorepo(tmp_path, {
-        "upgrade-bot.toml": VALIDATED_CONFIG,
-        "services/alpha/requirements.txt": f"--find-links {wheels}\nwidgets==1.4\npytest==8.3.5\n",
-        "services/alpha/pytest.ini": "[pytest]\npythonpath = .\n",
-        "services/alpha/alpha_app.py": "import widgets\n\n\ndef double(x):\n    return widgets.old_call(x)\n",
-        "services/alpha/tests/test_app.py": "import pytest\n\nfrom alpha_app import double\n\n"
-                                            "pytestmark = pytest.mark.skip(reason='needs the broker')\n\n\n"
-                                            "def test_double():\n    assert double(2) == 4\n",
-        "services/alpha/tests/test_units.py": "def test_units():\n    assert 1 + 1 == 2\n",
-    })
+    repo = validated_alpha(tmp_path, monkeypatch, {
+        "tests/test_app.py": "import pytest\n\nfrom alpha_app import double\n\n"
+                             "pytestmark = pytest.mark.skip(reason='needs the broker')\n\n\n"
+                             "def test_double():\n    assert double(2) == 4\n",
+        "tests/test_units.py": "def test_units():\n    assert 1 + 1 == 2\n"})
     cli = lambda *args: main(["--repo", str(repo.work), *args])  # noqa: E731
     assert cli("run") == 0
     assert cli("local", "merge", "1") == 0
