@@ -25,39 +25,35 @@ WHEEL_CACHE = "wheels"
 
 def cached_wheels(*requirements: str) -> list[Path]:
     """Real wheels (no dependencies) for exact pins, downloaded once into <cache>/wheels."""
-    folder = default_cache_dir().parent / WHEEL_CACHE
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for requirement in requirements:
-        name, version = requirement.split("==")
-        pattern = f"{name.replace('-', '_')}-{version}-*.whl"
-        found = sorted(folder.glob(pattern))
-        if not found:
-            # an exact pin is fetched whatever Python this is (backports-asyncio-runner is only for < 3.11)
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
-                            "--ignore-requires-python", "-d", str(folder), requirement], check=True, capture_output=True)
-            found = sorted(folder.glob(pattern))
-        out += found
-    return out
+    def download(requirement: str, name: str, pattern: str, folder: Path) -> None:
+        # an exact pin is fetched whatever Python this is (backports-asyncio-runner is only for < 3.11)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
+                        "--ignore-requires-python", "-d", str(folder), requirement], check=True, capture_output=True)
+    return _wheels_once(requirements, download)
 
 
 def built_wheels(*requirements: str) -> list[Path]:
     """Wheels built once from the sdists of exact pins that publish no wheel (paho-mqtt 1.6.1), into <cache>/wheels."""
+    def build(requirement: str, name: str, pattern: str, folder: Path) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-binary", name, "-q",
+                            "-w", tmp, requirement], check=True, capture_output=True)
+            for wheel in Path(tmp).glob(pattern):
+                shutil.move(str(wheel), folder / wheel.name)
+    return _wheels_once(requirements, build)
+
+
+def _wheels_once(requirements: tuple[str, ...], fetch) -> list[Path]:
+    """The cached wheels of exact pins (`name==version`); `fetch` puts a missing one into the cache folder."""
     folder = default_cache_dir().parent / WHEEL_CACHE
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for requirement in requirements:
         name, version = requirement.split("==")
         pattern = f"{name.replace('-', '_')}-{version}-*.whl"
-        found = sorted(folder.glob(pattern))
-        if not found:
-            with tempfile.TemporaryDirectory() as tmp:
-                subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-binary", name, "-q",
-                                "-w", tmp, requirement], check=True, capture_output=True)
-                for wheel in Path(tmp).glob(pattern):
-                    shutil.move(str(wheel), folder / wheel.name)
-            found = sorted(folder.glob(pattern))
-        out += found
+        if not sorted(folder.glob(pattern)):
+            fetch(requirement, name, pattern, folder)
+        out += sorted(folder.glob(pattern))
     return out
 
 
