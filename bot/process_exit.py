@@ -15,8 +15,8 @@ from typing import NoReturn
 
 def exit_program(status: object) -> NoReturn:
     """End the process with `status` (sys.exit's meaning), after everything sys.exit would do but the freeing."""
-    if not isinstance(status, int) or _threads_to_wait_for():
-        sys.exit(status)  # a message to print, or a thread sys.exit would wait for: the ordinary way
+    if not isinstance(status, int) or _threads_to_wait_for() or _observed():
+        sys.exit(status)  # a message to print, a thread to wait for, a profile to write: the ordinary way
     # what interpreter exit runs before its teardown, in its order: atexit handlers (logging.shutdown, the
     # multiprocessing and weakref.finalize cleanups), then the standard streams' buffers
     atexit._run_exitfuncs()
@@ -26,6 +26,11 @@ def exit_program(status: object) -> NoReturn:
     except (OSError, ValueError):
         sys.exit(status)  # a stream that cannot take its rest: let the interpreter report it as it always does
     os._exit(status & 0xFF)
+
+
+def _observed() -> bool:
+    """A profiler or tracer (cProfile, coverage) that writes its results after the program's code has run."""
+    return sys.getprofile() is not None or sys.gettrace() is not None
 
 
 def _threads_to_wait_for() -> bool:
