@@ -716,3 +716,46 @@ def test_assigned_value_is_what_an_assignment_gives_the_target_and_statement_cod
     inner = next(n for n in parsed.nodes if isinstance(n, cst.Name) and n.value == "b" and parsed.is_load(n))
     assert parsed.statement_code(inner) == "with open(a) as h, other(\n        b) as i:"  # lines up to b's, no body
     assert parsed.statement_code(targets["e"]) == 'e: str = "annotated"'
+
+
+def test_of_type_gives_every_node_of_the_classes_in_source_order_abstract_classes_included():
+    parsed = make({"m.py": """\
+        import os
+
+
+        class Box(Base):
+            size = 1
+
+            def grow(self, by=2):
+                self.size += by
+                return os.path.join("a", str(self.size))
+
+
+        def free():
+            return lambda: None
+        """}).module("m.py")
+    code = parsed.code
+    assert [code(n) for n in parsed.of_type(cst.FunctionDef, cst.Lambda)] == [
+        'def grow(self, by=2): self.size += by return os.path.join("a", str(self.size))',
+        "def free(): return lambda: None", "lambda: None"]
+    assert [code(n) for n in parsed.of_type(cst.Attribute)] == [
+        "self.size", "os.path.join", "os.path", "self.size"]
+    assert [code(n) for n in parsed.attributes_named("size")] == ["self.size", "self.size"]
+    assert [n.attr.value for n in parsed.attributes_named("path")] == ["path"] and parsed.attributes_named("x") == []
+    # abstract libcst classes stand for all their concrete subclasses, mixed with concrete ones
+    assert [code(n) for n in parsed.of_type(cst.BaseSmallStatement)] == [
+        "import os", "size = 1", "self.size += by", 'return os.path.join("a", str(self.size))', "return lambda: None"]
+    assert [code(n) for n in parsed.of_type(cst.BaseCompoundStatement, cst.Import)] == [
+        "import os", code(parsed.tree.body[1]), code(parsed.tree.body[1].body.body[1]), code(parsed.tree.body[2])]
+    assert [type(n) for n in parsed.of_type(cst.Module)] == [cst.Module]
+    assert parsed.of_type(cst.While) == []
+    # the very nodes of the tree, the same as the isinstance walk over every node, for any mix of classes
+    for classes in [(cst.Name,), (cst.BaseExpression,), (cst.Name, cst.BaseExpression), (cst.Param, cst.Arg, cst.Call)]:
+        found = parsed.of_type(*classes)
+        assert len(found) == len({id(n) for n in found})
+        assert all(a is b for a, b in zip(found, [n for n in parsed.nodes if isinstance(n, classes)], strict=True))
+    found = parsed.of_type(cst.Name)
+    found.clear()  # a caller's list is its own
+    assert [n.value for n in parsed.of_type(cst.Name)] == [
+        "os", "Box", "Base", "size", "grow", "self", "by", "self", "size", "by", "os", "path", "join", "str", "self",
+        "size", "free", "None"]

@@ -33,7 +33,9 @@ ParsedModule (bot.analysis.parsed)
     metadata; get(provider, node), line / lines_of (PositionProvider's start line / start and end lines, from
     a pass that counts lines only), code (one line), header_code (as written, a compound statement's header
     only, no comment lines above), statement_code (a checklist's: the statement up to the node), parent,
-    ancestors, scope, context/is_load, visible_assignments(node, name), nodes (all, source order), source_order(node), statement_of,
+    ancestors, scope, context/is_load, visible_assignments(node, name), nodes (all, source order), source_order(node),
+    of_type(*classes) (the nodes of those classes, abstract libcst ones too, in source order: use it, not a walk
+    with isinstance), attributes_named(attr) (every `x.<attr>`, in source order), statement_of,
     enclosing_function(node, lambdas=False)/class, method_class, in_loop(node),
     import_bindings (top-level imports -> absolute target), top_level (defined names -> node),
     memo (a dict for facts other modules compute from the tree alone: once per file and run, for every recipe).

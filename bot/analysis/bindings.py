@@ -6,7 +6,6 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import Assignment, Scope
 
-from .names import walk
 from .parsed import ParsedModule
 
 _MAX_ALIAS_DEPTH = 8
@@ -88,9 +87,8 @@ class BindingsMixin:
                     elif (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)
                           and small.target.value == attr):
                         found.append(Binding(parsed, small.target, small, "class-attr", small.value))
-        for node in walk(klass.body):
-            if (isinstance(node, cst.Attribute) and node.attr.value == attr
-                    and self.self_class(parsed, node.value) is klass):
+        for node in parsed.attributes_named(attr):
+            if parsed.is_inside(node, klass.body) and self.self_class(parsed, node.value) is klass:
                 binding = _binding_of_target(parsed, node)
                 if binding is not None:
                     found.append(binding)

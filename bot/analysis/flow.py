@@ -163,9 +163,8 @@ class FlowMixin:
             klass = self.self_class(parsed, target.value)
             if klass is None:
                 return []
-            return [node for node in parsed.nodes
-                    if isinstance(node, cst.Attribute) and node.attr.value == target.attr.value
-                    and node is not target and parsed.is_load(node) and parsed.is_inside(node, klass)
+            return [node for node in parsed.attributes_named(target.attr.value)
+                    if node is not target and parsed.is_load(node) and parsed.is_inside(node, klass)
                     and self.self_class(parsed, node.value) is klass]
         return []
 

@@ -172,8 +172,8 @@ class FunctionsMixin:
                         words.add(name)
             found = []
             for parsed in self.modules(self.files_mentioning(*words)):
-                for node in parsed.nodes:
-                    if isinstance(node, cst.FunctionDef) and self.is_decorated(parsed, node, wanted):
+                for node in parsed.of_type(cst.FunctionDef):
+                    if self.is_decorated(parsed, node, wanted):
                         found.append(self.definition_for(parsed, node))
             self._memo[key] = found
         return list(self._memo[key])
@@ -220,14 +220,13 @@ class FunctionsMixin:
         unique = sum(1 for d in fallback_among if d.short == name) == 1 and any(d is function for d in fallback_among)
         found: list[Reference] = []
         for parsed in self.modules(self.files_mentioning(name)):
-            for node in parsed.nodes:
-                if _in_import(parsed, node):
-                    continue
-                if isinstance(node, cst.Name) and node.value == name:
-                    if (not isinstance(parsed.parent(node), cst.Attribute) or parsed.parent(node).value is node) \
+            for node in parsed.of_type(cst.Name, cst.Attribute):
+                if isinstance(node, cst.Name):
+                    if node.value == name and not _in_import(parsed, node) \
+                            and (not isinstance(parsed.parent(node), cst.Attribute) or parsed.parent(node).value is node) \
                             and parsed.is_load(node) and self.definition_of(parsed, node) is function:
                         found.append(Reference(parsed, node, function))
-                elif isinstance(node, cst.Attribute) and node.attr.value == name and parsed.is_load(node):
+                elif node.attr.value == name and not _in_import(parsed, node) and parsed.is_load(node):
                     target = self.definition_of(parsed, node)
                     if target is function:
                         found.append(self.reference(parsed, node, function))
@@ -251,9 +250,9 @@ class FunctionsMixin:
         if key not in self._memo:
             name = method.short
             self._memo[key] = any(
-                isinstance(node, cst.Attribute) and node.attr.value == name and parsed.is_load(node)
-                and self.definition_of(parsed, node) is None and not self.receiver_known(parsed, node.value)
-                for parsed in self.modules(self.files_mentioning(name)) for node in parsed.nodes)
+                parsed.is_load(node) and self.definition_of(parsed, node) is None
+                and not self.receiver_known(parsed, node.value)
+                for parsed in self.modules(self.files_mentioning(name)) for node in parsed.attributes_named(name))
         return self._memo[key]
 
     def receiver_known(self, parsed: ParsedModule, receiver: cst.BaseExpression) -> bool:

@@ -50,6 +50,7 @@ class ParsedModule:
         # facts other modules compute from `tree` alone, under a key of their own: made once per file and run,
         # for every recipe applied to the service (the import audit's walk, say)
         self.memo: dict = {}
+        self._of_type: dict[tuple[type, ...], tuple[cst.CSTNode, ...]] = {}  # of_type's answers
 
     # ----- metadata ----------------------------------------------------------------------------
     # Each provider is resolved on first use only (metadata is most of a run's time, and most questions
@@ -174,6 +175,48 @@ class ParsedModule:
         """Every node of the file, in source order (the parent map already holds them)."""
         return [self.tree, *self._parent_map.keys()]
 
+    def of_type(self, *node_classes: type) -> list:
+        """Every node of the file that is an instance of any of `node_classes` (abstract libcst classes such as
+        cst.BaseExpression included), in source order: `[n for n in nodes if isinstance(n, node_classes)]`,
+        read from an index of the nodes by class made once per file. The walk with isinstance costs a call into
+        abc for every node of the file that is not of the class (libcst's classes are ABCs); here a class is
+        tested once per node class, and only against the classes present in the file."""
+        found = self._of_type.get(node_classes)
+        if found is None:
+            matching = _matching_classes(node_classes)
+            by_class = self._by_class
+            ranks = [by_class[kind] for kind in by_class if matching[kind]]
+            if len(ranks) == 1:
+                indices = ranks[0]
+            else:
+                indices = sorted(rank for group in ranks for rank in group)
+            nodes = self.nodes
+            found = self._of_type[node_classes] = tuple(nodes[i] for i in indices)
+        return list(found)
+
+    def attributes_named(self, attr: str) -> list[cst.Attribute]:
+        """Every `<something>.<attr>` of the file, in source order: of_type(cst.Attribute) with that attr."""
+        return list(self._attributes_by_name.get(attr, ()))
+
+    @cached_property
+    def _attributes_by_name(self) -> dict[str, list[cst.Attribute]]:
+        by_name: dict[str, list[cst.Attribute]] = {}
+        for node in self.of_type(cst.Attribute):
+            by_name.setdefault(node.attr.value, []).append(node)
+        return by_name
+
+    @cached_property
+    def _by_class(self) -> dict[type, list[int]]:
+        """node class -> the ranks (in `nodes`) of the file's nodes of exactly that class, ascending."""
+        by_class: dict[type, list[int]] = {}
+        for rank, node in enumerate(self.nodes):
+            group = by_class.get(node.__class__)
+            if group is None:
+                by_class[node.__class__] = [rank]
+            else:
+                group.append(rank)
+        return by_class
+
     def source_order(self, node: cst.CSTNode) -> int:
         """The node's rank in `nodes`: sorting nodes by it sorts them by where they start (a parent before
         its children) without resolving positions."""
@@ -294,6 +337,23 @@ class ParsedModule:
                         if isinstance(target, cst.Name):
                             defined[target.value] = small
         return defined
+
+
+class _Matching(dict):
+    """node class -> is it a subclass of any of `classes`, learnt on first sight (a dict lookup afterwards)."""
+
+    def __init__(self, classes: tuple[type, ...]) -> None:
+        super().__init__()
+        self.classes = classes
+
+    def __missing__(self, kind: type) -> bool:
+        self[kind] = found = issubclass(kind, self.classes)
+        return found
+
+
+@functools.lru_cache(maxsize=None)
+def _matching_classes(classes: tuple[type, ...]) -> _Matching:
+    return _Matching(classes)
 
 
 @functools.lru_cache(maxsize=None)
