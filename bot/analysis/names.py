@@ -50,6 +50,10 @@ def import_from_module(node: cst.ImportFrom, package: str) -> str:
     return absolute("." * len(node.relative) + module, package)
 
 
+# Whitespace and comments: their fields hold strings only, so they never have children (half of a file's nodes).
+TRIVIA = frozenset({cst.SimpleWhitespace, cst.Newline, cst.Comment})
+
+
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """`node` and everything under it, in source order (no metadata needed)."""
     stack = [node]
