@@ -45,7 +45,7 @@ class ParsedModule:
 
     def __post_init__(self) -> None:
         self.wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
-        self._qualified: dict[cst.CSTNode, Collection[QualifiedName]] = {}
+        self._qualified: dict[int, Collection[QualifiedName]] = {}  # id(node) -> qualified_names(node)
         self._children: dict[int, list[cst.CSTNode]] = {}  # id(node) -> children(node), see _known_children
         # facts other modules compute from `tree` alone, under a key of their own: made once per file and run,
         # for every recipe applied to the service (the import audit's walk, say)
@@ -116,10 +116,10 @@ class ParsedModule:
         """What QualifiedNameProvider gives for `node`, computed from the node's scope when asked: the
         provider walks the whole file once more (a third of a file's metadata time) only to store, for every
         node, this same lazily computed value."""
-        found = self._qualified.get(node)
+        found = self._qualified.get(id(node))
         if found is None:
             scope = self.scope(node)
-            found = self._qualified[node] = scope.get_qualified_names_for(node) if scope is not None else set()
+            found = self._qualified[id(node)] = scope.get_qualified_names_for(node) if scope is not None else set()
         return found
 
     def context(self, node: cst.CSTNode) -> ExpressionContext | None:

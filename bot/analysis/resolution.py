@@ -28,7 +28,7 @@ from libcst._nodes.internal import CodegenState
 from libcst._typed_visitor import CSTTypedVisitorFunctions
 from libcst.metadata import ExpressionContext, Scope
 
-from .names import TRIVIA, children
+from .names import TOKENS, TRIVIA, children
 
 try:
     from libcst.metadata import expression_context_provider as _context_module
@@ -72,13 +72,14 @@ class _Driven:
     """Makes a libcst CSTVisitor walk children itself: on_visit runs the visitor's visit_<Node> and, unless
     it returned False, each child's on_visit/on_leave in libcst's order, then returns False so that
     CSTNode.visit (still used by the visitor's own `node.x.visit(self)` calls) never rebuilds the node.
-    Trivia (whitespace and comments, half of a file's nodes) have neither children nor hooks in libcst's
-    visitors: the walk steps over them without a call, and records for them what on_leave would (the scope
-    visitor their scope), in the same order."""
+    Trivia (whitespace and comments, half of a file's nodes) and tokens (punctuation, operators: whitespace
+    inside) have no hooks in libcst's visitors: the walk steps over them without visiting them, and records
+    for them what on_leave would (the scope visitor their scope), in the same order."""
 
     _visits: ClassVar[dict[type, object]]
     _leaves: ClassVar[dict[type, object]]
     _trivia: ClassVar[frozenset[type]]
+    _tokens: ClassVar[frozenset[type]]
     known_children: Mapping[int, list[cst.CSTNode]] = MappingProxyType({})  # id(node) -> children(node), read already
     # set_metadata, for a visitor whose on_leave records every node (the scope visitor)
     record: Callable[[cst.CSTNode, object], None] | None = None
@@ -86,8 +87,9 @@ class _Driven:
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         cls._visits, cls._leaves = {}, {}
-        cls._trivia = frozenset(kind for kind in TRIVIA
-                                if _hook(cls, kind, "visit_") is None and _hook(cls, kind, "leave_") is None)
+        cls._trivia, cls._tokens = (
+            frozenset(kind for kind in kinds if _hook(cls, kind, "visit_") is None and _hook(cls, kind, "leave_") is None)
+            for kinds in (TRIVIA, TOKENS))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind = node.__class__
@@ -98,15 +100,30 @@ class _Driven:
             below = self.known_children.get(id(node))
             if below is None:
                 below = children(node)
-            on_visit, on_leave, trivia, record = self.on_visit, self.on_leave, self._trivia, self.record
+            on_visit, on_leave, trivia, tokens, record = (
+                self.on_visit, self.on_leave, self._trivia, self._tokens, self.record)
             for child in below:
-                if child.__class__ in trivia:
+                kind = child.__class__
+                if kind in trivia:
                     if record is not None:
                         record(child, self.scope)
+                elif kind in tokens:
+                    if record is not None:
+                        self._record_token(child)
                 else:
                     on_visit(child)
                     on_leave(child)
         return False
+
+    def _record_token(self, node: cst.CSTNode) -> None:
+        """What visiting a token would record: its whitespace's, then its own."""
+        below = self.known_children.get(id(node))
+        for child in children(node) if below is None else below:
+            if child.__class__ in self._trivia:
+                self.record(child, self.scope)
+            else:
+                self._record_token(child)
+        self.record(node, self.scope)
 
     def on_leave(self, node: cst.CSTNode) -> None:
         kind = node.__class__
@@ -121,21 +138,23 @@ class _ContextVisitor(_Driven, ExpressionContextVisitor):
     pass
 
 
-_ASSIGNMENT_LIKE: dict[type, bool] = {}
-
-
 class _ScopeVisitor(_Driven, ScopeVisitor):
+    # node class -> (is it assignment-like, its leave_<Node> hook): ScopeVisitor.on_leave's class test, made once
+    # per class (isinstance against libcst's ABC-based classes costs a call into abc for every node)
+    _leaving: ClassVar[dict[type, tuple[bool, object]]] = {}
+
     def on_leave(self, node: cst.CSTNode) -> None:
-        # ScopeVisitor.on_leave, its class test cached per node class (isinstance against libcst's ABC-based
-        # classes costs a call into abc for every node)
-        self.record(node, self.scope)  # the provider's set_metadata
+        scope = self.scope
+        self.record(node, scope)  # the provider's set_metadata
         kind = node.__class__
-        like = _ASSIGNMENT_LIKE.get(kind)
-        if like is None:
-            like = _ASSIGNMENT_LIKE[kind] = issubclass(kind, _ASSIGNMENT_LIKE_NODES)
+        found = self._leaving.get(kind)
+        if found is None:
+            found = self._leaving[kind] = (issubclass(kind, _ASSIGNMENT_LIKE_NODES), _hook(type(self), kind, "leave_"))
+        like, leave = found
         if like:
-            self.scope._assignment_count += 1
-        _Driven.on_leave(self, node)
+            scope._assignment_count += 1
+        if leave is not None:
+            leave(self, node)
 
 
 def expression_contexts(module: cst.Module, known_children: Mapping[int, list[cst.CSTNode]] = MappingProxyType({})
