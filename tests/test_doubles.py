@@ -11,7 +11,8 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from bot.analysis import import_from_module
+from bot.analysis import ServiceAnalysis, import_from_module
+from bot.analysis.doubles import DoubleValues
 from bot.analysis.migration_map import MigrationMapError, format_path, member_path, parse_migration_map
 from bot.change.doubles import migration_rules, double_rules
 from bot.change.edit_plan import EditPlan
@@ -303,6 +304,34 @@ def test_fixtures_are_found_by_their_pytest_name_nearest_conftest_first():
     })
     assert "client.open.side_effect" in files["tests/unit/test_a.py"]
     assert "client.connect.side_effect" in files["tests/test_b.py"]  # the root conftest's client is no Client
+
+
+def test_a_patcher_re_exported_under_another_name_is_still_followed():
+    files, _ = migrate({
+        **service(),
+        "tests/helpers.py": "from unittest.mock import patch as swap\n",
+        "tests/test_a.py": """
+            from tests.helpers import swap
+
+
+            @swap("pkg.adapter.Client")
+            def test_it(client_cls):
+                client_cls.return_value.connect.assert_called_once()
+            """,
+    })
+    test = files["tests/test_a.py"]
+    assert '@swap("pkg.adapter.NewClient")' in test and "client_cls.return_value.open" in test
+
+
+@pytest.mark.parametrize(("extra", "mocks"), [
+    ({}, False),  # no file names a mock: the rules skip the service's tests
+    ({"tests/helpers.py": "from unittest.mock import patch as swap\n"}, True),
+    ({"tests/conftest.py": "import pytest\n\n@pytest.fixture\ndef c(monkeypatch):\n    return monkeypatch\n"}, True),
+    ({"tests/mock.py": "def patch(target):\n    return target\n"}, True),  # resolves like the `mock` package
+])
+def test_a_service_holds_mocks_when_some_file_can_make_one(extra, mocks):
+    files = {**service(test_a="def test_it():\n    assert True\n"), **extra}
+    assert DoubleValues(ServiceAnalysis(files)).any_mocks() is mocks
 
 
 def test_patch_decorators_hand_their_mocks_bottom_up_after_self():

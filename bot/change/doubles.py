@@ -73,7 +73,8 @@ class Doubles:
         self._outcomes: dict[str, TargetOutcome] = {}
         self._test_files: list[ParsedModule] | None = None
         self.used_members: dict[tuple, set[str]] = {}
-        self._acts = bool(original.files_mentioning(*mapping.old_modules)) if mapping.old_modules else False
+        self._acts = bool(mapping.old_modules and original.files_mentioning(*mapping.old_modules)
+                          and self.values.any_mocks())
 
     def _edited(self, path: str) -> cst.Module | None:
         file = self.run.files.get(path)
@@ -81,7 +82,8 @@ class Doubles:
 
     @property
     def acts(self) -> bool:
-        """The service uses something the map changes (else no double can need to follow)."""
+        """The service uses something the map changes and its files can hold mocks (else no double can need
+        to follow)."""
         return self._acts
 
     def test_files(self) -> list[ParsedModule]:

@@ -91,6 +91,16 @@ class DoubleValues:
 
     # ----- files and patches --------------------------------------------------------------------
 
+    def any_mocks(self) -> bool:
+        """Whether the service can hold a mock at all. Every Double starts at a call of unittest.mock's (or
+        `mock`'s) API, reached through an import that spells "mock" in some file of the service (re-exports
+        included), or at pytest-mock's `mocker*` / pytest's `monkeypatch` fixtures; a module of the service's
+        own named `mock` would resolve like the library. A service with none of these (most services: their
+        tests use no mocks) needs no walk over its tests, and the rules skip it before parsing them."""
+        analysis = self.analysis
+        return (bool(analysis.files_mentioning("mock", "monkeypatch"))
+                or any("mock" in path.lower() for path in analysis.files))
+
     def mock_files(self) -> list[ParsedModule]:
         """The service's files that use mocking (their text mentions it)."""
         return list(self.analysis.modules(self.analysis.files_mentioning("mock", "patch", "monkeypatch")))
