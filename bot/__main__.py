@@ -1,6 +1,4 @@
-import sys
-
-from bot.cli import main
+from bot.cli import program
 
 if __name__ == "__main__":  # not when a spawned worker process imports it (bot.parallel)
-    sys.exit(main())
+    program()

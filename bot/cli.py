@@ -9,6 +9,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from bot.change.recipe import BrokenRecipe, Recipe, load_recipe, load_recipes, recipe_folders
 from bot.change.recipe_sources import installed_sources, no_recipes_found, recipe_origins
@@ -18,6 +19,7 @@ from bot.errors import BotError, ConfigError, RecipeError, UsageError
 from bot.gitops import GitRepo
 from bot.parallel import MAX_DEFAULT_WORKERS, default_workers
 from bot.plan.shards import matrix, parse_shard
+from bot.process_exit import exit_program
 from bot.publish.status import format_table, state_counts, wave_name
 from bot.reviewers import check_reviewers
 from bot.runlock import repo_lock
@@ -28,6 +30,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def main(argv: list[str] | None = None) -> int:
     with reader_may_leave(), _fewer_collections():  # `upgrade-bot status | head -1` is not an error
         return _main(argv)
+
+
+def program() -> NoReturn:
+    """The `upgrade-bot` program (its console script and `python -m bot`): main's exit code, ended quickly."""
+    exit_program(main())
 
 
 # CPython's cyclic collector runs a young pass every 700 new container objects and a full pass over the heap

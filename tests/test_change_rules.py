@@ -452,3 +452,50 @@ def test_an_edit_of_a_node_outside_the_file_is_refused():
     plan, module = plan_of("x = f(a)\n")
     with pytest.raises(ValueError, match=r"svc/app.py: rule R001 names a node that is not in the file's tree \(`f\(a\)`\)"):
         plan.replace(cst.parse_expression("f(a)"), cst.parse_expression("g()"), rule="R001")
+
+
+def test_import_audit_reads_a_files_own_tree_as_its_walk_of_each_statement_does():
+    """The audit's facts of an unedited file come from the node index (_learn); those of an edited statement from
+    a walk (_walk_statement): both must find the same imports, bindings, chains and patch calls, in order."""
+    from bot.analysis.parsed import ParsedModule
+    from bot.change.import_audit import _learn, _walk_statement
+
+    text = textwrap.dedent('''\
+        """Doc."""
+        import os.path, json as j
+        from pkg.sub import thing as other
+        if TYPE_CHECKING: import typing_extensions
+        try:
+            from a.b import c
+        except ImportError:
+            c = None
+        @patch("pkg.mod.Client.connect")
+        class Test(Base.Mixin):
+            x: int = os.path.sep
+            def method(self, first, *rest, key=a.b.c(1).d.e, **kw):
+                with open(p) as (f, g), mock.patch.object(pkg.Client, "close") as closed:
+                    for i, (k, v) in enumerate(pkg.sub.items()):
+                        if (n := len(k)) > 2:
+                            monkeypatch.setattr(pkg.sub.mod, "name", lambda s: s.attr.chain)
+                return [y for y in rest if y.value], json.loads(kw["k"]).field.more
+        def outer():
+            global G
+            del j.thing
+            async with x as (y):
+                pass
+    ''')
+    tree = cst.parse_module(text)
+    parsed = ParsedModule("svc/app.py", "app", "", text, tree)
+    learnt = _learn(parsed)
+    assert list(learnt) == [id(top) for top in tree.body]
+    for top in tree.body:
+        imports, bound, uses = _walk_statement(top)
+        _, imports_learnt, bound_learnt, uses_learnt = learnt[id(top)]
+        assert len(imports) == len(imports_learnt) and all(a[0] is b[0] and a[1] is b[1] for a, b in zip(imports, imports_learnt))
+        assert bound == bound_learnt
+        assert len(uses) == len(uses_learnt) and all(
+            len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b)) for a, b in zip(uses, uses_learnt))
+    facts = [learnt[id(top)] for top in tree.body]
+    assert sum(len(f[1]) for f in facts) == 3  # `if ...: import` on one line is not the walk's import either
+    assert [u[1] for f in facts for u in f[3] if u[1]][:2] == ["Base.Mixin", "os.path.sep"]
+    assert sum(1 for f in facts for u in f[3] if u[1] is None) == 3  # patch, patch.object, setattr
