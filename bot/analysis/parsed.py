@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
-from itertools import repeat
+from itertools import chain, repeat
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, Collection, Iterator, Mapping
@@ -196,12 +196,8 @@ class ParsedModule:
             matching = _matching_classes(node_classes)
             by_class = self._by_class
             ranks = [by_class[kind] for kind in by_class if matching[kind]]
-            if len(ranks) == 1:
-                indices = ranks[0]
-            else:
-                indices = sorted(rank for group in ranks for rank in group)
-            nodes = self.nodes
-            found = self._of_type[node_classes] = tuple(nodes[i] for i in indices)
+            indices = ranks[0] if len(ranks) == 1 else sorted(chain.from_iterable(ranks))
+            found = self._of_type[node_classes] = tuple(map(self.nodes.__getitem__, indices))
         return list(found)
 
     def attributes_named(self, attr: str) -> list[cst.Attribute]:
