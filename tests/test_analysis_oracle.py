@@ -13,7 +13,7 @@ from libcst.metadata import (ExpressionContextProvider, ImportAssignment, Metada
                              QualifiedNameProvider, ScopeProvider)
 
 from bot.analysis import ServiceAnalysis, resolution
-from bot.analysis.names import children
+from bot.analysis.names import TOKENS, TRIVIA, children
 from bot.analysis.parsed import ParsedModule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -239,11 +239,15 @@ def assert_children_are_libcsts(paths) -> None:
             node = stack.pop()
             expected = node.children
             assert [id(c) for c in children(node)] == [id(c) for c in expected], (path, node)
+            # the walks skip trivia's children and visit no token: trivia have none, tokens hold trivia and tokens
+            assert type(node) not in TRIVIA or not expected, (path, node)
+            assert type(node) not in TOKENS or all(type(c) in TRIVIA | TOKENS for c in expected), (path, node)
             stack.extend(expected)
 
 
 def test_children_are_libcsts_in_libcsts_order_on_the_examples():
-    """bot.analysis reads a node's children from its fields (libcst rebuilds the node to find them)."""
+    """bot.analysis reads a node's children from its fields (libcst rebuilds the node to find them), and skips
+    whitespace and punctuation where they hold nothing else."""
     paths = [p for p in corpus_files() if p.relative_to(ROOT).parts[0] == "examples"]
     assert len(paths) > 200
     assert_children_are_libcsts(paths)

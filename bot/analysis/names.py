@@ -50,6 +50,27 @@ def import_from_module(node: cst.ImportFrom, package: str) -> str:
     return absolute("." * len(node.relative) + module, package)
 
 
+# Whitespace and comments: their fields hold strings only, so they never have children (half of a file's nodes).
+TRIVIA = frozenset({cst.SimpleWhitespace, cst.Newline, cst.Comment})
+
+
+def _subclasses(*bases: type) -> Iterator[type]:
+    for base in bases:
+        for kind in base.__subclasses__():
+            yield kind
+            yield from _subclasses(kind)
+
+
+# Punctuation, operators and whitespace groups: their fields hold whitespace (TRIVIA or TOKENS) only.
+TOKENS = frozenset({
+    cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual, cst.ImportStar, cst.Asynchronous,
+    cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace,
+    cst.RightCurlyBrace, cst.TrailingWhitespace, cst.EmptyLine, cst.ParenthesizedWhitespace,
+    *(kind for kind in _subclasses(cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp)
+      if getattr(cst, kind.__name__, None) is kind),  # libcst's own classes (not the ones its add_slots replaced)
+})
+
+
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """`node` and everything under it, in source order (no metadata needed)."""
     stack = [node]

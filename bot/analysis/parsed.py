@@ -23,7 +23,7 @@ from libcst.metadata import (
 )
 
 from . import resolution
-from .names import children, dotted_name, import_from_module
+from .names import TRIVIA, children, dotted_name, import_from_module
 
 _COMPOUND = (cst.With, cst.For, cst.While, cst.If, cst.Try, cst.FunctionDef, cst.ClassDef)
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -45,8 +45,8 @@ class ParsedModule:
 
     def __post_init__(self) -> None:
         self.wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
-        self._qualified: dict[cst.CSTNode, Collection[QualifiedName]] = {}
-        self._children: dict[int, list[cst.CSTNode]] = {}  # id(node) -> children(node), see _children_of
+        self._qualified: dict[int, Collection[QualifiedName]] = {}  # id(node) -> qualified_names(node)
+        self._children: dict[int, list[cst.CSTNode]] = {}  # id(node) -> children(node), see _known_children
         # facts other modules compute from `tree` alone, under a key of their own: made once per file and run,
         # for every recipe applied to the service (the import audit's walk, say)
         self.memo: dict = {}
@@ -58,7 +58,7 @@ class ParsedModule:
 
     def resolved(self, provider) -> Mapping:
         if provider is ParentNodeProvider:
-            return self._parent_map  # same mapping, built without libcst's visitor machinery (2-3x faster)
+            return self.parents  # same mapping, built without libcst's visitor machinery (2-3x faster)
         if self.own_resolution and provider not in self.wrapper._metadata and _needs_scopes(provider):
             self._resolve_scopes(with_scopes=provider is not ExpressionContextProvider)
         computed = self.wrapper._metadata
@@ -73,10 +73,10 @@ class ParsedModule:
         providers' results: `wrapper.resolve`/`wrapper.visit` and providers depending on them reuse them."""
         computed = self.wrapper._metadata
         if ExpressionContextProvider not in computed:
-            computed[ExpressionContextProvider] = resolution.expression_contexts(self.tree, self._children_of)
+            computed[ExpressionContextProvider] = resolution.expression_contexts(self.tree, self._known_children)
         if with_scopes and ScopeProvider not in computed:
             computed[ScopeProvider] = resolution.scopes(self.tree, computed[ExpressionContextProvider],
-                                                       self._children_of)
+                                                       self._known_children)
 
     @property
     def metadata(self) -> "_LazyMetadata":
@@ -107,7 +107,7 @@ class ParsedModule:
         return resolution.line_spans(self.tree)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self._parent_map.get(node)
+        return self._parent_of.get(id(node))
 
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self.get(ScopeProvider, node)
@@ -116,10 +116,10 @@ class ParsedModule:
         """What QualifiedNameProvider gives for `node`, computed from the node's scope when asked: the
         provider walks the whole file once more (a third of a file's metadata time) only to store, for every
         node, this same lazily computed value."""
-        found = self._qualified.get(node)
+        found = self._qualified.get(id(node))
         if found is None:
             scope = self.scope(node)
-            found = self._qualified[node] = scope.get_qualified_names_for(node) if scope is not None else set()
+            found = self._qualified[id(node)] = scope.get_qualified_names_for(node) if scope is not None else set()
         return found
 
     def context(self, node: cst.CSTNode) -> ExpressionContext | None:
@@ -138,42 +138,52 @@ class ParsedModule:
     def scopes(self) -> Mapping[cst.CSTNode, Scope]:
         return self.resolved(ScopeProvider)
 
-    @property
+    @cached_property
     def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
-        return self._parent_map
+        """node -> its parent, every node of the tree but the module, in source order (ParentNodeProvider's)."""
+        return _ByNode(self._parent_of, self.nodes[1:])
 
     @property
     def positions(self) -> Mapping:
         return self.resolved(PositionProvider)
 
     @cached_property
-    def _parent_map(self) -> dict[cst.CSTNode, cst.CSTNode]:
-        parents: dict[cst.CSTNode, cst.CSTNode] = {}
+    def nodes(self) -> list[cst.CSTNode]:
+        """Every node of the file, in source order."""
+        return self._walked[0]
+
+    @cached_property
+    def _parent_of(self) -> dict[int, cst.CSTNode]:
+        """id(node) -> its parent (keyed by id: a node's hash is a Python-level call, and every node goes in; the
+        tree keeps every node alive, so no other node has the id of one of them)."""
+        return self._walked[1]
+
+    @property
+    def _known_children(self) -> dict[int, list[cst.CSTNode]]:
+        """id(node) -> children(node), as the walk read them (trivia aside), for the metadata visitors' walks.
+        Nodes outside the tree (a string annotation the scope visitor parses) are not in it."""
+        self._walked
+        return self._children
+
+    @cached_property
+    def _walked(self) -> tuple[list[cst.CSTNode], dict[int, cst.CSTNode]]:
+        """nodes and _parent_of, and _children filled, from one pre-order walk (so nodes are in source order)."""
+        parent_of: dict[int, cst.CSTNode] = {}
+        nodes = [self.tree]
         read = self._children
         below = read[id(self.tree)] = children(self.tree)
         stack: list[tuple[cst.CSTNode, cst.CSTNode]] = list(zip(reversed(below), repeat(self.tree)))
-        pop, extend = stack.pop, stack.extend
-        while stack:  # pre-order, so the keys are in source order
+        pop, extend, append = stack.pop, stack.extend, nodes.append
+        while stack:
             node, parent = pop()
-            parents[node] = parent
-            below = read[id(node)] = children(node)
-            if below:
-                extend(zip(reversed(below), repeat(node)))
-        return parents
-
-    def _children_of(self, node: cst.CSTNode) -> list[cst.CSTNode]:
-        """children(node), read once by the parent map's walk for the metadata visitors' walks (keyed by id:
-        a node's hash is a Python-level call). Nodes outside the tree (a string annotation the scope
-        visitor parses) are read from their fields."""
-        if not self._children:
-            self._parent_map
-        found = self._children.get(id(node))
-        return found if found is not None else children(node)
-
-    @cached_property
-    def nodes(self) -> list[cst.CSTNode]:
-        """Every node of the file, in source order (the parent map already holds them)."""
-        return [self.tree, *self._parent_map.keys()]
+            append(node)
+            key = id(node)
+            parent_of[key] = parent
+            if node.__class__ not in TRIVIA:  # childless, and half of a file's nodes
+                below = read[key] = children(node)
+                if below:
+                    extend(zip(reversed(below), repeat(node)))
+        return nodes, parent_of
 
     def of_type(self, *node_classes: type) -> list:
         """Every node of the file that is an instance of any of `node_classes` (abstract libcst classes such as
@@ -220,11 +230,11 @@ class ParsedModule:
     def source_order(self, node: cst.CSTNode) -> int:
         """The node's rank in `nodes`: sorting nodes by it sorts them by where they start (a parent before
         its children) without resolving positions."""
-        return self._ranks[node]
+        return self._ranks[id(node)]
 
     @cached_property
-    def _ranks(self) -> dict[cst.CSTNode, int]:
-        return {node: rank for rank, node in enumerate(self.nodes)}
+    def _ranks(self) -> dict[int, int]:
+        return {id(node): rank for rank, node in enumerate(self.nodes)}
 
     # ----- source text -------------------------------------------------------------------------
 
@@ -368,6 +378,29 @@ def _standalone(provider) -> bool:
     """libcst resolves the provider alone, in one call of its _gen (PositionProvider, ...)."""
     return (not provider.METADATA_DEPENDENCIES and not provider.gen_cache
             and not issubclass(provider, BatchableMetadataProvider))
+
+
+class _ByNode(Mapping):
+    """A read-only mapping keyed by nodes over a dict keyed by their ids (see ParsedModule._parent_of), its keys in
+    the order of `keys`."""
+
+    def __init__(self, by_id: dict[int, object], keys: list[cst.CSTNode]) -> None:
+        self._by_id, self._keys = by_id, keys
+
+    def __getitem__(self, node: cst.CSTNode):
+        return self._by_id[id(node)]
+
+    def get(self, node: cst.CSTNode, default=None):
+        return self._by_id.get(id(node), default)
+
+    def __contains__(self, node: object) -> bool:
+        return id(node) in self._by_id
+
+    def __iter__(self) -> Iterator[cst.CSTNode]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 class _LazyMetadata:

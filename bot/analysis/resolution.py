@@ -28,20 +28,21 @@ from libcst._nodes.internal import CodegenState
 from libcst._typed_visitor import CSTTypedVisitorFunctions
 from libcst.metadata import ExpressionContext, Scope
 
-from .names import children
+from .names import TOKENS, TRIVIA, children
 
 try:
+    from libcst.metadata import expression_context_provider as _context_module
     from libcst.metadata.expression_context_provider import ExpressionContextVisitor
     from libcst.metadata.scope_provider import _ASSIGNMENT_LIKE_NODES, ScopeVisitor
     AVAILABLE = hasattr(ScopeVisitor, "infer_accesses")
 except ImportError:  # pragma: no cover - a libcst that reorganised its providers
+    _context_module = None
     ExpressionContextVisitor = ScopeVisitor = object  # type: ignore[misc,assignment]
     _ASSIGNMENT_LIKE_NODES = ()
     AVAILABLE = False
 # start lines by libcst's own codegen with a state that counts lines only (see `lines`)
 LINES_AVAILABLE = hasattr(CodegenState, "record_syntactic_position") and hasattr(CodegenState, "before_codegen")
 
-ChildrenOf = Callable[[cst.CSTNode], "list[cst.CSTNode]"]
 _UNSET = object()
 
 
@@ -70,11 +71,25 @@ def _hook(visitor: type, kind: type, prefix: str):
 class _Driven:
     """Makes a libcst CSTVisitor walk children itself: on_visit runs the visitor's visit_<Node> and, unless
     it returned False, each child's on_visit/on_leave in libcst's order, then returns False so that
-    CSTNode.visit (still used by the visitor's own `node.x.visit(self)` calls) never rebuilds the node."""
+    CSTNode.visit (still used by the visitor's own `node.x.visit(self)` calls) never rebuilds the node.
+    Trivia (whitespace and comments, half of a file's nodes) and tokens (punctuation, operators: whitespace
+    inside) have no hooks in libcst's visitors: the walk steps over them without visiting them, and records
+    for them what on_leave would (the scope visitor their scope), in the same order."""
 
     _visits: ClassVar[dict[type, object]]
     _leaves: ClassVar[dict[type, object]]
-    children_of: ChildrenOf = staticmethod(children)
+    _trivia: ClassVar[frozenset[type]]
+    _tokens: ClassVar[frozenset[type]]
+    known_children: Mapping[int, list[cst.CSTNode]] = MappingProxyType({})  # id(node) -> children(node), read already
+    # set_metadata, for a visitor whose on_leave records every node (the scope visitor)
+    record: Callable[[cst.CSTNode, object], None] | None = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._visits, cls._leaves = {}, {}
+        cls._trivia, cls._tokens = (
+            frozenset(kind for kind in kinds if _hook(cls, kind, "visit_") is None and _hook(cls, kind, "leave_") is None)
+            for kinds in (TRIVIA, TOKENS))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind = node.__class__
@@ -82,11 +97,33 @@ class _Driven:
         if visit is _UNSET:
             visit = self._visits[kind] = _hook(type(self), kind, "visit_")
         if visit is None or visit(self, node) is not False:
-            on_visit, on_leave = self.on_visit, self.on_leave
-            for child in self.children_of(node):
-                on_visit(child)
-                on_leave(child)
+            below = self.known_children.get(id(node))
+            if below is None:
+                below = children(node)
+            on_visit, on_leave, trivia, tokens, record = (
+                self.on_visit, self.on_leave, self._trivia, self._tokens, self.record)
+            for child in below:
+                kind = child.__class__
+                if kind in trivia:
+                    if record is not None:
+                        record(child, self.scope)
+                elif kind in tokens:
+                    if record is not None:
+                        self._record_token(child)
+                else:
+                    on_visit(child)
+                    on_leave(child)
         return False
+
+    def _record_token(self, node: cst.CSTNode) -> None:
+        """What visiting a token would record: its whitespace's, then its own."""
+        below = self.known_children.get(id(node))
+        for child in children(node) if below is None else below:
+            if child.__class__ in self._trivia:
+                self.record(child, self.scope)
+            else:
+                self._record_token(child)
+        self.record(node, self.scope)
 
     def on_leave(self, node: cst.CSTNode) -> None:
         kind = node.__class__
@@ -98,45 +135,65 @@ class _Driven:
 
 
 class _ContextVisitor(_Driven, ExpressionContextVisitor):
-    _visits: ClassVar[dict[type, object]] = {}
-    _leaves: ClassVar[dict[type, object]] = {}
-
-
-_ASSIGNMENT_LIKE: dict[type, bool] = {}
+    pass
 
 
 class _ScopeVisitor(_Driven, ScopeVisitor):
-    _visits: ClassVar[dict[type, object]] = {}
-    _leaves: ClassVar[dict[type, object]] = {}
+    # node class -> (is it assignment-like, its leave_<Node> hook): ScopeVisitor.on_leave's class test, made once
+    # per class (isinstance against libcst's ABC-based classes costs a call into abc for every node)
+    _leaving: ClassVar[dict[type, tuple[bool, object]]] = {}
 
     def on_leave(self, node: cst.CSTNode) -> None:
-        # ScopeVisitor.on_leave, its class test cached per node class (isinstance against libcst's ABC-based
-        # classes costs a call into abc for every node)
-        self.provider.set_metadata(node, self.scope)
+        scope = self.scope
+        self.record(node, scope)  # the provider's set_metadata
         kind = node.__class__
-        like = _ASSIGNMENT_LIKE.get(kind)
-        if like is None:
-            like = _ASSIGNMENT_LIKE[kind] = issubclass(kind, _ASSIGNMENT_LIKE_NODES)
+        found = self._leaving.get(kind)
+        if found is None:
+            found = self._leaving[kind] = (issubclass(kind, _ASSIGNMENT_LIKE_NODES), _hook(type(self), kind, "leave_"))
+        like, leave = found
         if like:
-            self.scope._assignment_count += 1
-        _Driven.on_leave(self, node)
+            scope._assignment_count += 1
+        if leave is not None:
+            leave(self, node)
 
 
-def expression_contexts(module: cst.Module, children_of: ChildrenOf = children) -> Mapping[cst.CSTNode, ExpressionContext]:
-    """What ExpressionContextProvider gives for `module`."""
+def expression_contexts(module: cst.Module, known_children: Mapping[int, list[cst.CSTNode]] = MappingProxyType({})
+                        ) -> Mapping[cst.CSTNode, ExpressionContext]:
+    """What ExpressionContextProvider gives for `module` (known_children: id(node) -> children(node) for nodes
+    whose children were read already)."""
     collected = _Collected()
-    visitor = _ContextVisitor(collected, ExpressionContext.LOAD)
-    visitor.children_of = children_of
-    module.visit(visitor)
+
+    def driven(provider, context: ExpressionContext) -> _ContextVisitor:
+        visitor = _ContextVisitor(provider, context)
+        visitor.known_children = known_children
+        return visitor
+
+    # libcst's hooks make a new ExpressionContextVisitor (by its module-level name) for every assignment target,
+    # attribute receiver and subscript, which walks with libcst's node-rebuilding traversal: half of this pass.
+    # For the pass that name makes our driven visitor (the same class, the same answers); nothing resolves
+    # expression contexts on another thread meanwhile.
+    with _rebound(_context_module, "ExpressionContextVisitor", driven):
+        module.visit(driven(collected, ExpressionContext.LOAD))
     return MappingProxyType(collected.values)
 
 
+@contextmanager
+def _rebound(module, name: str, value: object) -> Iterator[None]:
+    before = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, before)
+
+
 def scopes(module: cst.Module, contexts: Mapping[cst.CSTNode, ExpressionContext],
-           children_of: ChildrenOf = children) -> Mapping[cst.CSTNode, Scope]:
+           known_children: Mapping[int, list[cst.CSTNode]] = MappingProxyType({})) -> Mapping[cst.CSTNode, Scope]:
     """What ScopeProvider gives for `module`, given its expression contexts."""
     collected = _Collected(contexts)
     visitor = _ScopeVisitor(collected)
-    visitor.children_of = children_of
+    visitor.known_children = known_children
+    visitor.record = collected.values.__setitem__
     module.visit(visitor)
     visitor.infer_accesses()
     return MappingProxyType(collected.values)

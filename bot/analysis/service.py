@@ -84,6 +84,9 @@ class ServiceCore:
         for path in sorted(self.files):
             self.path_of.setdefault(module_name(path)[0], path)
         self._definitions: dict[int, Definition] = {}  # id(node) -> its Definition
+        # id(node) -> (its module, names_of's answer): recipes ask about the same names again and again, and the
+        # answer follows the service's re-exports (keyed by id: a node's hash is a Python-level call)
+        self._names: dict[int, tuple[ParsedModule, frozenset[str]]] = {}
         self._memo: dict = {}  # answers of the analysis mixins, keyed by question
 
     # ----- files -----------------------------------------------------------------------------
@@ -147,6 +150,9 @@ class ServiceCore:
         """Absolute names a Name/Attribute may refer to: relative imports resolved, followed through the
         service's re-exports, "builtins." for builtins. Names local to a function are not included
         (see `definition_of` for those). A Call gets nothing: `fetch()` is not `fetch`."""
+        known = self._names.get(id(node))
+        if known is not None and known[0] is parsed:
+            return set(known[1])
         if not isinstance(node, (cst.Name, cst.Attribute)):
             return set()
         found = set()
@@ -160,6 +166,7 @@ class ServiceCore:
                     found.add(self.canonical(f"{parsed.dotted}.{qualified.name}"))
             else:
                 found.add(self.canonical(absolute(qualified.name, parsed.package)))
+        self._names[id(node)] = (parsed, frozenset(found))
         return found
 
     def refers_to(self, parsed: ParsedModule, node: cst.CSTNode, targets: Iterable[str]) -> bool:

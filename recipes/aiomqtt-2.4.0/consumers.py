@@ -65,8 +65,8 @@ def consumer_method(call: cst.CSTNode) -> str | None:
 def consumer_sites(parsed: ParsedModule) -> list[ConsumerSite]:
     """Every `async with` item of the file that opens a message stream, in source order."""
     sites = []
-    for node in parsed.nodes:
-        if isinstance(node, cst.With) and node.asynchronous:
+    for node in parsed.of_type(cst.With):
+        if node.asynchronous:
             for item in node.items:
                 kind = consumer_method(item.item)
                 if kind is not None:

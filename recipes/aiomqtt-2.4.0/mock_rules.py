@@ -86,8 +86,8 @@ def fixture_mocks(analysis: ServiceAnalysis) -> frozenset[str]:
 def client_mock_names(analysis: ServiceAnalysis, parsed: ParsedModule) -> set[str]:
     """Names that hold a mock of the Client class in this file (by the patch that creates them)."""
     names: set[str] = set()
-    for node in parsed.nodes:
-        if isinstance(node, cst.Call) and _patches_client(analysis, parsed, node):
+    for node in parsed.of_type(cst.Call):
+        if _patches_client(analysis, parsed, node):
             names |= _names_bound_to(parsed, node)
     return names
 
@@ -96,15 +96,14 @@ def fixture_mock_names(analysis: ServiceAnalysis, parsed: ParsedModule) -> set[s
     """pytest fixtures defined in this file that return or yield a Client mock."""
     mocks = client_mock_names(analysis, parsed)
     found = set()
-    for node in parsed.nodes:
-        if isinstance(node, (cst.Return, cst.Yield)):
-            value = node.value
-            patched = isinstance(value, cst.Call) and _patches_client(analysis, parsed, value)
-            if patched or (isinstance(value, cst.Name) and value.value in mocks):
-                function = parsed.enclosing_function(node)
-                if function is not None and any("fixture" in dotted_name(getattr(d.decorator, "func", d.decorator))
-                                                for d in function.decorators):
-                    found.add(function.name.value)
+    for node in parsed.of_type(cst.Return, cst.Yield):
+        value = node.value
+        patched = isinstance(value, cst.Call) and _patches_client(analysis, parsed, value)
+        if patched or (isinstance(value, cst.Name) and value.value in mocks):
+            function = parsed.enclosing_function(node)
+            if function is not None and any("fixture" in dotted_name(getattr(d.decorator, "func", d.decorator))
+                                            for d in function.decorators):
+                found.add(function.name.value)
     return found
 
 

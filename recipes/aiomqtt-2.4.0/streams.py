@@ -35,7 +35,7 @@ def stream_uses(analysis: ServiceAnalysis, parsed: ParsedModule, target: cst.Nam
     if scope is None or len(scope.assignments[target.value]) != 1:
         return f"`{target.value}` is bound more than once in this function, so its uses cannot be told apart."
     uses = StreamUses()
-    for node in sorted(analysis.reads_of(parsed, target), key=lambda n: _place(parsed, n)):
+    for node in _in_source_order(parsed, analysis.reads_of(parsed, target)):
         if not parsed.is_inside(node, block):
             return (f"The stream `{target.value}` is used after its `async with` block (line {parsed.line(node)}), "
                     "where 0.16 had closed it.")
@@ -51,6 +51,15 @@ def stream_uses(analysis: ServiceAnalysis, parsed: ParsedModule, target: cst.Nam
         else:
             uses.others.append(node)  # type: ignore[arg-type]
     return uses
+
+
+def _in_source_order(parsed: ParsedModule, reads: list[cst.Name]) -> list[cst.Name]:
+    """The reads by where they start. Names of the tree start in the order of their source ranks, which cost
+    nothing where positions cost a codegen pass of the file; a name outside the tree (a string annotation's)
+    has no rank, and fails on its position as it always did."""
+    if all(read in parsed.parents for read in reads):
+        return sorted(reads, key=parsed.source_order)
+    return sorted(reads, key=lambda n: _place(parsed, n))
 
 
 def _place(parsed: ParsedModule, node: cst.CSTNode) -> tuple[int, int]:

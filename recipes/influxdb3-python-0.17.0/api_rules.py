@@ -13,12 +13,15 @@ from .service_facts import InfluxRule
 FLUX_NOTE = ("InfluxDB 3 does not run Flux. Each query is a checklist item; simple pipelines come with a suggested "
              "SQL query and the change its consumer needs (Arrow table instead of FluxTables). Check the per-series "
              "caveats where noted.")
+_DELETE = frozenset({v2_api.DELETE_API})
 
 
 class _ApiCall(InfluxRule):
-    def api_call(self, node: cst.Call) -> str | None:
-        """The method of `<client>.<method>(...)` when the receiver may be an InfluxDB client."""
-        if isinstance(node.func, cst.Attribute) and self.facts.may_be_influx(node.func.value):
+    def api_call(self, node: cst.Call, methods) -> str | None:
+        """The method of `<client>.<method>(...)`, one of `methods`, when the receiver may be an InfluxDB client
+        (the method is tested first: may_be_influx prints the receiver's source)."""
+        if (isinstance(node.func, cst.Attribute) and node.func.attr.value in methods
+                and self.facts.may_be_influx(node.func.value)):
             return node.func.attr.value
         return None
 
@@ -71,7 +74,7 @@ class DeleteApi(_ApiCall):
         """, items=[4])]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.api_call(node) == v2_api.DELETE_API:
+        if self.api_call(node, _DELETE):
             self.item(node, "InfluxDBClient3 has no delete_api() and InfluxDB 3 has no delete-by-predicate: rely on "
                             "the database's retention period, or delete whole tables/databases with the server's CLI "
                             "or HTTP API.")
@@ -95,8 +98,8 @@ class ManagementApi(_ApiCall):
         """, items=[4])]
 
     def visit_Call(self, node: cst.Call) -> None:
-        method = self.api_call(node)
-        if method in v2_api.MANAGEMENT_APIS:
+        method = self.api_call(node, v2_api.MANAGEMENT_APIS)
+        if method:
             self.item(node, f"InfluxDBClient3 has no {method}(): databases (buckets) are created on first write and "
                             "managed with the server's CLI/HTTP API; Flux tasks, organizations, users and "
                             "authorizations have no v3 client API.")
@@ -120,8 +123,8 @@ class HealthCheck(_ApiCall):
         """, items=[4])]
 
     def visit_Call(self, node: cst.Call) -> None:
-        method = self.api_call(node)
-        if method in v2_api.HEALTH_METHODS and self.code(node.func.value) in self.facts.client_codes:
+        method = self.api_call(node, v2_api.HEALTH_METHODS)
+        if method and self.code(node.func.value) in self.facts.client_codes:
             self.item(node, f"InfluxDBClient3 has no {method}(); get_server_version() is the closest check (it raises "
                             "when the server is unreachable).", f"{self.code(node.func.value)}.get_server_version()")
 

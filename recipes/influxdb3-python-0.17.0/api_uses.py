@@ -15,6 +15,7 @@ from .query_items import advise
 from .service_index import ServiceIndex
 from .values import flux_text, text_origins
 
+_READS = (v2_api.QUERY_API, v2_api.DELETE_API)
 _FLUX_BUCKET = re.compile(r'from\s*\(\s*bucket\s*:\s*"([^"]*)"\s*\)')
 
 
@@ -38,7 +39,8 @@ class ApiUses:
 def api_uses(index: ServiceIndex, facts: ModuleFacts) -> ApiUses:
     uses = ApiUses()
     for call in facts.calls:
-        if not isinstance(call.func, cst.Attribute) or not facts.may_be_influx(call.func.value):
+        if (not isinstance(call.func, cst.Attribute) or call.func.attr.value not in _READS
+                or not facts.may_be_influx(call.func.value)):  # the method first: may_be_influx prints the receiver
             continue
         method = call.func.attr.value
         if method == v2_api.QUERY_API:

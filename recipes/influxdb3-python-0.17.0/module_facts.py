@@ -78,24 +78,11 @@ class ModuleFacts:
 
     def __init__(self, parsed: ParsedModule) -> None:
         self.parsed = parsed
-        self.calls: list[cst.Call] = []
-        self.names: list[cst.Name] = []  # outside import statements
-        self.attributes: list[cst.Attribute] = []
-        self.import_lines: list[cst.SimpleStatementLine] = []
-        in_imports: set[int] = set()
-        for node in parsed.nodes:
-            if isinstance(node, cst.Call):
-                self.calls.append(node)
-            elif isinstance(node, cst.Name):
-                if id(node) not in in_imports:
-                    self.names.append(node)
-            elif isinstance(node, cst.Attribute):
-                self.attributes.append(node)
-            elif isinstance(node, (cst.Import, cst.ImportFrom)):
-                in_imports.update(id(inner) for inner in walk(node))
-            elif isinstance(node, cst.SimpleStatementLine):
-                if any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in node.body):
-                    self.import_lines.append(node)
+        self.calls: list[cst.Call] = parsed.of_type(cst.Call)
+        self._imports: list[cst.CSTNode] = parsed.of_type(cst.Import, cst.ImportFrom)
+        # the lines holding an import (not `if x: import y`, a SimpleStatementSuite), each once, in source order
+        self.import_lines: list[cst.SimpleStatementLine] = list(dict.fromkeys(
+            line for line in map(parsed.parent, self._imports) if isinstance(line, cst.SimpleStatementLine)))
         self.from_imports: list[FromImport] = []
         self.module_imports: list[ModuleImport] = []
         self.listed: list[Listed] = []  # INF111
@@ -107,6 +94,12 @@ class ModuleFacts:
         self.client_renames: list[cst.Name] = []  # the client class's name where the import is renamed
         self.client_strings: list[cst.SimpleString] = []  # "InfluxDBClient" string annotations
         self._client_references()
+
+    @cached_property
+    def names(self) -> list[cst.Name]:
+        """The names outside import statements, in source order."""
+        in_imports = {id(inner) for statement in self._imports for inner in walk(statement)}
+        return [name for name in self.parsed.of_type(cst.Name) if id(name) not in in_imports]
 
     # ----- imports ------------------------------------------------------------------------------------
 

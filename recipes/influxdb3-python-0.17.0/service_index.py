@@ -51,7 +51,7 @@ class ServiceIndex:
         for parsed in self.analysis.modules(self.analysis.files_mentioning(name)):
             if parsed.path == besides:
                 continue
-            for node in parsed.nodes:
+            for node in parsed.of_type(cst.ImportFrom, cst.Import):
                 if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
                     source = import_from_module(node, parsed.package)
                     names = {dotted_name(alias.name) for alias in node.names}

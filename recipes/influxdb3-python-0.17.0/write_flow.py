@@ -380,7 +380,7 @@ def _hidden_uses(analysis: ServiceAnalysis, module: str, name: str) -> str | Non
     """Uses of the binding a search by name misses: `from module import name as other`, or the binding
     replaced from outside (`module.name = ...`, as tests do with a fake)."""
     for parsed in analysis.modules(analysis.files_mentioning(name)):
-        for node in parsed.nodes:
+        for node in parsed.of_type(cst.ImportFrom, cst.Attribute):
             if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar) \
                     and import_from_module(node, parsed.package) == module:
                 if any(dotted_name(alias.name) == name and alias.asname is not None for alias in node.names):

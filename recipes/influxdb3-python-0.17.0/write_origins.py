@@ -206,8 +206,8 @@ def _self_alias_of_local(analysis: ServiceAnalysis, parsed: ParsedModule, local:
     klass = parsed.method_class(function)
     if klass is None:
         return None
-    for node in parsed.nodes:
-        if not (isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.value, cst.Name)
+    for node in parsed.of_type(cst.Assign):
+        if not (len(node.targets) == 1 and isinstance(node.value, cst.Name)
                 and node.value.value == local.value and parsed.enclosing_function(node) is function):
             continue
         target = node.targets[0].target

@@ -112,7 +112,7 @@ class EventLoopUse:
 def find_event_loop_use(file: PytestFile) -> EventLoopUse:
     """The user event_loop fixtures of one file, and the sync code there that still requests one."""
     overrides, sync_requesters, sync_users = [], 0, []
-    for node in file.parsed.nodes:
+    for node in file.parsed.of_type(cst.Call, cst.FunctionDef):
         if isinstance(node, cst.Call) and file.needs_loop_fixture(node):
             sync_users.append((file.parsed.path, node))
         if not isinstance(node, cst.FunctionDef):

@@ -32,7 +32,7 @@ def _option_attribute(node: cst.BaseExpression) -> bool:
 
 def _assigned_values(parsed: ParsedModule) -> Iterable[tuple[cst.CSTNode, cst.BaseExpression]]:
     """(statement, value) of `x.option.asyncio_mode = value` and `setattr(x.option, "asyncio_mode", value)`."""
-    for node in parsed.nodes:
+    for node in parsed.of_type(cst.Assign, cst.Call):
         if isinstance(node, cst.Assign):
             for target in node.targets:
                 attribute = target.target

@@ -222,7 +222,7 @@ def loop_runs_can_be_awaited(run: "ServiceRun") -> bool:
     `usefixtures`/`getfixturevalue`, a fixture that cannot become async). That code would get a plain loop of its own
     (PA013), and what the fixture made in the tests' loop would then be used from another loop."""
     for file in files_mentioning_event_loop(run):
-        for node in file.parsed.nodes:
+        for node in file.parsed.of_type(cst.Call, cst.FunctionDef):
             if isinstance(node, cst.Call) and file.needs_loop_fixture(node):
                 return False
             if not (isinstance(node, cst.FunctionDef) and node.asynchronous is None

@@ -87,13 +87,12 @@ class AsyncioImports(_AsyncioRule):
                 self.imports.drop(alias)
 
     def _binds_plain_tenacity(self, exclude: cst.Import) -> bool:
-        for node in self.parsed.nodes:
-            if isinstance(node, cst.Import):
-                for alias in node.names:
-                    name = dotted_name(alias.name)
-                    if alias.asname is None and name.split(".")[0] == "tenacity" and not (
-                            node is exclude and name == names.ASYNCIO_MODULE):
-                        return True
+        for node in self.parsed.of_type(cst.Import):
+            for alias in node.names:
+                name = dotted_name(alias.name)
+                if alias.asname is None and name.split(".")[0] == "tenacity" and not (
+                        node is exclude and name == names.ASYNCIO_MODULE):
+                    return True
         return False
 
     def end_file(self) -> None:

@@ -31,22 +31,31 @@ class AsyncioUsage:
 
 def analyze(index: ServiceIndex, parsed: ParsedModule) -> AsyncioUsage:
     usage = AsyncioUsage()
-    for node in parsed.nodes:
-        if isinstance(node, cst.ImportFrom):
+    # A name refers to the module only when some file of the service spells `_asyncio` (see may_name): else the
+    # names are not asked about, which spares the file's scopes
+    kinds = _NAMES_TOO if index.may_name(_ASYNCIO_MODULE_NAME) else _IMPORTS_AND_STRINGS
+    for node in parsed.of_type(*kinds):
+        kind = type(node)
+        if kind is cst.ImportFrom:
             _classify_import_from(parsed, node, usage)
-        elif isinstance(node, cst.Import):
+        elif kind is cst.Import:
             if any(dotted_name(a.name) == names.ASYNCIO_MODULE for a in node.names):
                 usage.imports.append(node)
-        elif isinstance(node, cst.SimpleString):
+        elif kind is cst.SimpleString:
             value = node.evaluated_value
             if isinstance(value, str) and value.startswith(names.ASYNCIO_MODULE):
                 usage.patch_strings.append(node)
-        elif isinstance(node, (cst.Name, cst.Attribute)) and _is_module_object(index, parsed, node):
+        elif _is_module_object(index, parsed, node):
             if _is_safe_member_read(parsed, node):
                 usage.safe_reads += 1
             else:
                 usage.patches.append(node)
     return usage
+
+
+_ASYNCIO_MODULE_NAME = names.ASYNCIO_MODULE.rsplit(".", 1)[1]
+_IMPORTS_AND_STRINGS = (cst.ImportFrom, cst.Import, cst.SimpleString)
+_NAMES_TOO = (*_IMPORTS_AND_STRINGS, cst.Name, cst.Attribute)
 
 
 def _classify_import_from(parsed: ParsedModule, node: cst.ImportFrom, usage: AsyncioUsage) -> None:

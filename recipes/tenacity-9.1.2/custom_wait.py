@@ -140,13 +140,12 @@ def _field_values(index: ServiceIndex, parsed: ParsedModule,
             passed.append(positional[position].value)
         values += [(module, value) for value in passed]
     for module in analysis.modules(analysis.files_mentioning(attr)):
-        for node in module.nodes:
-            if isinstance(node, cst.Assign):
-                for target in node.targets:
-                    if isinstance(target.target, cst.Attribute) and target.target.attr.value == attr \
-                            and analysis.self_class(module, target.target.value) is None \
-                            and klass in analysis.instance_classes(module, target.target.value):
-                        values.append((module, node.value))
+        for node in module.of_type(cst.Assign):
+            for target in node.targets:
+                if isinstance(target.target, cst.Attribute) and target.target.attr.value == attr \
+                        and analysis.self_class(module, target.target.value) is None \
+                        and klass in analysis.instance_classes(module, target.target.value):
+                    values.append((module, node.value))
     return values
 
 

@@ -29,7 +29,7 @@ class Blocker:
 def find_blockers(index: ServiceIndex) -> list[Blocker]:
     blockers = []
     for parsed in index.relevant_modules():
-        for node in parsed.nodes:
+        for node in parsed.of_type(cst.ImportFrom, cst.Name, cst.Attribute, cst.Arg):
             what = None
             if isinstance(node, cst.ImportFrom) and _imports_retry_error(parsed, node):
                 what = "an import of RetryError"

@@ -25,6 +25,7 @@ class ServiceIndex:
         self.analysis = analysis
         self.relevant_paths = analysis.files_mentioning(*RELEVANT_WORDS)
         self._concurrency: dict[str, bool] = {}
+        self._may_name: dict[str, bool] = {}
 
     def relevant_modules(self) -> list[ParsedModule]:
         return list(self.analysis.modules(self.relevant_paths))
@@ -38,6 +39,16 @@ class ServiceIndex:
 
     def names_of(self, parsed: ParsedModule, node: cst.CSTNode) -> set[str]:
         return self.analysis.names_of(parsed, node)
+
+    def may_name(self, word: str) -> bool:
+        """Whether a name of the service can resolve to something spelled with `word` (`_asyncio`, say): only when
+        a Python file's path or text holds it, since names_of builds names from import statements, module paths
+        and the re-exports of the service's modules alone. False spares asking names_of (and resolving scopes)."""
+        found = self._may_name.get(word)
+        if found is None:
+            found = self._may_name[word] = any(word in path or word in text
+                                                for path, text in self.analysis.files.items())
+        return found
 
     def refers_to(self, parsed: ParsedModule, node: cst.CSTNode, targets: Iterable[str]) -> bool:
         return self.analysis.refers_to(parsed, node, targets)
@@ -80,17 +91,16 @@ class ServiceIndex:
     def _find_concurrency(self, parsed: ParsedModule) -> bool:
         if any(_is_concurrency_module(t) for t in _all_import_targets(parsed)):
             return True
-        for node in parsed.nodes:
-            if isinstance(node, cst.Call):
-                if self.names_of(parsed, node.func) & names.CONCURRENCY_CALLS:
-                    return True
-                if isinstance(node.func, cst.Attribute) and node.func.attr.value in names.CONCURRENCY_METHODS:
-                    return True
+        for node in parsed.of_type(cst.Call):
+            if self.names_of(parsed, node.func) & names.CONCURRENCY_CALLS:
+                return True
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value in names.CONCURRENCY_METHODS:
+                return True
         return False
 
 
 def _all_import_targets(parsed: ParsedModule) -> Iterator[str]:
-    for node in parsed.nodes:
+    for node in parsed.of_type(cst.Import, cst.ImportFrom):
         if isinstance(node, cst.Import):
             for alias in node.names:
                 yield dotted_name(alias.name)
