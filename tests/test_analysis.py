@@ -7,6 +7,7 @@ import libcst as cst
 import pytest
 
 from bot.analysis import ServiceAnalysis
+from bot.analysis.names import is_subclass
 from bot.analysis.service import SharedFiles
 from bot.model import ServiceSource
 
@@ -754,6 +755,12 @@ def test_of_type_gives_every_node_of_the_classes_in_source_order_abstract_classe
         found = parsed.of_type(*classes)
         assert len(found) == len({id(n) for n in found})
         assert all(a is b for a, b in zip(found, [n for n in parsed.nodes if isinstance(n, classes)], strict=True))
+    # the class test reads the MRO (abc's first negative answer for an abstract class walks all its subclasses)
+    node_classes = [getattr(cst, name) for name in dir(cst) if isinstance(getattr(cst, name), type)
+                    and issubclass(getattr(cst, name), cst.CSTNode)]
+    for bases in [cst.CSTNode, cst.BaseExpression, (cst.BaseSmallStatement, cst.Name), (cst.BaseBinaryOp, cst.Comma)]:
+        assert [is_subclass(k, bases) for k in node_classes + [str, list]] == \
+            [issubclass(k, bases) for k in node_classes + [str, list]]
     found = parsed.of_type(cst.Name)
     found.clear()  # a caller's list is its own
     assert [n.value for n in parsed.of_type(cst.Name)] == [

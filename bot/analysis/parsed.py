@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
-from itertools import repeat
+from itertools import chain, repeat
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, Collection, Iterator, Mapping
@@ -23,7 +23,7 @@ from libcst.metadata import (
 )
 
 from . import resolution
-from .names import TRIVIA, children, dotted_name, import_from_module
+from .names import TRIVIA, children, dotted_name, import_from_module, is_subclass
 
 _COMPOUND = (cst.With, cst.For, cst.While, cst.If, cst.Try, cst.FunctionDef, cst.ClassDef)
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -186,8 +186,8 @@ class ParsedModule:
         return nodes, parent_of
 
     def of_type(self, *node_classes: type) -> list:
-        """Every node of the file that is an instance of any of `node_classes` (abstract libcst classes such as
-        cst.BaseExpression included), in source order: `[n for n in nodes if isinstance(n, node_classes)]`,
+        """Every node of the file that is an instance of any of `node_classes` (libcst's classes, abstract ones
+        such as cst.BaseExpression included), in source order: `[n for n in nodes if isinstance(n, node_classes)]`,
         read from an index of the nodes by class made once per file. The walk with isinstance costs a call into
         abc for every node of the file that is not of the class (libcst's classes are ABCs); here a class is
         tested once per node class, and only against the classes present in the file."""
@@ -196,12 +196,8 @@ class ParsedModule:
             matching = _matching_classes(node_classes)
             by_class = self._by_class
             ranks = [by_class[kind] for kind in by_class if matching[kind]]
-            if len(ranks) == 1:
-                indices = ranks[0]
-            else:
-                indices = sorted(rank for group in ranks for rank in group)
-            nodes = self.nodes
-            found = self._of_type[node_classes] = tuple(nodes[i] for i in indices)
+            indices = ranks[0] if len(ranks) == 1 else sorted(chain.from_iterable(ranks))
+            found = self._of_type[node_classes] = tuple(map(self.nodes.__getitem__, indices))
         return list(found)
 
     def attributes_named(self, attr: str) -> list[cst.Attribute]:
@@ -357,7 +353,7 @@ class _Matching(dict):
         self.classes = classes
 
     def __missing__(self, kind: type) -> bool:
-        self[kind] = found = issubclass(kind, self.classes)
+        self[kind] = found = is_subclass(kind, self.classes)
         return found
 
 

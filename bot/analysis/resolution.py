@@ -28,7 +28,7 @@ from libcst._nodes.internal import CodegenState
 from libcst._typed_visitor import CSTTypedVisitorFunctions
 from libcst.metadata import ExpressionContext, Scope
 
-from .names import TOKENS, TRIVIA, children
+from .names import TOKENS, TRIVIA, children, is_subclass
 
 try:
     from libcst.metadata import expression_context_provider as _context_module
@@ -88,7 +88,7 @@ class _Driven:
         super().__init_subclass__(**kwargs)
         cls._visits, cls._leaves = {}, {}
         cls._trivia, cls._tokens = (
-            frozenset(kind for kind in kinds if _hook(cls, kind, "visit_") is None and _hook(cls, kind, "leave_") is None)
+            frozenset(k for k in kinds if _hook(cls, k, "visit_") is None and _hook(cls, k, "leave_") is None)
             for kinds in (TRIVIA, TOKENS))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
@@ -149,7 +149,7 @@ class _ScopeVisitor(_Driven, ScopeVisitor):
         kind = node.__class__
         found = self._leaving.get(kind)
         if found is None:
-            found = self._leaving[kind] = (issubclass(kind, _ASSIGNMENT_LIKE_NODES), _hook(type(self), kind, "leave_"))
+            found = self._leaving[kind] = (is_subclass(kind, _ASSIGNMENT_LIKE_NODES), _hook(type(self), kind, "leave_"))
         like, leave = found
         if like:
             scope._assignment_count += 1

@@ -226,7 +226,7 @@ class Doubles:
             module = self.meanings.module(dotted, after) if dotted else None
             if module is None:
                 continue
-            for node in _calls(module.tree):
+            for node in module.of_type(cst.Call):
                 callee = dotted_name(node.func)
                 if not callee:
                     continue
@@ -235,15 +235,6 @@ class Doubles:
                 if target is not None and (f"{target}.{rest}" if rest else target) == name:
                     found.append({a.keyword.value for a in node.args if a.keyword is not None})
         return found
-
-
-def _calls(tree: cst.CSTNode):
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Call):
-            yield node
-        stack.extend(children(node))
 
 
 def _doubles_fact(run, mapping: MigrationMap) -> Doubles:
@@ -436,8 +427,8 @@ class MockedMembers(_DoublesRule):
     def check(self, parsed: ParsedModule) -> None:
         doubles = self.doubles
         values = doubles.values
-        for node in parsed.nodes:
-            if isinstance(node, cst.Attribute) and node.attr.value not in MOCK_API:
+        for node in parsed.of_type(cst.Attribute):
+            if node.attr.value not in MOCK_API:
                 base = values.value(parsed, node.value)
                 if base is not None and base.anon is None:
                     self._member(parsed, node, base)
@@ -511,7 +502,7 @@ class MockedMembers(_DoublesRule):
         """`client.write_api.return_value = api` / `api = client.write_api.return_value` where what the accessor
         returned moved onto the client (`write_api().write` -> `write`): the alias is re-made on the client."""
         values = self.doubles.values
-        for node in parsed.nodes:
+        for node in parsed.of_type(cst.Return, cst.Assign):
             if isinstance(node, cst.Return) and node.value is not None:
                 raw = values.raw(parsed, node.value)
                 made = values.value(parsed, node.value) if not (isinstance(raw, Double) and raw.anon) else None
@@ -557,8 +548,8 @@ class MockedMembers(_DoublesRule):
         values = self.doubles.values
         used = cache[double.key] = set()
         for parsed in self.doubles.test_files():
-            for node in parsed.nodes:
-                if isinstance(node, cst.Attribute) and node.attr.value not in MOCK_API:
+            for node in parsed.of_type(cst.Attribute):
+                if node.attr.value not in MOCK_API:
                     base = values.value(parsed, node.value)
                     if base is not None and base.key == double.key:
                         used.add(node.attr.value)
@@ -710,7 +701,7 @@ class CallExpectations(_DoublesRule):
         values = self.doubles.values
         names = values.names(parsed)
         records = CallRecords(values)
-        for node in parsed.nodes:
+        for node in parsed.of_type(cst.Subscript, cst.Comparison, cst.Call):
             if isinstance(node, cst.Subscript):
                 self._subscript_read(parsed, records, node)
                 continue

@@ -115,8 +115,7 @@ class DoubleValues:
         found = self._patches.get(parsed.path)
         if found is None:
             names = self.names(parsed)
-            found = [site for node in parsed.nodes if isinstance(node, cst.Call)
-                     and (site := names.patch_site(node)) is not None]
+            found = [site for node in parsed.of_type(cst.Call) if (site := names.patch_site(node)) is not None]
             self._patches[parsed.path] = found
         return found
 
@@ -348,7 +347,7 @@ class DoubleValues:
         if self._equations is None:
             self._equations = {}
             for parsed in self.mock_files():
-                for node in parsed.nodes:
+                for node in parsed.of_type(cst.Assign, cst.Call):
                     if isinstance(node, cst.Assign):
                         for target in node.targets:
                             if isinstance(target.target, cst.Attribute) and target.target.attr.value == "side_effect":
