@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from bot.bundled import bundled
@@ -16,6 +15,7 @@ from bot.errors import ConfigError
 from bot.model import TIERS
 from bot.refnames import ref_name_problem
 from bot.reviewers import spelling_problem
+from bot.declared.toml_data import read_toml
 
 CONFIG_FILE = "upgrade-bot.toml"
 BUNDLED_RECIPES = bundled("recipes")
@@ -112,7 +112,7 @@ def load_config(repo_root: Path) -> Config:
 
 def _read_toml(path: Path) -> dict:
     try:
-        return tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+        return read_toml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path.name, "", f"cannot read: {exc}") from None
     except TOMLKitError as exc:

@@ -44,6 +44,8 @@ from typing import Any, Iterable, Mapping
 
 import tomlkit
 
+from bot.declared.toml_data import read_toml
+
 CALL = "()"  # a step of a member path: calling (a mock's return_value)
 MIGRATION_FILE = "migration.toml"
 
@@ -220,7 +222,7 @@ def load_migration_map(path: Path) -> MigrationMap:
     """The map in `path` (a migration.toml); MigrationMapError names the file and the key on bad input."""
     where = str(path)
     try:
-        data = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+        data = read_toml(path.read_text(encoding="utf-8"))
     except (OSError, tomlkit.exceptions.ParseError) as exc:
         raise MigrationMapError(f"{where}: {exc}") from None
     return parse_migration_map(data, where, path.parent)

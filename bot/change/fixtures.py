@@ -6,10 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomlkit
-
 from bot.change.recipe import Recipe
 from bot.model import ManualItem, ServiceSource
+from bot.declared.toml_data import read_toml
 
 
 @dataclass
@@ -39,7 +38,7 @@ def run_case(recipe: Recipe, case: Path) -> FixtureOutcome:
     nothing. Problems carry a diff of what was expected against what came out."""
     settings = {}
     if (case / "case.toml").is_file():
-        settings = tomlkit.parse((case / "case.toml").read_text(encoding="utf-8")).unwrap()
+        settings = read_toml((case / "case.toml").read_text(encoding="utf-8"))
     codemod = recipe.codemod(settings.get("options"))
     before = _read_tree(case / "before")
     # after/ holds only the files the recipe changes; every other file must come out as it went in

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import ClassVar
 
 import libcst as cst
-import tomlkit
 
 from bot.declared.classifiers import (ClassifierEdit, DroppedClassifier, drop_from_pyproject, drop_from_setup_cfg,
                                       excluded_version, left_behind)
@@ -26,6 +25,7 @@ from bot.declared.python_support import below_floor, tox_envs_below
 from bot.declared.setup_py import classifier_elements
 
 from .rule import REWRITE, Invalid, Rule, Valid
+from bot.declared.toml_data import read_toml
 
 UNEDITABLE = ("classifier naming Python {version}, which {requirement} no longer installs on; the bot does not "
               "edit it as written (built by code, on the key's own line, or a string with escapes)")
@@ -92,7 +92,7 @@ class PythonFloorRule(Rule):
 
 def python_floor_rule(rule_id: str, where: str | Path) -> type[PythonFloorRule]:
     """PythonFloorRule bound to the recipe whose folder holds `where` (its codemod module's __file__)."""
-    meta = tomlkit.parse((Path(where).parent / "recipe.toml").read_text(encoding="utf-8")).unwrap()["recipe"]
+    meta = read_toml((Path(where).parent / "recipe.toml").read_text(encoding="utf-8"))["recipe"]
     floor = meta["python-floor"]
     requirement = f"{meta.get('target-package', meta['package'])} {meta['version']}"
     older = f"3.{int(floor.split('.')[1]) - 1}"

@@ -14,7 +14,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import tomlkit
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -24,6 +23,7 @@ from bot.codemod import Codemod, NoCodemod
 from bot.declared.poetry_constraint import pep440
 from bot.errors import RecipeError
 from bot.model import RequirementEdit
+from bot.declared.toml_data import read_toml
 
 ACTIONS = ("set", "add", "replace", "remove")
 _ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
@@ -276,7 +276,7 @@ def load_option_specs(folder: Path) -> dict[str, OptionSpec]:
 
 def _read_recipe_toml(folder: Path) -> dict:
     try:
-        return tomlkit.parse((folder / "recipe.toml").read_text(encoding="utf-8")).unwrap()
+        return read_toml((folder / "recipe.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
         raise RecipeError(f"{folder / 'recipe.toml'}: cannot load: {exc}") from None
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import posixpath
 from typing import Iterable, Sequence
 
-import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from bot.errors import ConfigError
 from bot.declared.ini_text import IniSection
+from bot.declared.toml_data import read_toml
 
 ROOT = "."
 DEFAULT_PATTERNS = ("services/*",)
@@ -31,7 +31,7 @@ def root_is_project(paths: Iterable[str], read_text) -> bool:
     if "pyproject.toml" not in paths:
         return False
     try:
-        doc = tomlkit.parse(read_text("pyproject.toml")).unwrap()
+        doc = read_toml(read_text("pyproject.toml"))
     except (TOMLKitError, UnicodeDecodeError):
         return True  # discovery reports the broken file
     return "project" in doc or "poetry" in doc.get("tool", {}) or "dependency-groups" in doc

@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from bot.declared.pyproject import parse_pyproject
@@ -20,6 +19,7 @@ from bot.model import ServiceSource
 from bot.declared.pytest_config import pytest_configs_above
 from bot.declared.setup_cfg import file_references, parse_setup_cfg
 from bot.declared.setup_py import parse_setup_py
+from bot.declared.toml_data import read_toml
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -250,7 +250,7 @@ def _link_target(snapshot: Snapshot, path: str, all_paths: set[str]) -> str | No
 def _project_name(pyproject: str) -> str:
     """The root service's name: its project's name, else "root"."""
     try:
-        doc = tomlkit.parse(pyproject).unwrap() if pyproject else {}
+        doc = read_toml(pyproject) if pyproject else {}
     except TOMLKitError:
         return "root"
     name = doc.get("project", {}).get("name") or doc.get("tool", {}).get("poetry", {}).get("name")

@@ -1,16 +1,16 @@
 """The Python range a pyproject.toml declares, for the lock tools that must run on a Python it allows. Pure."""
 from __future__ import annotations
 
-import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from bot.validation.poetry_deps import pep440
+from bot.declared.toml_data import read_toml
 
 
 def project_python(pyproject: str, *, poetry: bool) -> str:
     """`requires-python` ("" when none); with poetry, Poetry's `python` dependency first, as PEP 440."""
     try:
-        document = tomlkit.parse(pyproject).unwrap()
+        document = read_toml(pyproject)
     except (TOMLKitError, ValueError):
         return ""  # the tool itself says what is wrong with the file
     if poetry:

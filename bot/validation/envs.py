@@ -28,10 +28,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from bot.declared.toml_data import read_toml
 from bot.validation.locked import (LOCK_FILES, UV_LOCK, LockReadError, lock_file, poetry_locked_pins,
                                    uv_export_command, uv_locked_pins)
 from bot.validation.poetry_deps import poetry_requirements
@@ -261,7 +261,7 @@ def _expand_lock(path: Path, expanded: ExpandedRequirements, selection: Selectio
 
 def _parse_toml(path: Path) -> dict:
     try:
-        return tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+        return read_toml(path.read_text(encoding="utf-8"))
     except Exception as error:  # tomlkit raises several unrelated types
         raise EnvBuildError(f"invalid TOML: {error}".splitlines()[0], path) from error
 

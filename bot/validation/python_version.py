@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tomlkit
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from tomlkit.exceptions import TOMLKitError
@@ -22,6 +21,7 @@ from bot.validation.envs import EnvBuildError, Interpreter
 from bot.validation.interpreters import (download, downloadable_minors, minor, own_interpreter,
                                          present_interpreters, version_key)
 from bot.validation.poetry_deps import pep440
+from bot.declared.toml_data import read_toml
 
 MAX_ATTEMPTS = 3  # interpreters tried before the environment is declared unbuildable
 
@@ -102,7 +102,7 @@ def _toml(path: Path) -> dict:
     if not path.is_file():
         return {}
     try:
-        document = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+        document = read_toml(path.read_text(encoding="utf-8"))
     except (TOMLKitError, UnicodeDecodeError, ValueError):
         return {}
     return document if isinstance(document, dict) else {}

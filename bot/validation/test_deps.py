@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomlkit
 from packaging.utils import canonicalize_name
 from tomlkit.exceptions import TOMLKitError
 
@@ -35,6 +34,7 @@ from bot.declared.setup_cfg import parse_setup_cfg
 from bot.declared.setup_py import parse_setup_py
 from bot.validation.ci_install import all_extras_command
 from bot.validation.locked import lock_file
+from bot.declared.toml_data import read_toml
 
 TEST_WORDS = frozenset({"test", "tests", "testing", "unittest", "unittests", "pytest", "dev", "develop", "development"})
 RUNTIME_FILES = ("requirements.txt", "requirements/base.txt", "requirements/main.txt", "requirements/prod.txt",
@@ -249,7 +249,7 @@ def read_pyproject(service_dir: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        document = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+        document = read_toml(path.read_text(encoding="utf-8"))
     except (TOMLKitError, UnicodeDecodeError, ValueError):
         return {}  # a broken file is reported by the environment builder, naming it
     return document if isinstance(document, dict) else {}
