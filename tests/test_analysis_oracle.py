@@ -271,7 +271,9 @@ def assert_text_positions_are_libcsts(text: str, where: object) -> None:
     assert [(type(n).__name__, p) for n, p in ours.positions.items()] == expected, where
     assert ours.wrapper.resolve(PositionProvider) is ours.positions
     if resolution.LINES_AVAILABLE:
-        assert [(type(n).__name__, span) for n, span in resolution.line_spans(ours.tree).items()] == \
+        spans = resolution.line_spans(ours.tree)  # by id(node), in the order positions were recorded
+        assert list(spans) == [id(n) for n in ours.positions], f"{where}: lines recorded otherwise than libcst's"
+        assert [(type(n).__name__, spans[id(n)]) for n in ours.positions] == \
             [(kind, (p.start.line, p.end.line)) for kind, p in expected], f"{where}: lines differ from libcst's"
         assert lines == [(type(n).__name__, ours.positions[n].start.line) for n in ours.nodes], where
 

@@ -96,14 +96,14 @@ class ParsedModule:
     def lines_of(self, node: cst.CSTNode) -> tuple[int, int]:
         """PositionProvider's start and end line of `node`, as line() reads them."""
         if self.own_lines and PositionProvider not in self.wrapper._metadata:
-            found = self._spans.get(node)
+            found = self._spans.get(id(node))
             if found is not None:
                 return found
         position = self.get(PositionProvider, node)  # a node outside the tree fails as it always did
         return position.start.line, position.end.line
 
     @cached_property
-    def _spans(self) -> Mapping[cst.CSTNode, tuple[int, int]]:
+    def _spans(self) -> dict[int, tuple[int, int]]:
         return resolution.line_spans(self.tree)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:

@@ -206,9 +206,10 @@ class _LineState(CodegenState):
     """libcst's PositionProvidingCodegenState reduced to lines: the same hooks, the same rule that a syntactic
     position (recorded inside a node's codegen, its start or end hoisted from a start_node or end_node) wins over
     the whole node's, but no columns, CodePosition or CodeRange objects, nor a regex split of every token (5x
-    cheaper on the example fleet)."""
+    cheaper on the example fleet). Spans are keyed by id(node) (CSTNode.__hash__ is a Python-level call, made
+    twice per node here)."""
 
-    def __init__(self, module: cst.Module, spans: dict[cst.CSTNode, tuple[int, int]]) -> None:
+    def __init__(self, module: cst.Module, spans: dict[int, tuple[int, int]]) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.line = 1
         self.starts: list[int] = []
@@ -225,27 +226,36 @@ class _LineState(CodegenState):
         self.starts.append(self.line)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self.starts.pop()
-        if node not in self.spans:
-            self.spans[node] = (start, self.line)
+        self.spans.setdefault(id(node), (self.starts.pop(), self.line))
 
-    @contextmanager
     def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
-                                  end_node: cst.CSTNode | None = None) -> Iterator[None]:
-        start = self.line
-        try:
-            yield
-        finally:
-            end = self.line
-            if start_node is not None:
-                start = self.spans[start_node][0]
-            if end_node is not None:
-                end = self.spans[end_node][1]
-            self.spans[node] = (start, end)
+                                  end_node: cst.CSTNode | None = None) -> "_SyntacticSpan":
+        return _SyntacticSpan(self, node, start_node, end_node)
 
 
-def line_spans(module: cst.Module) -> Mapping[cst.CSTNode, tuple[int, int]]:
-    """node -> (`.start.line`, `.end.line`) of PositionProvider's position, for every node of `module`."""
-    found: dict[cst.CSTNode, tuple[int, int]] = {}
+class _SyntacticSpan:
+    """The context record_syntactic_position gives: a class, not a @contextmanager generator (a codegen enters one
+    for every expression)."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: _LineState, node: cst.CSTNode, start_node: cst.CSTNode | None,
+                 end_node: cst.CSTNode | None) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = self.state.line
+
+    def __exit__(self, *exc_info) -> bool:
+        spans = self.state.spans
+        start = self.start if self.start_node is None else spans[id(self.start_node)][0]
+        end = self.state.line if self.end_node is None else spans[id(self.end_node)][1]
+        spans[id(self.node)] = (start, end)
+        return False
+
+
+def line_spans(module: cst.Module) -> dict[int, tuple[int, int]]:
+    """id(node) -> (`.start.line`, `.end.line`) of PositionProvider's position, for every node of `module`."""
+    found: dict[int, tuple[int, int]] = {}
     module._codegen(_LineState(module, found))
-    return MappingProxyType(found)
+    return found
