@@ -120,17 +120,23 @@ class GitSnapshot:
         self._trees: dict[str, str] = {"": bin_to_hex(repo._root_tree(sha)).decode()}
         self._links: set[str] = set()
         listing = repo._git("ls-tree", "-r", "-t", "-z", "--full-tree", sha)
+        # every tree's entries, in the tree's order (the listing's), for the commits written on this base
+        entries: dict[str, list[tuple[bytes, int, str]]] = {}
         for entry in listing.split("\0"):
             if not entry:
                 continue
             info, _, path = entry.partition("\t")
-            mode, kind, object_id = info.split()
+            octal, kind, object_id = info.split()
+            mode = int(octal, 8)
+            folder, _, name = path.rpartition("/")
+            entries.setdefault(folder, []).append((bytes.fromhex(object_id), mode, name))
             if kind == "blob":
                 self._blobs[path] = object_id
-                if int(mode, 8) == SYMLINK_MODE:
+                if mode == SYMLINK_MODE:
                     self._links.add(path)
             elif kind == "tree":
                 self._trees[path] = object_id
+        repo._listed_trees.update((bytes.fromhex(self._trees[folder]), listed) for folder, listed in entries.items())
 
     def paths(self) -> Iterable[str]:
         return list(self._blobs)
@@ -160,11 +166,15 @@ class GitRepo:
         self.path = Path(self.repo.working_tree_dir or self.repo.git_dir)
         self.remote = remote
         self._parsed_trees: dict[bytes, list[tuple[bytes, int, str]]] = {}
+        # the trees of the commits snapshot() listed, as _tree_entries gives them: read from that listing, not
+        # one object at a time (a first run's commits walk a hundred of them)
+        self._listed_trees: dict[bytes, list[tuple[bytes, int, str]]] = {}
         self._root_trees: dict[str, bytes] = {}  # commit id -> its tree's id (a commit never changes)
         self._remote_heads: dict[str, str] | None = None  # branch -> sha, listed on first use
         self._commit_settings: dict[str, dict[str, str | None] | None] = {}  # read on the first commit
         self._pinned_idents: dict[tuple, tuple[str, str] | None] = {}  # (identity, dates) -> git's lines
         self._commits_known: set[str] = set()  # ids checked to be commits (parents)
+        self._temporaries = 0  # tmp_obj_ files made (_temporary_object)
         self._objects = self.repo.odb.root_path()  # loose objects (shared by linked worktrees)
 
     @property
@@ -265,18 +275,35 @@ class GitRepo:
         target = os.path.join(folder, hexsha[2:])
         if os.path.exists(target):
             return binsha
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=folder)
+        fd, tmp = self._temporary_object(folder)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(zlib.compress(raw, 1))
-            os.chmod(tmp, 0o444)
+            try:
+                os.fchmod(fd, 0o444)
+                compressed = memoryview(zlib.compress(raw, 1))
+                while compressed:
+                    compressed = compressed[os.write(fd, compressed):]
+            finally:
+                os.close(fd)
             os.replace(tmp, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
         return binsha
+
+    def _temporary_object(self, folder: str) -> tuple[int, str]:
+        """A new `tmp_obj_` file in `folder` (made when missing), open for writing. Named by process and count:
+        a commit writes a dozen objects, and tempfile.mkstemp's random names and os.makedirs' checks of a folder
+        that is there cost more than compressing and writing them."""
+        while True:
+            self._temporaries += 1
+            tmp = os.path.join(folder, f"tmp_obj_{os.getpid()}_{self._temporaries}")
+            try:
+                return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), tmp
+            except FileNotFoundError:
+                os.makedirs(folder, exist_ok=True)
+            except FileExistsError:  # left by a killed process that had this process id
+                continue
 
     def _write_tree(self, base: bytes | None, changes: Mapping[str, bytes | None]) -> bytes | None:
         """The id of `base` (a tree id, or None for none) with `changes` (paths relative to it -> blob id,
@@ -315,6 +342,8 @@ class GitRepo:
         if tree is None:
             return []
         entries = self._parsed_trees.get(tree)
+        if entries is None:
+            entries = self._listed_trees.get(tree)
         if entries is None:
             if len(self._parsed_trees) >= PARSED_TREES_KEPT:
                 self._parsed_trees.clear()

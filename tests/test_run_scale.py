@@ -315,6 +315,46 @@ def test_a_commit_has_the_tree_git_itself_makes_from_an_index(tmp_path):
     assert git(work, "rev-parse", f"{made}^{{tree}}") == run("write-tree")
 
 
+def test_commits_on_a_listed_base_read_its_trees_from_the_listing_as_git_stores_them(tmp_path):
+    """After snapshot(base), commits on base take its trees' entries from the snapshot's one `ls-tree` instead of
+    reading each tree object: the same entries in the same order (an executable, a symlink, a submodule, names
+    with spaces, a tab and non-ASCII letters), and the commit has the tree git makes from an index."""
+    from git.objects.fun import tree_entries_from_data
+
+    from bot.config import Identity
+    repo = fleet(tmp_path, names=("alpha",))
+    work = repo.work
+    (work / "services/alpha/run me.sh").write_text("#!/bin/sh\n")
+    (work / "services/alpha/run me.sh").chmod(0o755)
+    (work / "services/alpha/link.py").symlink_to("alpha/core.py")
+    (work / "services/alpha/naïve\tdonnée.py").write_text("X = 1\n")
+    git(work, "add", "-A")
+    head_sha = git(work, "rev-parse", "HEAD")
+    git(work, "update-index", "--add", "--cacheinfo", f"160000,{head_sha},services/alpha/vendored")
+    git(work, "commit", "-qm", "shapes")
+    head = git(work, "rev-parse", "HEAD")
+    git_repo = GitRepo(work)
+    git_repo.snapshot(head)
+    listed = git_repo._listed_trees
+    folders = [line for line in git(work, "ls-tree", "-r", "-d", head).splitlines() if " tree " in line]
+    assert len(listed) == len(folders) + 1  # and the root
+    for tree, entries in listed.items():
+        assert entries == tree_entries_from_data(git_repo.repo.odb.stream(tree).read())
+    changes = {"services/alpha/alpha/core.py": "X = 2\n", "services/alpha/naïve\tdonnée.py": None,
+               "services/alpha/new/mod.py": "Y = 1\n"}
+    made = git_repo.commit_files(head, changes, "on a listed base", Identity())
+    env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "oracle-index")}
+    run = lambda *args, **kw: subprocess.run(["git", *args], cwd=work, env=env, check=True,
+                                             capture_output=True, text=True, **kw).stdout.strip()
+    run("read-tree", head)
+    for path, text in changes.items():
+        if text is None:
+            run("update-index", "--force-remove", path)
+        else:
+            run("update-index", "--add", "--cacheinfo", f"100644,{run('hash-object', '-w', '--stdin', input=text)},{path}")
+    assert git(work, "rev-parse", f"{made}^{{tree}}") == run("write-tree")
+
+
 def test_workers_get_a_service_at_a_time_and_results_keep_job_order(tmp_path):
     """A service's jobs go to one worker together (its files are read and parsed once there), even when
     they are not next to each other in the job list; results still come back in job order."""

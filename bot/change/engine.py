@@ -152,7 +152,10 @@ class RuleCodemod(Codemod):
             for rule in rules:
                 rule.file = file
                 rule.begin_file()
-            for node in file.parsed.nodes:
+            # the nodes of the classes some rule visits, in source order, from the file's index (of_type):
+            # not a lookup for each of the file's nodes. By exact class, as the table is (of_type also gives
+            # subclasses, which no visit_ method names)
+            for node in file.parsed.of_type(*dispatch):
                 for handler in dispatch.get(type(node), ()):
                     handler(node)
             for rule in rules:

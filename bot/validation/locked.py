@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,15 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+try:  # Python 3.11+: the standard library's reader, fast on a large lock file
+    from tomllib import TOMLDecodeError, loads as _toml_loads
+except ModuleNotFoundError:  # Python 3.10 (pyproject.toml admits it): tomlkit, a dependency already
+    from tomlkit import parse as _tomlkit_parse
+    from tomlkit.exceptions import ParseError as TOMLDecodeError
+
+    def _toml_loads(text: str) -> dict:
+        return _tomlkit_parse(text).unwrap()
 
 UV_LOCK = "uv.lock"
 POETRY_LOCK = "poetry.lock"
@@ -104,8 +112,8 @@ def poetry_locked_pins(lock_text: str, declared: Sequence[str], lock_dir: Path) 
     markers of the paths that reach them. Works for lock-version 2.0 (Poetry 1.x, no group data)
     and 2.1 (Poetry 2.x) alike, since both keep each package's own dependencies."""
     try:
-        document = tomllib.loads(lock_text)
-    except tomllib.TOMLDecodeError as error:
+        document = _toml_loads(lock_text)
+    except TOMLDecodeError as error:
         raise LockReadError(f"invalid TOML: {error}") from error
     packages: dict[str, dict] = {}
     for package in document.get("package", []):
