@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable, Iterator
 
 import libcst as cst
+
+from bot.discover.services import parsed_by_libcst
 from libcst.metadata import QualifiedNameSource
 
 from bot.model import ServiceSource
@@ -289,6 +291,8 @@ class SharedFiles:
             self.met[key] = weakref.ref(found[0]) if found[0] is not None else found
             while len(self.met) > self.remembered:
                 self.met.popitem(last=False)
+            if found[0] is not None:
+                parsed_by_libcst(text)
             return found
         alive = earlier() if isinstance(earlier, weakref.ref) else earlier
         found = (alive, None) if isinstance(alive, ParsedModule) else alive or _parse(path, text)

@@ -56,16 +56,25 @@ class ServiceChange:
 
 
 def apply_recipe(service: Service, recipe: Recipe, options: Mapping[str, Any] | None = None) -> ServiceChange:
-    problems = service.problems or service.source_problems()
-    if problems:
-        raise MigrationError(problems[0])
+    if service.problems:
+        raise MigrationError(service.problems[0])
+    # The codemod runs before the source check, whose error still comes first: a file the codemod's libcst
+    # parse accepted has no syntax error, so the check compiles only the files the codemod never parsed.
+    failure: BotError | None = None
     try:
         result = recipe.codemod(options).migrate(service.source())
-    except (KeyboardInterrupt, BotError):
+    except KeyboardInterrupt:
         raise
+    except BotError as exc:
+        failure = exc
     except BaseException as exc:  # a codemod bug (sys.exit() included) must fail this job alone, with a reason
-        raise MigrationError(f"{service.path}: {recipe.id} codemod failed: "
-                             f"{type(exc).__name__}: {_first_line(exc)}") from None
+        failure = MigrationError(f"{service.path}: {recipe.id} codemod failed: "
+                                 f"{type(exc).__name__}: {_first_line(exc)}")
+    problems = service.source_problems()
+    if problems:
+        raise MigrationError(problems[0])
+    if failure is not None:
+        raise failure
     change = ServiceChange(service.name, service.path, recipe.id, applied=list(result.applied),
                            manual=list(result.manual), notes=list(result.notes),
                            encodings=dict(service.encodings), links=dict(service.links),
