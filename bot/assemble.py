@@ -9,7 +9,7 @@ from bot.forge.base import Forge
 from bot.gitops import GitRepo
 from bot.runner import Runner
 from bot.validation.gate import Gate
-from bot.validation.runner import CheckRunner, CheckValidator, SkippedValidator
+from bot.validation.skipped import SkippedValidator
 
 
 def build_runner(repo: GitRepo, forge: Forge, config: Config, recipes: list[Recipe], *,
@@ -22,6 +22,7 @@ def build_runner(repo: GitRepo, forge: Forge, config: Config, recipes: list[Reci
     if skip_checks:
         gate = Gate(repo, forge, None, config.untested_is_green)
         return Runner(repo, forge, config, recipes, SkippedValidator(), gate)
+    from bot.validation.runner import CheckRunner, CheckValidator  # here: a run that checks nothing never loads them
     check_runner = CheckRunner(repo, config, step, cached_only=read_only)
     gate = Gate(repo, forge, check_runner, config.untested_is_green)
     return Runner(repo, forge, config, recipes, CheckValidator(check_runner), gate)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.validation import CheckRun, TestOutcome
+from bot.validation.checks import CheckRun, TestOutcome
 from bot.validation.exercised import exercising_tests
 from bot.validation.verdict import (FAILING, NO_TESTS, NOT_VALIDATED, PASSED, Verdict, judge, kind_from_labels,
                                     not_validated)

@@ -12,15 +12,17 @@ the wave, or `upgrade-bot accept-wave`. The PR's marker then holds "accepted" (b
 from __future__ import annotations
 
 import json
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from bot.forge.base import CheckResult, Forge, PullRequest
 from bot.gitops import GitRepo
+from bot.model import FAILING, NO_TESTS, Verdict
 from bot.plan.jobs import Job
 from bot.publish.render import read_marker
-from bot.validation import EnvBuildError
-from bot.validation.runner import CheckRunner, NotChecked
-from bot.validation.verdict import FAILING, NO_TESTS, Verdict, judge, not_validated
+from bot.validation.envs import EnvBuildError
+
+if TYPE_CHECKING:
+    from bot.validation.runner import CheckRunner
 
 ACCEPT_HINT = ("or let the next wave go as it is: comment `/accept-wave` on #{pr} (a merged PR of the wave), "
                "or run `upgrade-bot accept-wave`")
@@ -86,6 +88,7 @@ class Gate:
     def _own_checks(self, merged: list[tuple[Job, PullRequest]], example: PullRequest) -> tuple[bool, str]:
         if self.checks is None:  # --skip-checks: nothing to judge by
             return True, ""
+        from bot.validation.runner import NotChecked  # here: loaded with the check runner, never with --skip-checks
         seen = set()
         for job, pr in merged:
             if job.service.key in seen:
@@ -110,6 +113,7 @@ class Gate:
         return True, ""
 
     def service_verdict(self, job: Job, baseline: str) -> Verdict:
+        from bot.validation.verdict import judge, not_validated  # here, like NotChecked: only when checks run
         key = (job.service.path, baseline, self.base_sha)
         if key not in self._verdicts:
             try:

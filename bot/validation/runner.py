@@ -19,16 +19,16 @@ from bot.killpoints import kill_point
 from bot.plan.jobs import Job
 from bot.publish.pr_content import Validation
 from bot.publish.render import render
-from bot.validation import (DEFAULT_CHECKS, CheckRun, CheckSpec, Comparison, EnvBuildError, TestOutcome, compare,
-                            run_checks)
+from bot.validation.checks import DEFAULT_CHECKS, CheckRun, CheckSpec, TestOutcome, run_checks
+from bot.validation.compare import Comparison, compare
 from bot.validation.checkout import SharedCheckout
 from bot.validation.conflicts import Diagnosis
 from bot.validation.environment import import_check, service_environment
-from bot.validation.envs import CACHE_DIR_VARIABLE, Interpreter, default_cache_dir
+from bot.validation.envs import CACHE_DIR_VARIABLE, EnvBuildError, Interpreter, default_cache_dir
 from bot.validation.exercised import exercising_tests
 from bot.validation.prefetch import BRANCH, EnvPrefetch
 from bot.validation.python_version import MAX_ATTEMPTS, python_plan
-from bot.validation.verdict import (FAILING, MAX_FAILURES, NOT_VALIDATED, Verdict, judge, not_validated,
+from bot.validation.verdict import (FAILING, MAX_FAILURES, Verdict, judge, not_validated,
                                     unverified_tests)
 
 MAX_LISTED = 25  # newly failing tests named in a PR body; the rest are counted
@@ -266,13 +266,6 @@ def migrated_distributions(job: Job) -> tuple[str, ...]:
     names += [edit.new_package or edit.package for edit in job.recipe.requirement_edits
               if edit.action in ("add", "replace")]
     return tuple(dict.fromkeys(name for name in names if name))
-
-
-class SkippedValidator:
-    def validate(self, job: Job, base_sha: str, head_sha: str, change: ServiceChange | None = None) -> Validation:
-        return Validation("", Verdict(NOT_VALIDATED, "`--skip-checks`: no test ran on the base or on this branch",
-                                      "run the bot without `--skip-checks`, or review the change by hand"),
-                          skipped=True)
 
 
 def render_verdict(verdict: Verdict) -> str:

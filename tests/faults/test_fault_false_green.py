@@ -14,7 +14,8 @@ from faultkit import fault_recipes, prs, violations
 from wheels import widgets_wheels
 
 from bot.cli import main
-from bot.validation import DEFAULT_CHECKS, CheckRun, compare, run_checks
+from bot.validation.checks import DEFAULT_CHECKS, CheckRun, run_checks
+from bot.validation.compare import compare
 from bot.validation.verdict import NO_TESTS, NOT_VALIDATED, Verdict, judge
 
 pytestmark = pytest.mark.fault
