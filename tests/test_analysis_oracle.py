@@ -278,52 +278,6 @@ def assert_text_positions_are_libcsts(text: str, where: object) -> None:
         assert lines == [(type(n).__name__, ours.positions[n].start.line) for n in ours.nodes], where
 
 
-def assert_statement_lines_are_libcsts(text: str, where: object) -> None:
-    """Lines asked inside top-level statements only, the last statement's first, then the earlier ones (each earlier
-    statement extends the pass from the end of the file), answer as PositionProvider does; for a text with no CR
-    the whole-file pass is never made."""
-    ours = ParsedModule("m.py", "m", "", text, cst.parse_module(text))
-    theirs = MetadataWrapper(ours.tree, unsafe_skip_copy=True).resolve(PositionProvider)
-    statements = {id(statement) for statement in ours.tree.body}
-    inside = [n for n in ours.nodes if any(id(a) in statements for a in ours.ancestors(n, include_self=True))]
-    for node in inside[-1:] + inside[len(inside) // 2::-1] + inside:  # a late node, then backwards, then again
-        assert ours.lines_of(node) == (theirs[node].start.line, theirs[node].end.line), (where, node)
-    assert ("_spans" in ours.__dict__) == ("\r" in text), where
-    assert [ours.lines_of(n) for n in ours.nodes] == [(theirs[n].start.line, theirs[n].end.line) for n in ours.nodes]
-
-
-STATEMENT_LINES = {
-    "decorators and leading comments": "import os\n\n# one\n\n# two\n@decorator(\n    1)\n\n@other\nclass C:\n"
-                                       "    # inside\n    x = 1\n\n    @property\n    def f(self):\n        return 2\n"
-                                       "    # block footer\n\n# module footer\n",
-    "multi-line strings and continuations": 'x = """one\ntwo\n"""\ny = 1 + \\\n    2\nif y:\n    z = f"""{y}\n{x}"""\n'
-                                            "else:\n    z = (\n        3)  # c\nw = z\n",
-    "no trailing newline": "import a\n\ndef f():\n    return a.b(\n        1)",
-    "semicolons and a header": "#!/usr/bin/env python\n# header\n\na = 1; b = 2\nc = a\n",
-}
-
-
-@pytest.mark.parametrize("name", sorted(STATEMENT_LINES))
-def test_lines_made_from_the_statement_asked_on_are_libcsts(name):
-    assert_statement_lines_are_libcsts(STATEMENT_LINES[name], name)
-
-
-def test_lines_made_from_the_statement_asked_on_are_libcsts_on_both_fleets():
-    for path in fleet_files():
-        assert_statement_lines_are_libcsts(path.read_text(encoding="utf-8"), path)
-
-
-def test_lines_of_a_tree_given_with_no_source_come_from_the_whole_file():
-    """An edited tree held with no text (the test-double meanings do so) cannot read lines from the text."""
-    tree = cst.parse_module("a = 1\n").with_changes(body=[cst.parse_statement("import b\n"),
-                                                           *cst.parse_module("a = 1\n\nc = (\n  2)\n").body])
-    ours = ParsedModule("m.py", "m", "", "", tree)
-    theirs = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
-    last = ours.tree.body[-1]
-    assert ours.lines_of(last) == (theirs[last].start.line, theirs[last].end.line) == (4, 5)
-    assert "_spans" in ours.__dict__
-
-
 def test_start_lines_are_libcsts_across_line_breaks_of_every_kind():
     r"""The lines-only pass counts what libcst's position state counts: \n, \r\n and a lone \r, in code,
     strings, comments and continuations; a decorated def starts at `def`, as PositionProvider says."""
@@ -331,7 +285,6 @@ def test_start_lines_are_libcsts_across_line_breaks_of_every_kind():
             "    x = '''one\r\ntwo\rthree\nfour'''  # note\n    return \\\n        x\n\n\n"
             "class C(\n  Base):  pass\n")
     assert_text_positions_are_libcsts(text, "mixed line breaks")
-    assert_statement_lines_are_libcsts(text, "mixed line breaks")
 
 
 def fleet_files(fleet: str = "*") -> list[Path]:

@@ -96,9 +96,7 @@ class ParsedModule:
     def lines_of(self, node: cst.CSTNode) -> tuple[int, int]:
         """PositionProvider's start and end line of `node`, as line() reads them."""
         if self.own_lines and PositionProvider not in self.wrapper._metadata:
-            found = self._statement_span(node) if "_spans" not in self.__dict__ else None
-            if found is None:
-                found = self._spans.get(id(node))
+            found = self._spans.get(id(node))
             if found is not None:
                 return found
         position = self.get(PositionProvider, node)  # a node outside the tree fails as it always did
@@ -107,26 +105,6 @@ class ParsedModule:
     @cached_property
     def _spans(self) -> dict[int, tuple[int, int]]:
         return resolution.line_spans(self.tree)
-
-    def _statement_span(self, node: cst.CSTNode) -> tuple[int, int] | None:
-        """The node's lines from the codegen of its top-level statement and those after it only (see
-        resolution.StatementLines), else None (the module itself, its header or footer, a node outside the tree,
-        a text with a CR or not the tree's source: the whole-file pass answers)."""
-        lines = self._statement_lines
-        if lines is None:
-            return None
-        statement, parent_of, tree = node, self._parent_of, self.tree
-        while True:
-            parent = parent_of.get(id(statement))
-            if parent is None:
-                return None
-            if parent is tree:
-                return lines.span(id(node), statement)
-            statement = parent
-
-    @cached_property
-    def _statement_lines(self) -> resolution.StatementLines | None:
-        return None if "\r" in self.text else resolution.StatementLines(self.tree, self.text)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self._parent_of.get(id(node))

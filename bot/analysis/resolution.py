@@ -254,54 +254,6 @@ class _SyntacticSpan:
         return False
 
 
-class StatementLines:
-    """line_spans(module) for the nodes inside its top-level statements, made only from the statement asked about
-    to the end of the file: lines are asked mostly in a file's last statements (a storage class, say), and
-    the start line of statement k is read from the source text, as one plus the line breaks before the code of
-    statements k.. and the footer, which must end the text (else None: the caller makes the whole-file pass).
-    Each run covers the statements from the one asked up to where the previous run began, with its lines
-    counted from 1 and shifted by its offset. Only for a text with no CR (then every line break is one LF, and
-    counting in the joined text equals the per-token count) that `module` was parsed from."""
-
-    def __init__(self, module: cst.Module, text: str) -> None:
-        self.module, self.text = module, text
-        self.rank = {id(statement): rank for rank, statement in enumerate(module.body)}
-        self.covered = len(module.body)  # statements covered..end have their spans in `runs`
-        self.rest = len(text)  # text[:rest] is the code before statement `covered`
-        self.runs: list[tuple[dict[int, tuple[int, int]], int]] = []  # (spans counted from line 1, offset)
-
-    def span(self, node_id: int, statement: cst.CSTNode) -> tuple[int, int] | None:
-        """The span of the node `node_id` inside the top-level `statement` (None: not known this way)."""
-        for spans, offset in self.runs:
-            found = spans.get(node_id)
-            if found is not None:
-                return found[0] + offset, found[1] + offset
-        rank = self.rank.get(id(statement))
-        if rank is None or rank >= self.covered or not self._run(rank):
-            return None
-        spans, offset = self.runs[-1]
-        found = spans.get(node_id)
-        return None if found is None else (found[0] + offset, found[1] + offset)
-
-    def _run(self, first: int) -> bool:
-        module = self.module
-        state = _LineState(module, {})
-        for statement in module.body[first:self.covered]:
-            statement._codegen(state)
-        if self.covered == len(module.body):  # the footer ends the text too (as Module._codegen_impl makes it)
-            for line in module.footer:
-                line._codegen(state)
-            if not module.has_trailing_newline:
-                state.pop_trailing_newline()
-        code = "".join(state.tokens)
-        start = self.rest - len(code)
-        if start < 0 or not self.text.startswith(code, start):
-            return False
-        self.runs.append((state.spans, self.text.count("\n", 0, start)))  # lines before statement `first`
-        self.covered, self.rest = first, start
-        return True
-
-
 def line_spans(module: cst.Module) -> dict[int, tuple[int, int]]:
     """id(node) -> (`.start.line`, `.end.line`) of PositionProvider's position, for every node of `module`."""
     found: dict[int, tuple[int, int]] = {}
