@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable, Iterator
 
 import libcst as cst
-
-from bot.discover.services import parsed_by_libcst
 from libcst.metadata import QualifiedNameSource
 
+from bot.libcst_parsed import record_parsed
 from bot.model import ServiceSource
 
 from .names import absolute, module_name
@@ -292,7 +291,7 @@ class SharedFiles:
             while len(self.met) > self.remembered:
                 self.met.popitem(last=False)
             if found[0] is not None:
-                parsed_by_libcst(text)
+                record_parsed(text)
             return found
         alive = earlier() if isinstance(earlier, weakref.ref) else earlier
         found = (alive, None) if isinstance(alive, ParsedModule) else alive or _parse(path, text)

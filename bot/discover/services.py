@@ -6,7 +6,6 @@ import hashlib
 import posixpath
 import re
 from dataclasses import dataclass, field
-from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from tomlkit.exceptions import TOMLKitError
@@ -21,6 +20,7 @@ from bot.declared.pytest_config import pytest_configs_above
 from bot.declared.setup_cfg import file_references, parse_setup_cfg
 from bot.declared.setup_py import parse_setup_py
 from bot.declared.toml_data import read_toml
+from bot.libcst_parsed import was_parsed
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -309,7 +309,7 @@ def _check_sources(service: Service) -> list[str]:
     problems = [f"{service.repo_path(rel)}: unreadable: not {'UTF-8' if enc == 'utf-8' else enc} text"
                 for rel, enc in service.files.undecodable().items() if rel.endswith(".py")]
     for rel, text in service.files.items():
-        if rel.endswith(".py") and text not in _PARSED_TEXTS:
+        if rel.endswith(".py") and not was_parsed(text):  # libcst parsed it: no syntax error
             try:
                 compile(text, rel, "exec", ast.PyCF_ONLY_AST)
             except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (Python < 3.12)
@@ -318,19 +318,6 @@ def _check_sources(service: Service) -> list[str]:
                 problems.append(f"{service.path}/{rel}:{getattr(exc, 'lineno', 1)}: syntax error: "
                                 f"{getattr(exc, 'msg', exc)}")
     return problems
-
-
-# Texts libcst parsed in this process (the last _PARSED_REMEMBERED), told by the codemods' shared parse
-# (bot.analysis.service.SharedFiles): such a file has no syntax error, so _check_sources need not compile it
-# (bot.change.apply runs the codemod before the check for that reason).
-_PARSED_TEXTS: OrderedDict[str, None] = OrderedDict()
-_PARSED_REMEMBERED = 4096
-
-
-def parsed_by_libcst(text: str) -> None:
-    _PARSED_TEXTS[text] = None
-    while len(_PARSED_TEXTS) > _PARSED_REMEMBERED:
-        _PARSED_TEXTS.popitem(last=False)
 
 
 def _libcst_parses(text: str) -> bool:

@@ -12,6 +12,7 @@ from faultkit import fault_recipes, fleet, prs, violations
 from bot.analysis.service import SharedFiles
 from bot.discover import services as discovery
 from bot.discover.snapshot import MemorySnapshot
+from bot.libcst_parsed import was_parsed
 
 pytestmark = pytest.mark.fault
 
@@ -60,7 +61,7 @@ def test_a_text_libcst_parsed_needs_no_compile_and_a_broken_one_is_still_found()
     broken = "def oops(:\n"
     assert shared.parsed("svc/new.py", NEWER_SYNTAX)[0] is not None
     assert shared.parsed("svc/bad.py", broken)[0] is None
-    assert NEWER_SYNTAX in discovery._PARSED_TEXTS and broken not in discovery._PARSED_TEXTS
+    assert was_parsed(NEWER_SYNTAX) and not was_parsed(broken)
     files = {"services/svc/requirements.txt": "widgets==1.4\n", "services/svc/svc/new.py": NEWER_SYNTAX,
              "services/svc/svc/bad.py": broken}
     service = discovery.discover(MemorySnapshot(files), ("services/*",))[0][0]
