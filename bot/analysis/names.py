@@ -107,14 +107,6 @@ def _holds_nodes(value: object) -> bool:
 _SCALARS = frozenset({str, bool, int, float, type(None), cst.MaybeSentinel})
 
 
-class _NodeClasses(dict):
-    """class -> is it a CSTNode subclass, learnt on first sight (a dict lookup, not a call into abc)."""
-
-    def __missing__(self, kind: type) -> bool:
-        self[kind] = known = is_subclass(kind, cst.CSTNode)
-        return known
-
-
 def is_subclass(kind: type, bases: type | tuple[type, ...]) -> bool:
     """issubclass for libcst's classes, read from the MRO: a first issubclass against one of libcst's abstract
     classes (CSTNode, BaseExpression...) that says no walks all its subclasses in abc (milliseconds for each class
@@ -123,7 +115,19 @@ def is_subclass(kind: type, bases: type | tuple[type, ...]) -> bool:
     return any(base in mro for base in bases) if isinstance(bases, tuple) else bases in mro
 
 
-_IS_NODE = _NodeClasses()
+class SubclassTable(dict):
+    """class -> is it a subclass of any of `bases`, learnt on first sight (a dict lookup, not a call into abc)."""
+
+    def __init__(self, bases: type | tuple[type, ...]) -> None:
+        super().__init__()
+        self.bases = bases
+
+    def __missing__(self, kind: type) -> bool:
+        self[kind] = found = is_subclass(kind, self.bases)
+        return found
+
+
+_IS_NODE = SubclassTable(cst.CSTNode)
 
 # node class -> its children reader, made from _FIELD_ORDER; it returns None when a field outside the
 # learnt order holds a node (the order is learnt again, with that field)

@@ -23,7 +23,7 @@ from libcst.metadata import (
 )
 
 from . import resolution
-from .names import TRIVIA, children, dotted_name, import_from_module, is_subclass
+from .names import TRIVIA, SubclassTable, children, dotted_name, import_from_module
 
 _COMPOUND = (cst.With, cst.For, cst.While, cst.If, cst.Try, cst.FunctionDef, cst.ClassDef)
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -345,21 +345,9 @@ class ParsedModule:
         return defined
 
 
-class _Matching(dict):
-    """node class -> is it a subclass of any of `classes`, learnt on first sight (a dict lookup afterwards)."""
-
-    def __init__(self, classes: tuple[type, ...]) -> None:
-        super().__init__()
-        self.classes = classes
-
-    def __missing__(self, kind: type) -> bool:
-        self[kind] = found = is_subclass(kind, self.classes)
-        return found
-
-
 @functools.lru_cache(maxsize=None)
-def _matching_classes(classes: tuple[type, ...]) -> _Matching:
-    return _Matching(classes)
+def _matching_classes(classes: tuple[type, ...]) -> SubclassTable:
+    return SubclassTable(classes)
 
 
 @functools.lru_cache(maxsize=None)

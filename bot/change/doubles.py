@@ -27,6 +27,7 @@ A site another rule of the recipe already edited or listed is left to that rule.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -319,14 +320,19 @@ class PatchTargets(_DoublesRule):
         if isinstance(values.raw(site.module, site.owner), Double):
             return  # an attribute of a mock: DBL002
         owners = self._owner(site)
-        if owners is None:
-            return
-        verdict = self._attribute_after(site, *owners, site.attribute_text)
+        if owners is not None:
+            self._follow_attribute(site, owners, site.attribute, site.attribute_text, self.replace_string)
+
+    def _follow_attribute(self, site: PatchSite, owners: tuple[str, str], node: cst.CSTNode, attribute_text: str,
+                          rename: Callable[[cst.CSTNode, str], None]) -> None:
+        """The attribute patched on the owner (written at `node`: a string, a keyword) made what the owner holds
+        after the run, or the site listed."""
+        verdict = self._attribute_after(site, *owners, attribute_text)
         if verdict is None:
             return
         if verdict[0] == "rename":
-            if self.free(site.attribute):
-                self.replace_string(site.attribute, verdict[1])
+            if self.free(node):
+                rename(node, verdict[1])
         else:
             self.list_site(site.call, verdict[1], verdict[2])
 
@@ -374,16 +380,8 @@ class PatchTargets(_DoublesRule):
         if owners is None:
             return
         for arg in site.call.args:
-            if arg.keyword is None or arg.keyword.value in _MULTIPLE_OPTIONS:
-                continue
-            verdict = self._attribute_after(site, *owners, arg.keyword.value)
-            if verdict is None:
-                continue
-            if verdict[0] == "rename":
-                if self.free(arg.keyword):
-                    self.rename(arg.keyword, verdict[1])
-            else:
-                self.list_site(site.call, verdict[1], verdict[2])
+            if arg.keyword is not None and arg.keyword.value not in _MULTIPLE_OPTIONS:
+                self._follow_attribute(site, owners, arg.keyword, arg.keyword.value, self.rename)
 
     def _modules_dict(self, site: PatchSite) -> None:
         """`patch.dict("sys.modules", {"asyncio_mqtt": fake})`, `monkeypatch.setitem(sys.modules, "x", fake)`."""
