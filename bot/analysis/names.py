@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import libcst as cst
 
@@ -174,6 +174,54 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     _FIELD_ORDER[node.__class__] = (order, others)
     read = _READERS[node.__class__] = _reader(node.__class__, order, others)
     return read(node)
+
+
+# What the index below stores for a node without children: one shared empty tuple, not an empty list per node (a
+# fourth of the non-trivia nodes; every list the index keeps is one more object for each pass of the cyclic GC).
+NO_CHILDREN: tuple = ()
+
+
+def index(root: cst.CSTNode) -> tuple[list[cst.CSTNode], dict[int, cst.CSTNode], dict[int, Sequence[cst.CSTNode]],
+                                      dict[type, list[int]]]:
+    """One pre-order walk of `root` (the nodes in source order, as `walk` gives them) and what it read on the way:
+    (nodes; id(node) -> its parent, for every node but `root`; id(node) -> children(node) for every node but trivia,
+    NO_CHILDREN when it has none; node class -> the ranks in `nodes` of the nodes of exactly that class, ascending).
+
+    Keyed by id: a node's hash is a Python-level call, and every node goes in; the tree keeps every node alive, so
+    no other node has the id of one of them. The loop is written for its cost, as it runs for every node of every
+    file: a node's children get their parent when the node is read, so the stack holds nodes only (no (node, parent)
+    pair per node), and a class's children reader is called directly (children() is the fallback that learns it)."""
+    nodes: list[cst.CSTNode] = []
+    parent_of: dict[int, cst.CSTNode] = {}
+    children_of: dict[int, Sequence[cst.CSTNode]] = {}
+    by_class: dict[type, list[int]] = {}
+    stack = [root]
+    pop, push, append, group_of, reader_of = stack.pop, stack.extend, nodes.append, by_class.get, _READERS.get
+    rank = 0
+    while stack:
+        node = pop()
+        append(node)
+        kind = node.__class__
+        group = group_of(kind)
+        if group is None:
+            by_class[kind] = [rank]
+        else:
+            group.append(rank)
+        rank += 1
+        if kind in TRIVIA:  # childless, and half of a file's nodes
+            continue
+        read = reader_of(kind)
+        below = read(node) if read is not None else None
+        if below is None:
+            below = children(node)
+        if below:
+            children_of[id(node)] = below
+            for child in below:
+                parent_of[id(child)] = node
+            push(reversed(below))
+        else:
+            children_of[id(node)] = NO_CHILDREN
+    return nodes, parent_of, children_of, by_class
 
 
 TEST_PATH = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")

@@ -4,10 +4,10 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
-from itertools import chain, repeat
+from itertools import chain
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar, Collection, Iterator, Mapping
+from typing import ClassVar, Collection, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import (
@@ -23,7 +23,7 @@ from libcst.metadata import (
 )
 
 from . import resolution
-from .names import TRIVIA, SubclassTable, children, dotted_name, import_from_module
+from .names import SubclassTable, dotted_name, import_from_module, index
 
 _COMPOUND = (cst.With, cst.For, cst.While, cst.If, cst.Try, cst.FunctionDef, cst.ClassDef)
 _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -46,7 +46,6 @@ class ParsedModule:
     def __post_init__(self) -> None:
         self.wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
         self._qualified: dict[int, Collection[QualifiedName]] = {}  # id(node) -> qualified_names(node)
-        self._children: dict[int, list[cst.CSTNode]] = {}  # id(node) -> children(node), see _known_children
         # facts other modules compute from `tree` alone, under a key of their own: made once per file and run,
         # for every recipe applied to the service (the import audit's walk, say)
         self.memo: dict = {}
@@ -154,36 +153,20 @@ class ParsedModule:
 
     @cached_property
     def _parent_of(self) -> dict[int, cst.CSTNode]:
-        """id(node) -> its parent (keyed by id: a node's hash is a Python-level call, and every node goes in; the
-        tree keeps every node alive, so no other node has the id of one of them)."""
+        """id(node) -> its parent (see names.index)."""
         return self._walked[1]
 
     @property
-    def _known_children(self) -> dict[int, list[cst.CSTNode]]:
+    def _known_children(self) -> dict[int, Sequence[cst.CSTNode]]:
         """id(node) -> children(node), as the walk read them (trivia aside), for the metadata visitors' walks.
         Nodes outside the tree (a string annotation the scope visitor parses) are not in it."""
-        self._walked
-        return self._children
+        return self._walked[2]
 
     @cached_property
-    def _walked(self) -> tuple[list[cst.CSTNode], dict[int, cst.CSTNode]]:
-        """nodes and _parent_of, and _children filled, from one pre-order walk (so nodes are in source order)."""
-        parent_of: dict[int, cst.CSTNode] = {}
-        nodes = [self.tree]
-        read = self._children
-        below = read[id(self.tree)] = children(self.tree)
-        stack: list[tuple[cst.CSTNode, cst.CSTNode]] = list(zip(reversed(below), repeat(self.tree)))
-        pop, extend, append = stack.pop, stack.extend, nodes.append
-        while stack:
-            node, parent = pop()
-            append(node)
-            key = id(node)
-            parent_of[key] = parent
-            if node.__class__ not in TRIVIA:  # childless, and half of a file's nodes
-                below = read[key] = children(node)
-                if below:
-                    extend(zip(reversed(below), repeat(node)))
-        return nodes, parent_of
+    def _walked(self) -> tuple[list[cst.CSTNode], dict[int, cst.CSTNode], dict[int, Sequence[cst.CSTNode]],
+                               dict[type, list[int]]]:
+        """nodes, _parent_of, _known_children and _by_class, from one pre-order walk (so nodes are in source order)."""
+        return index(self.tree)
 
     def of_type(self, *node_classes: type) -> list:
         """Every node of the file that is an instance of any of `node_classes` (libcst's classes, abstract ones
@@ -211,17 +194,10 @@ class ParsedModule:
             by_name.setdefault(node.attr.value, []).append(node)
         return by_name
 
-    @cached_property
+    @property
     def _by_class(self) -> dict[type, list[int]]:
         """node class -> the ranks (in `nodes`) of the file's nodes of exactly that class, ascending."""
-        by_class: dict[type, list[int]] = {}
-        for rank, node in enumerate(self.nodes):
-            group = by_class.get(node.__class__)
-            if group is None:
-                by_class[node.__class__] = [rank]
-            else:
-                group.append(rank)
-        return by_class
+        return self._walked[3]
 
     def source_order(self, node: cst.CSTNode) -> int:
         """The node's rank in `nodes`: sorting nodes by it sorts them by where they start (a parent before

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from types import MappingProxyType
-from typing import Callable, ClassVar, Iterator, Mapping
+from typing import Callable, ClassVar, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -80,7 +80,7 @@ class _Driven:
     _leaves: ClassVar[dict[type, object]]
     _trivia: ClassVar[frozenset[type]]
     _tokens: ClassVar[frozenset[type]]
-    known_children: Mapping[int, list[cst.CSTNode]] = MappingProxyType({})  # id(node) -> children(node), read already
+    known_children: Mapping[int, Sequence[cst.CSTNode]] = MappingProxyType({})  # id(node) -> children(node), read already
     # set_metadata, for a visitor whose on_leave records every node (the scope visitor)
     record: Callable[[cst.CSTNode, object], None] | None = None
 
@@ -157,7 +157,7 @@ class _ScopeVisitor(_Driven, ScopeVisitor):
             leave(self, node)
 
 
-def expression_contexts(module: cst.Module, known_children: Mapping[int, list[cst.CSTNode]] = MappingProxyType({})
+def expression_contexts(module: cst.Module, known_children: Mapping[int, Sequence[cst.CSTNode]] = MappingProxyType({})
                         ) -> Mapping[cst.CSTNode, ExpressionContext]:
     """What ExpressionContextProvider gives for `module` (known_children: id(node) -> children(node) for nodes
     whose children were read already)."""
@@ -188,7 +188,7 @@ def _rebound(module, name: str, value: object) -> Iterator[None]:
 
 
 def scopes(module: cst.Module, contexts: Mapping[cst.CSTNode, ExpressionContext],
-           known_children: Mapping[int, list[cst.CSTNode]] = MappingProxyType({})) -> Mapping[cst.CSTNode, Scope]:
+           known_children: Mapping[int, Sequence[cst.CSTNode]] = MappingProxyType({})) -> Mapping[cst.CSTNode, Scope]:
     """What ScopeProvider gives for `module`, given its expression contexts."""
     collected = _Collected(contexts)
     visitor = _ScopeVisitor(collected)
