@@ -1,8 +1,12 @@
 """Dotted names of a service's modules and of import statements (no parsing, no metadata)."""
 from __future__ import annotations
 
+import builtins
 import dataclasses
+import functools
 import re
+import types
+from array import array
 from typing import Callable, Iterator, Sequence
 
 import libcst as cst
@@ -135,14 +139,33 @@ _READERS: dict[type, "Callable[[cst.CSTNode], list[cst.CSTNode] | None]"] = {}
 
 
 def _reader(kind: type, order: tuple[str, ...], others: tuple[str, ...]):
-    """The fields read in `order` as straight-line code: children() runs for every node of every file."""
+    """The fields read in `order` as straight-line code: children() runs for every node of every file. The code is
+    compiled once per shape (how many fields of each kind) with placeholder field names, and each class gets a copy
+    naming its own fields (compiling a reader for each class met cost ~20 ms of a first run; renaming costs ~0)."""
+    code = _shape(len(order), len(others))
+    fields = dict(zip(_placeholders("order", len(order)), order)) | dict(zip(_placeholders("other", len(others)), others))
+    code = code.replace(co_names=tuple(fields.get(name, name) for name in code.co_names),
+                        co_filename=f"<children of {kind.__name__}>")  # named for profilers
+    return types.FunctionType(code, _READER_GLOBALS, "read")
+
+
+_READER_GLOBALS = {"__builtins__": builtins, "_SCALARS": _SCALARS, "_holds_nodes": _holds_nodes, "_IS_NODE": _IS_NODE}
+
+
+def _placeholders(kind: str, count: int) -> list[str]:
+    return [f"_{kind}_field_{i}" for i in range(count)]
+
+
+@functools.lru_cache(maxsize=None)
+def _shape(order: int, others: int) -> types.CodeType:
+    """The code of a reader of `order` fields that may hold nodes, after checking `others` fields that held none."""
     lines = ["def read(node):"]
-    for name in others:
+    for name in _placeholders("other", others):
         lines += [f"    value = node.{name}",
                   "    if value.__class__ not in _SCALARS and _holds_nodes(value):",
                   "        return None"]
     lines.append("    found = []")
-    for name in order:
+    for name in _placeholders("order", order):
         lines += [f"    value = node.{name}",
                   "    kind = value.__class__",
                   "    if kind is tuple or kind is list:",
@@ -152,9 +175,9 @@ def _reader(kind: type, order: tuple[str, ...], others: tuple[str, ...]):
                   "    elif _IS_NODE[kind]:",
                   "        found.append(value)"]
     lines.append("    return found")
-    namespace = {"_SCALARS": _SCALARS, "_holds_nodes": _holds_nodes, "_IS_NODE": _IS_NODE}
-    exec(compile("\n".join(lines), f"<children of {kind.__name__}>", "exec"), namespace)  # named for profilers
-    return namespace["read"]
+    namespace: dict = {}
+    exec(compile("\n".join(lines), "<children>", "exec"), _READER_GLOBALS, namespace)
+    return namespace["read"].__code__
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -177,37 +200,41 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 
 # What the index below stores for a node without children: one shared empty tuple, not an empty list per node (a
-# fourth of the non-trivia nodes; every list the index keeps is one more object for each pass of the cyclic GC).
+# fourth of the non-trivia nodes).
 NO_CHILDREN: tuple = ()
 
 
-def index(root: cst.CSTNode) -> tuple[list[cst.CSTNode], dict[int, cst.CSTNode], dict[int, Sequence[cst.CSTNode]],
-                                      dict[type, list[int]]]:
+def index(root: cst.CSTNode) -> tuple[list[cst.CSTNode], dict[int, int], dict[int, Sequence[cst.CSTNode]],
+                                      dict[type, array]]:
     """One pre-order walk of `root` (the nodes in source order, as `walk` gives them) and what it read on the way:
-    (nodes; id(node) -> its parent, for every node but `root`; id(node) -> children(node) for every node but trivia,
-    NO_CHILDREN when it has none; node class -> the ranks in `nodes` of the nodes of exactly that class, ascending).
+    (nodes; id(node) -> the rank in `nodes` of its parent, for every node but `root`; id(node) -> children(node) for
+    every node but trivia, NO_CHILDREN when it has none; node class -> the ranks in `nodes` of the nodes of exactly
+    that class, ascending).
 
-    Keyed by id: a node's hash is a Python-level call, and every node goes in; the tree keeps every node alive, so
-    no other node has the id of one of them. The loop is written for its cost, as it runs for every node of every
-    file: a node's children get their parent when the node is read, so the stack holds nodes only (no (node, parent)
-    pair per node), and a class's children reader is called directly (children() is the fallback that learns it)."""
+    The index lives as long as its tree, so it is built for the cyclic GC as much as for lookups: every container it
+    keeps is traversed by the collector's passes, entry by entry. Parents are ranks (a dict of ints only is never
+    tracked by the GC) and ranks sit in arrays (no int object each); children lists are what the metadata visitors
+    walk, so they stay lists. Keyed by id: a node's hash is a Python-level call, and every node goes in; the tree
+    keeps every node alive, so no other node has the id of one of them. The loop is written for its cost too, as it
+    runs for every node of every file: a node's children get their parent when the node is read, so the stack
+    holds nodes only, and a class's children reader is called directly (children() is the fallback that learns it)."""
     nodes: list[cst.CSTNode] = []
-    parent_of: dict[int, cst.CSTNode] = {}
+    parent_of: dict[int, int] = {}
     children_of: dict[int, Sequence[cst.CSTNode]] = {}
-    by_class: dict[type, list[int]] = {}
+    by_class: dict[type, array] = {}
     stack = [root]
     pop, push, append, group_of, reader_of = stack.pop, stack.extend, nodes.append, by_class.get, _READERS.get
-    rank = 0
+    rank = -1
     while stack:
         node = pop()
         append(node)
+        rank += 1
         kind = node.__class__
         group = group_of(kind)
         if group is None:
-            by_class[kind] = [rank]
+            by_class[kind] = array("l", (rank,))
         else:
             group.append(rank)
-        rank += 1
         if kind in TRIVIA:  # childless, and half of a file's nodes
             continue
         read = reader_of(kind)
@@ -217,7 +244,7 @@ def index(root: cst.CSTNode) -> tuple[list[cst.CSTNode], dict[int, cst.CSTNode],
         if below:
             children_of[id(node)] = below
             for child in below:
-                parent_of[id(child)] = node
+                parent_of[id(child)] = rank
             push(reversed(below))
         else:
             children_of[id(node)] = NO_CHILDREN

@@ -102,11 +102,12 @@ class ParsedModule:
         return position.start.line, position.end.line
 
     @cached_property
-    def _spans(self) -> dict[int, tuple[int, int]]:
+    def _spans(self) -> resolution.LineSpans:
         return resolution.line_spans(self.tree)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self._parent_of.get(id(node))
+        rank = self._parent_rank.get(id(node))
+        return None if rank is None else self.nodes[rank]
 
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self.get(ScopeProvider, node)
@@ -140,7 +141,7 @@ class ParsedModule:
     @cached_property
     def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
         """node -> its parent, every node of the tree but the module, in source order (ParentNodeProvider's)."""
-        return _ByNode(self._parent_of, self.nodes[1:])
+        return _ByNode(self._parent_rank, self.nodes, self.nodes[1:])
 
     @property
     def positions(self) -> Mapping:
@@ -152,8 +153,8 @@ class ParsedModule:
         return self._walked[0]
 
     @cached_property
-    def _parent_of(self) -> dict[int, cst.CSTNode]:
-        """id(node) -> its parent (see names.index)."""
+    def _parent_rank(self) -> dict[int, int]:
+        """id(node) -> its parent's rank in `nodes` (see names.index)."""
         return self._walked[1]
 
     @property
@@ -163,9 +164,9 @@ class ParsedModule:
         return self._walked[2]
 
     @cached_property
-    def _walked(self) -> tuple[list[cst.CSTNode], dict[int, cst.CSTNode], dict[int, Sequence[cst.CSTNode]],
-                               dict[type, list[int]]]:
-        """nodes, _parent_of, _known_children and _by_class, from one pre-order walk (so nodes are in source order)."""
+    def _walked(self) -> tuple[list[cst.CSTNode], dict[int, int], dict[int, Sequence[cst.CSTNode]],
+                               dict[type, Sequence[int]]]:
+        """nodes, _parent_rank, _known_children and _by_class, from one pre-order walk (so nodes are in source order)."""
         return index(self.tree)
 
     def of_type(self, *node_classes: type) -> list:
@@ -195,7 +196,7 @@ class ParsedModule:
         return by_name
 
     @property
-    def _by_class(self) -> dict[type, list[int]]:
+    def _by_class(self) -> dict[type, Sequence[int]]:
         """node class -> the ranks (in `nodes`) of the file's nodes of exactly that class, ascending."""
         return self._walked[3]
 
@@ -239,10 +240,14 @@ class ParsedModule:
     # ----- tree navigation ---------------------------------------------------------------------
 
     def ancestors(self, node: cst.CSTNode, include_self: bool = False) -> Iterator[cst.CSTNode]:
-        current = node if include_self else self.parent(node)
-        while current is not None:
+        if include_self:
+            yield node
+        nodes, parent_rank = self.nodes, self._parent_rank
+        rank = parent_rank.get(id(node))
+        while rank is not None:
+            current = nodes[rank]
             yield current
-            current = self.parent(current)
+            rank = parent_rank.get(id(current))
 
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
         for ancestor in self.ancestors(node, include_self=True):
@@ -341,17 +346,18 @@ def _standalone(provider) -> bool:
 
 
 class _ByNode(Mapping):
-    """A read-only mapping keyed by nodes over a dict keyed by their ids (see ParsedModule._parent_of), its keys in
-    the order of `keys`."""
+    """A read-only mapping keyed by nodes over a dict from their ids to ranks in `nodes` (see
+    ParsedModule._parent_rank), its keys in the order of `keys`."""
 
-    def __init__(self, by_id: dict[int, object], keys: list[cst.CSTNode]) -> None:
-        self._by_id, self._keys = by_id, keys
+    def __init__(self, by_id: dict[int, int], nodes: list[cst.CSTNode], keys: list[cst.CSTNode]) -> None:
+        self._by_id, self._nodes, self._keys = by_id, nodes, keys
 
     def __getitem__(self, node: cst.CSTNode):
-        return self._by_id[id(node)]
+        return self._nodes[self._by_id[id(node)]]
 
     def get(self, node: cst.CSTNode, default=None):
-        return self._by_id.get(id(node), default)
+        rank = self._by_id.get(id(node))
+        return default if rank is None else self._nodes[rank]
 
     def __contains__(self, node: object) -> bool:
         return id(node) in self._by_id

@@ -209,11 +209,11 @@ class _LineState(CodegenState):
     cheaper on the example fleet). Spans are keyed by id(node) (CSTNode.__hash__ is a Python-level call, made
     twice per node here)."""
 
-    def __init__(self, module: cst.Module, spans: dict[int, tuple[int, int]]) -> None:
+    def __init__(self, module: cst.Module, spans: "LineSpans") -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.line = 1
         self.starts: list[int] = []
-        self.spans = spans
+        self.start_of, self.end_of = spans.starts, spans.ends
 
     def add_token(self, value: str) -> None:
         self.tokens.append(value)
@@ -226,7 +226,10 @@ class _LineState(CodegenState):
         self.starts.append(self.line)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        self.spans.setdefault(id(node), (self.starts.pop(), self.line))
+        start, key = self.starts.pop(), id(node)
+        if key not in self.start_of:  # a syntactic position, recorded inside the node's codegen, wins
+            self.start_of[key] = start
+            self.end_of[key] = self.line
 
     def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
                                   end_node: cst.CSTNode | None = None) -> "_SyntacticSpan":
@@ -247,15 +250,39 @@ class _SyntacticSpan:
         self.start = self.state.line
 
     def __exit__(self, *exc_info) -> bool:
-        spans = self.state.spans
-        start = self.start if self.start_node is None else spans[id(self.start_node)][0]
-        end = self.state.line if self.end_node is None else spans[id(self.end_node)][1]
-        spans[id(self.node)] = (start, end)
+        state = self.state
+        key = id(self.node)
+        state.start_of[key] = self.start if self.start_node is None else state.start_of[id(self.start_node)]
+        state.end_of[key] = state.line if self.end_node is None else state.end_of[id(self.end_node)]
         return False
 
 
-def line_spans(module: cst.Module) -> dict[int, tuple[int, int]]:
-    """id(node) -> (`.start.line`, `.end.line`) of PositionProvider's position, for every node of `module`."""
-    found: dict[int, tuple[int, int]] = {}
+class LineSpans(Mapping):
+    """id(node) -> (start line, end line), kept as two dicts of ints: a dict holding ints only is never tracked by
+    the cyclic GC, where a (start, end) tuple for every node of the file (kept for the whole run) made the
+    collector pass more often."""
+
+    def __init__(self) -> None:
+        self.starts: dict[int, int] = {}
+        self.ends: dict[int, int] = {}
+
+    def __getitem__(self, key: int) -> tuple[int, int]:
+        return self.starts[key], self.ends[key]
+
+    def get(self, key: int, default=None):
+        start = self.starts.get(key)
+        return default if start is None else (start, self.ends[key])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.starts)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def line_spans(module: cst.Module) -> LineSpans:
+    """id(node) -> (`.start.line`, `.end.line`) of PositionProvider's position, for every node of `module`, in the
+    order positions are recorded."""
+    found = LineSpans()
     module._codegen(_LineState(module, found))
     return found
