@@ -23,12 +23,16 @@ BUNDLED_RECIPES = bundled("recipes")
 
 @dataclass(frozen=True)
 class Identity:
+    """The author and committer of the bot's commits."""
+
     name: str = "upgrade-bot"
     email: str = "upgrade-bot@users.noreply.local"
 
 
 @dataclass(frozen=True)
 class CheckConfig:
+    """One configured check: its name, the command it runs and its time limit."""
+
     name: str
     command: tuple[str, ...]
     timeout: float = 600.0
@@ -48,6 +52,8 @@ class CheckEnvSettings:
 
 @dataclass(frozen=True)
 class Config:
+    """The settings of upgrade-bot.toml, defaults filled in."""
+
     source: str  # the file the settings came from ("" = defaults)
     services: tuple[str, ...] = ("services/*",)
     services_configured: bool = False  # False: bot.discover.layout picks services/* or the repository root

@@ -53,6 +53,8 @@ class Validator(Protocol):
 
 @dataclass
 class JobResult:
+    """What a run did with one job."""
+
     job: Job
     status: str  # opened|updated|unchanged|failed|blocked|no-change|dry-run (blocked: see Runner.prepare)
     message: str = ""
@@ -63,6 +65,8 @@ class JobResult:
 
 @dataclass
 class RunReport:
+    """Everything one run did: the plan, each job's result, and the dashboard."""
+
     plan: Plan
     selection: Selection | None
     base_sha: str

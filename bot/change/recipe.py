@@ -31,6 +31,8 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 
 @dataclass(frozen=True)
 class Recipe:
+    """One recipe as its recipe.toml declares it: the upgrade, its codemod, requirement edits and options."""
+
     id: str
     folder: Path
     title: str
