@@ -13,7 +13,6 @@
 """
 from __future__ import annotations
 
-import difflib
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol
@@ -463,6 +462,7 @@ class Runner:
 
 
 def _diff(job: Job, change: ServiceChange) -> str:
+    import difflib  # only `run --dry-run` prints diffs: other runs never load it
     chunks = []
     for rel, new in sorted(change.changed.items()):
         old = job.service.files.get(rel, "")
