@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.declared.toml_data import read_toml
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 NAMES = ("ci.yml", "upgrade-bot.yml", "upgrade-bot-commands.yml")
@@ -150,6 +152,16 @@ def test_ci_runs_the_demo_with_the_built_wheel_installed_outside_the_checkout():
     assert build < install < demo
     assert "-e " not in scripts[install] and "venv" in scripts[install]  # a clean venv, not editable
     assert job["steps"][demo]["working-directory"] == "${{ runner.temp }}"  # not the checkout
+
+
+def test_ci_runs_the_bot_on_the_oldest_python_pyproject_admits():
+    """requires-python is a promise: a job installs the bot on that Python and runs its recipes and the demo."""
+    floor = re.search(r">=\s*(3\.\d+)", read_toml((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]).group(1)
+    jobs = [job for job in _load("ci.yml")["jobs"].values()
+            if any(str(s.get("with", {}).get("python-version")) == floor for s in job["steps"])]
+    assert jobs, f"no CI job runs on Python {floor}"
+    scripts = " ".join(step.get("run", "") for step in jobs[0]["steps"])
+    assert "pip install" in scripts and "recipes test" in scripts and " demo " in scripts
 
 
 def test_rollout_is_scheduled_off_the_hour_and_dispatchable():
