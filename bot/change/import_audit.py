@@ -27,6 +27,7 @@ from bot.analysis.migration_map import MigrationMap
 from .rule import REWRITE, Invalid, Rule, Valid
 
 _PATCHERS = ("patch", "patch.object", "setattr", "delattr")
+_PATCHER_ENDS = frozenset(p.rsplit(".", 1)[-1] for p in _PATCHERS)  # the last name of a patcher's dotted name
 _PATCHER_WORDS = ("patch", "setattr", "delattr")  # what a file's text holds when _is_patcher can match in it
 _TABLES: dict[int, tuple[MigrationMap, ApiTable | None]] = {}
 
@@ -240,7 +241,9 @@ class _Kinds(dict):
 
 
 _KINDS = _Kinds()
-_NO_FACTS = TRIVIA | TOKENS
+# whitespace, comments, punctuation, and names and literals (whose only children are parentheses): no import,
+# binding, chain or call is inside them
+_NO_FACTS = TRIVIA | TOKENS | {cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis}
 
 
 def _walk(tree: cst.Module, known: _Learnt | None = None) -> _Walked:
@@ -300,7 +303,7 @@ def _walk_statement(top: cst.CSTNode, known: _Learnt | None = None, imports: lis
                 continue
         elif kind & 16 and node.args and _is_patcher(node):
             uses.append((statement, None, node))
-        # whitespace, comments and punctuation hold no import, binding, chain or call: not pushed (half the nodes)
+        # what holds no import, binding, chain or call is not pushed (more than half the nodes)
         stack.extend(zip(reversed([c for c in children(node) if c.__class__ not in _NO_FACTS]), repeat(statement)))
     return imports, bound, uses
 
@@ -358,7 +361,7 @@ def _learn(parsed: ParsedModule) -> _Learnt:
     holding: dict[int, list] = {}
     open_spans: list[list] = []  # the statements holding the current node, outermost first
 
-    def close(depth: int) -> None:  # the statements deeper than `depth` end here
+    def close(depth: int) -> None:  # the statements deeper than `depth` end here: their facts are all recorded
         while len(open_spans) > depth:
             open_spans.pop()[5:] = len(imports), len(bound), len(uses)
 
@@ -367,7 +370,9 @@ def _learn(parsed: ParsedModule) -> _Learnt:
         up = parent(node)
         if kind & 1:
             if up.__class__ is cst.SimpleStatementLine:  # not `if x: import y` (the walk leaves those out)
-                close(holding[id(up)][_DEPTH] + 1)
+                depth = holding[id(up)][_DEPTH] + 1
+                if len(open_spans) > depth:
+                    close(depth)
                 imports.append((up, node))
             continue
         if kind & 8 and ((up.__class__ is cst.Attribute and up.value is node) or up.__class__ in _IMPORT_PARTS):
@@ -379,22 +384,20 @@ def _learn(parsed: ParsedModule) -> _Learnt:
             while span is None:
                 up = parent(up)
                 span = holding.get(id(up))
-        if kind & 2:
-            depth = span[_DEPTH] + 1 if span is not None else 0
+        depth = span[_DEPTH] + 1 if span is not None else 0  # how many statements hold the node
+        if len(open_spans) > depth:  # the deeper ones end before it (the nodes come in source order)
             close(depth)
+        if kind & 2:
             span = spans[id(node)] = [node, depth, len(imports), len(bound), len(uses), 0, 0, 0]
             open_spans.append(span)
         holding[id(node)] = span
         if kind & 4:
-            close(span[_DEPTH] + 1)
             _add_bound(node, bound.append)
         if kind & 8:
             chain = dotted_name(node)
             if chain:
-                close(span[_DEPTH] + 1)
                 uses.append((span[0], chain))
         elif kind & 16 and node.args and _is_patcher(node):
-            close(span[_DEPTH] + 1)
             uses.append((span[0], None, node))
     close(0)
     return learnt
@@ -485,7 +488,11 @@ def _gap(table: ApiTable, full: str) -> tuple[str, str] | None:
 
 
 def _is_patcher(call: cst.Call) -> bool:
-    name = dotted_name(call.func)
+    func = call.func
+    last = func.attr.value if func.__class__ is cst.Attribute else func.value if func.__class__ is cst.Name else None
+    if last not in _PATCHER_ENDS:  # most calls: their dotted name is not built
+        return False
+    name = dotted_name(func)
     return bool(name) and any(name == p or name.endswith("." + p) for p in _PATCHERS)
 
 
