@@ -111,11 +111,10 @@ class CommitInfo:
 
 class GitSnapshot:
     """The files of one commit (bot.discover.snapshot.Snapshot), listed with one `git ls-tree`; blobs are read
-    on demand through GitPython's persistent `git cat-file --batch`, never one process per file."""
+    on demand through one persistent `git cat-file --batch` (GitBlobs), never one process per file."""
 
     def __init__(self, repo: "GitRepo", sha: str) -> None:
-        self._git_dir = repo.repo.git_dir
-        self._read = GitBlobs(self._git_dir)
+        self._read = repo._reader
         self._blobs: dict[str, str] = {}
         self._trees: dict[str, str] = {"": bin_to_hex(repo._root_tree(sha)).decode()}
         self._links: set[str] = set()
@@ -176,6 +175,11 @@ class GitRepo:
         self._commits_known: set[str] = set()  # ids checked to be commits (parents)
         self._temporaries = 0  # tmp_obj_ files made (_temporary_object)
         self._objects = self.repo.odb.root_path()  # loose objects (shared by linked worktrees)
+        # the snapshots' reader (one `git cat-file --batch` per process for every object a run reads)
+        self._reader = GitBlobs(self.repo.git_dir)
+        # the commits this process wrote itself, as commit() gives them: the dashboard asks for every branch's head,
+        # which on a first run is the commit just written; no need to read it back and parse it
+        self._written: dict[str, CommitInfo] = {}
 
     @property
     def state_dir(self) -> Path:
@@ -220,6 +224,9 @@ class GitRepo:
         return GitSnapshot(self, sha)
 
     def commit(self, sha: str) -> CommitInfo:
+        written = self._written.get(sha)
+        if written is not None:
+            return written
         c = self.repo.commit(sha)
         return CommitInfo(c.hexsha, c.author.name, c.author.email, c.summary,
                           tuple(p.hexsha for p in c.parents), c.tree.hexsha)
@@ -256,8 +263,8 @@ class GitRepo:
         round trips to git's object reader each). A name that is not a commit id is looked up each time."""
         found = self._root_trees.get(commit)
         if found is None:
-            if self._object_type(commit) == "commit":  # read whole (the reader's pipe must be drained)
-                data = self.repo.odb.stream(bytes.fromhex(commit)).read()
+            kind, data = self._read_object(commit)
+            if kind == "commit":
                 found = self._root_trees[commit] = bytes.fromhex(data[5:45].decode())  # `tree <id>` comes first
                 self._commits_known.add(commit)
             else:  # a name, a tag, nothing: GitPython resolves it, or says why not
@@ -347,7 +354,8 @@ class GitRepo:
         if entries is None:
             if len(self._parsed_trees) >= PARSED_TREES_KEPT:
                 self._parsed_trees.clear()
-            entries = self._parsed_trees[tree] = tree_entries_from_data(self.repo.odb.stream(tree).read())
+            data = self._reader.read_many([bin_to_hex(tree).decode()])[0]
+            entries = self._parsed_trees[tree] = tree_entries_from_data(data)
         return entries
 
     def _empty_tree(self) -> str:
@@ -365,7 +373,11 @@ class GitRepo:
         lines = self._identity_lines(identity) if self._writes_as_git(tree, parents, message, tree_known) else None
         if lines is None:
             return self._commit_tree_process(tree, parents, message, identity)
-        return bin_to_hex(self._store("commit", commit_bytes(tree, parents, *lines, message))).decode()
+        sha = bin_to_hex(self._store("commit", commit_bytes(tree, parents, *lines, message))).decode()
+        # what GitPython reads back from it: git's identity line is exactly `name <email> date` (_identity_lines)
+        subject = message.split("\n", 1)[0]
+        self._written[sha] = CommitInfo(sha, identity.name, identity.email, subject, tuple(parents), tree)
+        return sha
 
     def _commit_tree_process(self, tree: str, parents: list[str], message: str, identity: Identity) -> str:
         args = ["commit-tree", tree, "-m", message]
@@ -401,6 +413,13 @@ class GitRepo:
                     settings[key.lower()] = value if newline else None
             self._commit_settings["read"] = settings if status in (0, 1) else None
         return self._commit_settings["read"]
+
+    def _read_object(self, object_id: str) -> tuple[str | None, bytes]:
+        """(type, content) of a full object id; (None, ...) for a name, or an object git does not have."""
+        if _OBJECT_ID.fullmatch(object_id):
+            with contextlib.suppress(ValueError, OSError):
+                return self._reader.read_object(object_id)
+        return None, b""
 
     def _object_type(self, object_id: str) -> str | None:
         """"commit", "tree", ... or None (not a full id, or not in the repository)."""

@@ -82,6 +82,24 @@ def test_commits_with_pinned_dates_are_the_objects_git_writes(repo, monkeypatch,
     assert [n for n in started if n in ("config", "var", "commit-tree")] == ["config", "var", "var"]
 
 
+@pytest.mark.parametrize("dates", [{}, *PINNED], ids=["now", "iso", "raw-and-zulu", "rfc2822-author-only"])
+def test_a_commit_written_here_is_described_as_gitpython_reads_it_back(repo, monkeypatch, dates):
+    """commit() answers from memory for a commit this process wrote (the dashboard asks for every branch's head,
+    on a first run the commit just written): author, subject, parents and tree as read back from the object."""
+    for name in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in dates.items():
+        monkeypatch.setenv(name, value)
+    head, first = git(repo, "rev-parse", "HEAD"), git(repo, "rev-parse", "HEAD~1")
+    tree = git(repo, "rev-parse", "HEAD^{tree}")
+    ours, reader = GitRepo(repo), GitRepo(repo)
+    for message in MESSAGES:
+        for identity in IDENTITIES:
+            for parents in ([head], [head, first], []):
+                made = ours.commit_tree(tree, parents, message, identity)
+                assert made in ours._written and ours.commit(made) == reader.commit(made), (message, identity)
+
+
 @pytest.mark.parametrize("zone", ["UTC", "America/St_Johns", "Asia/Kolkata", "America/Los_Angeles"])
 def test_commits_made_now_carry_git_s_time_and_local_offset(repo, monkeypatch, zone, started):
     monkeypatch.delenv("GIT_AUTHOR_DATE", raising=False)
