@@ -101,8 +101,7 @@ class _Parsers:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="upgrade-bot", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
-                        help="print the installed version and exit")
+    parser.add_argument("--version", action=_InstalledVersion, help="print the installed version and exit")
     _global_options(parser, top=True)
     sub = _Parsers(parser, "commands")
     json_help = "print JSON instead of a table"
@@ -598,6 +597,15 @@ def cmd_local_show(args) -> int:
 def _version() -> str:
     import bot
     return bot.__version__
+
+
+class _InstalledVersion(argparse._VersionAction):
+    """`--version`, looked up only when asked for: the lookup reads the package metadata (a scan of the installed
+    distributions and an email parse of ours), a few ms every other command would pay for nothing."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        self.version = f"%(prog)s {_version()}"
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _config_or_default(args) -> Config:

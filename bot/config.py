@@ -1,7 +1,6 @@
 """upgrade-bot.toml (or [tool.upgrade-bot] in pyproject.toml), validated into a frozen Config."""
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -23,12 +22,16 @@ BUNDLED_RECIPES = bundled("recipes")
 
 @dataclass(frozen=True)
 class Identity:
+    """The author and committer of the bot's commits."""
+
     name: str = "upgrade-bot"
     email: str = "upgrade-bot@users.noreply.local"
 
 
 @dataclass(frozen=True)
 class CheckConfig:
+    """One configured check: its name, the command it runs and its time limit."""
+
     name: str
     command: tuple[str, ...]
     timeout: float = 600.0
@@ -48,6 +51,8 @@ class CheckEnvSettings:
 
 @dataclass(frozen=True)
 class Config:
+    """The settings of upgrade-bot.toml, defaults filled in."""
+
     source: str  # the file the settings came from ("" = defaults)
     services: tuple[str, ...] = ("services/*",)
     services_configured: bool = False  # False: bot.discover.layout picks services/* or the repository root
@@ -289,6 +294,7 @@ def check_service_names(config: Config, names: set[str]) -> list[str]:
     for table, keys in (("tiers", config.tiers), ("service-checks", config.service_checks),
                         ("service-check-env", config.service_check_env)):
         for service in sorted(set(keys) - names):
+            import difflib  # only for a key that names no service: a valid config never loads it
             close = difflib.get_close_matches(service, sorted(names), n=1, cutoff=0.8)
             if close:
                 raise ConfigError(config.source, f"{table}.{service}", f"no such service; did you mean {close[0]!r}?")

@@ -101,6 +101,8 @@ class RefUpdate:
 
 @dataclass(frozen=True)
 class CommitInfo:
+    """What the bot reads of a commit: its id, author, subject, parents and tree."""
+
     sha: str
     author_name: str
     author_email: str

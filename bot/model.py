@@ -66,6 +66,8 @@ class ServiceSource:
 
 @dataclass
 class CodemodResult:
+    """What a codemod made of one service: new file texts, applied changes, manual items, requirement edits."""
+
     changed: dict[str, str] = field(default_factory=dict)  # path -> new text
     applied: list[AppliedChange] = field(default_factory=list)
     manual: list[ManualItem] = field(default_factory=list)

@@ -6,13 +6,10 @@ nobody sees until a push names them. Pushes and forge writes stay in the parent,
 serial run, so branches and PR bodies do not depend on the number of workers."""
 from __future__ import annotations
 
-import ctypes
 import hashlib
-import multiprocessing
 import os
 import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -52,15 +49,20 @@ def compute_changes(jobs: Sequence[Job], options: Mapping[str, Mapping[str, Any]
     With commit_on, a worker's change of a job in commit_on.jobs carries its commit (`head`).
 
     A worker gets all the jobs of one service: it reads and parses the service's files once for them."""
-    context = _context()
     by_service: dict[str, list[int]] = {}
     for i, job in enumerate(jobs):
         by_service.setdefault(job.service.path, []).append(i)
     # a spawned worker pays ~1 s of imports: not worth it for a handful of services
-    if workers <= 1 or len(by_service) < (2 if context.get_start_method() == "fork" else SPAWN_WORTH_IT):
+    context = _context() if workers > 1 and len(by_service) > 1 else None
+    if context is None or (context.get_start_method() != "fork" and len(by_service) < SPAWN_WORTH_IT):
         for job in jobs:
             yield _apply(job.service, job.recipe, options.get(job.recipe.id))
         return
+    # multiprocessing, concurrent.futures.process and ctypes are imported only when workers run: a run with one
+    # worker (-j 1, or one service) never starts a process, and their imports cost it ~5 ms of CPU. ctypes is for
+    # the workers' _die_with_parent: imported here, before the pool forks, forked workers start with it.
+    import ctypes  # noqa: F401
+    from concurrent.futures import ProcessPoolExecutor
     if context.get_start_method() == "fork":  # forked workers start with the recipes already loaded
         _recipes.update({str(job.recipe.folder): job.recipe for job in jobs})
     pool = ProcessPoolExecutor(max_workers=min(workers, len(by_service)), mp_context=context,
@@ -82,6 +84,7 @@ def compute_changes(jobs: Sequence[Job], options: Mapping[str, Mapping[str, Any]
 def _die_with_parent(parent: int) -> None:
     """A worker of a run killed with SIGKILL would wait for work forever (its siblings hold the queues
     open): on Linux the kernel kills it with its parent. Elsewhere it lingers until its task ends."""
+    import ctypes  # a forked worker has it from its parent already (see compute_changes)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -106,6 +109,7 @@ def commit_key(job: Job, change: ServiceChange) -> str:
 def _context():
     """fork: workers start at once with the recipes imported. Forking a process that runs other threads
     (an embedding program, a test server) can copy a held lock; then spawn, and workers load recipes by folder."""
+    import multiprocessing  # only once a run may start workers (see compute_changes)
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")

@@ -16,6 +16,8 @@ _TEAM_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 @dataclass(frozen=True)
 class Reviewers:
+    """The configured reviewers, split into GitHub users and teams."""
+
     users: tuple[str, ...]
     teams: tuple[tuple[str, str], ...]  # (organization, team slug)
 

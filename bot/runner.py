@@ -13,7 +13,6 @@
 """
 from __future__ import annotations
 
-import difflib
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol
@@ -53,6 +52,8 @@ class Validator(Protocol):
 
 @dataclass
 class JobResult:
+    """What a run did with one job."""
+
     job: Job
     status: str  # opened|updated|unchanged|failed|blocked|no-change|dry-run (blocked: see Runner.prepare)
     message: str = ""
@@ -63,6 +64,8 @@ class JobResult:
 
 @dataclass
 class RunReport:
+    """Everything one run did: the plan, each job's result, and the dashboard."""
+
     plan: Plan
     selection: Selection | None
     base_sha: str
@@ -459,6 +462,7 @@ class Runner:
 
 
 def _diff(job: Job, change: ServiceChange) -> str:
+    import difflib  # only `run --dry-run` prints diffs: other runs never load it
     chunks = []
     for rel, new in sorted(change.changed.items()):
         old = job.service.files.get(rel, "")

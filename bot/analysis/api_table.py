@@ -26,6 +26,8 @@ OPEN = "*"  # a class with __getattr__: any member may exist
 
 @dataclass(frozen=True, eq=False)
 class ApiTable:
+    """The public names of the new version's modules and classes, as introspected."""
+
     packages: tuple[str, ...]
     modules: Mapping[str, Mapping[str, Any]]
     classes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -89,12 +89,16 @@ class MemberChange:
 
 @dataclass(frozen=True)
 class Gone:
+    """A name the new version removed, why, and what to use instead."""
+
     why: str
     suggestion: str | None = None
 
 
 @dataclass(frozen=True)
 class AuditSpec:
+    """The API table the import audit checks a recipe's rewrites against."""
+
     packages: tuple[str, ...]
     table: str  # file name, relative to the map's folder
     environment: tuple[str, ...]  # requirement lines the table is generated from
@@ -102,6 +106,8 @@ class AuditSpec:
 
 @dataclass(frozen=True, eq=False)
 class MigrationMap:
+    """A recipe's map from the old version's API to the new one's."""
+
     names: Mapping[str, str] = field(default_factory=dict)
     gone: Mapping[str, Gone] = field(default_factory=dict)
     inits: Mapping[str, Signature] = field(default_factory=dict)  # class -> its constructor's changes

@@ -31,6 +31,8 @@ _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.Gener
 
 @dataclass(eq=False)
 class ParsedModule:
+    """One Python file of a service: its libcst tree and the metadata every rule reads."""
+
     path: str  # service-relative
     dotted: str  # absolute module name ("" for a file outside any package, e.g. a top-level script dir)
     package: str  # what relative imports are resolved against

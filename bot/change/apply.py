@@ -26,6 +26,8 @@ class MigrationError(BotError):
 
 @dataclass
 class ServiceChange:
+    """One recipe applied to one service: the new file texts and what the PR says about them."""
+
     service: str
     service_path: str
     recipe_id: str

@@ -51,6 +51,8 @@ class EditConflict(Exception):
 
 @dataclass(frozen=True)
 class _Edit:
+    """One edit of a node, and the rule that made it."""
+
     rule: str
     function: EditFunction
     whole: bool  # a fixed new node: whatever was edited inside the old one is dropped

@@ -46,6 +46,8 @@ def audit_table(mapping: MigrationMap) -> ApiTable | None:
 
 @dataclass(frozen=True)
 class Missing:
+    """A name the edited code uses that the new version does not have."""
+
     statement: cst.CSTNode  # in the edited tree
     name: str  # the full dotted name used
     owner: str  # the module (or class) that lacks it

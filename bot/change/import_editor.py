@@ -42,6 +42,8 @@ _STDLIB_NAMES = frozenset(getattr(sys, "stdlib_module_names", ())) or frozenset(
 
 @dataclass(frozen=True)
 class _Wanted:
+    """An import to add once every edit is made, and where it goes."""
+
     module: str
     name: str | None
     asname: str | None

@@ -1,7 +1,6 @@
 """Loads and validates recipe folders: recipe.toml + codemod module + fixtures."""
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import importlib
@@ -31,6 +30,8 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 
 @dataclass(frozen=True)
 class Recipe:
+    """One recipe as its recipe.toml declares it: the upgrade, its codemod, requirement edits and options."""
+
     id: str
     folder: Path
     title: str
@@ -123,6 +124,7 @@ def disable_problem(recipe_id: str, rules: Mapping[str, str] | None, value: Any,
         return f"must be an array of rule ids, got {value!r}"
     for rule in value:
         if rule not in rules and rule not in (retired or {}):
+            import difflib  # only to name the likely typo: a valid setting never loads it
             close = difflib.get_close_matches(rule, sorted(rules), n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"rules: {', '.join(sorted(rules))}"
             return f"no rule {rule!r} in {recipe_id}; {hint}"

@@ -26,12 +26,16 @@ ENTRY_POINT_GROUP = "upgrade_bot.recipes"
 
 @dataclass(frozen=True)
 class RecipeSource:
+    """A folder holding recipe folders, and where it comes from."""
+
     folder: Path  # holds recipe folders
     origin: str  # shown by `recipes list`: "bundled", "acme-recipes 1.2 (entry point acme)", "recipe-dirs"
 
 
 @dataclass(frozen=True)
 class BrokenSource:
+    """A registered recipe package that does not load, and why."""
+
     origin: str
     reason: str
 

@@ -28,12 +28,16 @@ def excluded_version(classifier: str, floor: str) -> str | None:
 
 @dataclass(frozen=True)
 class DroppedClassifier:
+    """A Python version classifier removed because the new floor excludes it."""
+
     line: int  # 1-based, in the file as it was
     version: str  # "3.8"
 
 
 @dataclass
 class ClassifierEdit:
+    """A file after its Python classifiers below the floor were dropped."""
+
     text: str
     dropped: list[DroppedClassifier] = field(default_factory=list)
 

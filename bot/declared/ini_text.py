@@ -15,6 +15,8 @@ _COMMENT_CHARS = "#;"
 
 @dataclass(frozen=True)
 class _Entry:
+    """Where one key of an INI section sits in the file's lines."""
+
     key: str
     first: int  # index of the key line
     last: int  # index of its last continuation line

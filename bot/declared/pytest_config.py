@@ -36,6 +36,8 @@ MAX_LEVELS = 32  # folders above a service that are looked at (deeper monorepos 
 
 @dataclass(frozen=True)
 class PytestConfig:
+    """The file pytest reads its configuration from for a service, and the values it holds."""
+
     path: str  # service-relative ("../../pytest.ini" above the service); may not exist yet (`exists` False)
     kind: str
     section: tuple[str, ...]  # INI: (section name,); TOML: table path

@@ -27,6 +27,8 @@ KNOWN_MINORS = ("3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.1
 
 @dataclass(frozen=True)
 class Declaration:
+    """One declaration of the Python versions a service supports, and how to change it."""
+
     file: str
     key: str  # what the checklist names: "requires-python", "python_requires", ...
     line_pattern: str  # regular expression matching the declaring line
@@ -192,6 +194,8 @@ def _line_of(text: str, pattern: str) -> int:
 
 @dataclass(frozen=True)
 class RaisedFloor:
+    """One Python floor raised in pyproject.toml: where, and from what to what."""
+
     line: int  # 1-based, in pyproject.toml
     key: str  # "requires-python" or "[tool.poetry.dependencies] python"
     old: str

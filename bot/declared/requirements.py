@@ -52,6 +52,8 @@ class Declaration:
 
 @dataclass
 class EditOutcome:
+    """A requirements file after an edit: its new text, what changed, and what is left to a human."""
+
     text: str  # new text (== input when nothing changed)
     applied: list[str] = field(default_factory=list)
     manual: list[ManualItem] = field(default_factory=list)

@@ -49,6 +49,8 @@ class _Element:
 
 @dataclass
 class _Document:
+    """A parsed setup.py and what it declares."""
+
     module: object
     elements: list[_Element] = field(default_factory=list)
     runtime_lists: list[object] = field(default_factory=list)  # install_requires lists, for additions

@@ -35,6 +35,8 @@ SOURCE_DOTFILES = (".python-version",)
 
 @dataclass
 class Service:
+    """One service of the monorepo: its folder, dependency declarations and files."""
+
     name: str
     path: str  # repo-relative directory
     key: str | None = None  # unique name in branch names and job keys (service_key; default: name)
@@ -111,6 +113,8 @@ class _TextCache:
 
 @dataclass(frozen=True)
 class Skipped:
+    """A folder the plan leaves out (not a service, no recipe applies, or unreadable), and why."""
+
     path: str
     reason: str
 

@@ -10,6 +10,8 @@ from bot.reviewers import Reviewers
 
 @dataclass
 class PullRequest:
+    """A pull request as the forge reports it."""
+
     number: int
     title: str
     body: str
@@ -25,6 +27,8 @@ class PullRequest:
 
 @dataclass
 class Comment:
+    """A comment on a pull request."""
+
     id: int
     user: str
     body: str

@@ -14,6 +14,8 @@ from bot.model import ManualItem
 
 @dataclass(frozen=True)
 class HashedPin:
+    """A `--hash=` pinned requirement the upgrade re-pins, with the index's hashes of the new version."""
+
     item: ManualItem  # the REQ001 item edit_requirements left for this entry
     name: str
     version: str

@@ -19,6 +19,8 @@ class Upgrade:
 
 @dataclass(frozen=True)
 class LockTask:
+    """One lock file to regenerate, and the tool command that writes it."""
+
     tool: str  # poetry | uv | uv-pip-compile | pip-compile | hashes
     output: str  # service-relative file the tool writes
     argv: tuple[str, ...]  # "uv" as argv[0] means the uv binary the bot uses

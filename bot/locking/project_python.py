@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from tomlkit.exceptions import TOMLKitError
 
-from bot.validation.poetry_deps import pep440
+from bot.declared.poetry_constraint import pep440
 from bot.declared.toml_data import read_toml
 
 

@@ -27,8 +27,10 @@ from bot.locking.model import LockTask, Upgrade
 from bot.locking.pinned import exactly_pinned, not_as_named
 from bot.locking.tasks import lock_tasks, upgrades_of
 from bot.model import AppliedChange, ManualItem, repo_path
-from bot.validation.envs import EnvBuildError, default_cache_dir, find_uv
-from bot.validation.python_version import interpreter_for
+
+# bot.validation.envs and .python_version (uv, interpreters, the cache) are imported where a lock tool runs, not
+# with this module: a service without a lock file needs neither, and a `--skip-checks` run loads no more of the
+# check machinery than it uses.
 
 TIMEOUT = 600.0
 MESSAGE_LINES = 6
@@ -56,8 +58,13 @@ def index_args(environ: Mapping[str, str]) -> list[str]:
 
 class LockUpdater:
     def __init__(self, cache_dir: Path | None = None) -> None:
-        self.cache_dir = cache_dir or default_cache_dir().parent / "locks"
+        self._cache_dir = cache_dir
         self.timings: list[tuple[str, float]] = []  # (tool, seconds) of tools actually run
+
+    @functools.cached_property
+    def cache_dir(self) -> Path:
+        from bot.validation.envs import default_cache_dir  # once a lock is made (see the imports)
+        return self._cache_dir or default_cache_dir().parent / "locks"
 
     def update(self, service, change, recipe=None) -> None:
         """Adds the regenerated locks (and hash-pinned entries) to `change` in place."""
@@ -118,6 +125,7 @@ class LockUpdater:
         return text
 
     def _execute(self, task: LockTask, argv: list[str], cwd: Path, where: str, stdin: str | None = None) -> str:
+        from bot.validation.envs import find_uv  # a tool runs (see the imports)
         argv = with_interpreter(task, own_uv_when_same_format(task, argv), where)
         argv = [find_uv() if argv[0] == "uv" else argv[0], *argv[1:]]
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "CONDA_PREFIX")}
@@ -170,6 +178,8 @@ def with_interpreter(task: LockTask, argv: list[str], where: str) -> list[str]:
     does not look behind pyenv's shims, and the tools never download one: UV_PYTHON_DOWNLOADS=never)."""
     if not task.python:
         return argv
+    from bot.validation.envs import EnvBuildError  # the tool needs a Python of its own (see the imports)
+    from bot.validation.python_version import interpreter_for
     try:
         path = str(interpreter_for(task.python, f"for `{task.display}`").path)
     except EnvBuildError as error:
@@ -184,6 +194,7 @@ def own_uv_when_same_format(task: LockTask, argv: list[str]) -> list[str]:
     no download for the usual case, a lock as current as the project's."""
     if task.tool != "uv" or argv[:4] != ["uv", "tool", "run", "--from"] or not argv[4].startswith("uv=="):
         return argv
+    from bot.validation.envs import find_uv  # a uv lock is made (see the imports)
     revisions = {version: revision for revision, version in uv_lock.GENERATIONS.items()}
     wanted = revisions.get(argv[4].removeprefix("uv=="))
     if wanted is None or wanted != lock_revision_written_by(find_uv()):

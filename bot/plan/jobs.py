@@ -19,6 +19,8 @@ DONE_STATES = ("merged", "closed")
 
 @dataclass(frozen=True)
 class Job:
+    """One (service, recipe) pair to migrate, with its tier, wave and branch."""
+
     service: Service
     recipe: Recipe
     tier: str
@@ -48,6 +50,8 @@ class Job:
 
 @dataclass
 class Plan:
+    """The jobs of a run, and the folders it skipped or could not read."""
+
     jobs: list[Job]
     skipped: list[Skipped]
     not_applicable: list[Skipped] = field(default_factory=list)

@@ -19,6 +19,8 @@ SERVICES_PER_SHARD = 50  # below this a shard costs more in runner start-up than
 
 @dataclass(frozen=True)
 class Shard:
+    """One shard of a sharded run (`--shard I/N`): the services it owns."""
+
     index: int  # 1-based, as typed: --shard 2/4
     count: int
 

@@ -68,6 +68,8 @@ def read_marker(body: str | None) -> dict[str, Any] | None:
 
 @dataclass
 class Body:
+    """A PR body that fits the forge's limit, and the comments holding what did not."""
+
     text: str
     overflow: list[str]  # comment bodies carrying what did not fit
 

@@ -17,6 +17,8 @@ HANDS_OFF = "human commits"  # an open PR whose branch holds a person's commits:
 
 @dataclass
 class StatusRow:
+    """One (service, recipe) row of `status` and of the dashboard."""
+
     wave: int  # the wave's number as the waves run (1-based)
     tier: str
     service: str

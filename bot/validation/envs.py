@@ -107,6 +107,8 @@ class ExpandedRequirements:
 
 @dataclass(frozen=True)
 class Interpreter:
+    """A Python interpreter that can build test environments."""
+
     path: Path
     implementation: str
     version: str

@@ -19,7 +19,6 @@ from bot.gitops import GitRepo
 from bot.model import FAILING, NO_TESTS, Verdict
 from bot.plan.jobs import Job
 from bot.publish.render import read_marker
-from bot.validation.envs import EnvBuildError
 
 if TYPE_CHECKING:
     from bot.validation.runner import CheckRunner
@@ -113,6 +112,7 @@ class Gate:
         return True, ""
 
     def service_verdict(self, job: Job, baseline: str) -> Verdict:
+        from bot.validation.envs import EnvBuildError  # here, like the verdicts: only when checks run
         from bot.validation.verdict import judge, not_validated  # here, like NotChecked: only when checks run
         key = (job.service.path, baseline, self.base_sha)
         if key not in self._verdicts:

@@ -26,6 +26,8 @@ DOWNLOAD_TIMEOUT = 300  # seconds: a CPython build is ~30 MB
 
 @dataclass
 class DownloadState:
+    """What this process learnt about downloading interpreters with uv."""
+
     failed: str = ""  # uv's reason, once a download failed: no second try in this process
 
 

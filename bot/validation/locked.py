@@ -38,6 +38,8 @@ class LockReadError(ValueError):
 
 @dataclass(frozen=True)
 class LockedPin:
+    """One line exported from a lock file, as a requirement or an index option."""
+
     text: str  # a requirements.txt line: "name==1.2.3 ; marker", or an index option
     name: str | None  # canonical package name; None for an option line
 

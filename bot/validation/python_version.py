@@ -28,6 +28,8 @@ MAX_ATTEMPTS = 3  # interpreters tried before the environment is declared unbuil
 
 @dataclass(frozen=True)
 class Declared:
+    """The Python version a service asks for, and where it says so."""
+
     request: str = ""  # ">=3.9", "3.11"; "" when nothing is declared
     source: str = ""  # the file (or setting) that says so
     exact: bool = False  # one version (.python-version, configured), not a range
@@ -39,6 +41,8 @@ class Declared:
 
 @dataclass(frozen=True)
 class PythonPlan:
+    """The interpreters that may run a service's tests, in the order to try them."""
+
     declared: Declared
     candidates: tuple[Interpreter, ...]  # in the order to try
     lowest: str = ""  # the lowest minor version the declaration allows ("" when unknown)

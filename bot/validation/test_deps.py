@@ -65,6 +65,8 @@ class InlineRequirements:
 
 @dataclass(frozen=True)
 class EnvPlan:
+    """What goes into a service's test environment, and where each part came from."""
+
     files: tuple[Path, ...] = ()  # requirement files, a lock, or a pyproject.toml (expanded with `selection`)
     selection: Selection = Selection()
     inline: tuple[InlineRequirements, ...] = ()

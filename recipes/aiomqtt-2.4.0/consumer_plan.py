@@ -51,6 +51,8 @@ class QueueMove:
 
 @dataclass
 class SiteRewrite:
+    """How one consumer site is rewritten: its loops' topic filters and queue."""
+
     site: ConsumerSite
     loops: dict[cst.For, cst.BaseExpression | None] = field(default_factory=dict)  # loop -> topic filter
     queue: QueueMove | None = None
@@ -68,6 +70,8 @@ class WithRewrite:
 
 @dataclass
 class ConsumerPlan:
+    """The consumer rewrites of a service, and the consumers it leaves as they are."""
+
     items: list[ManualItem] = field(default_factory=list)
     rewrites: dict[cst.With, list[SiteRewrite]] = field(default_factory=dict)
     statements: dict[cst.With, WithRewrite] = field(default_factory=dict)

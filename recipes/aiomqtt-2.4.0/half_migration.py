@@ -34,6 +34,8 @@ HELD_BACK_1X = ("aiomqtt stays at 1.x: aiomqtt 2.4.0 cannot run {count} use(s) o
 
 @dataclass(frozen=True)
 class BlockingUse:
+    """A use of the 0.16 API the codemod cannot move, which blocks the service's migration (MQ024)."""
+
     path: str
     line: int
     code: str

@@ -23,6 +23,8 @@ WAIT_CALLS = frozenset({"asyncio.wait_for", "asyncio.shield"})
 
 @dataclass
 class StreamUses:
+    """How a message stream bound by `async with` is used inside its block."""
+
     loops: list[cst.For] = field(default_factory=list)  # `async for m in stream` inside the block
     reads: list[cst.Name] = field(default_factory=list)  # `m = await stream.__anext__()` / `anext(stream)`: m
     others: list[cst.Name] = field(default_factory=list)  # any other use of the stream name

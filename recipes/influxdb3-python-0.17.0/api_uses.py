@@ -30,6 +30,8 @@ class QuerySite:
 
 @dataclass
 class ApiUses:
+    """The service's uses of the v2 query and delete APIs."""
+
     queries: list[QuerySite] = field(default_factory=list)
     # Buckets read or deleted (by normalised code; None = unknown), for the single-bucket rule (INF005).
     buckets: list[str | None] = field(default_factory=list)

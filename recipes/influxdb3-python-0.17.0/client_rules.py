@@ -21,6 +21,8 @@ V3_CLIENT = v2_api.MOVED_NAMES[v2_api.CLIENT]
 
 @dataclass(frozen=True)
 class ConstructorArg:
+    """One argument of an InfluxDBClient(...) call, and the keyword it binds."""
+
     index: int
     arg: cst.Arg
     keyword: str | None  # the v2 keyword it binds (positional ones by InfluxDBClient's order), None: unknown

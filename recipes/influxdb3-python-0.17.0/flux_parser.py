@@ -34,6 +34,8 @@ class UnsupportedFlux(ValueError):
 
 @dataclass(frozen=True)
 class _Token:
+    """One token of a Flux query."""
+
     kind: str
     text: str
 

@@ -37,6 +37,8 @@ PER_SERIES_CAVEAT = (
 
 @dataclass(frozen=True)
 class SqlTranslation:
+    """A Flux query translated to SQL, with what the translation could not carry over."""
+
     sql: str
     database: str  # the Flux bucket (may contain placeholders)
     measurement: str
@@ -48,6 +50,8 @@ class SqlTranslation:
 
 @dataclass
 class _Query:
+    """What a Flux pipeline selects, gathered while reading it."""
+
     bucket: str | None = None
     start: str | None = None
     stop: str | None = None

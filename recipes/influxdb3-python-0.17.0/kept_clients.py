@@ -28,6 +28,8 @@ _MISSING_METHODS = frozenset({v2_api.QUERY_API, v2_api.DELETE_API, *v2_api.MANAG
 
 @dataclass(frozen=True)
 class BlockingUse:
+    """A use of a v2 client that keeps it on influxdb-client."""
+
     node: cst.CSTNode
     what: str  # "client.query_api()", "client.url", "client.write_api(...) (left as it is)"
 

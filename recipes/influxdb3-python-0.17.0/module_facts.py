@@ -48,6 +48,8 @@ class NameImport:
 
 @dataclass
 class FromImport:
+    """A `from influxdb_client... import ...` statement and the names it binds."""
+
     line: cst.SimpleStatementLine
     statement: cst.ImportFrom
     names: list[NameImport]

@@ -15,6 +15,8 @@ BASE_REASON = (
 
 @dataclass(frozen=True)
 class QueryAdvice:
+    """What to write instead of a v2 query call, or why nothing can be suggested."""
+
     suggestion: str | None
     reason: str
 

@@ -23,6 +23,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 @dataclass(frozen=True)
 class Parameter:
+    """A query parameter replacing a placeholder-bearing literal of the SQL."""
+
     name: str
     text: str  # the value: a placeholder alone ("__p0__") or text holding placeholders ("__p1__ hours")
 

@@ -349,6 +349,8 @@ class WriteFlow:
 
 @dataclass
 class Helper:
+    """A helper of the service that is handed a write API: what its calls pass and how it uses it."""
+
     key: HelperKey
     arguments: list | None  # what every call passes (None: not known for every call)
     uses: "Uses | str"
@@ -356,6 +358,8 @@ class Helper:
 
 @dataclass
 class Shared:
+    """A module-level write API other modules import, and whether it can hold the client."""
+
     binding: Definition
     refusal: str | None = None
     uses: Uses = field(default_factory=Uses)

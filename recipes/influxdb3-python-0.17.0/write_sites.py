@@ -32,6 +32,8 @@ BATCHING = ("write_api() without SYNCHRONOUS batches in the v2 client (the defau
 
 @dataclass(frozen=True)
 class WriteSite:
+    """A v2 write call that moves to the client, with its bucket and arguments."""
+
     call: cst.Call
     bucket: cst.BaseExpression
     specs: list[KeepArg]

@@ -20,6 +20,8 @@ def _matches_prefix_or_glob(name: str, patterns: tuple[str, ...]) -> bool:
 
 @dataclass(frozen=True)
 class Collection:
+    """The pytest settings that decide which files, classes and functions are tests."""
+
     python_files: tuple[str, ...] = ("test_*.py", "*_test.py")
     python_classes: tuple[str, ...] = ("Test",)
     python_functions: tuple[str, ...] = ("test",)

@@ -34,6 +34,8 @@ _EMPTY = cst.Module(body=[])
 
 @dataclass(frozen=True)
 class EventLoopOverride:
+    """A user-defined event_loop fixture."""
+
     file: str
     line: int  # of the `def`
     old_code: str
@@ -103,6 +105,8 @@ def is_plain_override(func: cst.FunctionDef, decorator: FixtureDecorator) -> boo
 
 @dataclass(frozen=True)
 class EventLoopUse:
+    """The event_loop overrides of a file, and the sync code there that still requests one."""
+
     overrides: list[EventLoopOverride]
     sync_requesters: int  # sync tests/fixtures taking event_loop that stay sync: they need the fixture
     sync_users: list[tuple[str, cst.CSTNode]] = field(default_factory=list)  # (path, node): sync code that still
@@ -147,6 +151,8 @@ def event_loop_use(run: "ServiceRun") -> EventLoopUse:
 
 @dataclass
 class OverridePlan:
+    """What the rewrite does about the event_loop overrides: the one it deletes, the loop scope, the items."""
+
     delete: EventLoopOverride | None = None  # the override the rewrite removes
     loop_scope: str | None = None  # becomes the default fixture (and, if not function, test) loop scope
     manual: list[ManualItem] = field(default_factory=list)

@@ -31,6 +31,8 @@ def keyword(call: cst.Call, name: str) -> cst.Arg | None:
 
 @dataclass(frozen=True)
 class FixtureDecorator:
+    """A pytest or pytest_asyncio fixture decorator on a function."""
+
     index: int  # position among the function's decorators
     qualified: str  # PYTEST_FIXTURE or ASYNCIO_FIXTURE
     call: cst.Call | None  # None for the bare decorator

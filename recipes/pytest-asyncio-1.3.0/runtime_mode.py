@@ -16,6 +16,8 @@ MODE_OPTION = "asyncio_mode"
 
 @dataclass(frozen=True)
 class ModeAssignment:
+    """An `asyncio_mode` set from a conftest.py hook."""
+
     path: str
     value: cst.BaseExpression  # what is assigned
     mode: str | None  # "auto" / "strict" when that literal is set unconditionally in a function body, else None

@@ -43,6 +43,8 @@ EVENT_LOOP_PARAMETER_RULE = "PA005"  # turns sync fixtures that only hand the lo
 
 @dataclass(frozen=True)
 class Suite:
+    """A service's test suite as pytest-asyncio sees it: configuration, mode and test modules."""
+
     config: PytestConfig
     mode: str  # the recipe option
     current_mode: str  # the mode the suite runs in today ("unknown": set at run time in a way the bot cannot read)
@@ -85,6 +87,8 @@ def may_need_changes(path: str, text: str, collection: Collection) -> bool:
 
 @dataclass(frozen=True)
 class _Scope:
+    """A class or function enclosing a test, as pytest collects it."""
+
     collectable: bool  # a class pytest collects tests from (a function never is)
     marks: frozenset[str]
 

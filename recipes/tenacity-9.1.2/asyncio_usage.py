@@ -18,6 +18,8 @@ from .service_index import ParsedModule, ServiceIndex, dotted_name, import_from_
 
 @dataclass
 class AsyncioUsage:
+    """How one file uses tenacity._asyncio, and whether the rewrite can move it."""
+
     imports: list[cst.CSTNode] = field(default_factory=list)  # Import/ImportFrom statements involved
     unsafe_imports: list[tuple[cst.CSTNode, str]] = field(default_factory=list)  # (node, why)
     patches: list[cst.CSTNode] = field(default_factory=list)  # module object used other than `.SafeName`

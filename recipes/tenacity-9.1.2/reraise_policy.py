@@ -18,6 +18,8 @@ from .service_index import ServiceIndex, dotted_name, import_from_module, walk
 
 @dataclass(frozen=True)
 class Blocker:
+    """Code that depends on RetryError at exhaustion, so reraise=True is not added."""
+
     file: str
     line: int
     what: str
