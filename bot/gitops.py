@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections import Counter
 import io
 import os
 import re
@@ -116,7 +117,6 @@ class GitSnapshot:
     on demand through one persistent `git cat-file --batch` (GitBlobs), never one process per file."""
 
     def __init__(self, repo: "GitRepo", sha: str) -> None:
-        self._read = repo._reader
         self._blobs: dict[str, str] = {}
         self._trees: dict[str, str] = {"": bin_to_hex(repo._root_tree(sha)).decode()}
         self._links: set[str] = set()
@@ -137,6 +137,8 @@ class GitSnapshot:
                     self._links.add(path)
             elif kind == "tree":
                 self._trees[path] = object_id
+        repeated = [object_id for object_id, paths in Counter(self._blobs.values()).items() if paths > 1]
+        self._read = GitBlobs(repo.repo.git_dir, repeated)
         repo._listed_trees.update((bytes.fromhex(self._trees[folder]), listed) for folder, listed in entries.items())
 
     def paths(self) -> Iterable[str]:

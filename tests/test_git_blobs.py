@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import pickle
 
 import git as gitpython
 import pytest
@@ -24,7 +25,7 @@ def repo(tmp_path):
         "svc/bom.py": b"\xef\xbb\xbfX = 1\n",
         "svc/unknown_codec.py": b"# coding: no-such-codec\nX = 1\n",
         "svc/binary.txt": b"\xff\xfe\x00 not text",
-        "svc/empty.py": "",
+        "svc/empty.py": "", "svc/gen/__init__.py": "",
         "svc/same_a.txt": "same\n", "svc/same_b.txt": "same\n",
         "svc/big.py": "X = 1\n" * 60_000,
     }
@@ -59,15 +60,19 @@ def round_trips(monkeypatch):
     return asked
 
 
+def distinct_objects(files: ServiceFiles) -> int:
+    return len({files.source_id(p) for p in files.paths()})
+
+
 def test_iterating_reads_every_file_in_one_request_as_reading_them_one_by_one(repo, round_trips):
     together, _ = service_files(repo)
     one_by_one, _ = service_files(repo)
     round_trips.clear()
     texts = dict(together)
-    assert len(round_trips) == 1 and len(round_trips[0]) == len(one_by_one.paths())
+    assert len(round_trips) == 1 and len(round_trips[0]) == distinct_objects(together) == len(together.paths()) - 2
     round_trips.clear()
     assert {p: one_by_one[p] for p in one_by_one.paths() if p in one_by_one} == texts
-    assert len(round_trips) == len(one_by_one.paths())
+    assert len(round_trips) == distinct_objects(one_by_one)
     assert together.undecodable() == one_by_one.undecodable() == {"svc/binary.txt": "utf-8"}
     assert together.encodings == one_by_one.encodings == {"svc/latin.py": "iso-8859-1", "svc/bom.py": "utf-8-sig"}
     assert texts["svc/latin.py"] == "# -*- coding: latin-1 -*-\nname = 'café'\n" and texts["svc/bom.py"] == "X = 1\n"
@@ -82,7 +87,20 @@ def test_a_file_never_asked_for_is_never_read(repo, round_trips):
     assert files.paths()[0] == "svc/app.py" and files.loaded() == 1  # listing reads nothing
     iterated = sorted(files)
     assert files.loaded() == len(iterated) == len(files.paths()) - 1  # the binary file is left out
-    assert [len(ids) for ids in round_trips] == [1, len(files.paths()) - 1]  # what was read is not asked again
+    assert [len(ids) for ids in round_trips] == [1, distinct_objects(files) - 1]  # what was read is not asked again
+
+
+def test_an_object_at_several_paths_is_read_from_git_once_and_a_worker_gets_none_of_it(repo, round_trips):
+    files, _ = service_files(repo)
+    round_trips.clear()
+    assert files["svc/empty.py"] == files["svc/gen/__init__.py"] == ""
+    assert files["svc/same_a.txt"] == files["svc/same_b.txt"] == "same\n"
+    assert len(round_trips) == 2
+    blobs = files._read
+    assert sorted(v for v in blobs._repeated.values() if v is not None) == [b"", b"same\n"]
+    in_worker = pickle.loads(pickle.dumps(files))._read
+    assert set(in_worker._repeated) == set(blobs._repeated) and set(in_worker._repeated.values()) == {None}
+    assert dict(pickle.loads(pickle.dumps(files))) == dict(files)
 
 
 def test_an_object_git_does_not_have_is_refused_in_gitpython_s_words_and_the_reader_stays_in_step(repo):

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import threading
 import tokenize
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 BlobReader = Callable[[str], bytes]
 
@@ -24,8 +24,14 @@ class GitBlobs:
     _opening = threading.Lock()
     OPEN_AT_MOST = 16  # readers one process keeps (a test session or an embedding program opens many repositories)
 
-    def __init__(self, git_dir: str) -> None:
+    def __init__(self, git_dir: str, repeated: Iterable[str] = ()) -> None:
         self.git_dir = git_dir
+        # objects a commit holds at several paths (empty __init__.py files, a helper copied into every service): read
+        # from git once, kept (only these) while this reader is in use; id -> content once read
+        self._repeated: dict[str, bytes | None] = dict.fromkeys(repeated)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_repeated": dict.fromkeys(self._repeated)}  # a worker reads them itself
 
     def __call__(self, blob_id: str) -> bytes:
         return self.read_many([blob_id])[0]
@@ -33,12 +39,16 @@ class GitBlobs:
     def read_many(self, object_ids: Sequence[str]) -> list[bytes]:
         """Each object's content, in order, in one round trip per chunk of ids (not one per object); ValueError, as
         GitPython's reader says it, for an id git does not have."""
-        found = self._reader().read(object_ids)
-        for kind, data in found:
+        kept = self._repeated
+        wanted = list(dict.fromkeys(i for i in object_ids if kept.get(i) is None))
+        found = dict(zip(wanted, self._reader().read(wanted))) if wanted else {}
+        for object_id, (kind, data) in found.items():
             if kind is None:  # data: git's line for it (`<id> missing`), quoted as bytes as GitPython did
                 said = data.split() or [b""]
                 raise ValueError("SHA %s could not be resolved, git returned: %r" % (said[0], data.strip()))
-        return [data for _, data in found]
+            if object_id in kept:
+                kept[object_id] = data
+        return [found[i][1] if i in found else kept[i] for i in object_ids]
 
     def read_object(self, object_id: str) -> tuple[str | None, bytes]:
         """(type, content) of an object; (None, git's line) when git has no such object."""
