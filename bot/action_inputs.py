@@ -40,6 +40,8 @@ class InputError(Exception):
 
 @dataclass(frozen=True)
 class Invocation:
+    """The bot command an action step runs, made from the action's inputs."""
+
     args: list[str]  # after `upgrade-bot`
     shard_key: str  # "2-of-4", "all": part of the cache key, so each shard keeps its own environments
     capture: bool  # the step output `matrix` is the command's stdout

@@ -454,48 +454,106 @@ def test_an_edit_of_a_node_outside_the_file_is_refused():
         plan.replace(cst.parse_expression("f(a)"), cst.parse_expression("g()"), rule="R001")
 
 
+_AUDITED_FILE = textwrap.dedent('''\
+    """Doc."""
+    import os.path, json as j
+    from pkg.sub import thing as other
+    if TYPE_CHECKING: import typing_extensions
+    try:
+        from a.b import c
+    except ImportError as error:
+        c = None
+    @patch("pkg.mod.Client.connect")
+    class Test(Base.Mixin):
+        x: int = os.path.sep
+        def method(self, first, *rest, key=a.b.c(1).d.e, **kw):
+            with open(p) as (f, g), mock.patch.object(pkg.Client, "close") as closed:
+                for i, (k, v) in enumerate(pkg.sub.items()):
+                    if (n := len(k)) > 2:
+                        monkeypatch.setattr(pkg.sub.mod, "name", lambda s: s.attr.chain)
+                    elif k: pkg.other.call()
+                    else:
+                        total += pkg.other.count
+            return [y for y in rest if y.value], json.loads(kw["k"]).field.more
+        def other(self):
+            try:
+                import pkg.late
+            except (pkg.Error, os.error) as failed:
+                pkg.late.retry(failed)
+            finally:
+                done = pkg.late.done
+    def outer():
+        global G
+        del j.thing
+        async with x as (y):
+            pass
+        match command:
+            case pkg.Point(x=0) if pkg.sub.flag:
+                pkg.sub.move()
+''')
+
+
+def _statements(node: cst.CSTNode) -> list[cst.CSTNode]:
+    from bot.analysis.names import children
+
+    found = [node] if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) else []
+    return found + [s for child in children(node) for s in _statements(child)]
+
+
+def _same_facts(walked: tuple, learnt: tuple) -> bool:
+    imports, bound, uses = walked
+    imports_learnt, bound_learnt, uses_learnt = learnt
+    return (len(imports) == len(imports_learnt) and all(a[0] is b[0] and a[1] is b[1] for a, b in zip(imports, imports_learnt))
+            and bound == bound_learnt
+            and len(uses) == len(uses_learnt) and all(len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b))
+                                                      for a, b in zip(uses, uses_learnt)))
+
+
 def test_import_audit_reads_a_files_own_tree_as_its_walk_of_each_statement_does():
     """The audit's facts of an unedited file come from the node index (_learn); those of an edited statement from
-    a walk (_walk_statement): both must find the same imports, bindings, chains and patch calls, in order."""
+    a walk (_walk_statement): both must find the same imports, bindings, chains and patch calls, in order, for
+    every statement (a nested one's are read when the statement holding it was edited)."""
     from bot.analysis.parsed import ParsedModule
     from bot.change.import_audit import _learn, _walk_statement
 
-    text = textwrap.dedent('''\
-        """Doc."""
-        import os.path, json as j
-        from pkg.sub import thing as other
-        if TYPE_CHECKING: import typing_extensions
-        try:
-            from a.b import c
-        except ImportError:
-            c = None
-        @patch("pkg.mod.Client.connect")
-        class Test(Base.Mixin):
-            x: int = os.path.sep
-            def method(self, first, *rest, key=a.b.c(1).d.e, **kw):
-                with open(p) as (f, g), mock.patch.object(pkg.Client, "close") as closed:
-                    for i, (k, v) in enumerate(pkg.sub.items()):
-                        if (n := len(k)) > 2:
-                            monkeypatch.setattr(pkg.sub.mod, "name", lambda s: s.attr.chain)
-                return [y for y in rest if y.value], json.loads(kw["k"]).field.more
-        def outer():
-            global G
-            del j.thing
-            async with x as (y):
-                pass
-    ''')
+    text = _AUDITED_FILE
     tree = cst.parse_module(text)
     parsed = ParsedModule("svc/app.py", "app", "", text, tree)
     learnt = _learn(parsed)
-    assert list(learnt) == [id(top) for top in tree.body]
-    for top in tree.body:
-        imports, bound, uses = _walk_statement(top)
-        _, imports_learnt, bound_learnt, uses_learnt = learnt[id(top)]
-        assert len(imports) == len(imports_learnt) and all(a[0] is b[0] and a[1] is b[1] for a, b in zip(imports, imports_learnt))
-        assert bound == bound_learnt
-        assert len(uses) == len(uses_learnt) and all(
-            len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b)) for a, b in zip(uses, uses_learnt))
-    facts = [learnt[id(top)] for top in tree.body]
-    assert sum(len(f[1]) for f in facts) == 3  # `if ...: import` on one line is not the walk's import either
-    assert [u[1] for f in facts for u in f[3] if u[1]][:2] == ["Base.Mixin", "os.path.sep"]
-    assert sum(1 for f in facts for u in f[3] if u[1] is None) == 3  # patch, patch.object, setattr
+    statements = _statements(tree)
+    assert list(learnt.spans) == [id(statement) for statement in statements]
+    for statement in statements:
+        assert _same_facts(_walk_statement(statement), learnt.facts(statement)), parsed.code(statement)
+    facts = [learnt.facts(top) for top in tree.body]
+    assert sum(len(f[0]) for f in facts) == 4  # `if ...: import` on one line is not the walk's import either
+    assert [u[1] for f in facts for u in f[2] if u[1]][:2] == ["Base.Mixin", "os.path.sep"]
+
+
+def test_import_audit_reads_the_original_statements_inside_an_edited_one_as_a_walk_does():
+    """An edited statement is walked down to the original statements it holds, whose facts are read from the
+    file's own tree: the facts are those of a walk of the whole edited tree, wherever the edits are."""
+    from bot.analysis.parsed import ParsedModule
+    from bot.change.import_audit import _learn, _walk
+
+    tree = cst.parse_module(_AUDITED_FILE)
+    parsed = ParsedModule("svc/app.py", "app", "", _AUDITED_FILE, tree)
+    plan = EditPlan(parsed)
+    method = next(n for n in _statements(tree) if isinstance(n, cst.FunctionDef) and n.name.value == "method")
+    plan.replace(method, lambda updated: updated.with_changes(
+        decorators=[cst.Decorator(cst.parse_expression("pkg.marks.slow")), *updated.decorators]))
+    other = next(n for n in _statements(tree) if isinstance(n, cst.FunctionDef) and n.name.value == "other")
+    plan.remove(other.body.body[0])  # the try: its binding `failed` and its chains go
+    outer = next(n for n in _statements(tree) if isinstance(n, cst.FunctionDef) and n.name.value == "outer")
+    plan.insert_after(outer.body.body[0], ["bound_here = pkg.added.name"])
+    plan.remove(tree.body[2])  # `from pkg.sub import thing as other`: the statements around it are read apart
+    edited = plan.apply()
+    assert edited.body[4] is not tree.body[5] and edited.body[5] is not tree.body[6]
+    known = _learn(parsed)
+    read, walked = _walk(edited, known), _walk(edited)
+    assert _same_facts((read.imports, read.other_bindings, read.uses),
+                       (walked.imports, walked.other_bindings, walked.uses))
+    assert "failed" not in read.other_bindings and "bound_here" in read.other_bindings
+    lines = [line for line, _ in read.imports]  # `import pkg.late` went with the try holding it
+    assert len(lines) == 2 and lines[0] is tree.body[1] and lines[1] is tree.body[4].body.body[0]
+    chains = [use[1] for use in read.uses if use[1]]
+    assert "pkg.marks.slow" in chains and "pkg.added.name" in chains and "pkg.late.retry" not in chains

@@ -13,6 +13,8 @@ from bot.declared.toml_data import read_toml
 
 @dataclass
 class FixtureOutcome:
+    """One fixture case of a recipe, and what `recipes test` found wrong with it."""
+
     recipe: str
     case: str
     problems: list[str]

@@ -27,6 +27,7 @@ from bot.analysis.migration_map import MigrationMap
 from .rule import REWRITE, Invalid, Rule, Valid
 
 _PATCHERS = ("patch", "patch.object", "setattr", "delattr")
+_PATCHER_ENDS = frozenset(p.rsplit(".", 1)[-1] for p in _PATCHERS)  # the last name of a patcher's dotted name
 _PATCHER_WORDS = ("patch", "setattr", "delattr")  # what a file's text holds when _is_patcher can match in it
 _TABLES: dict[int, tuple[MigrationMap, ApiTable | None]] = {}
 
@@ -242,29 +243,44 @@ class _Kinds(dict):
 
 
 _KINDS = _Kinds()
-_NO_FACTS = TRIVIA | TOKENS
+# whitespace, comments, punctuation, and names and literals (whose only children are parentheses): no import,
+# binding, chain or call is inside them
+_NO_FACTS = TRIVIA | TOKENS | {cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis}
 
 
-def _walk(tree: cst.Module, known: dict[int, tuple] | None = None) -> _Walked:
-    """`known`: id(top-level statement) -> (it, its facts), from the file's original tree (_learn): an edited tree
-    keeps every statement no edit touched, and those are not walked again."""
+def _walk(tree: cst.Module, known: _Learnt | None = None) -> _Walked:
+    """`known`: the facts of the file's original tree (_learn): an edited tree keeps every statement no edit touched,
+    and those are read, not walked (inside an edited statement too)."""
     imports: list[tuple[cst.CSTNode, cst.CSTNode]] = []
     bound: set[str] = set()
     uses: list[tuple] = []
+    first = last = None  # a run of original statements whose facts follow each other: read at once
     for top in tree.body:
-        found = known.get(id(top)) if known is not None else None
-        if found is None or found[0] is not top:
-            found = (top, *_walk_statement(top))
-        imports += found[1]
-        bound |= found[2]
-        uses += found[3]
+        span = known.spans.get(id(top)) if known is not None else None
+        if span is not None and span[0] is top:
+            if first is not None and not _follows(last, span):
+                known.read(first, last, imports, bound, uses)
+                first = None
+            first, last = first or span, span
+            continue
+        if first is not None:
+            known.read(first, last, imports, bound, uses)
+            first = None
+        _walk_statement(top, known, imports, bound, uses)
+    if first is not None:
+        known.read(first, last, imports, bound, uses)
     return _Walked(imports, bound, uses)
 
 
-def _walk_statement(top: cst.CSTNode) -> tuple[list, set[str], list]:
-    imports: list[tuple[cst.CSTNode, cst.CSTNode]] = []
-    bound: set[str] = set()
-    uses: list[tuple] = []
+def _walk_statement(top: cst.CSTNode, known: _Learnt | None = None, imports: list | None = None,
+                    bound: set[str] | None = None, uses: list | None = None) -> tuple[list, set[str], list]:
+    """What the audit reads in `top` (added to `imports`, `bound` and `uses` when given). `known` as _walk's: an
+    edited statement is mostly original statements (the methods of a class one decorator was added to): their
+    facts are read, not walked."""
+    imports = [] if imports is None else imports
+    bound = set() if bound is None else bound
+    uses = [] if uses is None else uses
+    spans = known.spans if known is not None else {}
     kinds = _KINDS
     stack: list[tuple[cst.CSTNode, cst.CSTNode]] = [(top, top)]
     while stack:
@@ -275,9 +291,13 @@ def _walk_statement(top: cst.CSTNode) -> tuple[list, set[str], list]:
                 imports.append((statement, node))
             continue
         if kind & 2:
+            span = spans.get(id(node))
+            if span is not None and span[0] is node:  # an original statement: its facts do not depend on where
+                known.read(span, span, imports, bound, uses)
+                continue
             statement = node
         if kind & 4:
-            _add_bound(node, bound)
+            _add_bound(node, bound.add)
         if kind & 8:
             chain = dotted_name(node)
             if chain:  # its own parts are read once, as a whole
@@ -285,82 +305,137 @@ def _walk_statement(top: cst.CSTNode) -> tuple[list, set[str], list]:
                 continue
         elif kind & 16 and node.args and _is_patcher(node):
             uses.append((statement, None, node))
-        # whitespace, comments and punctuation hold no import, binding, chain or call: not pushed (half the nodes)
+        # what holds no import, binding, chain or call is not pushed (more than half the nodes)
         stack.extend(zip(reversed([c for c in children(node) if c.__class__ not in _NO_FACTS]), repeat(statement)))
     return imports, bound, uses
 
 
-def _learn(parsed: ParsedModule) -> dict[int, tuple]:
-    """What _walk_statement finds in each top-level statement of the file's own tree, keyed as _walk's `known`,
-    from the file's nodes of the kinds the walk reads (the index of_type keeps, in source order) instead of a
-    walk of every subtree (a third of the cost). What the walk prunes is read from the parent instead: an
-    import's insides, and the inner links of an `a.b.c` chain (recorded whole); nothing else an import or a
-    chain holds is a binding, a chain or a call."""
+# A statement's span in _Learnt: [statement, depth, where its facts start in imports, bound and uses (2-4), where
+# they end (5-7)]
+_DEPTH = 1
+
+
+def _follows(span: list, then: list) -> bool:
+    """`then`'s facts start where `span`'s end."""
+    return span[5] == then[2] and span[6] == then[3] and span[7] == then[4]
+
+
+class _Learnt:
+    """What _walk_statement finds in the statements of a file's own tree: the facts of the whole file, in source
+    order, and for every statement (nested ones too) the slices of them found inside it (a statement's facts follow
+    each other in source order)."""
+
+    __slots__ = ("imports", "bound", "uses", "spans")
+
+    def __init__(self) -> None:
+        self.imports: list[tuple[cst.CSTNode, cst.CSTNode]] = []
+        self.bound: list[str] = []  # the names bound, one per binding
+        self.uses: list[tuple] = []
+        self.spans: dict[int, list] = {}  # id(statement) -> its span, in source order
+
+    def read(self, first: list, last: list, imports: list, bound: set[str], uses: list) -> None:
+        """The facts of the statements from `first` to `last` (spans that follow each other), added to the lists."""
+        imports += self.imports[first[2]:last[5]]
+        bound.update(self.bound[first[3]:last[6]])
+        uses += self.uses[first[4]:last[7]]
+
+    def facts(self, statement: cst.CSTNode) -> tuple[list, set[str], list]:
+        """The facts found in `statement` (an original one), as _walk_statement gives them."""
+        span = self.spans[id(statement)]
+        found: tuple[list, set[str], list] = ([], set(), [])
+        self.read(span, span, *found)
+        return found
+
+
+def _learn(parsed: ParsedModule) -> _Learnt:
+    """What _walk_statement finds in each statement of the file's own tree (nested ones too), from the file's
+    nodes of the kinds the walk reads (the index of_type keeps, in source order) instead of a walk of every
+    subtree (a third of the cost). What the walk prunes is read from the parent instead: an import's insides, and
+    the inner links of an `a.b.c` chain (recorded whole); nothing else an import or a chain holds is a binding, a
+    chain or a call."""
     kinds = _KINDS
-    body = iter(parsed.tree.body)
-    top = next(body, None)
-    known: dict[int, tuple] = {}
-    imports: list = []
-    bound: set[str] = set()
-    uses: list = []
-    for node in parsed.of_type(*_WALKED_KINDS):  # a top-level statement comes before what it holds
-        if node is top:
-            imports, bound, uses = [], set(), []
-            known[id(top)] = (top, imports, bound, uses)
-            top = next(body, None)
+    tree = parsed.tree
+    parent = parsed.parent
+    learnt = _Learnt()
+    imports, bound, uses, spans = learnt.imports, learnt.bound, learnt.uses, learnt.spans
+    # id(node) -> the span of its innermost statement, for every node read so far: a node takes its nearest read
+    # ancestor's (a climb of a step or two, not one to its statement)
+    holding: dict[int, list] = {}
+    open_spans: list[list] = []  # the statements holding the current node, outermost first
+
+    def close(depth: int) -> None:  # the statements deeper than `depth` end here: their facts are all recorded
+        while len(open_spans) > depth:
+            open_spans.pop()[5:] = len(imports), len(bound), len(uses)
+
+    for node in parsed.of_type(*_WALKED_KINDS):  # a statement comes before what it holds
         kind = kinds[node.__class__]
+        up = parent(node)
         if kind & 1:
-            line = parsed.parent(node)
-            if isinstance(line, cst.SimpleStatementLine):  # not `if x: import y` (the walk leaves those out)
-                imports.append((line, node))
+            if up.__class__ is cst.SimpleStatementLine:  # not `if x: import y` (the walk leaves those out)
+                depth = holding[id(up)][_DEPTH] + 1
+                if len(open_spans) > depth:
+                    close(depth)
+                imports.append((up, node))
             continue
+        if kind & 8 and ((up.__class__ is cst.Attribute and up.value is node) or up.__class__ in _IMPORT_PARTS):
+            continue
+        if up is tree:  # a top-level statement (nothing else the walk reads is a child of the module)
+            span = None
+        else:
+            span = holding.get(id(up))
+            while span is None:
+                up = parent(up)
+                span = holding.get(id(up))
+        depth = span[_DEPTH] + 1 if span is not None else 0  # how many statements hold the node
+        if len(open_spans) > depth:  # the deeper ones end before it (the nodes come in source order)
+            close(depth)
+        if kind & 2:
+            span = spans[id(node)] = [node, depth, len(imports), len(bound), len(uses), 0, 0, 0]
+            open_spans.append(span)
+        holding[id(node)] = span
         if kind & 4:
-            _add_bound(node, bound)
+            _add_bound(node, bound.append)
         if kind & 8:
-            parent = parsed.parent(node)
-            if (parent.__class__ is cst.Attribute and parent.value is node) or isinstance(parent, _IMPORT_PARTS):
-                continue
             chain = dotted_name(node)
             if chain:
-                uses.append((_statement_of(parsed, node), chain))
+                uses.append((span[0], chain))
         elif kind & 16 and node.args and _is_patcher(node):
-            uses.append((_statement_of(parsed, node), None, node))
-    return known
+            uses.append((span[0], None, node))
+    close(0)
+    return learnt
 
 
-_IMPORT_PARTS = (cst.ImportAlias, cst.ImportFrom)  # where an attribute chain names a module being imported
+_IMPORT_PARTS = frozenset({cst.ImportAlias, cst.ImportFrom})  # where an attribute chain names a module being imported
+_NAMED_BINDERS = frozenset({cst.FunctionDef, cst.ClassDef, cst.Param})  # what binds its own `name`
+_TARGET_BINDERS = frozenset(_BINDING_KINDS)  # what binds the names of its `target`
 
 
-def _statement_of(parsed: ParsedModule, node: cst.CSTNode) -> cst.CSTNode:
-    """The innermost statement holding `node` (never `node` itself: an attribute or a call)."""
-    kinds = _KINDS
-    statement = parsed.parent(node)
-    while not kinds[statement.__class__] & 2:
-        statement = parsed.parent(statement)
-    return statement
-
-
-def _add_bound(node: cst.CSTNode, bound: set[str]) -> None:
-    """The names `node` binds, when it is a def, class, parameter or an assignment-like node."""
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-        bound.add(node.name.value)
-    elif isinstance(node, cst.Param):
-        bound.add(node.name.value)
-    elif isinstance(node, _BINDING_KINDS):
-        bound |= {n.value for n in _names(node.target)}
-    elif isinstance(node, cst.WithItem) and node.asname is not None:
-        bound |= {n.value for n in _names(node.asname.name)}
-    elif isinstance(node, cst.ExceptHandler) and node.name is not None:
-        bound |= {n.value for n in _names(node.name.name)}
+def _add_bound(node: cst.CSTNode, add: Callable[[str], None]) -> None:
+    """Each name `node` binds, when it is a def, class, parameter or an assignment-like node, given to `add`.
+    libcst's node classes have no subclasses: comparing the class is the isinstance test without its call into abc."""
+    kind = node.__class__
+    if kind in _NAMED_BINDERS:
+        add(node.name.value)
+        return
+    if kind is cst.WithItem:
+        target = node.asname.name if node.asname is not None else None
+    elif kind is cst.ExceptHandler:
+        target = node.name.name if node.name is not None else None
+    else:
+        target = node.target if kind in _TARGET_BINDERS else None
+    if target is not None:
+        for name in _names(target):
+            add(name.value)
 
 
 def _names(node: cst.CSTNode) -> Iterator[cst.Name]:
-    if isinstance(node, cst.Name):
+    kind = node.__class__
+    if kind is cst.Name:
         yield node
-    elif isinstance(node, (cst.Tuple, cst.List)):
+    elif kind is cst.Tuple or kind is cst.List:
         for element in node.elements:
             yield from _names(element.value)
-    elif isinstance(node, cst.StarredElement):
+    elif kind is cst.StarredElement:
         yield from _names(node.value)
 
 
@@ -415,7 +490,11 @@ def _gap(table: ApiTable, full: str) -> tuple[str, str] | None:
 
 
 def _is_patcher(call: cst.Call) -> bool:
-    name = dotted_name(call.func)
+    func = call.func
+    last = func.attr.value if func.__class__ is cst.Attribute else func.value if func.__class__ is cst.Name else None
+    if last not in _PATCHER_ENDS:  # most calls: their dotted name is not built
+        return False
+    name = dotted_name(func)
     return bool(name) and any(name == p or name.endswith("." + p) for p in _PATCHERS)
 
 

@@ -26,6 +26,8 @@ _SAFE = re.compile(r"[^a-z0-9_-]")
 
 @dataclass(frozen=True)
 class CommentEvent:
+    """A new comment on a pull request, read from an issue_comment event."""
+
     pr_number: int
     comment_id: int
     user: str
@@ -35,6 +37,8 @@ class CommentEvent:
 
 @dataclass(frozen=True)
 class Command:
+    """The /command a comment holds, as the bot understood it."""
+
     name: str  # "retry", "revert", "accept-wave", "help" or "unknown"
     force: bool = False
     shown_as: str = ""  # a sanitised form of what was typed, safe to quote in a reply

@@ -27,6 +27,8 @@ _SECONDARY_PHRASES = ("secondary rate limit", "please retry your request again l
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How the GitHub client retries failed calls and spaces its writes."""
+
     max_attempts: int = 5  # tries per call, the first one included
     max_wait: float = 60.0  # longest single wait we accept; GitHub asking for more ends the call
     backoff: float = 2.0  # first wait after a 5xx or a dropped connection, doubled each time
@@ -97,6 +99,8 @@ for _name in ("bot.forge.github", "github.Requester", "github.GithubRetry", "url
 
 @dataclass
 class _Failure:
+    """What one failed GitHub call means for the next try."""
+
     retryable: bool
     wait: float  # seconds to wait before the next try
     acted_maybe: bool  # the server may have done the work (5xx, lost connection): look before re-creating

@@ -106,6 +106,8 @@ class ApiTableError(RuntimeError):
 
 @dataclass(frozen=True)
 class TableCheck:
+    """A recipe's checked-in API table beside the one regenerated from the real version."""
+
     path: Path
     expected: str  # the regenerated text
     actual: str | None  # the checked-in text (None: missing)

@@ -56,6 +56,8 @@ DEFAULT_CHECKS = [
 
 @dataclass
 class TestOutcome:
+    """One test's outcome in a check run."""
+
     __test__ = False  # not a pytest test class, despite the name
 
     test_id: str  # "tests/test_x.py::TestC::test_y"; a module that failed to collect is "tests/test_x.py"
@@ -65,6 +67,8 @@ class TestOutcome:
 
 @dataclass
 class CheckRun:
+    """One check run on one commit: how it ended, and each test's outcome."""
+
     name: str
     exit_code: int | None  # None when the check was killed on timeout
     timed_out: bool

@@ -18,6 +18,8 @@ FAILING = ("failed", "error")
 
 @dataclass(frozen=True)
 class TestChange:
+    """One test's outcome on the base commit and on the PR branch."""
+
     __test__ = False  # not a pytest test class, despite the name
 
     check: str
@@ -39,6 +41,8 @@ class CheckChange:
 
 @dataclass
 class Comparison:
+    """How the PR branch's checks differ from the base's, grouped by what changed."""
+
     newly_failing: list[TestChange] = field(default_factory=list)
     newly_passing: list[TestChange] = field(default_factory=list)
     still_failing: list[TestChange] = field(default_factory=list)

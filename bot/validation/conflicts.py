@@ -22,6 +22,8 @@ MAX_CONSTRAINTS_TRIED = 2
 
 @dataclass(frozen=True)
 class Diagnosis:
+    """Why the migrated package does not import on the branch, and the constraints tried."""
+
     distribution: str  # the migrated distribution that does not import, with its version
     module: str
     error: str

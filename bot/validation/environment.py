@@ -21,6 +21,8 @@ from bot.validation.test_deps import CheckEnvSettings, EnvPlan, plan_environment
 
 @dataclass(frozen=True)
 class PreparedEnv:
+    """A service's test environment, ready to run its checks."""
+
     python: Path  # runs the checks
     interpreter: Interpreter  # the base interpreter the environment was made with
     description: str  # the PR's words: which Python and why, where the test dependencies came from

@@ -69,6 +69,8 @@ print(json.dumps(out))
 
 @dataclass(frozen=True)
 class ProbeResult:
+    """What importing a distribution in an environment showed."""
+
     ok: bool
     module: str = ""  # the module whose import failed
     error: str = ""  # "ImportError: ..." as raised
