@@ -27,6 +27,7 @@ import libcst as cst
 import pytest
 
 from bot.change.doubles import SHARED_RULE_IDS
+from bot.change.fixtures import read_tree
 from bot.declared.requirements import edit_requirements
 from bot.model import RequirementEdit, ServiceSource
 from bot.validation.envs import ensure_env
@@ -61,15 +62,10 @@ def _codemod():
     return getattr(_recipe_module(Path(module_file).stem), class_name)(config.get("options", {}))
 
 
-def _read_tree(directory: Path) -> dict[str, str]:
-    return {p.relative_to(directory).as_posix(): p.read_text() for p in sorted(directory.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts}
-
-
 def service_source(directory: Path) -> ServiceSource:
     """What the bot hands a codemod: .py files plus the config and requirements files."""
     wanted = {}
-    for path, text in _read_tree(directory).items():
+    for path, text in read_tree(directory).items():
         name = Path(path).name
         if (path.endswith(".py") or name in ("pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml")
                 or (name.startswith("requirements") and name.endswith(".txt"))
@@ -88,7 +84,7 @@ def _migration(name: str):
     """(source, result) of a fixture case, or of a fleet service for "fleet:<service>"."""
     if name.startswith("fleet:"):
         return _fleet_migration(name.split(":", 1)[1])
-    source = ServiceSource(name, _read_tree(FIXTURES / name / "before"))
+    source = ServiceSource(name, read_tree(FIXTURES / name / "before"))
     return source, _codemod().migrate(source)
 
 
@@ -107,7 +103,7 @@ def _case_config(case: Path) -> dict:
 
 @pytest.mark.parametrize("case", CASES)
 def test_manual_items_point_at_the_original_source(case):
-    before = _read_tree(FIXTURES / case / "before")
+    before = read_tree(FIXTURES / case / "before")
     for item in _codemod().migrate(ServiceSource(case, before)).manual:
         assert item.rule in _codemod().rule_texts()
         source_line = before[item.file].splitlines()[item.line - 1]
@@ -121,7 +117,7 @@ def test_rule_ids_are_stable_and_each_has_a_fixture():
     assert all(rule.startswith("INF") and len(rule) == 6 for rule in own)
     seen = set()
     for case in CASES:
-        result = codemod.migrate(ServiceSource(case, _read_tree(FIXTURES / case / "before")))
+        result = codemod.migrate(ServiceSource(case, read_tree(FIXTURES / case / "before")))
         seen |= {change.rule for change in result.applied} | {item.rule for item in result.manual}
     assert seen == set(codemod.rule_texts())
 
@@ -136,7 +132,7 @@ def test_there_are_unchanged_cases():
 # --- requirements ----------------------------------------------------------------------------------
 
 def test_dataframes_add_the_pandas_extra():
-    result = _codemod().migrate(ServiceSource("frames", _read_tree(FIXTURES / "inf008-dataframes" / "before")))
+    result = _codemod().migrate(ServiceSource("frames", read_tree(FIXTURES / "inf008-dataframes" / "before")))
 
     edit = RequirementEdit(action="set", package="influxdb3-python", spec="==0.17.0", extras=("pandas",))
     assert result.requirement_edits == [edit]
@@ -145,7 +141,7 @@ def test_dataframes_add_the_pandas_extra():
 
 
 def test_flux_query_data_frame_adds_the_pandas_extra_too():
-    before = _read_tree(FIXTURES / "inf101-flux-query-simple" / "before")
+    before = read_tree(FIXTURES / "inf101-flux-query-simple" / "before")
     result = _codemod().migrate(ServiceSource("reads", before))
     # influxdb-client too: the clients built and queried in one function stay on it (INF112)
     assert [(edit.package, edit.extras) for edit in result.requirement_edits] == [
@@ -153,7 +149,7 @@ def test_flux_query_data_frame_adds_the_pandas_extra_too():
 
 
 def test_no_dataframes_no_requirement_edit():
-    result = _codemod().migrate(ServiceSource("s", _read_tree(FIXTURES / "inf006-sync-write" / "before")))
+    result = _codemod().migrate(ServiceSource("s", read_tree(FIXTURES / "inf006-sync-write" / "before")))
     assert result.requirement_edits == []
 
 
@@ -162,7 +158,7 @@ def _requirements_after(case: str, requirements: str) -> str:
     recipe = tomllib.loads((RECIPE_DIR / "recipe.toml").read_text())
     edits = [RequirementEdit(action=e["action"], package=e["package"], spec=e.get("spec", ""),
                              new_package=e.get("new-package", "")) for e in recipe["requirements"]]
-    files = {**_read_tree(FIXTURES / case / "before"), "requirements.txt": requirements}
+    files = {**read_tree(FIXTURES / case / "before"), "requirements.txt": requirements}
     result = _codemod().migrate(ServiceSource(case, files))
     return edit_requirements(requirements, "requirements.txt", [*edits, *result.requirement_edits],
                              allow_add=True).text
@@ -194,7 +190,7 @@ def test_no_v2_factory_is_called_on_the_v3_class(name):
 
 
 def test_a_helper_also_called_with_something_else_is_listed_with_the_reason():
-    result = _codemod().migrate(ServiceSource("s", _read_tree(FIXTURES / "inf110-write-api-escapes" / "before")))
+    result = _codemod().migrate(ServiceSource("s", read_tree(FIXTURES / "inf110-write-api-escapes" / "before")))
     (item,) = [i for i in result.manual if i.line == 15]
     assert "handed to send_all() (svc/escapes.py:9, parameter write_api)" in item.reason
     assert "not every call of it hands it a write API" in item.reason
@@ -602,7 +598,7 @@ def _suggested_sql(suggestion: str) -> dict:
 def _all_suggestions() -> list[str]:
     suggestions = []
     for case in CASES:
-        result = _codemod().migrate(ServiceSource(case, _read_tree(FIXTURES / case / "before")))
+        result = _codemod().migrate(ServiceSource(case, read_tree(FIXTURES / case / "before")))
         suggestions += [item.suggestion for item in result.manual if item.rule == "INF101" and item.suggestion]
     for service in INFLUX_SERVICES:
         suggestions += [item.suggestion for item in _fleet_migration(service)[1].manual
@@ -696,7 +692,7 @@ sys.path.insert(0, os.getcwd())
 
 
 def _migrated_case(case: str, destination: Path) -> Path:
-    before = _read_tree(FIXTURES / case / "before")
+    before = read_tree(FIXTURES / case / "before")
     result = _codemod().migrate(ServiceSource(case, before))
     for path, text in {**before, **result.changed}.items():
         (destination / path).parent.mkdir(parents=True, exist_ok=True)
@@ -874,7 +870,7 @@ print(json.dumps(WRITES))
 
 @pytest.mark.parametrize("case", ["inf106-async-client", "inf107-config-file-blocks"])
 def test_a_v2_client_left_in_place_blocks_every_change(case):
-    result = _codemod().migrate(ServiceSource(case, _read_tree(FIXTURES / case / "before")))
+    result = _codemod().migrate(ServiceSource(case, read_tree(FIXTURES / case / "before")))
     assert result.changed == {}
     assert any("a v2 client silently drops a v3 Point" in note for note in result.notes)
 

@@ -21,7 +21,7 @@ import pytest
 import tomlkit
 
 from bot.change.doubles import SHARED_RULE_IDS
-from bot.change.fixtures import fixture_cases
+from bot.change.fixtures import fixture_cases, read_tree
 from bot.change.recipe import load_recipe
 from bot.declared.requirements import edit_requirements
 from bot.model import ServiceSource
@@ -94,8 +94,7 @@ def test_fixture_case_exercises_its_rules(case):
     if (folder / "case.toml").is_file():
         options = tomlkit.parse((folder / "case.toml").read_text()).unwrap().get("options", {})
     before = folder / "before"
-    files = {p.relative_to(before).as_posix(): p.read_text() for p in before.rglob("*")
-             if p.is_file() and "__pycache__" not in p.parts}  # `python -m compileall recipes` writes there
+    files = read_tree(before)
     result = RECIPE.codemod(options).migrate(ServiceSource(case, files))
     assert CASE_RULES[case] <= {change.rule for change in result.applied}
     assert all(change.count >= 1 and change.description for change in result.applied)
@@ -118,7 +117,7 @@ def test_auto_mode_leaves_tests_and_function_fixtures_alone():
 
 def test_manual_items_quote_the_code_and_say_what_to_do():
     case = RECIPE.folder / "fixtures" / "manual-sync-event-loop" / "before"
-    files = {p.relative_to(case).as_posix(): p.read_text() for p in case.rglob("*") if p.is_file()}
+    files = read_tree(case)
     result = migrate(ServiceSource("legacy", files))
     assert {(m.file, m.old_code) for m in result.manual} == {
         ("tests/conftest.py", "def event_loop():"),

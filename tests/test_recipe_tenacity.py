@@ -16,7 +16,7 @@ import pytest
 import tomlkit
 
 from bot.change.doubles import SHARED_RULE_IDS
-from bot.change.fixtures import fixture_cases
+from bot.change.fixtures import fixture_cases, read_tree
 from bot.change.recipe import load_recipe
 from bot.declared.requirements import edit_requirements
 from bot.model import ServiceSource
@@ -58,7 +58,7 @@ def migrate(source: ServiceSource, **options):
 
 def case_source(case: str, tree: str = "before") -> ServiceSource:
     root = RECIPE.folder / "fixtures" / case / tree
-    return ServiceSource(case, {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*") if p.is_file()})
+    return ServiceSource(case, read_tree(root))
 
 
 # ----- recipe metadata and fixtures ---------------------------------------------------------------

@@ -29,7 +29,8 @@ def fixture_cases(recipe: Recipe) -> list[Path]:
     return sorted(p for p in root.iterdir() if (p / "before").is_dir()) if root.is_dir() else []
 
 
-def _read_tree(root: Path) -> dict[str, str]:
+def read_tree(root: Path) -> dict[str, str]:
+    """A fixture tree as files (path -> text), without the __pycache__ that `python -m compileall` leaves in it."""
     return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
             for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
 
@@ -42,9 +43,9 @@ def run_case(recipe: Recipe, case: Path) -> FixtureOutcome:
     if (case / "case.toml").is_file():
         settings = read_toml((case / "case.toml").read_text(encoding="utf-8"))
     codemod = recipe.codemod(settings.get("options"))
-    before = _read_tree(case / "before")
+    before = read_tree(case / "before")
     # after/ holds only the files the recipe changes; every other file must come out as it went in
-    expected = {**before, **_read_tree(case / "after")} if (case / "after").is_dir() else before
+    expected = {**before, **read_tree(case / "after")} if (case / "after").is_dir() else before
     problems = []
     try:
         result = codemod.migrate(ServiceSource(case.name, before))
