@@ -50,16 +50,18 @@ import dataclasses, hashlib, json, sys, tomlkit
 from bot.config import BUNDLED_RECIPES
 from bot.model import ServiceSource
 try:
-    from bot.change.fixtures import _read_tree, fixture_cases
+    from bot.change.fixtures import fixture_cases
     from bot.change.recipe import load_recipes
 except ImportError:  # a checkout from before bot/ was grouped in phase folders
-    from bot.fixtures import _read_tree, fixture_cases
+    from bot.fixtures import fixture_cases
     from bot.recipe import load_recipes
+fixtures = sys.modules[fixture_cases.__module__]
+read_tree = getattr(fixtures, "read_tree", None) or fixtures._read_tree  # named _read_tree before 5662c2b
 for recipe in load_recipes([BUNDLED_RECIPES]):
     for case in fixture_cases(recipe):
         settings = tomlkit.parse((case / "case.toml").read_text()).unwrap() if (case / "case.toml").is_file() else {}
         try:
-            result = recipe.codemod(settings.get("options")).migrate(ServiceSource(case.name, _read_tree(case / "before")))
+            result = recipe.codemod(settings.get("options")).migrate(ServiceSource(case.name, read_tree(case / "before")))
             payload = json.dumps(dataclasses.asdict(result), sort_keys=True)
         except Exception as exc:
             payload = f"raised {type(exc).__name__}: {exc}"

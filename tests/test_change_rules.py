@@ -1,7 +1,9 @@
 """The rule form (bot.change): one traversal per file, one edit plan, one import editor. Plain data only."""
 from __future__ import annotations
 
+import gc
 import textwrap
+import weakref
 
 import libcst as cst
 import pytest
@@ -226,6 +228,29 @@ def test_rules_run_in_one_traversal_and_report_under_their_own_ids():
         ("svc/a.py", "TST001", "renamed 2 call(s)", 2)]
     assert [(m.file, m.line, m.rule, m.old_code) for m in result.manual] == [("svc/a.py", 2, "TST002", "pkg.legacy()")]
     assert result.notes[0].startswith("svc/broken.py was not changed: libcst cannot parse it (svc/broken.py:2: ")
+
+
+def test_a_finished_run_is_freed_by_reference_counting():
+    """What a run reached (edited trees, plans, facts) goes when its result is made, not at the collector's
+    next pass: a fleet's worth of finished runs would otherwise wait in memory for it."""
+    runs = []
+
+    class Watched(Toy):
+        def result(self, run):
+            run.fact(id, run)  # as recipes ask (`run.fact(pytest_file, run, parsed)`): a fact keyed by the run itself
+            runs.append(weakref.ref(run))
+            files = weakref.ref(next(iter(run.files.values())).edits)
+            runs.append(files)
+            return super().result(run)
+
+    files = {"svc/a.py": "import pkg\npkg.legacy()\npkg.old_call()\n"}
+    gc.disable()
+    try:
+        result = Watched().migrate(ServiceSource("svc", files))
+        assert [ref() for ref in runs] == [None, None]
+    finally:
+        gc.enable()
+    assert result.changed == {"svc/a.py": "import pkg\npkg.legacy()\npkg.new_call()\n"}
 
 
 def test_disabled_rules_do_nothing_and_unknown_ids_are_refused():
