@@ -599,13 +599,16 @@ def _version() -> str:
     return bot.__version__
 
 
-class _InstalledVersion(argparse._VersionAction):
+class _InstalledVersion(argparse.Action):
     """`--version`, looked up only when asked for: the lookup reads the package metadata (a scan of the installed
     distributions and an email parse of ours), a few ms every other command would pay for nothing."""
 
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest, default=default, nargs=0, help=help)
+
     def __call__(self, parser, namespace, values, option_string=None):
-        self.version = f"%(prog)s {_version()}"
-        super().__call__(parser, namespace, values, option_string)
+        print(f"{parser.prog} {_version()}")  # on stdout, as argparse's own version action
+        parser.exit()
 
 
 def _config_or_default(args) -> Config:

@@ -257,8 +257,8 @@ def _walk(tree: cst.Module, known: _Learnt | None = None) -> _Walked:
     first = last = None  # a run of original statements whose facts follow each other: read at once
     for top in tree.body:
         span = known.spans.get(id(top)) if known is not None else None
-        if span is not None and span[0] is top:
-            if first is not None and not _follows(last, span):
+        if span is not None and span.statement is top:
+            if first is not None and last.end != span.start:  # not the next statement's facts
                 known.read(first, last, imports, bound, uses)
                 first = None
             first, last = first or span, span
@@ -292,7 +292,7 @@ def _walk_statement(top: cst.CSTNode, known: _Learnt | None = None, imports: lis
             continue
         if kind & 2:
             span = spans.get(id(node))
-            if span is not None and span[0] is node:  # an original statement: its facts do not depend on where
+            if span is not None and span.statement is node:  # an original statement: its facts do not depend on where
                 known.read(span, span, imports, bound, uses)
                 continue
             statement = node
@@ -310,14 +310,14 @@ def _walk_statement(top: cst.CSTNode, known: _Learnt | None = None, imports: lis
     return imports, bound, uses
 
 
-# A statement's span in _Learnt: [statement, depth, where its facts start in imports, bound and uses (2-4), where
-# they end (5-7)]
-_DEPTH = 1
+class _Span:
+    """A statement of a file's own tree and where its facts sit in _Learnt's lists: from `start` to `end`, each an
+    (imports, bound, uses) offset; `depth`: how many statements hold it."""
 
+    __slots__ = ("statement", "depth", "start", "end")
 
-def _follows(span: list, then: list) -> bool:
-    """`then`'s facts start where `span`'s end."""
-    return span[5] == then[2] and span[6] == then[3] and span[7] == then[4]
+    def __init__(self, statement: cst.CSTNode, depth: int, start: tuple[int, int, int]) -> None:
+        self.statement, self.depth, self.start, self.end = statement, depth, start, start
 
 
 class _Learnt:
@@ -331,13 +331,13 @@ class _Learnt:
         self.imports: list[tuple[cst.CSTNode, cst.CSTNode]] = []
         self.bound: list[str] = []  # the names bound, one per binding
         self.uses: list[tuple] = []
-        self.spans: dict[int, list] = {}  # id(statement) -> its span, in source order
+        self.spans: dict[int, _Span] = {}  # id(statement) -> its span, in source order
 
-    def read(self, first: list, last: list, imports: list, bound: set[str], uses: list) -> None:
+    def read(self, first: _Span, last: _Span, imports: list, bound: set[str], uses: list) -> None:
         """The facts of the statements from `first` to `last` (spans that follow each other), added to the lists."""
-        imports += self.imports[first[2]:last[5]]
-        bound.update(self.bound[first[3]:last[6]])
-        uses += self.uses[first[4]:last[7]]
+        imports += self.imports[first.start[0]:last.end[0]]
+        bound.update(self.bound[first.start[1]:last.end[1]])
+        uses += self.uses[first.start[2]:last.end[2]]
 
     def facts(self, statement: cst.CSTNode) -> tuple[list, set[str], list]:
         """The facts found in `statement` (an original one), as _walk_statement gives them."""
@@ -360,19 +360,19 @@ def _learn(parsed: ParsedModule) -> _Learnt:
     imports, bound, uses, spans = learnt.imports, learnt.bound, learnt.uses, learnt.spans
     # id(node) -> the span of its innermost statement, for every node read so far: a node takes its nearest read
     # ancestor's (a climb of a step or two, not one to its statement)
-    holding: dict[int, list] = {}
-    open_spans: list[list] = []  # the statements holding the current node, outermost first
+    holding: dict[int, _Span | None] = {}
+    open_spans: list[_Span] = []  # the statements holding the current node, outermost first
 
     def close(depth: int) -> None:  # the statements deeper than `depth` end here: their facts are all recorded
         while len(open_spans) > depth:
-            open_spans.pop()[5:] = len(imports), len(bound), len(uses)
+            open_spans.pop().end = len(imports), len(bound), len(uses)
 
     for node in parsed.of_type(*_WALKED_KINDS):  # a statement comes before what it holds
         kind = kinds[node.__class__]
         up = parent(node)
         if kind & 1:
             if up.__class__ is cst.SimpleStatementLine:  # not `if x: import y` (the walk leaves those out)
-                depth = holding[id(up)][_DEPTH] + 1
+                depth = holding[id(up)].depth + 1
                 if len(open_spans) > depth:
                     close(depth)
                 imports.append((up, node))
@@ -386,11 +386,11 @@ def _learn(parsed: ParsedModule) -> _Learnt:
             while span is None:
                 up = parent(up)
                 span = holding.get(id(up))
-        depth = span[_DEPTH] + 1 if span is not None else 0  # how many statements hold the node
+        depth = span.depth + 1 if span is not None else 0  # how many statements hold the node
         if len(open_spans) > depth:  # the deeper ones end before it (the nodes come in source order)
             close(depth)
         if kind & 2:
-            span = spans[id(node)] = [node, depth, len(imports), len(bound), len(uses), 0, 0, 0]
+            span = spans[id(node)] = _Span(node, depth, (len(imports), len(bound), len(uses)))
             open_spans.append(span)
         holding[id(node)] = span
         if kind & 4:
@@ -398,9 +398,9 @@ def _learn(parsed: ParsedModule) -> _Learnt:
         if kind & 8:
             chain = dotted_name(node)
             if chain:
-                uses.append((span[0], chain))
+                uses.append((span.statement, chain))
         elif kind & 16 and node.args and _is_patcher(node):
-            uses.append((span[0], None, node))
+            uses.append((span.statement, None, node))
     close(0)
     return learnt
 
