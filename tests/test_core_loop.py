@@ -203,7 +203,7 @@ def test_a_run_with_skipped_checks_never_loads_the_check_machinery(widgets_repo)
     script = ("import sys\nat_start = set(sys.modules)\nfrom bot.cli import main\n"  # not what site loaded
               f"code = main(['--repo', {str(widgets_repo.work)!r}, 'run', '--skip-checks'])\n"
               "print(code, sorted(m for m in set(sys.modules) - at_start if m.startswith(('bot.validation.', 'xml.', "
-              "'tarfile', 'multiprocessing', 'concurrent.', 'difflib', 'importlib.metadata', 'email'))))")
+              "'tarfile', 'multiprocessing', 'concurrent.', 'difflib', 'importlib.metadata', 'email', 'socket'))))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     code, loaded = out.splitlines()[-1].split(" ", 1)
     assert code == "0" and len(local_forge(widgets_repo).list_prs("upgrade-bot/")) == 1
@@ -216,3 +216,4 @@ def test_a_run_with_skipped_checks_never_loads_the_check_machinery(widgets_repo)
     # nor importlib.metadata (and the email package it imports) when no installed package registers recipes
     for unused in ("importlib.metadata", "email.message"):
         assert f"'{unused}'" not in loaded
+    assert "'socket'" not in loaded  # the run lock's host name comes from platform.node()
