@@ -2,7 +2,6 @@
 checkout, index and working tree are never touched (commits are written as objects, refs moved by push)."""
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections import Counter
 import io
@@ -25,6 +24,7 @@ from bot.commit_object import commit_bytes, date_now, kept_as_is, plain_person, 
 from bot.config import Identity
 from bot.discover.service_files import GitBlobs
 from bot.errors import BotError, UsageError
+from bot.git_pack import write_once, write_pack
 
 SYMLINK_MODE = 0o120000
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}")
@@ -39,6 +39,10 @@ TREE_MODE = 0o040000
 DEFAULT_FILE_MODE = 0o100644
 FILE_MODES = (DEFAULT_FILE_MODE, 0o100755, SYMLINK_MODE)  # what a path written as a file may keep
 PARSED_TREES_KEPT = 4096
+# Fewer objects than this are written loose, more as one pack: git's own rule for what it receives (its default
+# transfer.unpackLimit). A pack per commit (a run with checks writes out each job's commit before testing it) would
+# soon make `git gc --auto` repack the repository (at 50 packs); a first run's few hundred objects are one pack.
+PACK_AT_LEAST = 100
 
 
 class GitError(BotError):
@@ -161,12 +165,17 @@ class GitSnapshot:
 
 
 class GitRepo:
+    """The objects this process makes (blobs, trees, commits) stay in memory until something outside this object
+    may read them: every git process it starts, and every use of `repo` (GitPython), writes them first (`flush`),
+    as one pack. Reads of them through this object are answered from memory. Objects no ref names yet need not
+    outlive the process: refs move only by git processes (push, update-ref), after the flush."""
+
     def __init__(self, path: Path, remote: str = "origin") -> None:
         try:
-            self.repo = git.Repo(path, search_parent_directories=True)
+            self._repo = git.Repo(path, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise NotSetUp(f"{path}: not inside a git repository (use --repo PATH, or run it in one)") from None
-        self.path = Path(self.repo.working_tree_dir or self.repo.git_dir)
+        self.path = Path(self._repo.working_tree_dir or self._repo.git_dir)
         self.remote = remote
         self._parsed_trees: dict[bytes, list[tuple[bytes, int, str]]] = {}
         # the trees of the commits snapshot() listed, as _tree_entries gives them: read from that listing, not
@@ -177,23 +186,50 @@ class GitRepo:
         self._commit_settings: dict[str, dict[str, str | None] | None] = {}  # read on the first commit
         self._pinned_idents: dict[tuple, tuple[str, str] | None] = {}  # (identity, dates) -> git's lines
         self._commits_known: set[str] = set()  # ids checked to be commits (parents)
-        self._temporaries = 0  # tmp_obj_ files made (_temporary_object)
-        self._objects = self.repo.odb.root_path()  # loose objects (shared by linked worktrees)
+        self._objects = self._repo.odb.root_path()  # shared by linked worktrees
+        # objects made and not written yet (flush): binary id -> (type, content)
+        self._unwritten: dict[bytes, tuple[bytes, bytes]] = {}
+        self._flushed: set[bytes] = set()  # ids written by flush (a pack is not looked up by _store)
         # the snapshots' reader (one `git cat-file --batch` per process for every object a run reads)
-        self._reader = GitBlobs(self.repo.git_dir)
+        self._reader = GitBlobs(self._repo.git_dir)
         # the commits this process wrote itself, as commit() gives them: the dashboard asks for every branch's head,
         # which on a first run is the commit just written; no need to read it back and parse it
         self._written: dict[str, CommitInfo] = {}
 
     @property
+    def repo(self) -> git.Repo:
+        """GitPython's repository, for whatever reads objects or starts git with it: the objects made so far are
+        written first."""
+        self.flush()
+        return self._repo
+
+    @property
     def state_dir(self) -> Path:
         """Bot state that must stay out of the working tree (shared by linked worktrees)."""
-        return Path(self.repo.common_dir) / "upgrade-bot"
+        return Path(self._repo.common_dir) / "upgrade-bot"
+
+    def flush(self) -> None:
+        """Writes the objects made since the last flush: one pack (and its index), or loose objects when they are
+        few (PACK_AT_LEAST). Once per run that pushes its branches together (a first run with --skip-checks)."""
+        if not self._unwritten:
+            return
+        if len(self._unwritten) >= PACK_AT_LEAST:
+            write_pack(os.path.join(self._objects, "pack"),
+                       ((binsha, kind, data) for binsha, (kind, data) in self._unwritten.items()))
+        else:
+            for binsha, (kind, data) in self._unwritten.items():
+                hexsha = binsha.hex()
+                folder = os.path.join(self._objects, hexsha[:2])
+                raw = b"%s %d\0%s" % (kind, len(data), data)
+                write_once(folder, "tmp_obj_", os.path.join(folder, hexsha[2:]), (zlib.compress(raw, 1),))
+        self._flushed.update(self._unwritten)
+        self._unwritten.clear()
 
     def _git(self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None,
              stdin=None) -> str:
+        self.flush()
         try:
-            runner = git.Git(str(cwd)) if cwd else self.repo.git
+            runner = git.Git(str(cwd)) if cwd else self._repo.git
             return runner.execute(["git", *args], env=dict(env or {}), with_extended_output=False, istream=stdin)
         except git.GitCommandError as exc:
             raise GitError(git_failure(args, exc.stderr, exc.stdout, exc.status)) from None
@@ -276,45 +312,18 @@ class GitRepo:
         return found
 
     def _store(self, kind: str, data: bytes) -> bytes:
-        """Writes a loose object in this process (GitPython's own store runs `git hash-object` per object), as
-        git does: zlib at its default loose level (1), a `tmp_obj_` file in the fan-out folder (git's gc
-        removes one a killed process left), read-only, renamed into place; nothing written if it is there."""
-        raw = b"%s %d\0%s" % (kind.encode(), len(data), data)
-        binsha = hashlib.sha1(raw).digest()
-        hexsha = binsha.hex()
-        folder = os.path.join(self._objects, hexsha[:2])
-        target = os.path.join(folder, hexsha[2:])
-        if os.path.exists(target):
-            return binsha
-        fd, tmp = self._temporary_object(folder)
-        try:
-            try:
-                os.fchmod(fd, 0o444)
-                compressed = memoryview(zlib.compress(raw, 1))
-                while compressed:
-                    compressed = compressed[os.write(fd, compressed):]
-            finally:
-                os.close(fd)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        """An object's id; the object is kept until the next flush, unless it is kept already or the repository has
+        it loose (GitPython's own store runs `git hash-object` per object). One the repository has packed is written
+        again, as git's own fetch may: harmless, and gc keeps one copy."""
+        kind_bytes = kind.encode()
+        digest = hashlib.sha1(b"%s %d\0" % (kind_bytes, len(data)))
+        digest.update(data)
+        binsha = digest.digest()
+        if binsha not in self._unwritten and binsha not in self._flushed:
+            hexsha = binsha.hex()
+            if not os.path.exists(os.path.join(self._objects, hexsha[:2], hexsha[2:])):
+                self._unwritten[binsha] = (kind_bytes, data)
         return binsha
-
-    def _temporary_object(self, folder: str) -> tuple[int, str]:
-        """A new `tmp_obj_` file in `folder` (made when missing), open for writing. Named by process and count:
-        a commit writes a dozen objects, and tempfile.mkstemp's random names and os.makedirs' checks of a folder
-        that is there cost more than compressing and writing them."""
-        while True:
-            self._temporaries += 1
-            tmp = os.path.join(folder, f"tmp_obj_{os.getpid()}_{self._temporaries}")
-            try:
-                return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), tmp
-            except FileNotFoundError:
-                os.makedirs(folder, exist_ok=True)
-            except FileExistsError:  # left by a killed process that had this process id
-                continue
 
     def _write_tree(self, base: bytes | None, changes: Mapping[str, bytes | None]) -> bytes | None:
         """The id of `base` (a tree id, or None for none) with `changes` (paths relative to it -> blob id,
@@ -358,7 +367,8 @@ class GitRepo:
         if entries is None:
             if len(self._parsed_trees) >= PARSED_TREES_KEPT:
                 self._parsed_trees.clear()
-            data = self._reader.read_many([bin_to_hex(tree).decode()])[0]
+            kept = self._unwritten.get(tree)
+            data = kept[1] if kept else self._reader.read_many([bin_to_hex(tree).decode()])[0]
             entries = self._parsed_trees[tree] = tree_entries_from_data(data)
         return entries
 
@@ -408,7 +418,7 @@ class GitRepo:
         """The effective values (all scopes, includes, `-c`) of the settings that change a commit object, read
         once with one `git config` (a key given without a value: None); None when git could not read them."""
         if "read" not in self._commit_settings:
-            status, listing, _ = self.repo.git.execute(["git", "config", "-z", "--get-regexp", _COMMIT_SETTINGS],
+            status, listing, _ = self._repo.git.execute(["git", "config", "-z", "--get-regexp", _COMMIT_SETTINGS],
                                                        with_extended_output=True, with_exceptions=False)
             settings: dict[str, str | None] = {}
             for entry in listing.split("\0") if status == 0 else ():  # 1: none is set
@@ -421,16 +431,24 @@ class GitRepo:
     def _read_object(self, object_id: str) -> tuple[str | None, bytes]:
         """(type, content) of a full object id; (None, ...) for a name, or an object git does not have."""
         if _OBJECT_ID.fullmatch(object_id):
-            with contextlib.suppress(ValueError, OSError):
+            kept = self._unwritten.get(bytes.fromhex(object_id))
+            if kept is not None:
+                return kept[0].decode(), kept[1]
+            try:
                 return self._reader.read_object(object_id)
+            except (ValueError, OSError):
+                pass
         return None, b""
 
     def _object_type(self, object_id: str) -> str | None:
         """"commit", "tree", ... or None (not a full id, or not in the repository)."""
         if not _OBJECT_ID.fullmatch(object_id):
             return None
+        kept = self._unwritten.get(bytes.fromhex(object_id))
+        if kept is not None:
+            return kept[0].decode()
         try:
-            return self.repo.odb.info(bytes.fromhex(object_id)).type.decode()
+            return self._repo.odb.info(bytes.fromhex(object_id)).type.decode()
         except (ValueError, OSError, git.GitError):  # GitPython: ValueError for an object git does not have
             return None
 
@@ -562,7 +580,7 @@ class GitRepo:
         Only ours (named upgrade-bot-wt-<pid>-...) whose process is gone; the user's are never touched."""
         from bot.runlock import pid_alive
         removed: list[str] = []
-        if not (Path(self.repo.common_dir) / "worktrees").is_dir():  # where git registers them: none at all
+        if not (Path(self._repo.common_dir) / "worktrees").is_dir():  # where git registers them: none at all
             return removed
         for line in self._git("worktree", "list", "--porcelain").splitlines():
             if not line.startswith("worktree "):

@@ -11,7 +11,7 @@ POINTS = {
     "planned": "a run has planned and selected its jobs; nothing is computed yet",
     "migrated": "a job's change is computed in memory; nothing is written",
     "validating": "checks are running in a temporary checkout (registered with git), before any push",
-    "committed": "a job's commit object is written; no ref points at it",
+    "committed": "a job's commit object is made (maybe only in memory: bot.gitops.GitRepo); no ref points at it",
     "pushed": "a batch of branches is pushed; their PRs are not opened or updated yet",
     "pr-opened": "one PR of a batch is opened or updated; the next ones are not",
     "dashboard": "every job is done; the dashboard is not refreshed",

@@ -130,6 +130,8 @@ def _apply_in_worker(service: Service, jobs: list[tuple[str, Any, str, str, Comm
                      ) -> tuple[list[ServiceChange | BotError], list[str] | None]:
     """The outcome of each job, and the problems found in the service's sources (if they were read)."""
     outcomes = [_apply_job_in_worker(service, *job) for job in jobs]
+    for repo in _repos.values():  # the parent pushes these commits: they are written before it learns of them
+        repo.flush()
     return outcomes, service._source_problems
 
 

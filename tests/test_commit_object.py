@@ -97,6 +97,7 @@ def test_a_commit_written_here_is_described_as_gitpython_reads_it_back(repo, mon
         for identity in IDENTITIES:
             for parents in ([head], [head, first], []):
                 made = ours.commit_tree(tree, parents, message, identity)
+                ours.flush()  # for the other reader (GitPython's): written objects are in this process until then
                 assert made in ours._written and ours.commit(made) == reader.commit(made), (message, identity)
 
 
@@ -155,6 +156,8 @@ def test_commit_gpgsign_does_not_sign_plumbing_so_in_process_commits_lose_nothin
     git(repo, "config", "commit.gpgSign", "true")
     git(repo, "config", "user.signingKey", "0000000000000000")
     head, tree = git(repo, "rev-parse", "HEAD"), git(repo, "rev-parse", "HEAD^{tree}")
-    made = GitRepo(repo).commit_tree(tree, [head], "signed?", Identity())
+    ours = GitRepo(repo)
+    made = ours.commit_tree(tree, [head], "signed?", Identity())
+    ours.flush()
     assert made == by_git(repo, tree, [head], "signed?", Identity())
     assert "gpgsig" not in git(repo, "cat-file", "commit", made)

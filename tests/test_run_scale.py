@@ -273,6 +273,7 @@ def test_a_commit_costs_no_git_process_for_one_file_or_forty(tmp_path, monkeypat
     monkeypatch.undo()
     assert started == []
     assert first == ["cat-file", "config"]  # both once per repo: the object reader (commits, trees), the settings
+    git_repo.flush()  # the objects stay in this process until something outside it may read them
     assert git(repo.work, "show", f"{one}:services/alpha/alpha/core.py") == "X = 1"
     listed = git(repo.work, "ls-tree", "--name-only", f"{forty}:services/alpha/alpha").split()
     assert "core.py" not in listed and len([n for n in listed if n.startswith("gen_")]) == 40
@@ -298,7 +299,9 @@ def test_a_commit_has_the_tree_git_itself_makes_from_an_index(tmp_path):
                "services/alpha/link.py": b"alpha/other.py", "services/beta/only/gone.txt": None,
                "services/alpha/new/deep/mod.py": "Y = 1\n", "services/alpha/alpha.py": "Z = 1\n",
                "services/alpha/alpha-x.py": "Z = 2\n", "services/nowhere.txt": None}
-    made = GitRepo(work).commit_files(head, changes, "shapes", Identity())
+    ours = GitRepo(work)
+    made = ours.commit_files(head, changes, "shapes", Identity())
+    ours.flush()
     env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "oracle-index")}
     run = lambda *args, **kw: subprocess.run(["git", *args], cwd=work, env=env, check=True,
                                              capture_output=True, text=True, **kw).stdout.strip()
@@ -342,6 +345,7 @@ def test_commits_on_a_listed_base_read_its_trees_from_the_listing_as_git_stores_
     changes = {"services/alpha/alpha/core.py": "X = 2\n", "services/alpha/naïve\tdonnée.py": None,
                "services/alpha/new/mod.py": "Y = 1\n"}
     made = git_repo.commit_files(head, changes, "on a listed base", Identity())
+    git_repo.flush()
     env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "oracle-index")}
     run = lambda *args, **kw: subprocess.run(["git", *args], cwd=work, env=env, check=True,
                                              capture_output=True, text=True, **kw).stdout.strip()

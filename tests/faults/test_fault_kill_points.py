@@ -66,6 +66,16 @@ def test_a_run_killed_before_or_after_its_effects_is_finished_by_the_next(tmp_pa
     assert (repo.work / ".git/upgrade-bot/forge/dashboard.md").exists()
 
 
+def test_a_run_killed_after_its_commits_leaves_no_ref_to_a_missing_object(tmp_path):
+    """The commits a run makes stay in its memory until its push (bot.gitops.GitRepo): killed before, they are
+    lost, and nothing names them."""
+    repo = fleet(tmp_path)
+    killed(repo, "run", "--skip-checks", at="committed:2")
+    for where in (repo.work, repo.origin):
+        git(where, "fsck", "--strict", "--no-dangling")  # every ref, reflog and index entry has its objects
+    assert set(origin_branches(repo)) == {"main"}
+
+
 def test_a_run_killed_during_validation_leaves_no_branch_and_no_checkout(tmp_path, offline):
     """Validation runs in a temporary checkout before anything is pushed: killed there, nothing is on
     origin, and the next command removes the checkout the dead process left registered."""
