@@ -97,11 +97,12 @@ def test_a_registered_entry_point_that_does_not_resolve_is_an_error_naming_it(tm
 
 
 def registered_broken(sys_path: list[str]) -> list[str]:
-    """The registrations installed_sources finds on `sys_path` (all broken here: their packages do not exist)."""
+    """The registrations installed_sources finds on `sys_path` and the standard library (all broken here: their
+    packages do not exist)."""
     import sys
     from bot.change.recipe_sources import installed_sources
     saved = sys.path[:]
-    sys.path[:] = sys_path
+    sys.path[:] = [*sys_path, *(p for p in saved if p.startswith(sys.base_prefix) and "site-packages" not in p)]
     installed_sources.cache_clear()
     try:
         return [broken.origin for broken in installed_sources()[1]]
