@@ -1,8 +1,9 @@
 """Runs the CPU-bound part of jobs (codemod + requirements bump) in worker processes, results in job order.
 
 Orchestration beside bot.runner, not part of a phase: it applies recipes (bot.change), and a worker also
-writes the commit of a job that certainly needs one (no PR yet, `CommitOn`): git objects only, which
-nobody sees until a push names them. Pushes and forge writes stay in the parent, in the same order as a
+makes the commit of a job that certainly needs one (no PR yet, `CommitOn`): git objects only, handed back
+with the change for the parent to write with the run's others (bot.gitops.GitRepo.keep), which nobody sees
+until a push names them. Pushes and forge writes stay in the parent, in the same order as a
 serial run, so branches and PR bodies do not depend on the number of workers."""
 from __future__ import annotations
 
