@@ -128,9 +128,11 @@ def test_an_offset_past_2_gib_goes_to_the_index_s_table_of_large_offsets():
 def test_commits_made_by_workers_are_written_by_the_run_with_its_other_objects(tmp_path, monkeypatch):
     """-j 2: the workers hand their commits' objects to the run (bot.parallel), which writes them all at once."""
     import bot.gitops
+    import bot.parallel
     from conftest import run_bot
     from faults.faultkit import fleet, origin_branches
     monkeypatch.setattr(bot.gitops, "PACK_AT_LEAST", 1)  # any flush is a pack: one pack = one flush
+    monkeypatch.setattr(bot.parallel, "SPAWN_WORTH_IT", 2)  # workers even when a thread runs (spawned, not forked)
     handed: list[int] = []
     keep = GitRepo.keep
     monkeypatch.setattr(GitRepo, "keep", lambda self, objects: (handed.append(len(objects)), keep(self, objects)))
