@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import gc
 import json
+import os
 import sys
 import time
 from pathlib import Path

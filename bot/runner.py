@@ -386,7 +386,7 @@ class Runner:
             base_sha, change.repo_paths(), commit_message(job, change), self.config.identity)
         kill_point("committed")
         validation = self.validator.validate(job, base_sha, head, change) if self.validator else None
-        body = pr_body(job, self.config.base_branch, base_sha, change, validation)
+        body = pr_body(job, self.config.base_branch, base_sha, change, validation, meta)
         return Publication(job, pr, change, head, remote_sha, body, validation, push=not up_to_date)
 
     def publish(self, batch: list[Publication]) -> list[JobResult]:

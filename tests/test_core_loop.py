@@ -200,10 +200,10 @@ def test_long_manual_list_overflows_into_comments_and_keeps_the_marker(tmp_path)
 
 
 def test_a_run_with_skipped_checks_never_loads_the_check_machinery(widgets_repo):
-    script = ("import sys\nfrom bot.cli import main\n"
+    script = ("import sys\nat_start = set(sys.modules)\nfrom bot.cli import main\n"  # not what site loaded
               f"code = main(['--repo', {str(widgets_repo.work)!r}, 'run', '--skip-checks'])\n"
-              "print(code, sorted(m for m in sys.modules if m.startswith(('bot.validation.', 'xml.', 'tarfile', "
-              "'multiprocessing', 'concurrent.', 'difflib'))))")
+              "print(code, sorted(m for m in set(sys.modules) - at_start if m.startswith(('bot.validation.', 'xml.', "
+              "'tarfile', 'multiprocessing', 'concurrent.', 'difflib', 'importlib.metadata', 'email', 'socket'))))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     code, loaded = out.splitlines()[-1].split(" ", 1)
     assert code == "0" and len(local_forge(widgets_repo).list_prs("upgrade-bot/")) == 1
@@ -213,3 +213,7 @@ def test_a_run_with_skipped_checks_never_loads_the_check_machinery(widgets_repo)
     # nor what only other runs use: worker processes (one service: no pool), a dry run's diffs
     for unused in ("multiprocessing", "concurrent.futures.process", "difflib"):
         assert f"'{unused}'" not in loaded
+    # nor importlib.metadata (and the email package it imports) when no installed package registers recipes
+    for unused in ("importlib.metadata", "email.message"):
+        assert f"'{unused}'" not in loaded
+    assert "'socket'" not in loaded  # the run lock's host name comes from platform.node()

@@ -96,6 +96,42 @@ def test_a_registered_entry_point_that_does_not_resolve_is_an_error_naming_it(tm
     assert run.returncode == 1 and "failed: recipe acme-broken 1.0, entry point broken does not load" in run.stdout
 
 
+def registered_broken(sys_path: list[str]) -> list[str]:
+    """The registrations installed_sources finds on `sys_path` (all broken here: their packages do not exist)."""
+    import sys
+    from bot.change.recipe_sources import installed_sources
+    saved = sys.path[:]
+    sys.path[:] = sys_path
+    installed_sources.cache_clear()
+    try:
+        return [broken.origin for broken in installed_sources()[1]]
+    finally:
+        sys.path[:] = saved
+        installed_sources.cache_clear()
+
+
+def test_registrations_are_found_in_every_shape_importlib_metadata_reads(tmp_path):
+    """installed_sources skips importlib.metadata when no entry_points.txt on sys.path names the group: a
+    dist-info, an egg-info, and a zip archive on sys.path (which it leaves to importlib.metadata) all still count."""
+    plain = tmp_path / "plain"
+    install_distribution(plain, "acme-a", {"a": "acme_missing_a"})
+    egg = tmp_path / "egg"
+    (egg / "acme_b.egg-info").mkdir(parents=True)
+    (egg / "acme_b.egg-info" / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: acme-b\nVersion: 1.0\n")
+    (egg / "acme_b.egg-info" / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nb = acme_missing_b\n")
+    zipped = tmp_path / "zipped"
+    install_distribution(zipped, "acme-c", {"c": "acme_missing_c"})
+    archive = shutil.make_archive(str(tmp_path / "site"), "zip", zipped)
+    other = tmp_path / "other"  # registers console scripts only
+    install_distribution(other, "acme-d", {})
+    (other / "acme_d-1.0.dist-info" / "entry_points.txt").write_text("[console_scripts]\nd = acme_d:main\n")
+
+    assert registered_broken([str(plain)]) == ["acme-a 1.0, entry point a"]
+    assert registered_broken([str(egg)]) == ["acme-b 1.0, entry point b"]
+    assert registered_broken([archive]) == ["acme-c 1.0, entry point c"]
+    assert registered_broken([str(other), str(tmp_path / "gone")]) == []
+
+
 def test_no_recipe_found_anywhere_is_an_error_naming_where_it_looked(tmp_path, widgets_monorepo):
     """The bot installed without its bundled files (as main's wheel was): never an empty list that exits 0."""
     lib = tmp_path / "lib"

@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
+import sys
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.bundled import bundled
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 ENTRY_POINT_GROUP = "upgrade_bot.recipes"
 
@@ -47,7 +52,7 @@ class BrokenSource:
 def installed_sources() -> tuple[tuple[RecipeSource, ...], tuple[BrokenSource, ...]]:
     """The bundled recipes and every registered package's, once per process."""
     sources, broken = [RecipeSource(bundled("recipes"), "bundled")], []
-    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=_order):
+    for entry in sorted(_registered_entry_points(), key=_order):
         origin = _origin(entry)
         try:
             sources += [RecipeSource(folder, origin) for folder in _package_folders(entry)]
@@ -58,6 +63,46 @@ def installed_sources() -> tuple[tuple[RecipeSource, ...], tuple[BrokenSource, .
 
 def installed_recipe_dirs() -> tuple[Path, ...]:
     return tuple(source.folder for source in installed_sources()[0])
+
+
+def _registered_entry_points() -> list[EntryPoint]:
+    if not _may_register_recipes():
+        return []
+    from importlib.metadata import entry_points
+    return list(entry_points(group=ENTRY_POINT_GROUP))
+
+
+def _may_register_recipes() -> bool:
+    """False when no distribution on sys.path can register recipes; True when one may.
+
+    Importing importlib.metadata (it pulls in the email package) and scanning with it costs ~15 ms of CPU, a
+    tenth of the bot's own start, and nearly every installation registers no recipes. So this looks first,
+    as importlib.metadata's path finder does, at each sys.path folder's *.dist-info and *.egg-info
+    entry_points.txt: only a file that names the group can register recipes. It answers True for whatever it
+    cannot judge that way (a zip or egg on sys.path, a finder on sys.meta_path that lists distributions of
+    its own), and importlib.metadata then decides: never a registered package missed, at worst a scan spent."""
+    from importlib.machinery import PathFinder
+    if any(getattr(finder, "find_distributions", None) for finder in sys.meta_path if finder is not PathFinder):
+        return True
+    group = ENTRY_POINT_GROUP.encode()
+    for root in sys.path:
+        if not isinstance(root, str) or root.lower().endswith(".egg"):
+            return True
+        try:
+            names = os.listdir(root or ".")
+        except NotADirectoryError:  # a zip archive
+            return True
+        except OSError:  # a folder that is gone or unreadable: importlib.metadata finds nothing there either
+            continue
+        for name in names:
+            if name.lower().endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(root or ".", name, "entry_points.txt"), "rb") as file:
+                        if group in file.read():
+                            return True
+                except OSError:  # none, or an .egg-info that is a file
+                    continue
+    return False
 
 
 class _NotAPackage(Exception):

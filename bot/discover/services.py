@@ -314,6 +314,8 @@ def _check_sources(service: Service) -> list[str]:
                 for rel, enc in service.files.undecodable().items() if rel.endswith(".py")]
     for rel, text in service.files.items():
         if rel.endswith(".py") and not was_parsed(text):  # libcst parsed it: no syntax error
+            if _parses(text, rel):
+                continue
             try:
                 compile(text, rel, "exec", ast.PyCF_ONLY_AST)
             except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (Python < 3.12)
@@ -322,6 +324,19 @@ def _check_sources(service: Service) -> list[str]:
                 problems.append(f"{service.path}/{rel}:{getattr(exc, 'lineno', 1)}: syntax error: "
                                 f"{getattr(exc, 'msg', exc)}")
     return problems
+
+
+def _parses(text: str, rel: str) -> bool:
+    """Python's parser accepts `text`, known for ~4/5 of the cost of compile(..., PyCF_ONLY_AST) (-3 ms in a first
+    run of the example fleet): symtable runs the very parser compile() does (same flags, same grammar version)
+    but builds no Python object per AST node. False also when only its later passes (future imports, scopes)
+    object: the caller then compiles, whose verdict and message are the ones reported."""
+    import symtable  # here: a run that checks no source (plan, status) never loads it
+    try:
+        symtable.symtable(text, rel, "exec")
+    except Exception:  # a SyntaxError, a NUL byte's ValueError, a RecursionError: compile() says which
+        return False
+    return True
 
 
 def _libcst_parses(text: str) -> bool:

@@ -66,3 +66,18 @@ def test_a_text_libcst_parsed_needs_no_compile_and_a_broken_one_is_still_found()
              "services/svc/svc/bad.py": broken}
     service = discovery.discover(MemorySnapshot(files), ("services/*",))[0][0]
     assert service.source_problems() == ["services/svc/svc/bad.py:1: syntax error: invalid syntax"]
+
+
+def test_only_what_the_parser_refuses_is_a_syntax_error():
+    """Code Python parses but would refuse to compile further on (scopes, future imports) is no syntax error, as
+    with compile(..., PyCF_ONLY_AST): the check's cheaper parse (symtable) refuses it, and the check then asks compile."""
+    files = {"services/svc/requirements.txt": "widgets==1.4\n",
+             "services/svc/svc/scopes.py": "def f(a, a):\n    pass\n\n\nnonlocal x\n",
+             "services/svc/svc/future.py": "from __future__ import braces\n",
+             "services/svc/svc/comprehension.py": "x = [(yield) for y in z]\n",
+             "services/svc/svc/late.py": "def fine():\n    pass\n\n\nclass (\n",
+             "services/svc/svc/nul.py": "x = 1\0\n"}
+    service = discovery.discover(MemorySnapshot(files), ("services/*",))[0][0]
+    problems = service.source_problems()
+    assert problems[0] == "services/svc/svc/late.py:5: syntax error: invalid syntax"
+    assert [p.split(":")[0] for p in problems] == ["services/svc/svc/late.py", "services/svc/svc/nul.py"]
