@@ -225,6 +225,18 @@ class GitRepo:
         self._flushed.update(self._unwritten)
         self._unwritten.clear()
 
+    def take_unwritten(self) -> dict[bytes, tuple[bytes, bytes]]:
+        """The objects made since the last flush, no longer this object's to write: a -j N worker hands its
+        commit's objects to the parent (`keep`), whose flush puts a run's objects in one pack."""
+        taken, self._unwritten = self._unwritten, {}
+        return taken
+
+    def keep(self, objects: Mapping[bytes, tuple[bytes, bytes]]) -> None:
+        """Objects another process made (take_unwritten), written with this one's at the next flush."""
+        for binsha, kept in objects.items():
+            if binsha not in self._flushed:
+                self._unwritten.setdefault(binsha, kept)
+
     def _git(self, *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None,
              stdin=None) -> str:
         self.flush()

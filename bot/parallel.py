@@ -1,8 +1,9 @@
 """Runs the CPU-bound part of jobs (codemod + requirements bump) in worker processes, results in job order.
 
 Orchestration beside bot.runner, not part of a phase: it applies recipes (bot.change), and a worker also
-writes the commit of a job that certainly needs one (no PR yet, `CommitOn`): git objects only, which
-nobody sees until a push names them. Pushes and forge writes stay in the parent, in the same order as a
+makes the commit of a job that certainly needs one (no PR yet, `CommitOn`): git objects only, handed back
+with the change for the parent to write with the run's others (bot.gitops.GitRepo.keep), which nobody sees
+until a push names them. Pushes and forge writes stay in the parent, in the same order as a
 serial run, so branches and PR bodies do not depend on the number of workers."""
 from __future__ import annotations
 
@@ -130,8 +131,6 @@ def _apply_in_worker(service: Service, jobs: list[tuple[str, Any, str, str, Comm
                      ) -> tuple[list[ServiceChange | BotError], list[str] | None]:
     """The outcome of each job, and the problems found in the service's sources (if they were read)."""
     outcomes = [_apply_job_in_worker(service, *job) for job in jobs]
-    for repo in _repos.values():  # the parent pushes these commits: they are written before it learns of them
-        repo.flush()
     return outcomes, service._source_problems
 
 
@@ -150,6 +149,8 @@ def _apply_job_in_worker(service: Service, folder: str, overrides, tier: str, br
             outcome.head = repo.commit_files(
                 commit_on.base_sha, outcome.repo_paths(), commit_message(job, outcome), commit_on.identity)
             outcome.head_key = commit_key(job, outcome)
+            # written by the parent if it uses the commit (GitRepo.keep): with the run's other objects, in one pack
+            outcome.head_objects = repo.take_unwritten()
         except BotError as exc:
             outcome = exc
     return outcome if isinstance(outcome, ServiceChange) else BotError(str(outcome))

@@ -380,6 +380,8 @@ class Runner:
         if up_to_date and pr is not None:
             return JobResult(job, "unchanged", "", pr, len(change.manual))
         ready = change.head if change.head and change.head_key == commit_key(job, change) else ""  # locks changed it?
+        if ready and not up_to_date:  # a worker's commit: its objects are this process's to write (bot.parallel)
+            self.repo.keep(change.head_objects)
         head = remote_sha if up_to_date else ready or self.repo.commit_files(
             base_sha, change.repo_paths(), commit_message(job, change), self.config.identity)
         kill_point("committed")

@@ -123,3 +123,26 @@ def test_an_offset_past_2_gib_goes_to_the_index_s_table_of_large_offsets():
     (large,) = struct.unpack(">Q", index[at + 56:at + 64])
     assert crcs == (9, 7) and offsets == (12, 0x80000000) and large == 3 << 31
     assert index[at + 64:at + 84] == b"p" * 20 and len(index) == at + 20 * count + 4 * count * 2 + 8 + 40
+
+
+def test_commits_made_by_workers_are_written_by_the_run_with_its_other_objects(tmp_path, monkeypatch):
+    """-j 2: the workers hand their commits' objects to the run (bot.parallel), which writes them all at once."""
+    import bot.gitops
+    import bot.parallel
+    from conftest import run_bot
+    from faults.faultkit import fleet, origin_branches
+    monkeypatch.setattr(bot.gitops, "PACK_AT_LEAST", 1)  # any flush is a pack: one pack = one flush
+    monkeypatch.setattr(bot.parallel, "SPAWN_WORTH_IT", 2)  # workers even when a thread runs (spawned, not forked)
+    handed: list[int] = []
+    keep = GitRepo.keep
+    monkeypatch.setattr(GitRepo, "keep", lambda self, objects: (handed.append(len(objects)), keep(self, objects)))
+    repo = fleet(tmp_path, names=("alpha", "beta", "gamma"))
+    before = loose(repo.work)
+    assert run_bot(repo, "run", "-j", "2") == 0
+    assert len(handed) == 3 and all(handed)  # each job's commit came from a worker, with its objects
+    heads = {branch: sha for branch, sha in origin_branches(repo).items() if branch != "main"}
+    assert len(heads) == 3 and loose(repo.work) == before
+    (pack,) = [name for name in packs(repo.work) if name.endswith(".pack")]
+    listing = git(repo.work, "verify-pack", "-v", str(repo.work / ".git/objects/pack" / pack))
+    assert all(f"{sha} commit" in listing for sha in heads.values())
+    git(repo.work, "fsck", "--strict", "--no-dangling")

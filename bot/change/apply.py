@@ -44,6 +44,8 @@ class ServiceChange:
     tree: str = ""  # the service's tree at the base it was computed on
     head: str = ""  # a commit of this change on the base, when a worker already wrote it (bot.parallel)
     head_key: str = ""  # bot.parallel.commit_key of what `head` holds
+    # the objects of `head` the worker made, not written (binary id -> (type, content)): bot.gitops.GitRepo.keep
+    head_objects: dict[bytes, tuple[bytes, bytes]] = field(default_factory=dict)
 
     def repo_paths(self) -> dict[str, bytes]:
         """What to commit: repo path -> bytes, each file in the encoding it was read in, through symlinks."""

@@ -321,9 +321,18 @@ def _check_sources(service: Service) -> list[str]:
             except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte (Python < 3.12)
                 if _libcst_parses(text):
                     continue
-                problems.append(f"{service.path}/{rel}:{getattr(exc, 'lineno', 1)}: syntax error: "
+                problems.append(f"{service.path}/{rel}:{_error_line(exc, text)}: syntax error: "
                                 f"{getattr(exc, 'msg', exc)}")
     return problems
+
+
+def _error_line(exc: Exception, text: str) -> int:
+    """The line compile() names; for a NUL byte, which Python 3.11 refuses with no line (3.10: a ValueError), the
+    byte's own line."""
+    line = getattr(exc, "lineno", None)
+    if line is None and "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+    return line or 1
 
 
 def _parses(text: str, rel: str) -> bool:

@@ -81,3 +81,13 @@ def test_only_what_the_parser_refuses_is_a_syntax_error():
     problems = service.source_problems()
     assert problems[0] == "services/svc/svc/late.py:5: syntax error: invalid syntax"
     assert [p.split(":")[0] for p in problems] == ["services/svc/svc/late.py", "services/svc/svc/nul.py"]
+
+
+def test_a_nul_byte_is_reported_on_its_line():
+    """Python 3.11 refuses a NUL byte with a SyntaxError that names no line (3.10: a ValueError): the check names
+    the byte's line, not "None"."""
+    files = {"services/svc/requirements.txt": "widgets==1.4\n",
+             "services/svc/svc/nul.py": "x = 1\ny = 2\nz = 3\0\n"}
+    service = discovery.discover(MemorySnapshot(files), ("services/*",))[0][0]
+    [problem] = service.source_problems()
+    assert problem.startswith("services/svc/svc/nul.py:3: syntax error: "), problem
