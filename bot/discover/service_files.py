@@ -193,11 +193,15 @@ class ServiceFiles(Mapping[str, str]):
         """Every file not read yet, read together: one round trip to git for them all rather than one each."""
         if self._all_read:
             return
-        unread = sorted(p for p in self._sources if p not in self._texts and p not in self._bad)
+        self.read_together(sorted(self._sources))
+        self._all_read = True
+
+    def read_together(self, paths: Iterable[str]) -> None:
+        """Reads those of these files not read yet, in one round trip to git rather than one each."""
+        unread = [p for p in paths if p in self._sources and p not in self._texts and p not in self._bad]
         if unread:
             for path, data in zip(unread, _read_many(self._read, [self._sources[p] for p in unread])):
                 self._decode(path, data)
-        self._all_read = True
 
     def _decode(self, path: str, data: bytes) -> str | None:
         encoding = tokenize_encoding(data) if path.endswith(".py") else "utf-8"

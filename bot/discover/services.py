@@ -193,7 +193,9 @@ def _read_service(snapshot: Snapshot, directory: str, relative: list[str], all_p
                 continue  # the target is one of the service's own files, read as itself
             service.links[rel] = source = target
         service.files.add(rel, snapshot.blob_id(source))
-    for rel in [r for r in relative if _is_requirements(r) or r in ("pyproject.toml", *SETUP_FILES)]:
+    declaring = [r for r in relative if _is_requirements(r) or r in ("pyproject.toml", *SETUP_FILES)]
+    service.files.read_together(declaring)  # each is read below: one round trip to git for all, not one each
+    for rel in declaring:
         _check_readable(service, rel)
     referenced = _setup_cfg_files(service, directory, snapshot, all_paths)
     _read_requirements(service, directory, snapshot, all_paths, referenced)

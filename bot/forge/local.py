@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import functools
 import json
 import os
 import tempfile
@@ -81,11 +82,11 @@ class LocalForge:
             cached = self._parsed[path] = (key, _read_record(path)["pr"])
         return PullRequest(**dict(cached[1], labels=list(cached[1]["labels"])))
 
-    def _numbers_of(self, head: str) -> list[int]:
-        """The numbers of head's PRs, oldest first. Numbers only grow and a PR's head never changes, so
-        only the files numbered since the last look are read: opening the Nth PR of a run reads one file
-        and checks its head's, not all N (which made a first run quadratic in the number of PRs)."""
-        upto = self._meta()["next_pr"]
+    def _numbers_of(self, head: str, upto: int) -> list[int]:
+        """The numbers of head's PRs, oldest first (upto: meta's next_pr). Numbers only grow and a PR's head
+        never changes, so only the files numbered since the last look are read: opening the Nth PR of a run
+        reads no file (this process indexed the ones it wrote) and checks its head's, not all N (which made
+        a first run quadratic in the number of PRs)."""
         for number in sorted(self._unread | set(range(self._indexed_upto, upto))):
             path = self._pr_path(number)
             if path.exists():
@@ -98,7 +99,10 @@ class LocalForge:
 
     # --- Forge protocol ------------------------------------------------------------------
     def find_pr(self, head: str) -> PullRequest | None:
-        for number in reversed(self._numbers_of(head)):
+        return self._find_pr(head, self._meta())
+
+    def _find_pr(self, head: str, meta: dict) -> PullRequest | None:
+        for number in reversed(self._numbers_of(head, meta["next_pr"])):
             path = self._pr_path(number)
             if path.exists():
                 return self._cached_pr(path)
@@ -118,17 +122,25 @@ class LocalForge:
 
     def _open_pr(self, *, head: str, base: str, title: str, body: str, labels: list[str],
                  reviewers: list[str], draft: bool) -> PullRequest:
-        existing = self.find_pr(head)
+        meta = self._meta()  # read once: every writer of next_pr holds the lock we hold
+        existing = self._find_pr(head, meta)
         if existing and existing.state == "open":
             raise ForgeError(f"local forge: a pull request for {head} is already open (#{existing.number})")
-        meta = self._meta()
         number = meta["next_pr"]
         meta["next_pr"] += 1
         self._save_meta(meta)
+        path = self._pr_path(number)
         pr = PullRequest(number=number, title=title, body=body, head=head, base=base, state="open",
-                         labels=list(labels), url=str(self._pr_path(number)), draft=draft,
-                         author="upgrade-bot")
-        self._store({"pr": dataclasses.asdict(pr), "comments": [], "reviewers": list(reviewers)})
+                         labels=list(labels), url=str(path), draft=draft, author="upgrade-bot")
+        # what dataclasses.asdict(pr) gives, without its field-by-field deep copy: labels is the one mutable field
+        fields = dict(vars(pr), labels=list(pr.labels))
+        written = _write_json(path, {"pr": fields, "comments": [], "reviewers": list(reviewers)})
+        # index and cache the file just written (its stat is the written file's, taken before it was renamed in):
+        # the next PR opened, and the dashboard's listing, then need not read and parse it back
+        self._parsed[path] = ((written.st_ino, written.st_mtime_ns, written.st_size), fields)
+        if self._indexed_upto == number:
+            self._heads.setdefault(head, []).append(number)
+            self._indexed_upto = number + 1
         return pr
 
     def update_pr(self, number: int, *, title: str | None = None, body: str | None = None,
@@ -261,20 +273,28 @@ def _read_record(path: Path) -> dict:
     return record
 
 
-def _write_json(path: Path, data: dict) -> None:
+def _write_json(path: Path, data: dict) -> os.stat_result:
     """Atomic: a crash never leaves a half-written PR file."""
-    _write_atomic(path, json.dumps(data, indent=2, sort_keys=True))
+    return _write_atomic(path, json.dumps(data, indent=2, sort_keys=True))
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str) -> os.stat_result:
+    """Writes path by renaming a complete temporary file over it; the written file's stat."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; others' tools read these like any file
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
+        handle.flush()
+        written = os.fstat(fd)
     os.replace(tmp, path)
+    return written
 
 
+@functools.cache
 def _umask() -> int:
-    mask = os.umask(0o022)  # the only way to read it is to set it
+    """The process's umask, read once. Reading it means setting it for a moment (there is no other way), and
+    another thread creating a file in that moment would get the wrong mode: once per process, not once per
+    file written. The bot never changes its umask; it is the one the user started it with."""
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
