@@ -142,7 +142,7 @@ class GitSnapshot:
             elif kind == "tree":
                 self._trees[path] = object_id
         repeated = [object_id for object_id, paths in Counter(self._blobs.values()).items() if paths > 1]
-        self._read = GitBlobs(repo.repo.git_dir, repeated)
+        self._read = GitBlobs(repo.git_dir, repeated)
         repo._listed_trees.update((bytes.fromhex(self._trees[folder]), listed) for folder, listed in entries.items())
 
     def paths(self) -> Iterable[str]:
@@ -202,6 +202,11 @@ class GitRepo:
         written first."""
         self.flush()
         return self._repo
+
+    @property
+    def git_dir(self) -> str:
+        """The repository's git folder: a path, which needs none of the objects made so far written (unlike `repo`)."""
+        return self._repo.git_dir
 
     @property
     def state_dir(self) -> Path:

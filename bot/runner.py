@@ -184,7 +184,7 @@ class Runner:
             jobs = [j for j in selection.maintain if shard.owns(j.service.path)] + opening
         kill_point("planned")
         current = {j.key for j in jobs if not dry_run and self.is_current(j, prs.get(j.key), base_sha)}
-        commit_on = CommitOn(self.repo.repo.git_dir, base_sha, self.config.identity,
+        commit_on = CommitOn(self.repo.git_dir, base_sha, self.config.identity,
                              frozenset(j.key for j in jobs if j.key not in prs))
         changes = compute_changes([j for j in jobs if j.key not in current], self.config.recipe_options, workers,
                                   None if dry_run else commit_on)

@@ -106,6 +106,19 @@ def test_what_the_bot_starts_git_for_sees_its_objects_first(repo):
 
 
 
+def test_the_git_folder_is_given_without_writing_the_objects_gitpython_gets_them_written(repo):
+    """A path (workers' CommitOn, the checks' environment prefetch) needs none of the objects made so far: they stay
+    in memory, so a run still ends with one pack; GitPython's repository, which may read them, gets them written."""
+    ours = GitRepo(repo.work)
+    base = git(repo.work, "rev-parse", "HEAD")
+    before = loose(repo.work)
+    ours.commit_files(base, many_files("folder"), "first", Identity())
+    assert Path(ours.git_dir) == repo.work / ".git"
+    assert packs(repo.work) == [] and loose(repo.work) == before
+    assert Path(ours.repo.git_dir) == repo.work / ".git"
+    assert len(packs(repo.work)) == 2 and loose(repo.work) == before
+
+
 def test_an_offset_past_2_gib_goes_to_the_index_s_table_of_large_offsets():
     """gitformat-pack(5): a 4-byte offset with its top bit set is an index into the 8-byte offsets that follow."""
     import struct

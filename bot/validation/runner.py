@@ -182,7 +182,7 @@ def check_env_cache() -> None:
 class CheckValidator:
     def __init__(self, checks: CheckRunner) -> None:
         self.checks = checks
-        self.prefetch = EnvPrefetch(checks.repo.repo.git_dir, checks.config.check_env_for)
+        self.prefetch = EnvPrefetch(checks.repo.git_dir, checks.config.check_env_for)
         self.expected: tuple[list[tuple[str, str]], str] | None = None
         self.places: dict[str, int] = {}  # job key -> its place in this run's validations
 
