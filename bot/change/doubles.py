@@ -315,6 +315,8 @@ class PatchTargets(_DoublesRule):
         the name it replaced, so each read follows the name's rename as the assignment does (a listed assignment
         already says its reads go with it)."""
         values = self.doubles.values
+        if not values.replaced_attributes():
+            return
         for node in parsed.of_type(cst.Attribute):
             mock = values.replaced_by_mock(parsed, node)
             if mock is None or mock.patch is None:

@@ -235,26 +235,29 @@ class DoubleValues:
         `monkeypatch.setattr(WriteApi, "write", Mock())`): the name is the mock from then on, with no handle of
         its own, so the test reads its calls through the name. Only attribute reads: `from m import f` bound the
         original before any test ran."""
-        if self._replaced is None:
-            self._replaced = self._mocks_put_on_names()
-            self._replaced_attributes = frozenset(name.rsplit(".", 1)[-1] for name in self._replaced)
-        if node.attr.value not in self._replaced_attributes:  # most attributes: no name lookup
+        if node.attr.value not in self.replaced_attributes():  # most attributes: no name lookup
             return None
         owner = self._meaning(parsed, node.value)
         return self._replaced.get(f"{owner}.{node.attr.value}") if owner else None
 
+    def replaced_attributes(self) -> frozenset[str]:
+        """The attribute names some test puts a mock onto by name (empty in most services: nothing to look up)."""
+        if self._replaced is None:
+            self._replaced = self._mocks_put_on_names()
+            self._replaced_attributes = frozenset(name.rsplit(".", 1)[-1] for name in self._replaced)
+        return self._replaced_attributes
+
     def _mocks_put_on_names(self) -> dict[str, Double]:
         """`owner.attribute` -> the mock a test assigned or monkeypatched onto it. The owner is taken by its
         meaning and the attribute as spelled: a mock put on `pkg.adapter.Client` replaces the module's name only,
-        not the `oldlib.Client` it imported (one put on a class's attribute is seen through every name of the class).
-        Owners are read by name only: a member of a mock set to a mock is a member, not a name."""
+        not the `oldlib.Client` it imported (owners are followed through the service's own re-exports). Owners are
+        read by name only: a member of a mock set to a mock is a member, not a name."""
         found: dict[str, Double] = {}
         for parsed in self.mock_files():
             names = self.names(parsed)
             for site in self.patches(parsed):
-                if site.kind == SETATTR and not (isinstance(site.value, cst.Call) and names.mock_factory(site.value)):
-                    continue
-                if site.kind not in (ASSIGN, SETATTR):
+                mock_set = site.kind == SETATTR and isinstance(site.value, cst.Call) and names.mock_factory(site.value)
+                if site.kind != ASSIGN and not mock_set:
                     continue
                 if site.target_text:
                     spelled = site.target_text
