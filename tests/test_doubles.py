@@ -852,3 +852,28 @@ def test_a_mock_assigned_straight_onto_a_name_is_a_patch_that_is_never_undone():
     assert found == [(11, "DBL001", "oldlib.Client.stream = mock.MagicMock()", "client.messages")]  # stream() is gone
     # the mock put on pkg.adapter's name replaced that name only: oldlib.Client itself is no mock
     assert "oldlib.Client.open.assert_called_once_with()" in test and "oldlib.NewClient" not in test
+
+
+def test_a_member_mocked_on_the_class_itself_follows_the_members_signature():
+    """`patch.object(Client, "connect")` / `Client.connect = Mock()`: the mock sits on the class, so the calls it records
+    are the instance calls without self, and an expectation of them follows the member's signature change."""
+    members = {**MAP["classes"]["oldlib.Client"]["members"], "connect": {"to": "open", "keywords": {"timeout": "deadline"}}}
+    mapping = {**MAP, "classes": {"oldlib.Client": {**MAP["classes"]["oldlib.Client"], "members": members}}}
+    files, result = migrate(service(test_a="""
+        from unittest import mock
+        import oldlib
+
+
+        def test_it():
+            with mock.patch.object(oldlib.Client, "connect") as connect:
+                pass
+            connect.assert_called_once_with(timeout=1)
+            oldlib.Client.connect = mock.Mock()
+            oldlib.Client.connect.assert_called_once_with(timeout=2)
+        """), mapping)
+    test = files["tests/test_a.py"]
+    assert 'mock.patch.object(oldlib.Client, "open") as connect' in test
+    assert "connect.assert_called_once_with(deadline=1)" in test
+    assert "oldlib.Client.open = mock.Mock()" in test
+    assert "oldlib.Client.open.assert_called_once_with(deadline=2)" in test
+    assert result.manual == []

@@ -193,7 +193,13 @@ class Doubles:
             return self.map.inits.get(klass)
         if klass is not None:
             return self.map.signature(klass, double.member_path)
-        return self.map.functions.get(double.before) if not double.steps else None
+        if double.steps:
+            return None
+        owner, _, member = double.before.rpartition(".")
+        owner_class = self.map.class_of(owner) if owner else None
+        if owner_class is not None:  # `patch.object(Client, "disconnect")`, `Client.disconnect = AsyncMock()`: a
+            return self.map.signature(owner_class, (member,))  # mock on the class records calls without self
+        return self.map.functions.get(double.before)
 
 
     # ----- what the migrated source's calls look like (learned from the edits) ----------------------
