@@ -4,6 +4,7 @@
     python benchmarks/bench_speed.py --services 300               # ... and a generated fleet of 300 beside them
     python benchmarks/bench_speed.py --bot old=/tmp/old-checkout --bot wheel=/tmp/venv/bin/upgrade-bot
     python benchmarks/bench_speed.py --repeat 3 --jobs 1 2 --out bench.json
+    python benchmarks/bench_speed.py --instructions                # ... and instructions counted by valgrind
 
 The fleets users give the bot come first: examples/fleet and examples/second-fleet, UNPADDED (every file
 of theirs matters to some recipe). A generated fleet (benchmarks/fleet_gen.py: example services plus
@@ -17,13 +18,20 @@ moved inside one service. The headline is CPU time (user + system, children incl
 over the floor's: wall time on a shared machine is noise. A bot is a checkout (run as `python -m bot` with
 PYTHONPATH=checkout: its code and its bundled recipes) or an installed `upgrade-bot` executable (a wheel in
 a venv); with several bots the steps alternate, so their ratios come from the same minutes of the same
-machine. Prints medians and ratios; writes every sample as JSON."""
+machine. Prints medians and ratios; writes every sample as JSON.
+
+CPU time moves with the machine: the bot's Python walks large heaps and starts git processes, so on a busy
+host it slows down more than the floor's native parser, and the same code measured 1.85x one day and 2.3x
+the day before. `--instructions` adds a figure the host cannot move: the instructions a first run and the
+floor execute (valgrind's cachegrind, every process the run starts summed, git's included), counted once per
+fleet and bot after the timed repetitions. It is slow (about a minute per count) and needs valgrind."""
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -86,6 +94,39 @@ class Bot:
     def step(self, work: Path, *args: str) -> tuple[float, int, str]:
         cwd = work if self.installed else self.where  # an installed bot must not import a checkout's `bot`
         return timed(self.argv(work, *args), cwd=cwd, pythonpath=None if self.installed else self.where)
+
+
+def instructions(argv: list[str], cwd: Path | None = None, pythonpath: Path | None = ROOT) -> tuple[int, int]:
+    """Instructions executed by one process and every process it starts (valgrind's "I refs", summed), and how
+    many processes that was."""
+    with tempfile.TemporaryDirectory(prefix="bench-valgrind-") as logs:
+        timed(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+               "--trace-children=yes", f"--log-file={logs}/process.%p", *argv], cwd=cwd, pythonpath=pythonpath)
+        counts = [instruction_count(log.read_text()) for log in Path(logs).glob("process.*")]
+    return sum(counts), len(counts)
+
+
+def instruction_count(valgrind_log: str) -> int:
+    """The "I refs" figure of one process's cachegrind log ("==12== I   refs:      1,234,567")."""
+    for line in valgrind_log.splitlines():
+        label, _, figure = line.partition("refs:")
+        if figure and label.split("==")[-1].strip() == "I":
+            return int(figure.strip().replace(",", ""))
+    raise SystemExit(f"valgrind wrote no instruction count:\n{valgrind_log[-2000:]}")
+
+
+def count_instructions(name: str, bots: list[Bot], tmp: Path) -> dict:
+    """One count per fleet and bot (instructions barely move between runs): the floor, then each first run."""
+    counts: dict = {"fleet": name}
+    work = make_fleet(name, tmp)
+    counts["floor"], counts["floor_processes"] = instructions([sys.executable, "-c", FLOOR, str(work / "services")])
+    for bot in bots:
+        fresh = make_fleet(name, tmp)
+        bot.step(fresh, "plan")  # the bytecode compiled outside the counted run, as in the timed ones
+        argv = bot.argv(fresh, "run", "--skip-checks", "--all-waves", "-j", "1")
+        counts[bot.label], counts[f"{bot.label}_processes"] = instructions(
+            argv, cwd=fresh if bot.installed else bot.where, pythonpath=None if bot.installed else bot.where)
+    return counts
 
 
 def move_base_in_one_service(work: Path) -> None:
@@ -163,7 +204,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="+", default=[1])
     parser.add_argument("--out", type=Path, default=Path("bench_speed.json"))
     parser.add_argument("--keep", type=Path, help="make the fleets here and keep them (to profile later)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count the instructions of each first run and of the floor (valgrind)")
     args = parser.parse_args()
+    if args.instructions and not shutil.which("valgrind"):
+        parser.error("--instructions needs valgrind on PATH (Debian: apt-get install valgrind)")
     bots = [Bot(label, Path(where).resolve()) for label, _, where in (b.partition("=") for b in args.bot)]
     bots = bots or [Bot("this", ROOT)]
     fleets = [*args.fleets, *(f"generated-{n}" for n in args.services)]
@@ -176,8 +221,9 @@ def main() -> None:
                 sample["repeat"] = r
                 samples.append(sample)
                 print(json.dumps(sample), flush=True)
+        counted = [count_instructions(name, bots, Path(tmp)) for name in fleets] if args.instructions else []
     report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load": os.getloadavg()},
-              "bots": {b.label: str(b.where) for b in bots}, "samples": samples, "summary": {}}
+              "bots": {b.label: str(b.where) for b in bots}, "samples": samples, "instructions": counted, "summary": {}}
     for name in fleets:
         rows = [s for s in samples if s["fleet"] == name]
         summary = report["summary"][name] = summarise(rows, bots, args.jobs)
@@ -190,6 +236,11 @@ def main() -> None:
             print(f"  {bot.label:<12} first run {summary['median_seconds'][f'{first}_cpu']:6.2f} s CPU = "
                   f"{ratios['first_over_floor_cpu']:.2f}x the floor (wall {ratios['first_over_floor_wall']:.2f}x); "
                   f"no-op {ratios['noop_cpu']:.2f} s, base moved in one service {ratios['moved_cpu']:.2f} s CPU")
+        for counts in (c for c in counted if c["fleet"] == name):
+            print(f"  instructions, counted once: floor {counts['floor'] / 1e9:.2f} G")
+            for bot in bots:
+                print(f"  {bot.label:<12} first run {counts[bot.label] / 1e9:6.2f} G = "
+                      f"{counts[bot.label] / counts['floor']:.2f}x the floor ({counts[f'{bot.label}_processes']} processes)")
     args.out.write_text(json.dumps(report, indent=2))
     print(f"\nwrote {args.out}; load average {os.getloadavg()} on {os.cpu_count()} cores")
 

@@ -31,7 +31,9 @@ class LocalForge:
     # --- storage -------------------------------------------------------------------------
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
-        """Check-then-write steps (one open PR per branch, numbering) are atomic across processes."""
+        """Read-modify-write steps (a PR's record, meta.json: numbering, one open PR per branch) are atomic across
+        processes: a command runs beside the rollout, and a write from stale data would drop the other's change.
+        Not reentrant (flock locks per open file): a method holding it calls only the unlocked `_` steps."""
         with open(self.root / ".lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             yield
@@ -145,18 +147,20 @@ class LocalForge:
 
     def update_pr(self, number: int, *, title: str | None = None, body: str | None = None,
                   labels: list[str] | None = None) -> PullRequest:
-        record = self._load(number)
-        for key, value in (("title", title), ("body", body), ("labels", labels)):
-            if value is not None:
-                record["pr"][key] = value
-        self._store(record)
+        with self._exclusive():
+            record = self._load(number)
+            for key, value in (("title", title), ("body", body), ("labels", labels)):
+                if value is not None:
+                    record["pr"][key] = value
+            self._store(record)
         return self._pr(record)
 
     def close_pr(self, number: int) -> None:
-        record = self._load(number)
-        if record["pr"]["state"] == "open":
-            record["pr"]["state"] = "closed"
-            self._store(record)
+        with self._exclusive():
+            record = self._load(number)
+            if record["pr"]["state"] == "open":
+                record["pr"]["state"] = "closed"
+                self._store(record)
 
     def reopen_pr(self, number: int) -> None:
         with self._exclusive():
@@ -173,16 +177,18 @@ class LocalForge:
 
     def mark_ready(self, number: int) -> PullRequest:
         """A draft made ready for review (what GitHub's "Ready for review" button does)."""
-        record = self._load(number)
-        record["pr"]["draft"] = False
-        self._store(record)
+        with self._exclusive():
+            record = self._load(number)
+            record["pr"]["draft"] = False
+            self._store(record)
         return self._pr(record)
 
     def mark_merged(self, number: int, merge_sha: str) -> PullRequest:
-        record = self._load(number)
-        record["pr"]["state"] = "merged"
-        record["pr"]["merge_sha"] = merge_sha
-        self._store(record)
+        with self._exclusive():
+            record = self._load(number)
+            record["pr"]["state"] = "merged"
+            record["pr"]["merge_sha"] = merge_sha
+            self._store(record)
         return self._pr(record)
 
     def comment(self, number: int, body: str, user: str = "upgrade-bot", user_type: str = "Bot") -> Comment:
@@ -210,22 +216,24 @@ class LocalForge:
         return []
 
     def react(self, comment_id: int, reaction: str) -> None:
-        for record in self._records():
-            for c in record["comments"]:
-                if c["id"] == comment_id:
-                    if reaction not in c["reactions"]:
-                        c["reactions"].append(reaction)
-                    self._store(record)
-                    return
+        with self._exclusive():
+            for record in self._records():
+                for c in record["comments"]:
+                    if c["id"] == comment_id:
+                        if reaction not in c["reactions"]:
+                            c["reactions"].append(reaction)
+                        self._store(record)
+                        return
         raise ForgeError(f"local forge: no comment {comment_id}")
 
     def permission(self, user: str) -> str:
         return self._meta()["permissions"].get(user, "read")
 
     def set_permission(self, user: str, level: str) -> None:
-        meta = self._meta()
-        meta["permissions"][user] = level
-        self._save_meta(meta)
+        with self._exclusive():
+            meta = self._meta()
+            meta["permissions"][user] = level
+            self._save_meta(meta)
 
     def reviewer_problems(self, reviewers) -> list[tuple[str, bool]]:
         return []  # no accounts here: reviewers are recorded on the PR as written
