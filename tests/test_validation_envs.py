@@ -279,3 +279,20 @@ def test_an_environments_import_probe_runs_once_and_is_kept_in_it(tmp_path):
     assert probe_imports(python, ["widgets"]) == first  # read back
     again = probe_imports(python, ["widgets", "other"])  # another question: the probe runs
     assert not again.ok and "changed behind the cache key" in again.error
+
+
+def test_the_uv_installed_with_the_bot_comes_before_one_on_path(tmp_path, monkeypatch):
+    """A cron or pipx runs the bot's executable without its venv on PATH; the first `uv` there may be an old one
+    or a pyenv shim that needs a shell. The bot's own uv (a dependency) is the one it was built for."""
+    import uv
+
+    from bot.validation.envs import find_uv
+    impostor = write(tmp_path / "bin" / "uv", "#!/bin/sh\nexit 3\n")
+    impostor.chmod(0o755)
+    monkeypatch.delenv("UPGRADE_BOT_UV", raising=False)
+    monkeypatch.setenv("PATH", str(impostor.parent))
+    found = find_uv()
+    assert found == uv.find_uv_bin() and found != str(impostor)
+    assert subprocess.run([found, "--version"], capture_output=True, text=True).stdout.startswith("uv ")
+    monkeypatch.setenv("UPGRADE_BOT_UV", str(impostor))
+    assert find_uv() == str(impostor)  # the setting still wins

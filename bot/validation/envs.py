@@ -448,18 +448,22 @@ def normalise_requirement(text: str) -> str:
 
 
 def find_uv() -> str:
+    """UPGRADE_BOT_UV, else the uv installed with the bot (a dependency, so the version it was built for), else
+    one on PATH. The bot's own comes before PATH: a cron or pipx runs the bot's executable without its venv on
+    PATH, where the first `uv` may be an older one or a pyenv shim that needs a shell."""
     configured = os.environ.get(UV_BINARY_VARIABLE)
     if configured:
         return configured
-    found = shutil.which("uv")
-    if found:
-        return found
     try:
         import uv  # the PyPI package ships the binary
 
         return uv.find_uv_bin()
-    except (ImportError, FileNotFoundError) as error:
-        raise EnvBuildError("uv is not installed (pip install uv, or set UPGRADE_BOT_UV)") from error
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("uv")
+    if found:
+        return found
+    raise EnvBuildError("uv is not installed (pip install uv, or set UPGRADE_BOT_UV)")
 
 
 def resolve_interpreter(python: str | None = None) -> Interpreter:
