@@ -802,3 +802,78 @@ def test_a_migration_map_beside_a_codemod_not_in_the_rule_form_is_refused_in_one
     (tmp_path / "migration.toml").write_text('[names]\n"oldlib" = "newlib"\n')
     with pytest.raises(RecipeError, match=r"migration\.toml: the shared rules it drives need a codemod in the rule"):
         load_recipe(tmp_path).codemod_class
+
+
+def test_a_mock_assigned_straight_onto_a_name_is_a_patch_that_is_never_undone():
+    """pyobs' `WriteApi.write = Mock()` shape: a mock put onto a library class's attribute or a service module's name
+    by plain assignment (module level, fixture, setUp, test) and read back through that name. The assignment
+    follows the rename a patch.object of it gets, its reads follow too, a removed name is listed; the service's own
+    names are left alone."""
+    files, result = migrate(service(test_a="""
+        from unittest import TestCase, mock
+        import pytest
+        import oldlib
+        import pkg.adapter
+
+        oldlib.Client.connect = mock.Mock()
+
+
+        @pytest.fixture
+        def streams():
+            oldlib.Client.stream = mock.MagicMock()
+            return oldlib.Client.stream
+
+
+        class TestMake(TestCase):
+            def setUp(self):
+                pkg.adapter.Client = mock.MagicMock()
+
+            def test_make(self):
+                pkg.adapter.make()
+                pkg.adapter.Client.assert_called_once_with("h", client_id="x")
+                pkg.adapter.Client.return_value.connect.assert_called_once_with()
+
+
+        def test_connect(monkeypatch):
+            monkeypatch.setattr(oldlib.Client, "connect", mock.Mock())
+            pkg.adapter.make = mock.Mock()
+            oldlib.Client.connect.assert_called_once_with()
+            pkg.adapter.make.assert_not_called()
+        """))
+    test = files["tests/test_a.py"]
+    assert "oldlib.Client.open = mock.Mock()" in test
+    assert "pkg.adapter.NewClient = mock.MagicMock()" in test
+    assert 'pkg.adapter.NewClient.assert_called_once_with("h", identifier="x")' in test
+    assert "pkg.adapter.NewClient.return_value.open.assert_called_once_with()" in test
+    assert 'monkeypatch.setattr(oldlib.Client, "open", mock.Mock())' in test
+    assert "oldlib.Client.open.assert_called_once_with()" in test
+    assert "pkg.adapter.make = mock.Mock()" in test and "pkg.adapter.make.assert_not_called()" in test
+    found = sorted((m.line, m.rule, m.old_code, m.suggestion) for m in result.manual)
+    assert found == [(11, "DBL001", "oldlib.Client.stream = mock.MagicMock()", "client.messages")]  # stream() is gone
+    # the mock put on pkg.adapter's name replaced that name only: oldlib.Client itself is no mock
+    assert "oldlib.Client.open.assert_called_once_with()" in test and "oldlib.NewClient" not in test
+
+
+def test_a_member_mocked_on_the_class_itself_follows_the_members_signature():
+    """`patch.object(Client, "connect")` / `Client.connect = Mock()`: the mock sits on the class, so the calls it records
+    are the instance calls without self, and an expectation of them follows the member's signature change."""
+    members = {**MAP["classes"]["oldlib.Client"]["members"], "connect": {"to": "open", "keywords": {"timeout": "deadline"}}}
+    mapping = {**MAP, "classes": {"oldlib.Client": {**MAP["classes"]["oldlib.Client"], "members": members}}}
+    files, result = migrate(service(test_a="""
+        from unittest import mock
+        import oldlib
+
+
+        def test_it():
+            with mock.patch.object(oldlib.Client, "connect") as connect:
+                pass
+            connect.assert_called_once_with(timeout=1)
+            oldlib.Client.connect = mock.Mock()
+            oldlib.Client.connect.assert_called_once_with(timeout=2)
+        """), mapping)
+    test = files["tests/test_a.py"]
+    assert 'mock.patch.object(oldlib.Client, "open") as connect' in test
+    assert "connect.assert_called_once_with(deadline=1)" in test
+    assert "oldlib.Client.open = mock.Mock()" in test
+    assert "oldlib.Client.open.assert_called_once_with(deadline=2)" in test
+    assert result.manual == []

@@ -125,6 +125,78 @@ def test_influx_constructor_expectation_lists_the_keyword_the_recipe_added():
     assert item.rule == "DBL003" and "database=" in item.reason and "database=..." in item.suggestion
 
 
+def test_influx_mock_put_straight_onto_the_write_api_class_is_listed_and_its_reads_follow():
+    """A test assigning a mock onto WriteApi.write itself (no patcher; at module level, in a fixture, in setUp or in
+    the test) and reading the calls back through that name: the migrated code writes through InfluxDBClient3.write,
+    so the assignment is listed with what to mock instead, the read of bucket= follows (database=) and the read of
+    org=, which the migrated call drops, is listed. The patch form of the same target is rewritten."""
+    service = dict(INFLUX_SERVICE)
+    service["pkg/adapter.py"] = service["pkg/adapter.py"].replace("bucket=self.bucket,", "bucket=self.bucket, org='o',")
+    service["tests/test_direct.py"] = """
+        import unittest
+        from unittest.mock import MagicMock, Mock, patch
+
+        import influxdb_client
+        import pytest
+        from influxdb_client.client.write_api import WriteApi
+        from pkg.adapter import Store
+
+        influxdb_client.client.write_api.WriteApi.flush = Mock()
+
+
+        @pytest.fixture
+        def writes():
+            WriteApi.write = MagicMock()
+            return WriteApi.write
+
+
+        def test_assigned():
+            influxdb_client.client.write_api.WriteApi.write = Mock()
+            Store("http://localhost:8086", "t", "o", "b").save(1)
+            kwargs = influxdb_client.client.write_api.WriteApi.write.call_args_list[0].kwargs
+            assert kwargs["bucket"] == "b"
+            assert kwargs["org"] == "o"
+
+
+        def test_monkeypatched(monkeypatch):
+            monkeypatch.setattr(WriteApi, "write", Mock())
+            Store("http://localhost:8086", "t", "o", "b").save(1)
+            assert WriteApi.write.call_args.kwargs["bucket"] == "b"
+
+
+        def test_patched():
+            with patch("influxdb_client.client.write_api.WriteApi.write") as write:
+                Store("http://localhost:8086", "t", "o", "b").save(1)
+            assert write.call_args.kwargs["bucket"] == "b"
+
+
+        class DirectTest(unittest.TestCase):
+            def setUp(self):
+                Store.save = Mock()  # the service's own class: nothing to migrate
+
+            def test_own(self):
+                Store("http://localhost:8086", "t", "o", "b").save(1)
+                Store.save.assert_called_once_with(1)
+        """
+    files, result = migrate("influxdb3-python-0.17.0", service)
+    test = files["tests/test_direct.py"]
+    assert 'call_args_list[0].kwargs\n    assert kwargs["database"] == "b"' in test
+    assert 'WriteApi.write.call_args.kwargs["database"] == "b"' in test
+    assert 'patch("influxdb_client_3.InfluxDBClient3.write") as write' in test
+    assert 'write.call_args.kwargs["database"] == "b"' in test
+    assert "Store.save = Mock()" in test and "Store.save.assert_called_once_with(1)" in test
+    found = {m.line: (m.rule, m.suggestion) for m in result.manual if m.file == "tests/test_direct.py"}
+    assert found == {
+        6: ("INF111", None),  # the recipe's own item: the v2 import kept for WriteApi
+        9: ("INF111", None),  # influxdb_client.<...> chains: the recipe lists the line, the shared rule adds none
+        14: ("DBL001", "influxdb_client_3.InfluxDBClient3.write = MagicMock()"),
+        19: ("INF111", None),
+        21: ("INF111", None),
+        23: ("DBL003", "drop this check"),  # org= is dropped by the migrated write
+        27: ("DBL001", "patch influxdb_client_3.InfluxDBClient3.write"),
+    }
+
+
 def test_influx_query_api_mock_is_listed_with_the_test_line():
     service = dict(INFLUX_SERVICE)
     service["tests/test_query.py"] = """

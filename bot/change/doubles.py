@@ -12,8 +12,9 @@ over each file's edited tree), so `patch("pkg.adapter.InfluxDBClient")` follows 
 pkg/adapter.py's import to InfluxDBClient3 without any rule announcing it.
 
 - DBL001 patch targets: strings (`patch`, `mocker.patch`, `monkeypatch.setattr("a.b", x)`), the object form
-  (`patch.object(mod, "Name")`, `monkeypatch.setattr(mod, "Name", x)`), `patch.multiple(Client, connect=DEFAULT)`
-  keywords and `sys.modules` keys.
+  (`patch.object(mod, "Name")`, `monkeypatch.setattr(mod, "Name", x)`, a mock assigned straight onto the name:
+  `WriteApi.write = Mock()`, whose later reads through the name follow too), `patch.multiple(Client,
+  connect=DEFAULT)` keywords and `sys.modules` keys.
 - DBL002 mocked members: what a mock of a migrated class is given or asked (`m.return_value.connect`,
   `client.write_api.return_value.write`), through return_value chains, spec/autospec, fixtures (by their
   pytest name) and plain mocks plugged into them; hand-written fakes put in place of the class are listed.
@@ -28,7 +29,7 @@ A site another rule of the recipe already edited or listed is left to that rule.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace as copy_with
 from pathlib import Path
 
 import libcst as cst
@@ -37,7 +38,7 @@ from bot.analysis import ParsedModule, dotted_name, is_test_path
 from bot.analysis.names import children
 from bot.analysis.doubles import CALL, Double, DoubleValues, Meanings, PatchSite
 from bot.analysis.doubles.patches import (
-    CALL_RECORDS, DELATTR, EXPECT_CALL, EXPECT_CALLS, MEMBER_CALL_RECORDS, MOCK_API, PATCH, PATCH_DICT,
+    ASSIGN, CALL_RECORDS, DELATTR, EXPECT_CALL, EXPECT_CALLS, MEMBER_CALL_RECORDS, MOCK_API, PATCH, PATCH_DICT,
     PATCH_MULTIPLE, PATCH_OBJECT, SETATTR, SETITEM,
 )
 from bot.analysis.migration_map import (
@@ -192,7 +193,13 @@ class Doubles:
             return self.map.inits.get(klass)
         if klass is not None:
             return self.map.signature(klass, double.member_path)
-        return self.map.functions.get(double.before) if not double.steps else None
+        if double.steps:
+            return None
+        owner, _, member = double.before.rpartition(".")
+        owner_class = self.map.class_of(owner) if owner else None
+        if owner_class is not None:  # `patch.object(Client, "disconnect")`, `Client.disconnect = AsyncMock()`: a
+            return self.map.signature(owner_class, (member,))  # mock on the class records calls without self
+        return self.map.functions.get(double.before)
 
 
     # ----- what the migrated source's calls look like (learned from the edits) ----------------------
@@ -298,7 +305,7 @@ class PatchTargets(_DoublesRule):
         for site in doubles.values.patches(parsed):
             if site.kind in (PATCH, SETATTR, DELATTR) and site.target is not None and site.target_text:
                 self._string_target(site, site.target, site.target_text)
-            elif site.kind in (PATCH_OBJECT, SETATTR, DELATTR) and site.owner is not None \
+            elif site.kind in (PATCH_OBJECT, SETATTR, DELATTR, ASSIGN) and site.owner is not None \
                     and site.attribute is not None and site.attribute_text:
                 self._object_target(site)
             elif site.kind in (PATCH_DICT, SETITEM):
@@ -307,6 +314,24 @@ class PatchTargets(_DoublesRule):
                 if site.target is not None and site.target_text:
                     self._string_target(site, site.target, site.target_text)
                 self._multiple(site)
+        self._reads_through_replaced_names(parsed)
+
+    def _reads_through_replaced_names(self, parsed: ParsedModule) -> None:
+        """`Client.connect.assert_awaited()` after `Client.connect = AsyncMock()`: a test reads such a mock through
+        the name it replaced, so each read follows the name's rename as the assignment does (a listed assignment
+        already says its reads go with it)."""
+        values = self.doubles.values
+        if not values.replaced_attributes():
+            return
+        for node in parsed.of_type(cst.Attribute):
+            mock = values.replaced_by_mock(parsed, node)
+            if mock is None or mock.patch is None:
+                continue
+            site = copy_with(mock.patch, module=parsed, owner=node.value, attribute=node.attr)
+            owners = self._owner(site)
+            verdict = self._attribute_after(site, *owners, node.attr.value) if owners is not None else None
+            if verdict is not None and verdict[0] == "rename" and self.free(node.attr):
+                self.rename(node.attr, verdict[1])
 
     def _string_target(self, site: PatchSite, node: cst.SimpleString, spelling: str) -> None:
         outcome = self.doubles.target(spelling)
@@ -321,7 +346,8 @@ class PatchTargets(_DoublesRule):
             return  # an attribute of a mock: DBL002
         owners = self._owner(site)
         if owners is not None:
-            self._follow_attribute(site, owners, site.attribute, site.attribute_text, self.replace_string)
+            self._follow_attribute(site, owners, site.attribute, site.attribute_text,
+                                   self.rename if site.kind == ASSIGN else self.replace_string)
 
     def _follow_attribute(self, site: PatchSite, owners: tuple[str, str], node: cst.CSTNode, attribute_text: str,
                           rename: Callable[[cst.CSTNode, str], None]) -> None:
@@ -369,7 +395,10 @@ class PatchTargets(_DoublesRule):
         if attribute.isidentifier() and attribute != attribute_text:
             return "rename", attribute, None
         if not attribute.isidentifier():
-            return "list", f"patches {owner}.{attribute_text}, which is now {outcome.after}", f"patch {outcome.new}"
+            suggestion = (f"{outcome.new} = {site.module.code(site.value)}" if site.kind == ASSIGN
+                          else f"patch {outcome.new}")
+            reads = "; the test's reads of the mock through that name move with it" if site.kind == ASSIGN else ""
+            return "list", f"patches {owner}.{attribute_text}, which is now {outcome.after}{reads}", suggestion
         return None
 
     def _multiple(self, site: PatchSite) -> None:

@@ -3,6 +3,7 @@
     values = DoubleValues(analysis)          # per service; the shared bot.analysis.ServiceAnalysis
     values.mock_files() -> [ParsedModule]    # test files that use mocking
     values.patches(parsed) -> [PatchSite]    # patch / patch.object / patch.dict / mocker.patch / monkeypatch.*
+                                             # / `Owner.attr = Mock()` (kind "assign")
     values.value(parsed, expression) -> Double | None
                                              # what a mock expression stands for: Double(before, steps)
     values.fakes() -> (patch, Double, module, ClassDef)   # test classes put in place of library classes

@@ -13,6 +13,8 @@ from ..parsed import ParsedModule
 _MOCK_MODULES = ("unittest.mock", "mock")
 PATCH, PATCH_OBJECT, PATCH_DICT, PATCH_MULTIPLE, SETATTR, DELATTR, SETITEM = (
     "patch", "patch.object", "patch.dict", "patch.multiple", "setattr", "delattr", "setitem")
+# `Owner.attr = Mock()`: a mock put straight onto an attribute, never undone (the object form without a patcher)
+ASSIGN = "assign"
 _PATCH_KINDS = {"patch": PATCH, "patch.object": PATCH_OBJECT, "patch.dict": PATCH_DICT,
                 "patch.multiple": PATCH_MULTIPLE}
 _MONKEYPATCH_KINDS = {"setattr": SETATTR, "delattr": DELATTR, "setitem": SETITEM}
@@ -42,10 +44,11 @@ MEMBER_CALL_RECORDS = frozenset({"mock_calls", "method_calls"})
 class PatchSite:
     """One patching call: what it replaces and with what.
 
-    kind: patch | patch.object | patch.dict | patch.multiple | setattr | delattr | setitem
+    kind: patch | patch.object | patch.dict | patch.multiple | setattr | delattr | setitem | assign
     target: the dotted target string (`patch("pkg.mod.Name")`, `monkeypatch.setattr("pkg.mod.Name", x)`)
-    owner + attribute: the object form (`patch.object(mod, "Name")`, `monkeypatch.setattr(mod, "Name", x)`)
-    value: what replaces it when given (`new=`, the second argument, monkeypatch's value)
+    owner + attribute: the object form (`patch.object(mod, "Name")`, `monkeypatch.setattr(mod, "Name", x)`,
+    `mod.Name = Mock()`: there the attribute is the target's cst.Name and `call` the mock factory's call)
+    value: what replaces it when given (`new=`, the second argument, monkeypatch's value, the assigned mock)
     returns_mock: the call itself evaluates to the mock (mocker.patch); else a patcher (unittest.mock.patch)
     """
 
@@ -54,7 +57,7 @@ class PatchSite:
     kind: str
     target: cst.SimpleString | None = None
     owner: cst.BaseExpression | None = None
-    attribute: cst.SimpleString | None = None
+    attribute: cst.SimpleString | cst.Name | None = None
     value: cst.BaseExpression | None = None
     return_value: cst.BaseExpression | None = None
     autospec: bool = False
@@ -70,7 +73,7 @@ class PatchSite:
 
     @property
     def attribute_text(self) -> str | None:
-        return _string(self.attribute)
+        return self.attribute.value if isinstance(self.attribute, cst.Name) else _string(self.attribute)
 
 
 def _string(node: cst.BaseExpression | None) -> str | None:
@@ -156,6 +159,19 @@ class MockNames:
             return PatchSite(self.parsed, call, kind, target=first, value=second)
         return PatchSite(self.parsed, call, kind, owner=first,
                          attribute=second if isinstance(second, cst.SimpleString) else None, value=third)
+
+    def assigned_mock(self, assign: cst.Assign) -> PatchSite | None:
+        """`WriteApi.write = Mock()` / `mod.Client = MagicMock(spec=...)` / `Cls.f = create_autospec(f)`: one
+        attribute target, the value a mock factory's call. Whether the owner is a library or service name, or a mock
+        (then it is a member set on a mock, which the member rules read), is for the rules to ask."""
+        if len(assign.targets) != 1 or not isinstance(assign.value, cst.Call):
+            return None
+        target = assign.targets[0].target
+        factory = self.mock_factory(assign.value) if isinstance(target, cst.Attribute) else None
+        if factory is None:
+            return None
+        return PatchSite(self.parsed, assign.value, ASSIGN, owner=target.value, attribute=target.attr,
+                         value=assign.value, autospec=factory[0] == AUTOSPEC)
 
     def mock_factory(self, call: cst.Call) -> tuple[str, cst.BaseExpression | None, bool] | None:
         """(factory, spec expression, instance) for Mock(spec=C) / MagicMock(C) / create_autospec(C, ...);

@@ -7,7 +7,8 @@ the mock replaces, in its OLD meaning) and the steps from it (calls and attribut
                                                             api             -> influxdb_client.InfluxDBClient ().write_api ()
 
 A mock gets its meaning from the patch that makes it (`patch`, `patch.object`, `mocker.patch`, `@patch`
-decorators handing it to the test's parameters, `monkeypatch.setattr` with it as the value), from a spec
+decorators handing it to the test's parameters, `monkeypatch.setattr` with it as the value, a mock assigned
+straight onto a name: `WriteApi.write = Mock()`, after which `WriteApi.write.call_args` is that mock), from a spec
 (`MagicMock(spec=C)`, `create_autospec(C)`), from a fixture returning or yielding it (found by its pytest
 name: `@pytest.fixture(name=...)`, the test's class, its module, then conftest.py files from its folder up),
 or, for a plain `MagicMock()`, from where it is plugged in (`x.return_value = it`, `return_value=it`,
@@ -24,7 +25,7 @@ from ..functions import FIXTURE_DECORATORS, fixture_name
 from ..names import children, dotted_name
 from ..parsed import ParsedModule
 from .patches import (
-    DELATTR, MOCK_API, PATCH, PATCH_OBJECT, SETATTR, MockNames, PatchSite,
+    ASSIGN, DELATTR, MOCK_API, PATCH, PATCH_OBJECT, SETATTR, MockNames, PatchSite,
 )
 
 CALL = "()"
@@ -88,6 +89,8 @@ class DoubleValues:
         self._equations: dict[int, list[Double]] | None = None
         self._fixtures: dict[tuple[str, str], list] | None = None
         self._patches: dict[str, list[PatchSite]] = {}
+        self._replaced: dict[str, Double] | None = None
+        self._replaced_attributes: frozenset[str] = frozenset()
 
     # ----- files and patches --------------------------------------------------------------------
 
@@ -115,7 +118,9 @@ class DoubleValues:
         found = self._patches.get(parsed.path)
         if found is None:
             names = self.names(parsed)
-            found = [site for node in parsed.of_type(cst.Call) if (site := names.patch_site(node)) is not None]
+            found = [site for node in parsed.of_type(cst.Call, cst.Assign)
+                     if (site := names.patch_site(node) if isinstance(node, cst.Call) else names.assigned_mock(node))
+                     is not None]
             self._patches[parsed.path] = found
         return found
 
@@ -168,7 +173,7 @@ class DoubleValues:
                 return self._bound_value(parsed, node, depth)
             base = self.raw(parsed, node.value, depth)
             if not isinstance(base, Double):
-                return None
+                return self.replaced_by_mock(parsed, node)
             attr = node.attr.value
             if attr == "return_value":
                 return base.then(CALL)
@@ -213,7 +218,7 @@ class DoubleValues:
         """What a patch replaces, in its old meaning."""
         if site.kind in (PATCH, SETATTR, DELATTR) and site.target_text:
             return Double(self.canonical(site.target_text), spelling=site.target_text)
-        if site.kind in (PATCH_OBJECT, SETATTR, DELATTR) and site.owner is not None and site.attribute_text:
+        if site.kind in (PATCH_OBJECT, SETATTR, DELATTR, ASSIGN) and site.owner is not None and site.attribute_text:
             owner = self.raw(site.module, site.owner, depth)
             if isinstance(owner, Double):
                 resolved = self.resolve(owner)
@@ -224,6 +229,48 @@ class DoubleValues:
             return Double(self.canonical(f"{meaning}.{site.attribute_text}"),
                           spelling=f"{meaning}.{site.attribute_text}")
         return None
+
+    def replaced_by_mock(self, parsed: ParsedModule, node: cst.Attribute) -> Double | None:
+        """`WriteApi.write` read where a test put a mock straight onto it (`WriteApi.write = Mock()`,
+        `monkeypatch.setattr(WriteApi, "write", Mock())`): the name is the mock from then on, with no handle of
+        its own, so the test reads its calls through the name. Only attribute reads: `from m import f` bound the
+        original before any test ran."""
+        if node.attr.value not in self.replaced_attributes():  # most attributes: no name lookup
+            return None
+        owner = self._meaning(parsed, node.value)
+        return self._replaced.get(f"{owner}.{node.attr.value}") if owner else None
+
+    def replaced_attributes(self) -> frozenset[str]:
+        """The attribute names some test puts a mock onto by name (empty in most services: nothing to look up)."""
+        if self._replaced is None:
+            self._replaced = self._mocks_put_on_names()
+            self._replaced_attributes = frozenset(name.rsplit(".", 1)[-1] for name in self._replaced)
+        return self._replaced_attributes
+
+    def _mocks_put_on_names(self) -> dict[str, Double]:
+        """`owner.attribute` -> the mock a test assigned or monkeypatched onto it. The owner is taken by its
+        meaning and the attribute as spelled: a mock put on `pkg.adapter.Client` replaces the module's name only,
+        not the `oldlib.Client` it imported (owners are followed through the service's own re-exports). Owners are
+        read by name only: a member of a mock set to a mock is a member, not a name."""
+        found: dict[str, Double] = {}
+        for parsed in self.mock_files():
+            names = self.names(parsed)
+            for site in self.patches(parsed):
+                mock_set = site.kind == SETATTR and isinstance(site.value, cst.Call) and names.mock_factory(site.value)
+                if site.kind != ASSIGN and not mock_set:
+                    continue
+                if site.target_text:
+                    spelled = site.target_text
+                    owner, _, attribute = spelled.rpartition(".")
+                    owner = self.canonical(owner) if owner else None
+                else:
+                    owner = self._meaning(parsed, site.owner) if site.owner is not None else None
+                    attribute = site.attribute_text
+                if owner and attribute:
+                    spelled = f"{owner}.{attribute}"
+                    found.setdefault(spelled, Double(self.canonical(spelled), spelling=spelled, patch=site,
+                                                     autospec=site.autospec))
+        return found
 
     def _meaning(self, parsed: ParsedModule, expression: cst.BaseExpression) -> str | None:
         names = self.analysis.names_of(parsed, expression)
