@@ -296,6 +296,29 @@ def test_aiomqtt_call_expectation_behind_a_named_fixture_follows_the_keyword_ren
     assert 'call(HOST, PORT, identifier="svc-1")' in files["tests/test_listener.py"]
 
 
+def test_aiomqtt_methods_mocked_on_the_class_by_assignment_follow_the_source():
+    """`asyncio_mqtt.Client.disconnect = AsyncMock()` (no patcher) and its expectation read through the class: the
+    assignment and the read are renamed as the source's calls are, and the expectation gets the arguments the
+    migrated source passes (`__aexit__(None, None, None)`), although the recipe itself renamed the module in it."""
+    service = dict(MQTT_SERVICE)
+    service["tests/test_assigned.py"] = """
+        from unittest.mock import AsyncMock
+        import asyncio_mqtt
+        from pkg.listener import Listener
+
+
+        async def test_stop():
+            asyncio_mqtt.Client.disconnect = AsyncMock()
+            await Listener().stop()
+            asyncio_mqtt.Client.disconnect.assert_awaited_once_with()
+        """
+    files, result = migrate("aiomqtt-2.4.0", service)
+    test = files["tests/test_assigned.py"]
+    assert "aiomqtt.Client.__aexit__ = AsyncMock()" in test
+    assert "aiomqtt.Client.__aexit__.assert_awaited_once_with(None, None, None)" in test
+    assert [m for m in result.manual if m.file == "tests/test_assigned.py"] == []
+
+
 def test_aiomqtt_mock_of_a_removed_method_is_listed():
     _, result = migrate("aiomqtt-2.4.0", MQTT_SERVICE)
     [item] = [m for m in result.manual if m.file == "tests/test_listener.py"]
