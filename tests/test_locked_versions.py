@@ -127,6 +127,88 @@ def test_poetry_lock_extra_brings_its_optional_dependency():
     assert "pysocks==1.7.1" in pins(POETRY_1_LOCK, ["requests[socks]>=2.31"])
 
 
+# lock-version 2.1 as Poetry 2 writes an optional dependency's edge: `extra == "..."` names the extra of the
+# package that depends on it (a shape seen in real locks: a dataframe library's pandas extra, a client's http extra).
+EXTRA_EDGES_LOCK = '''[[package]]
+name = "gridframe"
+version = "1.4.0"
+description = ""
+optional = false
+python-versions = ">=3.9"
+groups = ["main"]
+files = []
+
+[package.dependencies]
+tablekit = {version = ">=2", optional = true, markers = "extra == \\"tables\\" or extra == \\"all\\""}
+arrowish = {version = ">=15", optional = true, markers = "python_version < \\"3.13\\" and (extra == \\"tables\\" or extra == \\"all\\")"}
+plotlet = {version = ">=1", optional = true, markers = "extra == \\"plots\\" or extra == \\"all\\""}
+tzshim = {version = "*", markers = "sys_platform == \\"win32\\""}
+
+[package.extras]
+tables = ["tablekit (>=2)", "arrowish (>=15)"]
+plots = ["plotlet (>=1)"]
+all = ["tablekit (>=2)", "arrowish (>=15)", "plotlet (>=1)"]
+
+[[package]]
+name = "tablekit"
+version = "2.2.0"
+description = ""
+optional = true
+python-versions = ">=3.9"
+groups = ["main"]
+markers = "extra == \\"frames\\""
+files = []
+
+[[package]]
+name = "arrowish"
+version = "15.0.1"
+description = ""
+optional = true
+python-versions = ">=3.9"
+groups = ["main"]
+files = []
+
+[[package]]
+name = "plotlet"
+version = "1.0.0"
+description = ""
+optional = true
+python-versions = ">=3.9"
+groups = ["main"]
+files = []
+
+[[package]]
+name = "tzshim"
+version = "0.1"
+description = ""
+optional = false
+python-versions = "*"
+groups = ["main"]
+files = []
+
+[metadata]
+lock-version = "2.1"
+python-versions = ">=3.11"
+content-hash = "0"
+'''
+
+
+def test_poetry_lock_extra_edge_markers_are_decided_by_the_extras_asked_for():
+    # left in the pin, `extra == "tables"` is false for the installer: tablekit would never install
+    assert pins(EXTRA_EDGES_LOCK, ["gridframe[tables]>=1.4"]) == [
+        'arrowish==15.0.1 ; python_version < "3.13"',
+        "gridframe==1.4.0",
+        "tablekit==2.2.0",
+        'tzshim==0.1 ; sys_platform == "win32"',
+    ]  # plotlet belongs to extras nobody asked for
+
+
+def test_poetry_lock_extra_edge_with_several_extras_holds_for_any_of_them():
+    assert pins(EXTRA_EDGES_LOCK, ["gridframe[all]>=1.4"])[:4] == [
+        'arrowish==15.0.1 ; python_version < "3.13"', "gridframe==1.4.0", "plotlet==1.0.0", "tablekit==2.2.0"]
+    assert not any(pin.startswith("plotlet") for pin in pins(EXTRA_EDGES_LOCK, ["gridframe>=1.4"]))
+
+
 def test_poetry_lock_without_a_declared_package_is_a_clear_error():
     with pytest.raises(LockReadError, match="httpx is declared but not locked"):
         pins(POETRY_1_LOCK, ["httpx>=0.27"])

@@ -4,8 +4,11 @@ from pathlib import Path
 
 import pytest
 from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+from wheels import build_wheel
 
 from bot.validation import interpreters
+from bot.validation.environment import python_needed, service_environment
 from bot.validation.envs import Interpreter
 from bot.validation.interpreters import minor, own_interpreter, present_interpreters
 from bot.validation.python_version import Declared, PythonPlan, declared_python, floor_minor, python_plan
@@ -100,3 +103,34 @@ def test_python_version_file_comes_first_then_newer_ones_when_it_does_not_instal
     assert text == (f"Declared `{pinned}` (.python-version); ran {minor(present[1].version)} ({present[1].version}); "
                     f"not validated on {pinned}: pytest-asyncio==1.3.0 depends on Python>=3.10.")
     assert python_plan(tmp_path, configured=pinned).candidates == (present[0],)  # configured: that one only
+
+
+UV_REFUSAL = ("setup.py: No solution found when resolving dependencies: Because the current Python version (3.6.15) "
+              "does not satisfy Python>=3.10 and pytest-asyncio==1.3.0 depends on Python>=3.10, we can conclude that "
+              "pytest-asyncio==1.3.0 cannot be used.")
+
+
+def test_the_python_an_installer_refusal_names():
+    assert python_needed(UV_REFUSAL) == Version("3.10")
+    assert python_needed("Because loopkit==1.0.0 requires Python >=3.9 and you require loopkit==1.0") == Version("3.9")
+    assert python_needed("oldyaml==6.0 has no wheel for cp39") == Version("0")
+
+
+@pytest.mark.slow
+def test_pythons_below_the_one_a_pin_needs_are_not_tried_and_the_next_ones_are(tmp_path):
+    """postfix-mta-sts-resolver's shape: setup.py declares >=3.5.3, the PR pins pytest-asyncio 1.3.0 (Python >= 3.10),
+    and 3.6, 3.7, 3.8, 3.9 are installed: three refusals used every attempt and the PR said "could not validate"."""
+    minors = sorted({minor(i.version) for i in present_interpreters() if i.implementation == "cpython"},
+                    key=lambda text: Version(text))
+    if len(minors) < 4:
+        pytest.skip("needs four CPython minor versions on this machine")
+    lowest, needed = minors[0], minors[3]
+    wheels = tmp_path / "wheels"
+    build_wheel(wheels, "loopkit", "1.0", {"__init__.py": ""}, requires_python=f">={needed}")
+    service = tmp_path / "svc"
+    service.mkdir()
+    (service / "setup.py").write_text(f'from setuptools import setup\n\nsetup(name="svc", python_requires=">={lowest}")\n')
+    (service / "requirements.txt").write_text(f"--find-links {wheels}\nloopkit==1.0\n")
+    with service_environment(service, cache_dir=tmp_path / "envs") as prepared:
+        assert minor(prepared.interpreter.version) == needed
+        assert f"not validated on {lowest}: the environment does not install there" in prepared.description

@@ -174,3 +174,38 @@ def test_a_renamed_parameter_id_never_hides_a_lost_or_skipped_test(after_outcome
     before = pytest_run({"t.py::test_frame[\\x00-1]": ("passed", ""), "t.py::test_frame[\\x01-2]": ("passed", "")})
     comparison = compare([before], [pytest_run(after_outcomes)])
     assert not comparison.ok() and comparison.renamed == []
+
+
+CONFTEST_ERROR = "assert broker_retries == 0"
+
+
+def test_a_conftest_error_pytest_8_scopes_to_its_folder_is_the_base_s_session_error_still_failing():
+    # pytest 7 (base): the failing conftest.py stops the whole session; pytest 8 (a PR raising it): only its folder
+    before = pytest_run({".": ("error", CONFTEST_ERROR)}, exit_code=1)
+    after = pytest_run({"tests/integration": ("error", CONFTEST_ERROR), "tests/test_unit.py::test_a": ("passed", "")},
+                       exit_code=1)
+    comparison = compare([before], [after])
+    assert comparison.disappeared == [] and comparison.newly_failing == []
+    assert [(c.test_id, c.before, c.after) for c in comparison.still_failing] == [("tests/integration", "error", "error")]
+    verdict = judge([before], [after])
+    assert verdict.kind == "no tests ran" and CONFTEST_ERROR in verdict.cause  # the base judged nothing
+
+
+def test_a_collection_error_gone_with_its_tests_collected_judges_those_tests():
+    before = pytest_run({"tests/test_x.py": ("error", "ImportError: cannot import name 'Client'"),
+                         "tests/test_ok.py::test_a": ("passed", "")})
+    fixed = pytest_run({"tests/test_x.py::test_y": ("passed", ""), "tests/test_ok.py::test_a": ("passed", "")})
+    assert compare([before], [fixed]).ok() and judge([before], [fixed]).kind == "passed"
+    broken = pytest_run({"tests/test_x.py::test_y": ("failed", "boom"), "tests/test_ok.py::test_a": ("passed", "")})
+    assert category_of(compare([before], [broken]), "tests/test_x.py::test_y") == "newly_failing"
+
+
+@pytest.mark.parametrize("after_outcomes, category", [
+    ({"tests/test_ok.py::test_a": ("passed", "")}, "disappeared"),  # nothing of the module runs in its place
+    ({"tests/test_ok.py::test_a": ("passed", ""), "tests/test_other.py": ("error", CONFTEST_ERROR)}, "disappeared"),
+    ({"tests/test_ok.py::test_a": ("passed", ""), "tests": ("error", "another error")}, "disappeared"),
+])
+def test_a_collection_error_is_never_settled_by_an_unrelated_one(after_outcomes, category):
+    before = pytest_run({"tests/test_x.py": ("error", CONFTEST_ERROR), "tests/test_ok.py::test_a": ("passed", "")})
+    comparison = compare([before], [pytest_run(after_outcomes)])
+    assert category_of(comparison, "tests/test_x.py") == category and not comparison.ok()

@@ -91,6 +91,7 @@ def compare(baseline: Sequence[CheckRun], after: Sequence[CheckRun]) -> Comparis
         for test_id in dict.fromkeys([*before_outcomes, *after_outcomes]):
             _classify(name, before_outcomes.get(test_id), after_outcomes.get(test_id), test_id, comparison)
     _pair_renamed(comparison)
+    _settle_collection_errors(comparison)
     comparison.baseline_totals = dict(baseline_totals)
     comparison.after_totals = dict(after_totals)
     return comparison
@@ -124,6 +125,47 @@ def _pair_renamed(comparison: Comparison) -> None:
             comparison.disappeared.remove(before)
             comparison.appeared.remove(after)
             comparison.unchanged += 1
+
+
+def _settle_collection_errors(comparison: Comparison) -> None:
+    """A collection error (a node id without "::": ".", a folder, a module) is not a test: when it is gone on the
+    branch, nothing that ran on the base disappeared.
+
+    pytest 7 reports a conftest.py that fails to import as an error of the whole session (node ".", nothing else
+    runs); pytest 8 as an error of that conftest's folder, and runs the rest. A PR that moves pytest across that
+    version (pytest-asyncio 1.x needs pytest >= 8.2) showed the base's error as gone and the branch's as new: a red
+    on a migration the base could not judge at all (py-volley). The same first line under a node inside (or
+    around) the gone one is that error, still failing; a gone error whose node now collects tests is fixed, and
+    those tests are judged one by one (its tests never ran on the base, so none can be "unchanged"). A gone error
+    with nothing collected in its place stays disappeared.
+    """
+    gone = [c for c in comparison.disappeared if _is_collection_error(c) and c.before in FAILING]
+    for before in gone:
+        moved = next((c for c in comparison.newly_failing if c.check == before.check and c.before is None
+                      and _is_collection_error(c) and _nested(c.test_id, before.test_id)
+                      and _first_line(c.message) == _first_line(before.message)), None)
+        if moved is not None:
+            comparison.disappeared.remove(before)
+            comparison.newly_failing.remove(moved)
+            comparison.still_failing.append(TestChange(before.check, moved.test_id, before.before, moved.after,
+                                                       moved.message))
+        elif any(c.check == before.check and "::" in c.test_id and _nested(c.test_id.split("::")[0], before.test_id)
+                 for c in [*comparison.appeared, *comparison.newly_failing, *comparison.newly_skipped]):
+            comparison.disappeared.remove(before)
+            comparison.newly_passing.append(before)
+
+
+def _is_collection_error(change: TestChange) -> bool:
+    return "::" not in change.test_id
+
+
+def _nested(one: str, other: str) -> bool:
+    """One node id inside the other (either way) or the same: "." holds every node."""
+    return one == other or "." in (one, other) or one.startswith(other + "/") or other.startswith(one + "/")
+
+
+def _first_line(message: str) -> str:
+    return next((line.strip() for line in message.splitlines() if line.strip()), "")
 
 
 def _classify(

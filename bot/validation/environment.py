@@ -4,15 +4,19 @@ lowest first, the next one when an environment does not install), in a cached sh
 (bot.validation.envs), with the service itself installed on top (bot.validation.project_install)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from bot.declared.compile_header import header_command
 from bot.validation.conflicts import Diagnosis, diagnose
 from bot.validation.envs import EnvBuildError, Interpreter, drop_included, ensure_env, expand_requirements
 from bot.validation.import_probe import ProbeResult, probe_imports
+from bot.validation.interpreters import version_key
 from bot.validation.locked import pinned_by
 from bot.validation.project_install import project_layer
 from bot.validation.python_version import MAX_ATTEMPTS, python_plan
@@ -42,13 +46,19 @@ def service_environment(service_dir: Path, settings: CheckEnvSettings | None = N
     failures: list[tuple[Interpreter, EnvBuildError]] = []
     built: tuple[Interpreter, Path] | None = None
     skipped = {interpreter.key_text for interpreter, _ in earlier}
-    for interpreter in [c for c in pythons.candidates if c.key_text not in skipped][:MAX_ATTEMPTS - len(earlier)]:
+    floor = Version("0")
+    for interpreter in [c for c in pythons.candidates if c.key_text not in skipped]:
+        if len(failures) >= MAX_ATTEMPTS - len(earlier):
+            break
+        if version_key(interpreter) < floor:
+            continue  # the resolver said a pin needs a newer Python: it fails here the same way
         try:
             built = interpreter, ensure_env(files, python=str(interpreter.path), selection=plan.selection,
                                             inline=plan.inline, cache_dir=cache_dir)
             break
         except EnvBuildError as error:
             failures.append((interpreter, error))
+            floor = max(floor, python_needed(error.reason))
     if built is None:
         if not failures:
             raise EnvBuildError("no other Python to try: " + "; ".join(f"{i.version}: {why}" for i, why in earlier))
@@ -62,6 +72,22 @@ def service_environment(service_dir: Path, settings: CheckEnvSettings | None = N
     description = " ".join(filter(None, [pythons.describe(interpreter, tried), plan.describe(), pinned]))
     with project_layer(base_python, plan.project) as python:
         yield PreparedEnv(python, interpreter, description, plan)
+
+
+# uv's refusals: "Because the current Python version (3.6.15) does not satisfy Python>=3.10 and pytest-asyncio==1.3.0
+# depends on Python>=3.10, ...", "Because loopkit==1.0.0 requires Python >=3.9 and you require loopkit==1.0, ..."
+_NEEDS_PYTHON = re.compile(r"(?:does not satisfy|requires|depends on) Python\s*>=\s*(\d+(?:\.\d+)*)")
+
+
+def python_needed(reason: str) -> Version:
+    """The lowest Python an installer's refusal names (a pin that requires a newer one), else 0."""
+    needed = [Version("0")]
+    for match in _NEEDS_PYTHON.finditer(reason):
+        try:
+            needed.append(Version(match.group(1)))
+        except InvalidVersion:
+            continue
+    return max(needed)
 
 
 def _short(error: EnvBuildError) -> str:

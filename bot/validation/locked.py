@@ -18,6 +18,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from bot.validation.extra_markers import decide_extras
+
 try:  # Python 3.11+: the standard library's reader, fast on a large lock file
     from tomllib import TOMLDecodeError, loads as _toml_loads
 except ModuleNotFoundError:  # Python 3.10 (pyproject.toml admits it): tomlkit, a dependency already
@@ -147,7 +149,10 @@ def poetry_locked_pins(lock_text: str, declared: Sequence[str], lock_dir: Path) 
                 details = constraint if isinstance(constraint, dict) else {}
                 if details.get("optional") and canonicalize_name(child) not in wanted_optional:
                     continue
-                edge = _and(marker, details.get("markers", ""))
+                own = decide_extras(details.get("markers", ""), extras)
+                if own is None:
+                    continue  # an extra of this package nobody asked for
+                edge = _and(marker, own)
                 pending.append((canonicalize_name(child), frozenset(details.get("extras", ())), edge))
     indexes = sorted({p["source"]["url"] for n, p in packages.items() if n in markers
                       and (p.get("source") or {}).get("type") == "legacy"})
