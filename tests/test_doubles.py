@@ -877,3 +877,38 @@ def test_a_member_mocked_on_the_class_itself_follows_the_members_signature():
     assert "oldlib.Client.open = mock.Mock()" in test
     assert "oldlib.Client.open.assert_called_once_with(deadline=2)" in test
     assert result.manual == []
+
+
+def test_a_patch_of_a_member_a_service_subclass_inherits_from_a_migrated_class_is_listed():
+    """`patch.multiple(Tuned, connect=DEFAULT)` for the service's `class Tuned(Client)`: the member is the library's,
+    renamed in the new version; listed (the subclass is the recipe's to list), unless the subclass defines it."""
+    files = service(test_a="""
+        from unittest import mock
+        from pkg.tuned import Own, Tuned
+
+
+        def test_it():
+            with mock.patch.multiple(Tuned, connect=mock.DEFAULT, tune=mock.DEFAULT):
+                pass
+            with mock.patch.multiple(Own, connect=mock.DEFAULT), mock.patch("pkg.tuned.Tuned.stream"):
+                pass
+        """)
+    files["pkg/tuned.py"] = """
+        from oldlib import Client
+
+
+        class Tuned(Client):
+            def tune(self):
+                pass
+
+
+        class Own(Tuned):
+            def connect(self):
+                pass
+        """
+    migrated, result = migrate(files)
+    assert migrated["tests/test_a.py"] == textwrap.dedent(files["tests/test_a.py"]).lstrip("\n")
+    found = sorted((m.line, m.suggestion) for m in result.manual if m.rule == "DBL001")
+    assert found == [(6, "patch Tuned.open"), (8, "client.messages")]  # Own defines connect itself
+    _, kept = migrate(files, options={"keep_old": True})
+    assert [m for m in kept.manual if m.rule == "DBL001"] == []  # the subclass stays on oldlib

@@ -14,7 +14,8 @@ pkg/adapter.py's import to InfluxDBClient3 without any rule announcing it.
 - DBL001 patch targets: strings (`patch`, `mocker.patch`, `monkeypatch.setattr("a.b", x)`), the object form
   (`patch.object(mod, "Name")`, `monkeypatch.setattr(mod, "Name", x)`, a mock assigned straight onto the name:
   `WriteApi.write = Mock()`, whose later reads through the name follow too), `patch.multiple(Client,
-  connect=DEFAULT)` keywords and `sys.modules` keys.
+  connect=DEFAULT)` keywords and `sys.modules` keys; a member a service subclass inherits from a changed class
+  is listed.
 - DBL002 mocked members: what a mock of a migrated class is given or asked (`m.return_value.connect`,
   `client.write_api.return_value.write`), through return_value chains, spec/autospec, fixtures (by their
   pytest name) and plain mocks plugged into them; hand-written fakes put in place of the class are listed.
@@ -131,6 +132,10 @@ class Doubles:
         prefix = self.meanings.service_prefix(spelling)
         new, _change, gone, suggestion = self.new_meaning(before)
         after_as_is = self.meanings.after(spelling)
+        if new is None and gone is None and prefix is not None:
+            inherited = self._inherited_change(before)
+            if inherited is not None:
+                return TargetOutcome(before, None, problem=inherited[0], suggestion=inherited[1])
         if new is None and gone is None:  # the map says nothing: it must still exist
             existed = self.meanings.follow(spelling, after=False) is not None
             if after_as_is is None and prefix is not None and existed:
@@ -160,6 +165,37 @@ class Doubles:
                                  f"({before} is now {new}) and binds no name for {new}",
                                  suggestion=f"patch the name {prefix} uses for {new} now")
         return TargetOutcome(before, new, new=spelled)
+
+    def _inherited_change(self, before: str, depth: int = 0) -> tuple[str, str | None] | None:
+        """(why, suggestion) when `before` is `<a service class>.<member>` that the class inherits from a class the map
+        changes and does not define itself (`patch.multiple(Tuned, connect=DEFAULT)` for `class Tuned(Client)`).
+        Listed, never renamed: the recipe lists such subclasses (their internals), so whether the migrated code
+        calls the new member on them is for the reviewer to see."""
+        owner, _, member = before.rpartition(".")
+        definition = self.meanings.original.definition(owner) if owner and depth < _MAX_BASES else None
+        if definition is None or not definition.is_class or _defines(definition.node, member):
+            return None
+        for base in definition.node.bases:
+            names = self.meanings.original.names_of(definition.module, base.value)
+            if len(names) != 1:
+                continue
+            base_name = next(iter(names))
+            klass = self.map.class_of(base_name)
+            if klass is None:
+                found = self._inherited_change(f"{base_name}.{member}", depth + 1)
+                if found is not None:
+                    return found
+                continue
+            change = self.map.member_change(klass, (member,))
+            kept = self.meanings.after(f"{definition.module.dotted}.{dotted_name(base.value)}") == base_name
+            if change is None or not (change.removed or change.renamed) or kept:
+                return None
+            what = (f"which the new version removed: {change.why}" if change.removed
+                    else f"which is `{format_path(change.new)}` in the new version")
+            return (f"{definition.short} inherits `{member}` from {klass}, {what}; the subclass is listed for a human, "
+                    "and its calls and these patches move together",
+                    change.suggestion or (f"patch {definition.short}.{format_path(change.new)}" if change.new else None))
+        return None
 
     # ----- mocks -------------------------------------------------------------------------------
 
@@ -243,6 +279,23 @@ class Doubles:
                 if target is not None and (f"{target}.{rest}" if rest else target) == name:
                     found.append({a.keyword.value for a in node.args if a.keyword is not None})
         return found
+
+
+_MAX_BASES = 4  # service classes followed up an inheritance chain
+
+
+def _defines(klass: cst.ClassDef, member: str) -> bool:
+    """`member` is a method or class attribute of the class body itself."""
+    for statement in klass.body.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == member:
+            return True
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                targets = ([t.target for t in small.targets] if isinstance(small, cst.Assign)
+                           else [small.target] if isinstance(small, cst.AnnAssign) else [])
+                if any(isinstance(t, cst.Name) and t.value == member for t in targets):
+                    return True
+    return False
 
 
 def _doubles_fact(run, mapping: MigrationMap) -> Doubles:
