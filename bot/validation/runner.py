@@ -19,6 +19,7 @@ from bot.killpoints import kill_point
 from bot.plan.jobs import Job
 from bot.publish.pr_content import Validation
 from bot.publish.render import render
+from bot.validation.base_release import base_release_note
 from bot.validation.checks import DEFAULT_CHECKS, CheckRun, CheckSpec, TestOutcome, run_checks
 from bot.validation.compare import Comparison, compare
 from bot.validation.checkout import SharedCheckout
@@ -230,7 +231,9 @@ class CheckValidator:
             base_version = self.checks.installed.get((job.service.path, base_sha), {}).get(diagnosis.culprit.split()[0], "")
             diagnosis = dataclasses.replace(diagnosis, on_base=f"{diagnosis.culprit.split()[0]} {base_version}".strip()
                                             if base_version else "")
-        notes = [note for note in (diagnosis.describe() if diagnosis else "", python) if note]
+        base_release = base_release_note(job.recipe.target_package, job.recipe.version,
+                                         self.checks.installed.get((job.service.path, base_sha), {}))
+        notes = [note for note in (diagnosis.describe() if diagnosis else "", python, base_release) if note]
         broken = self.broken_pythons(job, base_sha, head_sha, migrated)
         if broken:  # passed on a newer Python, but the migration broke one the service declares
             verdict = Verdict(FAILING, failures=(*broken, *verdict.failures)[:MAX_FAILURES])
