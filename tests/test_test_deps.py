@@ -182,6 +182,16 @@ def test_every_extra_when_the_projects_ci_installs_them_all(tmp_path):
     assert installed(tmp_path) == ["pytest", "six", "typer"]
 
 
+def test_every_extra_of_a_poetry_locked_project_when_its_ci_installs_them_all(tmp_path):
+    """Poetry 2 reads [project]; quantflow's CI runs `poetry install --all-extras` beside a poetry.lock."""
+    write(tmp_path, {"pyproject.toml": CLI_PROJECT, "poetry.lock": "# locked\n", ".git/HEAD": "",
+                     ".github/workflows/ci.yml": ALL_EXTRAS_CI.replace("uv sync --all-extras --no-python-downloads",
+                                                                       "poetry install --all-extras")})
+    plan = plan_environment(tmp_path)
+    assert plan.selection.extras == ("cli",) and plan.runtime_source == "the versions locked in `poetry.lock`"
+    assert "every extra (`cli` too), as `poetry install --all-extras` in `.github/workflows/ci.yml`" in plan.test_source
+
+
 def test_a_monorepo_workflow_installs_every_extra_only_for_the_services_it_names(tmp_path):
     ci = ALL_EXTRAS_CI.replace("uv sync", "cd services/alpha && uv sync")
     write(tmp_path, {".github/workflows/ci.yml": ci, ".git/HEAD": "",

@@ -102,7 +102,7 @@ def plan_environment(service_dir: Path, configured: CheckEnvSettings | None = No
     if configured is not None and (configured.requirements or configured.extras or configured.groups):
         return plan
     extras = [name for name in _optional(read_pyproject(service_dir)) if name not in plan.selection.extras]
-    if not extras or not any(path.name in ("pyproject.toml", "uv.lock") for path in plan.files):
+    if not extras or not any(path.name in ("pyproject.toml", "uv.lock", "poetry.lock") for path in plan.files):
         return plan
     command, where = all_extras_command(Path(service_dir))
     if not command:
