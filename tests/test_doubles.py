@@ -912,3 +912,33 @@ def test_a_patch_of_a_member_a_service_subclass_inherits_from_a_migrated_class_i
     assert found == [(6, "patch Tuned.open"), (8, "client.messages")]  # Own defines connect itself
     _, kept = migrate(files, options={"keep_old": True})
     assert [m for m in kept.manual if m.rule == "DBL001"] == []  # the subclass stays on oldlib
+
+
+def test_a_named_mock_or_fake_assigned_onto_a_name_is_followed_too():
+    """`m = Mock(); oldlib.Client.connect = m` (m then stands for connect) and `pkg.adapter.Client = FakeClient` (a
+    hand-written fake by assignment: the target follows the import's rename, the fake's gone members are listed)."""
+    members = {**MAP["classes"]["oldlib.Client"]["members"], "connect": {"to": "open", "keywords": {"timeout": "deadline"}}}
+    mapping = {**MAP, "classes": {"oldlib.Client": {**MAP["classes"]["oldlib.Client"], "members": members}}}
+    files, result = migrate(service(test_a="""
+        from unittest import mock
+        import oldlib
+        import pkg.adapter
+
+
+        class FakeClient:
+            def stream(self):
+                return []
+
+
+        def test_it():
+            connect = mock.Mock()
+            oldlib.Client.connect = connect
+            pkg.adapter.Client = FakeClient
+            connect.assert_called_once_with(timeout=1)
+            oldlib.Client.connect.assert_called_once_with(timeout=2)
+        """), mapping)
+    test = files["tests/test_a.py"]
+    assert "oldlib.Client.open = connect" in test and "pkg.adapter.NewClient = FakeClient" in test
+    assert "connect.assert_called_once_with(deadline=1)" in test
+    assert "oldlib.Client.open.assert_called_once_with(deadline=2)" in test
+    assert [(m.line, m.rule) for m in result.manual] == [(7, "DBL002")]  # FakeClient.stream: gone in 2.0

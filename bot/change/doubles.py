@@ -360,7 +360,8 @@ class PatchTargets(_DoublesRule):
                 self._string_target(site, site.target, site.target_text)
             elif site.kind in (PATCH_OBJECT, SETATTR, DELATTR, ASSIGN) and site.owner is not None \
                     and site.attribute is not None and site.attribute_text:
-                self._object_target(site)
+                if site.kind != ASSIGN or doubles.values.stands_in(site):  # a restore follows as a read, below
+                    self._object_target(site)
             elif site.kind in (PATCH_DICT, SETITEM):
                 self._modules_dict(site)
             elif site.kind == PATCH_MULTIPLE:

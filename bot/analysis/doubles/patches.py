@@ -15,6 +15,7 @@ PATCH, PATCH_OBJECT, PATCH_DICT, PATCH_MULTIPLE, SETATTR, DELATTR, SETITEM = (
     "patch", "patch.object", "patch.dict", "patch.multiple", "setattr", "delattr", "setitem")
 # `Owner.attr = Mock()`: a mock put straight onto an attribute, never undone (the object form without a patcher)
 ASSIGN = "assign"
+_CONSTANTS = frozenset({"True", "False", "None"})
 _PATCH_KINDS = {"patch": PATCH, "patch.object": PATCH_OBJECT, "patch.dict": PATCH_DICT,
                 "patch.multiple": PATCH_MULTIPLE}
 _MONKEYPATCH_KINDS = {"setattr": SETATTR, "delattr": DELATTR, "setitem": SETITEM}
@@ -53,7 +54,7 @@ class PatchSite:
     """
 
     module: ParsedModule
-    call: cst.Call
+    call: cst.Call | cst.BaseExpression  # the assigned value for kind "assign" (a call, or a name)
     kind: str
     target: cst.SimpleString | None = None
     owner: cst.BaseExpression | None = None
@@ -161,17 +162,20 @@ class MockNames:
                          attribute=second if isinstance(second, cst.SimpleString) else None, value=third)
 
     def assigned_mock(self, assign: cst.Assign) -> PatchSite | None:
-        """`WriteApi.write = Mock()` / `mod.Client = MagicMock(spec=...)` / `Cls.f = create_autospec(f)`: one
-        attribute target, the value a mock factory's call. Whether the owner is a library or service name, or a mock
-        (then it is a member set on a mock, which the member rules read), is for the rules to ask."""
-        if len(assign.targets) != 1 or not isinstance(assign.value, cst.Call):
+        """`WriteApi.write = Mock()` / `mod.Client = MagicMock(spec=...)` / `Cls.f = create_autospec(f)`, or a name
+        (`mod.Client = FakeClient`, `Cls.f = m` after `m = Mock()`): one attribute target. Whether the owner is a
+        library or service name, or a mock (then it is a member set on a mock, which the member rules read), and
+        whether a named value is a mock or a fake, is for the rules to ask."""
+        if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Attribute):
             return None
-        target = assign.targets[0].target
-        factory = self.mock_factory(assign.value) if isinstance(target, cst.Attribute) else None
+        target, value = assign.targets[0].target, assign.value
+        if isinstance(value, cst.Attribute) or (isinstance(value, cst.Name) and value.value not in _CONSTANTS):
+            return PatchSite(self.parsed, value, ASSIGN, owner=target.value, attribute=target.attr, value=value)
+        factory = self.mock_factory(value) if isinstance(value, cst.Call) else None
         if factory is None:
             return None
-        return PatchSite(self.parsed, assign.value, ASSIGN, owner=target.value, attribute=target.attr,
-                         value=assign.value, autospec=factory[0] == AUTOSPEC)
+        return PatchSite(self.parsed, value, ASSIGN, owner=target.value, attribute=target.attr, value=value,
+                         autospec=factory[0] == AUTOSPEC)
 
     def mock_factory(self, call: cst.Call) -> tuple[str, cst.BaseExpression | None, bool] | None:
         """(factory, spec expression, instance) for Mock(spec=C) / MagicMock(C) / create_autospec(C, ...);

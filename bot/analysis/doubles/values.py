@@ -243,6 +243,7 @@ class DoubleValues:
     def replaced_attributes(self) -> frozenset[str]:
         """The attribute names some test puts a mock onto by name (empty in most services: nothing to look up)."""
         if self._replaced is None:
+            self._replaced = {}  # a named value's meaning is read while these are gathered: none yet
             self._replaced = self._mocks_put_on_names()
             self._replaced_attributes = frozenset(name.rsplit(".", 1)[-1] for name in self._replaced)
         return self._replaced_attributes
@@ -256,8 +257,7 @@ class DoubleValues:
         for parsed in self.mock_files():
             names = self.names(parsed)
             for site in self.patches(parsed):
-                mock_set = site.kind == SETATTR and isinstance(site.value, cst.Call) and names.mock_factory(site.value)
-                if site.kind != ASSIGN and not mock_set:
+                if site.kind not in (ASSIGN, SETATTR) or not self.is_mock_value(parsed, names, site.value):
                     continue
                 if site.target_text:
                     spelled = site.target_text
@@ -271,6 +271,20 @@ class DoubleValues:
                     found.setdefault(spelled, Double(self.canonical(spelled), spelling=spelled, patch=site,
                                                      autospec=site.autospec))
         return found
+
+    def stands_in(self, site: PatchSite) -> bool:
+        """An assignment puts a double in place (a mock, or a class of the tests: a fake), not a value of its own
+        (`WriteApi.write = original` putting the real one back)."""
+        value = site.value
+        return value is not None and (self.is_mock_value(site.module, self.names(site.module), value)
+                                      or self._class_of(site.module, value) is not None)
+
+    def is_mock_value(self, parsed: ParsedModule, names: MockNames, value: cst.BaseExpression | None) -> bool:
+        """A mock factory's call, or a name holding a plain mock (`m = Mock()`; a fake class is no mock)."""
+        if isinstance(value, cst.Call):
+            return names.mock_factory(value) is not None
+        raw = self.raw(parsed, value) if isinstance(value, cst.Name) else None
+        return isinstance(raw, Double) and raw.anon is not None and not raw.steps
 
     def _meaning(self, parsed: ParsedModule, expression: cst.BaseExpression) -> str | None:
         names = self.analysis.names_of(parsed, expression)
@@ -400,7 +414,10 @@ class DoubleValues:
                             if isinstance(target.target, cst.Attribute) and target.target.attr.value == "side_effect":
                                 self._plug_each(parsed, node.value, self.raw(parsed, target.target.value))
                             elif isinstance(target.target, cst.Attribute):
-                                self._plug(parsed, node.value, self.plugged_target(parsed, target.target))
+                                into = self.plugged_target(parsed, target.target)
+                                if into is None and (site := self.names(parsed).assigned_mock(node)) is not None:
+                                    into = self.patch_target(site)  # `WriteApi.write = m`: m stands for it
+                                self._plug(parsed, node.value, into)
                     elif isinstance(node, cst.Call):
                         self._plug_call(parsed, node)
         return self._equations
