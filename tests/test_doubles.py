@@ -942,3 +942,20 @@ def test_a_named_mock_or_fake_assigned_onto_a_name_is_followed_too():
     assert "connect.assert_called_once_with(deadline=1)" in test
     assert "oldlib.Client.open.assert_called_once_with(deadline=2)" in test
     assert [(m.line, m.rule) for m in result.manual] == [(7, "DBL002")]  # FakeClient.stream: gone in 2.0
+
+
+def test_a_class_plugged_into_a_mock_by_assignment_is_no_fake_of_the_mocked_class():
+    files, result = migrate(service(test_a="""
+        from unittest import mock
+
+
+        class Streams:
+            def stream(self):
+                return []
+
+
+        @mock.patch("pkg.adapter.Client")
+        def test_it(client_cls):
+            client_cls.return_value.helper = Streams
+        """))
+    assert result.manual == []

@@ -479,15 +479,18 @@ class DoubleValues:
 
     def fakes(self) -> Iterator[tuple[PatchSite, Double, ParsedModule, cst.ClassDef]]:
         """(patch, what it replaces, module, class) for a class of the tests put in place of something:
-        `monkeypatch.setattr(adapter, "Client", FakeClient)`, `patch("pkg.Client", FakeClient)`, `new=`."""
+        `monkeypatch.setattr(adapter, "Client", FakeClient)`, `patch("pkg.Client", FakeClient)`, `new=`,
+        `adapter.Client = FakeClient`."""
         for parsed in self.mock_files():
             for site in self.patches(parsed):
                 if site.value is None:
                     continue
                 value = site.value.body if isinstance(site.value, cst.Lambda) else site.value
                 klass = self._class_of(parsed, value)
-                target = self.patch_target(site)
-                if klass is not None and target is not None:
+                target = self.patch_target(site) if klass is not None else None
+                if target is not None and site.kind == ASSIGN and target.steps:
+                    continue  # `mock.return_value = FakeClient`: a value plugged into a mock, not a stand-in
+                if target is not None:
                     yield site, target, klass[0], klass[1]
 
     def _class_of(self, parsed: ParsedModule, value: cst.BaseExpression) -> tuple[ParsedModule, cst.ClassDef] | None:
