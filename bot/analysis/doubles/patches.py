@@ -48,7 +48,8 @@ class PatchSite:
     kind: patch | patch.object | patch.dict | patch.multiple | setattr | delattr | setitem | assign
     target: the dotted target string (`patch("pkg.mod.Name")`, `monkeypatch.setattr("pkg.mod.Name", x)`)
     owner + attribute: the object form (`patch.object(mod, "Name")`, `monkeypatch.setattr(mod, "Name", x)`,
-    `mod.Name = Mock()`: there the attribute is the target's cst.Name and `call` the mock factory's call)
+    `mod.Name = Mock()` / `mod.Name = FakeName`: there the attribute is the target's cst.Name and `call` the
+    assigned value)
     value: what replaces it when given (`new=`, the second argument, monkeypatch's value, the assigned mock)
     returns_mock: the call itself evaluates to the mock (mocker.patch); else a patcher (unittest.mock.patch)
     """
