@@ -393,3 +393,37 @@ def test_tenacity_import_audit_lists_a_name_9_1_2_does_not_have():
         "svc/waits.py": "from tenacity.compat import get_callback_name\n",
     })
     assert items(result) == [("svc/waits.py", 1, "AUD001")]
+
+
+def test_influx_mock_on_the_package_s_own_spelling_of_write_api_follows_the_same_signature():
+    """`influxdb_client.WriteApi` is the package's re-export of `influxdb_client.client.write_api.WriteApi`: a mock put
+    on either spelling records what the migrated code passes to InfluxDBClient3.write (one signature entry serves
+    every spelling the map sends to the same new name)."""
+    service = dict(INFLUX_SERVICE)
+    service["pkg/adapter.py"] = service["pkg/adapter.py"].replace("bucket=self.bucket,", "bucket=self.bucket, org='o',")
+    service["tests/test_package_spelling.py"] = """
+        from unittest import mock
+
+        import influxdb_client
+        from influxdb_client import WriteApi
+        from pkg.adapter import Store
+
+
+        def test_top_level_spelling():
+            influxdb_client.WriteApi.write = mock.MagicMock()
+            Store("http://localhost:8086", "t", "o", "b").save(1)
+            _, kwargs = influxdb_client.WriteApi.write.call_args
+            assert kwargs["bucket"] == "b"
+            assert kwargs["org"] == "o"
+
+
+        def test_imported_name():
+            WriteApi.write = mock.Mock()
+            Store("http://localhost:8086", "t", "o", "b").save(1)
+            assert WriteApi.write.call_args.kwargs["bucket"] == "b"
+        """
+    files, result = migrate("influxdb3-python-0.17.0", service)
+    test = files["tests/test_package_spelling.py"]
+    assert test.count('kwargs["database"] == "b"') == 2 and 'kwargs["bucket"]' not in test
+    items = {(m.line, m.rule) for m in result.manual if m.file == "tests/test_package_spelling.py"}
+    assert (13, "DBL003") in items  # org=, which the migrated write drops

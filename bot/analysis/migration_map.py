@@ -200,6 +200,14 @@ class MigrationMap:
                 return old
         return None
 
+    def function_of(self, name: str) -> str | None:
+        """The function entry `name` denotes: its own, or that of another old spelling the map sends to the same new
+        name (`influxdb_client.WriteApi.write` and `influxdb_client.client.write_api.WriteApi.write`)."""
+        if name in self.functions:
+            return name
+        renamed = self.new_name(name)
+        return next((old for old in self.functions if renamed is not None and self.new_name(old) == renamed), None)
+
     def member_change(self, klass: str, path: Iterable[str]) -> MemberChange | None:
         """The change of the member reached by `path` (from an instance; a leading call is the instance)."""
         steps = tuple(path)
@@ -213,7 +221,8 @@ class MigrationMap:
     def signature(self, klass: str | None, path: tuple[str, ...], function: str | None = None) -> Signature | None:
         """How the migrated source calls the class (path ()), one of its members, or a function."""
         if function is not None:
-            return self.functions.get(function)
+            entry = self.function_of(function)
+            return self.functions[entry] if entry is not None else None
         if klass is None:
             return None
         if not path:

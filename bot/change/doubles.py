@@ -235,7 +235,7 @@ class Doubles:
         owner_class = self.map.class_of(owner) if owner else None
         if owner_class is not None:  # `patch.object(Client, "disconnect")`, `Client.disconnect = AsyncMock()`: a
             return self.map.signature(owner_class, (member,))  # mock on the class records calls without self
-        return self.map.functions.get(double.before)
+        return self.map.signature(None, (), function=double.before)
 
 
     # ----- what the migrated source's calls look like (learned from the edits) ----------------------
