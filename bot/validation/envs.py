@@ -458,7 +458,9 @@ def find_uv() -> str:
         import uv  # the PyPI package ships the binary
 
         return uv.find_uv_bin()
-    except (ImportError, FileNotFoundError):
+    except (ImportError, OSError, TypeError):
+        # its lookup is not found (FileNotFoundError), or fails outright: a TypeError where sysconfig has no "EXE",
+        # seen in the third fleet's rollout processes; PATH is then as good a guess as before
         pass
     found = shutil.which("uv")
     if found:
